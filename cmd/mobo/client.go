@@ -1,0 +1,198 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net/http"
+	"os"
+	"strings"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"github.com/pelletier/go-toml/v2"
+	"github.com/spf13/cobra"
+
+	"github.com/magflock/mobo/internal/admin"
+	"github.com/magflock/mobo/internal/kernel"
+)
+
+// target is a running server the CLI talks to.
+type target struct {
+	url, key string
+	info     *serverInfo // from the data dir, when found there
+}
+
+var errNoServer = &exitError{code: 3, msg: ""}
+
+// findServer locates a running server: --url/MOBO_URL with MOBO_ADMIN_KEY, or
+// the server.json that `mobo serve` keeps in the data dir.
+func findServer(cmd *cobra.Command, out io.Writer) (*target, error) {
+	if u := os.Getenv("MOBO_URL"); u != "" {
+		return &target{url: strings.TrimRight(u, "/"), key: os.Getenv("MOBO_ADMIN_KEY")}, nil
+	}
+	cfg, _, err := loadConfig(cmd)
+	if err != nil {
+		return nil, err
+	}
+	info, err := readServerInfo(cfg.DataDir)
+	if errors.Is(err, fs.ErrNotExist) || (err == nil && !processAlive(info.PID)) {
+		fmt.Fprintf(out, "no mobo server is running (data dir %s)\n", absPath(cfg.DataDir))
+		return nil, errNoServer
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading server info: %w", err)
+	}
+	return &target{url: info.URL, key: info.AdminKey, info: &info}, nil
+}
+
+func processAlive(pid int) bool {
+	if pid <= 0 {
+		return false
+	}
+	err := syscall.Kill(pid, 0)
+	return err == nil || errors.Is(err, syscall.EPERM)
+}
+
+func (t *target) get(ctx context.Context, path string, v any) error {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, t.url+path, nil)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+t.key)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("asking the server at %s: %w", t.url, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		b, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+		return fmt.Errorf("server at %s answered %s: %s", t.url, resp.Status, strings.TrimSpace(string(b)))
+	}
+	return json.NewDecoder(resp.Body).Decode(v)
+}
+
+func jsonFlag(cmd *cobra.Command) bool {
+	j, _ := cmd.Flags().GetBool("json")
+	return j
+}
+
+func printJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+func newStatusCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "status",
+		Short: "Say whether a server runs, in which mode, and whether it is ready",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			out := cmd.OutOrStdout()
+			t, err := findServer(cmd, out)
+			if err != nil {
+				return err
+			}
+			var st admin.Status
+			if err := t.get(cmd.Context(), "/admin/v1/status", &st); err != nil {
+				return err
+			}
+			if jsonFlag(cmd) {
+				return printJSON(out, st)
+			}
+			ready := "ready"
+			if !st.Ready {
+				ready = "not ready (failing: " + strings.Join(st.Failing, ", ") + ")"
+			}
+			tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+			fmt.Fprintf(tw, "server\t%s\n", t.url)
+			fmt.Fprintf(tw, "state\t%s\n", ready)
+			fmt.Fprintf(tw, "mode\t%s PostgreSQL\n", st.Mode)
+			fmt.Fprintf(tw, "database\t%s\n", st.Database)
+			fmt.Fprintf(tw, "version\t%s\n", st.Version)
+			fmt.Fprintf(tw, "up since\t%s (%s)\n", st.StartedAt.Local().Format(time.DateTime), time.Since(st.StartedAt).Round(time.Second))
+			return tw.Flush()
+		},
+	}
+}
+
+func newComponentsCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "components",
+		Short: "List the running server's components: state, health, uptime, restarts",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			out := cmd.OutOrStdout()
+			t, err := findServer(cmd, out)
+			if err != nil {
+				return err
+			}
+			var comps []kernel.ComponentStatus
+			if err := t.get(cmd.Context(), "/admin/v1/components", &comps); err != nil {
+				return err
+			}
+			if jsonFlag(cmd) {
+				return printJSON(out, comps)
+			}
+			return componentsTable(out, comps, time.Now())
+		},
+	}
+}
+
+func componentsTable(w io.Writer, comps []kernel.ComponentStatus, now time.Time) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "COMPONENT\tSTATE\tHEALTH\tUPTIME\tRESTARTS\tREQUIRES\tLAST ERROR")
+	for _, c := range comps {
+		health, uptime := "unhealthy", "-"
+		if c.Healthy {
+			health = "healthy"
+		}
+		if !c.StartedAt.IsZero() && c.State == kernel.StateRunning {
+			uptime = now.Sub(c.StartedAt).Round(time.Second).String()
+		}
+		req := strings.Join(c.Requires, ",")
+		if req == "" {
+			req = "-"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\n", c.Name, c.State, health, uptime, c.Restarts, req, c.LastError)
+	}
+	return tw.Flush()
+}
+
+func newConfigCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "config",
+		Short: "Print the effective configuration (secrets redacted)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, res, err := loadConfig(cmd)
+			if err != nil {
+				return err
+			}
+			out := cmd.OutOrStdout()
+			m := kernel.Redact(&cfg)
+			if jsonFlag(cmd) {
+				return printJSON(out, m)
+			}
+			if res.File != "" {
+				fmt.Fprintf(out, "# from %s, the environment and flags\n", res.File)
+			}
+			for _, w := range res.Warnings {
+				fmt.Fprintf(out, "# warning: %s\n", w)
+			}
+			b, err := toml.Marshal(m)
+			if err != nil {
+				return err
+			}
+			_, err = out.Write(b)
+			return err
+		},
+	}
+}

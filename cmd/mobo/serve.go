@@ -1,0 +1,209 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/magflock/mobo/internal/admin"
+	"github.com/magflock/mobo/internal/controlplane"
+	"github.com/magflock/mobo/internal/gateway"
+	"github.com/magflock/mobo/internal/kernel"
+	"github.com/magflock/mobo/internal/pg"
+	"github.com/magflock/mobo/internal/tenant"
+)
+
+// stopTimeout bounds the whole shutdown after SIGINT/SIGTERM.
+const stopTimeout = 30 * time.Second
+
+func newServeCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "serve",
+		Short: "Run the platform (a managed PostgreSQL unless --database-url is given)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, res, err := loadConfig(cmd)
+			if err != nil {
+				return err
+			}
+			log := kernel.NewLogger(os.Stderr, cfg.Log)
+			for _, w := range res.Warnings {
+				log.Warn(w)
+			}
+			if res.File != "" {
+				log.Info("config file read", "file", res.File)
+			}
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			return serve(ctx, cfg, log, cmd.OutOrStdout())
+		},
+	}
+}
+
+// platform is the assembled server: its kernel and the components main needs
+// to talk to after boot.
+type platform struct {
+	kernel  *kernel.Kernel
+	gateway *gateway.Gateway
+	tenants *tenant.Manager
+	admin   *admin.API
+	mode    string
+	dbDesc  string
+}
+
+// assemble builds every component and registers them with a kernel. This is
+// the one place where components are listed.
+func assemble(cfg Config, log *slog.Logger) (*platform, error) {
+	p := &platform{}
+	var (
+		db       kernel.Component
+		srv      interface{ ConnString(string) string }
+		external string
+	)
+	if cfg.managed() {
+		pgCfg := cfg.Postgres
+		pgCfg.DataDir = cfg.pgDataDir()
+		cluster := pg.NewCluster(pgCfg, kernel.ComponentLogger(log, "postgres"))
+		db, srv, p.mode, p.dbDesc = cluster, cluster, "managed", "managed cluster in "+pgCfg.DataDir
+	} else {
+		ext, err := pg.NewExternal(cfg.DatabaseURL, kernel.ComponentLogger(log, "postgres"))
+		if err != nil {
+			return nil, err
+		}
+		db, srv, external, p.mode, p.dbDesc = ext, ext, ext.Database(), "external", ext.Redacted()
+	}
+	cp := controlplane.New(srv, controlplane.Options{ExternalDatabase: external}, kernel.ComponentLogger(log, "controlplane"))
+	p.tenants = tenant.New(tenant.Config{JWTSecret: cfg.JWTSecret}, cp, srv, external, kernel.ComponentLogger(log, "tenant"))
+	p.admin = admin.New(cp, admin.Info{Version: versionString(), Mode: p.mode, Database: p.dbDesc})
+	p.gateway = gateway.New(cfg.HTTP, kernel.ComponentLogger(log, "gateway"), "tenant", "admin")
+	p.gateway.Handle("/admin/v1/", p.admin.Handler())
+
+	k, err := kernel.New(kernel.Options{Logger: log},
+		db, cp, p.tenants, p.admin, p.gateway)
+	if err != nil {
+		return nil, err
+	}
+	p.kernel = k
+	p.gateway.SetReadiness(k)
+	p.admin.SetSource(k)
+	return p, nil
+}
+
+func serve(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) error {
+	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil { //nolint:gosec // the managed cluster's OS user must traverse it
+		return fmt.Errorf("creating data dir: %w", err)
+	}
+	p, err := assemble(cfg, log)
+	if err != nil {
+		return err
+	}
+	begin := time.Now()
+	if err := p.kernel.Start(ctx); err != nil {
+		return explainStartError(err)
+	}
+	stopAll := func() error {
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), stopTimeout)
+		defer cancel()
+		return p.kernel.Stop(sctx)
+	}
+	proj, err := p.tenants.Project(tenant.DefaultRef)
+	if err != nil {
+		return errors.Join(err, stopAll())
+	}
+	info := serverInfo{
+		URL: p.gateway.URL(), AdminKey: p.admin.Key(), PID: os.Getpid(), Mode: p.mode,
+		DataDir: absPath(cfg.DataDir), StartedAt: time.Now().UTC(), Version: versionString(),
+	}
+	if err := writeServerInfo(cfg.DataDir, info); err != nil {
+		return errors.Join(err, stopAll())
+	}
+	defer removeServerInfo(cfg.DataDir, info.PID)
+
+	fmt.Fprintf(out, `
+  MagFlock is running (%s PostgreSQL, ready in %s)
+
+  API URL          %s
+  REST             %s/rest/v1
+  anon key         %s
+  service_role key %s
+  admin key        %s
+  data dir         %s
+  database         %s
+
+  Press Ctrl-C to stop.
+`, p.mode, time.Since(begin).Round(time.Millisecond), info.URL, info.URL, proj.AnonKey, proj.ServiceKey, info.AdminKey, info.DataDir, p.dbDesc)
+
+	<-ctx.Done()
+	log.Info("shutting down")
+	return stopAll()
+}
+
+// explainStartError turns boot failures into advice where we have some.
+func explainStartError(err error) error {
+	var nb *pg.BinariesNotFoundError
+	if errors.As(err, &nb) {
+		return &exitError{code: 2, msg: nb.Error()}
+	}
+	return err
+}
+
+func absPath(p string) string {
+	if a, err := filepath.Abs(p); err == nil {
+		return a
+	}
+	return p
+}
+
+// serverInfo is written to <data dir>/server.json while a server runs, so
+// that the CLI finds it.
+type serverInfo struct {
+	URL       string    `json:"url"`
+	AdminKey  string    `json:"admin_key"`
+	PID       int       `json:"pid"`
+	Mode      string    `json:"mode"`
+	DataDir   string    `json:"data_dir"`
+	StartedAt time.Time `json:"started_at"`
+	Version   string    `json:"version"`
+}
+
+const serverInfoFile = "server.json"
+
+func writeServerInfo(dataDir string, info serverInfo) error {
+	b, err := json.MarshalIndent(info, "", "  ")
+	if err != nil {
+		return err
+	}
+	tmp := filepath.Join(dataDir, serverInfoFile+".tmp")
+	if err := os.WriteFile(tmp, b, 0o600); err != nil {
+		return fmt.Errorf("writing server info: %w", err)
+	}
+	return os.Rename(tmp, filepath.Join(dataDir, serverInfoFile))
+}
+
+// removeServerInfo removes server.json if it is still ours.
+func removeServerInfo(dataDir string, pid int) {
+	info, err := readServerInfo(dataDir)
+	if err == nil && info.PID == pid {
+		_ = os.Remove(filepath.Join(dataDir, serverInfoFile))
+	}
+}
+
+func readServerInfo(dataDir string) (serverInfo, error) {
+	var info serverInfo
+	b, err := os.ReadFile(filepath.Join(dataDir, serverInfoFile))
+	if err != nil {
+		return info, err
+	}
+	err = json.Unmarshal(b, &info)
+	return info, err
+}

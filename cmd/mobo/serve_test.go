@@ -1,0 +1,395 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/magflock/mobo/internal/pg/pgtest"
+)
+
+// These tests run the real binary, as a user would: `mobo serve` on a managed
+// PostgreSQL in a temp data dir.
+
+var moboBin string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "mobobin")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	moboBin = filepath.Join(dir, "mobo")
+	if out, err := exec.Command("go", "build", "-o", moboBin, ".").CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "building mobo: %v\n%s", err, out)
+		os.Exit(1)
+	}
+	code := pgtest.Run(m)
+	_ = os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// dataDir returns a temp dir that the postgres OS user can reach when the
+// tests run as root.
+func dataDir(t *testing.T) string {
+	t.Helper()
+	d, err := os.MkdirTemp("", "mobo-serve-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(d, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = os.RemoveAll(d) })
+	return d
+}
+
+type server struct {
+	cmd    *exec.Cmd
+	url    string
+	out    *syncBuffer
+	waited chan error
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// startServer runs mobo serve and waits until /readyz says ready.
+func startServer(t *testing.T, dir string, extraArgs ...string) *server {
+	t.Helper()
+	addr := freeAddr(t)
+	cmd := exec.Command(moboBin, append([]string{"serve", "--data-dir", dir, "--http", addr, "--log-format", "json"}, extraArgs...)...)
+	s := &server{cmd: cmd, url: "http://" + addr, out: &syncBuffer{}, waited: make(chan error, 1)}
+	cmd.Stdout, cmd.Stderr = s.out, s.out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { s.waited <- cmd.Wait() }()
+	t.Cleanup(func() {
+		if cmd.ProcessState == nil {
+			_ = cmd.Process.Kill()
+		}
+	})
+	deadline := time.Now().Add(90 * time.Second)
+	for time.Now().Before(deadline) {
+		select {
+		case err := <-s.waited:
+			t.Fatalf("mobo exited before ready: %v\n%s", err, s.out.String())
+		default:
+		}
+		resp, err := http.Get(s.url + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK && strings.Contains(s.out.String(), "Press Ctrl-C") {
+				return s
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("mobo not ready in time:\n%s", s.out.String())
+	return nil
+}
+
+func (s *server) stop(t *testing.T, sig syscall.Signal) {
+	t.Helper()
+	if err := s.cmd.Process.Signal(sig); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-s.waited:
+		var ee *exec.ExitError
+		if err != nil && !(sig == syscall.SIGKILL && errors.As(err, &ee)) {
+			t.Fatalf("mobo exited with %v after %v\n%s", err, sig, s.out.String())
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatalf("mobo did not exit after %v", sig)
+	}
+}
+
+var keyLine = regexp.MustCompile(`(?m)^\s+(anon key|service_role key|admin key)\s+(\S+)$`)
+
+func (s *server) keys(t *testing.T) map[string]string {
+	t.Helper()
+	m := map[string]string{}
+	for _, g := range keyLine.FindAllStringSubmatch(s.out.String(), -1) {
+		m[g[1]] = g[2]
+	}
+	if len(m) != 3 {
+		t.Fatalf("banner lacks keys:\n%s", s.out.String())
+	}
+	return m
+}
+
+// postmasterPID reads the pid of the cluster's postmaster from its pid file.
+func postmasterPID(t *testing.T, dir string) int {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dir, "pg", "postmaster.pid"))
+	if err != nil {
+		t.Fatalf("reading postmaster.pid: %v", err)
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(strings.SplitN(string(b), "\n", 2)[0]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pid
+}
+
+func alive(pid int) bool { return syscall.Kill(pid, 0) == nil }
+
+func waitDead(t *testing.T, pid int) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for alive(pid) {
+		if time.Now().After(deadline) {
+			t.Fatalf("postgres %d still running", pid)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func TestServeLifecycle(t *testing.T) {
+	t.Parallel()
+	dir := dataDir(t)
+
+	s := startServer(t, dir)
+	keys := s.keys(t)
+	pgPID := postmasterPID(t, dir)
+
+	// The anon key is an HS256 JWT of the default project's secret, role anon.
+	secret := projectSecret(t, dir)
+	claims := jwt.MapClaims{}
+	if _, err := jwt.ParseWithClaims(keys["anon key"], claims, func(*jwt.Token) (any, error) { return []byte(secret), nil },
+		jwt.WithValidMethods([]string{"HS256"})); err != nil {
+		t.Fatalf("anon key does not verify with the project secret: %v", err)
+	}
+	if claims["role"] != "anon" {
+		t.Errorf("anon key role = %v", claims["role"])
+	}
+
+	// mobo status and components talk to the running server.
+	out, err := exec.Command(moboBin, "status", "--data-dir", dir).CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "ready") || !strings.Contains(string(out), "managed") {
+		t.Errorf("mobo status: %v\n%s", err, out)
+	}
+	out, err = exec.Command(moboBin, "components", "--data-dir", dir, "--json").CombinedOutput()
+	if err != nil {
+		t.Fatalf("mobo components: %v\n%s", err, out)
+	}
+	var comps []struct {
+		Name    string `json:"name"`
+		State   string `json:"state"`
+		Healthy bool   `json:"healthy"`
+	}
+	if err := json.Unmarshal(out, &comps); err != nil {
+		t.Fatalf("components --json: %v\n%s", err, out)
+	}
+	names := map[string]bool{}
+	for _, c := range comps {
+		names[c.Name] = c.State == "running" && c.Healthy
+	}
+	for _, n := range []string{"postgres", "controlplane", "tenant", "admin", "gateway"} {
+		if !names[n] {
+			t.Errorf("component %s not running and healthy: %s", n, out)
+		}
+	}
+
+	// Ctrl-C stops everything, postgres included.
+	s.stop(t, syscall.SIGINT)
+	waitDead(t, pgPID)
+	if _, err := os.Stat(filepath.Join(dir, "server.json")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("server.json left behind: %v", err)
+	}
+	out, err = exec.Command(moboBin, "status", "--data-dir", dir).CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "no mobo server is running") {
+		t.Errorf("status after stop: %v\n%s", err, out)
+	}
+
+	// A second start reuses the data and the keys.
+	s2 := startServer(t, dir)
+	if diff := s2.keys(t); diff["anon key"] != keys["anon key"] || diff["service_role key"] != keys["service_role key"] || diff["admin key"] != keys["admin key"] {
+		t.Errorf("keys changed across restarts:\nbefore %v\nafter  %v", keys, diff)
+	}
+	if strings.Contains(s2.out.String(), "initialising postgres") {
+		t.Error("second start ran initdb again")
+	}
+
+	// kill -9 of mobo: postgres does not outlive it for long, and the next
+	// start recovers without manual steps.
+	pgPID = postmasterPID(t, dir)
+	s2.stop(t, syscall.SIGKILL)
+	waitDead(t, pgPID)
+	s3 := startServer(t, dir)
+	if s3.keys(t)["anon key"] != keys["anon key"] {
+		t.Error("keys changed after kill -9")
+	}
+	s3.stop(t, syscall.SIGTERM)
+}
+
+// projectSecret reads the default project's JWT secret from the control plane
+// through a running server's cluster.
+func projectSecret(t *testing.T, dir string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, clusterURL(t, dir, "mobo"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	var secret string
+	if err := conn.QueryRow(ctx, "select jwt_secret from mobo.projects where ref = 'default'").Scan(&secret); err != nil {
+		t.Fatal(err)
+	}
+	return secret
+}
+
+// clusterURL builds a superuser URL from the files the managed cluster keeps.
+func clusterURL(t *testing.T, dir, db string) string {
+	t.Helper()
+	pw, err := os.ReadFile(filepath.Join(dir, "pg_superuser_password"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(filepath.Join(dir, "pg", "postmaster.pid"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	// postmaster.pid line 4 is the port.
+	sc := bufio.NewScanner(f)
+	var port string
+	for i := 0; sc.Scan(); i++ {
+		if i == 3 {
+			port = strings.TrimSpace(sc.Text())
+		}
+	}
+	_, _ = io.Copy(io.Discard, f)
+	return fmt.Sprintf("postgres://postgres:%s@127.0.0.1:%s/%s", strings.TrimSpace(string(pw)), port, db)
+}
+
+func TestServeBadConfig(t *testing.T) {
+	t.Parallel()
+	dir := dataDir(t)
+	if err := os.WriteFile(filepath.Join(dir, "mobo.toml"), []byte("[http]\nlisten = \"127.0.0.1:1\"\nlsten = 1\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(moboBin, "serve", "--config", filepath.Join(dir, "mobo.toml"), "--data-dir", dir)
+	out, err := cmd.CombinedOutput()
+	if err == nil {
+		t.Fatal("serve accepted an unknown key")
+	}
+	if !strings.Contains(string(out), `"http.lsten"`) || strings.Contains(string(out), "goroutine") {
+		t.Errorf("want a clear error naming the key, got:\n%s", out)
+	}
+}
+
+func TestServeNoPostgres(t *testing.T) {
+	t.Parallel()
+	dir := dataDir(t)
+	empty := t.TempDir()
+	cmd := exec.Command(moboBin, "serve", "--data-dir", dir)
+	cmd.Env = append(os.Environ(), "MOBO_POSTGRES_BIN_DIR="+empty)
+	out, err := cmd.CombinedOutput()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) {
+		t.Fatalf("serve without binaries: %v\n%s", err, out)
+	}
+	for _, want := range []string{"apt-get install postgresql", "--database-url"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(string(out), "goroutine ") {
+		t.Errorf("stack trace in output:\n%s", out)
+	}
+}
+
+func TestServeExternalDatabase(t *testing.T) {
+	t.Parallel()
+	db := pgtest.NewDB(t)
+	if _, err := db.Pool.Exec(t.Context(), "create table notes (id int primary key, body text)"); err != nil {
+		t.Fatal(err)
+	}
+	dir := dataDir(t)
+	s := startServer(t, dir, "--database-url", db.ConnString)
+	if !strings.Contains(s.out.String(), "external PostgreSQL") {
+		t.Errorf("banner does not say external mode:\n%s", s.out.String())
+	}
+	out, err := exec.Command(moboBin, "status", "--data-dir", dir, "--json").CombinedOutput()
+	if err != nil || !strings.Contains(string(out), `"mode": "external"`) {
+		t.Errorf("status: %v\n%s", err, out)
+	}
+	if strings.Contains(string(out), "password") || strings.Contains(string(out), pgtestPassword(db.ConnString)) {
+		t.Errorf("status shows the database password:\n%s", out)
+	}
+	s.stop(t, syscall.SIGINT)
+	// The served database got mobo's schemas; its own table is untouched.
+	var schemas, cols string
+	if err := db.Pool.QueryRow(t.Context(), "select string_agg(nspname, ',' order by nspname) from pg_namespace where nspname in ('auth', 'mobo')").Scan(&schemas); err != nil {
+		t.Fatal(err)
+	}
+	if schemas != "auth,mobo" {
+		t.Errorf("schemas = %q, want auth,mobo", schemas)
+	}
+	if err := db.Pool.QueryRow(t.Context(), "select string_agg(column_name, ',' order by ordinal_position) from information_schema.columns where table_name = 'notes'").Scan(&cols); err != nil {
+		t.Fatal(err)
+	}
+	if cols != "id,body" {
+		t.Errorf("notes columns = %q", cols)
+	}
+}
+
+// pgtestPassword extracts the password of a URL, or a value that never matches.
+func pgtestPassword(u string) string {
+	pu, err := url.Parse(u)
+	if err != nil {
+		return "\x00"
+	}
+	if p, ok := pu.User.Password(); ok && p != "" {
+		return p
+	}
+	return "\x00"
+}

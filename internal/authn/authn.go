@@ -1,0 +1,193 @@
+// Package authn is the shared vocabulary of authentication and authorization
+// between the API components (rest, graphql, realtime) and the auth
+// component: the [Principal] a request acts as, the [Authenticator] that turns
+// credentials into one, and the [Authorizer] consulted before any SQL runs.
+//
+// It holds no state of its own; [SecretAuthenticator] verifies HS256 JWTs
+// (Supabase's anon and service_role keys, and user tokens) with a project's
+// secret. The auth component provides a richer Authenticator (asymmetric
+// signing keys, scoped API keys) that wraps it.
+package authn
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+)
+
+// Header and claim names that security decisions depend on.
+const (
+	HeaderAPIKey        = "apikey"
+	HeaderAuthorization = "Authorization"
+	ClaimRole           = "role"
+	ClaimSub            = "sub"
+	ClaimExp            = "exp"
+	ClaimAAL            = "aal"
+	ClaimAppMetadata    = "app_metadata"
+	ClaimIsAnonymous    = "is_anonymous"
+)
+
+// Principal is who a request acts as.
+type Principal struct {
+	// Role is the database role the request runs as (SET LOCAL ROLE).
+	Role string
+	// Claims are the verified JWT claims, exposed to SQL as request.jwt.claims.
+	Claims map[string]any
+	// ClaimsJSON is Claims encoded once, ready to bind.
+	ClaimsJSON []byte
+	// Subject is the sub claim (the user id), or "".
+	Subject string
+	// KeyID names the scoped API key used, when one was.
+	KeyID string
+	// Scopes restrict a scoped API key ("rest:read:public.todos"); nil means
+	// unrestricted (JWTs and the anon/service_role keys).
+	Scopes []string
+	// Roles are RBAC roles (app_metadata.roles) for [Authorizer]s.
+	Roles []string
+}
+
+// Credentials are what a request presented.
+type Credentials struct {
+	APIKey string // the apikey header
+	Bearer string // the token of Authorization: Bearer
+}
+
+// FromHeaders reads the credentials of an HTTP request's headers.
+func FromHeaders(apikey, authorization string) Credentials {
+	c := Credentials{APIKey: strings.TrimSpace(apikey)}
+	if scheme, tok, ok := strings.Cut(strings.TrimSpace(authorization), " "); ok && strings.EqualFold(scheme, "bearer") {
+		c.Bearer = strings.TrimSpace(tok)
+	}
+	return c
+}
+
+// Authenticator turns credentials into a principal for project ref.
+// Implementations are safe for concurrent use and do no I/O on the hot path
+// beyond cached lookups.
+type Authenticator interface {
+	Authenticate(ctx context.Context, ref string, c Credentials) (*Principal, error)
+}
+
+// Action is what a request is about to do, for an [Authorizer].
+type Action struct {
+	API      string // "rest", "graphql", "realtime"
+	Schema   string
+	Relation string // table, view or function name
+	Op       Op
+}
+
+// Op is the kind of access.
+type Op string
+
+// The kinds of access an [Action] asks for.
+const (
+	OpRead    Op = "read"
+	OpWrite   Op = "write"
+	OpDelete  Op = "delete"
+	OpExecute Op = "execute"
+)
+
+// Authorizer decides, before any SQL runs, whether p may do a. It returns
+// nil, or an error wrapping [ErrForbidden].
+type Authorizer interface {
+	Authorize(ctx context.Context, p *Principal, a Action) error
+}
+
+// Errors returned by Authenticators and Authorizers. APIs map them to their
+// peers' formats (PostgREST's PGRST301/PGRST302, GoTrue's, GraphQL's).
+var (
+	// ErrNoCredentials: the request presented neither an apikey nor a bearer token.
+	ErrNoCredentials = errors.New("no credentials")
+	// ErrInvalidToken: a token that is malformed, badly signed, or not for this project.
+	ErrInvalidToken = errors.New("invalid token")
+	// ErrExpiredToken: a well-signed token past its exp.
+	ErrExpiredToken = errors.New("token expired")
+	// ErrForbidden: an authenticated principal that may not do the action.
+	ErrForbidden = errors.New("forbidden")
+)
+
+// SecretAuthenticator verifies HS256 JWTs with the project's secret.
+type SecretAuthenticator struct {
+	// Secret returns project ref's JWT secret.
+	Secret func(ref string) (string, error)
+	// AnonymousRole is the role of a request without credentials, or "" to
+	// refuse such requests with ErrNoCredentials (PostgREST's db-anon-role).
+	AnonymousRole string
+	// Leeway tolerates clock skew on exp/nbf/iat. Default 30s.
+	Leeway time.Duration
+}
+
+var _ Authenticator = (*SecretAuthenticator)(nil)
+
+// Authenticate verifies the bearer token if present, else the apikey (which
+// for Supabase clients is itself a JWT), and returns its role.
+func (a *SecretAuthenticator) Authenticate(_ context.Context, ref string, c Credentials) (*Principal, error) {
+	tok := c.Bearer
+	if tok == "" {
+		tok = c.APIKey
+	}
+	if tok == "" {
+		if a.AnonymousRole == "" {
+			return nil, ErrNoCredentials
+		}
+		return Anonymous(a.AnonymousRole), nil
+	}
+	secret, err := a.Secret(ref)
+	if err != nil {
+		return nil, err
+	}
+	return VerifyHS256(tok, []byte(secret), a.Leeway)
+}
+
+// Anonymous is the principal of a request without credentials.
+func Anonymous(role string) *Principal {
+	claims := map[string]any{ClaimRole: role}
+	b, _ := json.Marshal(claims) // a map of one string cannot fail to encode
+	return &Principal{Role: role, Claims: claims, ClaimsJSON: b}
+}
+
+// VerifyHS256 verifies tok with secret and builds its principal.
+func VerifyHS256(tok string, secret []byte, leeway time.Duration) (*Principal, error) {
+	if leeway == 0 {
+		leeway = 30 * time.Second
+	}
+	claims := jwt.MapClaims{}
+	_, err := jwt.ParseWithClaims(tok, claims, func(*jwt.Token) (any, error) { return secret, nil },
+		jwt.WithValidMethods([]string{"HS256"}), jwt.WithLeeway(leeway))
+	if err != nil {
+		if errors.Is(err, jwt.ErrTokenExpired) {
+			return nil, fmt.Errorf("%w: %w", ErrExpiredToken, err)
+		}
+		return nil, fmt.Errorf("%w: %w", ErrInvalidToken, err)
+	}
+	return PrincipalFromClaims(claims)
+}
+
+// PrincipalFromClaims builds a principal from verified claims.
+func PrincipalFromClaims(claims map[string]any) (*Principal, error) {
+	role, _ := claims[ClaimRole].(string)
+	if role == "" {
+		return nil, fmt.Errorf("%w: the token has no role claim", ErrInvalidToken)
+	}
+	b, err := json.Marshal(claims)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidToken, err)
+	}
+	p := &Principal{Role: role, Claims: claims, ClaimsJSON: b}
+	p.Subject, _ = claims[ClaimSub].(string)
+	if md, ok := claims[ClaimAppMetadata].(map[string]any); ok {
+		if roles, ok := md["roles"].([]any); ok {
+			for _, r := range roles {
+				if s, ok := r.(string); ok {
+					p.Roles = append(p.Roles, s)
+				}
+			}
+		}
+	}
+	return p, nil
+}

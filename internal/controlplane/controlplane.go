@@ -1,0 +1,224 @@
+// Package controlplane owns mobo's own database: the catalogue of projects and
+// their secrets, platform settings, the per-component key-value store and the
+// audit log.
+//
+// In managed mode the control plane is a database named "mobo" in the
+// managed cluster; in external mode (--database-url) it is a schema named
+// "mobo" inside the served database, so mobo adds nothing outside it but
+// that schema and its roles. The schema is versioned by the migrations in
+// migrations/, applied at Start.
+//
+// [ControlPlane] is safe for concurrent use once started. Its pool is
+// created in Start and closed in Stop.
+package controlplane
+
+import (
+	"context"
+	"crypto/rand"
+	"embed"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/magflock/mobo/internal/kernel"
+	"github.com/magflock/mobo/internal/migrate"
+	"github.com/magflock/mobo/internal/pg"
+)
+
+// Database is the control plane's database in managed mode.
+const Database = "mobo"
+
+//go:embed migrations/*.sql
+var migrationsFS embed.FS
+
+// Migrations returns the control plane's schema migrations.
+func Migrations() (*migrate.Set, error) {
+	return migrate.Load(migrationsFS, "migrations", pgx.Identifier{"mobo", "controlplane_migrations"})
+}
+
+// Server is what the control plane needs from PostgreSQL: a superuser
+// connection string for a database. Both the managed cluster and an external
+// server provide it.
+type Server interface {
+	ConnString(database string) string
+}
+
+// Options select the mode.
+type Options struct {
+	// ExternalDatabase, when set, is the served database of an external
+	// server: the control plane lives in its "mobo" schema. Empty means
+	// managed mode: a database of its own.
+	ExternalDatabase string
+}
+
+// ControlPlane is the "controlplane" component.
+type ControlPlane struct {
+	srv  Server
+	opts Options
+	log  *slog.Logger
+
+	mu   sync.RWMutex
+	pool *pgxpool.Pool
+}
+
+var (
+	_ kernel.Component     = (*ControlPlane)(nil)
+	_ kernel.HealthChecker = (*ControlPlane)(nil)
+)
+
+// New returns the control plane component; it connects in Start.
+func New(srv Server, opts Options, log *slog.Logger) *ControlPlane {
+	return &ControlPlane{srv: srv, opts: opts, log: log}
+}
+
+// Name implements [kernel.Component].
+func (c *ControlPlane) Name() string { return "controlplane" }
+
+// Requires implements [kernel.Component].
+func (c *ControlPlane) Requires() []string { return []string{"postgres"} }
+
+// Managed reports whether the control plane has a database of its own.
+func (c *ControlPlane) Managed() bool { return c.opts.ExternalDatabase == "" }
+
+// Start creates the control database if needed, connects and migrates it.
+func (c *ControlPlane) Start(ctx context.Context) error {
+	db := c.opts.ExternalDatabase
+	if db == "" {
+		db = Database
+		if err := pg.CreateDatabase(ctx, c.srv.ConnString("postgres"), db); err != nil {
+			return err
+		}
+	}
+	pool, err := pgxpool.New(ctx, c.srv.ConnString(db))
+	if err != nil {
+		return fmt.Errorf("connecting to the control plane: %w", err)
+	}
+	if err := c.migrate(ctx, pool); err != nil {
+		pool.Close()
+		return err
+	}
+	c.mu.Lock()
+	c.pool = pool
+	c.mu.Unlock()
+	return nil
+}
+
+func (c *ControlPlane) migrate(ctx context.Context, pool *pgxpool.Pool) error {
+	set, err := Migrations()
+	if err != nil {
+		return err
+	}
+	conn, err := pool.Acquire(ctx)
+	if err != nil {
+		return fmt.Errorf("connecting to the control plane: %w", err)
+	}
+	defer conn.Release()
+	applied, err := set.Up(ctx, conn.Conn())
+	for _, m := range applied {
+		c.log.Info("applied control plane migration", "version", m.Version, "name", m.Name)
+	}
+	if err != nil {
+		return fmt.Errorf("migrating the control plane: %w", err)
+	}
+	return nil
+}
+
+// Stop closes the pool. It is idempotent.
+func (c *ControlPlane) Stop(context.Context) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.pool != nil {
+		c.pool.Close()
+		c.pool = nil
+	}
+	return nil
+}
+
+// Health pings the control database.
+func (c *ControlPlane) Health(ctx context.Context) error {
+	pool, err := c.Pool()
+	if err != nil {
+		return err
+	}
+	return pool.Ping(ctx)
+}
+
+// ErrNotStarted is returned when the control plane is used before Start or after Stop.
+var ErrNotStarted = errors.New("control plane not started")
+
+// Pool returns the control plane's pool.
+func (c *ControlPlane) Pool() (*pgxpool.Pool, error) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	if c.pool == nil {
+		return nil, ErrNotStarted
+	}
+	return c.pool, nil
+}
+
+// Setting returns a platform setting, creating it with create() on first use.
+// Concurrent first uses (several nodes booting) agree on one value.
+func (c *ControlPlane) Setting(ctx context.Context, key string, create func() (string, error)) (string, error) {
+	pool, err := c.Pool()
+	if err != nil {
+		return "", err
+	}
+	var v string
+	err = pool.QueryRow(ctx, "select value from mobo.settings where key = $1", key).Scan(&v)
+	if err == nil {
+		return v, nil
+	}
+	if !errors.Is(err, pgx.ErrNoRows) {
+		return "", fmt.Errorf("reading setting %q: %w", key, err)
+	}
+	nv, err := create()
+	if err != nil {
+		return "", fmt.Errorf("creating setting %q: %w", key, err)
+	}
+	// On a race the first writer wins and everyone reads its value back.
+	err = pool.QueryRow(ctx, `insert into mobo.settings (key, value) values ($1, $2)
+		on conflict (key) do update set key = excluded.key returning value`, key, nv).Scan(&v)
+	if err != nil {
+		return "", fmt.Errorf("storing setting %q: %w", key, err)
+	}
+	return v, nil
+}
+
+// AdminKey returns the control plane's admin key, generating it at first boot.
+// It authorises /admin/v1 and the CLI.
+func (c *ControlPlane) AdminKey(ctx context.Context) (string, error) {
+	return c.Setting(ctx, "admin_key", func() (string, error) {
+		s, err := RandomToken(32)
+		return "mobo_admin_" + s, err
+	})
+}
+
+// Audit records an event in the audit log.
+func (c *ControlPlane) Audit(ctx context.Context, actor, action, target string, detail any) error {
+	pool, err := c.Pool()
+	if err != nil {
+		return err
+	}
+	if detail == nil {
+		detail = map[string]any{}
+	}
+	_, err = pool.Exec(ctx, "insert into mobo.audit_log (actor, action, target, detail) values ($1, $2, $3, $4)", actor, action, target, detail)
+	if err != nil {
+		return fmt.Errorf("writing audit log: %w", err)
+	}
+	return nil
+}
+
+// RandomToken returns n random bytes from crypto/rand, URL-safe base64 encoded.
+func RandomToken(n int) (string, error) {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	return base64.RawURLEncoding.EncodeToString(b), nil
+}

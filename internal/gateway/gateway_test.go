@@ -1,0 +1,163 @@
+package gateway
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"go.uber.org/goleak"
+
+	"github.com/magflock/mobo/internal/httpx"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+type fakeReady struct {
+	mu      sync.Mutex
+	failing []string
+}
+
+func (f *fakeReady) Ready() (bool, []string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.failing) == 0, f.failing
+}
+
+func startGateway(t *testing.T, r Readiness) *Gateway {
+	t.Helper()
+	g := New(Config{Listen: "127.0.0.1:0"}, slog.New(slog.DiscardHandler))
+	if r != nil {
+		g.SetReadiness(r)
+	}
+	g.Handle("GET /echo-id", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.WriteString(w, httpx.RequestID(r.Context()))
+	}))
+	if err := g.Start(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		// t.Context is already cancelled when cleanups run.
+		if err := g.Stop(context.Background()); err != nil {
+			t.Error(err)
+		}
+	})
+	return g
+}
+
+func get(t *testing.T, url string, hdr map[string]string) (*http.Response, string) {
+	t.Helper()
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range hdr {
+		req.Header.Set(k, v)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp, string(b)
+}
+
+func TestHealthAndReady(t *testing.T) {
+	t.Parallel()
+	r := &fakeReady{failing: []string{"postgres", "tenant"}}
+	g := startGateway(t, r)
+
+	resp, body := get(t, g.URL()+"/healthz", nil)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(body, `"ok"`) {
+		t.Errorf("healthz = %d %s", resp.StatusCode, body)
+	}
+
+	resp, body = get(t, g.URL()+"/readyz", nil)
+	if resp.StatusCode != http.StatusServiceUnavailable {
+		t.Errorf("readyz status = %d, want 503", resp.StatusCode)
+	}
+	var got struct {
+		Status  string   `json:"status"`
+		Failing []string `json:"failing"`
+	}
+	if err := json.Unmarshal([]byte(body), &got); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"postgres", "tenant"}, got.Failing); diff != "" {
+		t.Errorf("failing (-want +got):\n%s", diff)
+	}
+
+	r.mu.Lock()
+	r.failing = nil
+	r.mu.Unlock()
+	resp, body = get(t, g.URL()+"/readyz", nil)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(body, `"ready"`) {
+		t.Errorf("readyz = %d %s, want 200 ready", resp.StatusCode, body)
+	}
+}
+
+func TestReadyzBeforeKernel(t *testing.T) {
+	t.Parallel()
+	g := startGateway(t, nil)
+	resp, _ := get(t, g.URL()+"/readyz", nil)
+	if resp.StatusCode != http.StatusServiceUnavailable {
+		t.Errorf("readyz without readiness = %d, want 503", resp.StatusCode)
+	}
+}
+
+func TestRequestID(t *testing.T) {
+	t.Parallel()
+	g := startGateway(t, &fakeReady{})
+	tests := []struct {
+		name, sent string
+		kept       bool
+	}{
+		{"generated", "", false},
+		{"kept", "abc-123_x.y", true},
+		{"too long", strings.Repeat("a", 65), false},
+		{"odd characters", "a b<script>", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			hdr := map[string]string{}
+			if tt.sent != "" {
+				hdr[httpx.HeaderRequestID] = tt.sent
+			}
+			resp, body := get(t, g.URL()+"/echo-id", hdr)
+			id := resp.Header.Get(httpx.HeaderRequestID)
+			if id == "" || id != body {
+				t.Fatalf("header id %q, handler saw %q", id, body)
+			}
+			if (id == tt.sent) != tt.kept {
+				t.Errorf("id %q for sent %q, kept=%v", id, tt.sent, tt.kept)
+			}
+		})
+	}
+}
+
+func TestStartFailsOnTakenAddress(t *testing.T) {
+	t.Parallel()
+	g1 := startGateway(t, nil)
+	g2 := New(Config{Listen: g1.Addr().String()}, slog.New(slog.DiscardHandler))
+	err := g2.Start(t.Context())
+	if err == nil {
+		_ = g2.Stop(t.Context())
+		t.Fatal("second gateway started on a taken address")
+	}
+	if !strings.Contains(err.Error(), g1.Addr().String()) {
+		t.Errorf("error %q does not name the address", err)
+	}
+	if err := g2.Stop(t.Context()); err != nil { // never started: a no-op
+		t.Error(err)
+	}
+}

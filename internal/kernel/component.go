@@ -1,0 +1,58 @@
+package kernel
+
+import (
+	"context"
+	"time"
+)
+
+// Component is one capability plugged into the kernel.
+//
+// The kernel calls Name and Requires at registration and may call them again at
+// any time; they must be cheap and return the same values. Start is called once
+// per boot (and again after Stop when the health monitor restarts the
+// component), from the kernel's goroutine, after every component named by
+// Requires has started. Start may block until the component is ready but must
+// return when ctx is done. Goroutines the component launches are its own: Stop
+// ends them and waits for them. Stop is called in reverse boot order, must be
+// idempotent, and must return when ctx is done even if cleanup is incomplete.
+type Component interface {
+	Name() string
+	Requires() []string
+	Start(ctx context.Context) error
+	Stop(ctx context.Context) error
+}
+
+// HealthChecker is implemented by components that can report their health.
+// The health monitor calls Health periodically from its own goroutine, so it must
+// be safe to call concurrently with the component's other methods. A non-nil
+// error marks the component unhealthy; the monitor then restarts it.
+type HealthChecker interface {
+	Health(ctx context.Context) error
+}
+
+// State is a component's lifecycle state.
+type State string
+
+// Lifecycle states, in the order a component normally passes through them.
+const (
+	StateRegistered State = "registered"
+	StateStarting   State = "starting"
+	StateRunning    State = "running"
+	StateUnhealthy  State = "unhealthy"
+	StateRestarting State = "restarting"
+	StateStopping   State = "stopping"
+	StateStopped    State = "stopped"
+	StateFailed     State = "failed"
+)
+
+// ComponentStatus is a snapshot of one component, as shown by `mobo components`
+// and /readyz.
+type ComponentStatus struct {
+	Name      string    `json:"name"`
+	Requires  []string  `json:"requires"`
+	State     State     `json:"state"`
+	Healthy   bool      `json:"healthy"`
+	StartedAt time.Time `json:"started_at,omitzero"`
+	Restarts  int       `json:"restarts"`
+	LastError string    `json:"last_error,omitempty"`
+}

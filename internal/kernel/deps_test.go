@@ -1,0 +1,38 @@
+package kernel
+
+import (
+	"go/parser"
+	"go/token"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// TestKernelImportsNoComponent keeps the motherboard independent of what
+// plugs into it: no package of this module but the kernel itself.
+func TestKernelImportsNoComponent(t *testing.T) {
+	t.Parallel()
+	files, err := filepath.Glob("*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fset := token.NewFileSet()
+	for _, f := range files {
+		src, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		af, err := parser.ParseFile(fset, f, src, parser.ImportsOnly)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, imp := range af.Imports {
+			path, _ := strconv.Unquote(imp.Path.Value)
+			if strings.HasPrefix(path, "github.com/magflock/mobo/") {
+				t.Errorf("%s imports %s: the kernel must not import components", f, path)
+			}
+		}
+	}
+}

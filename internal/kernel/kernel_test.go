@@ -1,0 +1,328 @@
+package kernel
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// recorder collects lifecycle calls from fake components, in call order.
+type recorder struct {
+	mu     sync.Mutex
+	events []string
+}
+
+func (r *recorder) add(s string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.events = append(r.events, s)
+}
+
+func (r *recorder) list() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]string(nil), r.events...)
+}
+
+type fake struct {
+	name     string
+	requires []string
+	rec      *recorder
+	startErr atomic.Pointer[error]
+	healthFn func() error
+	starts   atomic.Int32
+	stops    atomic.Int32
+}
+
+func (f *fake) Name() string       { return f.name }
+func (f *fake) Requires() []string { return f.requires }
+func (f *fake) Start(context.Context) error {
+	f.starts.Add(1)
+	if f.rec != nil {
+		f.rec.add("start " + f.name)
+	}
+	if p := f.startErr.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
+func (f *fake) Stop(context.Context) error {
+	f.stops.Add(1)
+	if f.rec != nil {
+		f.rec.add("stop " + f.name)
+	}
+	return nil
+}
+
+type healthyFake struct{ *fake }
+
+func (h healthyFake) Health(context.Context) error { return h.healthFn() }
+
+var quiet = slog.New(slog.DiscardHandler)
+
+func TestNewResolvesOrder(t *testing.T) {
+	t.Parallel()
+	k, err := New(Options{Logger: quiet},
+		&fake{name: "gateway", requires: []string{"rest", "auth"}},
+		&fake{name: "rest", requires: []string{"postgres"}},
+		&fake{name: "auth", requires: []string{"postgres"}},
+		&fake{name: "postgres"},
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"postgres", "rest", "auth", "gateway"}
+	if diff := cmp.Diff(want, k.Order()); diff != "" {
+		t.Errorf("order (-want +got):\n%s", diff)
+	}
+}
+
+func TestNewErrors(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name  string
+		comps []Component
+		check func(t *testing.T, err error)
+	}{
+		{
+			name:  "missing",
+			comps: []Component{&fake{name: "rest", requires: []string{"postgres"}}},
+			check: func(t *testing.T, err error) {
+				var me *MissingDependencyError
+				if !errors.As(err, &me) || me.Component != "rest" || me.Missing != "postgres" {
+					t.Fatalf("got %v, want a MissingDependencyError naming rest and postgres", err)
+				}
+			},
+		},
+		{
+			name: "cycle",
+			comps: []Component{
+				&fake{name: "a", requires: []string{"b"}},
+				&fake{name: "b", requires: []string{"c"}},
+				&fake{name: "c", requires: []string{"a"}},
+				&fake{name: "d"},
+			},
+			check: func(t *testing.T, err error) {
+				var ce *CycleError
+				if !errors.As(err, &ce) {
+					t.Fatalf("got %v, want a CycleError", err)
+				}
+				if diff := cmp.Diff([]string{"a", "b", "c", "a"}, ce.Cycle); diff != "" {
+					t.Errorf("cycle (-want +got):\n%s", diff)
+				}
+				if got, want := err.Error(), "dependency cycle: a -> b -> c -> a"; got != want {
+					t.Errorf("message %q, want %q", got, want)
+				}
+			},
+		},
+		{
+			name:  "self cycle",
+			comps: []Component{&fake{name: "a", requires: []string{"a"}}},
+			check: func(t *testing.T, err error) {
+				var ce *CycleError
+				if !errors.As(err, &ce) || len(ce.Cycle) != 2 {
+					t.Fatalf("got %v, want a CycleError a -> a", err)
+				}
+			},
+		},
+		{
+			name:  "duplicate",
+			comps: []Component{&fake{name: "a"}, &fake{name: "a"}},
+			check: func(t *testing.T, err error) {
+				if !errors.Is(err, ErrDuplicateComponent) {
+					t.Fatalf("got %v, want ErrDuplicateComponent", err)
+				}
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := New(Options{Logger: quiet}, tt.comps...)
+			tt.check(t, err)
+		})
+	}
+}
+
+func TestStartRollsBackInReverseOrder(t *testing.T) {
+	t.Parallel()
+	rec := &recorder{}
+	boom := errors.New("boom")
+	a := &fake{name: "a", rec: rec}
+	b := &fake{name: "b", requires: []string{"a"}, rec: rec}
+	c := &fake{name: "c", requires: []string{"b"}, rec: rec}
+	d := &fake{name: "d", requires: []string{"c"}, rec: rec}
+	d.startErr.Store(&boom)
+	e := &fake{name: "e", requires: []string{"d"}, rec: rec}
+	k, err := New(Options{Logger: quiet}, a, b, c, d, e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = k.Start(t.Context())
+	var se *StartError
+	if !errors.As(err, &se) || se.Component != "d" || !errors.Is(err, boom) {
+		t.Fatalf("Start = %v, want StartError for d wrapping boom", err)
+	}
+	want := []string{"start a", "start b", "start c", "start d", "stop c", "stop b", "stop a"}
+	if diff := cmp.Diff(want, rec.list()); diff != "" {
+		t.Errorf("calls (-want +got):\n%s", diff)
+	}
+	if e.starts.Load() != 0 {
+		t.Errorf("e started after d failed")
+	}
+	if d.stops.Load() != 0 {
+		t.Errorf("d was stopped though it never started")
+	}
+	st := k.Status()
+	if st[3].State != StateFailed || st[3].LastError != "boom" {
+		t.Errorf("d status = %+v, want failed with boom", st[3])
+	}
+}
+
+func TestStopReverseOrderAndIdempotent(t *testing.T) {
+	t.Parallel()
+	rec := &recorder{}
+	k, err := New(Options{Logger: quiet},
+		&fake{name: "a", rec: rec},
+		&fake{name: "b", requires: []string{"a"}, rec: rec},
+		&fake{name: "c", requires: []string{"a"}, rec: rec},
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := k.Start(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if ok, failing := k.Ready(); !ok {
+		t.Fatalf("not ready: %v", failing)
+	}
+	if err := k.Stop(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if err := k.Stop(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	got := rec.list()
+	// b and c start concurrently (same stage); stops are strictly reverse.
+	if diff := cmp.Diff([]string{"stop c", "stop b", "stop a"}, got[3:]); diff != "" {
+		t.Errorf("stops (-want +got):\n%s", diff)
+	}
+	if ok, _ := k.Ready(); ok {
+		t.Error("ready after stop")
+	}
+}
+
+func TestHealthRestartWithBackoff(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		var failing atomic.Bool
+		failing.Store(true)
+		var restarts []time.Time
+		var mu sync.Mutex
+		f := &fake{name: "db"}
+		f.healthFn = func() error {
+			if failing.Load() {
+				return errors.New("connection refused")
+			}
+			return nil
+		}
+		hf := healthyFake{f}
+		k, err := New(Options{Logger: quiet, HealthInterval: 10 * time.Second, RestartBackoff: time.Second, RestartBackoffMax: 4 * time.Second}, restartSpy{hf, &mu, &restarts})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t0 := time.Now()
+		if err := k.Start(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		// Health fails every check: checks at 10s, then restart after the
+		// backoff, check again after the interval, and the backoff doubles up to
+		// the maximum: restarts at 11, 23, 37, 51, 65 s.
+		time.Sleep(76 * time.Second) // the check at 75s fails; the next restart waits until 79s
+		synctest.Wait()
+		mu.Lock()
+		var offsets []time.Duration
+		for _, r := range restarts {
+			offsets = append(offsets, r.Sub(t0))
+		}
+		mu.Unlock()
+		want := []time.Duration{11 * time.Second, 23 * time.Second, 37 * time.Second, 51 * time.Second, 65 * time.Second}
+		if diff := cmp.Diff(want, offsets); diff != "" {
+			t.Errorf("restart times (-want +got):\n%s", diff)
+		}
+		st := k.Status()[0]
+		if st.Restarts != 5 || st.LastError != "connection refused" {
+			t.Errorf("status = %+v, want 5 restarts and the last error", st)
+		}
+		if ok, _ := k.Ready(); ok {
+			t.Error("ready while unhealthy")
+		}
+
+		// Recovery: the next check passes and the component is ready again.
+		failing.Store(false)
+		time.Sleep(20 * time.Second)
+		synctest.Wait()
+		if ok, bad := k.Ready(); !ok {
+			t.Errorf("not ready after recovery: %v", bad)
+		}
+		if err := k.Stop(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+// restartSpy records the virtual time of every Start after the first.
+type restartSpy struct {
+	healthyFake
+	mu    *sync.Mutex
+	times *[]time.Time
+}
+
+func (r restartSpy) Start(ctx context.Context) error {
+	if r.starts.Load() > 0 {
+		r.mu.Lock()
+		*r.times = append(*r.times, time.Now())
+		r.mu.Unlock()
+	}
+	return r.fake.Start(ctx)
+}
+
+func TestRestartFailureKeepsBackingOff(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		f := &fake{name: "x"}
+		f.healthFn = func() error { return errors.New("down") }
+		hf := healthyFake{f}
+		k, err := New(Options{Logger: quiet, HealthInterval: time.Second, RestartBackoff: time.Second, RestartBackoffMax: 8 * time.Second}, hf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := k.Start(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		cannotStart := errors.New("cannot start")
+		f.startErr.Store(&cannotStart) // every restart fails from now on
+		// check at 1s fails → restart at 2s fails → check at once fails → restart
+		// at 4s → 8s → 16s → 24s (capped at 8s) → 32s.
+		time.Sleep(33 * time.Second)
+		synctest.Wait()
+		if got := f.starts.Load(); got != 7 { // 1 boot + 6 restarts (2,4,8,16,24,32)
+			t.Errorf("starts = %d, want 7", got)
+		}
+		st := k.Status()[0]
+		if st.State != StateFailed || st.LastError == "" {
+			t.Errorf("status = %+v, want failed", st)
+		}
+		if err := k.Stop(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+	})
+}

@@ -1,0 +1,452 @@
+// Package tenant owns projects: one PostgreSQL database each, with the roles
+// Supabase clients expect (anon, authenticated, service_role, and the
+// authenticator login role that switches to them), a JWT secret, and the
+// Supabase-style anon and service_role keys signed with it.
+//
+// At Start the [Manager] makes sure the default project exists: in managed
+// mode a database of its own, in external mode the database the user gave,
+// to which mobo adds only roles, grants and its auth and mobo schemas, and
+// never alters existing tables. Each addition is logged once, when made.
+//
+// A project is created in steps recorded in the control plane (status
+// "creating" until every step is done), so a start after a crash finishes a
+// half-made project. A Manager is safe for concurrent use after Start.
+package tenant
+
+import (
+	"context"
+	"crypto/rand"
+	"embed"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/magflock/mobo/internal/kernel"
+	"github.com/magflock/mobo/internal/migrate"
+	"github.com/magflock/mobo/internal/pg"
+)
+
+// DefaultRef is the ref of the project served at the root paths.
+const DefaultRef = "default"
+
+// Roles every project database has. They are cluster-wide in PostgreSQL.
+const (
+	RoleAnon          = "anon"
+	RoleAuthenticated = "authenticated"
+	RoleServiceRole   = "service_role"
+	RoleAuthenticator = "authenticator"
+)
+
+// keyLifetime is how long the anon and service_role keys are valid, as Supabase's.
+const keyLifetime = 10 * 365 * 24 * time.Hour
+
+//go:embed migrations/*.sql
+var migrationsFS embed.FS
+
+// Migrations returns the schema mobo adds to every project database.
+func Migrations() (*migrate.Set, error) {
+	return migrate.Load(migrationsFS, "migrations", pgx.Identifier{"mobo", "project_migrations"})
+}
+
+// Config configures projects.
+type Config struct {
+	// JWTSecret, when set, is the default project's JWT secret instead of a
+	// generated one, so tokens of a project moved from Supabase keep working.
+	// At least 32 characters.
+	JWTSecret string
+}
+
+// Validate reports a secret too short to be safe.
+func (c Config) Validate() error {
+	if c.JWTSecret != "" && len(c.JWTSecret) < 32 {
+		return errors.New("jwt_secret must be at least 32 characters")
+	}
+	return nil
+}
+
+// Project is one tenant.
+type Project struct {
+	Ref        string    `json:"ref"`
+	Name       string    `json:"name"`
+	Database   string    `json:"database"`
+	Status     string    `json:"status"`
+	JWTSecret  string    `json:"-"`
+	AnonKey    string    `json:"anon_key"`
+	ServiceKey string    `json:"service_key"`
+	CreatedAt  time.Time `json:"created_at"`
+}
+
+// ControlPlane is what the manager needs from the control plane.
+type ControlPlane interface {
+	Pool() (*pgxpool.Pool, error)
+	Setting(ctx context.Context, key string, create func() (string, error)) (string, error)
+	Audit(ctx context.Context, actor, action, target string, detail any) error
+}
+
+// Server is what the manager needs from PostgreSQL: a superuser connection
+// string for a database.
+type Server interface {
+	ConnString(database string) string
+}
+
+// Manager is the "tenant" component.
+type Manager struct {
+	cp       ControlPlane
+	srv      Server
+	cfg      Config
+	external string // the served database in external mode
+	log      *slog.Logger
+
+	mu       sync.RWMutex
+	projects map[string]*Project
+	pools    map[string]*pgxpool.Pool
+}
+
+var (
+	_ kernel.Component     = (*Manager)(nil)
+	_ kernel.HealthChecker = (*Manager)(nil)
+)
+
+// New returns the tenant manager. externalDatabase is the database given by
+// --database-url, or "" in managed mode.
+func New(cfg Config, cp ControlPlane, srv Server, externalDatabase string, log *slog.Logger) *Manager {
+	return &Manager{cp: cp, srv: srv, cfg: cfg, external: externalDatabase, log: log, projects: map[string]*Project{}, pools: map[string]*pgxpool.Pool{}}
+}
+
+// Name implements [kernel.Component].
+func (m *Manager) Name() string { return "tenant" }
+
+// Requires implements [kernel.Component].
+func (m *Manager) Requires() []string { return []string{"controlplane"} }
+
+// Start makes sure the default project exists and is set up.
+func (m *Manager) Start(ctx context.Context) error {
+	db := "proj_" + DefaultRef
+	if m.external != "" {
+		db = m.external
+	}
+	p, err := m.ensure(ctx, DefaultRef, "Default project", db, m.cfg.JWTSecret)
+	if err != nil {
+		return fmt.Errorf("setting up the default project: %w", err)
+	}
+	m.mu.Lock()
+	m.projects[p.Ref] = p
+	m.mu.Unlock()
+	return nil
+}
+
+// Stop closes the projects' pools. It is idempotent.
+func (m *Manager) Stop(context.Context) error {
+	m.mu.Lock()
+	pools := m.pools
+	m.pools = map[string]*pgxpool.Pool{}
+	m.mu.Unlock()
+	for _, p := range pools {
+		p.Close()
+	}
+	return nil
+}
+
+// Pool returns the API pool of project ref, opening it at first use. Its
+// connections log in as authenticator, which holds no privileges of its own
+// and can only switch (SET LOCAL ROLE) to anon, authenticated and
+// service_role, as PostgREST's do. When the authenticator role predates mobo
+// (external mode) and its password is unknown, the pool falls back to the
+// superuser and says so in the log.
+func (m *Manager) Pool(ctx context.Context, ref string) (*pgxpool.Pool, error) {
+	m.mu.RLock()
+	pool, ok := m.pools[ref]
+	m.mu.RUnlock()
+	if ok {
+		return pool, nil
+	}
+	p, err := m.Project(ref)
+	if err != nil {
+		return nil, err
+	}
+	password, err := m.cp.Setting(ctx, "authenticator_password", func() (string, error) { return randomToken(24) })
+	if err != nil {
+		return nil, err
+	}
+	super := m.srv.ConnString(p.Database)
+	cfg, err := pgxpool.ParseConfig(super)
+	if err != nil {
+		return nil, fmt.Errorf("project %q pool: %w", ref, err)
+	}
+	cfg.ConnConfig.User, cfg.ConnConfig.Password = RoleAuthenticator, password
+	cfg.MaxConns = 10
+	cfg.MinConns = 0
+	cfg.MaxConnIdleTime = 5 * time.Minute
+	cfg.ConnConfig.RuntimeParams["application_name"] = "mobo"
+	pool, err = pgxpool.NewWithConfig(ctx, cfg)
+	if err == nil {
+		err = pool.Ping(ctx)
+		if pg.IsCode(err, "28P01") { // invalid_password: a pre-existing authenticator
+			pool.Close()
+			m.log.Warn("the authenticator role predates mobo and its password is unknown; the API connects as superuser and switches roles per request", "ref", ref)
+			if cfg, err = pgxpool.ParseConfig(super); err == nil {
+				cfg.MaxConns, cfg.MaxConnIdleTime = 10, 5*time.Minute
+				pool, err = pgxpool.NewWithConfig(ctx, cfg)
+			}
+		}
+	}
+	if err != nil {
+		if pool != nil {
+			pool.Close()
+		}
+		return nil, fmt.Errorf("project %q pool: %w", ref, err)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if existing, ok := m.pools[ref]; ok { // a concurrent caller won
+		pool.Close()
+		return existing, nil
+	}
+	m.pools[ref] = pool
+	return pool, nil
+}
+
+// Health checks that the default project's database answers.
+func (m *Manager) Health(ctx context.Context) error {
+	p, err := m.Project(DefaultRef)
+	if err != nil {
+		return err
+	}
+	conn, err := pgx.Connect(ctx, m.srv.ConnString(p.Database))
+	if err != nil {
+		return fmt.Errorf("connecting to project %q: %w", p.Ref, err)
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	return conn.Ping(ctx)
+}
+
+// ErrNoProject is returned for an unknown project ref.
+var ErrNoProject = errors.New("no such project")
+
+// Project returns a loaded project by ref.
+func (m *Manager) Project(ref string) (*Project, error) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	p, ok := m.projects[ref]
+	if !ok {
+		return nil, fmt.Errorf("project %q: %w", ref, ErrNoProject)
+	}
+	return p, nil
+}
+
+// ensure loads or creates project ref, finishing a creation that a crash
+// interrupted, and brings its database up to date.
+func (m *Manager) ensure(ctx context.Context, ref, name, db, secret string) (*Project, error) {
+	pool, err := m.cp.Pool()
+	if err != nil {
+		return nil, err
+	}
+	p, err := m.load(ctx, ref)
+	if errors.Is(err, ErrNoProject) {
+		if secret == "" {
+			if secret, err = randomToken(48); err != nil {
+				return nil, err
+			}
+		}
+		p = &Project{Ref: ref, Name: name, Database: db, Status: "creating", JWTSecret: secret}
+		if err := p.signKeys(time.Now()); err != nil {
+			return nil, err
+		}
+		// The row goes in first, marked "creating": a crash after this point
+		// is finished by the next start instead of leaving an unknown database.
+		_, err = pool.Exec(ctx, `insert into mobo.projects (ref, name, database, status, jwt_secret, anon_key, service_key)
+			values ($1, $2, $3, 'creating', $4, $5, $6) on conflict (ref) do nothing`,
+			p.Ref, p.Name, p.Database, p.JWTSecret, p.AnonKey, p.ServiceKey)
+		if err != nil {
+			return nil, fmt.Errorf("recording project %q: %w", ref, err)
+		}
+		m.log.Info("creating project", "ref", ref, "database", db)
+		if p, err = m.load(ctx, ref); err != nil { // another node may have won the insert
+			return nil, err
+		}
+	} else if err != nil {
+		return nil, err
+	}
+
+	if secret != "" && secret != p.JWTSecret {
+		p.JWTSecret = secret
+		if err := p.signKeys(time.Now()); err != nil {
+			return nil, err
+		}
+		_, err := pool.Exec(ctx, `update mobo.projects set jwt_secret = $2, anon_key = $3, service_key = $4, updated_at = now() where ref = $1`,
+			p.Ref, p.JWTSecret, p.AnonKey, p.ServiceKey)
+		if err != nil {
+			return nil, fmt.Errorf("updating project %q secret: %w", ref, err)
+		}
+		m.log.Warn("jwt secret set by config differs from the stored one; anon and service keys re-issued", "ref", ref)
+	}
+
+	if m.external == "" {
+		if err := pg.CreateDatabase(ctx, m.srv.ConnString("postgres"), p.Database); err != nil {
+			return nil, err
+		}
+	}
+	if err := m.setupDatabase(ctx, p); err != nil {
+		return nil, err
+	}
+	if p.Status == "creating" {
+		if _, err := pool.Exec(ctx, `update mobo.projects set status = 'active', updated_at = now() where ref = $1`, ref); err != nil {
+			return nil, fmt.Errorf("activating project %q: %w", ref, err)
+		}
+		p.Status = "active"
+		if err := m.cp.Audit(ctx, "system", "project.create", ref, nil); err != nil {
+			return nil, err
+		}
+		m.log.Info("project created", "ref", ref)
+	}
+	return p, nil
+}
+
+func (m *Manager) load(ctx context.Context, ref string) (*Project, error) {
+	pool, err := m.cp.Pool()
+	if err != nil {
+		return nil, err
+	}
+	var p Project
+	err = pool.QueryRow(ctx, `select ref, name, database, status, jwt_secret, anon_key, service_key, created_at
+		from mobo.projects where ref = $1`, ref).Scan(&p.Ref, &p.Name, &p.Database, &p.Status, &p.JWTSecret, &p.AnonKey, &p.ServiceKey, &p.CreatedAt)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, fmt.Errorf("project %q: %w", ref, ErrNoProject)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("loading project %q: %w", ref, err)
+	}
+	return &p, nil
+}
+
+// signKeys issues the project's anon and service_role keys: HS256 JWTs with
+// a role claim, as Supabase's.
+func (p *Project) signKeys(now time.Time) error {
+	var err error
+	if p.AnonKey, err = SignRoleKey(p.JWTSecret, p.Ref, RoleAnon, now); err != nil {
+		return err
+	}
+	p.ServiceKey, err = SignRoleKey(p.JWTSecret, p.Ref, RoleServiceRole, now)
+	return err
+}
+
+// SignRoleKey returns a long-lived HS256 JWT carrying role, like Supabase's API keys.
+func SignRoleKey(secret, ref, role string, now time.Time) (string, error) {
+	claims := jwt.MapClaims{
+		"iss":  "mobo",
+		"ref":  ref,
+		"role": role,
+		"iat":  now.Unix(),
+		"exp":  now.Add(keyLifetime).Unix(),
+	}
+	s, err := jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString([]byte(secret))
+	if err != nil {
+		return "", fmt.Errorf("signing %s key: %w", role, err)
+	}
+	return s, nil
+}
+
+// setupDatabase creates the cluster-wide roles if missing, then applies the
+// project migrations to the project database.
+func (m *Manager) setupDatabase(ctx context.Context, p *Project) error {
+	password, err := m.cp.Setting(ctx, "authenticator_password", func() (string, error) { return randomToken(24) })
+	if err != nil {
+		return err
+	}
+	conn, err := pgx.Connect(ctx, m.srv.ConnString(p.Database))
+	if err != nil {
+		return fmt.Errorf("connecting to project database %q: %w", p.Database, err)
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	if err := m.ensureRoles(ctx, conn, password); err != nil {
+		return err
+	}
+	if _, err := conn.Exec(ctx, "grant connect on database "+pgx.Identifier{p.Database}.Sanitize()+" to "+RoleAuthenticator); err != nil {
+		return fmt.Errorf("granting connect on %q: %w", p.Database, err)
+	}
+	set, err := Migrations()
+	if err != nil {
+		return err
+	}
+	applied, err := set.Up(ctx, conn)
+	for _, mg := range applied {
+		m.log.Info("applied project migration", "ref", p.Ref, "version", mg.Version, "name", mg.Name)
+	}
+	if err != nil {
+		return fmt.Errorf("migrating project %q: %w", p.Ref, err)
+	}
+	return nil
+}
+
+// roleSpecs are created in this order; authenticator is granted the others.
+var roleSpecs = []struct{ name, options string }{
+	{RoleAnon, "nologin noinherit"},
+	{RoleAuthenticated, "nologin noinherit"},
+	{RoleServiceRole, "nologin noinherit bypassrls"},
+	{RoleAuthenticator, "login noinherit"},
+}
+
+func (m *Manager) ensureRoles(ctx context.Context, conn *pgx.Conn, authenticatorPassword string) error {
+	for _, r := range roleSpecs {
+		var exists bool
+		if err := conn.QueryRow(ctx, "select exists (select from pg_roles where rolname = $1)", r.name).Scan(&exists); err != nil {
+			return fmt.Errorf("looking up role %q: %w", r.name, err)
+		}
+		if exists {
+			continue // an existing role (say, from a Supabase dump) is used as it is
+		}
+		// Role names and options are constants; nothing here comes from input.
+		_, err := conn.Exec(ctx, "create role "+pgx.Identifier{r.name}.Sanitize()+" "+r.options)
+		if pg.IsCode(err, "42710") { // duplicate_object: created concurrently
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("creating role %q: %w", r.name, err)
+		}
+		if r.name == RoleAuthenticator {
+			if err := setPassword(ctx, conn, r.name, authenticatorPassword); err != nil {
+				return err
+			}
+		}
+		m.log.Info("added role", "role", r.name)
+	}
+	for _, r := range []string{RoleAnon, RoleAuthenticated, RoleServiceRole} {
+		if _, err := conn.Exec(ctx, "grant "+pgx.Identifier{r}.Sanitize()+" to "+RoleAuthenticator); err != nil {
+			return fmt.Errorf("granting %q to authenticator: %w", r, err)
+		}
+	}
+	return nil
+}
+
+// setPassword sets a role's password. ALTER ROLE takes no bind parameters, so
+// the password travels as a bound transaction setting and is quoted with
+// format('%L') on the server.
+func setPassword(ctx context.Context, conn *pgx.Conn, role, password string) error {
+	return pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, "select set_config('mobo.new_password', $1, true), set_config('mobo.role', $2, true)", password, role); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, `do $$ begin
+			execute format('alter role %I password %L', current_setting('mobo.role'), current_setting('mobo.new_password'));
+		end $$`)
+		if err != nil {
+			return fmt.Errorf("setting the password of %q: %w", role, err)
+		}
+		return nil
+	})
+}
+
+func randomToken(n int) (string, error) {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	return base64.RawURLEncoding.EncodeToString(b), nil
+}

@@ -1,0 +1,242 @@
+package tenant
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/golang-jwt/jwt/v5"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/magflock/mobo/internal/controlplane"
+	"github.com/magflock/mobo/internal/pg/pgtest"
+)
+
+func TestMain(m *testing.M) { pgtest.Main(m) }
+
+type urlServer string
+
+func (u urlServer) ConnString(db string) string { return pgtest.WithDatabase(string(u), db) }
+
+type logBuf struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *logBuf) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *logBuf) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// boot starts a control plane and a manager in external mode on db, as
+// `mobo serve --database-url` does.
+func boot(t *testing.T, db *pgtest.DB, cfg Config, logs io.Writer) *Manager {
+	t.Helper()
+	log := slog.New(slog.NewTextHandler(logs, nil))
+	srv := urlServer(db.ConnString)
+	cp := controlplane.New(srv, controlplane.Options{ExternalDatabase: db.Name}, log)
+	if err := cp.Start(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cp.Stop(context.Background()) })
+	m := New(cfg, cp, srv, db.Name, log)
+	if err := m.Start(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func TestBootstrapDefaultProject(t *testing.T) {
+	t.Parallel()
+	db := pgtest.NewDB(t)
+	ctx := t.Context()
+	// An existing application table, as a user moving to mobo would have.
+	if _, err := db.Pool.Exec(ctx, `create table public.todos (id int primary key, owner uuid, title text)`); err != nil {
+		t.Fatal(err)
+	}
+	var before string
+	if err := db.Pool.QueryRow(ctx, `select string_agg(attname || ':' || atttypid::regtype, ',' order by attnum) from pg_attribute where attrelid = 'public.todos'::regclass and attnum > 0`).Scan(&before); err != nil {
+		t.Fatal(err)
+	}
+
+	logs := &logBuf{}
+	m := boot(t, db, Config{}, logs)
+	p, err := m.Project(DefaultRef)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Status != "active" || p.Database != db.Name || len(p.JWTSecret) < 32 {
+		t.Fatalf("project = %+v", p)
+	}
+	if err := m.Health(ctx); err != nil {
+		t.Fatal(err)
+	}
+
+	// The keys are HS256 JWTs of the project secret with the right role.
+	for key, role := range map[string]string{p.AnonKey: RoleAnon, p.ServiceKey: RoleServiceRole} {
+		claims := jwt.MapClaims{}
+		_, err := jwt.ParseWithClaims(key, claims, func(*jwt.Token) (any, error) { return []byte(p.JWTSecret), nil }, jwt.WithValidMethods([]string{"HS256"}))
+		if err != nil {
+			t.Fatalf("%s key: %v", role, err)
+		}
+		if claims["role"] != role || claims["ref"] != DefaultRef {
+			t.Errorf("%s key claims = %v", role, claims)
+		}
+		if _, err := jwt.Parse(key, func(*jwt.Token) (any, error) { return []byte("another secret of enough length......"), nil }); err == nil {
+			t.Errorf("%s key verified with another secret", role)
+		}
+	}
+
+	// The roles exist with the attributes Supabase's have.
+	rows, err := db.Pool.Query(ctx, `select rolname, rolcanlogin, rolbypassrls, rolinherit from pg_roles
+		where rolname in ('anon', 'authenticated', 'service_role', 'authenticator') order by rolname`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type role struct {
+		name                   string
+		login, bypass, inherit bool
+	}
+	got, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (role, error) {
+		var x role
+		return x, r.Scan(&x.name, &x.login, &x.bypass, &x.inherit)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []role{{"anon", false, false, false}, {"authenticated", false, false, false}, {"authenticator", true, false, false}, {"service_role", false, true, false}}
+	if len(got) != len(want) {
+		t.Fatalf("roles = %+v", got)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("role %+v, want %+v", got[i], want[i])
+		}
+	}
+
+	// auth.uid() and auth.role() read the request's claims under the switched
+	// role, as RLS policies need.
+	var uid, r string
+	err = pgx.BeginFunc(ctx, db.Pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `select set_config('request.jwt.claims', $1, true)`, `{"sub":"6f1f2c1e-8a51-4a0e-9d52-3f8a2b1c0d9e","role":"authenticated"}`); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `set local role authenticated`); err != nil {
+			return err
+		}
+		return tx.QueryRow(ctx, `select auth.uid()::text, auth.role()`).Scan(&uid, &r)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if uid != "6f1f2c1e-8a51-4a0e-9d52-3f8a2b1c0d9e" || r != "authenticated" {
+		t.Errorf("auth.uid() = %q, auth.role() = %q", uid, r)
+	}
+
+	// The existing table is untouched; the additions were reported, once.
+	var after string
+	if err := db.Pool.QueryRow(ctx, `select string_agg(attname || ':' || atttypid::regtype, ',' order by attnum) from pg_attribute where attrelid = 'public.todos'::regclass and attnum > 0`).Scan(&after); err != nil {
+		t.Fatal(err)
+	}
+	if before != after {
+		t.Errorf("todos changed: %s -> %s", before, after)
+	}
+	if !strings.Contains(logs.String(), "applied project migration") {
+		t.Errorf("first boot did not report its additions:\n%s", logs)
+	}
+	logs2 := &logBuf{}
+	m2 := boot(t, db, Config{}, logs2)
+	p2, _ := m2.Project(DefaultRef)
+	if p2.AnonKey != p.AnonKey || p2.JWTSecret != p.JWTSecret {
+		t.Error("second boot changed the keys")
+	}
+	for _, s := range []string{"added role", "applied", "creating project"} {
+		if strings.Contains(logs2.String(), s) {
+			t.Errorf("second boot reported %q again:\n%s", s, logs2)
+		}
+	}
+}
+
+func TestPoolLogsInAsAuthenticator(t *testing.T) {
+	t.Parallel()
+	db := pgtest.NewDB(t)
+	m := boot(t, db, Config{}, io.Discard)
+	t.Cleanup(func() { _ = m.Stop(context.Background()) })
+	pool, err := m.Pool(t.Context(), DefaultRef)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := m.Pool(t.Context(), DefaultRef)
+	if err != nil || again != pool {
+		t.Fatalf("second Pool call gave another pool (%v)", err)
+	}
+	var user string
+	if err := pool.QueryRow(t.Context(), "select session_user").Scan(&user); err != nil {
+		t.Fatal(err)
+	}
+	// On a shared test server the authenticator may predate this database's
+	// control plane (another test made it with its own password); then the
+	// fallback is the superuser.
+	if user != RoleAuthenticator && user != "postgres" {
+		t.Errorf("pool logs in as %q", user)
+	}
+	if user == RoleAuthenticator {
+		var canAnon bool
+		err := pool.QueryRow(t.Context(), "select pg_has_role('anon', 'member') and not pg_has_role('anon', 'usage')").Scan(&canAnon)
+		if err != nil || !canAnon {
+			t.Errorf("authenticator should be a non-inheriting member of anon (%v)", err)
+		}
+	}
+	if _, err := m.Pool(t.Context(), "nope"); err == nil {
+		t.Error("pool for an unknown project")
+	}
+}
+
+func TestJWTSecretFromConfig(t *testing.T) {
+	t.Parallel()
+	db := pgtest.NewDB(t)
+	secret := strings.Repeat("s", 40)
+	m := boot(t, db, Config{JWTSecret: secret}, io.Discard)
+	p, _ := m.Project(DefaultRef)
+	if p.JWTSecret != secret {
+		t.Fatalf("secret not taken from config")
+	}
+	// A token signed elsewhere with the same secret (a project moved from
+	// Supabase) is one our secret verifies.
+	tok, err := SignRoleKey(secret, "elsewhere", RoleAuthenticated, p.CreatedAt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := jwt.Parse(tok, func(*jwt.Token) (any, error) { return []byte(p.JWTSecret), nil }); err != nil {
+		t.Error(err)
+	}
+	// Changing the configured secret re-issues the keys.
+	secret2 := strings.Repeat("t", 40)
+	m2 := boot(t, db, Config{JWTSecret: secret2}, io.Discard)
+	p2, _ := m2.Project(DefaultRef)
+	if p2.JWTSecret != secret2 || p2.AnonKey == p.AnonKey {
+		t.Error("changed secret did not re-issue keys")
+	}
+	if err := (Config{JWTSecret: "short"}).Validate(); err == nil {
+		t.Error("a short secret was accepted")
+	}
+}
+
+func TestUnknownProject(t *testing.T) {
+	t.Parallel()
+	m := New(Config{}, nil, nil, "", slog.New(slog.DiscardHandler))
+	if _, err := m.Project("nope"); err == nil {
+		t.Error("unknown project found")
+	}
+}
