@@ -30,3 +30,23 @@ func WriteJSON(w http.ResponseWriter, status int, v any) {
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(v) // the client may be gone; nothing to do then
 }
+
+type projectKey struct{}
+
+// DefaultProject is the ref of the project served at the root paths.
+const DefaultProject = "default"
+
+// WithProject returns ctx carrying the ref of the project a request is for.
+// The gateway sets it from /p/{ref}/… or {ref}.<base domain>.
+func WithProject(ctx context.Context, ref string) context.Context {
+	return context.WithValue(ctx, projectKey{}, ref)
+}
+
+// ProjectRef returns the ref of the project a request is for: the default
+// project unless the gateway routed it to another.
+func ProjectRef(ctx context.Context) string {
+	if ref, ok := ctx.Value(projectKey{}).(string); ok && ref != "" {
+		return ref
+	}
+	return DefaultProject
+}

@@ -21,6 +21,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -239,6 +240,36 @@ func (m *Manager) Project(ref string) (*Project, error) {
 		return nil, fmt.Errorf("project %q: %w", ref, ErrNoProject)
 	}
 	return p, nil
+}
+
+// JWTSecret returns project ref's JWT secret (HS256).
+func (m *Manager) JWTSecret(ref string) (string, error) {
+	p, err := m.Project(ref)
+	if err != nil {
+		return "", err
+	}
+	return p.JWTSecret, nil
+}
+
+// Database returns the name of project ref's database.
+func (m *Manager) Database(ref string) (string, error) {
+	p, err := m.Project(ref)
+	if err != nil {
+		return "", err
+	}
+	return p.Database, nil
+}
+
+// Refs returns the refs of the loaded projects.
+func (m *Manager) Refs() []string {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	refs := make([]string, 0, len(m.projects))
+	for r := range m.projects {
+		refs = append(refs, r)
+	}
+	slices.Sort(refs)
+	return refs
 }
 
 // ensure loads or creates project ref, finishing a creation that a crash
