@@ -444,6 +444,17 @@ func socketConnString(socketDir string, port int, password, database string) str
 	return u.String()
 }
 
+// BinDir returns the directory of the server binaries in use (pg_dump and
+// psql of the same version usually sit beside them). It is valid after Start.
+func (c *Cluster) BinDir() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.bins == nil {
+		return ""
+	}
+	return c.bins.dir
+}
+
 // Port returns the server's TCP port on 127.0.0.1. It is valid after Start.
 func (c *Cluster) Port() int {
 	c.mu.Lock()

@@ -62,6 +62,11 @@ type Config struct {
 	// generated one, so tokens of a project moved from Supabase keep working.
 	// At least 32 characters.
 	JWTSecret string
+	// DefaultDatabase names the default project's database in managed mode.
+	// Default "proj_default".
+	DefaultDatabase string
+	// DumpDir receives the final dumps of deleted projects.
+	DumpDir string
 }
 
 // Validate reports a secret too short to be safe.
@@ -108,6 +113,8 @@ type Manager struct {
 	mu       sync.RWMutex
 	projects map[string]*Project
 	pools    map[string]*pgxpool.Pool
+	hooks    []setupHook
+	lifeMu   sync.Mutex // serialises lifecycle changes (create, pause, delete) in this process
 }
 
 var (
@@ -129,7 +136,10 @@ func (m *Manager) Requires() []string { return []string{"controlplane"} }
 
 // Start makes sure the default project exists and is set up.
 func (m *Manager) Start(ctx context.Context) error {
-	db := "proj_" + DefaultRef
+	db := m.cfg.DefaultDatabase
+	if db == "" {
+		db = "proj_" + DefaultRef
+	}
 	if m.external != "" {
 		db = m.external
 	}
@@ -140,7 +150,7 @@ func (m *Manager) Start(ctx context.Context) error {
 	m.mu.Lock()
 	m.projects[p.Ref] = p
 	m.mu.Unlock()
-	return nil
+	return m.recover(ctx)
 }
 
 // Stop closes the projects' pools. It is idempotent.
@@ -172,7 +182,10 @@ func (m *Manager) Pool(ctx context.Context, ref string) (*pgxpool.Pool, error) {
 	if err != nil {
 		return nil, err
 	}
-	password, err := m.cp.Setting(ctx, "authenticator_password", func() (string, error) { return randomToken(24) })
+	if p.Status != StatusActive {
+		return nil, fmt.Errorf("project %q: %w", ref, ErrPaused)
+	}
+	password, err := m.cp.Setting(ctx, passwordSetting(ref), func() (string, error) { return randomToken(24) })
 	if err != nil {
 		return nil, err
 	}
@@ -181,7 +194,7 @@ func (m *Manager) Pool(ctx context.Context, ref string) (*pgxpool.Pool, error) {
 	if err != nil {
 		return nil, fmt.Errorf("project %q pool: %w", ref, err)
 	}
-	cfg.ConnConfig.User, cfg.ConnConfig.Password = RoleAuthenticator, password
+	cfg.ConnConfig.User, cfg.ConnConfig.Password = LoginRole(ref), password
 	cfg.MaxConns = 10
 	cfg.MinConns = 0
 	cfg.MaxConnIdleTime = 5 * time.Minute
@@ -387,7 +400,8 @@ func SignRoleKey(secret, ref, role string, now time.Time) (string, error) {
 // setupDatabase creates the cluster-wide roles if missing, then applies the
 // project migrations to the project database.
 func (m *Manager) setupDatabase(ctx context.Context, p *Project) error {
-	password, err := m.cp.Setting(ctx, "authenticator_password", func() (string, error) { return randomToken(24) })
+	login := LoginRole(p.Ref)
+	password, err := m.cp.Setting(ctx, passwordSetting(p.Ref), func() (string, error) { return randomToken(24) })
 	if err != nil {
 		return err
 	}
@@ -396,10 +410,18 @@ func (m *Manager) setupDatabase(ctx context.Context, p *Project) error {
 		return fmt.Errorf("connecting to project database %q: %w", p.Database, err)
 	}
 	defer conn.Close(context.WithoutCancel(ctx))
-	if err := m.ensureRoles(ctx, conn, password); err != nil {
+	if err := m.ensureRoles(ctx, conn, login, password); err != nil {
 		return err
 	}
-	if _, err := conn.Exec(ctx, "grant connect on database "+pgx.Identifier{p.Database}.Sanitize()+" to "+RoleAuthenticator); err != nil {
+	db := pgx.Identifier{p.Database}.Sanitize()
+	if p.Ref != DefaultRef || m.external == "" {
+		// Only its own login role may connect to a project's database; in
+		// external mode the user's database keeps the grants it had.
+		if _, err := conn.Exec(ctx, "revoke connect, temporary on database "+db+" from public"); err != nil {
+			return fmt.Errorf("revoking public connect on %q: %w", p.Database, err)
+		}
+	}
+	if _, err := conn.Exec(ctx, "grant connect on database "+db+" to "+pgx.Identifier{login}.Sanitize()); err != nil {
 		return fmt.Errorf("granting connect on %q: %w", p.Database, err)
 	}
 	set, err := Migrations()
@@ -413,19 +435,58 @@ func (m *Manager) setupDatabase(ctx context.Context, p *Project) error {
 	if err != nil {
 		return fmt.Errorf("migrating project %q: %w", p.Ref, err)
 	}
+	for _, h := range m.hooks {
+		if err := h.fn(ctx, p.Ref, m.srv.ConnString(p.Database)); err != nil {
+			return fmt.Errorf("setting up %s for project %q: %w", h.name, p.Ref, err)
+		}
+	}
 	return nil
 }
 
-// roleSpecs are created in this order; authenticator is granted the others.
+// LoginRole is the role project ref's API connections log in as: the
+// Supabase name "authenticator" for the default project, "<ref>_authenticator"
+// for the others, so no project's login role can connect to another's database.
+func LoginRole(ref string) string {
+	if ref == DefaultRef {
+		return RoleAuthenticator
+	}
+	return ref + "_" + RoleAuthenticator
+}
+
+func passwordSetting(ref string) string {
+	if ref == DefaultRef {
+		return "authenticator_password"
+	}
+	return "authenticator_password:" + ref
+}
+
+// SetupHook prepares a project database for one component (its schema, its
+// migrations). It runs at every start for every active project and when a
+// project is created, after mobo's own project migrations; it must be
+// idempotent. connString is a superuser connection string for the database.
+type SetupHook func(ctx context.Context, ref, connString string) error
+
+// AddSetupHook registers a hook. Call it before Start.
+func (m *Manager) AddSetupHook(name string, fn SetupHook) {
+	m.hooks = append(m.hooks, setupHook{name: name, fn: fn})
+}
+
+type setupHook struct {
+	name string
+	fn   SetupHook
+}
+
+// roleSpecs are the shared, NOLOGIN API roles, created in this order; each
+// project's login role is granted them.
 var roleSpecs = []struct{ name, options string }{
 	{RoleAnon, "nologin noinherit"},
 	{RoleAuthenticated, "nologin noinherit"},
 	{RoleServiceRole, "nologin noinherit bypassrls"},
-	{RoleAuthenticator, "login noinherit"},
 }
 
-func (m *Manager) ensureRoles(ctx context.Context, conn *pgx.Conn, authenticatorPassword string) error {
-	for _, r := range roleSpecs {
+func (m *Manager) ensureRoles(ctx context.Context, conn *pgx.Conn, login, loginPassword string) error {
+	specs := append(slices.Clone(roleSpecs), struct{ name, options string }{login, "login noinherit"})
+	for _, r := range specs {
 		var exists bool
 		if err := conn.QueryRow(ctx, "select exists (select from pg_roles where rolname = $1)", r.name).Scan(&exists); err != nil {
 			return fmt.Errorf("looking up role %q: %w", r.name, err)
@@ -433,7 +494,8 @@ func (m *Manager) ensureRoles(ctx context.Context, conn *pgx.Conn, authenticator
 		if exists {
 			continue // an existing role (say, from a Supabase dump) is used as it is
 		}
-		// Role names and options are constants; nothing here comes from input.
+		// Options are constants and the name is quoted; a project ref is
+		// validated before it gets here.
 		_, err := conn.Exec(ctx, "create role "+pgx.Identifier{r.name}.Sanitize()+" "+r.options)
 		if pg.IsCode(err, "42710") { // duplicate_object: created concurrently
 			continue
@@ -441,16 +503,16 @@ func (m *Manager) ensureRoles(ctx context.Context, conn *pgx.Conn, authenticator
 		if err != nil {
 			return fmt.Errorf("creating role %q: %w", r.name, err)
 		}
-		if r.name == RoleAuthenticator {
-			if err := setPassword(ctx, conn, r.name, authenticatorPassword); err != nil {
+		if r.name == login {
+			if err := setPassword(ctx, conn, r.name, loginPassword); err != nil {
 				return err
 			}
 		}
 		m.log.Info("added role", "role", r.name)
 	}
 	for _, r := range []string{RoleAnon, RoleAuthenticated, RoleServiceRole} {
-		if _, err := conn.Exec(ctx, "grant "+pgx.Identifier{r}.Sanitize()+" to "+RoleAuthenticator); err != nil {
-			return fmt.Errorf("granting %q to authenticator: %w", r, err)
+		if _, err := conn.Exec(ctx, "grant "+pgx.Identifier{r}.Sanitize()+" to "+pgx.Identifier{login}.Sanitize()); err != nil {
+			return fmt.Errorf("granting %q to %q: %w", r, login, err)
 		}
 	}
 	return nil

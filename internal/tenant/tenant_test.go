@@ -240,3 +240,5 @@ func TestUnknownProject(t *testing.T) {
 		t.Error("unknown project found")
 	}
 }
+
+func discard() *slog.Logger { return slog.New(slog.DiscardHandler) }
