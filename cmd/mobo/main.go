@@ -57,7 +57,7 @@ func newRootCmd() *cobra.Command {
 	}
 	addConfigFlags(root)
 	root.PersistentFlags().Bool("json", false, "print JSON instead of tables")
-	root.AddCommand(newServeCmd(), newStatusCmd(), newComponentsCmd(), newConfigCmd(), newVersionCmd())
+	root.AddCommand(newServeCmd(), newStatusCmd(), newComponentsCmd(), newConfigCmd(), newVersionCmd(), newProjectCmd())
 	return root
 }
 

@@ -83,9 +83,11 @@ func assemble(cfg Config, log *slog.Logger) (*platform, error) {
 		db, srv, external, p.mode, p.dbDesc = ext, ext, ext.Database(), "external", ext.Redacted()
 	}
 	cp := controlplane.New(srv, controlplane.Options{ExternalDatabase: external}, kernel.ComponentLogger(log, "controlplane"))
-	p.tenants = tenant.New(tenant.Config{JWTSecret: cfg.JWTSecret}, cp, srv, external, kernel.ComponentLogger(log, "tenant"))
-	p.admin = admin.New(cp, admin.Info{Version: versionString(), Mode: p.mode, Database: p.dbDesc})
+	p.tenants = tenant.New(tenant.Config{JWTSecret: cfg.JWTSecret, DumpDir: filepath.Join(cfg.DataDir, "dumps")}, cp, srv, external, kernel.ComponentLogger(log, "tenant"))
+	p.admin = admin.New(cp, admin.Info{Version: versionString(), Mode: p.mode, Database: p.dbDesc}, kernel.ComponentLogger(log, "admin"))
 	p.gateway = gateway.New(cfg.HTTP, kernel.ComponentLogger(log, "gateway"), "tenant", "admin")
+	p.gateway.SetProjects(p.tenants)
+	p.admin.SetProjects(projectAdmin{m: p.tenants, baseURL: p.gateway.URL, dumpDir: filepath.Join(cfg.DataDir, "dumps")})
 	p.gateway.Handle("/admin/v1/", p.admin.Handler())
 
 	k, err := kernel.New(kernel.Options{Logger: log},

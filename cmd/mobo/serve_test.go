@@ -393,3 +393,74 @@ func pgtestPassword(u string) string {
 	}
 	return "\x00"
 }
+
+func TestProjectCommands(t *testing.T) {
+	t.Parallel()
+	dir := dataDir(t)
+	s := startServer(t, dir)
+	mobo := func(stdin string, args ...string) (string, error) {
+		cmd := exec.Command(moboBin, append(args, "--data-dir", dir)...)
+		cmd.Stdin = strings.NewReader(stdin)
+		out, err := cmd.CombinedOutput()
+		return string(out), err
+	}
+	out, err := mobo("", "project", "create", "--ref", "shop", "--name", "Shop", "--json")
+	if err != nil {
+		t.Fatalf("create: %v\n%s", err, out)
+	}
+	var p struct {
+		Ref, Status, AnonKey string
+		APIURL               string `json:"api_url"`
+	}
+	if err := json.Unmarshal([]byte(out[strings.Index(out, "{"):]), &p); err != nil {
+		t.Fatalf("create --json: %v\n%s", err, out)
+	}
+	if p.Ref != "shop" || p.Status != "active" || !strings.HasSuffix(p.APIURL, "/p/shop") {
+		t.Errorf("created %+v", p)
+	}
+	if out, err := mobo("", "project", "create", "--ref", "shop"); err == nil || !strings.Contains(out, "already exists") {
+		t.Errorf("duplicate create: %v\n%s", err, out)
+	}
+	status := func(path string) int {
+		resp, err := http.Get(s.url + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if got := status("/p/shop/healthz"); got != 200 {
+		t.Errorf("/p/shop/healthz = %d", got)
+	}
+	if got := status("/p/nope/healthz"); got != 404 {
+		t.Errorf("/p/nope/healthz = %d", got)
+	}
+	out, err = mobo("", "project", "list")
+	if err != nil || !strings.Contains(out, "shop") || !strings.Contains(out, "default") {
+		t.Errorf("list: %v\n%s", err, out)
+	}
+	if out, err := mobo("", "project", "pause", "shop"); err != nil || !strings.Contains(out, "paused") {
+		t.Errorf("pause: %v\n%s", err, out)
+	}
+	if got := status("/p/shop/healthz"); got != 503 {
+		t.Errorf("paused /p/shop/healthz = %d", got)
+	}
+	if out, err := mobo("", "project", "resume", "shop"); err != nil || !strings.Contains(out, "active") {
+		t.Errorf("resume: %v\n%s", err, out)
+	}
+	if out, err := mobo("wrong\n", "project", "delete", "shop"); err == nil || !strings.Contains(out, "not deleted") {
+		t.Errorf("delete with a wrong confirmation: %v\n%s", err, out)
+	}
+	out, err = mobo("shop\n", "project", "delete", "shop")
+	if err != nil || !strings.Contains(out, "final dump:") {
+		t.Fatalf("delete: %v\n%s", err, out)
+	}
+	dumps, _ := filepath.Glob(filepath.Join(dir, "dumps", "shop-*.sql"))
+	if len(dumps) != 1 {
+		t.Errorf("dumps = %v", dumps)
+	}
+	if got := status("/p/shop/healthz"); got != 404 {
+		t.Errorf("deleted /p/shop/healthz = %d", got)
+	}
+	s.stop(t, syscall.SIGINT)
+}

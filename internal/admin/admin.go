@@ -8,6 +8,7 @@ package admin
 import (
 	"context"
 	"crypto/subtle"
+	"log/slog"
 	"net/http"
 	"strings"
 	"sync"
@@ -49,9 +50,11 @@ type Info struct {
 
 // API is the "admin" component.
 type API struct {
-	keys KeySource
-	info Info
-	src  Source
+	keys     KeySource
+	info     Info
+	src      Source
+	projects Projects
+	log      *slog.Logger
 
 	mu      sync.RWMutex
 	key     string
@@ -61,7 +64,9 @@ type API struct {
 var _ kernel.Component = (*API)(nil)
 
 // New returns the admin API. Mount [API.Handler] on the gateway at /admin/v1/.
-func New(keys KeySource, info Info) *API { return &API{keys: keys, info: info} }
+func New(keys KeySource, info Info, log *slog.Logger) *API {
+	return &API{keys: keys, info: info, log: log}
+}
 
 // SetSource sets what the API reports on. Call it before Start.
 func (a *API) SetSource(s Source) { a.src = s }
@@ -99,6 +104,9 @@ func (a *API) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /admin/v1/status", a.status)
 	mux.HandleFunc("GET /admin/v1/components", a.components)
+	if a.projects != nil {
+		a.mountProjects(mux)
+	}
 	mux.HandleFunc("/admin/v1/", func(w http.ResponseWriter, _ *http.Request) {
 		writeError(w, http.StatusNotFound, "not_found", "no such admin endpoint")
 	})

@@ -18,6 +18,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -33,6 +35,9 @@ type Config struct {
 	ReadHeaderTimeout time.Duration `toml:"read_header_timeout"`
 	// ShutdownTimeout bounds draining requests at stop. Default 10s.
 	ShutdownTimeout time.Duration `toml:"shutdown_timeout"`
+	// BaseDomain, when set, serves project ref at {ref}.{base_domain} as
+	// well as at /p/{ref}/.
+	BaseDomain string `toml:"base_domain"`
 }
 
 // Validate checks the listen address.
@@ -64,11 +69,18 @@ type Readiness interface {
 	Ready() (bool, []string)
 }
 
+// Projects tells the gateway which project refs it may route to.
+type Projects interface {
+	// ProjectState reports whether ref exists and whether it is active.
+	ProjectState(ref string) (exists, active bool)
+}
+
 // Gateway is the "gateway" component.
 type Gateway struct {
 	cfg      Config
 	requires []string
 	ready    Readiness
+	projects Projects
 	log      *slog.Logger
 	mux      *http.ServeMux
 
@@ -93,6 +105,9 @@ func New(cfg Config, log *slog.Logger, requires ...string) *Gateway {
 // SetReadiness sets what /readyz asks. Call it before Start.
 func (g *Gateway) SetReadiness(r Readiness) { g.ready = r }
 
+// SetProjects enables per-project routing. Call it before Start.
+func (g *Gateway) SetProjects(p Projects) { g.projects = p }
+
 // Handle mounts h at pattern (http.ServeMux syntax). Call it before Start.
 func (g *Gateway) Handle(pattern string, h http.Handler) { g.mux.Handle(pattern, h) }
 
@@ -110,7 +125,7 @@ func (g *Gateway) Start(ctx context.Context) error {
 		return fmt.Errorf("listening on %s: %w", g.cfg.Listen, err)
 	}
 	srv := &http.Server{
-		Handler:           g.withRequestID(g.mux),
+		Handler:           g.withRequestID(g.route(g.mux)),
 		ReadHeaderTimeout: g.cfg.ReadHeaderTimeout,
 		ErrorLog:          slog.NewLogLogger(g.log.Handler(), slog.LevelWarn),
 	}
@@ -215,6 +230,47 @@ func newRequestID() string {
 	var b [12]byte
 	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails on supported platforms
 	return hex.EncodeToString(b[:])
+}
+
+// route sends /p/{ref}/… and {ref}.{base_domain} requests to the same
+// handlers as the root paths, with the path prefix removed and the project
+// ref in the context (httpx.ProjectRef). Root paths serve the default project.
+func (g *Gateway) route(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ref, rest, ok := "", "", false
+		if after, found := strings.CutPrefix(r.URL.Path, "/p/"); found {
+			ref, rest, _ = strings.Cut(after, "/")
+			rest, ok = "/"+rest, true
+		} else if g.cfg.BaseDomain != "" {
+			host := r.Host
+			if h, _, err := net.SplitHostPort(host); err == nil {
+				host = h
+			}
+			if sub, found := strings.CutSuffix(strings.ToLower(host), "."+g.cfg.BaseDomain); found && !strings.Contains(sub, ".") {
+				ref, rest, ok = sub, r.URL.Path, true
+			}
+		}
+		if !ok {
+			h.ServeHTTP(w, r)
+			return
+		}
+		if g.projects == nil || strings.HasPrefix(rest, "/admin/") {
+			httpx.WriteJSON(w, http.StatusNotFound, map[string]string{"code": "not_found", "message": "not found"})
+			return
+		}
+		exists, active := g.projects.ProjectState(ref)
+		switch {
+		case !exists:
+			httpx.WriteJSON(w, http.StatusNotFound, map[string]string{"code": "project_not_found", "message": "no project " + strconv.Quote(ref)})
+			return
+		case !active:
+			httpx.WriteJSON(w, http.StatusServiceUnavailable, map[string]string{"code": "project_paused", "message": "project " + strconv.Quote(ref) + " is paused"})
+			return
+		}
+		r2 := r.Clone(httpx.WithProject(r.Context(), ref))
+		r2.URL.Path, r2.URL.RawPath = rest, ""
+		h.ServeHTTP(w, r2)
+	})
 }
 
 type statusWriter struct {

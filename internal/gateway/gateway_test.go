@@ -38,6 +38,9 @@ func startGateway(t *testing.T, r Readiness) *Gateway {
 	g.Handle("GET /echo-id", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.WriteString(w, httpx.RequestID(r.Context()))
 	}))
+	g.Handle("GET /rest/v1/{table}", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.WriteString(w, httpx.ProjectRef(r.Context())+" "+r.PathValue("table"))
+	}))
 	if err := g.Start(t.Context()); err != nil {
 		t.Fatal(err)
 	}
@@ -159,5 +162,57 @@ func TestStartFailsOnTakenAddress(t *testing.T) {
 	}
 	if err := g2.Stop(t.Context()); err != nil { // never started: a no-op
 		t.Error(err)
+	}
+}
+
+type fakeProjects map[string]bool // ref → active
+
+func (f fakeProjects) ProjectState(ref string) (bool, bool) {
+	active, ok := f[ref]
+	return ok, active
+}
+
+func TestProjectRouting(t *testing.T) {
+	t.Parallel()
+	g := New(Config{Listen: "127.0.0.1:0", BaseDomain: "mobo.test"}, slog.New(slog.DiscardHandler))
+	g.SetProjects(fakeProjects{"shop": true, "sleepy": false})
+	g.Handle("GET /rest/v1/{table}", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.WriteString(w, httpx.ProjectRef(r.Context())+" "+r.PathValue("table"))
+	}))
+	if err := g.Start(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = g.Stop(context.Background()) })
+	tests := []struct {
+		name, path, host string
+		status           int
+		body             string
+	}{
+		{"root is default", "/rest/v1/todos", "", 200, "default todos"},
+		{"path prefix", "/p/shop/rest/v1/todos", "", 200, "shop todos"},
+		{"subdomain", "/rest/v1/items", "shop.mobo.test:8000", 200, "shop items"},
+		{"unknown project", "/p/nope/rest/v1/todos", "", 404, "project_not_found"},
+		{"unknown subdomain", "/rest/v1/todos", "nope.mobo.test", 404, "project_not_found"},
+		{"paused project", "/p/sleepy/rest/v1/todos", "", 503, "project_paused"},
+		{"admin is not per project", "/p/shop/admin/v1/status", "", 404, "not_found"},
+		{"deeper host is not a project", "/rest/v1/todos", "a.shop.mobo.test", 200, "default todos"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, g.URL()+tt.path, nil)
+			if tt.host != "" {
+				req.Host = tt.host
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			b, _ := io.ReadAll(resp.Body)
+			if resp.StatusCode != tt.status || !strings.Contains(string(b), tt.body) {
+				t.Errorf("got %d %q, want %d containing %q", resp.StatusCode, b, tt.status, tt.body)
+			}
+		})
 	}
 }

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-
 )
 
 // Project statuses, as stored in the control plane.
@@ -390,4 +389,3 @@ func (m *Manager) recover(ctx context.Context) error {
 	}
 	return nil
 }
-

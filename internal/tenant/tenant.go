@@ -255,6 +255,15 @@ func (m *Manager) Project(ref string) (*Project, error) {
 	return p, nil
 }
 
+// ProjectState reports whether project ref exists and is active; the
+// gateway routes only to active projects.
+func (m *Manager) ProjectState(ref string) (exists, active bool) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	p, ok := m.projects[ref]
+	return ok, ok && p.Status == StatusActive
+}
+
 // JWTSecret returns project ref's JWT secret (HS256).
 func (m *Manager) JWTSecret(ref string) (string, error) {
 	p, err := m.Project(ref)

@@ -1,0 +1,167 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"net/url"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/magflock/mobo/internal/admin"
+)
+
+func newProjectCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "project",
+		Short: "Manage projects (a database each) on the running server",
+	}
+	cmd.AddCommand(
+		&cobra.Command{
+			Use:   "list",
+			Short: "List projects",
+			Args:  cobra.NoArgs,
+			RunE: func(cmd *cobra.Command, _ []string) error {
+				t, err := findServer(cmd, cmd.OutOrStdout())
+				if err != nil {
+					return err
+				}
+				var list []admin.Project
+				if err := t.get(cmd.Context(), "/admin/v1/projects", &list); err != nil {
+					return err
+				}
+				if jsonFlag(cmd) {
+					return printJSON(cmd.OutOrStdout(), list)
+				}
+				tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
+				fmt.Fprintln(tw, "REF\tNAME\tSTATUS\tDATABASE\tAPI URL\tCREATED")
+				for _, p := range list {
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", p.Ref, p.Name, p.Status, p.Database, p.APIURL, p.CreatedAt.Local().Format(time.DateTime))
+				}
+				return tw.Flush()
+			},
+		},
+		projectCreateCmd(),
+		projectShowCmd("show", "Show a project with its keys", "GET", nil),
+		projectShowCmd("pause", "Pause a project: its database refuses connections, data kept", "PATCH", map[string]string{"status": "paused"}),
+		projectShowCmd("resume", "Resume a paused project", "PATCH", map[string]string{"status": "active"}),
+		projectDeleteCmd(),
+	)
+	return cmd
+}
+
+func projectCreateCmd() *cobra.Command {
+	var ref, name string
+	c := &cobra.Command{
+		Use:   "create",
+		Short: "Create a project: database, roles, keys",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			t, err := findServer(cmd, cmd.OutOrStdout())
+			if err != nil {
+				return err
+			}
+			if !jsonFlag(cmd) {
+				fmt.Fprintln(cmd.ErrOrStderr(), "creating project…")
+			}
+			var p admin.Project
+			if err := t.do(cmd.Context(), "POST", "/admin/v1/projects", map[string]string{"ref": ref, "name": name}, &p); err != nil {
+				return err
+			}
+			return printProject(cmd, p)
+		},
+	}
+	c.Flags().StringVar(&ref, "ref", "", "project ref (default: generated)")
+	c.Flags().StringVar(&name, "name", "", "display name (default: the ref)")
+	return c
+}
+
+func projectShowCmd(use, short, method string, body map[string]string) *cobra.Command {
+	return &cobra.Command{
+		Use:   use + " REF",
+		Short: short,
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			t, err := findServer(cmd, cmd.OutOrStdout())
+			if err != nil {
+				return err
+			}
+			var p admin.Project
+			var b any
+			if body != nil {
+				b = body
+			}
+			if err := t.do(cmd.Context(), method, "/admin/v1/projects/"+url.PathEscape(args[0]), b, &p); err != nil {
+				return err
+			}
+			return printProject(cmd, p)
+		},
+	}
+}
+
+func printProject(cmd *cobra.Command, p admin.Project) error {
+	out := cmd.OutOrStdout()
+	if jsonFlag(cmd) {
+		return printJSON(out, p)
+	}
+	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "ref\t%s\nname\t%s\nstatus\t%s\ndatabase\t%s\napi url\t%s\n", p.Ref, p.Name, p.Status, p.Database, p.APIURL)
+	if p.AnonKey != "" {
+		fmt.Fprintf(tw, "anon key\t%s\nservice_role key\t%s\n", p.AnonKey, p.ServiceKey)
+	}
+	return tw.Flush()
+}
+
+func projectDeleteCmd() *cobra.Command {
+	var yes, noDump bool
+	c := &cobra.Command{
+		Use:   "delete REF",
+		Short: "Delete a project, keeping a final dump under the data dir unless --no-dump",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ref := args[0]
+			if !yes && !confirm(cmd.InOrStdin(), cmd.ErrOrStderr(), ref) {
+				return &exitError{code: 1, msg: "not deleted: the confirmation did not match"}
+			}
+			t, err := findServer(cmd, cmd.OutOrStdout())
+			if err != nil {
+				return err
+			}
+			if !noDump && !jsonFlag(cmd) {
+				fmt.Fprintln(cmd.ErrOrStderr(), "dumping and deleting…")
+			}
+			q := url.Values{"confirm": {ref}}
+			if noDump {
+				q.Set("dump", "false")
+			}
+			var res map[string]string
+			if err := t.do(cmd.Context(), "DELETE", "/admin/v1/projects/"+url.PathEscape(ref)+"?"+q.Encode(), nil, &res); err != nil {
+				return err
+			}
+			if jsonFlag(cmd) {
+				return printJSON(cmd.OutOrStdout(), res)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "deleted project %s\n", ref)
+			if res["dump"] != "" {
+				fmt.Fprintf(cmd.OutOrStdout(), "final dump: %s\n", res["dump"])
+			}
+			return nil
+		},
+	}
+	c.Flags().BoolVar(&yes, "yes", false, "do not ask for confirmation")
+	c.Flags().BoolVar(&noDump, "no-dump", false, "skip the final logical dump")
+	return c
+}
+
+// confirm asks the user to type the ref again.
+func confirm(in io.Reader, out io.Writer, ref string) bool {
+	fmt.Fprintf(out, "Delete project %s and its database? Type the ref to confirm: ", ref)
+	line, err := bufio.NewReader(in).ReadString('\n')
+	if err != nil && line == "" {
+		return false
+	}
+	return strings.TrimSpace(line) == ref
+}

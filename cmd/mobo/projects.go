@@ -1,0 +1,101 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"net/http"
+
+	"github.com/magflock/mobo/internal/admin"
+	"github.com/magflock/mobo/internal/tenant"
+)
+
+// projectAdmin adapts the tenant manager to what the admin API declares.
+type projectAdmin struct {
+	m       *tenant.Manager
+	baseURL func() string
+	dumpDir string
+}
+
+var _ admin.Projects = projectAdmin{}
+
+// clientError gives tenant's sentinel errors the HTTP status the admin API
+// answers with.
+type clientError struct {
+	err    error
+	status int
+}
+
+func (e clientError) Error() string   { return e.err.Error() }
+func (e clientError) Unwrap() error   { return e.err }
+func (e clientError) HTTPStatus() int { return e.status }
+
+func mapTenantError(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, tenant.ErrNoProject):
+		return clientError{err, http.StatusNotFound}
+	case errors.Is(err, tenant.ErrProjectExists):
+		return clientError{err, http.StatusConflict}
+	case errors.Is(err, tenant.ErrInvalidRef), errors.Is(err, tenant.ErrDefaultProject):
+		return clientError{err, http.StatusBadRequest}
+	}
+	return err
+}
+
+func (a projectAdmin) view(p *tenant.Project, keys bool) admin.Project {
+	v := admin.Project{Ref: p.Ref, Name: p.Name, Status: p.Status, Database: p.Database, CreatedAt: p.CreatedAt}
+	v.APIURL = a.baseURL()
+	if p.Ref != tenant.DefaultRef {
+		v.APIURL += "/p/" + p.Ref
+	}
+	if keys {
+		v.AnonKey, v.ServiceKey = p.AnonKey, p.ServiceKey
+	}
+	return v
+}
+
+func (a projectAdmin) ListProjects(ctx context.Context) ([]admin.Project, error) {
+	list, err := a.m.List(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]admin.Project, len(list))
+	for i, p := range list {
+		out[i] = a.view(p, false)
+	}
+	return out, nil
+}
+
+func (a projectAdmin) GetProject(_ context.Context, ref string) (admin.Project, error) {
+	p, err := a.m.Project(ref)
+	if err != nil {
+		return admin.Project{}, mapTenantError(err)
+	}
+	return a.view(p, true), nil
+}
+
+func (a projectAdmin) CreateProject(ctx context.Context, ref, name string) (admin.Project, error) {
+	p, err := a.m.Create(ctx, tenant.CreateOptions{Ref: ref, Name: name})
+	if err != nil {
+		return admin.Project{}, mapTenantError(err)
+	}
+	return a.view(p, true), nil
+}
+
+func (a projectAdmin) RenameProject(ctx context.Context, ref, name string) error {
+	return mapTenantError(a.m.Rename(ctx, ref, name))
+}
+
+func (a projectAdmin) PauseProject(ctx context.Context, ref string) error {
+	return mapTenantError(a.m.Pause(ctx, ref))
+}
+
+func (a projectAdmin) ResumeProject(ctx context.Context, ref string) error {
+	return mapTenantError(a.m.Resume(ctx, ref))
+}
+
+func (a projectAdmin) DeleteProject(ctx context.Context, ref string, noDump bool) (string, error) {
+	dump, err := a.m.Delete(ctx, ref, tenant.DeleteOptions{NoDump: noDump, DumpDir: a.dumpDir})
+	return dump, mapTenantError(err)
+}
