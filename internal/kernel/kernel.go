@@ -22,6 +22,9 @@ type Options struct {
 	// it doubles after each failed restart up to RestartBackoffMax. Defaults 1s and 1m.
 	RestartBackoff    time.Duration
 	RestartBackoffMax time.Duration
+	// FailureThreshold is how many checks in a row must fail before a
+	// restart, so that one slow answer does not restart a database. Default 3.
+	FailureThreshold int
 }
 
 func (o *Options) setDefaults() {
@@ -39,6 +42,9 @@ func (o *Options) setDefaults() {
 	}
 	if o.RestartBackoffMax <= 0 {
 		o.RestartBackoffMax = time.Minute
+	}
+	if o.FailureThreshold <= 0 {
+		o.FailureThreshold = 3
 	}
 }
 
@@ -296,14 +302,16 @@ func (k *Kernel) setState(e *entry, s State, err error) {
 	}
 }
 
-// monitor checks one component every HealthInterval. When a check fails it
-// restarts the component (Stop then Start), waiting RestartBackoff before the
-// first attempt and doubling the wait after each failed attempt, up to
-// RestartBackoffMax. A passing check resets the backoff.
+// monitor checks one component every HealthInterval. After FailureThreshold
+// failed checks in a row it restarts the component (Stop then Start), waiting
+// RestartBackoff before the first attempt and doubling the wait after each
+// attempt, up to RestartBackoffMax. A component whose requirements are not
+// all healthy is not restarted: the fault is theirs, and their own monitors
+// deal with it. A passing check resets the count and the backoff.
 func (k *Kernel) monitor(ctx context.Context, e *entry, hc HealthChecker) {
 	backoff := k.opts.RestartBackoff
-	wait := k.opts.HealthInterval
-	t := time.NewTimer(wait)
+	failures := 0
+	t := time.NewTimer(k.opts.HealthInterval)
 	defer t.Stop()
 	for {
 		select {
@@ -313,6 +321,7 @@ func (k *Kernel) monitor(ctx context.Context, e *entry, hc HealthChecker) {
 		}
 		err := k.check(ctx, e, hc)
 		if err == nil {
+			failures = 0
 			backoff = k.opts.RestartBackoff
 			t.Reset(k.opts.HealthInterval)
 			continue
@@ -320,21 +329,41 @@ func (k *Kernel) monitor(ctx context.Context, e *entry, hc HealthChecker) {
 		if ctx.Err() != nil {
 			return
 		}
-		k.opts.Logger.Warn("component unhealthy; restarting", "component", e.c.Name(), "err", err, "backoff", backoff)
+		failures++
+		if failures < k.opts.FailureThreshold || !k.requirementsHealthy(e) {
+			t.Reset(k.opts.HealthInterval)
+			continue
+		}
+		k.opts.Logger.Warn("component unhealthy; restarting", "component", e.c.Name(), "err", err, "failed_checks", failures, "backoff", backoff)
 		select {
 		case <-ctx.Done():
 			return
 		case <-time.After(backoff):
 		}
-		if rerr := k.restart(ctx, e); rerr != nil {
+		rerr := k.restart(ctx, e)
+		backoff = min(backoff*2, k.opts.RestartBackoffMax)
+		if rerr != nil {
 			k.opts.Logger.Error("component restart failed", "component", e.c.Name(), "err", rerr)
-			backoff = min(backoff*2, k.opts.RestartBackoffMax)
-			t.Reset(0) // check again at once; the next failure waits the doubled backoff
+			t.Reset(0) // a failed restart counts as failed checks: retry after the doubled backoff
 			continue
 		}
-		backoff = min(backoff*2, k.opts.RestartBackoffMax)
+		failures = 0
 		t.Reset(k.opts.HealthInterval)
 	}
+}
+
+// requirementsHealthy reports whether every component e requires is running
+// and healthy.
+func (k *Kernel) requirementsHealthy(e *entry) bool {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	for _, r := range e.c.Requires() {
+		d := k.entries[r]
+		if d.state != StateRunning || !d.healthy {
+			return false
+		}
+	}
+	return true
 }
 
 func (k *Kernel) check(ctx context.Context, e *entry, hc HealthChecker) error {
@@ -353,7 +382,9 @@ func (k *Kernel) check(ctx context.Context, e *entry, hc HealthChecker) error {
 	defer k.mu.Unlock()
 	if err != nil {
 		e.healthy = false
-		e.lastErr = err
+		if st != StateFailed && st != StateStopped {
+			e.lastErr = err // a failed component keeps the error that made it fail
+		}
 		if e.state == StateRunning {
 			e.state = StateUnhealthy
 		}

@@ -235,7 +235,7 @@ func TestHealthRestartWithBackoff(t *testing.T) {
 			return nil
 		}
 		hf := healthyFake{f}
-		k, err := New(Options{Logger: quiet, HealthInterval: 10 * time.Second, RestartBackoff: time.Second, RestartBackoffMax: 4 * time.Second}, restartSpy{hf, &mu, &restarts})
+		k, err := New(Options{Logger: quiet, HealthInterval: 10 * time.Second, RestartBackoff: time.Second, RestartBackoffMax: 4 * time.Second, FailureThreshold: 1}, restartSpy{hf, &mu, &restarts})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -301,7 +301,7 @@ func TestRestartFailureKeepsBackingOff(t *testing.T) {
 		f := &fake{name: "x"}
 		f.healthFn = func() error { return errors.New("down") }
 		hf := healthyFake{f}
-		k, err := New(Options{Logger: quiet, HealthInterval: time.Second, RestartBackoff: time.Second, RestartBackoffMax: 8 * time.Second}, hf)
+		k, err := New(Options{Logger: quiet, HealthInterval: time.Second, RestartBackoff: time.Second, RestartBackoffMax: 8 * time.Second, FailureThreshold: 1}, hf)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -318,8 +318,81 @@ func TestRestartFailureKeepsBackingOff(t *testing.T) {
 			t.Errorf("starts = %d, want 7", got)
 		}
 		st := k.Status()[0]
-		if st.State != StateFailed || st.LastError == "" {
-			t.Errorf("status = %+v, want failed", st)
+		if st.State != StateFailed || st.LastError != "cannot start" {
+			t.Errorf("status = %+v, want failed with the start error", st)
+		}
+		if err := k.Stop(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+func TestRestartNeedsConsecutiveFailures(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		var calls atomic.Int32
+		f := &fake{name: "db"}
+		// Fails every other check: never three in a row, never restarted.
+		f.healthFn = func() error {
+			if calls.Add(1)%2 == 0 {
+				return errors.New("slow")
+			}
+			return nil
+		}
+		k, err := New(Options{Logger: quiet, HealthInterval: time.Second}, healthyFake{f})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := k.Start(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(30 * time.Second)
+		synctest.Wait()
+		if got := f.starts.Load(); got != 1 {
+			t.Errorf("starts = %d, want 1: isolated failures must not restart", got)
+		}
+		if err := k.Stop(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+func TestNoRestartWhileARequirementIsDown(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		var dbDown atomic.Bool
+		db := &fake{name: "db"}
+		db.healthFn = func() error {
+			if dbDown.Load() {
+				return errors.New("db down")
+			}
+			return nil
+		}
+		app := &fake{name: "app", requires: []string{"db"}}
+		app.healthFn = func() error {
+			if dbDown.Load() {
+				return errors.New("lost the db")
+			}
+			return nil
+		}
+		k, err := New(Options{Logger: quiet, HealthInterval: time.Second, RestartBackoff: time.Hour}, healthyFake{db}, healthyFake{app})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := k.Start(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		dbDown.Store(true)
+		// db fails 3 checks and waits an hour before its restart; meanwhile app,
+		// whose requirement is unhealthy, is not restarted.
+		time.Sleep(10 * time.Second)
+		synctest.Wait()
+		if got := app.starts.Load(); got != 1 {
+			t.Errorf("app starts = %d, want 1 while its requirement is down", got)
+		}
+		st := k.Status()
+		if st[0].Healthy || st[1].Healthy || st[1].LastError != "lost the db" {
+			t.Errorf("status = %+v", st)
 		}
 		if err := k.Stop(t.Context()); err != nil {
 			t.Fatal(err)
