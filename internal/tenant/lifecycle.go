@@ -102,16 +102,11 @@ func (m *Manager) List(ctx context.Context) ([]*Project, error) {
 	if err != nil {
 		return nil, err
 	}
-	rows, err := pool.Query(ctx, `select ref, name, database, status, jwt_secret, anon_key, service_key, created_at
-		from mobo.projects order by ref`)
+	rows, err := pool.Query(ctx, `select `+projectColumns+` from mobo.projects order by ref`)
 	if err != nil {
 		return nil, fmt.Errorf("listing projects: %w", err)
 	}
-	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (*Project, error) {
-		var p Project
-		err := r.Scan(&p.Ref, &p.Name, &p.Database, &p.Status, &p.JWTSecret, &p.AnonKey, &p.ServiceKey, &p.CreatedAt)
-		return &p, err
-	})
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (*Project, error) { return scanProject(r) })
 }
 
 // Rename changes a project's display name.
@@ -257,6 +252,9 @@ func (m *Manager) Delete(ctx context.Context, ref string, o DeleteOptions) (stri
 
 func (m *Manager) finishDelete(ctx context.Context, p *Project) error {
 	m.closePool(p.Ref)
+	if err := m.runTeardown(ctx, p); err != nil {
+		return err
+	}
 	conn, err := pgx.Connect(ctx, m.srv.ConnString("postgres"))
 	if err != nil {
 		return fmt.Errorf("deleting project %q: %w", p.Ref, err)
@@ -265,14 +263,20 @@ func (m *Manager) finishDelete(ctx context.Context, p *Project) error {
 	if _, err := conn.Exec(ctx, "drop database if exists "+pgx.Identifier{p.Database}.Sanitize()+" with (force)"); err != nil {
 		return fmt.Errorf("dropping the database of project %q: %w", p.Ref, err)
 	}
-	if _, err := conn.Exec(ctx, "drop role if exists "+pgx.Identifier{LoginRole(p.Ref)}.Sanitize()); err != nil {
-		return fmt.Errorf("dropping the login role of project %q: %w", p.Ref, err)
-	}
 	pool, err := m.cp.Pool()
 	if err != nil {
 		return err
 	}
-	if _, err := pool.Exec(ctx, `delete from mobo.settings where key = $1`, passwordSetting(p.Ref)); err != nil {
+	var login string
+	err = pool.QueryRow(ctx, `select value from mobo.settings where key = $1`, loginRoleSetting(p.Ref)).Scan(&login)
+	if err == nil {
+		if _, err := conn.Exec(ctx, "drop role if exists "+pgx.Identifier{login}.Sanitize()); err != nil {
+			return fmt.Errorf("dropping the login role of project %q: %w", p.Ref, err)
+		}
+	} else if !errors.Is(err, pgx.ErrNoRows) {
+		return fmt.Errorf("looking up the login role of project %q: %w", p.Ref, err)
+	}
+	if _, err := pool.Exec(ctx, `delete from mobo.settings where key = any($1)`, []string{passwordSetting(p.Ref), loginRoleSetting(p.Ref)}); err != nil {
 		return fmt.Errorf("deleting project %q settings: %w", p.Ref, err)
 	}
 	if _, err := pool.Exec(ctx, `delete from mobo.projects where ref = $1`, p.Ref); err != nil {
@@ -282,6 +286,39 @@ func (m *Manager) finishDelete(ctx context.Context, p *Project) error {
 	delete(m.projects, p.Ref)
 	m.mu.Unlock()
 	m.log.Info("project deleted", "ref", p.Ref)
+	return nil
+}
+
+// runTeardown runs the teardown hooks in reverse order of registration. A
+// database that is already gone (a crash after the drop) needs none.
+func (m *Manager) runTeardown(ctx context.Context, p *Project) error {
+	if len(m.teardown) == 0 {
+		return nil
+	}
+	conn, err := pgx.Connect(ctx, m.srv.ConnString("postgres"))
+	if err != nil {
+		return fmt.Errorf("deleting project %q: %w", p.Ref, err)
+	}
+	var exists, allowed bool
+	err = conn.QueryRow(ctx, "select true, datallowconn from pg_database where datname = $1", p.Database).Scan(&exists, &allowed)
+	conn.Close(context.WithoutCancel(ctx))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("deleting project %q: %w", p.Ref, err)
+	}
+	if !allowed { // a paused project
+		if err := m.allowConnections(ctx, p.Database, true); err != nil {
+			return fmt.Errorf("deleting project %q: %w", p.Ref, err)
+		}
+	}
+	for i := len(m.teardown) - 1; i >= 0; i-- {
+		h := m.teardown[i]
+		if err := h.fn(ctx, p.Ref, m.srv.ConnString(p.Database)); err != nil {
+			return fmt.Errorf("tearing down %s for project %q: %w", h.name, p.Ref, err)
+		}
+	}
 	return nil
 }
 

@@ -26,7 +26,7 @@ func bootManaged(t *testing.T) (*Manager, *pgtest.DB) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = cp.Stop(context.Background()) })
-	m := New(Config{DefaultDatabase: db.Name + "_default", DumpDir: t.TempDir()}, cp, srv, "", log)
+	m := New(Config{DefaultDatabase: db.Name + "_default", DefaultLoginRole: db.Name + "_login", DumpDir: t.TempDir()}, cp, srv, "", log)
 	if err := m.Start(t.Context()); err != nil {
 		t.Fatal(err)
 	}
@@ -244,7 +244,7 @@ func TestSetupHooksRunPerProject(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = cp.Stop(context.Background()) })
-	m := New(Config{DefaultDatabase: db.Name + "_default"}, cp, srv, "", discard())
+	m := New(Config{DefaultDatabase: db.Name + "_default", DefaultLoginRole: db.Name + "_login"}, cp, srv, "", discard())
 	var seen []string
 	m.AddSetupHook("test", func(_ context.Context, ref, connString string) error {
 		if !strings.Contains(connString, "_default") && ref == DefaultRef {
@@ -263,5 +263,36 @@ func TestSetupHooksRunPerProject(t *testing.T) {
 	}
 	if len(seen) != 2 || seen[0] != DefaultRef || seen[1] != ref {
 		t.Errorf("hook ran for %v", seen)
+	}
+}
+
+func TestTeardownHooksRunBeforeTheDrop(t *testing.T) {
+	t.Parallel()
+	m, db := bootManaged(t)
+	ref := uniqueRef(t)
+	t.Cleanup(func() { dropDatabases(t, db, "proj_"+ref) })
+	var order []string
+	for _, name := range []string{"first", "second"} {
+		m.AddTeardownHook(name, func(ctx context.Context, hookRef, connString string) error {
+			if hookRef != ref {
+				return errors.New("teardown for the wrong project: " + hookRef)
+			}
+			conn, err := pgx.Connect(ctx, connString) // the database must still be there
+			if err != nil {
+				return err
+			}
+			defer conn.Close(context.Background())
+			order = append(order, name)
+			return nil
+		})
+	}
+	if _, err := m.Create(t.Context(), CreateOptions{Ref: ref}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Delete(t.Context(), ref, DeleteOptions{NoDump: true}); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(order, ",") != "second,first" {
+		t.Errorf("teardown hooks ran as %v, want second,first", order)
 	}
 }

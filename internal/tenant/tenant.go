@@ -14,14 +14,19 @@
 package tenant
 
 import (
+	"cmp"
 	"context"
+	"crypto/hmac"
+	"crypto/pbkdf2"
 	"crypto/rand"
+	"crypto/sha256"
 	"embed"
 	"encoding/base64"
 	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
+	"strconv"
 	"sync"
 	"time"
 
@@ -67,6 +72,21 @@ type Config struct {
 	DefaultDatabase string
 	// DumpDir receives the final dumps of deleted projects.
 	DumpDir string
+	// DefaultLoginRole is the default project's login role. Default
+	// "authenticator", Supabase's name.
+	DefaultLoginRole string
+	// PoolMaxConns caps each project's API pool unless the project sets its
+	// own limit. Default 10.
+	PoolMaxConns int
+	// ReservedConnections are kept free of project pools for the control
+	// plane and admin work. Default 15.
+	ReservedConnections int
+	// StatementTimeout bounds API statements unless the project sets its
+	// own. Zero: none.
+	StatementTimeout time.Duration
+	// QuotaCheckInterval is how often database sizes are compared with their
+	// limits. Default 30s.
+	QuotaCheckInterval time.Duration
 }
 
 // Validate reports a secret too short to be safe.
@@ -87,6 +107,36 @@ type Project struct {
 	AnonKey    string    `json:"anon_key"`
 	ServiceKey string    `json:"service_key"`
 	CreatedAt  time.Time `json:"created_at"`
+	Limits     Limits    `json:"limits"`
+	// OverQuota is set while the database is larger than Limits.DBSizeLimit;
+	// the database is then read-only.
+	OverQuota bool `json:"over_quota"`
+}
+
+// Limits are a project's own limits; zero values mean the platform defaults.
+type Limits struct {
+	// MaxConnections caps the project's API pool.
+	MaxConnections int `json:"max_connections,omitempty"`
+	// StatementTimeout bounds each statement of the project's API requests.
+	StatementTimeout time.Duration `json:"statement_timeout,omitempty"`
+	// DBSizeLimit is the database size in bytes above which writes are refused.
+	DBSizeLimit int64 `json:"db_size_limit,omitempty"`
+	// RequestRate is a rate limit rule for the project's API requests ("100/s").
+	RequestRate string `json:"request_rate,omitempty"`
+}
+
+// projectColumns and scanProject read a project row; keep them together.
+const projectColumns = `ref, name, database, status, jwt_secret, anon_key, service_key, created_at,
+	coalesce(max_connections, 0), coalesce(extract(epoch from statement_timeout) * 1000, 0)::bigint,
+	coalesce(db_size_limit, 0), coalesce(request_rate, ''), over_quota`
+
+func scanProject(row pgx.Row) (*Project, error) {
+	var p Project
+	var timeoutMS int64
+	err := row.Scan(&p.Ref, &p.Name, &p.Database, &p.Status, &p.JWTSecret, &p.AnonKey, &p.ServiceKey, &p.CreatedAt,
+		&p.Limits.MaxConnections, &timeoutMS, &p.Limits.DBSizeLimit, &p.Limits.RequestRate, &p.OverQuota)
+	p.Limits.StatementTimeout = time.Duration(timeoutMS) * time.Millisecond
+	return &p, err
 }
 
 // ControlPlane is what the manager needs from the control plane.
@@ -114,7 +164,12 @@ type Manager struct {
 	projects map[string]*Project
 	pools    map[string]*pgxpool.Pool
 	hooks    []setupHook
+	teardown []setupHook
 	lifeMu   sync.Mutex // serialises lifecycle changes (create, pause, delete) in this process
+	budget   *budget
+
+	stopWatch context.CancelFunc
+	watchWG   sync.WaitGroup
 }
 
 var (
@@ -150,11 +205,55 @@ func (m *Manager) Start(ctx context.Context) error {
 	m.mu.Lock()
 	m.projects[p.Ref] = p
 	m.mu.Unlock()
-	return m.recover(ctx)
+	if err := m.recover(ctx); err != nil {
+		return err
+	}
+	if err := m.sizeBudget(ctx); err != nil {
+		return err
+	}
+	every := m.cfg.QuotaCheckInterval
+	if every <= 0 {
+		every = DefaultQuotaCheckInterval
+	}
+	wctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	m.stopWatch = cancel
+	m.watchQuotas(wctx, every, &m.watchWG)
+	return nil
 }
 
-// Stop closes the projects' pools. It is idempotent.
+// sizeBudget sets the connection budget of all project pools from the
+// server's max_connections.
+func (m *Manager) sizeBudget(ctx context.Context) error {
+	conn, err := pgx.Connect(ctx, m.srv.ConnString("postgres"))
+	if err != nil {
+		return fmt.Errorf("reading max_connections: %w", err)
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	var maxConns, superReserved int
+	if err := conn.QueryRow(ctx, "select current_setting('max_connections')::int, current_setting('superuser_reserved_connections')::int").Scan(&maxConns, &superReserved); err != nil {
+		return fmt.Errorf("reading max_connections: %w", err)
+	}
+	reserved := m.cfg.ReservedConnections
+	if reserved <= 0 {
+		reserved = DefaultReservedConnections
+	}
+	n := maxConns - superReserved - reserved
+	if n < 2 {
+		return fmt.Errorf("max_connections %d leaves no room for project pools (reserved %d): raise postgres.max_connections", maxConns, superReserved+reserved)
+	}
+	m.budget = newBudget(n)
+	m.budget.steal = m.stealIdle
+	m.log.Debug("connection budget", "project_pools", n, "max_connections", maxConns)
+	return nil
+}
+
+// Stop ends the quota watcher and closes the projects' pools. It is idempotent.
 func (m *Manager) Stop(context.Context) error {
+	if m.stopWatch != nil {
+		m.stopWatch()
+		m.watchWG.Wait()
+		m.stopWatch = nil
+	}
 	m.mu.Lock()
 	pools := m.pools
 	m.pools = map[string]*pgxpool.Pool{}
@@ -166,11 +265,10 @@ func (m *Manager) Stop(context.Context) error {
 }
 
 // Pool returns the API pool of project ref, opening it at first use. Its
-// connections log in as authenticator, which holds no privileges of its own
-// and can only switch (SET LOCAL ROLE) to anon, authenticated and
-// service_role, as PostgREST's do. When the authenticator role predates mobo
-// (external mode) and its password is unknown, the pool falls back to the
-// superuser and says so in the log.
+// connections log in as the project's login role, which mobo owns, holds no
+// privileges of its own and can only switch (SET LOCAL ROLE) to anon,
+// authenticated and service_role, as PostgREST's authenticator does. There
+// is no fallback to a more privileged role.
 func (m *Manager) Pool(ctx context.Context, ref string) (*pgxpool.Pool, error) {
 	m.mu.RLock()
 	pool, ok := m.pools[ref]
@@ -185,36 +283,23 @@ func (m *Manager) Pool(ctx context.Context, ref string) (*pgxpool.Pool, error) {
 	if p.Status != StatusActive {
 		return nil, fmt.Errorf("project %q: %w", ref, ErrPaused)
 	}
-	password, err := m.cp.Setting(ctx, passwordSetting(ref), func() (string, error) { return randomToken(24) })
+	login, password, err := m.loginCredentials(ctx, ref)
 	if err != nil {
 		return nil, err
 	}
-	super := m.srv.ConnString(p.Database)
-	cfg, err := pgxpool.ParseConfig(super)
+	cfg, err := pgxpool.ParseConfig(m.srv.ConnString(p.Database))
 	if err != nil {
 		return nil, fmt.Errorf("project %q pool: %w", ref, err)
 	}
-	cfg.ConnConfig.User, cfg.ConnConfig.Password = LoginRole(ref), password
-	cfg.MaxConns = 10
-	cfg.MinConns = 0
-	cfg.MaxConnIdleTime = 5 * time.Minute
-	cfg.ConnConfig.RuntimeParams["application_name"] = "mobo"
+	cfg.ConnConfig.User, cfg.ConnConfig.Password = login, password
+	m.tunePool(cfg, p)
 	pool, err = pgxpool.NewWithConfig(ctx, cfg)
 	if err == nil {
-		err = pool.Ping(ctx)
-		if pg.IsCode(err, "28P01") { // invalid_password: a pre-existing authenticator
+		if err = pool.Ping(ctx); err != nil {
 			pool.Close()
-			m.log.Warn("the authenticator role predates mobo and its password is unknown; the API connects as superuser and switches roles per request", "ref", ref)
-			if cfg, err = pgxpool.ParseConfig(super); err == nil {
-				cfg.MaxConns, cfg.MaxConnIdleTime = 10, 5*time.Minute
-				pool, err = pgxpool.NewWithConfig(ctx, cfg)
-			}
 		}
 	}
 	if err != nil {
-		if pool != nil {
-			pool.Close()
-		}
 		return nil, fmt.Errorf("project %q pool: %w", ref, err)
 	}
 	m.mu.Lock()
@@ -225,6 +310,19 @@ func (m *Manager) Pool(ctx context.Context, ref string) (*pgxpool.Pool, error) {
 	}
 	m.pools[ref] = pool
 	return pool, nil
+}
+
+// loginCredentials returns the login role mobo owns for project ref and its
+// password, both recorded in the control plane by setupDatabase.
+func (m *Manager) loginCredentials(ctx context.Context, ref string) (role, password string, err error) {
+	role, err = m.cp.Setting(ctx, loginRoleSetting(ref), func() (string, error) {
+		return "", fmt.Errorf("project %q has no login role yet", ref)
+	})
+	if err != nil {
+		return "", "", err
+	}
+	password, err = m.cp.Setting(ctx, passwordSetting(ref), func() (string, error) { return randomToken(24) })
+	return role, password, err
 }
 
 // Health checks that the default project's database answers.
@@ -262,6 +360,23 @@ func (m *Manager) ProjectState(ref string) (exists, active bool) {
 	defer m.mu.RUnlock()
 	p, ok := m.projects[ref]
 	return ok, ok && p.Status == StatusActive
+}
+
+// tunePool applies the project's limits and the shared connection budget.
+// Idle connections are closed after a minute, so idle projects hold none.
+func (m *Manager) tunePool(cfg *pgxpool.Config, p *Project) {
+	cfg.MaxConns = int32(cmp.Or(p.Limits.MaxConnections, m.cfg.PoolMaxConns, DefaultPoolMaxConns)) //nolint:gosec // validated ≤ 1000
+	cfg.MinConns = 0
+	cfg.MaxConnIdleTime = time.Minute
+	cfg.HealthCheckPeriod = 15 * time.Second
+	cfg.ConnConfig.RuntimeParams["application_name"] = "mobo api " + p.Ref
+	if t := cmp.Or(p.Limits.StatementTimeout, m.cfg.StatementTimeout); t > 0 {
+		cfg.ConnConfig.RuntimeParams["statement_timeout"] = strconv.FormatInt(t.Milliseconds(), 10)
+	}
+	if b := m.budget; b != nil {
+		cfg.BeforeConnect = func(ctx context.Context, _ *pgx.ConnConfig) error { return b.acquire(ctx) }
+		cfg.BeforeClose = func(*pgx.Conn) { b.release() }
+	}
 }
 
 // JWTSecret returns project ref's JWT secret (HS256).
@@ -367,16 +482,14 @@ func (m *Manager) load(ctx context.Context, ref string) (*Project, error) {
 	if err != nil {
 		return nil, err
 	}
-	var p Project
-	err = pool.QueryRow(ctx, `select ref, name, database, status, jwt_secret, anon_key, service_key, created_at
-		from mobo.projects where ref = $1`, ref).Scan(&p.Ref, &p.Name, &p.Database, &p.Status, &p.JWTSecret, &p.AnonKey, &p.ServiceKey, &p.CreatedAt)
+	p, err := scanProject(pool.QueryRow(ctx, `select `+projectColumns+` from mobo.projects where ref = $1`, ref))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, fmt.Errorf("project %q: %w", ref, ErrNoProject)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("loading project %q: %w", ref, err)
 	}
-	return &p, nil
+	return p, nil
 }
 
 // signKeys issues the project's anon and service_role keys: HS256 JWTs with
@@ -409,7 +522,6 @@ func SignRoleKey(secret, ref, role string, now time.Time) (string, error) {
 // setupDatabase creates the cluster-wide roles if missing, then applies the
 // project migrations to the project database.
 func (m *Manager) setupDatabase(ctx context.Context, p *Project) error {
-	login := LoginRole(p.Ref)
 	password, err := m.cp.Setting(ctx, passwordSetting(p.Ref), func() (string, error) { return randomToken(24) })
 	if err != nil {
 		return err
@@ -419,7 +531,11 @@ func (m *Manager) setupDatabase(ctx context.Context, p *Project) error {
 		return fmt.Errorf("connecting to project database %q: %w", p.Database, err)
 	}
 	defer conn.Close(context.WithoutCancel(ctx))
-	if err := m.ensureRoles(ctx, conn, login, password); err != nil {
+	if err := m.ensureRoles(ctx, conn); err != nil {
+		return err
+	}
+	login, err := m.ensureLoginRole(ctx, conn, p.Ref, password)
+	if err != nil {
 		return err
 	}
 	db := pgx.Identifier{p.Database}.Sanitize()
@@ -454,13 +570,18 @@ func (m *Manager) setupDatabase(ctx context.Context, p *Project) error {
 
 // LoginRole is the role project ref's API connections log in as: the
 // Supabase name "authenticator" for the default project, "<ref>_authenticator"
-// for the others, so no project's login role can connect to another's database.
+// for the others, so no project's login role can connect to another's
+// database. When a role of that name exists and mobo did not make it (a
+// Supabase dump served with --database-url), mobo makes and uses
+// "mobo_"+LoginRole(ref) instead, and leaves the existing one alone.
 func LoginRole(ref string) string {
 	if ref == DefaultRef {
 		return RoleAuthenticator
 	}
 	return ref + "_" + RoleAuthenticator
 }
+
+func loginRoleSetting(ref string) string { return "login_role:" + ref }
 
 func passwordSetting(ref string) string {
 	if ref == DefaultRef {
@@ -480,6 +601,18 @@ func (m *Manager) AddSetupHook(name string, fn SetupHook) {
 	m.hooks = append(m.hooks, setupHook{name: name, fn: fn})
 }
 
+// TeardownHook releases what a component holds in a project database that
+// would keep the database from being dropped (a replication slot, say). It
+// runs when a project is deleted, before its database is dropped, also when
+// a crash interrupted the deletion; it must be idempotent. connString is a
+// superuser connection string for the database.
+type TeardownHook func(ctx context.Context, ref, connString string) error
+
+// AddTeardownHook registers a hook. Call it before Start.
+func (m *Manager) AddTeardownHook(name string, fn TeardownHook) {
+	m.teardown = append(m.teardown, setupHook{name: name, fn: SetupHook(fn)})
+}
+
 type setupHook struct {
 	name string
 	fn   SetupHook
@@ -493,56 +626,111 @@ var roleSpecs = []struct{ name, options string }{
 	{RoleServiceRole, "nologin noinherit bypassrls"},
 }
 
-func (m *Manager) ensureRoles(ctx context.Context, conn *pgx.Conn, login, loginPassword string) error {
-	specs := append(slices.Clone(roleSpecs), struct{ name, options string }{login, "login noinherit"})
-	for _, r := range specs {
-		var exists bool
-		if err := conn.QueryRow(ctx, "select exists (select from pg_roles where rolname = $1)", r.name).Scan(&exists); err != nil {
-			return fmt.Errorf("looking up role %q: %w", r.name, err)
+func (m *Manager) ensureRoles(ctx context.Context, conn *pgx.Conn) error {
+	for _, r := range roleSpecs {
+		exists, err := roleExists(ctx, conn, r.name)
+		if err != nil {
+			return err
 		}
 		if exists {
 			continue // an existing role (say, from a Supabase dump) is used as it is
 		}
-		// Options are constants and the name is quoted; a project ref is
-		// validated before it gets here.
-		_, err := conn.Exec(ctx, "create role "+pgx.Identifier{r.name}.Sanitize()+" "+r.options)
+		// Options are constants and the names are too.
+		_, err = conn.Exec(ctx, "create role "+pgx.Identifier{r.name}.Sanitize()+" "+r.options)
 		if pg.IsCode(err, "42710") { // duplicate_object: created concurrently
 			continue
 		}
 		if err != nil {
 			return fmt.Errorf("creating role %q: %w", r.name, err)
 		}
-		if r.name == login {
-			if err := setPassword(ctx, conn, r.name, loginPassword); err != nil {
-				return err
-			}
-		}
 		m.log.Info("added role", "role", r.name)
-	}
-	for _, r := range []string{RoleAnon, RoleAuthenticated, RoleServiceRole} {
-		if _, err := conn.Exec(ctx, "grant "+pgx.Identifier{r}.Sanitize()+" to "+pgx.Identifier{login}.Sanitize()); err != nil {
-			return fmt.Errorf("granting %q to %q: %w", r, login, err)
-		}
 	}
 	return nil
 }
 
-// setPassword sets a role's password. ALTER ROLE takes no bind parameters, so
-// the password travels as a bound transaction setting and is quoted with
-// format('%L') on the server.
-func setPassword(ctx context.Context, conn *pgx.Conn, role, password string) error {
-	return pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, "select set_config('mobo.new_password', $1, true), set_config('mobo.role', $2, true)", password, role); err != nil {
+func roleExists(ctx context.Context, conn *pgx.Conn, name string) (bool, error) {
+	var exists bool
+	if err := conn.QueryRow(ctx, "select exists (select from pg_roles where rolname = $1)", name).Scan(&exists); err != nil {
+		return false, fmt.Errorf("looking up role %q: %w", name, err)
+	}
+	return exists, nil
+}
+
+// ensureLoginRole makes sure project ref has a login role that mobo owns,
+// with the stored password (set again at every boot, so a crash between
+// creating the role and setting its password heals), granted the API roles.
+func (m *Manager) ensureLoginRole(ctx context.Context, conn *pgx.Conn, ref, password string) (string, error) {
+	name, err := m.cp.Setting(ctx, loginRoleSetting(ref), func() (string, error) {
+		name := LoginRole(ref)
+		if ref == DefaultRef && m.cfg.DefaultLoginRole != "" {
+			name = m.cfg.DefaultLoginRole
+		}
+		exists, err := roleExists(ctx, conn, name)
+		if err != nil {
+			return "", err
+		}
+		if exists { // not ours: never take over a role mobo did not make
+			name = "mobo_" + name
+			m.log.Info("a role named like the login role exists already; using a role of mobo's own", "existing", LoginRole(ref), "login_role", name)
+		}
+		return name, nil
+	})
+	if err != nil {
+		return "", err
+	}
+	verifier, err := scramVerifier(password)
+	if err != nil {
+		return "", err
+	}
+	// Create and set the password in one transaction. The verifier (a salted
+	// hash, never the password) travels as a bound setting and is quoted by
+	// format() on the server: ALTER ROLE takes no bind parameters.
+	err = pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, "select set_config('mobo.role', $1, true), set_config('mobo.verifier', $2, true)", name, verifier); err != nil {
 			return err
 		}
 		_, err := tx.Exec(ctx, `do $$ begin
-			execute format('alter role %I password %L', current_setting('mobo.role'), current_setting('mobo.new_password'));
+			if not exists (select from pg_roles where rolname = current_setting('mobo.role')) then
+				execute format('create role %I login noinherit', current_setting('mobo.role'));
+			end if;
+			execute format('alter role %I password %L', current_setting('mobo.role'), current_setting('mobo.verifier'));
 		end $$`)
-		if err != nil {
-			return fmt.Errorf("setting the password of %q: %w", role, err)
-		}
-		return nil
+		return err
 	})
+	if err != nil && !pg.IsCode(err, "42710") {
+		return "", fmt.Errorf("setting up login role %q: %w", name, err)
+	}
+	for _, r := range []string{RoleAnon, RoleAuthenticated, RoleServiceRole} {
+		if _, err := conn.Exec(ctx, "grant "+pgx.Identifier{r}.Sanitize()+" to "+pgx.Identifier{name}.Sanitize()); err != nil {
+			return "", fmt.Errorf("granting %q to %q: %w", r, name, err)
+		}
+	}
+	return name, nil
+}
+
+// scramVerifier computes PostgreSQL's SCRAM-SHA-256 password verifier
+// (RFC 5802/7677), so that the plaintext password never reaches the server,
+// its logs or an error's CONTEXT line.
+func scramVerifier(password string) (string, error) {
+	const iterations = 4096
+	salt := make([]byte, 16)
+	if _, err := rand.Read(salt); err != nil {
+		return "", err
+	}
+	salted, err := pbkdf2.Key(sha256.New, password, salt, iterations, sha256.Size)
+	if err != nil {
+		return "", err
+	}
+	hm := func(key []byte, msg string) []byte {
+		h := hmac.New(sha256.New, key)
+		h.Write([]byte(msg))
+		return h.Sum(nil)
+	}
+	clientKey := hm(salted, "Client Key")
+	storedKey := sha256.Sum256(clientKey)
+	serverKey := hm(salted, "Server Key")
+	b64 := base64.StdEncoding.EncodeToString
+	return fmt.Sprintf("SCRAM-SHA-256$%d:%s$%s:%s", iterations, b64(salt), b64(storedKey[:]), b64(serverKey)), nil
 }
 
 func randomToken(n int) (string, error) {

@@ -50,6 +50,11 @@ func boot(t *testing.T, db *pgtest.DB, cfg Config, logs io.Writer) *Manager {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = cp.Stop(context.Background()) })
+	if cfg.DefaultLoginRole == "" {
+		// Roles are cluster-wide and the test server is shared: each test's
+		// default project gets a login role of its own.
+		cfg.DefaultLoginRole = db.Name + "_login"
+	}
 	m := New(cfg, cp, srv, db.Name, log)
 	if err := m.Start(t.Context()); err != nil {
 		t.Fatal(err)
@@ -99,8 +104,9 @@ func TestBootstrapDefaultProject(t *testing.T) {
 	}
 
 	// The roles exist with the attributes Supabase's have.
-	rows, err := db.Pool.Query(ctx, `select rolname, rolcanlogin, rolbypassrls, rolinherit from pg_roles
-		where rolname in ('anon', 'authenticated', 'service_role', 'authenticator') order by rolname`)
+	login := m.cfg.DefaultLoginRole
+	rows, err := db.Pool.Query(ctx, `select case when rolname = $1 then 'login' else rolname end, rolcanlogin, rolbypassrls, rolinherit
+		from pg_roles where rolname in ('anon', 'authenticated', 'service_role', $1) order by 1`, login)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -115,7 +121,7 @@ func TestBootstrapDefaultProject(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []role{{"anon", false, false, false}, {"authenticated", false, false, false}, {"authenticator", true, false, false}, {"service_role", false, true, false}}
+	want := []role{{"anon", false, false, false}, {"authenticated", false, false, false}, {"login", true, false, false}, {"service_role", false, true, false}}
 	if len(got) != len(want) {
 		t.Fatalf("roles = %+v", got)
 	}
@@ -185,18 +191,14 @@ func TestPoolLogsInAsAuthenticator(t *testing.T) {
 	if err := pool.QueryRow(t.Context(), "select session_user").Scan(&user); err != nil {
 		t.Fatal(err)
 	}
-	// On a shared test server the authenticator may predate this database's
-	// control plane (another test made it with its own password); then the
-	// fallback is the superuser.
-	if user != RoleAuthenticator && user != "postgres" {
-		t.Errorf("pool logs in as %q", user)
+	if user != m.cfg.DefaultLoginRole {
+		t.Errorf("pool logs in as %q, want the project's own login role %q", user, m.cfg.DefaultLoginRole)
 	}
-	if user == RoleAuthenticator {
-		var canAnon bool
-		err := pool.QueryRow(t.Context(), "select pg_has_role('anon', 'member') and not pg_has_role('anon', 'usage')").Scan(&canAnon)
-		if err != nil || !canAnon {
-			t.Errorf("authenticator should be a non-inheriting member of anon (%v)", err)
-		}
+	var member, inherits, super bool
+	err = pool.QueryRow(t.Context(), `select pg_has_role('anon', 'member'), pg_has_role('anon', 'usage'), rolsuper
+		from pg_roles where rolname = session_user`).Scan(&member, &inherits, &super)
+	if err != nil || !member || inherits || super {
+		t.Errorf("login role: member of anon %v, inherits %v, superuser %v (%v); want a non-inheriting, non-superuser member", member, inherits, super, err)
 	}
 	if _, err := m.Pool(t.Context(), "nope"); err == nil {
 		t.Error("pool for an unknown project")
@@ -242,3 +244,37 @@ func TestUnknownProject(t *testing.T) {
 }
 
 func discard() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+func TestExistingAuthenticatorIsNotTakenOver(t *testing.T) {
+	t.Parallel()
+	db := pgtest.NewDB(t)
+	taken := db.Name + "_taken"
+	if _, err := db.Pool.Exec(t.Context(), "create role "+pgx.Identifier{taken}.Sanitize()+" login password 'users-own'"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_, _ = db.Pool.Exec(context.Background(), "drop role if exists "+pgx.Identifier{taken}.Sanitize())
+		_, _ = db.Pool.Exec(context.Background(), "drop role if exists "+pgx.Identifier{"mobo_" + taken}.Sanitize())
+	})
+	m := boot(t, db, Config{DefaultLoginRole: taken}, io.Discard)
+	t.Cleanup(func() { _ = m.Stop(context.Background()) })
+	pool, err := m.Pool(t.Context(), DefaultRef)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var user string
+	if err := pool.QueryRow(t.Context(), "select session_user").Scan(&user); err != nil {
+		t.Fatal(err)
+	}
+	if user != "mobo_"+taken {
+		t.Errorf("pool logs in as %q, want mobo's own role", user)
+	}
+	// The user's role keeps its password.
+	cfg := pool.Config().ConnConfig.Copy()
+	cfg.User, cfg.Password = taken, "users-own"
+	c, err := pgx.ConnectConfig(t.Context(), cfg)
+	if err != nil {
+		t.Fatalf("the existing role's password changed: %v", err)
+	}
+	c.Close(t.Context())
+}

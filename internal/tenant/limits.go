@@ -1,0 +1,238 @@
+package tenant
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// Platform defaults for per-project limits.
+const (
+	DefaultPoolMaxConns        = 10
+	DefaultReservedConnections = 15
+	DefaultQuotaCheckInterval  = 30 * time.Second
+)
+
+// ErrConnectionBudget is returned when every connection the platform may open
+// to the cluster is in use and none frees up in time.
+var ErrConnectionBudget = errors.New("the cluster's connection budget is exhausted")
+
+// ErrOverQuota: the project's database is larger than its size limit; it is
+// read-only until it shrinks or the limit rises.
+var ErrOverQuota = errors.New("the project's database is over its size quota; writes are refused")
+
+// budget caps the connections that all project pools hold together, so that
+// their sum stays under the server's max_connections with headroom for the
+// control plane and admin work. A connection takes a slot in BeforeConnect
+// and gives it back in BeforeClose.
+type budget struct {
+	sem   chan struct{}
+	steal func() bool // closes one idle connection of some pool; reports whether it did
+}
+
+func newBudget(n int) *budget { return &budget{sem: make(chan struct{}, max(n, 1))} }
+
+func (b *budget) acquire(ctx context.Context) error {
+	select {
+	case b.sem <- struct{}{}:
+		return nil
+	default:
+	}
+	// Full: reclaim an idle connection from another project before waiting.
+	if b.steal != nil {
+		b.steal()
+	}
+	t := time.NewTimer(5 * time.Second)
+	defer t.Stop()
+	select {
+	case b.sem <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return ErrConnectionBudget
+	}
+}
+
+func (b *budget) release() {
+	select {
+	case <-b.sem:
+	default: // never taken (a connection that failed before BeforeConnect returned)
+	}
+}
+
+// InUse is the number of connections the project pools hold.
+func (b *budget) InUse() int { return len(b.sem) }
+
+// stealIdle closes one idle connection of the pool with the most idle ones.
+func (m *Manager) stealIdle() bool {
+	m.mu.RLock()
+	var victim string
+	most := int32(0)
+	for ref, p := range m.pools {
+		if idle := p.Stat().IdleConns(); idle > most {
+			victim, most = ref, idle
+		}
+	}
+	pool := m.pools[victim]
+	m.mu.RUnlock()
+	if pool == nil {
+		return false
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	conns := pool.AcquireAllIdle(ctx)
+	for i, c := range conns {
+		if i == 0 {
+			// Hijacked connections leave the pool without BeforeClose: give
+			// the slot back by hand.
+			conn := c.Hijack()
+			_ = conn.Close(ctx)
+			m.budget.release()
+			continue
+		}
+		c.Release()
+	}
+	return len(conns) > 0
+}
+
+// PoolStats reports the connections held by each project's pool and in all.
+func (m *Manager) PoolStats() (perProject map[string]int32, total int) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	perProject = make(map[string]int32, len(m.pools))
+	for ref, p := range m.pools {
+		perProject[ref] = p.Stat().TotalConns()
+	}
+	if m.budget != nil {
+		total = m.budget.InUse()
+	}
+	return perProject, total
+}
+
+// SetLimits changes a project's limits; its pool is rebuilt to apply them.
+func (m *Manager) SetLimits(ctx context.Context, ref string, l Limits) error {
+	if l.MaxConnections < 0 || l.MaxConnections > 1000 || l.StatementTimeout < 0 || l.DBSizeLimit < 0 {
+		return fmt.Errorf("limits %+v: %w", l, ErrInvalidLimits)
+	}
+	pool, err := m.cp.Pool()
+	if err != nil {
+		return err
+	}
+	var timeout any
+	if l.StatementTimeout > 0 {
+		timeout = l.StatementTimeout
+	}
+	tag, err := pool.Exec(ctx, `update mobo.projects set max_connections = nullif($2, 0), statement_timeout = $3,
+		db_size_limit = nullif($4, 0), request_rate = nullif($5, ''), updated_at = now() where ref = $1`,
+		ref, l.MaxConnections, timeout, l.DBSizeLimit, l.RequestRate)
+	if err != nil {
+		return fmt.Errorf("setting limits of project %q: %w", ref, err)
+	}
+	if tag.RowsAffected() == 0 {
+		return fmt.Errorf("project %q: %w", ref, ErrNoProject)
+	}
+	m.mu.Lock()
+	if p, ok := m.projects[ref]; ok {
+		cp := *p
+		cp.Limits = l
+		m.projects[ref] = &cp
+	}
+	m.mu.Unlock()
+	m.closePool(ref)
+	return m.checkQuota(ctx, ref)
+}
+
+// ErrInvalidLimits: a limit out of range.
+var ErrInvalidLimits = errors.New("invalid limits")
+
+// QuotaError returns ErrOverQuota (wrapped) while project ref is over its
+// size quota, so APIs can explain a refused write.
+func (m *Manager) QuotaError(ref string) error {
+	p, err := m.Project(ref)
+	if err != nil {
+		return err
+	}
+	if p.OverQuota {
+		return fmt.Errorf("project %q (limit %d bytes): %w", ref, p.Limits.DBSizeLimit, ErrOverQuota)
+	}
+	return nil
+}
+
+// checkQuota compares project ref's database size with its limit and makes
+// the database read-only (default_transaction_read_only, for new sessions;
+// the pool is closed so that none keeps writing) or writable again.
+func (m *Manager) checkQuota(ctx context.Context, ref string) error {
+	p, err := m.Project(ref)
+	if err != nil || p.Status != StatusActive {
+		return err
+	}
+	if p.Limits.DBSizeLimit == 0 && !p.OverQuota {
+		return nil
+	}
+	conn, err := pgx.Connect(ctx, m.srv.ConnString("postgres"))
+	if err != nil {
+		return fmt.Errorf("checking the size of project %q: %w", ref, err)
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	var size int64
+	if err := conn.QueryRow(ctx, "select pg_database_size($1)", p.Database).Scan(&size); err != nil {
+		return fmt.Errorf("checking the size of project %q: %w", ref, err)
+	}
+	over := p.Limits.DBSizeLimit > 0 && size > p.Limits.DBSizeLimit
+	if over == p.OverQuota {
+		return nil
+	}
+	setting := "off"
+	if over {
+		setting = "on"
+	}
+	if _, err := conn.Exec(ctx, "alter database "+pgx.Identifier{p.Database}.Sanitize()+" set default_transaction_read_only = "+setting); err != nil {
+		return fmt.Errorf("setting project %q read-only=%s: %w", ref, setting, err)
+	}
+	cpool, err := m.cp.Pool()
+	if err != nil {
+		return err
+	}
+	if _, err := cpool.Exec(ctx, "update mobo.projects set over_quota = $2 where ref = $1", ref, over); err != nil {
+		return fmt.Errorf("recording the quota state of project %q: %w", ref, err)
+	}
+	m.mu.Lock()
+	if q, ok := m.projects[ref]; ok {
+		cp := *q
+		cp.OverQuota = over
+		m.projects[ref] = &cp
+	}
+	m.mu.Unlock()
+	m.closePool(ref)
+	if over {
+		m.log.Warn("project over its size quota; its database is read-only", "ref", ref, "size", size, "limit", p.Limits.DBSizeLimit)
+	} else {
+		m.log.Info("project back under its size quota; writes allowed", "ref", ref, "size", size)
+	}
+	return nil
+}
+
+// watchQuotas checks every project's size periodically until ctx ends.
+func (m *Manager) watchQuotas(ctx context.Context, every time.Duration, wg *sync.WaitGroup) {
+	wg.Go(func() {
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+			for _, ref := range m.Refs() {
+				if err := m.checkQuota(ctx, ref); err != nil && ctx.Err() == nil {
+					m.log.Warn("quota check failed", "ref", ref, "err", err)
+				}
+			}
+		}
+	})
+}

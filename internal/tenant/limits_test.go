@@ -1,0 +1,141 @@
+package tenant
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/magflock/mobo/internal/pg"
+)
+
+func TestSizeQuotaMakesProjectReadOnly(t *testing.T) {
+	t.Parallel()
+	m, db := bootManaged(t)
+	ctx := t.Context()
+	ref := uniqueRef(t)
+	t.Cleanup(func() { dropDatabases(t, db, "proj_"+ref) })
+	if _, err := m.Create(ctx, CreateOptions{Ref: ref}); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.SetLimits(ctx, ref, Limits{DBSizeLimit: 1}); err != nil { // any database is larger
+		t.Fatal(err)
+	}
+	if err := m.QuotaError(ref); !errors.Is(err, ErrOverQuota) {
+		t.Fatalf("QuotaError = %v, want ErrOverQuota", err)
+	}
+	pool, err := m.Pool(ctx, ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = pool.Exec(ctx, "create temporary table t (x int)")
+	if !pg.IsCode(err, "25006") { // read_only_sql_transaction
+		t.Errorf("write over quota = %v, want a read-only refusal", err)
+	}
+	if err := m.SetLimits(ctx, ref, Limits{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.QuotaError(ref); err != nil {
+		t.Errorf("QuotaError after lifting the limit = %v", err)
+	}
+	pool, err = m.Pool(ctx, ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pool.Exec(ctx, "select 1"); err != nil {
+		t.Fatal(err)
+	}
+	var ro string
+	if err := pool.QueryRow(ctx, "show default_transaction_read_only").Scan(&ro); err != nil || ro != "off" {
+		t.Errorf("read only after lifting = %q (%v)", ro, err)
+	}
+	if err := m.SetLimits(ctx, ref, Limits{MaxConnections: -1}); !errors.Is(err, ErrInvalidLimits) {
+		t.Errorf("negative limit = %v", err)
+	}
+}
+
+func TestStatementTimeoutLimit(t *testing.T) {
+	t.Parallel()
+	m, db := bootManaged(t)
+	ctx := t.Context()
+	ref := uniqueRef(t)
+	t.Cleanup(func() { dropDatabases(t, db, "proj_"+ref) })
+	if _, err := m.Create(ctx, CreateOptions{Ref: ref}); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.SetLimits(ctx, ref, Limits{StatementTimeout: 50 * time.Millisecond, MaxConnections: 3}); err != nil {
+		t.Fatal(err)
+	}
+	pool, err := m.Pool(ctx, ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := pool.Config().MaxConns; got != 3 {
+		t.Errorf("pool max conns = %d, want 3", got)
+	}
+	if _, err := pool.Exec(ctx, "select pg_sleep(5)"); !pg.IsCode(err, "57014") { // query_canceled
+		t.Errorf("long statement = %v, want a statement timeout", err)
+	}
+	p, _ := m.Project(ref)
+	if p.Limits.StatementTimeout != 50*time.Millisecond {
+		t.Errorf("limits = %+v", p.Limits)
+	}
+}
+
+func TestConnectionBudgetIsShared(t *testing.T) {
+	t.Parallel()
+	m, db := bootManaged(t)
+	ctx := t.Context()
+	ref := uniqueRef(t)
+	t.Cleanup(func() { dropDatabases(t, db, "proj_"+ref) })
+	if _, err := m.Create(ctx, CreateOptions{Ref: ref}); err != nil {
+		t.Fatal(err)
+	}
+	m.budget = newBudget(2) // two connections for all project pools
+	m.budget.steal = m.stealIdle
+	m.closePool(DefaultRef)
+	m.closePool(ref)
+
+	a, err := m.Pool(ctx, DefaultRef)
+	if err != nil {
+		t.Fatal(err)
+	}
+	held := make([]*pgxpool.Conn, 2)
+	for i := range held {
+		if held[i], err = a.Acquire(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, total := m.PoolStats(); total != 2 {
+		t.Errorf("budget in use = %d, want 2", total)
+	}
+	// The budget is spent and nothing is idle: another project must wait.
+	b, err := m.Pool(ctx, ref)
+	if err == nil {
+		wctx, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
+		_, err = b.Acquire(wctx)
+		cancel()
+	}
+	if err == nil {
+		t.Fatal("a third connection opened beyond the budget")
+	}
+	// An idle connection of the first project is reclaimed for the second.
+	held[1].Release()
+	held[1] = nil
+	if b == nil {
+		if b, err = m.Pool(ctx, ref); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c, err := b.Acquire(ctx)
+	if err != nil {
+		t.Fatalf("reclaiming an idle connection: %v", err)
+	}
+	c.Release()
+	held[0].Release()
+	if _, total := m.PoolStats(); total > 2 {
+		t.Errorf("budget in use = %d, want at most 2", total)
+	}
+}
