@@ -97,8 +97,23 @@ func (e *External) ConnString(database string) string {
 	return u.String()
 }
 
-// Redacted is the URL without its password, for logs and status output.
-func (e *External) Redacted() string { return e.u.Redacted() }
+// Redacted is the URL without its password (in the user part or in a
+// password= query parameter), for logs and status output.
+func (e *External) Redacted() string { return RedactURL(e.u) }
+
+// RedactURL returns u with every password masked: the user part's and the
+// query parameters pgx reads secrets from.
+func RedactURL(u *url.URL) string {
+	c := *u
+	q := c.Query()
+	for _, k := range []string{"password", "sslpassword"} {
+		if q.Has(k) {
+			q.Set(k, "xxxxx")
+		}
+	}
+	c.RawQuery = q.Encode()
+	return c.Redacted()
+}
 
 // Version is the server's major version, known after Start.
 func (e *External) Version() int {
