@@ -49,8 +49,64 @@ func newProjectCmd() *cobra.Command {
 		projectShowCmd("pause", "Pause a project: its database refuses connections, data kept", "PATCH", map[string]string{"status": "paused"}),
 		projectShowCmd("resume", "Resume a paused project", "PATCH", map[string]string{"status": "active"}),
 		projectDeleteCmd(),
+		projectLimitsCmd(),
+		projectUsageCmd(),
 	)
 	return cmd
+}
+
+func projectLimitsCmd() *cobra.Command {
+	var l admin.Limits
+	c := &cobra.Command{
+		Use:   "limits REF",
+		Short: "Set a project's limits (0 or empty: the platform default)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			t, err := findServer(cmd, cmd.OutOrStdout())
+			if err != nil {
+				return err
+			}
+			var p admin.Project
+			if err := t.do(cmd.Context(), "PATCH", "/admin/v1/projects/"+url.PathEscape(args[0]), map[string]any{"limits": l}, &p); err != nil {
+				return err
+			}
+			if jsonFlag(cmd) {
+				return printJSON(cmd.OutOrStdout(), p)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "limits of %s: max connections %d, statement timeout %q, size limit %d bytes, request rate %q\n",
+				p.Ref, p.Limits.MaxConnections, p.Limits.StatementTimeout, p.Limits.DBSizeLimit, p.Limits.RequestRate)
+			return nil
+		},
+	}
+	c.Flags().IntVar(&l.MaxConnections, "max-connections", 0, "cap on the project's API pool")
+	c.Flags().StringVar(&l.StatementTimeout, "statement-timeout", "", "statement timeout, e.g. 5s")
+	c.Flags().Int64Var(&l.DBSizeLimit, "db-size-limit", 0, "database size in bytes above which writes are refused")
+	c.Flags().StringVar(&l.RequestRate, "request-rate", "", "request rate limit, e.g. 100/s")
+	return c
+}
+
+func projectUsageCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "usage REF",
+		Short: "Show a project's database size, rows, connections and requests",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			t, err := findServer(cmd, cmd.OutOrStdout())
+			if err != nil {
+				return err
+			}
+			var u admin.Usage
+			if err := t.get(cmd.Context(), "/admin/v1/projects/"+url.PathEscape(args[0])+"/usage", &u); err != nil {
+				return err
+			}
+			if jsonFlag(cmd) {
+				return printJSON(cmd.OutOrStdout(), u)
+			}
+			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
+			fmt.Fprintf(tw, "ref\t%s\nsize\t%d bytes\nrows (estimate)\t%d\nconnections\t%d\nrequests\t%d\n", u.Ref, u.SizeBytes, u.RowsEstimate, u.Connections, u.Requests)
+			return tw.Flush()
+		},
+	}
 }
 
 func projectCreateCmd() *cobra.Command {

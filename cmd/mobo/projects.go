@@ -3,7 +3,9 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
+	"time"
 
 	"github.com/magflock/mobo/internal/admin"
 	"github.com/magflock/mobo/internal/tenant"
@@ -11,9 +13,10 @@ import (
 
 // projectAdmin adapts the tenant manager to what the admin API declares.
 type projectAdmin struct {
-	m       *tenant.Manager
-	baseURL func() string
-	dumpDir string
+	m        *tenant.Manager
+	baseURL  func() string
+	dumpDir  string
+	requests func(ref string) int64
 }
 
 var _ admin.Projects = projectAdmin{}
@@ -37,7 +40,7 @@ func mapTenantError(err error) error {
 		return clientError{err, http.StatusNotFound}
 	case errors.Is(err, tenant.ErrProjectExists):
 		return clientError{err, http.StatusConflict}
-	case errors.Is(err, tenant.ErrInvalidRef), errors.Is(err, tenant.ErrDefaultProject):
+	case errors.Is(err, tenant.ErrInvalidRef), errors.Is(err, tenant.ErrDefaultProject), errors.Is(err, tenant.ErrInvalidLimits):
 		return clientError{err, http.StatusBadRequest}
 	}
 	return err
@@ -52,7 +55,36 @@ func (a projectAdmin) view(p *tenant.Project, keys bool) admin.Project {
 	if keys {
 		v.AnonKey, v.ServiceKey = p.AnonKey, p.ServiceKey
 	}
+	v.Limits = &admin.Limits{MaxConnections: p.Limits.MaxConnections, DBSizeLimit: p.Limits.DBSizeLimit, RequestRate: p.Limits.RequestRate}
+	if p.Limits.StatementTimeout > 0 {
+		v.Limits.StatementTimeout = p.Limits.StatementTimeout.String()
+	}
+	v.OverQuota = p.OverQuota
 	return v
+}
+
+func (a projectAdmin) SetProjectLimits(ctx context.Context, ref string, l admin.Limits) error {
+	tl := tenant.Limits{MaxConnections: l.MaxConnections, DBSizeLimit: l.DBSizeLimit, RequestRate: l.RequestRate}
+	if l.StatementTimeout != "" {
+		d, err := time.ParseDuration(l.StatementTimeout)
+		if err != nil {
+			return clientError{fmt.Errorf("statement_timeout %q: want a duration like \"5s\"", l.StatementTimeout), http.StatusBadRequest}
+		}
+		tl.StatementTimeout = d
+	}
+	return mapTenantError(a.m.SetLimits(ctx, ref, tl))
+}
+
+func (a projectAdmin) ProjectUsage(ctx context.Context, ref string) (admin.Usage, error) {
+	u, err := a.m.Usage(ctx, ref)
+	if err != nil {
+		return admin.Usage{}, mapTenantError(err)
+	}
+	out := admin.Usage{Ref: ref, SizeBytes: u.SizeBytes, RowsEstimate: u.RowsEstimate, Connections: u.Connections}
+	if a.requests != nil {
+		out.Requests = a.requests(ref)
+	}
+	return out, nil
 }
 
 func (a projectAdmin) ListProjects(ctx context.Context) ([]admin.Project, error) {

@@ -20,6 +20,25 @@ type Project struct {
 	AnonKey    string    `json:"anon_key,omitempty"`
 	ServiceKey string    `json:"service_key,omitempty"`
 	CreatedAt  time.Time `json:"created_at"`
+	Limits     *Limits   `json:"limits,omitempty"`
+	OverQuota  bool      `json:"over_quota,omitempty"`
+}
+
+// Limits are a project's own limits; zero means the platform default.
+type Limits struct {
+	MaxConnections   int    `json:"max_connections"`
+	StatementTimeout string `json:"statement_timeout"` // a Go duration, "" for the default
+	DBSizeLimit      int64  `json:"db_size_limit"`     // bytes
+	RequestRate      string `json:"request_rate"`      // "100/s"
+}
+
+// Usage is what a project uses now.
+type Usage struct {
+	Ref          string `json:"ref"`
+	SizeBytes    int64  `json:"size_bytes"`
+	RowsEstimate int64  `json:"rows_estimate"`
+	Connections  int32  `json:"connections"`
+	Requests     int64  `json:"requests"` // since this server started
 }
 
 // Projects is what the admin API needs to manage projects. Errors that are
@@ -33,6 +52,8 @@ type Projects interface {
 	ResumeProject(ctx context.Context, ref string) error
 	// DeleteProject returns the path of the final dump, or "" with noDump.
 	DeleteProject(ctx context.Context, ref string, noDump bool) (string, error)
+	SetProjectLimits(ctx context.Context, ref string, l Limits) error
+	ProjectUsage(ctx context.Context, ref string) (Usage, error)
 }
 
 // SetProjects enables the /admin/v1/projects endpoints. Call it before Start.
@@ -44,6 +65,16 @@ func (a *API) mountProjects(mux *http.ServeMux) {
 	mux.HandleFunc("GET /admin/v1/projects/{ref}", a.getProject)
 	mux.HandleFunc("PATCH /admin/v1/projects/{ref}", a.updateProject)
 	mux.HandleFunc("DELETE /admin/v1/projects/{ref}", a.deleteProject)
+	mux.HandleFunc("GET /admin/v1/projects/{ref}/usage", a.projectUsage)
+}
+
+func (a *API) projectUsage(w http.ResponseWriter, r *http.Request) {
+	u, err := a.projects.ProjectUsage(r.Context(), r.PathValue("ref"))
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	httpx.WriteJSON(w, http.StatusOK, u)
 }
 
 func (a *API) listProjects(w http.ResponseWriter, r *http.Request) {
@@ -87,6 +118,7 @@ func (a *API) updateProject(w http.ResponseWriter, r *http.Request) {
 	var body struct {
 		Name   *string `json:"name"`
 		Status *string `json:"status"`
+		Limits *Limits `json:"limits"`
 	}
 	if !decode(w, r, &body) {
 		return
@@ -96,6 +128,9 @@ func (a *API) updateProject(w http.ResponseWriter, r *http.Request) {
 	var err error
 	if body.Name != nil {
 		err = a.projects.RenameProject(ctx, ref, *body.Name)
+	}
+	if err == nil && body.Limits != nil {
+		err = a.projects.SetProjectLimits(ctx, ref, *body.Limits)
 	}
 	if err == nil && body.Status != nil {
 		switch *body.Status {

@@ -12,19 +12,24 @@ package gateway
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/magflock/mobo/internal/httpx"
 	"github.com/magflock/mobo/internal/kernel"
+	"github.com/magflock/mobo/internal/ratelimit"
 )
 
 // Config configures the HTTP server.
@@ -38,6 +43,12 @@ type Config struct {
 	// BaseDomain, when set, serves project ref at {ref}.{base_domain} as
 	// well as at /p/{ref}/.
 	BaseDomain string `toml:"base_domain"`
+	// RateLimit limits API requests by "ip", "apikey" and "project"
+	// dimensions, by default and per route. A project's own request_rate
+	// limit adds a "project" bucket.
+	RateLimit ratelimit.Config `toml:"rate_limit"`
+	// TrustedProxies are the CIDRs whose X-Forwarded-For is believed.
+	TrustedProxies []string `toml:"trusted_proxies"`
 }
 
 // Validate checks the listen address.
@@ -47,6 +58,14 @@ func (c Config) Validate() error {
 	}
 	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
 		return fmt.Errorf("http.listen %q: want host:port", c.Listen)
+	}
+	if _, err := c.RateLimit.Compile(); err != nil {
+		return fmt.Errorf("http.rate_limit: %w", err)
+	}
+	for _, p := range c.TrustedProxies {
+		if _, err := netip.ParsePrefix(p); err != nil {
+			return fmt.Errorf("http.trusted_proxies: %q is not a CIDR", p)
+		}
 	}
 	return nil
 }
@@ -73,6 +92,8 @@ type Readiness interface {
 type Projects interface {
 	// ProjectState reports whether ref exists and whether it is active.
 	ProjectState(ref string) (exists, active bool)
+	// RequestRate is the project's own request rate rule ("100/s"), or "".
+	RequestRate(ref string) string
 }
 
 // Gateway is the "gateway" component.
@@ -83,6 +104,13 @@ type Gateway struct {
 	projects Projects
 	log      *slog.Logger
 	mux      *http.ServeMux
+
+	requests sync.Map // project ref → *atomic.Int64
+	limiter  *ratelimit.Limiter
+	store    *ratelimit.MemoryStore
+	policy   *ratelimit.Policy
+	proxies  []netip.Prefix
+	rates    sync.Map // rule text → ratelimit.Rule, parsed once
 
 	mu   sync.Mutex
 	srv  *http.Server
@@ -97,6 +125,11 @@ var _ kernel.Component = (*Gateway)(nil)
 // components).
 func New(cfg Config, log *slog.Logger, requires ...string) *Gateway {
 	g := &Gateway{cfg: cfg.withDefaults(), requires: requires, log: log, mux: http.NewServeMux()}
+	for _, p := range cfg.TrustedProxies {
+		if pfx, err := netip.ParsePrefix(p); err == nil { // Validate reports bad ones
+			g.proxies = append(g.proxies, pfx)
+		}
+	}
 	g.mux.HandleFunc("GET /healthz", g.healthz)
 	g.mux.HandleFunc("GET /readyz", g.readyz)
 	return g
@@ -119,11 +152,18 @@ func (g *Gateway) Requires() []string { return g.requires }
 
 // Start binds the listener and serves in the background.
 func (g *Gateway) Start(ctx context.Context) error {
+	policy, err := g.cfg.RateLimit.Compile()
+	if err != nil {
+		return fmt.Errorf("rate limits: %w", err)
+	}
 	var lc net.ListenConfig
 	ln, err := lc.Listen(ctx, "tcp", g.cfg.Listen)
 	if err != nil {
 		return fmt.Errorf("listening on %s: %w", g.cfg.Listen, err)
 	}
+	g.store = ratelimit.NewMemoryStore(ratelimit.MemoryOptions{})
+	g.policy = policy
+	g.limiter = &ratelimit.Limiter{Store: g.store, Logger: g.log}
 	srv := &http.Server{
 		Handler:           g.withRequestID(g.route(g.mux)),
 		ReadHeaderTimeout: g.cfg.ReadHeaderTimeout,
@@ -160,7 +200,7 @@ func (g *Gateway) Stop(ctx context.Context) error {
 		err = errors.Join(err, srv.Close())
 	}
 	<-done
-	return err
+	return errors.Join(err, g.store.Close())
 }
 
 // Addr is the bound address, valid after Start.
@@ -251,6 +291,12 @@ func (g *Gateway) route(h http.Handler) http.Handler {
 			}
 		}
 		if !ok {
+			if !strings.HasPrefix(r.URL.Path, "/admin/") && r.URL.Path != "/healthz" && r.URL.Path != "/readyz" {
+				g.count(httpx.DefaultProject)
+				if !g.allow(w, r, httpx.DefaultProject, r.URL.Path) {
+					return
+				}
+			}
 			h.ServeHTTP(w, r)
 			return
 		}
@@ -267,10 +313,98 @@ func (g *Gateway) route(h http.Handler) http.Handler {
 			httpx.WriteJSON(w, http.StatusServiceUnavailable, map[string]string{"code": "project_paused", "message": "project " + strconv.Quote(ref) + " is paused"})
 			return
 		}
+		g.count(ref)
+		if !g.allow(w, r, ref, rest) {
+			return
+		}
 		r2 := r.Clone(httpx.WithProject(r.Context(), ref))
 		r2.URL.Path, r2.URL.RawPath = rest, ""
 		h.ServeHTTP(w, r2)
 	})
+}
+
+// allow applies the rate limits to a request for project ref (path is the
+// path within the project). On a refusal it writes the 429 in the format of
+// the API the request was for and returns false.
+func (g *Gateway) allow(w http.ResponseWriter, r *http.Request, ref, path string) bool {
+	if g.limiter == nil {
+		return true
+	}
+	keys := g.policy.Keys(r.Method, path, func(dim string) string {
+		switch dim {
+		case "ip":
+			return ratelimit.IPKey(ratelimit.ClientIP(r, g.proxies))
+		case "apikey":
+			if k := r.Header.Get("apikey"); k != "" {
+				sum := sha256.Sum256([]byte(k)) // the bucket is named by a digest, never the key
+				return hex.EncodeToString(sum[:12])
+			}
+		}
+		return ""
+	})
+	for i := range keys {
+		keys[i].Value = ref + "/" + keys[i].Value // each project has its own buckets
+	}
+	if g.projects != nil {
+		if text := g.projects.RequestRate(ref); text != "" {
+			if rule, ok := g.rule(text); ok {
+				keys = append(keys, ratelimit.Key{Dimension: "project", Value: ref, Rule: rule})
+			}
+		}
+	}
+	if len(keys) == 0 {
+		return true
+	}
+	d, err := g.limiter.Check(r.Context(), keys...)
+	if err != nil {
+		return true // a store outage does not take the APIs down; Check logged it
+	}
+	ratelimit.SetHeaders(w.Header(), d)
+	if d.Allowed {
+		return true
+	}
+	secs := int(math.Ceil(d.RetryAfter.Seconds()))
+	if strings.HasPrefix(path, "/auth/") { // Supabase Auth's shape
+		httpx.WriteJSON(w, http.StatusTooManyRequests, map[string]any{
+			"code": http.StatusTooManyRequests, "error_code": "over_request_rate_limit",
+			"msg": fmt.Sprintf("Request rate limit reached; retry in %d s", secs),
+		})
+		return false
+	}
+	httpx.WriteJSON(w, http.StatusTooManyRequests, map[string]any{ // PostgREST's shape
+		"code": "over_request_rate_limit", "message": fmt.Sprintf("too many requests (%s limit); retry in %d s", d.Dimension, secs),
+		"details": nil, "hint": nil,
+	})
+	return false
+}
+
+func (g *Gateway) rule(text string) (ratelimit.Rule, bool) {
+	if r, ok := g.rates.Load(text); ok {
+		return r.(ratelimit.Rule), true //nolint:forcetypeassert // only Rules are stored
+	}
+	r, err := ratelimit.ParseRule(text)
+	if err != nil {
+		g.log.Warn("ignoring an invalid project request rate", "rule", text, "err", err)
+		return ratelimit.Rule{}, false
+	}
+	g.rates.Store(text, r)
+	return r, true
+}
+
+func (g *Gateway) count(ref string) {
+	c, ok := g.requests.Load(ref)
+	if !ok {
+		c, _ = g.requests.LoadOrStore(ref, new(atomic.Int64))
+	}
+	c.(*atomic.Int64).Add(1) //nolint:forcetypeassert // only *atomic.Int64 is stored
+}
+
+// Requests returns how many API requests project ref has had since start.
+func (g *Gateway) Requests(ref string) int64 {
+	if c, ok := g.requests.Load(ref); ok {
+		return c.(*atomic.Int64).Load() //nolint:forcetypeassert // only *atomic.Int64 is stored
+	}
+	return 0
 }
 
 type statusWriter struct {

@@ -14,6 +14,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/magflock/mobo/internal/httpx"
+	"github.com/magflock/mobo/internal/ratelimit"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -167,6 +168,13 @@ func TestStartFailsOnTakenAddress(t *testing.T) {
 
 type fakeProjects map[string]bool // ref → active
 
+func (f fakeProjects) RequestRate(ref string) string {
+	if ref == "limited" {
+		return "2/h"
+	}
+	return ""
+}
+
 func (f fakeProjects) ProjectState(ref string) (bool, bool) {
 	active, ok := f[ref]
 	return ok, active
@@ -197,6 +205,12 @@ func TestProjectRouting(t *testing.T) {
 		{"admin is not per project", "/p/shop/admin/v1/status", "", 404, "not_found"},
 		{"deeper host is not a project", "/rest/v1/todos", "a.shop.mobo.test", 200, "default todos"},
 	}
+	t.Cleanup(func() {
+		// Counted per project: two to shop (path and subdomain); health checks not at all.
+		if got := g.Requests("shop"); got != 2 {
+			t.Errorf("requests to shop = %d, want 2", got)
+		}
+	})
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
@@ -214,5 +228,62 @@ func TestProjectRouting(t *testing.T) {
 				t.Errorf("got %d %q, want %d containing %q", resp.StatusCode, b, tt.status, tt.body)
 			}
 		})
+	}
+}
+
+func TestRateLimits(t *testing.T) {
+	t.Parallel()
+	cfg := Config{Listen: "127.0.0.1:0", RateLimit: ratelimit.Config{
+		Default: map[string]string{"ip": "3/h"},
+		Routes:  []ratelimit.RouteRule{{Pattern: "/rest/v1/free", Limits: map[string]string{"ip": ratelimit.Off}}},
+	}}
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	g := New(cfg, slog.New(slog.DiscardHandler))
+	g.SetProjects(fakeProjects{"shop": true, "limited": true})
+	ok := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "ok") })
+	g.Handle("/rest/v1/", ok)
+	g.Handle("/auth/v1/", ok)
+	if err := g.Start(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = g.Stop(context.Background()) })
+	codes := func(path string, n int) []int {
+		var out []int
+		for range n {
+			resp, _ := get(t, g.URL()+path, nil)
+			out = append(out, resp.StatusCode)
+		}
+		return out
+	}
+	// Per IP, per project: the default project's bucket is not shop's.
+	if diff := cmp.Diff([]int{200, 200, 200, 429}, codes("/rest/v1/todos", 4)); diff != "" {
+		t.Errorf("default project (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]int{200, 200, 200}, codes("/p/shop/rest/v1/todos", 3)); diff != "" {
+		t.Errorf("shop (-want +got):\n%s", diff)
+	}
+	// A route can lift a default.
+	if diff := cmp.Diff([]int{200, 200, 200, 200, 200}, codes("/rest/v1/free", 5)); diff != "" {
+		t.Errorf("unlimited route (-want +got):\n%s", diff)
+	}
+	// A project's own request rate applies on top.
+	if diff := cmp.Diff([]int{200, 200, 429}, codes("/p/limited/rest/v1/todos", 3)); diff != "" {
+		t.Errorf("limited project (-want +got):\n%s", diff)
+	}
+	// The 429 speaks the API's format and says when to retry.
+	resp, body := get(t, g.URL()+"/rest/v1/todos", nil)
+	if resp.StatusCode != 429 || resp.Header.Get("Retry-After") == "" || resp.Header.Get("RateLimit-Limit") == "" ||
+		!strings.Contains(body, `"code":"over_request_rate_limit"`) || !strings.Contains(body, `"hint":null`) {
+		t.Errorf("REST 429 = %d %v %s", resp.StatusCode, resp.Header, body)
+	}
+	resp, body = get(t, g.URL()+"/p/limited/auth/v1/token", nil)
+	if resp.StatusCode != 429 || !strings.Contains(body, `"error_code":"over_request_rate_limit"`) || !strings.Contains(body, `"msg"`) {
+		t.Errorf("auth 429 = %d %s", resp.StatusCode, body)
+	}
+	// Health checks are never limited.
+	if diff := cmp.Diff([]int{200, 200, 200, 200}, codes("/healthz", 4)); diff != "" {
+		t.Errorf("healthz (-want +got):\n%s", diff)
 	}
 }

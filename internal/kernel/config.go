@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"maps"
 	"path/filepath"
 	"reflect"
 	"slices"
@@ -345,6 +346,9 @@ func setAny(v reflect.Value, x any) error {
 		v.Set(m)
 		return nil
 	case []any:
+		if v.Kind() == reflect.Slice && v.Type().Elem().Kind() == reflect.Struct {
+			return setStructSlice(v, x)
+		}
 		if v.Kind() != reflect.Slice || v.Type().Elem().Kind() != reflect.String {
 			return fmt.Errorf("got a list, want %s", kindName(v.Type()))
 		}
@@ -360,6 +364,49 @@ func setAny(v reflect.Value, x any) error {
 		return nil
 	}
 	return fmt.Errorf("got %T, want %s", x, kindName(v.Type()))
+}
+
+// setStructSlice fills a slice of structs from an array of tables.
+func setStructSlice(v reflect.Value, list []any) error {
+	out := reflect.MakeSlice(v.Type(), len(list), len(list))
+	for i, e := range list {
+		m, ok := e.(map[string]any)
+		if !ok {
+			return fmt.Errorf("element %d: want a table", i)
+		}
+		if err := setStruct(out.Index(i), m); err != nil {
+			return fmt.Errorf("element %d: %w", i, err)
+		}
+	}
+	v.Set(out)
+	return nil
+}
+
+// setStruct fills struct v from a table, by toml tag; unknown keys are errors.
+func setStruct(v reflect.Value, m map[string]any) error {
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		found := false
+		for i := range v.NumField() {
+			f := v.Type().Field(i)
+			if !f.IsExported() || tagName(f) != k {
+				continue
+			}
+			found = true
+			fv := v.Field(i)
+			if sub, ok := m[k].(map[string]any); ok && !isLeaf(f.Type) {
+				if err := setStruct(fv, sub); err != nil {
+					return fmt.Errorf("%s: %w", k, err)
+				}
+			} else if err := setAny(fv, m[k]); err != nil {
+				return fmt.Errorf("%s: %w", k, err)
+			}
+			break
+		}
+		if !found {
+			return fmt.Errorf("%q: %w", k, ErrUnknownKey)
+		}
+	}
+	return nil
 }
 
 func setInt(v reflect.Value, n int64) error {

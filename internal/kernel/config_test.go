@@ -23,7 +23,13 @@ func (h testHTTP) Validate() error {
 	return nil
 }
 
+type testRoute struct {
+	Pattern string            `toml:"pattern"`
+	Limits  map[string]string `toml:"limits"`
+}
+
 type testConfig struct {
+	Routes    []testRoute       `toml:"routes"`
 	DataDir   string            `toml:"data_dir"`
 	JWTSecret string            `toml:"jwt_secret" secret:"true" env:"MOBO_JWT_SECRET_ALIAS"`
 	Workers   int               `toml:"workers"`
@@ -150,6 +156,30 @@ func TestLoadMap(t *testing.T) {
 	}
 	if _, err := Load(&got, LoadOptions{Environ: []string{"MOBO_SETTINGS=novalue"}}); err == nil {
 		t.Error("a pair without = was accepted")
+	}
+}
+
+func TestLoadArrayOfTables(t *testing.T) {
+	t.Parallel()
+	file := writeFile(t, "mobo.toml", `
+[[routes]]
+pattern = "POST /auth/v1/token"
+limits = { ip = "30/5m" }
+
+[[routes]]
+pattern = "/rest/v1/*"
+`)
+	got := defaults()
+	if _, err := Load(&got, LoadOptions{File: file}); err != nil {
+		t.Fatal(err)
+	}
+	want := []testRoute{{Pattern: "POST /auth/v1/token", Limits: map[string]string{"ip": "30/5m"}}, {Pattern: "/rest/v1/*"}}
+	if diff := cmp.Diff(want, got.Routes); diff != "" {
+		t.Errorf("routes (-want +got):\n%s", diff)
+	}
+	bad := writeFile(t, "mobo.toml", "[[routes]]\npatern = \"x\"\n")
+	if _, err := Load(&got, LoadOptions{File: bad}); !errors.Is(err, ErrUnknownKey) {
+		t.Errorf("unknown key in an array of tables: %v", err)
 	}
 }
 

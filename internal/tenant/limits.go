@@ -236,3 +236,40 @@ func (m *Manager) watchQuotas(ctx context.Context, every time.Duration, wg *sync
 		}
 	})
 }
+
+// Usage is what a project uses now.
+type Usage struct {
+	SizeBytes    int64
+	RowsEstimate int64 // from the planner's statistics
+	Connections  int32 // held by the project's API pool
+}
+
+// Usage reports project ref's database size, estimated rows and connections.
+func (m *Manager) Usage(ctx context.Context, ref string) (Usage, error) {
+	p, err := m.Project(ref)
+	if err != nil {
+		return Usage{}, err
+	}
+	var u Usage
+	if p.Status == StatusActive {
+		conn, err := pgx.Connect(ctx, m.srv.ConnString(p.Database))
+		if err != nil {
+			return u, fmt.Errorf("measuring project %q: %w", ref, err)
+		}
+		defer conn.Close(context.WithoutCancel(ctx))
+		err = conn.QueryRow(ctx, `select pg_database_size(current_database()),
+			coalesce(sum(greatest(c.reltuples, 0)), 0)::bigint
+			from pg_class c join pg_namespace n on n.oid = c.relnamespace
+			where c.relkind in ('r', 'm', 'p') and n.nspname not in ('pg_catalog', 'information_schema', 'mobo')
+			  and n.nspname not like 'pg_toast%'`).Scan(&u.SizeBytes, &u.RowsEstimate)
+		if err != nil {
+			return u, fmt.Errorf("measuring project %q: %w", ref, err)
+		}
+	}
+	m.mu.RLock()
+	if pool := m.pools[ref]; pool != nil {
+		u.Connections = pool.Stat().TotalConns()
+	}
+	m.mu.RUnlock()
+	return u, nil
+}

@@ -276,23 +276,10 @@ func (m *Manager) Pool(ctx context.Context, ref string) (*pgxpool.Pool, error) {
 	if ok {
 		return pool, nil
 	}
-	p, err := m.Project(ref)
+	cfg, err := m.PoolConfig(ctx, ref)
 	if err != nil {
 		return nil, err
 	}
-	if p.Status != StatusActive {
-		return nil, fmt.Errorf("project %q: %w", ref, ErrPaused)
-	}
-	login, password, err := m.loginCredentials(ctx, ref)
-	if err != nil {
-		return nil, err
-	}
-	cfg, err := pgxpool.ParseConfig(m.srv.ConnString(p.Database))
-	if err != nil {
-		return nil, fmt.Errorf("project %q pool: %w", ref, err)
-	}
-	cfg.ConnConfig.User, cfg.ConnConfig.Password = login, password
-	m.tunePool(cfg, p)
 	pool, err = pgxpool.NewWithConfig(ctx, cfg)
 	if err == nil {
 		if err = pool.Ping(ctx); err != nil {
@@ -310,6 +297,30 @@ func (m *Manager) Pool(ctx context.Context, ref string) (*pgxpool.Pool, error) {
 	}
 	m.pools[ref] = pool
 	return pool, nil
+}
+
+// PoolConfig returns a pool configuration for project ref like the one Pool
+// uses (the project's login role, its limits, the shared connection budget),
+// for components that need a pool of their own, such as the wire pooler.
+func (m *Manager) PoolConfig(ctx context.Context, ref string) (*pgxpool.Config, error) {
+	p, err := m.Project(ref)
+	if err != nil {
+		return nil, err
+	}
+	if p.Status != StatusActive {
+		return nil, fmt.Errorf("project %q: %w", ref, ErrPaused)
+	}
+	login, password, err := m.loginCredentials(ctx, ref)
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := pgxpool.ParseConfig(m.srv.ConnString(p.Database))
+	if err != nil {
+		return nil, fmt.Errorf("project %q pool: %w", ref, err)
+	}
+	cfg.ConnConfig.User, cfg.ConnConfig.Password = login, password
+	m.tunePool(cfg, p)
+	return cfg, nil
 }
 
 // loginCredentials returns the login role mobo owns for project ref and its
@@ -377,6 +388,16 @@ func (m *Manager) tunePool(cfg *pgxpool.Config, p *Project) {
 		cfg.BeforeConnect = func(ctx context.Context, _ *pgx.ConnConfig) error { return b.acquire(ctx) }
 		cfg.BeforeClose = func(*pgx.Conn) { b.release() }
 	}
+}
+
+// RequestRate returns project ref's own request rate rule, or "".
+func (m *Manager) RequestRate(ref string) string {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	if p, ok := m.projects[ref]; ok {
+		return p.Limits.RequestRate
+	}
+	return ""
 }
 
 // JWTSecret returns project ref's JWT secret (HS256).
