@@ -43,13 +43,51 @@ var binDirGlobs = []string{
 // findBinaries locates the postgres and initdb programs: in binDir if it is
 // set, else on PATH, else in pg_config --bindir, else in the usual install
 // locations, newest major version first.
-func findBinaries(ctx context.Context, binDir string) (*binaries, error) {
-	nf := &BinariesNotFoundError{}
+//
+// want is the major version of an existing data directory, or 0. An
+// installation of that version is preferred to the search order, so that
+// installing a newer PostgreSQL next to the old one does not make the
+// existing cluster unstartable. When there is none, the first usable
+// installation is returned and the caller reports the mismatch.
+func findBinaries(ctx context.Context, binDir string, want int) (*binaries, error) {
+	if binDir != "" {
+		return pickBinaries(ctx, []string{binDir}, want, nil)
+	}
+	var dirs, notes []string
+	// PATH: the directory of postgres, with symlinks resolved so that
+	// /usr/local/bin/postgres -> /usr/lib/postgresql/15/bin/postgres finds
+	// initdb next to the real binary.
+	if p, err := exec.LookPath("postgres"); err == nil {
+		if real, err := filepath.EvalSymlinks(p); err == nil {
+			p = real
+		}
+		dirs = append(dirs, filepath.Dir(p))
+	} else {
+		notes = append(notes, "PATH")
+	}
+	if p, err := exec.LookPath("pg_config"); err == nil {
+		ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		out, err := exec.CommandContext(ctx, p, "--bindir").Output()
+		cancel()
+		if dir := strings.TrimSpace(string(out)); err == nil && dir != "" {
+			dirs = append(dirs, dir)
+		}
+	}
+	return pickBinaries(ctx, append(dirs, candidateDirs()...), want, notes)
+}
+
+// pickBinaries returns the binaries of the first directory in dirs whose
+// major version is want, or, when want is 0 or no directory has it, of the
+// first directory with a supported version. searched lists places looked at
+// before dirs, for the error.
+func pickBinaries(ctx context.Context, dirs []string, want int, searched []string) (*binaries, error) {
+	nf := &BinariesNotFoundError{Searched: searched}
+	var first *binaries
 	var tooOld error
 	seen := map[string]bool{}
-	try := func(dir string) (*binaries, bool) {
+	for _, dir := range dirs {
 		if seen[dir] {
-			return nil, false
+			continue
 		}
 		seen[dir] = true
 		nf.Searched = append(nf.Searched, dir)
@@ -58,61 +96,29 @@ func findBinaries(ctx context.Context, binDir string) (*binaries, error) {
 			if !errors.Is(err, os.ErrNotExist) {
 				nf.Err = err
 			}
-			return nil, false
+			continue
 		}
 		if err := checkMinVersion(b); err != nil {
 			if tooOld == nil {
 				tooOld = err
 			}
-			return nil, false
+			continue
 		}
-		return b, true
-	}
-	notFound := func() error {
-		if tooOld != nil {
-			return tooOld
-		}
-		return nf
-	}
-
-	if binDir != "" {
-		if b, ok := try(binDir); ok {
+		if want == 0 || b.major == want {
 			return b, nil
 		}
-		return nil, notFound()
-	}
-
-	// PATH: the directory of postgres, with symlinks resolved so that
-	// /usr/local/bin/postgres -> /usr/lib/postgresql/15/bin/postgres finds
-	// initdb next to the real binary.
-	if p, err := exec.LookPath("postgres"); err == nil {
-		if real, err := filepath.EvalSymlinks(p); err == nil {
-			p = real
-		}
-		if b, ok := try(filepath.Dir(p)); ok {
-			return b, nil
-		}
-	} else {
-		nf.Searched = append(nf.Searched, "PATH")
-	}
-
-	if p, err := exec.LookPath("pg_config"); err == nil {
-		ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		out, err := exec.CommandContext(ctx, p, "--bindir").Output()
-		cancel()
-		if dir := strings.TrimSpace(string(out)); err == nil && dir != "" {
-			if b, ok := try(dir); ok {
-				return b, nil
-			}
+		if first == nil {
+			first = b
 		}
 	}
-
-	for _, dir := range candidateDirs() {
-		if b, ok := try(dir); ok {
-			return b, nil
-		}
+	switch {
+	case first != nil:
+		return first, nil
+	case tooOld != nil:
+		return nil, tooOld
+	default:
+		return nil, nf
 	}
-	return nil, notFound()
 }
 
 // candidateDirs expands binDirGlobs to existing directories, those with a

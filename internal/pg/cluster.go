@@ -51,8 +51,9 @@ const (
 // Start and Stop may be called from any goroutine and are serialised; Health
 // and the accessors may be called concurrently with anything.
 type Cluster struct {
-	cfg Config
-	log *slog.Logger
+	cfg   Config
+	log   *slog.Logger
+	procs procReader // nil: the real /proc
 
 	opMu sync.Mutex // serialises Start and Stop
 
@@ -119,17 +120,24 @@ func (c *Cluster) Start(ctx context.Context) (err error) {
 			return &PortInUseError{Port: cfg.Port, Err: err}
 		}
 	}
-	bins, err := findBinaries(ctx, cfg.BinDir)
+	dataDir, err := filepath.Abs(cfg.DataDir)
+	if err != nil {
+		return fmt.Errorf("resolving data directory: %w", err)
+	}
+	// An existing cluster wants binaries of its own major version. Read
+	// before the lock is taken, PG_VERSION is checked again below.
+	dataVersion, err := readPGVersion(dataDir)
+	if err != nil {
+		return err
+	}
+	want, _ := strconv.Atoi(dataVersion) // none, or a pre-10 "9.6": no preference
+	bins, err := findBinaries(ctx, cfg.BinDir, want)
 	if err != nil {
 		return err
 	}
 	u, err := lookupOSUser(cfg.OSUser)
 	if err != nil {
 		return err
-	}
-	dataDir, err := filepath.Abs(cfg.DataDir)
-	if err != nil {
-		return fmt.Errorf("resolving data directory: %w", err)
 	}
 	baseDir := filepath.Dir(dataDir)
 	if err := mkdirAll(baseDir); err != nil {
@@ -157,18 +165,14 @@ func (c *Cluster) Start(ctx context.Context) (err error) {
 	if err := c.recoverOrphan(ctx, dataDir); err != nil {
 		return err
 	}
-	password, err := c.initialize(ctx, cfg, bins, u, dataDir, baseDir)
+	password, err := c.initialize(ctx, cfg, bins, u, dataDir, baseDir, lock)
 	if err != nil {
 		return err
 	}
 	if err := u.checkOwner(dataDir); err != nil {
 		return err
 	}
-	archiveDir := filepath.Join(baseDir, archiveDirName)
-	if err := ensurePrivateDir(archiveDir, u); err != nil {
-		return fmt.Errorf("preparing WAL archive: %w", err)
-	}
-	if err := c.writeConf(cfg, dataDir, archiveDir, u); err != nil {
+	if err := c.writeConf(cfg, dataDir, u); err != nil {
 		return err
 	}
 	socketDir, tmpSocket, err := chooseSocketDir(cfg.SocketDir, baseDir, u)
@@ -551,7 +555,9 @@ func listQuote(s string) string {
 //
 // A lock just released may still be held for a moment: a process forked
 // concurrently (by any goroutine) shares the lock's open file until it
-// execs. So a busy lock is retried for lockWait before giving up.
+// execs. So a busy lock is retried for lockWait before giving up. initdb
+// and its children inherit the lock on purpose (see initialize): a start
+// that finds them still running after a crash fails rather than racing them.
 func lockDataDir(ctx context.Context, baseDir, dataDir string) (*os.File, error) {
 	path := filepath.Join(baseDir, lockFileName)
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)

@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -72,7 +73,7 @@ func testBase(t testing.TB) string {
 
 func requireBinaries(t testing.TB) *binaries {
 	t.Helper()
-	b, err := findBinaries(context.Background(), "")
+	b, err := findBinaries(context.Background(), "", 0)
 	if err != nil {
 		t.Skipf("no PostgreSQL server binaries: %v", err)
 	}
@@ -82,8 +83,13 @@ func requireBinaries(t testing.TB) *binaries {
 // startCluster starts a cluster with cfg and stops it at the end of the test.
 func startCluster(t testing.TB, cfg Config) *Cluster {
 	t.Helper()
+	return startClusterWith(t, NewCluster(cfg, testLogger(t)))
+}
+
+// startClusterWith starts c and stops it at the end of the test.
+func startClusterWith(t testing.TB, c *Cluster) *Cluster {
+	t.Helper()
 	requireBinaries(t)
-	c := NewCluster(cfg, testLogger(t))
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	if err := c.Start(ctx); err != nil {
@@ -160,6 +166,7 @@ func TestClusterStartStop(t *testing.T) {
 	for setting, want := range map[string]string{
 		"wal_level":           "logical",
 		"archive_mode":        "on",
+		"archive_command":     archiveCommand,
 		"listen_addresses":    "127.0.0.1",
 		"port":                strconv.Itoa(c.Port()),
 		"server_encoding":     "UTF8",
@@ -173,6 +180,25 @@ func TestClusterStartStop(t *testing.T) {
 			t.Errorf("SHOW %s = %q, want %q", setting, got, want)
 		}
 	}
+	// A finished WAL segment is archived, that is dropped, at once: none
+	// waits in pg_wal for an archive nobody prunes.
+	if _, err := conn.Exec(ctx, "CREATE TABLE wal_maker (v int); SELECT pg_switch_wal()"); err != nil {
+		t.Fatal(err)
+	}
+	var archived, failed int64
+	pollCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	poll(pollCtx, func() bool {
+		err := conn.QueryRow(ctx, "SELECT archived_count, failed_count FROM pg_stat_archiver").Scan(&archived, &failed)
+		return err != nil || archived > 0 || failed > 0
+	})
+	if archived == 0 || failed != 0 {
+		t.Errorf("pg_stat_archiver: archived_count = %d, failed_count = %d; want some archived, none failed", archived, failed)
+	}
+	if entries, _ := os.ReadDir(filepath.Join(base, "wal_archive")); len(entries) > 0 {
+		t.Errorf("%d files in wal_archive, want none", len(entries))
+	}
+
 	if got := queryString(t, conn, "SELECT current_user"); got != Superuser {
 		t.Errorf("current_user = %q, want %q", got, Superuser)
 	}
@@ -257,8 +283,55 @@ func (c *Cluster) forget() *process {
 	return p
 }
 
+// deniedProc is the real /proc, except that the files named in it cannot
+// be read, as for root without CAP_SYS_PTRACE (exe, cwd, environ, …) or
+// with /proc mounted hidepid.
+type deniedProc []string
+
+func (d deniedProc) check(op, name string) error {
+	if slices.Contains(d, filepath.Base(name)) {
+		return &fs.PathError{Op: op, Path: name, Err: syscall.EACCES}
+	}
+	return nil
+}
+
+func (d deniedProc) ReadFile(name string) ([]byte, error) {
+	if err := d.check("open", name); err != nil {
+		return nil, err
+	}
+	return osProc{}.ReadFile(name)
+}
+
+func (d deniedProc) Readlink(name string) (string, error) {
+	if err := d.check("readlink", name); err != nil {
+		return "", err
+	}
+	return osProc{}.Readlink(name)
+}
+
 func TestClusterOrphan(t *testing.T) {
 	t.Parallel()
+	tests := []struct {
+		name  string
+		procs procReader
+	}{
+		{"full /proc", nil},
+		// Root in a container: the postgres user's exe and cwd links are
+		// unreadable. Stopping the orphan must not turn into removing its
+		// postmaster.pid, after which the new server finds the orphan's
+		// shared memory in use and exits.
+		{"exe and cwd unreadable", deniedProc{"exe", "cwd"}},
+		{"only status comm and stat readable", deniedProc{"exe", "cwd", "cmdline"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			testClusterOrphan(t, tt.procs)
+		})
+	}
+}
+
+func testClusterOrphan(t *testing.T, procs procReader) {
 	base := testBase(t)
 	cfg := Config{DataDir: filepath.Join(base, "pg")}
 	ctx := context.Background()
@@ -278,7 +351,10 @@ func TestClusterOrphan(t *testing.T) {
 	}
 
 	orphan := old.forget()
-	c := startCluster(t, cfg)
+	t.Cleanup(func() { orphan.killGroup(); orphan.waitExit(10 * time.Second) })
+	c := NewCluster(cfg, testLogger(t))
+	c.procs = procs
+	startClusterWith(t, c)
 	if !orphan.waitExit(10 * time.Second) {
 		t.Fatalf("orphaned postgres pid %d still running", orphan.pid)
 	}
@@ -541,8 +617,63 @@ func TestClusterParentDeath(t *testing.T) {
 	connect(t, c.ConnString("postgres"))
 }
 
+// helperBinDirEnv gives the helper mobo a bin_dir.
+const helperBinDirEnv = "MOBO_PG_TEST_HELPER_BIN_DIR"
+
+// A mobo killed during its first start takes initdb with it, so the next
+// start does not run initdb again while the old one still writes.
+func TestClusterInitdbParentDeath(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("the parent-death signal is Linux only")
+	}
+	t.Parallel()
+	base := testBase(t)
+	// An initdb that records its pid in the new data directory and hangs.
+	binDir := filepath.Join(base, "bin")
+	if err := os.Mkdir(binDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	scripts := map[string]string{
+		"postgres": "#!/bin/sh\necho 'postgres (PostgreSQL) 16.4'\n",
+		"initdb": "#!/bin/sh\nfor a; do case $a in --pgdata=*) d=${a#--pgdata=};; esac; done\n" +
+			"echo $$ > \"$d/initdb.pid\"\nexec sleep 300\n",
+	}
+	for name, body := range scripts {
+		if err := os.WriteFile(filepath.Join(binDir, name), []byte(body), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	helper := exec.Command(os.Args[0], "-test.run=^TestClusterParentDeath$", "-test.count=1")
+	helper.Env = append(os.Environ(), helperDirEnv+"="+base, helperBinDirEnv+"="+binDir)
+	helper.Stderr = os.Stderr
+	if err := helper.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = helper.Process.Kill(); _ = helper.Wait() })
+
+	pidFile := filepath.Join(base, "pg.initdb", "initdb.pid")
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	var pid int
+	if !poll(ctx, func() bool {
+		b, err := os.ReadFile(pidFile)
+		pid, _ = strconv.Atoi(strings.TrimSpace(string(b)))
+		return err == nil && pid > 0
+	}) {
+		t.Fatal("helper did not start initdb")
+	}
+	t.Cleanup(func() { _ = syscall.Kill(-pid, syscall.SIGKILL) })
+
+	if err := helper.Process.Kill(); err != nil { // kill -9 mobo
+		t.Fatal(err)
+	}
+	_ = helper.Wait()
+	requireGone(t, pid)
+}
+
 func runHelperMobo(t *testing.T, base string) {
-	c := NewCluster(Config{DataDir: filepath.Join(base, "pg")}, nil)
+	c := NewCluster(Config{DataDir: filepath.Join(base, "pg"), BinDir: os.Getenv(helperBinDirEnv)}, nil)
 	if err := c.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}

@@ -24,8 +24,8 @@ const (
 // directory.
 type Config struct {
 	// DataDir is the PostgreSQL data directory (PGDATA). Files mobo keeps
-	// about the cluster (superuser password, last port, WAL archive, socket
-	// directory) live in its parent directory. Default "mobo_data/pg".
+	// about the cluster (superuser password, last port, socket directory)
+	// live in its parent directory. Default "mobo_data/pg".
 	DataDir string `toml:"data_dir"`
 
 	// Port is the TCP port on 127.0.0.1. Zero picks one automatically: the
@@ -35,7 +35,8 @@ type Config struct {
 
 	// BinDir is the directory holding the postgres and initdb binaries.
 	// Empty searches PATH, pg_config --bindir and the usual install
-	// locations, newest major version first.
+	// locations, newest major version first; for an existing data
+	// directory, an installation of its major version comes first.
 	BinDir string `toml:"bin_dir"`
 
 	// SocketDir is the directory for the unix socket. Empty uses "run" next

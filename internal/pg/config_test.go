@@ -98,7 +98,6 @@ func TestQuoting(t *testing.T) {
 	t.Parallel()
 	tests := []struct{ fn, in, got, want string }{
 		{"confQuote", `it's a \ path`, confQuote(`it's a \ path`), `'it''s a \\ path'`},
-		{"shellQuote", `/a b/it's`, shellQuote(`/a b/it's`), `'/a b/it'\''s'`},
 		{"listQuote", `/plain/dir`, listQuote(`/plain/dir`), `/plain/dir`},
 		{"listQuote", `/with space,comma`, listQuote(`/with space,comma`), `"/with space,comma"`},
 	}

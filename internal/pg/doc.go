@@ -14,7 +14,6 @@
 //	pg_superuser_password   the superuser's password (0600), made with crypto/rand
 //	pg_port                 the port of the last run, reused when port = 0
 //	pg.lock                 flock held while this process runs the server
-//	wal_archive/            archived WAL segments (archive_mode = on)
 //	run/                    the unix socket, when the path is short enough
 //
 // One cluster per parent directory. Settings mobo manages are written to
@@ -22,13 +21,21 @@
 // made with ALTER SYSTEM override them. The port, the socket directory and
 // the listen address (127.0.0.1 only) are given on the command line.
 //
+// WAL archiving is on (archive_mode needs a restart to change), but the
+// archive_command accepts and drops every segment until the backup
+// component sets its own and reloads; mobo keeps no WAL archive itself.
+//
 // The server process is mobo's child, in its own process group so that a
 // Ctrl-C on the terminal reaches mobo only, and mobo stops it in order. On
 // Linux it also gets a parent-death signal: if mobo dies, even by SIGKILL,
 // the server receives SIGINT and shuts down. A server that survives its mobo
 // anyway (other systems, or a signal race) is found through postmaster.pid on
 // the next start, stopped and replaced. The data directory lock makes sure
-// that this never stops the server of another live mobo.
+// that this never stops the server of another live mobo. Whether the process
+// postmaster.pid names is that server is judged from what /proc shows
+// without CAP_SYS_PTRACE (root in a container); when that cannot tell,
+// nothing is stopped or removed and postgres refuses to start, naming the
+// pid. initdb, too, dies with mobo.
 //
 // When mobo runs as root, initdb and the server run as the OS user
 // [Config.OSUser] ("postgres"), since PostgreSQL refuses to run as root; the

@@ -1,6 +1,7 @@
 package pg
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -11,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -23,7 +25,6 @@ const (
 	passwordFileName = "pg_superuser_password" //nolint:gosec // a file name, not a credential
 	portFileName     = "pg_port"
 	lockFileName     = "pg.lock"
-	archiveDirName   = "wal_archive"
 	socketDirName    = "run"
 	// confFileName is written into the data directory at every start and
 	// included from postgresql.conf, so ALTER SYSTEM (postgresql.auto.conf)
@@ -35,12 +36,15 @@ const (
 const Superuser = "postgres"
 
 // initialize runs initdb unless dataDir already holds a cluster, and returns
-// the superuser password.
+// the superuser password. lock is the data directory lock.
 //
 // initdb writes into a sibling directory that is renamed into place once
 // complete, so a run interrupted halfway (mobo killed during initdb) leaves
-// no half-made cluster behind; the next start simply does it again.
-func (c *Cluster) initialize(ctx context.Context, cfg Config, b *binaries, u *osUser, dataDir, baseDir string) (string, error) {
+// no half-made cluster behind; the next start simply does it again. That
+// start must not find the old initdb still writing there: initdb dies with
+// mobo (the parent-death signal, Linux), and it and its own postgres
+// children hold the data directory lock until they are gone.
+func (c *Cluster) initialize(ctx context.Context, cfg Config, b *binaries, u *osUser, dataDir, baseDir string, lock *os.File) (string, error) {
 	pwFile := filepath.Join(baseDir, passwordFileName)
 	if dataVersion, err := readPGVersion(dataDir); err != nil {
 		return "", err
@@ -119,16 +123,20 @@ func (c *Cluster) initialize(ctx context.Context, cfg Config, b *binaries, u *os
 	cmd := exec.CommandContext(ctx, b.initdb, args...)
 	cmd.Env = childEnv()
 	cmd.Dir = baseDir
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Credential: u.cred}
+	cmd.SysProcAttr = initdbProcAttr(u.cred)
+	// An inherited descriptor of the lock's open file keeps the lock held
+	// while any of them runs (fd 3; nothing there reads it).
+	cmd.ExtraFiles = []*os.File{lock}
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
 	// initdb runs postgres children of its own; cancel them all.
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	cmd.WaitDelay = 5 * time.Second
-	out, err := cmd.CombinedOutput()
-	if err != nil {
+	if err := runOnLockedThread(cmd); err != nil {
 		if !inPlace {
 			_ = os.RemoveAll(target)
 		}
-		return "", fmt.Errorf("running initdb: %w\n%s", err, lastLines(string(out), outputTail))
+		return "", fmt.Errorf("running initdb: %w\n%s", err, lastLines(out.String(), outputTail))
 	}
 
 	conf := filepath.Join(target, "postgresql.conf")
@@ -149,6 +157,20 @@ func (c *Cluster) initialize(ctx context.Context, cfg Config, b *binaries, u *os
 	}
 	c.log.Info("initialised postgres data directory", "data_dir", dataDir, "duration", time.Since(start).Round(time.Millisecond))
 	return pw, nil
+}
+
+// runOnLockedThread runs cmd from a goroutine locked to its OS thread, for
+// the parent-death signal: it fires when the thread that forked the child
+// exits, and Go threads otherwise come and go under the scheduler. The
+// thread is never unlocked, so it ends with the goroutine, after the child
+// has been reaped; see startProcess.
+func runOnLockedThread(cmd *exec.Cmd) error {
+	done := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread()
+		done <- cmd.Run()
+	}()
+	return <-done
 }
 
 // readPGVersion returns the major version recorded in dataDir/PG_VERSION,
@@ -174,23 +196,35 @@ func newPassword() (string, error) {
 	return hex.EncodeToString(b), nil
 }
 
+// archiveCommand is the archive_command until the backup component owns
+// the WAL archive: it accepts every segment and keeps none.
+//
+// archive_mode is on from the first start, because changing it needs a
+// restart while archive_command is reloaded with the configuration. The
+// command must succeed: with an empty one, or a failing one, PostgreSQL
+// keeps every WAL segment in pg_wal waiting for it, and the disk fills.
+// Copying them somewhere with nobody to prune the copies fills it as well.
+// The backup component sets its own archive_command (ALTER SYSTEM, or
+// [Config.Settings], both of which override this) and reloads.
+//
+// "true" is the shell builtin: archive_command runs through /bin/sh, and
+// /bin/true is missing on macOS.
+const archiveCommand = "true"
+
 // writeConf writes mobo's settings into the data directory; postgresql.conf
 // includes the file.
-func (c *Cluster) writeConf(cfg Config, dataDir, archiveDir string, u *osUser) error {
-	// %p is a path relative to the data directory and %f a file name;
-	// neither needs quoting. A % in the archive path must be doubled.
-	dest := shellQuote(strings.ReplaceAll(archiveDir, "%", "%%")) + "/%f"
+func (c *Cluster) writeConf(cfg Config, dataDir string, u *osUser) error {
 	settings := [][2]string{
 		{"max_connections", strconv.Itoa(cfg.MaxConnections)},
 		{"shared_buffers", cfg.SharedBuffers},
 		{"password_encryption", "scram-sha-256"},
-		// Logical replication feeds realtime; the archive is ready for
-		// point-in-time recovery.
+		// Logical replication feeds realtime; archiving is on, so that
+		// point-in-time recovery needs no restart to enable.
 		{"wal_level", "logical"},
 		{"max_wal_senders", "20"},
 		{"max_replication_slots", "20"},
 		{"archive_mode", "on"},
-		{"archive_command", "test ! -f " + dest + " && cp %p " + dest},
+		{"archive_command", archiveCommand},
 		// The output goes to mobo's log, which has its own timestamps.
 		{"logging_collector", "off"},
 		{"log_destination", "stderr"},
@@ -215,11 +249,6 @@ func (c *Cluster) writeConf(cfg Config, dataDir, archiveDir string, u *osUser) e
 func confQuote(v string) string {
 	v = strings.ReplaceAll(v, `\`, `\\`)
 	return "'" + strings.ReplaceAll(v, "'", "''") + "'"
-}
-
-// shellQuote quotes s for /bin/sh.
-func shellQuote(s string) string {
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 func appendFile(path, s string) error {

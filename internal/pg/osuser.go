@@ -179,8 +179,8 @@ func mkdirAll(dir string) error {
 }
 
 // ensurePrivateDir creates dir (mode 0700) if needed and gives it to the
-// PostgreSQL user. It is used for directories mobo owns: the WAL archive and
-// the socket directory.
+// PostgreSQL user. It is used for directories mobo owns, such as the socket
+// directory.
 func ensurePrivateDir(dir string, u *osUser) error {
 	if err := os.Mkdir(dir, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
 		return fmt.Errorf("creating %s: %w", dir, err)

@@ -4,6 +4,7 @@ package pg
 
 import (
 	"context"
+	"fmt"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -22,23 +23,40 @@ func serverProcAttr(cred *syscall.Credential) *syscall.SysProcAttr {
 	return &syscall.SysProcAttr{Setpgid: true, Credential: cred}
 }
 
+// initdbProcAttr puts initdb in its own process group; see serverProcAttr.
+func initdbProcAttr(cred *syscall.Credential) *syscall.SysProcAttr {
+	return &syscall.SysProcAttr{Setpgid: true, Credential: cred}
+}
+
 // pidAlive reports whether pid is a live process.
 func pidAlive(pid int) bool {
 	err := syscall.Kill(pid, 0)
 	return err == nil || err == syscall.EPERM
 }
 
-// isPostmasterOf reports whether pid is a postgres process. Without /proc
-// its working directory is not checked; the pid comes from dataDir's own
+// identifyPID decides whether the live process pf.pid is a postmaster of
+// dataDir, whose files belong to uid owner (-1 if unknown). Without /proc
+// only its uid and program are checked: the pid comes from dataDir's own
 // postmaster.pid and mobo holds the data directory's lock, so a live
-// postgres under that pid is taken to be an orphan of this data directory.
-func isPostmasterOf(pid int, _ string) bool {
+// postgres of the data directory's owner under that pid is taken to be an
+// orphan of this data directory.
+func identifyPID(_ procReader, pf pidFileInfo, _ string, owner int) (pidVerdict, string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	out, err := exec.CommandContext(ctx, "ps", "-o", "comm=", "-p", strconv.Itoa(pid)).Output()
+	out, err := exec.CommandContext(ctx, "ps", "-o", "uid=,comm=", "-p", strconv.Itoa(pf.pid)).Output()
 	if err != nil {
-		return false
+		if !pidAlive(pf.pid) {
+			return pidGone, "no such process"
+		}
+		return pidUnsure, fmt.Sprintf("running ps: %v", err)
 	}
-	comm := strings.TrimSpace(string(out))
-	return strings.HasSuffix(comm, "postgres") || strings.HasSuffix(comm, "postmaster")
+	uidField, comm, _ := strings.Cut(strings.TrimSpace(string(out)), " ")
+	comm = strings.TrimSpace(comm)
+	if uid, err := strconv.Atoi(uidField); err == nil && owner >= 0 && uid != owner {
+		return pidOther, fmt.Sprintf("it runs as uid %d, the data directory belongs to uid %d", uid, owner)
+	}
+	if !strings.HasSuffix(comm, "postgres") && !strings.HasSuffix(comm, "postmaster") {
+		return pidOther, fmt.Sprintf("it is %q, not postgres", comm)
+	}
+	return pidOrphan, "a postgres of the data directory's owner"
 }

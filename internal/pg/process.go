@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -130,16 +131,25 @@ func (p *process) waitDrained(d time.Duration) {
 	}
 }
 
-// childEnv is the environment of PostgreSQL programs: mobo's, without the
-// PG* variables that would redirect them, with messages in English (mobo
-// reads some of them).
-func childEnv() []string {
+// childEnvAllowed are the variables of mobo's environment that PostgreSQL
+// programs get. It is an allow-list: mobo's environment holds its secrets
+// (MOBO_JWT_SECRET, MOBO_DATABASE_URL, …), which the server and the commands
+// it runs must not see, and PG* variables that would redirect initdb. TZ is
+// how initdb picks the cluster's time zone; LD_LIBRARY_PATH is what a
+// self-built PostgreSQL may need to find its libraries.
+var childEnvAllowed = []string{"PATH", "HOME", "TMPDIR", "TZ", "LD_LIBRARY_PATH"}
+
+// childEnv is the environment of PostgreSQL programs: see filterEnv.
+func childEnv() []string { return filterEnv(os.Environ()) }
+
+// filterEnv keeps the childEnvAllowed variables of environ and sets the
+// messages to English (mobo reads some of them).
+func filterEnv(environ []string) []string {
 	var env []string
-	for _, kv := range os.Environ() {
-		if strings.HasPrefix(kv, "PG") || strings.HasPrefix(kv, "LC_") || strings.HasPrefix(kv, "LANG=") {
-			continue
+	for _, kv := range environ {
+		if name, _, ok := strings.Cut(kv, "="); ok && slices.Contains(childEnvAllowed, name) {
+			env = append(env, kv)
 		}
-		env = append(env, kv)
 	}
 	return append(env, "LC_ALL=C")
 }
