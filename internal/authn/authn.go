@@ -14,10 +14,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
+	"net/http"
 	"strings"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/magflock/mobo/internal/httpx"
 )
 
 // Header and claim names that security decisions depend on.
@@ -55,6 +59,9 @@ type Principal struct {
 type Credentials struct {
 	APIKey string // the apikey header
 	Bearer string // the token of Authorization: Bearer
+	// RemoteIP is the client's address, for API keys with an IP allow-list;
+	// "" when the caller does not know it (such keys are then refused).
+	RemoteIP string
 }
 
 // FromHeaders reads the credentials of an HTTP request's headers.
@@ -62,6 +69,21 @@ func FromHeaders(apikey, authorization string) Credentials {
 	c := Credentials{APIKey: strings.TrimSpace(apikey)}
 	if scheme, tok, ok := strings.Cut(strings.TrimSpace(authorization), " "); ok && strings.EqualFold(scheme, "bearer") {
 		c.Bearer = strings.TrimSpace(tok)
+	}
+	return c
+}
+
+// FromRequest reads the credentials of an HTTP request: its headers, and
+// the peer address as RemoteIP (X-Forwarded-For is not trusted here; a
+// gateway behind a proxy sets RemoteAddr from trusted hops).
+func FromRequest(r *http.Request) Credentials {
+	c := FromHeaders(r.Header.Get(HeaderAPIKey), r.Header.Get(HeaderAuthorization))
+	if ip := httpx.ClientIP(r.Context()); ip != "" { // the gateway's view, proxies considered
+		c.RemoteIP = ip
+	} else if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
+		c.RemoteIP = host
+	} else {
+		c.RemoteIP = r.RemoteAddr
 	}
 	return c
 }

@@ -50,3 +50,17 @@ func ProjectRef(ctx context.Context) string {
 	}
 	return DefaultProject
 }
+
+type clientIPKey struct{}
+
+// WithClientIP returns ctx carrying the client's address as the gateway
+// worked it out (X-Forwarded-For from trusted proxies only).
+func WithClientIP(ctx context.Context, ip string) context.Context {
+	return context.WithValue(ctx, clientIPKey{}, ip)
+}
+
+// ClientIP returns the client address the gateway put in ctx, or "".
+func ClientIP(ctx context.Context) string {
+	ip, _ := ctx.Value(clientIPKey{}).(string)
+	return ip
+}

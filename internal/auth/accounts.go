@@ -1,0 +1,526 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"maps"
+	"net/http"
+	"net/mail"
+	"net/url"
+	"regexp"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/magflock/mobo/internal/httpx"
+)
+
+func httpRef(r *http.Request) string { return httpx.ProjectRef(r.Context()) }
+
+var phoneRe = regexp.MustCompile(`^[1-9][0-9]{7,14}$`)
+
+func validEmail(e string) error {
+	if len(e) > 255 {
+		return errValidation("Unable to validate email address: invalid format")
+	}
+	a, err := mail.ParseAddress(e)
+	if err != nil || a.Address != e || !strings.Contains(e, "@") {
+		return errValidation("Unable to validate email address: invalid format")
+	}
+	return nil
+}
+
+// normalizePhone strips formatting, as GoTrue does: "+1 (555) 010-9999" → "15550109999".
+func normalizePhone(p string) (string, error) {
+	p = strings.Map(func(r rune) rune {
+		if r >= '0' && r <= '9' {
+			return r
+		}
+		return -1
+	}, p)
+	if !phoneRe.MatchString(p) {
+		return "", errValidation("Invalid phone number format (E.164 required)")
+	}
+	return p, nil
+}
+
+type signupBody struct {
+	Email               string         `json:"email"`
+	Phone               string         `json:"phone"`
+	Password            string         `json:"password"`
+	Data                map[string]any `json:"data"`
+	Channel             string         `json:"channel"`
+	CodeChallenge       string         `json:"code_challenge"`
+	CodeChallengeMethod string         `json:"code_challenge_method"`
+}
+
+func (s *Service) handleSignup(w http.ResponseWriter, r *http.Request, p *project) error {
+	ctx := r.Context()
+	var b signupBody
+	if err := decode(r, &b); err != nil {
+		return err
+	}
+	b.Email = strings.TrimSpace(b.Email)
+	ip := clientIP(r)
+	if b.Email == "" && b.Phone == "" && b.Password == "" {
+		return s.anonymousSignIn(w, r, p, b.Data)
+	}
+	if s.cfg.DisableSignup {
+		return errSignupDisabled
+	}
+	if b.Password == "" {
+		return errValidation("Signup requires a valid password")
+	}
+	account := strings.ToLower(b.Email)
+	if b.Email != "" {
+		if err := validEmail(b.Email); err != nil {
+			return err
+		}
+	} else {
+		ph, err := normalizePhone(b.Phone)
+		if err != nil {
+			return err
+		}
+		b.Phone, account = ph, ph
+	}
+	if err := validChallenge(b.CodeChallenge, b.CodeChallengeMethod); err != nil {
+		return err
+	}
+	if err := s.allow(p.ref, ip, limitSignIn, account); err != nil {
+		return err
+	}
+	if err := s.checkStrength(b.Password); err != nil {
+		return err
+	}
+	hash, err := s.hashPassword(b.Password)
+	if err != nil {
+		return err
+	}
+	redirect := r.URL.Query().Get("redirect_to")
+	var resp any
+	err = pgx.BeginFunc(ctx, p.pool, func(tx pgx.Tx) error {
+		var existing *user
+		var err error
+		if b.Email != "" {
+			existing, err = userByEmail(ctx, tx, b.Email)
+		} else {
+			existing, err = userByPhone(ctx, tx, b.Phone)
+		}
+		if err != nil && !errors.Is(err, errUserNotFound) {
+			return err
+		}
+		var u *user
+		switch {
+		case existing != nil && existing.ConfirmedAt != nil:
+			if !s.cfg.EnableConfirmations {
+				return apiErr(http.StatusUnprocessableEntity, "user_already_exists", "User already registered")
+			}
+			// As GoTrue: answer as for a new user, so that the answer does
+			// not reveal that the address is registered.
+			s.audit(ctx, tx, ip, "user_repeated_signup", existing, nil)
+			fake := *existing
+			fake.ID, _ = newUUID()
+			fake.Identities, fake.Factors = nil, nil
+			fake.AppMetaData, fake.UserMetaData = map[string]any{}, b.Data
+			now := s.now()
+			fake.CreatedAt, fake.UpdatedAt, fake.ConfirmationSentAt, fake.LastSignInAt, fake.ConfirmedAt, fake.EmailConfirmedAt = now, now, &now, nil, nil, nil
+			resp = fake.JSON()
+			return nil
+		case existing != nil:
+			// Unconfirmed: take the new password and send the mail again.
+			if _, err := tx.Exec(ctx, `update auth.users set encrypted_password = $2, raw_user_meta_data = raw_user_meta_data || $3, updated_at = now() where id = $1`,
+				existing.ID, hash, nonNil(b.Data)); err != nil {
+				return err
+			}
+			u = existing
+		default:
+			u, err = s.insertUser(ctx, tx, newUser{
+				Email: b.Email, Phone: b.Phone, PasswordHash: hash, UserMetaData: b.Data,
+				EmailConfirmed: b.Email != "" && !s.cfg.EnableConfirmations,
+				PhoneConfirmed: b.Email == "" && !s.cfg.EnableConfirmations,
+			})
+			if err != nil {
+				return err
+			}
+			s.audit(ctx, tx, ip, "user_signedup", u, map[string]any{"provider": u.AppMetaData["provider"]})
+		}
+		if !s.cfg.EnableConfirmations {
+			tr, err := s.newSession(ctx, tx, p, r, u, "password")
+			if err != nil {
+				return err
+			}
+			s.audit(ctx, tx, ip, "login", u, map[string]any{"provider": u.AppMetaData["provider"]})
+			resp = tr
+			return nil
+		}
+		if b.CodeChallenge != "" {
+			if _, err := s.newFlowState(ctx, tx, u, b.CodeChallenge, b.CodeChallengeMethod, "email/signup"); err != nil {
+				return err
+			}
+		}
+		if b.Email != "" {
+			err = s.sendMail(ctx, tx, r, u, ottConfirmation, mailSignup, u.Email, redirect)
+		} else {
+			err = s.sendSMS(ctx, tx, r, u, ottConfirmation, u.Phone)
+		}
+		if err != nil {
+			return err
+		}
+		s.audit(ctx, tx, ip, "user_confirmation_requested", u, nil)
+		if u, err = userByID(ctx, tx, u.ID); err != nil {
+			return err
+		}
+		resp = u.JSON()
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	httpx.WriteJSON(w, http.StatusOK, resp)
+	return nil
+}
+
+func nonNil(m map[string]any) map[string]any {
+	if m == nil {
+		return map[string]any{}
+	}
+	return m
+}
+
+func (s *Service) anonymousSignIn(w http.ResponseWriter, r *http.Request, p *project, data map[string]any) error {
+	if s.cfg.DisableAnonymous {
+		return apiErr(http.StatusUnprocessableEntity, "anonymous_provider_disabled", "Anonymous sign-ins are disabled")
+	}
+	ctx := r.Context()
+	ip := clientIP(r)
+	if err := s.allow(p.ref, ip, limitSignIn, ""); err != nil {
+		return err
+	}
+	var resp *tokenResponse
+	err := pgx.BeginFunc(ctx, p.pool, func(tx pgx.Tx) error {
+		u, err := s.insertUser(ctx, tx, newUser{Anonymous: true, UserMetaData: data})
+		if err != nil {
+			return err
+		}
+		s.audit(ctx, tx, ip, "user_signedup", u, map[string]any{"provider": "anonymous"})
+		resp, err = s.newSession(ctx, tx, p, r, u, "anonymous")
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	httpx.WriteJSON(w, http.StatusOK, resp)
+	return nil
+}
+
+type tokenBody struct {
+	Email        string `json:"email"`
+	Phone        string `json:"phone"`
+	Password     string `json:"password"`
+	RefreshToken string `json:"refresh_token"`
+	AuthCode     string `json:"auth_code"`
+	CodeVerifier string `json:"code_verifier"`
+}
+
+func (s *Service) handleToken(w http.ResponseWriter, r *http.Request, p *project) error {
+	var b tokenBody
+	if err := decode(r, &b); err != nil {
+		return err
+	}
+	var (
+		resp *tokenResponse
+		err  error
+	)
+	ip := clientIP(r)
+	switch gt := r.URL.Query().Get("grant_type"); gt {
+	case "password":
+		resp, err = s.passwordGrant(r, p, b)
+	case "refresh_token":
+		if err := s.allow(p.ref, ip, limitRefresh, ""); err != nil {
+			return err
+		}
+		if b.RefreshToken == "" {
+			return badRequest("validation_failed", "refresh_token required")
+		}
+		resp, err = s.refresh(r.Context(), p, r, b.RefreshToken)
+	case "pkce":
+		if err := s.allow(p.ref, ip, limitSignIn, ""); err != nil {
+			return err
+		}
+		resp, err = s.pkceGrant(r, p, b)
+	default:
+		return badRequest("unsupported_grant_type", "unsupported_grant_type")
+	}
+	if err != nil {
+		return err
+	}
+	httpx.WriteJSON(w, http.StatusOK, resp)
+	return nil
+}
+
+func (s *Service) passwordGrant(r *http.Request, p *project, b tokenBody) (*tokenResponse, error) {
+	ctx := r.Context()
+	ip := clientIP(r)
+	account := strings.ToLower(strings.TrimSpace(b.Email))
+	if account == "" {
+		ph, err := normalizePhone(b.Phone)
+		if err != nil {
+			return nil, errInvalidCredentials
+		}
+		account = ph
+	}
+	if err := s.allow(p.ref, ip, limitSignIn, account); err != nil {
+		return nil, err
+	}
+	var (
+		u   *user
+		err error
+	)
+	if b.Email != "" {
+		u, err = userByEmail(ctx, p.pool, account)
+	} else {
+		u, err = userByPhone(ctx, p.pool, account)
+	}
+	if err != nil && !errors.Is(err, errUserNotFound) {
+		return nil, err
+	}
+	hash := ""
+	if u != nil {
+		hash = u.EncryptedPassword
+	}
+	// Unknown user and wrong password take the same time and answer alike.
+	if !s.checkPassword(hash, b.Password) || u == nil {
+		return nil, errInvalidCredentials
+	}
+	if u.banned(s.now()) {
+		return nil, errUserBanned
+	}
+	if b.Email != "" && u.EmailConfirmedAt == nil && s.cfg.EnableConfirmations {
+		return nil, badRequest("email_not_confirmed", "Email not confirmed")
+	}
+	if b.Email == "" && u.PhoneConfirmedAt == nil && s.cfg.EnableConfirmations {
+		return nil, badRequest("phone_not_confirmed", "Phone not confirmed")
+	}
+	var resp *tokenResponse
+	err = pgx.BeginFunc(ctx, p.pool, func(tx pgx.Tx) error {
+		var err error
+		resp, err = s.newSession(ctx, tx, p, r, u, "password")
+		if err == nil {
+			s.audit(ctx, tx, ip, "login", u, map[string]any{"provider": u.AppMetaData["provider"]})
+		}
+		return err
+	})
+	return resp, err
+}
+
+func (s *Service) pkceGrant(r *http.Request, p *project, b tokenBody) (*tokenResponse, error) {
+	if b.AuthCode == "" || b.CodeVerifier == "" {
+		return nil, errValidation("invalid request: both auth code and code verifier should be non-empty")
+	}
+	ctx := r.Context()
+	var resp *tokenResponse
+	err := pgx.BeginFunc(ctx, p.pool, func(tx pgx.Tx) error {
+		userID, authMethod, err := s.exchangePKCE(ctx, tx, b.AuthCode, b.CodeVerifier)
+		if err != nil {
+			return err
+		}
+		u, err := userByID(ctx, tx, userID)
+		if err != nil {
+			return err
+		}
+		if u.banned(s.now()) {
+			return errUserBanned
+		}
+		resp, err = s.newSession(ctx, tx, p, r, u, amrForFlow(authMethod))
+		if err == nil {
+			s.audit(ctx, tx, clientIP(r), "login", u, map[string]any{"provider": "email", "flow": "pkce"})
+		}
+		return err
+	})
+	return resp, err
+}
+
+func amrForFlow(m string) string {
+	switch m {
+	case "recovery":
+		return "recovery"
+	case "invite":
+		return "invite"
+	case "email_change":
+		return "email_change"
+	}
+	return "otp"
+}
+
+func (s *Service) handleGetUser(w http.ResponseWriter, r *http.Request, p *project) error {
+	ru, err := s.userFromRequest(r.Context(), p, r)
+	if err != nil {
+		return err
+	}
+	httpx.WriteJSON(w, http.StatusOK, ru.user)
+	return nil
+}
+
+type updateUserBody struct {
+	Email               *string        `json:"email"`
+	Phone               *string        `json:"phone"`
+	Password            *string        `json:"password"`
+	Nonce               string         `json:"nonce"`
+	Data                map[string]any `json:"data"`
+	CodeChallenge       string         `json:"code_challenge"`
+	CodeChallengeMethod string         `json:"code_challenge_method"`
+}
+
+func (s *Service) handleUpdateUser(w http.ResponseWriter, r *http.Request, p *project) error {
+	ctx := r.Context()
+	ru, err := s.userFromRequest(ctx, p, r)
+	if err != nil {
+		return err
+	}
+	var b updateUserBody
+	if err := decode(r, &b); err != nil {
+		return err
+	}
+	ip := clientIP(r)
+	var hash string
+	if b.Password != nil {
+		if err := s.checkStrength(*b.Password); err != nil {
+			return err
+		}
+		if ru.user.EncryptedPassword != "" && s.checkPassword(ru.user.EncryptedPassword, *b.Password) {
+			return apiErr(http.StatusUnprocessableEntity, "same_password", "New password should be different from the old password.")
+		}
+		if hash, err = s.hashPassword(*b.Password); err != nil {
+			return err
+		}
+	}
+	if b.Email != nil {
+		e := strings.ToLower(strings.TrimSpace(*b.Email))
+		b.Email = &e
+		if err := validEmail(e); err != nil {
+			return err
+		}
+	}
+	redirect := r.URL.Query().Get("redirect_to")
+	var out *user
+	err = pgx.BeginFunc(ctx, p.pool, func(tx pgx.Tx) error {
+		u := ru.user
+		if b.Nonce != "" {
+			if _, _, _, err := s.consumeOTT(ctx, tx, tokenHash(u.Email, b.Nonce), ottReauthentication); err != nil {
+				return apiErr(http.StatusUnauthorized, "reauthentication_not_valid", "Requested reauthentication nonce is invalid or expired")
+			}
+		}
+		if b.Data != nil {
+			merged := maps.Clone(u.UserMetaData)
+			for k, v := range b.Data {
+				if v == nil {
+					delete(merged, k)
+				} else {
+					merged[k] = v
+				}
+			}
+			if _, err := tx.Exec(ctx, `update auth.users set raw_user_meta_data = $2, updated_at = now() where id = $1`, u.ID, merged); err != nil {
+				return err
+			}
+		}
+		if hash != "" {
+			if _, err := tx.Exec(ctx, `update auth.users set encrypted_password = $2, updated_at = now() where id = $1`, u.ID, hash); err != nil {
+				return err
+			}
+			s.audit(ctx, tx, ip, "user_updated_password", u, nil)
+		}
+		if b.Email != nil && *b.Email != u.Email {
+			var taken bool
+			if err := tx.QueryRow(ctx, `select exists (select from auth.users where lower(email) = $1 and id <> $2)`, *b.Email, u.ID).Scan(&taken); err != nil {
+				return err
+			}
+			if taken {
+				return errEmailExists
+			}
+			if !s.cfg.EnableConfirmations {
+				if err := s.setEmail(ctx, tx, u, *b.Email); err != nil {
+					return err
+				}
+			} else {
+				if _, err := tx.Exec(ctx, `update auth.users set email_change = $2, updated_at = now() where id = $1`, u.ID, *b.Email); err != nil {
+					return err
+				}
+				if b.CodeChallenge != "" {
+					if _, err := s.newFlowState(ctx, tx, u, b.CodeChallenge, b.CodeChallengeMethod, "email_change"); err != nil {
+						return err
+					}
+				}
+				if err := s.sendMail(ctx, tx, r, u, ottEmailChangeNew, mailEmailChange, *b.Email, redirect); err != nil {
+					return err
+				}
+			}
+		}
+		if b.Phone != nil {
+			ph, err := normalizePhone(*b.Phone)
+			if err != nil {
+				return err
+			}
+			if _, err := tx.Exec(ctx, `update auth.users set phone_change = $2, updated_at = now() where id = $1`, u.ID, ph); err != nil {
+				return err
+			}
+			if err := s.sendSMS(ctx, tx, r, u, ottPhoneChange, ph); err != nil {
+				return err
+			}
+		}
+		s.audit(ctx, tx, ip, "user_modified", u, nil)
+		var err error
+		out, err = userByID(ctx, tx, u.ID)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	httpx.WriteJSON(w, http.StatusOK, out)
+	return nil
+}
+
+// setEmail makes email u's confirmed address; an anonymous user becomes a
+// permanent one with an email identity.
+func (s *Service) setEmail(ctx context.Context, tx pgx.Tx, u *user, email string) error {
+	now := s.now()
+	if _, err := tx.Exec(ctx, `update auth.users set email = $2, email_confirmed_at = $3, email_change = '', email_change_token_new = '',
+		is_anonymous = false, raw_app_meta_data = raw_app_meta_data || jsonb_build_object('provider', coalesce(raw_app_meta_data->>'provider', 'email'),
+			'providers', coalesce(raw_app_meta_data->'providers', '[]'::jsonb) || case when coalesce(raw_app_meta_data->'providers', '[]'::jsonb) ? 'email' then '[]'::jsonb else '["email"]'::jsonb end),
+		updated_at = $3 where id = $1`, u.ID, email, now); err != nil {
+		if isUniqueViolation(err) {
+			return errEmailExists
+		}
+		return err
+	}
+	data := map[string]any{"sub": u.ID, "email": email, "email_verified": true, "phone_verified": false}
+	if _, err := tx.Exec(ctx, `insert into auth.identities (provider_id, user_id, identity_data, provider, last_sign_in_at, created_at, updated_at)
+		values ($1::text, $1::uuid, $2, 'email', $3, $3, $3)
+		on conflict (provider_id, provider) do update set identity_data = excluded.identity_data, updated_at = excluded.updated_at`, u.ID, data, now); err != nil {
+		return err
+	}
+	return nil
+}
+
+func (s *Service) handleLogout(w http.ResponseWriter, r *http.Request, p *project) error {
+	ctx := r.Context()
+	ru, err := s.userFromRequest(ctx, p, r)
+	if err != nil {
+		return err
+	}
+	switch scope := r.URL.Query().Get("scope"); scope {
+	case "", "global":
+		_, err = p.pool.Exec(ctx, `delete from auth.sessions where user_id = $1`, ru.user.ID)
+	case "local":
+		_, err = p.pool.Exec(ctx, `delete from auth.sessions where id = $1`, ru.sessionID)
+	case "others":
+		_, err = p.pool.Exec(ctx, `delete from auth.sessions where user_id = $1 and id <> $2`, ru.user.ID, ru.sessionID)
+	default:
+		return errValidation("Unsupported logout scope " + url.QueryEscape(scope))
+	}
+	if err != nil {
+		return err
+	}
+	s.audit(ctx, p.pool, clientIP(r), "logout", ru.user, nil)
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}

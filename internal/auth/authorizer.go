@@ -1,0 +1,276 @@
+package auth
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/magflock/mobo/internal/authn"
+	"github.com/magflock/mobo/internal/httpx"
+)
+
+// roleCacheTTL bounds how long another node acts on changed role permissions.
+const roleCacheTTL = 10 * time.Second
+
+// Authorizer implements [authn.Authorizer]: a scoped key must hold a scope
+// for the action, and a principal carrying RBAC roles (app_metadata.roles,
+// or a key's roles) must hold one whose permissions cover it. A principal
+// without roles is left to PostgreSQL's grants and RLS.
+type Authorizer struct{ s *Service }
+
+var _ authn.Authorizer = (*Authorizer)(nil)
+
+// Authorizer returns the service's [authn.Authorizer].
+func (s *Service) Authorizer() *Authorizer { return &Authorizer{s: s} }
+
+// Authorize implements [authn.Authorizer]. The project is the request's
+// (httpx.ProjectRef(ctx)).
+func (a *Authorizer) Authorize(ctx context.Context, p *authn.Principal, act authn.Action) error {
+	schema := act.Schema
+	if schema == "" {
+		schema = "public"
+	}
+	resource := schema + "." + act.Relation
+	if p.Scopes != nil && !scopesAllow(p.Scopes, act.API, string(act.Op), resource) {
+		return fmt.Errorf("%w: key scopes do not allow %s %s on %s", authn.ErrForbidden, act.API, act.Op, resource)
+	}
+	if len(p.Roles) == 0 {
+		return nil
+	}
+	perms, err := a.s.rolePermissions(ctx, httpx.ProjectRef(ctx))
+	if err != nil {
+		return err
+	}
+	for _, r := range p.Roles {
+		for _, perm := range perms[r] {
+			if perm.allows(schema, act.Relation, string(act.Op)) {
+				return nil
+			}
+		}
+	}
+	return fmt.Errorf("%w: roles %s do not allow %s on %s", authn.ErrForbidden, strings.Join(p.Roles, ","), act.Op, resource)
+}
+
+// permission is a row of auth.role_permissions.
+type permission struct {
+	Resource string   `json:"resource"` // schema.relation, schema.*, or *
+	Actions  []string `json:"actions"`  // read, write, delete, execute, or *
+}
+
+func (pm permission) allows(schema, relation, op string) bool {
+	if !slices.Contains(pm.Actions, op) && !slices.Contains(pm.Actions, "*") {
+		return false
+	}
+	if pm.Resource == "*" {
+		return true
+	}
+	s, r, ok := strings.Cut(pm.Resource, ".")
+	if !ok {
+		s, r = "public", pm.Resource
+	}
+	return (s == "*" || s == schema) && (r == "*" || r == relation)
+}
+
+type roleCache struct {
+	now func() time.Time
+	mu  sync.Mutex
+	m   map[string]roleCacheEntry
+}
+
+type roleCacheEntry struct {
+	perms   map[string][]permission
+	expires time.Time
+}
+
+func newRoleCache(now func() time.Time) *roleCache {
+	return &roleCache{now: now, m: map[string]roleCacheEntry{}}
+}
+
+func (c *roleCache) invalidate(ref string) {
+	c.mu.Lock()
+	delete(c.m, ref)
+	c.mu.Unlock()
+}
+
+// rolePermissions returns project ref's permissions by role, cached.
+func (s *Service) rolePermissions(ctx context.Context, ref string) (map[string][]permission, error) {
+	c := s.roleCache
+	c.mu.Lock()
+	e, ok := c.m[ref]
+	c.mu.Unlock()
+	if ok && s.now().Before(e.expires) {
+		return e.perms, nil
+	}
+	p, err := s.project(ctx, ref)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := p.pool.Query(ctx, `select role, resource, actions from auth.role_permissions`)
+	if err != nil {
+		return nil, fmt.Errorf("reading role permissions: %w", err)
+	}
+	perms := map[string][]permission{}
+	var (
+		role string
+		pm   permission
+	)
+	_, err = pgx.ForEachRow(rows, []any{&role, &pm.Resource, &pm.Actions}, func() error {
+		perms[role] = append(perms[role], permission{Resource: pm.Resource, Actions: slices.Clone(pm.Actions)})
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("reading role permissions: %w", err)
+	}
+	c.mu.Lock()
+	c.m[ref] = roleCacheEntry{perms: perms, expires: s.now().Add(roleCacheTTL)}
+	c.mu.Unlock()
+	return perms, nil
+}
+
+// Role is an RBAC role with its permissions.
+type Role struct {
+	Name        string       `json:"name"`
+	Description string       `json:"description"`
+	Permissions []permission `json:"permissions"`
+}
+
+// PutRole creates or replaces role r of project ref.
+func (s *Service) PutRole(ctx context.Context, ref string, r Role) error {
+	p, err := s.project(ctx, ref)
+	if err != nil {
+		return err
+	}
+	for _, pm := range r.Permissions {
+		for _, a := range pm.Actions {
+			switch a {
+			case "read", "write", "delete", "execute", "*":
+			default:
+				return errValidation(fmt.Sprintf("action %q: want read, write, delete, execute or *", a))
+			}
+		}
+		if pm.Resource == "" {
+			return errValidation("a permission needs a resource")
+		}
+	}
+	err = pgx.BeginFunc(ctx, p.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `insert into auth.roles (name, description) values ($1, $2)
+			on conflict (name) do update set description = excluded.description`, r.Name, r.Description); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `delete from auth.role_permissions where role = $1`, r.Name); err != nil {
+			return err
+		}
+		for _, pm := range r.Permissions {
+			if _, err := tx.Exec(ctx, `insert into auth.role_permissions (role, resource, actions) values ($1, $2, $3)
+				on conflict (role, resource) do update set actions = excluded.actions`, r.Name, pm.Resource, pm.Actions); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if pgCheckViolation(err) {
+		return errValidation("role names are lowercase letters, digits, _ and -")
+	}
+	if err != nil {
+		return fmt.Errorf("storing role %q: %w", r.Name, err)
+	}
+	s.roleCache.invalidate(ref)
+	return nil
+}
+
+func (s *Service) handleListRoles(w http.ResponseWriter, r *http.Request, p *project) error {
+	rows, err := p.pool.Query(r.Context(), `select r.name, r.description,
+		coalesce(jsonb_agg(jsonb_build_object('resource', pm.resource, 'actions', pm.actions)) filter (where pm.role is not null), '[]')
+		from auth.roles r left join auth.role_permissions pm on pm.role = r.name group by r.name order by r.name`)
+	if err != nil {
+		return err
+	}
+	roles, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (Role, error) {
+		var ro Role
+		err := row.Scan(&ro.Name, &ro.Description, &ro.Permissions)
+		return ro, err
+	})
+	if err != nil {
+		return err
+	}
+	httpx.WriteJSON(w, http.StatusOK, map[string]any{"roles": roles})
+	return nil
+}
+
+func (s *Service) handlePutRole(w http.ResponseWriter, r *http.Request, p *project) error {
+	var ro Role
+	if err := decode(r, &ro); err != nil {
+		return err
+	}
+	if err := s.PutRole(r.Context(), p.ref, ro); err != nil {
+		return err
+	}
+	s.audit(r.Context(), p.pool, clientIP(r), "role_updated", nil, map[string]any{"role": ro.Name})
+	httpx.WriteJSON(w, http.StatusOK, ro)
+	return nil
+}
+
+func (s *Service) handleDeleteRole(w http.ResponseWriter, r *http.Request, p *project) error {
+	name := r.PathValue("name")
+	if _, err := p.pool.Exec(r.Context(), `delete from auth.roles where name = $1`, name); err != nil {
+		return err
+	}
+	if _, err := p.pool.Exec(r.Context(), `update auth.users set raw_app_meta_data = jsonb_set(raw_app_meta_data, '{roles}',
+		(raw_app_meta_data->'roles') - $1) where raw_app_meta_data->'roles' ? $1`, name); err != nil {
+		return err
+	}
+	s.roleCache.invalidate(p.ref)
+	s.audit(r.Context(), p.pool, clientIP(r), "role_deleted", nil, map[string]any{"role": name})
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// handleAdminSetUserRoles replaces a user's roles, in auth.user_roles and in
+// app_metadata.roles (where tokens carry them).
+func (s *Service) handleAdminSetUserRoles(w http.ResponseWriter, r *http.Request, p *project) error {
+	var body struct {
+		Roles []string `json:"roles"`
+	}
+	if err := decode(r, &body); err != nil {
+		return err
+	}
+	if body.Roles == nil {
+		body.Roles = []string{}
+	}
+	id := r.PathValue("id")
+	var u *user
+	err := pgx.BeginFunc(r.Context(), p.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(r.Context(), `delete from auth.user_roles where user_id = $1`, id); err != nil {
+			return err
+		}
+		for _, ro := range body.Roles {
+			if _, err := tx.Exec(r.Context(), `insert into auth.user_roles (user_id, role) values ($1, $2)`, id, ro); err != nil {
+				if pgForeignKeyViolation(err) {
+					return errValidation(fmt.Sprintf("unknown role %q or user", ro))
+				}
+				return err
+			}
+		}
+		if _, err := tx.Exec(r.Context(), `update auth.users set raw_app_meta_data = raw_app_meta_data || jsonb_build_object('roles', $2::jsonb), updated_at = now() where id = $1`,
+			id, body.Roles); err != nil {
+			return err
+		}
+		var err error
+		u, err = userByID(r.Context(), tx, id)
+		if err == nil {
+			s.audit(r.Context(), tx, clientIP(r), "user_roles_updated", u, map[string]any{"roles": body.Roles})
+		}
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	httpx.WriteJSON(w, http.StatusOK, u)
+	return nil
+}

@@ -1,0 +1,288 @@
+package auth
+
+import (
+	"context"
+	"embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/magflock/mobo/internal/kernel"
+	"github.com/magflock/mobo/internal/migrate"
+)
+
+//go:embed migrations/*.sql
+var migrationsFS embed.FS
+
+// Migrations returns the auth schema applied to every project database,
+// tracked in mobo.auth_migrations.
+func Migrations() (*migrate.Set, error) {
+	return migrate.Load(migrationsFS, "migrations", pgx.Identifier{"mobo", "auth_migrations"})
+}
+
+// Tenants is what the service needs from the tenant component.
+type Tenants interface {
+	Refs() []string
+	JWTSecret(ref string) (string, error)
+	Database(ref string) (string, error)
+}
+
+// Server gives a superuser connection string for a database. The auth
+// service owns the auth schema, as GoTrue's supabase_auth_admin does.
+type Server interface {
+	ConnString(database string) string
+}
+
+// Option customises a [Service].
+type Option func(*Service)
+
+// WithSMSSender sets the SMS sender (default: log the message).
+func WithSMSSender(s SMSSender) Option { return func(svc *Service) { svc.sms = s } }
+
+// WithMailer sets the mailer (default: SMTP from the config).
+func WithMailer(m Mailer) Option { return func(svc *Service) { svc.mail = m } }
+
+// WithClock sets the clock (tests).
+func WithClock(now func() time.Time) Option { return func(svc *Service) { svc.now = now } }
+
+// WithLimiter sets the rate limiter (default: in-process token buckets).
+func WithLimiter(l Limiter) Option { return func(svc *Service) { svc.limiter = l } }
+
+// Service is the "auth" component.
+type Service struct {
+	cfg     Config
+	tenants Tenants
+	srv     Server
+	log     *slog.Logger
+	mail    Mailer
+	sms     SMSSender
+	limiter Limiter
+	now     func() time.Time
+	// dummyHash is compared against when the user is unknown, so that an
+	// unknown email costs what a wrong password does.
+	dummyHash []byte
+
+	keyCache  *keyCache
+	roleCache *roleCache
+
+	mu       sync.RWMutex
+	projects map[string]*project
+}
+
+// project is the auth state of one tenant.
+type project struct {
+	ref    string
+	pool   *pgxpool.Pool
+	secret []byte
+	keys   *keyring
+	tokens tokenCache
+}
+
+var (
+	_ kernel.Component     = (*Service)(nil)
+	_ kernel.HealthChecker = (*Service)(nil)
+)
+
+// New returns the auth service.
+func New(cfg Config, tenants Tenants, srv Server, log *slog.Logger, opts ...Option) *Service {
+	s := &Service{cfg: cfg.withDefaults(), tenants: tenants, srv: srv, log: log, now: time.Now, projects: map[string]*project{}}
+	for _, o := range opts {
+		o(s)
+	}
+	if s.mail == nil {
+		s.mail = &SMTPMailer{cfg: s.cfg.SMTP, log: log}
+	}
+	if s.sms == nil {
+		s.sms = logSMS{log: log}
+	}
+	if s.limiter == nil {
+		s.limiter = newBuckets(s.now)
+	}
+	s.keyCache = newKeyCache(s.now)
+	s.roleCache = newRoleCache(s.now)
+	return s
+}
+
+// Name implements [kernel.Component].
+func (s *Service) Name() string { return "auth" }
+
+// Requires implements [kernel.Component].
+func (s *Service) Requires() []string { return []string{"tenant"} }
+
+// Start migrates the auth schema of every project and loads its keys.
+func (s *Service) Start(ctx context.Context) error {
+	h, err := bcrypt.GenerateFromPassword([]byte("mobo-dummy-password"), s.cfg.BcryptCost)
+	if err != nil {
+		return fmt.Errorf("preparing the dummy hash: %w", err)
+	}
+	s.dummyHash = h
+	for _, ref := range s.tenants.Refs() {
+		if _, err := s.project(ctx, ref); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Stop closes the projects' pools. It is idempotent.
+func (s *Service) Stop(context.Context) error {
+	s.mu.Lock()
+	ps := s.projects
+	s.projects = map[string]*project{}
+	s.mu.Unlock()
+	for _, p := range ps {
+		p.pool.Close()
+	}
+	return nil
+}
+
+// Health pings the projects' databases.
+func (s *Service) Health(ctx context.Context) error {
+	s.mu.Lock()
+	ps := make([]*project, 0, len(s.projects))
+	for _, p := range s.projects {
+		ps = append(ps, p)
+	}
+	s.mu.Unlock()
+	for _, p := range ps {
+		if err := p.pool.Ping(ctx); err != nil {
+			return fmt.Errorf("auth database of project %q: %w", p.ref, err)
+		}
+	}
+	return nil
+}
+
+// SetupProject applies the auth schema to a project database; it is the
+// tenant setup hook, run at start and when a project is created.
+func (s *Service) SetupProject(ctx context.Context, ref, connString string) error {
+	return s.migrate(ctx, ref, connString)
+}
+
+// ForgetProject closes what the service holds for project ref, so that its
+// database can be dropped; it is the tenant teardown hook.
+func (s *Service) ForgetProject(_ context.Context, ref, _ string) error {
+	s.mu.Lock()
+	p, ok := s.projects[ref]
+	delete(s.projects, ref)
+	s.mu.Unlock()
+	if ok {
+		p.pool.Close()
+	}
+	s.roleCache.invalidate(ref)
+	return nil
+}
+
+// project returns project ref's auth state, migrating its schema and opening
+// its pool at first use.
+func (s *Service) project(ctx context.Context, ref string) (*project, error) {
+	s.mu.RLock()
+	p, ok := s.projects[ref]
+	s.mu.RUnlock()
+	if ok {
+		return p, nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if p, ok := s.projects[ref]; ok {
+		return p, nil
+	}
+	secret, err := s.tenants.JWTSecret(ref)
+	if err != nil {
+		return nil, err
+	}
+	db, err := s.tenants.Database(ref)
+	if err != nil {
+		return nil, err
+	}
+	connString := s.srv.ConnString(db)
+	if err := s.migrate(ctx, ref, connString); err != nil {
+		return nil, err
+	}
+	cfg, err := pgxpool.ParseConfig(connString)
+	if err != nil {
+		return nil, fmt.Errorf("auth pool of project %q: %w", ref, err)
+	}
+	cfg.MaxConns = 4
+	cfg.MinConns = 0
+	cfg.MaxConnIdleTime = time.Minute
+	cfg.ConnConfig.RuntimeParams["application_name"] = "mobo-auth"
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("auth pool of project %q: %w", ref, err)
+	}
+	p = &project{ref: ref, pool: pool, secret: []byte(secret)}
+	if p.keys, err = s.loadKeyring(ctx, p); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	s.projects[ref] = p
+	return p, nil
+}
+
+func (s *Service) migrate(ctx context.Context, ref, connString string) error {
+	conn, err := pgx.Connect(ctx, connString)
+	if err != nil {
+		return fmt.Errorf("connecting to project %q: %w", ref, err)
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	set, err := Migrations()
+	if err != nil {
+		return err
+	}
+	applied, err := set.Up(ctx, conn)
+	for _, m := range applied {
+		s.log.Info("applied auth migration", "ref", ref, "version", m.Version, "name", m.Name)
+	}
+	if err != nil {
+		return fmt.Errorf("migrating the auth schema of project %q: %w", ref, err)
+	}
+	return nil
+}
+
+// audit records an auth event in auth.audit_log_entries, as GoTrue does.
+// A failure is logged, not returned: the event already happened.
+func (s *Service) audit(ctx context.Context, q querier, ip, action string, actor *user, traits map[string]any) {
+	payload := map[string]any{"action": action, "log_type": logType(action)}
+	if actor != nil {
+		payload["actor_id"] = actor.ID
+		payload["actor_username"] = actor.username()
+		payload["actor_via_sso"] = false
+	}
+	if traits != nil {
+		payload["traits"] = traits
+	}
+	b, _ := json.Marshal(payload) // plain maps of strings and bools
+	id, _ := newUUID()
+	if _, err := q.Exec(ctx, `insert into auth.audit_log_entries (id, payload, ip_address, created_at) values ($1, $2, $3, $4)`,
+		id, b, ip, s.now()); err != nil && !errors.Is(err, context.Canceled) {
+		s.log.Error("writing the audit log", "action", action, "err", err)
+	}
+}
+
+func logType(action string) string {
+	switch action {
+	case "login", "logout", "token_refreshed", "token_revoked", "verification_attempted":
+		return "token"
+	case "user_signedup", "user_invited", "user_deleted", "user_modified", "user_recovery_requested",
+		"user_reauthenticate_requested", "user_confirmation_requested", "user_repeated_signup", "user_updated_password":
+		return "user"
+	case "factor_in_progress", "factor_unenrolled", "challenge_created", "verification_attempted_mfa", "factor_deleted":
+		return "factor"
+	}
+	return "account"
+}
+
+// querier is a pool or a transaction.
+type querier interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
