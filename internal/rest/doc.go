@@ -11,23 +11,30 @@
 //     arguments ([Arg]), [Preferences] and media types ([MediaType]). It is
 //     pure: no I/O, no schema knowledge. Identifiers are kept as the client
 //     wrote them and values as raw strings; nothing here is SQL.
-//  2. The schema cache (to come) resolves every name against the exposed
-//     schemas: relations, columns, relationships, functions.
-//  3. The SQL compiler (to come) turns the resolved request into one
-//     statement, quoting every identifier it resolved and binding every value
-//     as a parameter; PostgreSQL builds the JSON.
-//  4. The handler (to come) runs the statement in one transaction under the
-//     request's role and writes PostgREST's response.
+//  2. The schema cache ([Schema], loaded by [LoadSchema] in one round trip)
+//     resolves every name against the exposed schemas: relations, columns,
+//     foreign keys (many-to-one, one-to-many, one-to-one, many-to-many
+//     through junction tables, computed relationships), functions. Each
+//     project has one, loaded at its first request and reloaded when
+//     PostgreSQL sends NOTIFY pgrst, 'reload schema' (the project migration
+//     0002 installs event triggers that send it after DDL). A reload swaps
+//     the pointer; requests keep the snapshot they started with.
+//  3. The SQL compiler turns the resolved request into one statement,
+//     quoting every identifier it resolved and binding every value as a
+//     parameter; PostgreSQL builds the JSON (row_to_json, json_agg, lateral
+//     joins for embeddings, a CTE for writes). The SQL text depends only on
+//     the request's shape, never on its values, so pgx's statement cache
+//     hits; FuzzCompile checks it.
+//  4. The handler ([Server], the "rest" component) authenticates the
+//     request ([authn.Authenticator]; PGRST301/302/303), asks the optional
+//     [authn.Authorizer] and [Limiter], and runs the statement in one
+//     pipelined round trip: set_config of the role, request.jwt.claims,
+//     request.method, request.path, request.headers and search_path, then
+//     the statement, in one transaction, so row-level security decides.
+//     Writes whose outcome may undo them (max-affected, a singular
+//     response) take a second round trip to commit or roll back.
 //
-// Only the parser exists so far. Its entry points are [ParseRequest] for a
-// whole request and [ParseQuery], [ParseSelect], [ParseFilter], [ParseLogic],
-// [ParseOrder], [ParsePrefer], [ParseAccept] and [Negotiate] for the parts.
-// Every error it returns is an *[Error] carrying PostgREST's code (PGRST100
-// for a query-string parse error, PGRST103 for a range, PGRST122 for a
-// strict Prefer, …), HTTP status and message; it marshals to PostgREST's
-// JSON error body. [Query.Encode] and the String and Key methods render the
-// AST back to PostgREST syntax in a stable form that parses to an equal AST.
-//
-// The parser keeps no state between calls; all of it is safe for concurrent
-// use.
+// Concurrency: the parser and compiler keep no state; a [Server] is safe for
+// concurrent use. Each loaded project owns one goroutine (its LISTEN
+// connection, reconnected with backoff), ended by [Server.Stop].
 package rest

@@ -51,6 +51,8 @@ type Error struct {
 	Hint    string
 	// Err is the underlying cause, if any; it never reaches the client.
 	Err error
+	// Headers are extra response headers (RAISE SQLSTATE 'PGRST').
+	Headers map[string]string
 }
 
 var _ interface{ HTTPStatus() int } = (*Error)(nil)

@@ -1,0 +1,687 @@
+package rest
+
+import (
+	"fmt"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// Statement is one compiled request: SQL text and its bound arguments. The
+// statement returns one row of four columns: total (int8, the count asked
+// for with Prefer: count, or null), n (int8, rows in the body or affected),
+// body (json) and loc (text[], the primary key of the first inserted row).
+type Statement struct {
+	SQL  string
+	Args []any
+}
+
+// compiler builds one statement. It resolves every identifier against the
+// schema cache and quotes it; every value becomes a parameter.
+type compiler struct {
+	sc      *Schema
+	cfg     *Config
+	schema  string
+	args    []any
+	aliases int
+	req     *Request
+}
+
+func newCompiler(sc *Schema, cfg *Config, schema string, req *Request) *compiler {
+	return &compiler{sc: sc, cfg: cfg, schema: schema, req: req}
+}
+
+// param binds v and returns its placeholder.
+func (c *compiler) param(v any) string {
+	c.args = append(c.args, v)
+	return "$" + strconv.Itoa(len(c.args))
+}
+
+func (c *compiler) alias(prefix string) string {
+	c.aliases++
+	return prefix + strconv.Itoa(c.aliases)
+}
+
+func ident(s string) string { return pgx.Identifier{s}.Sanitize() }
+
+// level is one relation in the select tree: the root or an embedding.
+type level struct {
+	rel   *Relation
+	alias string
+	path  []string
+	items []SelectItem
+	// embeds of this level by name (alias or relation name) for filters
+	// and order on them.
+	embeds map[string]*embedding
+	// ordered are the embeddings in select order.
+	ordered []*embedding
+	// root-only: mutation results have no row type for computed fields.
+	noRowType bool
+}
+
+type embedding struct {
+	rel    *relationship
+	lvl    *level
+	lat    string // the lateral's alias
+	inner  bool
+	spread bool
+	// join is the condition tying the child to the parent, in the child's alias.
+	join string
+	from string
+}
+
+// rowsQuery is a compiled level.
+type rowsQuery struct {
+	selects []string
+	outCols []string
+	from    string
+	joins   []string
+	where   []string
+	group   []string
+	order   []string
+	limit   string
+	hasAgg  bool
+}
+
+func (q *rowsQuery) sql() string {
+	var b strings.Builder
+	b.WriteString("SELECT ")
+	b.WriteString(strings.Join(q.selects, ", "))
+	b.WriteString(" FROM ")
+	b.WriteString(q.from)
+	for _, j := range q.joins {
+		b.WriteString(" ")
+		b.WriteString(j)
+	}
+	if len(q.where) > 0 {
+		b.WriteString(" WHERE ")
+		b.WriteString(strings.Join(q.where, " AND "))
+	}
+	if len(q.group) > 0 {
+		b.WriteString(" GROUP BY ")
+		b.WriteString(strings.Join(q.group, ", "))
+	}
+	if len(q.order) > 0 {
+		b.WriteString(" ORDER BY ")
+		b.WriteString(strings.Join(q.order, ", "))
+	}
+	b.WriteString(q.limit)
+	return b.String()
+}
+
+// countSQL counts the rows of the level without its range.
+func (q *rowsQuery) countSQL() string {
+	var b strings.Builder
+	b.WriteString("SELECT count(*) FROM ")
+	b.WriteString(q.from)
+	for _, j := range q.joins {
+		b.WriteString(" ")
+		b.WriteString(j)
+	}
+	if len(q.where) > 0 {
+		b.WriteString(" WHERE ")
+		b.WriteString(strings.Join(q.where, " AND "))
+	}
+	return b.String()
+}
+
+// relation resolves the target relation of the request.
+func (c *compiler) relation(name string) (*Relation, error) {
+	r := c.sc.Relations[QName{c.schema, name}]
+	if r == nil {
+		return nil, noRelationError(c.sc, c.schema, name)
+	}
+	return r, nil
+}
+
+// buildLevel compiles a level's select list, embeddings, filters, logic,
+// order and range. from is its FROM item (already aliased lvl.alias), where
+// the conditions that tie it to its parent.
+func (c *compiler) buildLevel(lvl *level, from string, where []string, rng Range) (*rowsQuery, error) {
+	q := &rowsQuery{from: from, where: slices.Clone(where)}
+	lvl.embeds = map[string]*embedding{}
+	if err := c.selectList(lvl, q, lvl.items); err != nil {
+		return nil, err
+	}
+	// Filters and logic at this path.
+	for _, f := range c.req.Query.Filters {
+		if !equalPath(f.Path, lvl.path) {
+			continue
+		}
+		s, err := c.condition(lvl, f.Condition)
+		if err != nil {
+			return nil, err
+		}
+		q.where = append(q.where, s)
+	}
+	for _, l := range c.req.Query.Logic {
+		if !equalPath(l.Path, lvl.path) {
+			continue
+		}
+		s, err := c.logic(lvl, l.LogicExpr)
+		if err != nil {
+			return nil, err
+		}
+		q.where = append(q.where, s)
+	}
+	for _, e := range lvl.ordered {
+		if e.inner {
+			if e.rel.toOne() {
+				q.where = append(q.where, e.lat+".v IS NOT NULL")
+			} else {
+				q.where = append(q.where, e.lat+".n > 0")
+			}
+		}
+	}
+	for _, o := range c.req.Query.Order {
+		if !equalPath(o.Path, lvl.path) {
+			continue
+		}
+		for _, t := range o.Terms {
+			s, err := c.orderTerm(lvl, t)
+			if err != nil {
+				return nil, err
+			}
+			q.order = append(q.order, s)
+		}
+	}
+	if q.hasAgg {
+		for i, s := range q.selects {
+			if !strings.HasPrefix(s, "pgrst_agg:") {
+				q.group = append(q.group, strconv.Itoa(i+1))
+			}
+		}
+		for i, s := range q.selects {
+			q.selects[i] = strings.TrimPrefix(s, "pgrst_agg:")
+			// json has no equality: group embeddings by their jsonb value.
+			if rest, ok := strings.CutPrefix(q.selects[i], "pgrst_json:"); ok {
+				expr, alias, _ := strings.Cut(rest, " AS ")
+				q.selects[i] = "(" + expr + ")::jsonb AS " + alias
+			}
+		}
+	}
+	for i, s := range q.selects {
+		q.selects[i] = strings.TrimPrefix(s, "pgrst_json:")
+	}
+	if lvl.path != nil {
+		for _, er := range c.req.Query.EmbedRanges {
+			if equalPath(er.Path, lvl.path) {
+				rng = er.Range
+			}
+		}
+	}
+	if rng.Limit != NoLimit {
+		q.limit += " LIMIT " + c.param(rng.Limit)
+	}
+	if rng.Offset != 0 {
+		q.limit += " OFFSET " + c.param(rng.Offset)
+	}
+	return q, nil
+}
+
+func (c *compiler) selectList(lvl *level, q *rowsQuery, items []SelectItem) error {
+	for _, it := range items {
+		switch it.Kind {
+		case SelectStar:
+			for _, col := range lvl.rel.Columns {
+				q.selects = append(q.selects, lvl.alias+"."+ident(col.Name)+" AS "+ident(col.Name))
+				q.outCols = append(q.outCols, col.Name)
+			}
+		case SelectCount:
+			if !c.cfg.Aggregates {
+				return aggregatesError()
+			}
+			name := cmpOr(it.Alias, "count")
+			expr := "count(*)"
+			if it.AggregateCast != "" {
+				t, err := c.cast(it.AggregateCast)
+				if err != nil {
+					return err
+				}
+				expr = "CAST(" + expr + " AS " + t + ")"
+			}
+			q.selects = append(q.selects, "pgrst_agg:"+expr+" AS "+ident(name))
+			q.outCols = append(q.outCols, name)
+			q.hasAgg = true
+		case SelectField:
+			if lvl.path != nil && it.Field.Name == "count" && len(it.Field.JSON) == 0 && it.Aggregate == AggNone && lvl.rel.Column("count") == nil {
+				// "rel(count)": PostgREST's count of an embedding, allowed
+				// even with aggregates off.
+				q.selects = append(q.selects, "pgrst_agg:count(*) AS "+ident(cmpOr(it.Alias, "count")))
+				q.outCols = append(q.outCols, cmpOr(it.Alias, "count"))
+				q.hasAgg = true
+				continue
+			}
+			expr, err := c.fieldExpr(lvl, it.Field)
+			if err != nil {
+				return err
+			}
+			name := it.Alias
+			if name == "" {
+				name = defaultName(it.Field)
+			}
+			if it.Cast != "" {
+				t, err := c.cast(it.Cast)
+				if err != nil {
+					return err
+				}
+				expr = "CAST(" + expr + " AS " + t + ")"
+			}
+			prefix := ""
+			if it.Aggregate != AggNone {
+				if !c.cfg.Aggregates {
+					return aggregatesError()
+				}
+				expr = it.Aggregate.String() + "(" + expr + ")"
+				if it.Alias == "" {
+					name = it.Aggregate.String()
+				}
+				if it.AggregateCast != "" {
+					t, err := c.cast(it.AggregateCast)
+					if err != nil {
+						return err
+					}
+					expr = "CAST(" + expr + " AS " + t + ")"
+				}
+				prefix = "pgrst_agg:"
+				q.hasAgg = true
+			}
+			q.selects = append(q.selects, prefix+expr+" AS "+ident(name))
+			q.outCols = append(q.outCols, name)
+		case SelectEmbed, SelectSpread:
+			if err := c.embedItem(lvl, q, it); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+func aggregatesError() *Error {
+	return clientError(http.StatusBadRequest, CodeAggregates, "Use of aggregate functions is not allowed", "", "")
+}
+
+func defaultName(f Field) string {
+	for i := len(f.JSON) - 1; i >= 0; i-- {
+		if !f.JSON[i].Index {
+			return f.JSON[i].Operand
+		}
+	}
+	return f.Name
+}
+
+func (c *compiler) cast(name string) (string, error) {
+	t := c.sc.castType(name)
+	if t == "" {
+		return "", clientError(http.StatusBadRequest, "42704", fmt.Sprintf("type %q does not exist", name), "", "")
+	}
+	return t, nil
+}
+
+// fieldExpr is a column (or computed field) of lvl with its JSON path.
+func (c *compiler) fieldExpr(lvl *level, f Field) (string, error) {
+	var expr string
+	if col := lvl.rel.Column(f.Name); col != nil {
+		expr = lvl.alias + "." + ident(col.Name)
+	} else if fn := c.computedField(lvl, f.Name); fn != nil {
+		expr = fn.sanitize() + "(" + lvl.alias + ")"
+	} else {
+		return "", noColumnError(lvl.rel, f.Name)
+	}
+	return c.jsonPath(expr, f.JSON), nil
+}
+
+func (c *compiler) computedField(lvl *level, name string) *Function {
+	if lvl.noRowType || lvl.rel.synthetic {
+		return nil
+	}
+	fn := c.sc.computed(lvl.rel.Schema, name, lvl.rel)
+	if fn == nil || fn.SetOf || fn.Void {
+		return nil
+	}
+	return fn
+}
+
+func (c *compiler) jsonPath(expr string, path []JSONOp) string {
+	if len(path) == 0 {
+		return expr
+	}
+	var b strings.Builder
+	b.WriteString("(")
+	b.WriteString(expr)
+	for _, op := range path {
+		if op.Arrow == ArrowText {
+			b.WriteString("->>")
+		} else {
+			b.WriteString("->")
+		}
+		if op.Index {
+			n, err := strconv.ParseInt(op.Operand, 10, 32)
+			if err != nil {
+				n = 1 << 30 // out of range: no element, as PostgreSQL says for any missing index
+			}
+			b.WriteString(c.param(n) + "::int4")
+		} else {
+			b.WriteString(c.param(op.Operand) + "::text")
+		}
+	}
+	b.WriteString(")")
+	return b.String()
+}
+
+// embedItem compiles an embedded resource into a lateral join.
+func (c *compiler) embedItem(parent *level, q *rowsQuery, it SelectItem) error {
+	rels := c.sc.relationships(parent.rel, it.Relation, it.Hint)
+	if parent.rel.synthetic {
+		rels = nil
+	}
+	switch {
+	case len(rels) == 0:
+		return noRelationshipError(c.sc, parent.rel, it.Relation)
+	case len(rels) > 1:
+		return ambiguousEmbeddingError(parent.rel, it.Relation, rels)
+	}
+	rel := rels[0]
+	name := cmpOr(it.Alias, it.Relation)
+	child := &level{rel: rel.target, alias: c.alias("t"), path: append(slices.Clone(parent.path), name), items: it.Children}
+	lat := c.alias("e")
+	e := &embedding{rel: rel, lvl: child, lat: lat, inner: it.Join == JoinInner, spread: it.Kind == SelectSpread}
+	parent.embeds[name] = e
+	parent.ordered = append(parent.ordered, e)
+	if it.Alias != "" {
+		parent.embeds[it.Relation] = e
+	}
+	from, join := c.embedJoin(parent, child, rel)
+	e.from, e.join = from, join
+	cq, err := c.buildLevel(child, from, []string{join}, AllRows)
+	if err != nil {
+		return err
+	}
+	if e.spread && !rel.toOne() {
+		// A spread to-many relationship gives one array per column.
+		aggs := make([]string, len(cq.outCols))
+		for i, col := range cq.outCols {
+			aggs[i] = "coalesce(json_agg(x." + ident(col) + "), '[]') AS " + ident(col)
+		}
+		if len(aggs) == 0 {
+			aggs = []string{"count(*) AS n"}
+		}
+		q.joins = append(q.joins, "LEFT JOIN LATERAL (SELECT "+strings.Join(aggs, ", ")+" FROM ("+cq.sql()+") x) "+lat+" ON true")
+		for _, col := range cq.outCols {
+			q.selects = append(q.selects, "pgrst_json:"+lat+"."+ident(col)+" AS "+ident(col))
+			q.outCols = append(q.outCols, col)
+		}
+		e.inner = false
+		return nil
+	}
+	if e.spread {
+		q.joins = append(q.joins, "LEFT JOIN LATERAL ("+cq.sql()+") "+lat+" ON true")
+		for _, col := range cq.outCols {
+			q.selects = append(q.selects, lat+"."+ident(col)+" AS "+ident(col))
+			q.outCols = append(q.outCols, col)
+		}
+		return nil
+	}
+	if rel.toOne() {
+		q.joins = append(q.joins, "LEFT JOIN LATERAL (SELECT row_to_json(x) AS v FROM ("+cq.sql()+") x LIMIT 1) "+lat+" ON true")
+		q.selects = append(q.selects, "pgrst_json:"+lat+".v AS "+ident(name))
+	} else {
+		q.joins = append(q.joins, "LEFT JOIN LATERAL (SELECT json_agg(x) AS v, count(*) AS n FROM ("+cq.sql()+") x) "+lat+" ON true")
+		q.selects = append(q.selects, "pgrst_json:coalesce("+lat+".v, '[]') AS "+ident(name))
+	}
+	q.outCols = append(q.outCols, name)
+	return nil
+}
+
+// embedJoin is the FROM item of an embedded level and the condition that
+// ties its rows to the parent row.
+func (c *compiler) embedJoin(parent, child *level, rel *relationship) (from, join string) {
+	from = rel.target.sanitize() + " " + child.alias
+	var conds []string
+	switch rel.kind {
+	case relManyToOne:
+		for i := range rel.fk.FromCols {
+			conds = append(conds, child.alias+"."+ident(rel.fk.ToCols[i])+" = "+parent.alias+"."+ident(rel.fk.FromCols[i]))
+		}
+	case relOneToMany:
+		for i := range rel.fk.FromCols {
+			conds = append(conds, child.alias+"."+ident(rel.fk.FromCols[i])+" = "+parent.alias+"."+ident(rel.fk.ToCols[i]))
+		}
+	case relManyToMany:
+		j := c.alias("j")
+		var on []string
+		for i := range rel.fk2.FromCols {
+			on = append(on, j+"."+ident(rel.fk2.FromCols[i])+" = "+child.alias+"."+ident(rel.fk2.ToCols[i]))
+		}
+		for i := range rel.fk.FromCols {
+			conds = append(conds, j+"."+ident(rel.fk.FromCols[i])+" = "+parent.alias+"."+ident(rel.fk.ToCols[i]))
+		}
+		from += " JOIN " + rel.fk.From.sanitize() + " " + j + " ON " + strings.Join(on, " AND ")
+	case relComputed:
+		from = rel.fn.sanitize() + "(" + parent.alias + ") " + child.alias
+		conds = append(conds, "true")
+	}
+	return from, strings.Join(conds, " AND ")
+}
+
+// orderTerm compiles one order= term.
+func (c *compiler) orderTerm(lvl *level, t OrderTerm) (string, error) {
+	var expr string
+	if t.Relation != "" {
+		e := lvl.embeds[t.Relation]
+		if e == nil || !e.rel.toOne() {
+			return "", clientError(http.StatusBadRequest, CodeQueryParam,
+				fmt.Sprintf("A related order on '%s' is not possible", t.Relation),
+				"Only to-one relationships that are embedded can be used for ordering", "")
+		}
+		fe, err := c.fieldExpr(e.lvl, t.Field)
+		if err != nil {
+			return "", err
+		}
+		expr = "(SELECT " + fe + " FROM " + e.from + " WHERE " + e.join + " LIMIT 1)"
+	} else {
+		var err error
+		if expr, err = c.fieldExpr(lvl, t.Field); err != nil {
+			return "", err
+		}
+	}
+	switch t.Dir {
+	case OrderAsc:
+		expr += " ASC"
+	case OrderDesc:
+		expr += " DESC"
+	}
+	switch t.Nulls {
+	case NullsFirst:
+		expr += " NULLS FIRST"
+	case NullsLast:
+		expr += " NULLS LAST"
+	}
+	return expr, nil
+}
+
+var simpleOps = map[Operator]string{
+	OpEq: "=", OpNeq: "<>", OpGt: ">", OpGte: ">=", OpLt: "<", OpLte: "<=",
+	OpLike: "LIKE", OpILike: "ILIKE", OpMatch: "~", OpIMatch: "~*",
+	OpCs: "@>", OpCd: "<@", OpOv: "&&", OpSl: "<<", OpSr: ">>", OpNxl: "&>", OpNxr: "&<", OpAdj: "-|-",
+}
+
+// ftsFuncs are the text search functions of the fts operators.
+var ftsFuncs = map[Operator]string{ //nolint:gosec // function names, not credentials
+	OpFTS: "to_tsquery", OpPLFTS: "plainto_tsquery", OpPHFTS: "phraseto_tsquery", OpWFTS: "websearch_to_tsquery",
+}
+
+// condition compiles a filter; a null test on an embedded resource's name
+// tests whether the embedding found rows.
+func (c *compiler) condition(lvl *level, cond Condition) (string, error) {
+	if lvl.rel.Column(cond.Field.Name) == nil && len(cond.Field.JSON) == 0 && cond.Expr.Op == OpIs {
+		if e := lvl.embeds[cond.Field.Name]; e != nil && (cond.Expr.Is == IsNull || cond.Expr.Is == IsNotNull) {
+			found := e.lat + ".v IS NOT NULL"
+			if !e.rel.toOne() {
+				found = "coalesce(" + e.lat + ".n, 0) > 0"
+			}
+			if (cond.Expr.Is == IsNull) != cond.Expr.Negate {
+				return "NOT (" + found + ")", nil
+			}
+			return found, nil
+		}
+	}
+	lhs, err := c.fieldExpr(lvl, cond.Field)
+	if err != nil {
+		return "", err
+	}
+	return c.opExpr(lhs, cond.Expr), nil
+}
+
+func (c *compiler) opExpr(lhs string, e OpExpr) string {
+	var s string
+	switch e.Op {
+	case OpIn:
+		s = lhs + " = ANY(" + c.param(nonNil(e.List)) + ")"
+	case OpIs:
+		switch e.Is {
+		case IsNull:
+			s = lhs + " IS NULL"
+		case IsNotNull:
+			s = lhs + " IS NOT NULL"
+		case IsTrue:
+			s = lhs + " IS TRUE"
+		case IsFalse:
+			s = lhs + " IS FALSE"
+		default:
+			s = lhs + " IS UNKNOWN"
+		}
+	case OpIsDistinct:
+		s = lhs + " IS DISTINCT FROM " + c.param(e.Value)
+	case OpFTS, OpPLFTS, OpPHFTS, OpWFTS:
+		fn := ftsFuncs[e.Op]
+		if e.Language != "" {
+			s = lhs + " @@ " + fn + "(" + c.param(e.Language) + "::regconfig, " + c.param(e.Value) + ")"
+		} else {
+			s = lhs + " @@ " + fn + "(" + c.param(e.Value) + ")"
+		}
+	default:
+		op := simpleOps[e.Op]
+		v := e.Value
+		if e.Op == OpLike || e.Op == OpILike {
+			v = strings.ReplaceAll(v, "*", "%")
+		}
+		switch e.Quantifier {
+		case QuantAny:
+			s = lhs + " " + op + " ANY(" + c.param(v) + ")"
+		case QuantAll:
+			s = lhs + " " + op + " ALL(" + c.param(v) + ")"
+		default:
+			s = lhs + " " + op + " " + c.param(v)
+		}
+	}
+	if e.Negate {
+		return "NOT (" + s + ")"
+	}
+	return s
+}
+
+func nonNil(l []string) []string {
+	if l == nil {
+		return []string{}
+	}
+	return l
+}
+
+func (c *compiler) logic(lvl *level, e LogicExpr) (string, error) {
+	parts := make([]string, 0, len(e.Children))
+	for _, ch := range e.Children {
+		var (
+			s   string
+			err error
+		)
+		if ch.Cond != nil {
+			s, err = c.condition(lvl, *ch.Cond)
+		} else {
+			s, err = c.logic(lvl, *ch.Expr)
+		}
+		if err != nil {
+			return "", err
+		}
+		parts = append(parts, s)
+	}
+	sep := " AND "
+	if e.Op == LogicOr {
+		sep = " OR "
+	}
+	s := "(" + strings.Join(parts, sep) + ")"
+	if len(parts) == 0 {
+		s = "true"
+	}
+	if e.Negate {
+		s = "NOT " + s
+	}
+	return s, nil
+}
+
+// bodyExpr wraps the rows x of a response according to the media type.
+func (c *compiler) bodyExpr(media MediaType) string {
+	switch media.Kind {
+	case MediaGeoJSON:
+		return "json_build_object('type', 'FeatureCollection', 'features', coalesce(json_agg(ST_AsGeoJSON(x.*)::json), '[]'))"
+	case MediaArrayJSON:
+		return "json_strip_nulls(coalesce(json_agg(x), '[]'))"
+	case MediaObjectJSON:
+		if media.NullsStripped {
+			return "json_strip_nulls(coalesce(json_agg(x), '[]'))"
+		}
+	}
+	return "coalesce(json_agg(x), '[]')"
+}
+
+// compileRead compiles GET and HEAD on a relation.
+func (c *compiler) compileRead(media MediaType) (*Statement, error) {
+	rel, err := c.relation(c.req.Target.Name)
+	if err != nil {
+		return nil, err
+	}
+	if media.Kind == MediaGeoJSON && !c.sc.PostGIS {
+		return nil, clientError(http.StatusNotAcceptable, CodeNotAcceptable,
+			"None of these media types are available: application/geo+json", "PostGIS is not installed in this database", "")
+	}
+	root := &level{rel: rel, alias: "t0", items: c.req.Query.Select}
+	rng := c.req.Range
+	if c.cfg.MaxRows > 0 && (rng.Limit == NoLimit || rng.Limit > c.cfg.MaxRows) {
+		rng.Limit = c.cfg.MaxRows
+	}
+	q, err := c.buildLevel(root, rel.sanitize()+" t0", nil, rng)
+	if err != nil {
+		return nil, err
+	}
+	total := c.totalExpr(q, rel)
+	sql := "SELECT " + total + " AS total, count(*) AS n, " + c.bodyExpr(media) + " AS body, NULL::text[] AS loc FROM (" + q.sql() + ") x"
+	return &Statement{SQL: sql, Args: c.args}, nil
+}
+
+func (c *compiler) totalExpr(q *rowsQuery, rel *Relation) string {
+	switch c.req.Prefer.Count {
+	case CountExact:
+		return "(" + q.countSQL() + ")"
+	case CountPlanned, CountEstimated:
+		if rel == nil || rel.OID == 0 {
+			return "(" + q.countSQL() + ")"
+		}
+		exact := "(" + q.countSQL() + ")"
+		est := "(SELECT CASE WHEN c.reltuples < 0 THEN " + exact + " ELSE c.reltuples::int8 END FROM pg_catalog.pg_class c WHERE c.oid = " + c.param(int64(rel.OID)) + "::oid)"
+		if c.req.Prefer.Count == CountEstimated && c.cfg.MaxRows > 0 {
+			return "(SELECT CASE WHEN e.v > " + c.param(c.cfg.MaxRows) + " THEN e.v ELSE " + exact + " END FROM (SELECT " + est + " AS v) e)"
+		}
+		return est
+	}
+	return "NULL::int8"
+}

@@ -1,0 +1,237 @@
+package rest
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/jackc/pgx/v5/pgconn"
+)
+
+// PostgREST codes of errors found after parsing: schema-cache misses, body
+// errors, authentication and request-level checks.
+const (
+	CodeInvalidBody        = "PGRST102"
+	CodeInvalidFilters     = "PGRST105"
+	CodeInvalidSchema      = "PGRST106"
+	CodeSingularity        = "PGRST116"
+	CodePutMismatch        = "PGRST115"
+	CodeAggregates         = "PGRST123"
+	CodeMaxAffected        = "PGRST124"
+	CodeNotImplemented     = "PGRST127"
+	CodeNoRelationship     = "PGRST200"
+	CodeAmbiguousEmbedding = "PGRST201"
+	CodeNoFunction         = "PGRST202"
+	CodeNoColumn           = "PGRST204"
+	CodeNoRelation         = "PGRST205"
+	CodeJWT                = "PGRST301"
+	CodeAnonDisabled       = "PGRST302"
+	CodeJWTClaims          = "PGRST303"
+	CodeInternal           = "PGRSTX00"
+)
+
+func clientError(status int, code, msg, details, hint string) *Error {
+	return &Error{Status: status, Code: code, Message: msg, Details: details, Hint: hint}
+}
+
+func noRelationError(sc *Schema, schema, name string) *Error {
+	e := clientError(http.StatusNotFound, CodeNoRelation,
+		fmt.Sprintf("Could not find the table '%s.%s' in the schema cache", schema, name), "", "")
+	if m := closest(name, sc.relationNames(schema)); m != "" {
+		e.Hint = fmt.Sprintf("Perhaps you meant the table '%s.%s'", schema, m)
+	}
+	return e
+}
+
+// noColumnError is PostgreSQL's undefined_column, which PostgREST forwards
+// for unknown columns in select, filters and order.
+func noColumnError(rel *Relation, col string) *Error {
+	e := clientError(http.StatusBadRequest, "42703", fmt.Sprintf("column %s.%s does not exist", rel.Name, col), "", "")
+	names := make([]string, len(rel.Columns))
+	for i, c := range rel.Columns {
+		names[i] = c.Name
+	}
+	if m := closest(col, names); m != "" {
+		e.Hint = fmt.Sprintf("Perhaps you meant to reference the column \"%s.%s\".", rel.Name, m)
+	}
+	return e
+}
+
+// noPayloadColumnError is PGRST204: a body key that names no column.
+func noPayloadColumnError(rel *Relation, col string) *Error {
+	return clientError(http.StatusBadRequest, CodeNoColumn,
+		fmt.Sprintf("Could not find the '%s' column of '%s' in the schema cache", col, rel.Name), "", "")
+}
+
+func noRelationshipError(sc *Schema, parent *Relation, name string) *Error {
+	e := clientError(http.StatusBadRequest, CodeNoRelationship,
+		fmt.Sprintf("Could not find a relationship between '%s' and '%s' in the schema cache", parent.Name, name),
+		fmt.Sprintf("Searched for a foreign key relationship between '%s' and '%s' in the schema '%s', but no matches were found.", parent.Name, name, parent.Schema), "")
+	var cands []string
+	for _, fk := range parent.FKs {
+		cands = append(cands, fk.To.Name)
+	}
+	for _, fk := range parent.Referenced {
+		cands = append(cands, fk.From.Name)
+	}
+	if m := closest(name, cands); m != "" {
+		e.Hint = fmt.Sprintf("Perhaps you meant '%s' instead of '%s'.", m, name)
+	}
+	return e
+}
+
+func ambiguousEmbeddingError(parent *Relation, name string, rels []*relationship) *Error {
+	var d, h []string
+	for _, r := range rels {
+		d = append(d, fmt.Sprintf("%s using %s", r.describe(), r.hintName()))
+		h = append(h, fmt.Sprintf("'%s!%s'", name, r.hintName()))
+	}
+	return clientError(http.StatusMultipleChoices, CodeAmbiguousEmbedding,
+		fmt.Sprintf("Could not embed because more than one relationship was found for '%s' and '%s'", parent.Name, name),
+		strings.Join(d, "; "),
+		"Try changing '"+name+"' to one of the following: "+strings.Join(h, ", ")+". Find the desired relationship in the 'details' key.")
+}
+
+func noFunctionError(sc *Schema, schema, name string, args []string) *Error {
+	e := clientError(http.StatusNotFound, CodeNoFunction,
+		fmt.Sprintf("Could not find the function %s.%s(%s) in the schema cache", schema, name, strings.Join(args, ", ")),
+		fmt.Sprintf("Searched for the function %s.%s with parameters %s or with a single unnamed json/jsonb parameter, but no matches were found in the schema cache.", schema, name, strings.Join(args, ", ")), "")
+	var names []string
+	for q := range sc.Functions {
+		if q.Schema == schema {
+			names = append(names, q.Name)
+		}
+	}
+	if m := closest(name, names); m != "" && m != name {
+		e.Hint = fmt.Sprintf("Perhaps you meant to call the function %s.%s", schema, m)
+	}
+	return e
+}
+
+func invalidBodyError(details string) *Error {
+	return clientError(http.StatusBadRequest, CodeInvalidBody, "Empty or invalid json", details, "")
+}
+
+func singularityError(n int64) *Error {
+	return clientError(http.StatusNotAcceptable, CodeSingularity, "Cannot coerce the result to a single JSON object",
+		fmt.Sprintf("The result contains %d rows", n), "")
+}
+
+// closest is the candidate nearest to s by edit distance, if near enough.
+func closest(s string, cands []string) string {
+	best, bestD := "", len(s)/2+2
+	for _, c := range cands {
+		if d := editDistance(strings.ToLower(s), strings.ToLower(c)); d < bestD {
+			best, bestD = c, d
+		}
+	}
+	return best
+}
+
+func editDistance(a, b string) int {
+	if len(a) > 64 || len(b) > 64 {
+		return 1 << 30
+	}
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}
+
+// pgError turns a PostgreSQL error into PostgREST's body and status, as
+// PostgREST documents the mapping. anon tells 42501 apart: 401 for the
+// anonymous role, 403 for others.
+func pgError(pe *pgconn.PgError, anon bool) *Error {
+	if pe.Code == "PGRST" {
+		if e := customError(pe); e != nil {
+			return e
+		}
+	}
+	e := &Error{Code: pe.Code, Message: pe.Message, Details: pe.Detail, Hint: pe.Hint, Err: pe}
+	e.Status = sqlStateStatus(pe.Code, anon)
+	if strings.HasPrefix(pe.Code, "PT") {
+		if n, err := strconv.Atoi(pe.Code[2:]); err == nil && n >= 100 && n <= 599 {
+			e.Status = n
+		}
+	}
+	return e
+}
+
+func sqlStateStatus(code string, anon bool) int {
+	switch code {
+	case "23503", "23505":
+		return http.StatusConflict
+	case "25006":
+		return http.StatusMethodNotAllowed
+	case "42883", "42P01":
+		return http.StatusNotFound
+	case "42P17", "57P01":
+		return http.StatusInternalServerError
+	case "42501":
+		if anon {
+			return http.StatusUnauthorized
+		}
+		return http.StatusForbidden
+	case "57014":
+		return http.StatusGatewayTimeout
+	case "P0001":
+		return http.StatusBadRequest
+	}
+	if len(code) < 2 {
+		return http.StatusInternalServerError
+	}
+	switch code[:2] {
+	case "08", "53":
+		return http.StatusServiceUnavailable
+	case "0L", "0P", "28":
+		return http.StatusForbidden
+	case "09", "25", "2D", "38", "39", "3B", "40", "54", "55", "57", "58", "F0", "HV", "P0", "XX":
+		return http.StatusInternalServerError
+	}
+	return http.StatusBadRequest
+}
+
+// asRESTError reports whether err carries a client-facing error.
+func asRESTError(err error) (*Error, bool) {
+	var e *Error
+	if errors.As(err, &e) {
+		return e, true
+	}
+	return nil, false
+}
+
+// customError is PostgREST's RAISE SQLSTATE 'PGRST': the message is the
+// error body as JSON, the detail the status and headers.
+func customError(pe *pgconn.PgError) *Error {
+	var body struct {
+		Code    string `json:"code"`
+		Message string `json:"message"`
+		Details string `json:"details"`
+		Hint    string `json:"hint"`
+	}
+	var meta struct {
+		Status  int               `json:"status"`
+		Headers map[string]string `json:"headers"`
+	}
+	if json.Unmarshal([]byte(pe.Message), &body) != nil || json.Unmarshal([]byte(pe.Detail), &meta) != nil ||
+		meta.Status < 100 || meta.Status > 599 {
+		return nil
+	}
+	return &Error{Status: meta.Status, Code: body.Code, Message: body.Message, Details: body.Details, Hint: body.Hint, Headers: meta.Headers, Err: pe}
+}

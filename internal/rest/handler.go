@@ -1,0 +1,764 @@
+package rest
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/magflock/mobo/internal/authn"
+	"github.com/magflock/mobo/internal/httpx"
+)
+
+// Response headers.
+const (
+	headerContentRange      = "Content-Range"
+	headerLocation          = "Location"
+	headerContentLocation   = "Content-Location"
+	headerPreferenceApplied = "Preference-Applied"
+	headerWWWAuthenticate   = "WWW-Authenticate"
+	headerContentProfileRes = "Content-Profile"
+)
+
+// maxBody bounds request bodies.
+const maxBody = 32 << 20
+
+// setupSQL sets the request's role and PostgREST's request settings for the
+// transaction.
+const setupSQL = `select set_config('role', $1, true), set_config('request.jwt.claims', $2, true),
+  set_config('request.method', $3, true), set_config('request.path', $4, true),
+  set_config('request.headers', $5, true), set_config('search_path', $6, true),
+  set_config('transaction_read_only', $7, true)`
+
+// result is the row every compiled statement returns.
+type result struct {
+	total *int64
+	n     int64
+	body  []byte
+	loc   []string
+}
+
+// call is one request being served.
+type call struct {
+	s      *Server
+	w      http.ResponseWriter
+	r      *http.Request
+	req    *Request
+	p      *authn.Principal
+	proj   *project
+	sc     *Schema
+	schema string
+	media  MediaType
+	path   string // relative to /rest/v1, for request.path
+}
+
+func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	path := r.URL.EscapedPath()
+	if i := strings.Index(path, "/rest/v1"); i >= 0 {
+		path = path[i+len("/rest/v1"):]
+	}
+	c := &call{s: s, w: w, r: r, path: path}
+	if cors(w, r) {
+		return // a preflight request
+	}
+	p, err := s.authenticate(ctx, r)
+	if err != nil {
+		c.fail(err)
+		return
+	}
+	c.p = p
+	if s.opts.Limiter != nil {
+		// Rate limits per key and per user are checked here, after
+		// authentication and before any SQL.
+		if err := s.opts.Limiter.Allow(ctx, w, httpx.ProjectRef(ctx), p); err != nil {
+			c.fail(err)
+			return
+		}
+	}
+	req, err := ParseRequest(r.Method, path, r.URL.RawQuery, r.Header)
+	if err != nil {
+		c.fail(err)
+		return
+	}
+	c.req = req
+	if r.Method == http.MethodOptions {
+		w.Header().Set("Allow", allowed(req.Target))
+		w.WriteHeader(http.StatusOK)
+		return
+	}
+	proj, err := s.project(ctx, httpx.ProjectRef(ctx))
+	if err != nil {
+		c.fail(err)
+		return
+	}
+	c.proj, c.sc = proj, proj.current()
+	if c.schema, err = s.pickSchema(req.Profile); err != nil {
+		c.fail(err)
+		return
+	}
+	if len(s.opts.Config.schemas()) > 1 {
+		w.Header().Set(headerContentProfileRes, c.schema)
+	}
+	if err := c.serve(ctx); err != nil {
+		if e, ok := asRESTError(err); ok {
+			switch e.Code {
+			case CodeNoRelation, CodeNoFunction, CodeNoRelationship, CodeNoColumn, "42703":
+				proj.miss()
+			}
+		}
+		c.fail(err)
+	}
+}
+
+// cors adds PostgREST's CORS headers for browser clients and answers a
+// preflight request, which carries no credentials; it reports whether it did.
+func cors(w http.ResponseWriter, r *http.Request) bool {
+	if r.Header.Get("Origin") == "" {
+		return false
+	}
+	h := w.Header()
+	h.Set("Access-Control-Allow-Origin", "*")
+	h.Set("Access-Control-Expose-Headers", "Content-Encoding, Content-Location, Content-Range, Content-Type, Date, Location, Server, Transfer-Encoding, Range-Unit, Preference-Applied")
+	if r.Method != http.MethodOptions || r.Header.Get("Access-Control-Request-Method") == "" {
+		return false
+	}
+	h.Set("Access-Control-Allow-Methods", "GET, POST, PATCH, PUT, DELETE, OPTIONS, HEAD")
+	if rh := r.Header.Get("Access-Control-Request-Headers"); rh != "" {
+		h.Set("Access-Control-Allow-Headers", rh)
+	}
+	h.Set("Access-Control-Max-Age", "86400")
+	w.WriteHeader(http.StatusOK)
+	return true
+}
+
+func allowed(t Target) string {
+	switch t.Kind {
+	case TargetRoutine:
+		return "OPTIONS,GET,HEAD,POST"
+	case TargetRelation:
+		return "OPTIONS,GET,HEAD,POST,PUT,PATCH,DELETE"
+	}
+	return "OPTIONS,GET,HEAD"
+}
+
+func (s *Server) pickSchema(profile string) (string, error) {
+	schemas := s.opts.Config.schemas()
+	if profile == "" {
+		return schemas[0], nil
+	}
+	if slices.Contains(schemas, profile) {
+		return profile, nil
+	}
+	return "", clientError(http.StatusNotAcceptable, CodeInvalidSchema,
+		"The schema must be one of the following: "+strings.Join(schemas, ", "), "", "")
+}
+
+// authenticate maps credentials to a principal, with PostgREST's 401s.
+func (s *Server) authenticate(ctx context.Context, r *http.Request) (*authn.Principal, error) {
+	creds := authn.FromRequest(r)
+	if s.opts.Config.DisableAnonymous && creds.APIKey == "" && creds.Bearer == "" {
+		return nil, authError(CodeAnonDisabled, "Anonymous access is disabled", "")
+	}
+	key := principalKey{ref: httpx.ProjectRef(ctx), apikey: creds.APIKey, bearer: creds.Bearer}
+	now := time.Now()
+	_, stateless := s.opts.Authenticator.(*authn.SecretAuthenticator)
+	if stateless {
+		if p := s.principals.get(key, now); p != nil {
+			return p, nil
+		}
+	}
+	p, err := s.opts.Authenticator.Authenticate(ctx, key.ref, creds)
+	switch {
+	case err == nil:
+		if stateless {
+			s.principals.put(key, p, now)
+		}
+		return p, nil
+	case errors.Is(err, authn.ErrNoCredentials):
+		return nil, authError(CodeAnonDisabled, "Anonymous access is disabled", "")
+	case errors.Is(err, authn.ErrExpiredToken):
+		return nil, authError(CodeJWTClaims, "JWT expired", `Bearer error="invalid_token", error_description="JWT expired"`)
+	case errors.Is(err, authn.ErrInvalidToken):
+		return nil, authError(CodeJWT, "JWT cryptographic operation failed", `Bearer error="invalid_token", error_description="JWT cryptographic operation failed"`)
+	}
+	return nil, err
+}
+
+// authError is a 401; www is the WWW-Authenticate challenge.
+type authErr struct {
+	err *Error
+	www string
+}
+
+func (e *authErr) Error() string { return e.err.Error() }
+func (e *authErr) Unwrap() error { return e.err }
+
+func authError(code, msg, www string) error {
+	if www == "" {
+		www = "Bearer"
+	}
+	return &authErr{err: clientError(http.StatusUnauthorized, code, msg, "", ""), www: www}
+}
+
+// fail writes err as PostgREST's error body.
+func (c *call) fail(err error) {
+	var ae *authErr
+	if errors.As(err, &ae) {
+		c.w.Header().Set(headerWWWAuthenticate, ae.www)
+	}
+	var pe *pgconn.PgError
+	e, ok := asRESTError(err)
+	switch {
+	case ok:
+	case errors.As(err, &pe):
+		e = pgError(pe, c.p != nil && c.p.Role == "anon")
+	case errors.Is(err, authn.ErrForbidden):
+		e = clientError(http.StatusForbidden, "42501", "permission denied", "", "")
+	case errors.Is(err, context.Canceled):
+		return // the client is gone
+	default:
+		var hs interface{ HTTPStatus() int }
+		if errors.As(err, &hs) && hs.HTTPStatus() < 500 {
+			c.w.WriteHeader(hs.HTTPStatus())
+			return
+		}
+		id := httpx.RequestID(c.r.Context())
+		if id == "" {
+			b := make([]byte, 8)
+			_, _ = rand.Read(b)
+			id = hex.EncodeToString(b)
+		}
+		c.s.log.Error("request failed", "error_id", id, "method", c.r.Method, "path", c.r.URL.Path, "err", err)
+		e = &Error{Status: http.StatusInternalServerError, Code: CodeInternal, Message: "Internal server error", Details: "error id: " + id}
+	}
+	b, _ := e.MarshalJSON() // strings only; cannot fail
+	h := c.w.Header()
+	for k, v := range e.Headers {
+		h.Set(k, v)
+	}
+	h.Del(headerContentRange)
+	h.Set("Content-Type", "application/json; charset=utf-8")
+	c.w.WriteHeader(e.Status)
+	if c.r.Method != http.MethodHead {
+		_, _ = c.w.Write(b)
+	}
+}
+
+func (c *call) authorize(ctx context.Context, name string, op authn.Op) error {
+	if c.s.opts.Authorizer == nil {
+		return nil
+	}
+	return c.s.opts.Authorizer.Authorize(ctx, c.p, authn.Action{API: "rest", Schema: c.schema, Relation: name, Op: op})
+}
+
+var (
+	readOffers = []MediaType{
+		{Kind: MediaJSON},
+		{Kind: MediaArrayJSON, NullsStripped: true},
+		{Kind: MediaObjectJSON},
+		{Kind: MediaCSV},
+		{Kind: MediaGeoJSON},
+	}
+	readOffersPlan = append(slices.Clone(readOffers), MediaType{Kind: MediaPlan})
+	schemaOffers   = []MediaType{{Kind: MediaOpenAPI}, {Kind: MediaJSON}}
+)
+
+func (c *call) serve(ctx context.Context) error {
+	req := c.req
+	offers := readOffers
+	if c.s.opts.Config.Plan {
+		offers = readOffersPlan
+	}
+	if req.Target.Kind == TargetSchema {
+		offers = schemaOffers
+	}
+	media, err := Negotiate(req.Accept, offers)
+	if err != nil {
+		return err
+	}
+	c.media = media
+	if media.Kind == MediaPlan {
+		media = MediaType{Kind: media.PlanFor, NullsStripped: media.NullsStripped}
+	}
+	comp := newCompiler(c.sc, &c.s.opts.Config, c.schema, req)
+	switch req.Target.Kind {
+	case TargetSchema:
+		return c.serveOpenAPI()
+	case TargetRoutine:
+		var body []byte
+		if req.Method == http.MethodPost {
+			if body, err = c.readBody(); err != nil {
+				return err
+			}
+		}
+		if err := c.authorize(ctx, req.Target.Name, authn.OpExecute); err != nil {
+			return err
+		}
+		st, single, err := comp.compileRPC(body, media)
+		if err != nil {
+			return err
+		}
+		return c.run(ctx, st, single, req.Method == http.MethodPost)
+	}
+	switch req.Method {
+	case http.MethodGet, http.MethodHead:
+		if err := c.authorize(ctx, req.Target.Name, authn.OpRead); err != nil {
+			return err
+		}
+		st, err := comp.compileRead(media)
+		if err != nil {
+			return err
+		}
+		return c.run(ctx, st, false, false)
+	}
+	op := authn.OpWrite
+	var body []byte
+	if req.Method == http.MethodDelete {
+		op = authn.OpDelete
+	} else if body, err = c.readBody(); err != nil {
+		return err
+	}
+	if err := c.authorize(ctx, req.Target.Name, op); err != nil {
+		return err
+	}
+	location := req.Method == http.MethodPost && req.Prefer.Return == ReturnHeadersOnly
+	st, err := comp.compileMutation(body, media, location)
+	if err != nil {
+		return err
+	}
+	return c.run(ctx, st, false, true)
+}
+
+func (c *call) readBody() ([]byte, error) {
+	b, err := io.ReadAll(io.LimitReader(c.r.Body, maxBody+1))
+	if err != nil {
+		return nil, invalidBodyError(err.Error())
+	}
+	if len(b) > maxBody {
+		return nil, clientError(http.StatusRequestEntityTooLarge, CodeInvalidBody, "Request body too large", "", "")
+	}
+	switch c.req.ContentType.Kind {
+	case MediaJSON, MediaAny:
+	case MediaCSV:
+		return csvToJSON(b)
+	case MediaURLEncoded:
+		return formToJSON(b)
+	default:
+		if c.req.Target.Kind != TargetRoutine {
+			return nil, clientError(http.StatusUnsupportedMediaType, "PGRST107",
+				"None of these media types are available: "+c.req.ContentType.String(), "", "")
+		}
+	}
+	return b, nil
+}
+
+func formToJSON(b []byte) ([]byte, error) {
+	vals, err := url.ParseQuery(string(b))
+	if err != nil {
+		return nil, invalidBodyError(err.Error())
+	}
+	obj := map[string]string{}
+	for k, v := range vals {
+		obj[k] = v[len(v)-1]
+	}
+	return json.Marshal(obj)
+}
+
+// searchPath is the search_path of requests on schema.
+func (c *call) searchPath() string {
+	parts := []string{ident(c.schema)}
+	for _, s := range c.s.opts.Config.extraSearchPath() {
+		if s != c.schema {
+			parts = append(parts, ident(s))
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+func (c *call) headersJSON() string {
+	var b strings.Builder
+	b.WriteByte('{')
+	first := true
+	for k, v := range c.r.Header {
+		if !first {
+			b.WriteByte(',')
+		}
+		first = false
+		writeJSONString(&b, strings.ToLower(k))
+		b.WriteByte(':')
+		if len(v) == 1 {
+			writeJSONString(&b, v[0])
+		} else {
+			writeJSONString(&b, strings.Join(v, ","))
+		}
+	}
+	b.WriteByte('}')
+	return b.String()
+}
+
+// writeJSONString writes s as a JSON string.
+func writeJSONString(b *strings.Builder, s string) {
+	plain := true
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c == '"' || c == '\\' || c >= 0x80 {
+			plain = false
+			break
+		}
+	}
+	if plain {
+		b.WriteByte('"')
+		b.WriteString(s)
+		b.WriteByte('"')
+		return
+	}
+	q, _ := json.Marshal(s) // a string always encodes
+	b.Write(q)
+}
+
+// run executes st in one transaction under the request's role and writes
+// the response. write says whether the request may change data.
+func (c *call) run(ctx context.Context, st *Statement, single, write bool) error {
+	req := c.req
+	readOnly := "off"
+	if !write {
+		readOnly = "on"
+	}
+	setup := []any{c.p.Role, string(c.p.ClaimsJSON), req.Method, c.path, c.headersJSON(), c.searchPath(), readOnly}
+	plan := c.media.Kind == MediaPlan
+	rollback := c.s.opts.Config.TxOverrides && req.Prefer.Tx == TxRollback
+	// A check that may undo the writes needs the result before the end of
+	// the transaction: that costs a second round trip.
+	check := write && !rollback && (c.media.Kind == MediaObjectJSON || (req.Prefer.HasMaxAffected && req.Prefer.Handling == HandlingStrict))
+
+	conn, err := c.proj.pool.Acquire(ctx)
+	if err != nil {
+		return fmt.Errorf("acquiring a connection: %w", err)
+	}
+	defer conn.Release()
+	b := &pgx.Batch{}
+	explicit := rollback || check
+	if explicit {
+		b.Queue("begin")
+	}
+	b.Queue(setupSQL, setup...)
+	tz := c.timezone()
+	if tz != "" {
+		b.Queue("select set_config('timezone', $1, true)", tz)
+	}
+	if plan {
+		b.Queue(explainPrefix(c.media)+st.SQL, st.Args...)
+	} else {
+		b.Queue(st.SQL, st.Args...)
+	}
+	if rollback {
+		b.Queue("rollback")
+	}
+	br := conn.SendBatch(ctx, b)
+	var res result
+	var planOut []string
+	err = func() error {
+		if explicit {
+			if _, err := br.Exec(); err != nil {
+				return err
+			}
+		}
+		if _, err := br.Exec(); err != nil {
+			return err
+		}
+		if tz != "" {
+			if _, err := br.Exec(); err != nil {
+				return err
+			}
+		}
+		if plan {
+			rows, err := br.Query()
+			if err != nil {
+				return err
+			}
+			for rows.Next() {
+				var line string
+				if err := rows.Scan(&line); err != nil {
+					rows.Close()
+					return err
+				}
+				planOut = append(planOut, line)
+			}
+			rows.Close()
+			return rows.Err()
+		}
+		return br.QueryRow().Scan(&res.total, &res.n, &res.body, &res.loc)
+	}()
+	if cerr := br.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		if explicit && conn.Conn().PgConn().TxStatus() != 'I' {
+			_, _ = conn.Exec(context.WithoutCancel(ctx), "rollback")
+		}
+		return err
+	}
+	if plan {
+		return c.writePlan(planOut)
+	}
+	if check {
+		var cerr error
+		switch {
+		case req.Prefer.HasMaxAffected && req.Prefer.Handling == HandlingStrict && res.n > req.Prefer.MaxAffected:
+			cerr = clientError(http.StatusBadRequest, CodeMaxAffected, "Query result exceeds max-affected preference constraint",
+				fmt.Sprintf("The query affects %d rows", res.n), "")
+		case c.media.Kind == MediaObjectJSON && req.Prefer.Return == ReturnRepresentation && res.n != 1:
+			cerr = singularityError(res.n)
+		}
+		end := "commit"
+		if cerr != nil {
+			end = "rollback"
+		}
+		if _, err := conn.Exec(ctx, end); err != nil {
+			return err
+		}
+		if cerr != nil {
+			return cerr
+		}
+	}
+	return c.respond(&res, single, write)
+}
+
+// timezone is the valid Prefer: timezone, or "" (an unknown zone is
+// ignored, as PostgREST does with handling=lenient).
+func (c *call) timezone() string {
+	tz := c.req.Prefer.Timezone
+	if tz == "" {
+		return ""
+	}
+	if _, err := time.LoadLocation(tz); err != nil {
+		return ""
+	}
+	return tz
+}
+
+func explainPrefix(m MediaType) string {
+	var opts []string
+	if m.PlanFormat == PlanJSON {
+		opts = append(opts, "FORMAT JSON")
+	} else {
+		opts = append(opts, "FORMAT TEXT")
+	}
+	for _, o := range planOptionNames {
+		if m.PlanOptions&o.opt != 0 {
+			opts = append(opts, strings.ToUpper(o.name))
+		}
+	}
+	return "EXPLAIN (" + strings.Join(opts, ", ") + ") "
+}
+
+func (c *call) writePlan(lines []string) error {
+	h := c.w.Header()
+	forType := MediaType{Kind: c.media.PlanFor, NullsStripped: c.media.NullsStripped}.String()
+	if c.media.PlanFormat == PlanJSON {
+		h.Set("Content-Type", `application/vnd.pgrst.plan+json; for="`+forType+`"; charset=utf-8`)
+	} else {
+		h.Set("Content-Type", `application/vnd.pgrst.plan+text; for="`+forType+`"; charset=utf-8`)
+	}
+	c.w.WriteHeader(http.StatusOK)
+	_, _ = io.WriteString(c.w, strings.Join(lines, "\n"))
+	return nil
+}
+
+// prefsApplied lists the honoured preferences.
+func (c *call) prefsApplied(write bool) string {
+	p := c.req.Prefer
+	var out []string
+	if write {
+		switch p.Return {
+		case ReturnMinimal:
+			out = append(out, "return=minimal")
+		case ReturnHeadersOnly:
+			out = append(out, "return=headers-only")
+		case ReturnRepresentation:
+			out = append(out, "return=representation")
+		}
+		switch p.Resolution {
+		case MergeDuplicates:
+			out = append(out, "resolution=merge-duplicates")
+		case IgnoreDuplicates:
+			out = append(out, "resolution=ignore-duplicates")
+		}
+		if p.Missing == MissingDefault {
+			out = append(out, "missing=default")
+		}
+		if p.HasMaxAffected && p.Handling == HandlingStrict {
+			out = append(out, "max-affected="+strconv.FormatInt(p.MaxAffected, 10))
+		}
+	}
+	switch p.Count {
+	case CountExact:
+		out = append(out, "count=exact")
+	case CountPlanned:
+		out = append(out, "count=planned")
+	case CountEstimated:
+		out = append(out, "count=estimated")
+	}
+	switch p.Handling {
+	case HandlingStrict:
+		out = append(out, "handling=strict")
+	case HandlingLenient:
+		out = append(out, "handling=lenient")
+	}
+	if tz := c.timezone(); tz != "" {
+		out = append(out, "timezone="+tz)
+	}
+	if c.s.opts.Config.TxOverrides {
+		switch p.Tx {
+		case TxCommit:
+			out = append(out, "tx=commit")
+		case TxRollback:
+			out = append(out, "tx=rollback")
+		}
+	}
+	return strings.Join(out, ", ")
+}
+
+func (c *call) respond(res *result, single, write bool) error {
+	req := c.req
+	h := c.w.Header()
+	if pa := c.prefsApplied(write); pa != "" {
+		h.Set(headerPreferenceApplied, pa)
+	}
+	total := "*"
+	if res.total != nil {
+		total = strconv.FormatInt(*res.total, 10)
+	}
+	status := http.StatusOK
+	isRelation := req.Target.Kind == TargetRelation
+	if isRelation && write {
+		switch req.Method {
+		case http.MethodPost:
+			status = http.StatusCreated
+			if res.total != nil || req.Prefer.Count != CountUnset {
+				total = strconv.FormatInt(res.n, 10)
+			}
+			h.Set(headerContentRange, "*/"+total)
+			if len(res.loc) > 0 {
+				h.Set(headerLocation, c.location(res.loc))
+			}
+		default:
+			if req.Prefer.Count != CountUnset {
+				total = strconv.FormatInt(res.n, 10)
+			}
+			h.Set(headerContentRange, contentRange(0, res.n, total))
+			if req.Prefer.Return != ReturnRepresentation {
+				status = http.StatusNoContent
+			}
+		}
+		if req.Prefer.Return != ReturnRepresentation {
+			c.w.WriteHeader(status)
+			return nil
+		}
+	} else if res.body == nil && res.n == 0 && req.Target.Kind == TargetRoutine && !single {
+		// A void function.
+		c.w.WriteHeader(http.StatusNoContent)
+		return nil
+	} else {
+		offset := req.Range.Offset
+		h.Set(headerContentRange, contentRange(offset, res.n, total))
+		if isRelation {
+			loc := "/" + url.PathEscape(req.Target.Name)
+			if q := c.r.URL.RawQuery; q != "" {
+				loc += "?" + q
+			}
+			h.Set(headerContentLocation, loc)
+		}
+		if res.total != nil {
+			switch {
+			case offset > 0 && offset >= *res.total && res.n == 0 && *res.total > 0:
+				return clientError(http.StatusRequestedRangeNotSatisfiable, CodeInvalidRange, "Requested range not satisfiable",
+					fmt.Sprintf("An offset of %d was requested, but there are only %d rows.", offset, *res.total), "")
+			case res.n < *res.total:
+				status = http.StatusPartialContent
+			}
+		}
+	}
+	body := res.body
+	if body == nil {
+		body = []byte("null") // a function that returned NULL
+	}
+	if single {
+		body = firstElement(body)
+	}
+	if c.media.Kind == MediaObjectJSON && !single {
+		if res.n != 1 {
+			return singularityError(res.n)
+		}
+		body = firstElement(body)
+	}
+	ct := "application/json; charset=utf-8"
+	switch c.media.Kind {
+	case MediaCSV:
+		var err error
+		if body, err = jsonToCSV(body); err != nil {
+			return err
+		}
+		ct = "text/csv; charset=utf-8"
+	case MediaGeoJSON:
+		ct = "application/geo+json; charset=utf-8"
+	case MediaObjectJSON:
+		ct = "application/vnd.pgrst.object+json; charset=utf-8"
+		if c.media.NullsStripped {
+			ct = "application/vnd.pgrst.object+json; nulls=stripped; charset=utf-8"
+		}
+	case MediaArrayJSON:
+		ct = "application/vnd.pgrst.array+json; nulls=stripped; charset=utf-8"
+	}
+	h.Set("Content-Type", ct)
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	c.w.WriteHeader(status)
+	if req.Method != http.MethodHead {
+		_, _ = c.w.Write(body)
+	}
+	return nil
+}
+
+func contentRange(offset, n int64, total string) string {
+	if n == 0 {
+		return "*/" + total
+	}
+	return strconv.FormatInt(offset, 10) + "-" + strconv.FormatInt(offset+n-1, 10) + "/" + total
+}
+
+// firstElement is the single element of a JSON array of one, or null.
+func firstElement(body []byte) []byte {
+	t := bytes.TrimSpace(body)
+	if len(t) < 2 || t[0] != '[' {
+		return t
+	}
+	inner := bytes.TrimSpace(t[1 : len(t)-1])
+	if len(inner) == 0 {
+		return []byte("null")
+	}
+	return inner
+}
+
+func (c *call) location(pk []string) string {
+	rel := c.sc.Relations[QName{c.schema, c.req.Target.Name}]
+	var q []string
+	for i, k := range rel.PK {
+		if i < len(pk) {
+			q = append(q, url.QueryEscape(k)+"=eq."+url.QueryEscape(pk[i]))
+		}
+	}
+	return "/" + url.PathEscape(c.req.Target.Name) + "?" + strings.Join(q, "&")
+}

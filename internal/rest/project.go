@@ -1,0 +1,232 @@
+package rest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// Projects is what the REST API needs from the tenant component: a project's
+// API pool (connections that log in as authenticator and may switch to the
+// API roles).
+type Projects interface {
+	Pool(ctx context.Context, ref string) (*pgxpool.Pool, error)
+}
+
+// reloadChannel and reloadPayload are PostgREST's: NOTIFY pgrst, 'reload schema'.
+const (
+	reloadChannel = "pgrst"
+	reloadPayload = "reload schema"
+)
+
+// project is the REST state of one project: its pool and its schema cache,
+// swapped atomically on reload.
+type project struct {
+	ref    string
+	pool   *pgxpool.Pool
+	schema atomic.Pointer[Schema]
+	// reloaded is closed and replaced at each successful load, for tests
+	// and for callers waiting on a reload.
+	mu       sync.Mutex
+	reloaded chan struct{}
+	// kick asks the listener for a reload; lastKick rate-limits misses.
+	kick     chan struct{}
+	lastKick atomic.Int64
+}
+
+// missReloadInterval is how often a schema-cache miss may ask for a reload,
+// in case a notification was lost (the listener was reconnecting).
+const missReloadInterval = time.Second
+
+// miss asks for a reload after a schema-cache miss, at most once per
+// missReloadInterval.
+func (p *project) miss() {
+	now := time.Now().UnixNano()
+	last := p.lastKick.Load()
+	if now-last < int64(missReloadInterval) || !p.lastKick.CompareAndSwap(last, now) {
+		return
+	}
+	select {
+	case p.kick <- struct{}{}:
+	default:
+	}
+}
+
+func (p *project) current() *Schema { return p.schema.Load() }
+
+func (p *project) store(sc *Schema) {
+	p.schema.Store(sc)
+	p.mu.Lock()
+	close(p.reloaded)
+	p.reloaded = make(chan struct{})
+	p.mu.Unlock()
+}
+
+// project returns ref's state, loading its schema cache and starting its
+// listener at first use.
+func (s *Server) project(ctx context.Context, ref string) (*project, error) {
+	s.mu.Lock()
+	if s.projects == nil {
+		s.mu.Unlock()
+		return nil, errors.New("the rest component is not started")
+	}
+	p, ok := s.projects[ref]
+	if ok {
+		s.mu.Unlock()
+		<-p.ready(ctx)
+		if p.current() == nil {
+			return nil, fmt.Errorf("project %q: schema cache not loaded", ref)
+		}
+		return p, nil
+	}
+	p = &project{ref: ref, reloaded: make(chan struct{}), kick: make(chan struct{}, 1)}
+	s.projects[ref] = p
+	lctx := s.ctx
+	s.wg.Add(1) // released below or by the listener
+	s.mu.Unlock()
+
+	fail := func(err error) (*project, error) {
+		s.wg.Done()
+		s.mu.Lock()
+		delete(s.projects, ref)
+		s.mu.Unlock()
+		p.mu.Lock()
+		close(p.reloaded)
+		p.reloaded = make(chan struct{})
+		p.mu.Unlock()
+		return nil, err
+	}
+	pool, err := s.opts.Projects.Pool(ctx, ref)
+	if err != nil {
+		return fail(err)
+	}
+	p.pool = pool
+	sc, err := LoadSchema(ctx, pool, s.opts.Config.schemas())
+	if err != nil {
+		return fail(fmt.Errorf("loading the schema cache of project %q: %w", ref, err))
+	}
+	p.store(sc)
+	go func() {
+		defer s.wg.Done()
+		s.listen(lctx, p)
+	}()
+	return p, nil
+}
+
+// ready returns a channel that is closed once the first load finished (or
+// failed), or at once when a schema is already there.
+func (p *project) ready(ctx context.Context) <-chan struct{} {
+	if p.current() != nil {
+		c := make(chan struct{})
+		close(c)
+		return c
+	}
+	p.mu.Lock()
+	ch := p.reloaded
+	p.mu.Unlock()
+	out := make(chan struct{})
+	go func() {
+		select {
+		case <-ch:
+		case <-ctx.Done():
+		}
+		close(out)
+	}()
+	return out
+}
+
+// listen keeps a dedicated connection LISTENing on pgrst and reloads the
+// schema cache on each notification, reconnecting with backoff. It reloads
+// after each (re)connection too, since notifications sent while it was away
+// are lost.
+func (s *Server) listen(ctx context.Context, p *project) {
+	backoff := 100 * time.Millisecond
+	for ctx.Err() == nil {
+		err := s.listenOnce(ctx, p, func() { backoff = 100 * time.Millisecond })
+		if ctx.Err() != nil {
+			return
+		}
+		s.log.Warn("schema listener lost its connection", "ref", p.ref, "err", err, "retry_in", backoff)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(backoff):
+		}
+		backoff = min(backoff*2, 10*time.Second)
+	}
+}
+
+func (s *Server) listenOnce(ctx context.Context, p *project, connected func()) error {
+	pc, err := p.pool.Acquire(ctx)
+	if err != nil {
+		return err
+	}
+	conn := pc.Hijack()
+	defer conn.Close(context.WithoutCancel(ctx))
+	if _, err := conn.Exec(ctx, "LISTEN "+reloadChannel); err != nil {
+		return err
+	}
+	connected()
+	// A reloader goroutine coalesces bursts of notifications (a migration
+	// of many statements) into few reloads.
+	kick := p.kick
+	lctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			select {
+			case <-lctx.Done():
+				return
+			case <-kick:
+				if err := s.reload(lctx, p); err != nil && lctx.Err() == nil {
+					s.log.Warn("schema cache reload failed", "ref", p.ref, "err", err)
+				}
+			}
+		}
+	}()
+	defer func() { cancel(); <-done }()
+	kick <- struct{}{} // notifications sent while we were away are lost
+	for {
+		n, err := conn.WaitForNotification(ctx)
+		if err != nil {
+			return err
+		}
+		if n.Payload != reloadPayload && n.Payload != "" {
+			continue
+		}
+		select {
+		case kick <- struct{}{}:
+		default: // a reload is already pending
+		}
+	}
+}
+
+func (s *Server) reload(ctx context.Context, p *project) error {
+	sc, err := LoadSchema(ctx, p.pool, s.opts.Config.schemas())
+	if err != nil {
+		return err
+	}
+	p.store(sc)
+	s.log.Debug("schema cache loaded", "ref", p.ref, "relations", len(sc.Relations), "functions", len(sc.Functions))
+	return nil
+}
+
+// Reloaded returns a channel closed at the next schema cache load of
+// project ref (nil when the project is not loaded yet). Tests wait on it.
+func (s *Server) Reloaded(ref string) <-chan struct{} {
+	s.mu.Lock()
+	p := s.projects[ref]
+	s.mu.Unlock()
+	if p == nil {
+		return nil
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.reloaded
+}

@@ -1,0 +1,119 @@
+package rest
+
+import (
+	"net/http"
+	"sync"
+	"testing"
+	"time"
+)
+
+// waitStatus polls path until it answers status, or fails at the deadline.
+func (e *env) waitStatus(t *testing.T, path string, status int) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		res, b := e.do(t, scenario{path: path})
+		if res.StatusCode == status {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: status %d, want %d: %s", path, res.StatusCode, status, b)
+		}
+		select {
+		case <-e.srv.Reloaded("default"):
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+func TestSchemaReload(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, Config{})
+	e.check(t, scenario{path: "/fresh", status: http.StatusNotFound, has: []string{"PGRST205"}})
+
+	t.Run("after DDL", func(t *testing.T) {
+		if _, err := e.db.Pool.Exec(t.Context(), "create table fresh (id int primary key, note text); insert into fresh values (1, 'hi')"); err != nil {
+			t.Fatal(err)
+		}
+		e.waitStatus(t, "/fresh?select=note", http.StatusOK)
+		e.check(t, scenario{path: "/fresh?select=note", status: 200, want: `[{"note":"hi"}]`})
+	})
+
+	t.Run("dropped column", func(t *testing.T) {
+		if _, err := e.db.Pool.Exec(t.Context(), "alter table fresh drop column note"); err != nil {
+			t.Fatal(err)
+		}
+		e.waitStatus(t, "/fresh?select=note", http.StatusBadRequest)
+	})
+
+	t.Run("on NOTIFY pgrst", func(t *testing.T) {
+		ctx := t.Context()
+		// Without the event triggers only the explicit NOTIFY reloads.
+		if _, err := e.db.Pool.Exec(ctx, "alter event trigger mobo_schema_reload_ddl disable; alter event trigger mobo_schema_reload_drop disable"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.db.Pool.Exec(ctx, "create table quiet (id int)"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.db.Pool.Exec(ctx, "notify pgrst, 'reload schema'"); err != nil {
+			t.Fatal(err)
+		}
+		e.waitStatus(t, "/quiet", http.StatusOK)
+	})
+
+	t.Run("stale cache is a client error, not a 500", func(t *testing.T) {
+		ctx := t.Context()
+		// The event triggers are off: the cache still lists quiet.
+		if _, err := e.db.Pool.Exec(ctx, "drop table quiet"); err != nil {
+			t.Fatal(err)
+		}
+		e.check(t, scenario{path: "/quiet", status: http.StatusNotFound, has: []string{"42P01"}})
+	})
+}
+
+// TestReloadUnderLoad: requests in flight while the cache reloads over and
+// over all succeed.
+func TestReloadUnderLoad(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, Config{})
+	e.check(t, scenario{path: "/users?id=eq.1", status: 200})
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			if _, err := e.db.Pool.Exec(t.Context(), "notify pgrst, 'reload schema'"); err != nil {
+				t.Error(err)
+				return
+			}
+			select {
+			case <-e.srv.Reloaded("default"):
+			case <-stop:
+				return
+			}
+		}
+	}()
+	var reqs sync.WaitGroup
+	for range 4 {
+		reqs.Add(1)
+		go func() {
+			defer reqs.Done()
+			for range 50 {
+				res, b := e.do(t, scenario{path: "/posts?select=id,comments(id),author:users!posts_author_fk(name)&id=eq.1"})
+				if res.StatusCode != http.StatusOK {
+					t.Errorf("status %d during reloads: %s", res.StatusCode, b)
+					return
+				}
+			}
+		}()
+	}
+	reqs.Wait()
+	close(stop)
+	wg.Wait()
+}

@@ -1,0 +1,104 @@
+package rest
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"sync"
+
+	"github.com/magflock/mobo/internal/authn"
+	"github.com/magflock/mobo/internal/kernel"
+)
+
+// Limiter is the hook for per-key and per-user rate limits, checked after
+// authentication and before any SQL. It returns nil to let the request
+// through, or an error with an HTTPStatus method (429 with its headers set
+// on w) to refuse it. The rate limiting component provides one.
+type Limiter interface {
+	Allow(ctx context.Context, w http.ResponseWriter, ref string, p *authn.Principal) error
+}
+
+// Options are the dependencies of a [Server].
+type Options struct {
+	Config   Config
+	Projects Projects
+	// Authenticator turns a request's apikey or bearer token into a
+	// principal.
+	Authenticator authn.Authenticator
+	// Authorizer, when set, is asked before any SQL runs.
+	Authorizer authn.Authorizer
+	// Limiter, when set, is asked after authentication.
+	Limiter Limiter
+	Logger  *slog.Logger
+}
+
+// Server is the "rest" component: the PostgREST-compatible API. Mount
+// [Server.Handler] at /rest/v1/. Projects are loaded at their first
+// request; each then has a schema cache and a goroutine listening for
+// reload notifications, both ended by Stop.
+type Server struct {
+	opts Options
+	log  *slog.Logger
+
+	mu       sync.Mutex
+	projects map[string]*project
+	ctx      context.Context
+	cancel   context.CancelFunc
+	wg       sync.WaitGroup
+
+	principals principalCache
+}
+
+var _ kernel.Component = (*Server)(nil)
+
+// New returns the REST server.
+func New(opts Options) *Server {
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Server{opts: opts, log: log}
+}
+
+// Name implements [kernel.Component].
+func (s *Server) Name() string { return "rest" }
+
+// Requires implements [kernel.Component].
+func (s *Server) Requires() []string { return []string{"tenant"} }
+
+// Start readies the server; projects load lazily.
+func (s *Server) Start(context.Context) error {
+	if err := s.opts.Config.Validate(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.projects == nil {
+		s.ctx, s.cancel = context.WithCancel(context.Background())
+		s.projects = map[string]*project{}
+	}
+	return nil
+}
+
+// Stop ends the listeners and forgets the schema caches. It is idempotent.
+func (s *Server) Stop(ctx context.Context) error {
+	s.mu.Lock()
+	cancel := s.cancel
+	s.projects, s.cancel = nil, nil
+	s.mu.Unlock()
+	if cancel == nil {
+		return nil
+	}
+	cancel()
+	done := make(chan struct{})
+	go func() { s.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Handler serves the API; mount it at /rest/v1/.
+func (s *Server) Handler() http.Handler { return http.HandlerFunc(s.serveHTTP) }

@@ -1,0 +1,2 @@
+WITH pgrst_mut AS (INSERT INTO "public"."users" AS t0 ("name", "email") SELECT pgrst_body."name", pgrst_body."email" FROM json_array_elements($1::json) pgrst_raw(v), LATERAL json_populate_record(NULL::"public"."users", pgrst_raw.v) pgrst_body RETURNING t0.*) SELECT NULL::int8 AS total, (SELECT count(*) FROM pgrst_mut) AS n, (SELECT coalesce(json_agg(x), '[]') FROM (SELECT t0."id" AS "id", t0."name" AS "name" FROM pgrst_mut t0) x) AS body, (SELECT ARRAY[t0."id"::text] FROM pgrst_mut t0 LIMIT 1) AS loc
+-- args: ["[{\"name\":\"a\",\"email\":\"x\"}]"]

@@ -1,0 +1,2 @@
+WITH pgrst_mut AS (INSERT INTO "public"."labels" AS t0 ("name") SELECT pgrst_body."name" FROM json_array_elements($1::json) pgrst_raw(v), LATERAL json_populate_record(NULL::"public"."labels", pgrst_raw.v) pgrst_body ON CONFLICT ("name") DO UPDATE SET "name" = EXCLUDED."name" RETURNING t0.*) SELECT NULL::int8 AS total, (SELECT count(*) FROM pgrst_mut) AS n, NULL::json AS body, (SELECT ARRAY[t0."id"::text] FROM pgrst_mut t0 LIMIT 1) AS loc
+-- args: ["[{\"name\":\"go\"}]"]
