@@ -1,0 +1,91 @@
+// Realtime with the real supabase-js: postgres_changes, broadcast and
+// presence over mobo's websocket.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { client, sql } from '../lib/env.mjs';
+
+const deadline = 15000;
+
+// waitFor resolves with the first value check returns truthy for, polling.
+function waitFor(what, check) {
+  return new Promise((resolve, reject) => {
+    const start = Date.now();
+    const tick = () => {
+      const v = check();
+      if (v) return resolve(v);
+      if (Date.now() - start > deadline) return reject(new Error(`timed out waiting for ${what}`));
+      setTimeout(tick, 20);
+    };
+    tick();
+  });
+}
+
+function subscribed(channel) {
+  return new Promise((resolve, reject) => {
+    channel.subscribe((status, err) => {
+      if (status === 'SUBSCRIBED') resolve(channel);
+      else if (status === 'CHANNEL_ERROR' || status === 'TIMED_OUT') reject(err ?? new Error(status));
+    });
+  });
+}
+
+test('postgres_changes: an insert through SQL reaches the subscriber', async () => {
+  const table = `rt_notes_${Date.now()}`;
+  await sql(`create table public.${table} (id bigserial primary key, body text not null, n int)`);
+  await sql(`grant select on public.${table} to anon, authenticated`);
+  await sql(`alter publication supabase_realtime add table public.${table}`);
+  const supabase = client();
+  const got = [];
+  const channel = supabase
+    .channel(`notes-${table}`)
+    .on('postgres_changes', { event: 'INSERT', schema: 'public', table }, (payload) => got.push(payload))
+    .on('postgres_changes', { event: 'UPDATE', schema: 'public', table, filter: 'n=gt.5' }, (payload) => got.push(payload));
+  try {
+    await subscribed(channel);
+    await sql(`insert into public.${table} (body, n) values ($1, 1)`, ['hello realtime']);
+    const ins = await waitFor('the insert', () => got.find((p) => p.eventType === 'INSERT'));
+    assert.equal(ins.schema, 'public');
+    assert.equal(ins.table, table);
+    assert.equal(ins.new.body, 'hello realtime');
+    assert.equal(typeof ins.new.id, 'number');
+    assert.ok(ins.commit_timestamp);
+    await sql(`update public.${table} set n = 2`); // filtered out
+    await sql(`update public.${table} set n = 7`);
+    const upd = await waitFor('the filtered update', () => got.find((p) => p.eventType === 'UPDATE'));
+    assert.equal(upd.new.n, 7);
+    assert.equal(got.filter((p) => p.eventType === 'UPDATE').length, 1);
+  } finally {
+    await supabase.removeChannel(channel);
+    await sql(`drop table public.${table}`);
+  }
+});
+
+test('broadcast and presence between two clients', async () => {
+  const room = `room-${Date.now()}`;
+  const a = client();
+  const b = client();
+  const heard = [];
+  const chA = a.channel(room, { config: { broadcast: { ack: true }, presence: { key: 'alice' } } });
+  const chB = b
+    .channel(room, { config: { presence: { key: 'bob' } } })
+    .on('broadcast', { event: 'wave' }, (msg) => heard.push(msg))
+    .on('presence', { event: 'sync' }, () => {});
+  chA.on('presence', { event: 'sync' }, () => {});
+  try {
+    await subscribed(chB);
+    await subscribed(chA);
+    assert.equal(await chA.send({ type: 'broadcast', event: 'wave', payload: { from: 'alice' } }), 'ok');
+    const msg = await waitFor('the broadcast', () => heard[0]);
+    assert.equal(msg.event, 'wave');
+    assert.deepEqual(msg.payload, { from: 'alice' });
+
+    assert.equal(await chA.track({ mood: 'happy' }), 'ok');
+    const state = await waitFor('alice in bob\'s presence state', () => chB.presenceState().alice);
+    assert.equal(state[0].mood, 'happy');
+    await chA.untrack();
+    await waitFor('alice gone from bob\'s presence state', () => !chB.presenceState().alice);
+  } finally {
+    await a.removeAllChannels();
+    await b.removeAllChannels();
+  }
+});

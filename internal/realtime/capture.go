@@ -1,0 +1,359 @@
+package realtime
+
+import (
+	"context"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/jackc/pglogrepl"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgproto3"
+)
+
+// relation is what the capture knows of a published table.
+type relation struct {
+	schema, table string
+	columns       []Column
+	messages      bool // realtime.messages: broadcast from the database
+}
+
+// capture streams one project's replication slot onto the bus. It runs in
+// the project's capture goroutine only.
+type capture struct {
+	p         *project
+	repl      *pgconn.PgConn
+	meta      *pgx.Conn // catalog lookups (column types)
+	rels      map[uint32]*relation
+	commit    time.Time
+	xid       uint32
+	inTx      bool
+	confirmed pglogrepl.LSN
+}
+
+// runCapture decodes the project's slot until ctx ends, reconnecting with
+// backoff after errors; decoding resumes from the slot's confirmed position.
+func (p *project) runCapture(ctx context.Context) {
+	backoff := 100 * time.Millisecond
+	for failures := 1; ; failures++ {
+		start := time.Now()
+		err := p.captureOnce(ctx)
+		if ctx.Err() != nil {
+			return
+		}
+		if time.Since(start) > time.Minute {
+			backoff, failures = 100*time.Millisecond, 1
+		}
+		// A project being created is not loaded yet for a moment: say so
+		// only if it lasts.
+		level := slog.LevelWarn
+		if failures < 3 && errors.Is(err, errNotLoaded) {
+			level = slog.LevelDebug
+		}
+		p.s.log.Log(ctx, level, "change capture interrupted", "ref", p.ref, "err", err, "retry_in", backoff)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(backoff):
+		}
+		backoff = min(backoff*2, 30*time.Second)
+	}
+}
+
+func (p *project) captureOnce(ctx context.Context) error {
+	db, err := p.s.projects.Database(p.ref)
+	if err != nil {
+		return fmt.Errorf("%w: %w", errNotLoaded, err)
+	}
+	dsn := p.s.dbs.ConnString(db)
+	meta, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		return fmt.Errorf("connecting to project %q: %w", p.ref, err)
+	}
+	defer meta.Close(context.WithoutCancel(ctx))
+	slot := SlotName(db)
+	if err := ensureSlot(ctx, meta, slot); err != nil {
+		return err
+	}
+	cfg, err := pgconn.ParseConfig(dsn)
+	if err != nil {
+		return err
+	}
+	cfg.RuntimeParams["replication"] = "database"
+	cfg.RuntimeParams["application_name"] = "mobo_realtime"
+	repl, err := pgconn.ConnectConfig(ctx, cfg)
+	if err != nil {
+		return fmt.Errorf("opening replication connection: %w", err)
+	}
+	defer func() { _ = repl.Close(context.WithoutCancel(ctx)) }()
+	err = pglogrepl.StartReplication(ctx, repl, slot, 0, pglogrepl.StartReplicationOptions{
+		PluginArgs: []string{"proto_version '1'", "publication_names '" + Publication + "," + messagesPublication + "'"},
+	})
+	if err != nil {
+		return fmt.Errorf("starting replication from slot %s: %w", slot, err)
+	}
+	p.s.log.Debug("change capture started", "ref", p.ref, "slot", slot)
+	c := &capture{p: p, repl: repl, meta: meta, rels: map[uint32]*relation{}}
+	err = c.stream(ctx)
+	if c.confirmed != 0 { // report the last position on the way out
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
+		_ = pglogrepl.SendStandbyStatusUpdate(sctx, repl, pglogrepl.StandbyStatusUpdate{WALWritePosition: c.confirmed})
+		cancel()
+	}
+	return err
+}
+
+// ensureSlot creates the slot if missing. Creating one waits for the
+// transactions running in the cluster to end; changes that commit after it
+// returns are decoded.
+func ensureSlot(ctx context.Context, conn *pgx.Conn, slot string) error {
+	if _, err := conn.Exec(ctx, `select pg_create_logical_replication_slot($1, 'pgoutput')
+		where not exists (select from pg_replication_slots where slot_name = $1)`, slot); err != nil && !isDuplicate(err) {
+		return fmt.Errorf("creating replication slot %s: %w", slot, err)
+	}
+	return nil
+}
+
+func isDuplicate(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && pgErr.Code == "42710"
+}
+
+// stream reads the replication stream until ctx ends. It never reads with a
+// deadline: a read interrupted half way would lose a message. The position
+// is reported after every transaction and whenever the server asks (its
+// keepalives come at least every wal_sender_timeout/2).
+func (c *capture) stream(ctx context.Context) error {
+	for {
+		raw, err := c.repl.ReceiveMessage(ctx)
+		if err != nil {
+			return err
+		}
+		switch m := raw.(type) {
+		case *pgproto3.ErrorResponse:
+			return pgconn.ErrorResponseToPgError(m)
+		case *pgproto3.CopyData:
+			if len(m.Data) == 0 {
+				continue
+			}
+			switch m.Data[0] {
+			case pglogrepl.PrimaryKeepaliveMessageByteID:
+				k, err := pglogrepl.ParsePrimaryKeepaliveMessage(m.Data[1:])
+				if err != nil {
+					return err
+				}
+				advanced := false
+				if !c.inTx && k.ServerWALEnd > c.confirmed {
+					c.confirmed, advanced = k.ServerWALEnd, true
+				}
+				if k.ReplyRequested || advanced {
+					if err := c.status(ctx); err != nil {
+						return err
+					}
+				}
+			case pglogrepl.XLogDataByteID:
+				x, err := pglogrepl.ParseXLogData(m.Data[1:])
+				if err != nil {
+					return err
+				}
+				committed, err := c.decode(ctx, x.WALData)
+				if err != nil {
+					return err
+				}
+				if committed {
+					if err := c.status(ctx); err != nil {
+						return err
+					}
+				}
+			}
+		}
+	}
+}
+
+func (c *capture) status(ctx context.Context) error {
+	if c.confirmed == 0 {
+		return nil
+	}
+	return pglogrepl.SendStandbyStatusUpdate(ctx, c.repl, pglogrepl.StandbyStatusUpdate{WALWritePosition: c.confirmed})
+}
+
+// decode handles one pgoutput message. Changes are published on the bus as
+// they are decoded; the transaction's end is confirmed once all of them were
+// delivered, so a crash replays it whole (at least once).
+func (c *capture) decode(ctx context.Context, data []byte) (committed bool, err error) {
+	msg, err := pglogrepl.Parse(data)
+	if err != nil {
+		return false, fmt.Errorf("decoding pgoutput: %w", err)
+	}
+	switch m := msg.(type) {
+	case *pglogrepl.RelationMessage:
+		return false, c.relation(ctx, m)
+	case *pglogrepl.BeginMessage:
+		c.inTx, c.commit, c.xid = true, m.CommitTime, m.Xid
+	case *pglogrepl.CommitMessage:
+		c.inTx = false
+		c.confirmed = m.TransactionEndLSN
+		return true, nil
+	case *pglogrepl.InsertMessage:
+		r := c.rels[m.RelationID]
+		if r == nil {
+			return false, fmt.Errorf("insert into unknown relation %d", m.RelationID)
+		}
+		if r.messages {
+			return false, c.message(ctx, r, m.Tuple)
+		}
+		return false, c.publish(ctx, &Change{Schema: r.schema, Table: r.table, Type: EventInsert, Columns: r.columns, Record: values(r, m.Tuple, false)})
+	case *pglogrepl.UpdateMessage:
+		r := c.rels[m.RelationID]
+		if r == nil || r.messages {
+			return false, nil
+		}
+		ch := &Change{Schema: r.schema, Table: r.table, Type: EventUpdate, Columns: r.columns, Record: values(r, m.NewTuple, false)}
+		if m.OldTuple != nil {
+			ch.OldRecord = values(r, m.OldTuple, m.OldTupleType == pglogrepl.UpdateMessageTupleTypeKey)
+		} else { // the key did not change: old_record carries it, as Supabase's
+			ch.OldRecord = values(r, m.NewTuple, true)
+		}
+		return false, c.publish(ctx, ch)
+	case *pglogrepl.DeleteMessage:
+		r := c.rels[m.RelationID]
+		if r == nil || r.messages {
+			return false, nil
+		}
+		old := values(r, m.OldTuple, m.OldTupleType == pglogrepl.DeleteMessageTupleTypeKey)
+		return false, c.publish(ctx, &Change{Schema: r.schema, Table: r.table, Type: EventDelete, Columns: r.columns, OldRecord: old})
+	case *pglogrepl.TruncateMessage:
+		for _, id := range m.RelationIDs {
+			if r := c.rels[id]; r != nil && !r.messages {
+				if err := c.publish(ctx, &Change{Schema: r.schema, Table: r.table, Type: EventTruncate, Columns: r.columns}); err != nil {
+					return false, err
+				}
+			}
+		}
+	}
+	return false, nil
+}
+
+// relation records a table's shape, with its column types' names.
+func (c *capture) relation(ctx context.Context, m *pglogrepl.RelationMessage) error {
+	r := &relation{schema: m.Namespace, table: m.RelationName, messages: m.Namespace == "realtime" && m.RelationName == "messages"}
+	oids := make([]uint32, len(m.Columns))
+	for i, col := range m.Columns {
+		oids[i] = col.DataType
+	}
+	names := map[uint32][2]string{}
+	rows, err := c.meta.Query(ctx, `select t.oid, t.typname, n.nspname from pg_type t join pg_namespace n on n.oid = t.typnamespace where t.oid = any($1)`, oids)
+	if err != nil {
+		return fmt.Errorf("looking up column types: %w", err)
+	}
+	for rows.Next() {
+		var oid uint32
+		var name, schema string
+		if err := rows.Scan(&oid, &name, &schema); err != nil {
+			rows.Close()
+			return err
+		}
+		names[oid] = [2]string{name, schema}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, col := range m.Columns {
+		n := names[col.DataType]
+		r.columns = append(r.columns, Column{Name: col.Name, Type: n[0], Key: col.Flags&1 == 1, oid: col.DataType, typeIdent: pgx.Identifier{n[1], n[0]}.Sanitize()})
+	}
+	c.rels[m.RelationID] = r
+	return nil
+}
+
+// values turns a tuple into text values; keyOnly keeps the key columns (a
+// replica identity key tuple carries nulls for the others).
+func values(r *relation, t *pglogrepl.TupleData, keyOnly bool) []Value {
+	if t == nil {
+		return nil
+	}
+	out := make([]Value, 0, len(t.Columns))
+	for i, col := range t.Columns {
+		if i >= len(r.columns) {
+			break
+		}
+		if keyOnly && !r.columns[i].Key {
+			out = append(out, Value{Name: r.columns[i].Name, Unchanged: true})
+			continue
+		}
+		v := Value{Name: r.columns[i].Name}
+		switch col.DataType {
+		case 'n':
+			v.Null = true
+		case 'u':
+			v.Unchanged = true
+		default:
+			v.Text = string(col.Data)
+		}
+		out = append(out, v)
+	}
+	return out
+}
+
+func (c *capture) publish(ctx context.Context, ch *Change) error {
+	ch.Ref, ch.Commit, ch.xid = c.p.ref, c.commit, c.xid
+	ch.encode()
+	topic := "realtime." + c.p.ref + ".changes." + busToken(ch.Schema) + "." + busToken(ch.Table) + "." + ch.Type
+	return c.p.s.bus.Publish(ctx, topic, ch)
+}
+
+// message turns an insert into realtime.messages into a broadcast.
+func (c *capture) message(ctx context.Context, r *relation, t *pglogrepl.TupleData) error {
+	vals := values(r, t, false)
+	topic, _ := lookup(vals, "topic")
+	ext, _ := lookup(vals, "extension")
+	if ext != "" && ext != "broadcast" {
+		return nil
+	}
+	b := &Broadcast{Topic: topic, Private: true}
+	b.Event, _ = lookup(vals, "event")
+	if priv, ok := lookup(vals, "private"); ok {
+		b.Private = priv == "t"
+	}
+	if id, ok := lookup(vals, "id"); ok {
+		b.Meta = mustJSON(map[string]string{"id": id})
+	}
+	if bin, ok := lookup(vals, "binary_payload"); ok {
+		raw, err := hex.DecodeString(strings.TrimPrefix(bin, `\x`))
+		if err != nil {
+			return fmt.Errorf("decoding a binary broadcast: %w", err)
+		}
+		b.Payload, b.Binary = raw, true
+	} else if payload, ok := lookup(vals, "payload"); ok && json.Valid([]byte(payload)) {
+		b.Payload = []byte(payload)
+	} else {
+		b.Payload = []byte("{}")
+	}
+	return c.p.s.publishBroadcast(ctx, c.p.ref, b)
+}
+
+// busToken makes a name usable as one bus subject token.
+func busToken(s string) string {
+	if s != "" && !strings.ContainsAny(s, ". \t\r\n\f*>%") {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		switch ch := s[i]; ch {
+		case '.', ' ', '\t', '\r', '\n', '\f', '*', '>', '%':
+			fmt.Fprintf(&b, "%%%02X", ch)
+		default:
+			b.WriteByte(ch)
+		}
+	}
+	if b.Len() == 0 {
+		return "%"
+	}
+	return b.String()
+}

@@ -1,0 +1,54 @@
+package realtime
+
+import (
+	"fmt"
+	"time"
+)
+
+// Config configures the realtime component. The zero value is the default.
+type Config struct {
+	// HoldWindow is how long recent changes are kept for channels that
+	// rejoin (after a reconnect or a restart). Default 30s.
+	HoldWindow time.Duration `toml:"hold_window" yaml:"hold_window" json:"hold_window"`
+	// SendQueue bounds each socket's outgoing queue, in messages; a client
+	// that lets it overflow is disconnected. Default 1024.
+	SendQueue int `toml:"send_queue" yaml:"send_queue" json:"send_queue"`
+	// WriteTimeout bounds one websocket write. Default 10s.
+	WriteTimeout time.Duration `toml:"write_timeout" yaml:"write_timeout" json:"write_timeout"`
+	// MaxChannels bounds the channels one socket may join. Default 100.
+	MaxChannels int `toml:"max_channels" yaml:"max_channels" json:"max_channels"`
+}
+
+// Validate reports a bad value.
+func (c Config) Validate() error {
+	switch {
+	case c.HoldWindow < 0:
+		return fmt.Errorf("realtime.hold_window %v is negative", c.HoldWindow)
+	case c.SendQueue < 0:
+		return fmt.Errorf("realtime.send_queue %d is negative", c.SendQueue)
+	case c.WriteTimeout < 0:
+		return fmt.Errorf("realtime.write_timeout %v is negative", c.WriteTimeout)
+	case c.MaxChannels < 0:
+		return fmt.Errorf("realtime.max_channels %d is negative", c.MaxChannels)
+	}
+	return nil
+}
+
+// DefaultConfig is the zero Config with its defaults spelled out.
+func DefaultConfig() Config { return Config{}.withDefaults() }
+
+func (c Config) withDefaults() Config {
+	if c.HoldWindow == 0 {
+		c.HoldWindow = 30 * time.Second
+	}
+	if c.SendQueue == 0 {
+		c.SendQueue = 1024
+	}
+	if c.WriteTimeout == 0 {
+		c.WriteTimeout = 10 * time.Second
+	}
+	if c.MaxChannels == 0 {
+		c.MaxChannels = 100
+	}
+	return c
+}

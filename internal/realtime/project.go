@@ -1,0 +1,486 @@
+package realtime
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/magflock/mobo/internal/authn"
+	"github.com/magflock/mobo/internal/kernel"
+)
+
+// busBlock bounds how long the capture waits for the fan-out to take a
+// change; past it the capture reconnects and replays from the confirmed
+// position instead of dropping anything.
+const busBlock = 10 * time.Second
+
+// project is one project's capture and fan-out.
+type project struct {
+	s       *Server
+	ref     string
+	ctx     context.Context
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
+	started time.Time
+
+	changes, broadcasts *kernel.Subscription
+	joins               chan joinReq // channels to register, with their held changes
+
+	mu       sync.RWMutex
+	channels map[*channel]struct{}
+	presence map[presenceTopic]map[string][]presenceMeta // key → metas
+
+	// Owned by the changes goroutine.
+	hold      []*Change
+	seq       uint64
+	delivered map[string]heldMark // channel topic → last change dispatched to it
+}
+
+type heldMark struct {
+	seq  uint64
+	when time.Time
+}
+
+type presenceTopic struct {
+	sub     string
+	private bool
+}
+
+type presenceMeta struct {
+	ref  string // phx_ref
+	meta json.RawMessage
+	ch   *channel
+}
+
+// Broadcast is a broadcast message, published on the bus under
+// realtime.<ref>.broadcast.<topic>.
+type Broadcast struct {
+	Topic   string // without the "realtime:" prefix
+	Event   string
+	Payload []byte // JSON, or raw bytes when Binary
+	Binary  bool
+	Private bool
+	Meta    json.RawMessage
+	from    *channel // the sending channel, skipped unless it asked for self
+}
+
+// presenceDiff is published on the bus under realtime.<ref>.presence.<topic>.
+type presenceDiff struct {
+	topic presenceTopic
+	diff  json.RawMessage
+}
+
+func newProject(s *Server, r *run, ref string) (*project, error) {
+	ctx, cancel := context.WithCancel(r.ctx)
+	p := &project{
+		s: s, ref: ref, ctx: ctx, cancel: cancel, started: time.Now(),
+		joins:     make(chan joinReq),
+		channels:  map[*channel]struct{}{},
+		presence:  map[presenceTopic]map[string][]presenceMeta{},
+		delivered: map[string]heldMark{},
+	}
+	var err error
+	if p.changes, err = s.bus.Subscribe("realtime."+ref+".changes.>", kernel.QueueSize(4096), kernel.Block(busBlock)); err != nil {
+		cancel()
+		return nil, err
+	}
+	if p.broadcasts, err = s.bus.Subscribe("realtime."+ref+".fanout.>", kernel.QueueSize(4096), kernel.Block(busBlock)); err != nil {
+		p.changes.Unsubscribe()
+		cancel()
+		return nil, err
+	}
+	r.wg.Add(1)
+	go func() {
+		defer r.wg.Done()
+		p.wg.Add(3)
+		go func() { defer p.wg.Done(); p.runCapture(ctx) }()
+		go func() { defer p.wg.Done(); p.runChanges(ctx) }()
+		go func() { defer p.wg.Done(); p.runBroadcasts(ctx) }()
+		p.wg.Wait()
+	}()
+	return p, nil
+}
+
+// stop stops the project's goroutines and waits for them.
+func (p *project) stop() {
+	p.cancel()
+	p.changes.Unsubscribe()
+	p.broadcasts.Unsubscribe()
+	p.wg.Wait()
+}
+
+// maxBatch bounds the changes dispatched (and authorised) together.
+const maxBatch = 512
+
+// runChanges delivers decoded changes, and held changes to channels that
+// (re)join, in one goroutine so that both keep commit order. The changes
+// waiting on the bus are taken together, so that their visibility checks
+// share queries.
+func (p *project) runChanges(ctx context.Context) {
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	var batch []*Change
+	take := func(ev kernel.Event) {
+		if c, _ := ev.Data.(*Change); c != nil {
+			p.seq++
+			c.seq = p.seq
+			p.hold = append(p.hold, c)
+			batch = append(batch, c)
+		}
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+			p.trimHold(time.Now())
+		case req := <-p.joins:
+			p.register(ctx, req)
+		case ev, ok := <-p.changes.C():
+			if !ok {
+				return
+			}
+			take(ev)
+		more:
+			for len(batch) < maxBatch {
+				select {
+				case ev, ok := <-p.changes.C():
+					if !ok {
+						break more
+					}
+					take(ev)
+				default:
+					break more
+				}
+			}
+			p.dispatch(ctx, batch, nil)
+			clear(batch)
+			batch = batch[:0]
+		}
+	}
+}
+
+func (p *project) trimHold(now time.Time) {
+	cut := now.Add(-p.s.cfg.HoldWindow)
+	i := 0
+	for i < len(p.hold) && p.hold[i].Commit.Before(cut) && !p.hold[i].Commit.IsZero() {
+		i++
+	}
+	if i > 0 {
+		p.hold = append(p.hold[:0:0], p.hold[i:]...)
+	}
+	for t, m := range p.delivered {
+		if m.when.Before(cut) {
+			delete(p.delivered, t)
+		}
+	}
+}
+
+// replay sends a joining channel the held changes its topic has not been
+// sent: for a topic this process served within the window, those after the
+// last one dispatched to it; for any topic, those committed before the
+// capture started (while mobo was down). A topic new to this process is not
+// sent changes it never subscribed to.
+func (p *project) replay(ctx context.Context, ch *channel) {
+	mark, known := p.delivered[ch.topic]
+	var todo []*Change
+	for _, c := range p.hold {
+		if c.seq > mark.seq && (known || c.Commit.Before(p.started)) && time.Since(c.Commit) <= p.s.cfg.HoldWindow {
+			todo = append(todo, c)
+		}
+	}
+	for len(todo) > 0 {
+		n := min(len(todo), maxBatch)
+		p.dispatch(ctx, todo[:n], ch)
+		todo = todo[n:]
+	}
+}
+
+type target struct {
+	ch  *channel
+	ids []uint32
+	pr  *authn.Principal
+}
+
+// pending is a change with the channels it goes to and, once authorised,
+// which of them may see it.
+type pending struct {
+	c       *Change
+	targets []target
+	visible []bool
+}
+
+// dispatch sends changes, in order, to the channels whose bindings match
+// them (only to ch when given) and whose principal may select the row.
+func (p *project) dispatch(ctx context.Context, changes []*Change, only *channel) {
+	work := make([]pending, 0, len(changes))
+	now := time.Now()
+	p.mu.RLock()
+	for _, c := range changes {
+		var targets []target
+		for ch := range p.channels {
+			if (only != nil && ch != only) || len(ch.pg) == 0 {
+				continue
+			}
+			var ids []uint32
+			for _, b := range ch.pg {
+				if b.match(c) {
+					ids = append(ids, b.id)
+				}
+			}
+			if len(ids) > 0 {
+				targets = append(targets, target{ch: ch, ids: ids, pr: ch.principal.Load()})
+			}
+			p.delivered[ch.topic] = heldMark{seq: max(c.seq, p.delivered[ch.topic].seq), when: now}
+		}
+		if len(targets) > 0 {
+			work = append(work, pending{c: c, targets: targets, visible: make([]bool, len(targets))})
+		}
+	}
+	p.mu.RUnlock()
+	if only != nil && len(changes) > 0 {
+		last := changes[len(changes)-1].seq
+		p.delivered[only.topic] = heldMark{seq: max(last, p.delivered[only.topic].seq), when: now}
+	}
+	if len(work) == 0 {
+		return
+	}
+	p.authorize(ctx, work)
+	// Sockets on one topic with the same bindings get the same bytes:
+	// encode each distinct frame once per change.
+	type frameKey struct {
+		topic string
+		ids   string
+		v2    bool
+	}
+	var idBuf []byte
+	for _, w := range work {
+		frames := map[frameKey]frame{}
+		for i, t := range w.targets {
+			if !w.visible[i] {
+				continue
+			}
+			idBuf = idBuf[:0]
+			for j, id := range t.ids {
+				if j > 0 {
+					idBuf = append(idBuf, ',')
+				}
+				idBuf = strconv.AppendUint(idBuf, uint64(id), 10)
+			}
+			k := frameKey{t.ch.topic, string(idBuf), t.ch.sock.v2}
+			f, ok := frames[k]
+			if !ok {
+				payload := make([]byte, 0, len(w.c.Data)+len(idBuf)+20)
+				payload = append(payload, `{"ids":[`...)
+				payload = append(payload, idBuf...)
+				payload = append(payload, `],"data":`...)
+				payload = append(payload, w.c.Data...)
+				payload = append(payload, '}')
+				f = encodePush(k.v2, t.ch.topic, evPGChanges, payload)
+				frames[k] = f
+			}
+			t.ch.sock.send(f)
+		}
+	}
+}
+
+// runBroadcasts delivers broadcasts and presence diffs to the channels of
+// their topic.
+func (p *project) runBroadcasts(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case ev, ok := <-p.broadcasts.C():
+			if !ok {
+				return
+			}
+			switch m := ev.Data.(type) {
+			case *Broadcast:
+				p.deliverBroadcast(m)
+			case *presenceDiff:
+				p.deliverPresence(m)
+			}
+		}
+	}
+}
+
+func (p *project) deliverBroadcast(b *Broadcast) {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	for ch := range p.channels {
+		if ch.sub != b.Topic || ch.private != b.Private || (ch == b.from && !ch.self) {
+			continue
+		}
+		ch.sock.send(broadcastFrame(ch, b))
+	}
+}
+
+// broadcastFrame encodes b for ch's socket: a binary frame for 2.0.0, JSON
+// for 1.0.0 (binary payloads then travel base64-encoded).
+func broadcastFrame(ch *channel, b *Broadcast) frame {
+	if ch.sock.v2 {
+		enc := byte(encodingJSON)
+		if b.Binary {
+			enc = encodingBinary
+		}
+		if f, ok := encodeUserBroadcast(ch.topic, b.Event, b.Meta, enc, b.Payload); ok {
+			return f
+		}
+	}
+	payload := json.RawMessage(b.Payload)
+	if b.Binary {
+		payload = mustJSON(base64.StdEncoding.EncodeToString(b.Payload))
+	}
+	msg := map[string]any{"type": evBroadcast, "event": b.Event, "payload": payload}
+	if len(b.Meta) > 0 {
+		msg["meta"] = b.Meta
+	}
+	return encodeText(ch.sock.v2, nil, nil, ch.topic, evBroadcast, mustJSON(msg))
+}
+
+func (p *project) deliverPresence(d *presenceDiff) {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	for ch := range p.channels {
+		if ch.sub == d.topic.sub && ch.private == d.topic.private {
+			ch.sock.send(encodeText(ch.sock.v2, nil, nil, ch.topic, evPresDiff, d.diff))
+		}
+	}
+}
+
+// track sets ch's presence meta and publishes the diff.
+func (p *project) track(ctx context.Context, ch *channel, meta json.RawMessage) error {
+	pt := presenceTopic{ch.sub, ch.private}
+	ref := newPhxRef()
+	m := map[string]any{}
+	if err := json.Unmarshal(meta, &m); err != nil || m == nil {
+		m = map[string]any{}
+	}
+	m["phx_ref"] = ref
+	p.mu.Lock()
+	keys := p.presence[pt]
+	if keys == nil {
+		keys = map[string][]presenceMeta{}
+		p.presence[pt] = keys
+	}
+	var leaves []presenceMeta
+	metas := keys[ch.presenceKey][:0:0]
+	for _, pm := range keys[ch.presenceKey] {
+		if pm.ch == ch {
+			leaves = append(leaves, pm)
+			continue
+		}
+		metas = append(metas, pm)
+	}
+	joined := presenceMeta{ref: ref, meta: mustJSON(m), ch: ch}
+	keys[ch.presenceKey] = append(metas, joined)
+	p.mu.Unlock()
+	diff := map[string]any{
+		"joins":  map[string]any{ch.presenceKey: map[string]any{"metas": []json.RawMessage{joined.meta}}},
+		"leaves": metasJSON(ch.presenceKey, leaves),
+	}
+	return p.s.bus.Publish(ctx, "realtime."+p.ref+".fanout."+busToken(ch.sub), &presenceDiff{topic: pt, diff: mustJSON(diff)})
+}
+
+// untrack removes ch's presence, if any, and publishes the diff.
+func (p *project) untrack(ctx context.Context, ch *channel) error {
+	pt := presenceTopic{ch.sub, ch.private}
+	p.mu.Lock()
+	keys := p.presence[pt]
+	var leaves []presenceMeta
+	if keys != nil {
+		var metas []presenceMeta
+		for _, pm := range keys[ch.presenceKey] {
+			if pm.ch == ch {
+				leaves = append(leaves, pm)
+			} else {
+				metas = append(metas, pm)
+			}
+		}
+		if len(metas) == 0 {
+			delete(keys, ch.presenceKey)
+		} else {
+			keys[ch.presenceKey] = metas
+		}
+		if len(keys) == 0 {
+			delete(p.presence, pt)
+		}
+	}
+	p.mu.Unlock()
+	if len(leaves) == 0 {
+		return nil
+	}
+	diff := map[string]any{"joins": map[string]any{}, "leaves": metasJSON(ch.presenceKey, leaves)}
+	return p.s.bus.Publish(ctx, "realtime."+p.ref+".fanout."+busToken(ch.sub), &presenceDiff{topic: pt, diff: mustJSON(diff)})
+}
+
+func metasJSON(key string, ms []presenceMeta) map[string]any {
+	if len(ms) == 0 {
+		return map[string]any{}
+	}
+	raw := make([]json.RawMessage, len(ms))
+	for i, m := range ms {
+		raw[i] = m.meta
+	}
+	return map[string]any{key: map[string]any{"metas": raw}}
+}
+
+// presenceState is the presence_state payload of ch's topic. The caller
+// holds p.mu.
+func (p *project) presenceState(ch *channel) json.RawMessage {
+	state := map[string]any{}
+	for key, ms := range p.presence[presenceTopic{ch.sub, ch.private}] {
+		state[key] = metasJSON(key, ms)[key]
+	}
+	return mustJSON(state)
+}
+
+// joinReq asks the changes goroutine to register a channel.
+type joinReq struct {
+	ch     *channel
+	joined func()
+	done   chan struct{}
+}
+
+// add registers a joined channel. The changes goroutine does it, between
+// two changes, and sends the channel its held changes at once, so that none
+// is missed or sent twice. joined runs under the lock that fan-out takes, so
+// that what it queues (the join reply) comes before anything sent to the
+// channel.
+func (p *project) add(ch *channel, joined func()) {
+	req := joinReq{ch: ch, joined: joined, done: make(chan struct{})}
+	select {
+	case p.joins <- req:
+	case <-p.ctx.Done():
+		return
+	}
+	select {
+	case <-req.done:
+	case <-p.ctx.Done():
+	}
+}
+
+func (p *project) register(ctx context.Context, req joinReq) {
+	p.mu.Lock()
+	p.channels[req.ch] = struct{}{}
+	req.joined()
+	p.mu.Unlock()
+	close(req.done)
+	if len(req.ch.pg) > 0 {
+		p.replay(ctx, req.ch)
+	}
+}
+
+func (p *project) remove(ctx context.Context, ch *channel) {
+	p.mu.Lock()
+	delete(p.channels, ch)
+	p.mu.Unlock()
+	if err := p.untrack(ctx, ch); err != nil && !errors.Is(err, kernel.ErrBusClosed) {
+		p.s.log.Debug("publishing a presence leave", "ref", p.ref, "err", err)
+	}
+}

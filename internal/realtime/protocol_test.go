@@ -1,0 +1,68 @@
+package realtime
+
+import (
+	"testing"
+)
+
+func TestFilterMatch(t *testing.T) {
+	t.Parallel()
+	row := []Value{{Name: "id", Text: "10"}, {Name: "title", Text: "b"}, {Name: "done", Text: "t"}, {Name: "owner", Null: true}}
+	cases := []struct {
+		filter string
+		want   bool
+	}{
+		{"id=eq.10", true},
+		{"id=eq.10.0", true},
+		{"id=neq.10", false},
+		{"id=lt.9", false},
+		{"id=lt.11", true},
+		{"id=lte.10", true},
+		{"id=gt.9", true},
+		{"id=gte.11", false},
+		{"title=in.(a,b)", true},
+		{`title=in.("a,b",c)`, false},
+		{"done=eq.true", true},
+		{"owner=eq.x", false},
+		{"missing=eq.1", false},
+		{"title=gt.a", true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.filter, func(t *testing.T) {
+			f, err := parseFilter(tc.filter)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := f.match(row); got != tc.want {
+				t.Errorf("match = %v, want %v", got, tc.want)
+			}
+		})
+	}
+	for _, bad := range []string{"id", "id=eq", "id=like.x", "=eq.1", "id=in.1,2"} {
+		if _, err := parseFilter(bad); err == nil {
+			t.Errorf("%q parsed", bad)
+		}
+	}
+}
+
+func FuzzDecode(f *testing.F) {
+	f.Add([]byte(`["1","2","realtime:x","phx_join",{"config":{}}]`))
+	f.Add([]byte(`{"topic":"phoenix","event":"heartbeat","payload":{},"ref":"1"}`))
+	f.Add([]byte{3, 1, 1, 3, 1, 0, 1, '1', '2', 'a', 'b', 'c', 'e', '{', '}'})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		for _, v2 := range []bool{true, false} {
+			if m, err := decodeText(b, v2); err == nil && m == nil {
+				t.Fatal("nil message without an error")
+			}
+		}
+		if m, err := decodeBinary(b); err == nil {
+			if m.bin == nil {
+				t.Fatal("binary message without its push")
+			}
+			// What decodes re-encodes as a server broadcast when it fits.
+			if f, ok := encodeUserBroadcast(m.Topic, m.bin.Event, m.bin.Meta, m.bin.Encoding, m.bin.Payload); ok && f.data[0] != kindUserBroadcast {
+				t.Fatal("bad kind")
+			}
+		}
+		_, _ = parseFilter(string(b))
+	})
+}

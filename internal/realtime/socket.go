@@ -1,0 +1,646 @@
+package realtime
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/coder/websocket"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/magflock/mobo/internal/authn"
+	"github.com/magflock/mobo/internal/httpx"
+)
+
+const (
+	roleService  = "service_role"
+	maxFrameSize = 1 << 20
+	idleTimeout  = 60 * time.Second
+)
+
+// socket is one websocket connection. The handler goroutine reads; a
+// writer goroutine drains the bounded out queue.
+type socket struct {
+	s      *Server
+	p      *project
+	ref    string
+	conn   *websocket.Conn
+	v2     bool
+	apiKey string
+	pr     *authn.Principal
+
+	out       chan frame
+	closing   chan struct{}
+	closeOnce sync.Once
+	code      websocket.StatusCode
+	reason    string
+
+	mu       sync.Mutex
+	channels map[string]*channel // by topic
+}
+
+// channel is a channel joined on a socket.
+type channel struct {
+	sock        *socket
+	topic       string // as the client names it: "realtime:room"
+	sub         string // without the prefix, as broadcast and realtime.send name it
+	joinRef     *string
+	pg          []pgBinding
+	self, ack   bool
+	private     bool
+	canWrite    bool
+	presenceKey string
+	principal   atomic.Pointer[authn.Principal]
+}
+
+// pgBinding is one postgres_changes subscription of a channel.
+type pgBinding struct {
+	id     uint32
+	event  string // as the client sent it
+	schema string
+	table  string
+	filter string
+	f      *filter
+}
+
+func (b *pgBinding) match(c *Change) bool {
+	if b.schema != c.Schema && b.schema != "*" {
+		return false
+	}
+	if b.table != "" && b.table != "*" && b.table != c.Table {
+		return false
+	}
+	if b.event != "*" && !strings.EqualFold(b.event, c.Type) {
+		return false
+	}
+	switch c.Type {
+	case EventInsert, EventUpdate:
+		return b.f.match(c.Record)
+	case EventDelete:
+		return b.f.match(c.OldRecord)
+	}
+	return b.f == nil
+}
+
+func (s *Server) serveWebsocket(w http.ResponseWriter, r *http.Request) {
+	ref := httpx.ProjectRef(r.Context())
+	q := r.URL.Query()
+	vsn := q.Get("vsn")
+	if vsn != "" && vsn != "1.0.0" && vsn != "2.0.0" {
+		httpx.WriteJSON(w, http.StatusBadRequest, map[string]string{"message": "unsupported vsn " + vsn})
+		return
+	}
+	apiKey := q.Get("apikey")
+	if apiKey == "" {
+		apiKey = r.Header.Get(authn.HeaderAPIKey)
+	}
+	creds := authn.FromRequest(r)
+	creds.APIKey = apiKey // realtime-js sends the key as a query parameter
+	pr, err := s.auth.Authenticate(r.Context(), ref, creds)
+	if err != nil {
+		httpx.WriteJSON(w, http.StatusUnauthorized, map[string]string{"message": tokenError(err)})
+		return
+	}
+	p, err := s.startProject(ref)
+	if err != nil {
+		httpx.WriteJSON(w, http.StatusServiceUnavailable, map[string]string{"message": "realtime is not running"})
+		return
+	}
+	// Supabase clients connect from any origin; the token, not the origin,
+	// authorises the socket.
+	conn, err := websocket.Accept(w, r, &websocket.AcceptOptions{InsecureSkipVerify: true})
+	if err != nil {
+		return // Accept wrote the error response
+	}
+	conn.SetReadLimit(maxFrameSize)
+	sk := &socket{
+		s: s, p: p, ref: ref, conn: conn, v2: vsn == "2.0.0", apiKey: apiKey, pr: pr,
+		out: make(chan frame, s.cfg.SendQueue), closing: make(chan struct{}), channels: map[string]*channel{},
+	}
+	s.mu.Lock()
+	run := s.run
+	if run == nil {
+		s.mu.Unlock()
+		_ = conn.Close(websocket.StatusGoingAway, "server stopping")
+		return
+	}
+	run.sockets[sk] = struct{}{}
+	run.wg.Add(1)
+	s.mu.Unlock()
+	defer run.wg.Done()
+	defer func() {
+		s.mu.Lock()
+		delete(run.sockets, sk)
+		s.mu.Unlock()
+	}()
+	sk.serve()
+}
+
+// serve runs the socket until it closes.
+func (sk *socket) serve() {
+	ctx, cancel := context.WithCancel(context.Background()) // not the request's: Stop closes sockets with a reason
+	defer cancel()
+	writerDone := make(chan struct{})
+	go func() {
+		defer close(writerDone)
+		defer cancel()
+		sk.writeLoop(ctx)
+	}()
+	for {
+		// A client sends a heartbeat every 25 s (realtime-js); one silent
+		// for idleTimeout is gone.
+		rctx, cancelRead := context.WithTimeout(ctx, idleTimeout)
+		typ, data, err := sk.conn.Read(rctx)
+		cancelRead()
+		if err != nil {
+			sk.closeWith(websocket.StatusNormalClosure, "")
+			break
+		}
+		var m *inMsg
+		if typ == websocket.MessageBinary {
+			m, err = decodeBinary(data)
+		} else {
+			m, err = decodeText(data, sk.v2)
+		}
+		if err != nil {
+			sk.closeWith(websocket.StatusUnsupportedData, err.Error())
+			break
+		}
+		sk.handle(ctx, m)
+	}
+	<-writerDone
+	sk.mu.Lock()
+	chans := sk.channels
+	sk.channels = map[string]*channel{}
+	sk.mu.Unlock()
+	for _, ch := range chans {
+		sk.p.remove(context.Background(), ch)
+	}
+}
+
+func (sk *socket) writeLoop(ctx context.Context) {
+	for {
+		select {
+		case <-sk.closing:
+			_ = sk.conn.Close(sk.code, sk.reason)
+			return
+		case f := <-sk.out:
+			select {
+			case <-sk.closing:
+				_ = sk.conn.Close(sk.code, sk.reason)
+				return
+			default:
+			}
+			typ := websocket.MessageText
+			if f.binary {
+				typ = websocket.MessageBinary
+			}
+			wctx, cancel := context.WithTimeout(ctx, sk.s.cfg.WriteTimeout)
+			err := sk.conn.Write(wctx, typ, f.data)
+			cancel()
+			if err != nil {
+				sk.closeWith(websocket.StatusGoingAway, "write failed")
+				_ = sk.conn.CloseNow()
+				return
+			}
+		}
+	}
+}
+
+// closeWith closes the socket once, with a status and reason; it reports
+// whether this call closed it.
+func (sk *socket) closeWith(code websocket.StatusCode, reason string) bool {
+	did := false
+	sk.closeOnce.Do(func() {
+		sk.code, sk.reason, did = code, reason, true
+		close(sk.closing)
+	})
+	return did
+}
+
+// send queues a frame without blocking; a full queue disconnects the client.
+func (sk *socket) send(f frame) {
+	select {
+	case <-sk.closing:
+		return
+	default:
+	}
+	select {
+	case sk.out <- f:
+	default:
+		if sk.closeWith(websocket.StatusPolicyViolation, ErrSlowClient.Error()) {
+			sk.s.slowDisconnects.Add(1)
+			sk.s.log.Warn("disconnecting a slow realtime client", "ref", sk.ref, "queue", cap(sk.out))
+		}
+	}
+}
+
+func (sk *socket) reply(m *inMsg, status string, response any) {
+	sk.send(encodeText(sk.v2, m.JoinRef, m.Ref, m.Topic, evReply, replyPayload(status, response)))
+}
+
+func (sk *socket) replyError(m *inMsg, reason string) {
+	sk.reply(m, "error", map[string]string{"reason": reason})
+}
+
+func (sk *socket) system(ch *channel, status, extension, message string) {
+	sk.send(encodeText(sk.v2, nil, nil, ch.topic, evSystem, mustJSON(map[string]string{
+		"status": status, "extension": extension, "message": message, "channel": ch.sub,
+	})))
+}
+
+func (sk *socket) channel(topic string) *channel {
+	sk.mu.Lock()
+	defer sk.mu.Unlock()
+	return sk.channels[topic]
+}
+
+func (sk *socket) handle(ctx context.Context, m *inMsg) {
+	if m.Topic == topicPhoenix {
+		if m.Event == evHeartbeat {
+			sk.reply(m, "ok", nil)
+		}
+		return
+	}
+	if m.Event == evJoin {
+		sk.join(ctx, m)
+		return
+	}
+	ch := sk.channel(m.Topic)
+	if ch == nil {
+		sk.replyError(m, "unmatched topic")
+		return
+	}
+	switch m.Event {
+	case evLeave:
+		sk.mu.Lock()
+		delete(sk.channels, m.Topic)
+		sk.mu.Unlock()
+		sk.p.remove(ctx, ch)
+		sk.reply(m, "ok", nil)
+		sk.send(encodeText(sk.v2, ch.joinRef, m.Ref, ch.topic, evClose, json.RawMessage("{}")))
+	case evAccessToken:
+		sk.accessToken(ctx, ch, m)
+	case evBroadcast:
+		sk.broadcast(ctx, ch, m)
+	case evPresence:
+		sk.presence(ctx, ch, m)
+	default:
+		sk.replyError(m, "unknown event "+m.Event)
+	}
+}
+
+type joinPayload struct {
+	Config struct {
+		Broadcast struct {
+			Ack    bool `json:"ack"`
+			Self   bool `json:"self"`
+			Replay *struct {
+				Since int64 `json:"since"`
+				Limit int   `json:"limit"`
+			} `json:"replay"`
+		} `json:"broadcast"`
+		Presence struct {
+			Key     string `json:"key"`
+			Enabled bool   `json:"enabled"`
+		} `json:"presence"`
+		PostgresChanges []struct {
+			Event  string `json:"event"`
+			Schema string `json:"schema"`
+			Table  string `json:"table"`
+			Filter string `json:"filter"`
+		} `json:"postgres_changes"`
+		Private bool `json:"private"`
+	} `json:"config"`
+	AccessToken string `json:"access_token"`
+}
+
+func (sk *socket) join(ctx context.Context, m *inMsg) {
+	var jp joinPayload
+	if len(m.Payload) > 0 && string(m.Payload) != "null" {
+		if err := json.Unmarshal(m.Payload, &jp); err != nil {
+			sk.replyError(m, "invalid join payload")
+			return
+		}
+	}
+	pr := sk.pr
+	if jp.AccessToken != "" {
+		var err error
+		if pr, err = sk.s.auth.Authenticate(ctx, sk.ref, authn.Credentials{APIKey: sk.apiKey, Bearer: jp.AccessToken}); err != nil {
+			sk.replyError(m, tokenError(err))
+			return
+		}
+	}
+	if old := sk.channel(m.Topic); old != nil { // a rejoin replaces the channel
+		sk.mu.Lock()
+		delete(sk.channels, m.Topic)
+		sk.mu.Unlock()
+		sk.p.remove(ctx, old)
+	}
+	sk.mu.Lock()
+	n := len(sk.channels)
+	sk.mu.Unlock()
+	if n >= sk.s.cfg.MaxChannels {
+		sk.replyError(m, "too many channels")
+		return
+	}
+	cfg := jp.Config
+	ch := &channel{
+		sock: sk, topic: m.Topic, sub: strings.TrimPrefix(m.Topic, topicPrefix), joinRef: m.JoinRef,
+		self: cfg.Broadcast.Self, ack: cfg.Broadcast.Ack, private: cfg.Private, canWrite: true, presenceKey: cfg.Presence.Key,
+	}
+	ch.principal.Store(pr)
+	if ch.presenceKey == "" {
+		ch.presenceKey = newPhxRef()
+	}
+	pool, err := sk.s.projects.Pool(ctx, sk.ref)
+	if err != nil {
+		sk.s.log.Warn("realtime join", "ref", sk.ref, "err", err)
+		sk.replyError(m, "project unavailable")
+		return
+	}
+	type serverBinding struct {
+		ID     uint32 `json:"id"`
+		Event  string `json:"event"`
+		Schema string `json:"schema"`
+		Table  string `json:"table,omitempty"`
+		Filter string `json:"filter,omitempty"`
+	}
+	bindings := []serverBinding{}
+	for _, b := range cfg.PostgresChanges {
+		switch strings.ToUpper(b.Event) {
+		case "*", EventInsert, EventUpdate, EventDelete:
+		default:
+			sk.replyError(m, fmt.Sprintf("invalid postgres_changes event %q", b.Event))
+			return
+		}
+		if b.Schema == "" {
+			sk.replyError(m, "postgres_changes needs a schema")
+			return
+		}
+		f, err := parseFilter(b.Filter)
+		if err != nil {
+			sk.replyError(m, err.Error())
+			return
+		}
+		if err := checkBinding(ctx, pool, pr, b.Schema, b.Table); err != nil {
+			sk.replyError(m, fmt.Sprintf("Unable to subscribe to changes with given parameters. Please check Realtime is enabled for the given connect parameters: [event: %s, schema: %s, table: %s, filters: [%s]]", b.Event, b.Schema, b.Table, b.Filter))
+			return
+		}
+		id := crc32.ChecksumIEEE([]byte(b.Event + "\x00" + b.Schema + "\x00" + b.Table + "\x00" + b.Filter))
+		ch.pg = append(ch.pg, pgBinding{id: id, event: b.Event, schema: b.Schema, table: b.Table, filter: b.Filter, f: f})
+		bindings = append(bindings, serverBinding{ID: id, Event: b.Event, Schema: b.Schema, Table: b.Table, Filter: b.Filter})
+	}
+	if ch.private {
+		read, write, err := authorizePrivate(ctx, pool, pr, ch.sub)
+		if err != nil {
+			sk.s.log.Warn("authorising a private channel", "ref", sk.ref, "err", err)
+			sk.replyError(m, "Unauthorized: You do not have permissions to read from this Channel topic: "+ch.sub)
+			return
+		}
+		if !read {
+			sk.replyError(m, "Unauthorized: You do not have permissions to read from this Channel topic: "+ch.sub)
+			return
+		}
+		ch.canWrite = write
+	}
+	var replay []frame
+	if r := cfg.Broadcast.Replay; r != nil && ch.private {
+		if replay, err = replayBroadcasts(ctx, pool, ch, pr, r.Since, r.Limit); err != nil {
+			sk.s.log.Warn("replaying broadcasts", "ref", sk.ref, "err", err)
+		}
+	}
+	sk.mu.Lock()
+	sk.channels[m.Topic] = ch
+	sk.mu.Unlock()
+	sk.p.add(ch, func() {
+		sk.reply(m, "ok", map[string]any{"postgres_changes": bindings})
+		if len(ch.pg) > 0 {
+			sk.system(ch, "ok", evPGChanges, "Subscribed to PostgreSQL")
+		}
+		if cfg.Presence.Enabled {
+			sk.send(encodeText(sk.v2, nil, nil, ch.topic, evPresState, sk.p.presenceState(ch)))
+		}
+		for _, f := range replay {
+			sk.send(f)
+		}
+	})
+}
+
+// checkBinding verifies that a postgres_changes subscription names published
+// tables the principal may select.
+func checkBinding(ctx context.Context, pool *pgxpool.Pool, pr *authn.Principal, schema, table string) error {
+	var ok bool
+	err := pool.QueryRow(ctx, `select exists (
+		select from pg_publication_tables t
+		where t.pubname = $1 and ($2 = '*' or t.schemaname = $2) and ($3 in ('', '*') or t.tablename = $3)
+		  and ($4 = $5 or not exists (select from pg_roles where rolname = $4)
+		       or has_table_privilege($4, format('%I.%I', t.schemaname, t.tablename), 'SELECT')))`,
+		Publication, schema, table, pr.Role, roleService).Scan(&ok)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return errors.New("no such published table")
+	}
+	return nil
+}
+
+// authorizePrivate asks realtime.messages' RLS policies whether pr may read
+// (receive) and write (send) on a private topic, as Supabase does: probe rows
+// are inserted, selected and inserted again under the principal's role, and
+// everything is rolled back.
+func authorizePrivate(ctx context.Context, pool *pgxpool.Pool, pr *authn.Principal, topic string) (read, write bool, err error) {
+	if pr.Role == roleService {
+		return true, true, nil
+	}
+	tx, err := pool.Begin(ctx)
+	if err != nil {
+		return false, false, err
+	}
+	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
+	if _, err := tx.Exec(ctx, "select set_config('role', $1, true)", roleService); err != nil {
+		return false, false, err
+	}
+	var ids []string
+	rows, err := tx.Query(ctx, `insert into realtime.messages (topic, extension, private) values ($1, 'broadcast', true), ($1, 'presence', true) returning id::text`, topic)
+	if err != nil {
+		return false, false, err
+	}
+	ids, err = pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return false, false, err
+	}
+	if _, err := tx.Exec(ctx, "select set_config('request.jwt.claims', $1, true), set_config('role', $2, true), set_config('realtime.topic', $3, true)",
+		string(pr.ClaimsJSON), pr.Role, topic); err != nil {
+		return false, false, err
+	}
+	var n int
+	if err := tx.QueryRow(ctx, "select count(*) from realtime.messages where id = any($1::uuid[])", ids).Scan(&n); err != nil {
+		return false, false, nil // no select privilege: no read
+	}
+	if _, err := tx.Exec(ctx, "savepoint probe"); err != nil {
+		return false, false, err
+	}
+	_, werr := tx.Exec(ctx, "insert into realtime.messages (topic, extension, private) values ($1, 'broadcast', true)", topic)
+	return n > 0, werr == nil, nil
+}
+
+// replayBroadcasts sends a private channel the persisted broadcasts since a
+// time (ms since the epoch), as the principal may read them.
+func replayBroadcasts(ctx context.Context, pool *pgxpool.Pool, ch *channel, pr *authn.Principal, since int64, limit int) ([]frame, error) {
+	if limit <= 0 || limit > 25 {
+		limit = 25
+	}
+	tx, err := pool.Begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
+	if _, err := tx.Exec(ctx, "select set_config('request.jwt.claims', $1, true), set_config('role', $2, true), set_config('realtime.topic', $3, true)",
+		string(pr.ClaimsJSON), pr.Role, ch.sub); err != nil {
+		return nil, err
+	}
+	rows, err := tx.Query(ctx, `select id::text, coalesce(event, ''), payload, binary_payload from realtime.messages
+		where topic = $1 and extension = 'broadcast' and private and inserted_at >= to_timestamp($2::float8 / 1000)
+		order by inserted_at limit $3`, ch.sub, since, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []frame
+	for rows.Next() {
+		var id, event string
+		var payload, bin []byte
+		if err := rows.Scan(&id, &event, &payload, &bin); err != nil {
+			return nil, err
+		}
+		b := &Broadcast{Topic: ch.sub, Event: event, Private: true, Meta: mustJSON(map[string]any{"id": id, "replayed": true})}
+		if bin != nil {
+			b.Payload, b.Binary = bin, true
+		} else if payload != nil {
+			b.Payload = payload
+		} else {
+			b.Payload = []byte("{}")
+		}
+		out = append(out, broadcastFrame(ch, b))
+	}
+	return out, rows.Err()
+}
+
+func (sk *socket) accessToken(ctx context.Context, ch *channel, m *inMsg) {
+	var p struct {
+		AccessToken string `json:"access_token"`
+	}
+	_ = json.Unmarshal(m.Payload, &p)
+	pr, err := sk.s.auth.Authenticate(ctx, sk.ref, authn.Credentials{APIKey: sk.apiKey, Bearer: p.AccessToken})
+	if err != nil {
+		sk.system(ch, "error", "system", tokenError(err))
+		sk.mu.Lock()
+		delete(sk.channels, ch.topic)
+		sk.mu.Unlock()
+		sk.p.remove(ctx, ch)
+		sk.send(encodeText(sk.v2, ch.joinRef, nil, ch.topic, evClose, json.RawMessage("{}")))
+		return
+	}
+	ch.principal.Store(pr)
+	sk.reply(m, "ok", nil)
+}
+
+func (sk *socket) broadcast(ctx context.Context, ch *channel, m *inMsg) {
+	b := &Broadcast{Topic: ch.sub, Private: ch.private, from: ch}
+	if m.bin != nil {
+		b.Event, b.Payload, b.Binary, b.Meta = m.bin.Event, m.bin.Payload, m.bin.Encoding == encodingBinary, m.bin.Meta
+	} else {
+		var p struct {
+			Event   string          `json:"event"`
+			Payload json.RawMessage `json:"payload"`
+		}
+		if err := json.Unmarshal(m.Payload, &p); err != nil {
+			sk.replyError(m, "invalid broadcast payload")
+			return
+		}
+		b.Event, b.Payload = p.Event, p.Payload
+		if len(b.Payload) == 0 {
+			b.Payload = []byte("{}")
+		}
+	}
+	if ch.private && !ch.canWrite {
+		if ch.ack {
+			sk.replyError(m, "Unauthorized: You do not have permissions to write to this Channel topic: "+ch.sub)
+		}
+		return
+	}
+	if err := sk.s.publishBroadcast(ctx, sk.ref, b); err != nil {
+		sk.s.log.Warn("publishing a broadcast", "ref", sk.ref, "err", err)
+		if ch.ack {
+			sk.replyError(m, "broadcast failed")
+		}
+		return
+	}
+	if ch.ack {
+		sk.reply(m, "ok", nil)
+	}
+}
+
+func (sk *socket) presence(ctx context.Context, ch *channel, m *inMsg) {
+	var p struct {
+		Event   string          `json:"event"`
+		Payload json.RawMessage `json:"payload"`
+	}
+	if err := json.Unmarshal(m.Payload, &p); err != nil {
+		sk.replyError(m, "invalid presence payload")
+		return
+	}
+	if ch.private && !ch.canWrite {
+		sk.replyError(m, "Unauthorized: You do not have permissions to track presence on this Channel topic: "+ch.sub)
+		return
+	}
+	var err error
+	switch p.Event {
+	case "track":
+		err = sk.p.track(ctx, ch, p.Payload)
+	case "untrack":
+		err = sk.p.untrack(ctx, ch)
+	default:
+		sk.replyError(m, "unknown presence event "+p.Event)
+		return
+	}
+	if err != nil {
+		sk.s.log.Warn("publishing presence", "ref", sk.ref, "err", err)
+		sk.replyError(m, "presence failed")
+		return
+	}
+	sk.reply(m, "ok", nil)
+}
+
+// publishBroadcast fans a broadcast out through the bus.
+func (s *Server) publishBroadcast(ctx context.Context, ref string, b *Broadcast) error {
+	return s.bus.Publish(ctx, "realtime."+ref+".fanout."+busToken(b.Topic), b)
+}
+
+func tokenError(err error) string {
+	switch {
+	case errors.Is(err, authn.ErrExpiredToken):
+		return "Token has expired"
+	case errors.Is(err, authn.ErrNoCredentials):
+		return "No API key found in request"
+	}
+	return "Invalid JWT Token"
+}
+
+func newPhxRef() string {
+	var b [10]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails on supported platforms
+	return hex.EncodeToString(b[:])
+}

@@ -1,0 +1,185 @@
+package realtime
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/magflock/mobo/internal/authn"
+)
+
+// visibleWait bounds the wait for a decoded transaction to become visible
+// to other sessions: the walsender may send a commit a moment before the
+// committing backend has left the proc array.
+const visibleWait = 5 * time.Second
+
+// checkGroup is the rows of one table to check for one (role, claims).
+type checkGroup struct {
+	pr      *authn.Principal
+	schema  string
+	table   string
+	keys    []Column // the key columns
+	members []checkMember
+}
+
+type checkMember struct {
+	w   *pending
+	t   int    // target index
+	key string // key values joined by \x00
+}
+
+// authorize decides, per change and target, whether the target's principal
+// may select the changed row. It runs one query per (role, claims, table)
+// for the whole batch: the rows' keys against the table under that role.
+// Deletes and truncates carry no row to check and are delivered, as in
+// Supabase; service_role bypasses RLS.
+func (p *project) authorize(ctx context.Context, work []pending) {
+	groups := map[string]*checkGroup{}
+	var order []*checkGroup
+	var xids []int64
+	seenXID := map[uint32]bool{}
+	for wi := range work {
+		w := &work[wi]
+		c := w.c
+		if c.Type != EventInsert && c.Type != EventUpdate {
+			for i := range w.visible {
+				w.visible[i] = true
+			}
+			continue
+		}
+		keys, vals := keyOf(c)
+		for i, t := range w.targets {
+			if t.pr.Role == roleService {
+				w.visible[i] = true
+				continue
+			}
+			if len(keys) == 0 {
+				continue // nothing to check against: not delivered
+			}
+			var sig strings.Builder
+			for _, k := range keys {
+				sig.WriteString(k.Name + "\x00" + k.typeIdent + "\x00")
+			}
+			gk := t.pr.Role + "\x01" + string(t.pr.ClaimsJSON) + "\x01" + c.Schema + "\x01" + c.Table + "\x01" + sig.String()
+			g := groups[gk]
+			if g == nil {
+				g = &checkGroup{pr: t.pr, schema: c.Schema, table: c.Table, keys: keys}
+				groups[gk] = g
+				order = append(order, g)
+			}
+			g.members = append(g.members, checkMember{w: w, t: i, key: strings.Join(vals, "\x00")})
+			if !seenXID[c.xid] {
+				seenXID[c.xid] = true
+				xids = append(xids, int64(c.xid))
+			}
+		}
+	}
+	if len(order) == 0 {
+		return
+	}
+	pool, err := p.s.projects.Pool(ctx, p.ref)
+	if err != nil {
+		p.s.log.Warn("checking row visibility", "ref", p.ref, "err", err)
+		return
+	}
+	for _, g := range order {
+		seen, err := p.check(ctx, pool, g, xids)
+		if err != nil {
+			p.s.log.Warn("row visibility check failed", "ref", p.ref, "role", g.pr.Role, "table", g.schema+"."+g.table, "err", err)
+			continue
+		}
+		for _, m := range g.members {
+			if seen[m.key] {
+				m.w.visible[m.t] = true
+			}
+		}
+	}
+}
+
+// keyOf returns the key columns of c's new record and their text values.
+func keyOf(c *Change) ([]Column, []string) {
+	var cols []Column
+	var vals []string
+	for i, col := range c.Columns {
+		if !col.Key || i >= len(c.Record) {
+			continue
+		}
+		v := c.Record[i]
+		if v.Null || v.Unchanged {
+			return nil, nil
+		}
+		cols = append(cols, col)
+		vals = append(vals, v.Text)
+	}
+	return cols, vals
+}
+
+// xidsVisible says whether every transaction (32-bit ids, as pgoutput gives
+// them) is visible in the statement's snapshot; 64-bit ids are rebuilt from
+// the snapshot's epoch.
+const xidsVisible = `select coalesce(bool_and(pg_visible_in_snapshot((
+	case when ((m >> 32) << 32 | x) > m and m >= 4294967296 then ((m >> 32) << 32 | x) - 4294967296
+	else ((m >> 32) << 32 | x) end)::text::xid8, pg_current_snapshot())), true)
+from unnest($1::int8[]) x, (select pg_snapshot_xmax(pg_current_snapshot())::text::int8 m) s`
+
+// check runs one group's query in a repeatable-read transaction as its
+// principal, so that the visibility of the batch's transactions and the
+// rows are read in one snapshot; it retries while a transaction is not yet
+// visible. It returns the keys the principal sees.
+func (p *project) check(ctx context.Context, pool *pgxpool.Pool, g *checkGroup, xids []int64) (map[string]bool, error) {
+	cols := make([]string, len(g.keys))
+	outs := make([]string, len(g.keys))
+	unnest := make([]string, len(g.keys))
+	args := make([]any, len(g.keys))
+	for i, k := range g.keys {
+		cols[i] = pgx.Identifier{k.Name}.Sanitize()
+		outs[i] = cols[i] + "::text"
+		unnest[i] = "$" + strconv.Itoa(i+1) + "::text[]::" + k.typeIdent + "[]"
+		vals := make([]string, len(g.members))
+		for j, m := range g.members {
+			vals[j] = strings.Split(m.key, "\x00")[i]
+		}
+		args[i] = vals
+	}
+	query := "select " + strings.Join(outs, ", ") + " from " + pgx.Identifier{g.schema, g.table}.Sanitize() +
+		" where (" + strings.Join(cols, ", ") + ") in (select * from unnest(" + strings.Join(unnest, ", ") + "))"
+	deadline := time.Now().Add(visibleWait)
+	for {
+		seen := map[string]bool{}
+		var committed bool
+		b := &pgx.Batch{}
+		b.Queue("begin isolation level repeatable read read only")
+		b.Queue("select set_config('request.jwt.claims', $1, true), set_config('role', $2, true)", string(g.pr.ClaimsJSON), g.pr.Role)
+		b.Queue(xidsVisible, xids).QueryRow(func(row pgx.Row) error { return row.Scan(&committed) })
+		b.Queue(query, args...).Query(func(rows pgx.Rows) error {
+			vals := make([]string, len(g.keys))
+			ptrs := make([]any, len(vals))
+			for i := range vals {
+				ptrs[i] = &vals[i]
+			}
+			for rows.Next() {
+				if err := rows.Scan(ptrs...); err != nil {
+					return err
+				}
+				seen[strings.Join(vals, "\x00")] = true
+			}
+			return rows.Err()
+		})
+		b.Queue("rollback")
+		if err := pool.SendBatch(ctx, b).Close(); err != nil {
+			return nil, err
+		}
+		if committed || time.Now().After(deadline) {
+			return seen, nil
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(time.Millisecond):
+		}
+	}
+}
