@@ -54,6 +54,7 @@ type API struct {
 	info     Info
 	src      Source
 	projects Projects
+	dbs      Databases
 	log      *slog.Logger
 
 	mu      sync.RWMutex
@@ -106,6 +107,9 @@ func (a *API) Handler() http.Handler {
 	mux.HandleFunc("GET /admin/v1/components", a.components)
 	if a.projects != nil {
 		a.mountProjects(mux)
+	}
+	if a.dbs != nil {
+		a.mountDatabases(mux)
 	}
 	mux.HandleFunc("/admin/v1/", func(w http.ResponseWriter, _ *http.Request) {
 		writeError(w, http.StatusNotFound, "not_found", "no such admin endpoint")
