@@ -6,7 +6,7 @@ GOBIN ?= $(shell $(GO) env GOPATH)/bin
 TESTDB_DIR := $(CURDIR)/.testdb
 export CGO_ENABLED ?= 1
 
-.PHONY: help run build test test-go test-e2e lint fmt bench bench-bus bench-boot fuzz tools clean
+.PHONY: help run build test test-go test-e2e lint fmt bench bench-bus bench-boot bench-realtime bench-rest bench-auth fuzz tools clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  %-12s %s\n", $$1, $$2}'
@@ -48,13 +48,23 @@ tools: ## install the pinned golangci-lint if missing
 		$(GO) install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_VERSION); \
 	fi
 
-bench: bench-bus bench-boot ## all benchmarks (figures go in closing notes)
+bench: bench-bus bench-boot bench-rest bench-auth bench-realtime ## all benchmarks (figures go in closing notes)
 
 bench-bus: ## event bus publish→deliver, against a bare channel baseline
 	$(GO) test -run='^$$' -bench='Bus|Baseline' -benchmem -count=3 ./internal/kernel/
 
+bench-realtime: ## realtime: commit-to-delivery p50/p99 at 1, 100, 1000 sockets, sustained rate to 100, raw pglogrepl decode baseline
+	$(GO) run ./cmd/realtimebench -changes 200 -sustained 20000 -timeout 10m
+
 bench-boot: build ## boot time: cold (initdb) and warm (existing data dir)
 	$(GO) run ./cmd/bootbench -bin bin/mobo -runs 3
+
+bench-rest: ## /rest/v1 against a bare pgx handler: GET by pk and list-20 at 1 and 32 clients
+	set -o pipefail; $(GO) test -run='^$$' -bench='RESTvsBaseline' -benchtime=3000x -v ./internal/rest/ | grep -E 'ratio'
+
+bench-auth: ## auth: HS256 verification (cached, cold) vs golang-jwt on one core; refresh grants; password sign-in vs raw bcrypt
+	$(GO) test -run='^$$' -bench='VerifyHS256|BaselineJWTParse' -benchmem -cpu 1 -count=3 ./internal/auth/
+	$(GO) test -run='^$$' -bench='RefreshGrant|PasswordSignIn|BaselineBcrypt' -benchmem -count=3 ./internal/auth/
 
 fuzz: ## run every fuzz target for a while (FUZZTIME=60s)
 	@for t in $$(grep -rl --include='*_test.go' '^func Fuzz' . | xargs -n1 dirname | sort -u); do \

@@ -9,9 +9,13 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/magflock/mobo/internal/auth"
 	"github.com/magflock/mobo/internal/gateway"
 	"github.com/magflock/mobo/internal/kernel"
 	"github.com/magflock/mobo/internal/pg"
+	"github.com/magflock/mobo/internal/pgwire"
+	"github.com/magflock/mobo/internal/realtime"
+	"github.com/magflock/mobo/internal/rest"
 )
 
 // Config is mobo's whole configuration: one section per component. See the
@@ -28,6 +32,10 @@ type Config struct {
 	HTTP     gateway.Config   `toml:"http"`
 	Postgres pg.Config        `toml:"postgres"`
 	Log      kernel.LogConfig `toml:"log"`
+	Auth     auth.Config      `toml:"auth"`
+	REST     rest.Config      `toml:"rest"`
+	Realtime realtime.Config  `toml:"realtime"`
+	PGWire   pgwire.Config    `toml:"pgwire"`
 }
 
 func defaultConfig() Config {
@@ -41,7 +49,9 @@ func defaultConfig() Config {
 			MaxConnections: pg.DefaultMaxConnections,
 			SharedBuffers:  pg.DefaultSharedBuffers,
 		},
-		Log: kernel.LogConfig{Format: "auto", Level: "info"},
+		Log:      kernel.LogConfig{Format: "auto", Level: "info"},
+		Auth:     auth.Defaults(),
+		Realtime: realtime.DefaultConfig(),
 	}
 }
 
@@ -75,6 +85,7 @@ var flagKeys = map[string]string{
 	"log-level":    "log.level",
 	"log-format":   "log.format",
 	"pg-port":      "postgres.port",
+	"pg-listen":    "pgwire.listen",
 }
 
 // ignoredEnv are MOBO_* variables read elsewhere, not config keys.
@@ -89,6 +100,7 @@ func addConfigFlags(cmd *cobra.Command) {
 	f.String("log-level", "", "log level: debug, info, warn, error")
 	f.String("log-format", "", "log format: auto, text, json")
 	f.Int("pg-port", 0, "managed PostgreSQL TCP port on 127.0.0.1 (default: automatic)")
+	f.String("pg-listen", "", "PostgreSQL wire endpoint (transaction pooler) address, e.g. 127.0.0.1:6543 (default: off)")
 }
 
 // loadConfig applies defaults < file < MOBO_* < flags.

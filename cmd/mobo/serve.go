@@ -16,10 +16,14 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/magflock/mobo/internal/admin"
+	"github.com/magflock/mobo/internal/auth"
 	"github.com/magflock/mobo/internal/controlplane"
 	"github.com/magflock/mobo/internal/gateway"
 	"github.com/magflock/mobo/internal/kernel"
 	"github.com/magflock/mobo/internal/pg"
+	"github.com/magflock/mobo/internal/pgwire"
+	"github.com/magflock/mobo/internal/realtime"
+	"github.com/magflock/mobo/internal/rest"
 	"github.com/magflock/mobo/internal/tenant"
 )
 
@@ -57,6 +61,7 @@ type platform struct {
 	gateway *gateway.Gateway
 	tenants *tenant.Manager
 	admin   *admin.API
+	pgwire  *pgwire.Server // nil unless --pg-listen is set
 	mode    string
 	dbDesc  string
 }
@@ -85,13 +90,45 @@ func assemble(cfg Config, log *slog.Logger) (*platform, error) {
 	cp := controlplane.New(srv, controlplane.Options{ExternalDatabase: external}, kernel.ComponentLogger(log, "controlplane"))
 	p.tenants = tenant.New(tenant.Config{JWTSecret: cfg.JWTSecret, DumpDir: filepath.Join(cfg.DataDir, "dumps")}, cp, srv, external, kernel.ComponentLogger(log, "tenant"))
 	p.admin = admin.New(cp, admin.Info{Version: versionString(), Mode: p.mode, Database: p.dbDesc}, kernel.ComponentLogger(log, "admin"))
-	p.gateway = gateway.New(cfg.HTTP, kernel.ComponentLogger(log, "gateway"), "tenant", "admin")
+	authSvc := auth.New(cfg.Auth, p.tenants, srv, kernel.ComponentLogger(log, "auth"))
+	restSrv := rest.New(rest.Options{
+		Config:        cfg.REST,
+		Projects:      p.tenants,
+		Authenticator: authSvc.Authenticator("anon"),
+		Authorizer:    authSvc.Authorizer(),
+		Logger:        kernel.ComponentLogger(log, "rest"),
+	})
+	bus := kernel.NewBus(kernel.BusLogger(kernel.ComponentLogger(log, "bus")))
+	rt, err := realtime.New(realtime.Options{
+		Config:   cfg.Realtime,
+		Projects: p.tenants,
+		DB:       srv,
+		Auth:     authSvc.Authenticator("anon"),
+		Bus:      bus,
+		Log:      kernel.ComponentLogger(log, "realtime"),
+	})
+	if err != nil {
+		return nil, err
+	}
+	p.tenants.AddSetupHook("realtime", rt.Setup)
+	p.tenants.AddTeardownHook("realtime", rt.Teardown)
+	p.gateway = gateway.New(cfg.HTTP, kernel.ComponentLogger(log, "gateway"), "tenant", "admin", "auth", "rest", "realtime")
+	p.gateway.Handle("/realtime/v1/", rt.Handler())
+	p.gateway.Handle("/rest/v1/", restSrv.Handler())
+	p.gateway.Handle(auth.Prefix, authSvc.Handler())
+	p.tenants.AddSetupHook("auth", authSvc.SetupProject)
+	p.tenants.AddTeardownHook("auth", authSvc.ForgetProject)
 	p.gateway.SetProjects(p.tenants)
-	p.admin.SetProjects(projectAdmin{m: p.tenants, baseURL: p.gateway.URL, dumpDir: filepath.Join(cfg.DataDir, "dumps")})
+	p.admin.SetProjects(projectAdmin{m: p.tenants, baseURL: p.gateway.URL, dumpDir: filepath.Join(cfg.DataDir, "dumps"), requests: p.gateway.Requests})
+	p.admin.SetDatabases(dbAdmin{m: p.tenants, srv: srv, audit: cp, log: kernel.ComponentLogger(log, "admin")})
 	p.gateway.Handle("/admin/v1/", p.admin.Handler())
 
-	k, err := kernel.New(kernel.Options{Logger: log},
-		db, cp, p.tenants, p.admin, p.gateway)
+	components := []kernel.Component{db, cp, p.tenants, p.admin, authSvc, restSrv, rt, p.gateway}
+	if cfg.PGWire.Enabled() {
+		p.pgwire = pgwire.New(cfg.PGWire, wireProjects{p.tenants}, kernel.ComponentLogger(log, "pgwire"))
+		components = append(components, p.pgwire)
+	}
+	k, err := kernel.New(kernel.Options{Logger: log}, components...)
 	if err != nil {
 		return nil, err
 	}
@@ -140,10 +177,10 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) err
   service_role key %s
   admin key        %s
   data dir         %s
-  database         %s
+  database         %s%s
 
   Press Ctrl-C to stop.
-`, p.mode, time.Since(begin).Round(time.Millisecond), info.URL, info.URL, proj.AnonKey, proj.ServiceKey, info.AdminKey, info.DataDir, p.dbDesc)
+`, p.mode, time.Since(begin).Round(time.Millisecond), info.URL, info.URL, proj.AnonKey, proj.ServiceKey, info.AdminKey, info.DataDir, p.dbDesc, poolerLine(p.pgwire))
 
 	<-ctx.Done()
 	log.Info("shutting down")

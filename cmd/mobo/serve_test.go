@@ -448,6 +448,21 @@ func TestProjectCommands(t *testing.T) {
 	if out, err := mobo("", "project", "resume", "shop"); err != nil || !strings.Contains(out, "active") {
 		t.Errorf("resume: %v\n%s", err, out)
 	}
+	out, err = mobo("", "project", "limits", "shop", "--max-connections", "4", "--statement-timeout", "2s", "--json")
+	if err != nil || !strings.Contains(out, `"max_connections": 4`) || !strings.Contains(out, `"statement_timeout": "2s"`) {
+		t.Errorf("limits: %v\n%s", err, out)
+	}
+	if out, err := mobo("", "project", "limits", "shop", "--statement-timeout", "soon"); err == nil || !strings.Contains(out, "duration") {
+		t.Errorf("bad limits: %v\n%s", err, out)
+	}
+	out, err = mobo("", "project", "usage", "shop", "--json")
+	var u struct {
+		SizeBytes int64 `json:"size_bytes"`
+		Requests  int64 `json:"requests"`
+	}
+	if err != nil || json.Unmarshal([]byte(out), &u) != nil || u.SizeBytes <= 0 || u.Requests < 1 {
+		t.Errorf("usage: %v %+v\n%s", err, u, out)
+	}
 	if out, err := mobo("wrong\n", "project", "delete", "shop"); err == nil || !strings.Contains(out, "not deleted") {
 		t.Errorf("delete with a wrong confirmation: %v\n%s", err, out)
 	}

@@ -247,7 +247,8 @@ func (g *Gateway) withRequestID(h http.Handler) http.Handler {
 		w.Header().Set(httpx.HeaderRequestID, id)
 		start := time.Now()
 		rw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
-		h.ServeHTTP(rw, r.WithContext(httpx.WithRequestID(r.Context(), id)))
+		ctx := httpx.WithClientIP(httpx.WithRequestID(r.Context(), id), ratelimit.ClientIP(r, g.proxies))
+		h.ServeHTTP(rw, r.WithContext(ctx))
 		g.log.LogAttrs(r.Context(), slog.LevelDebug, "request",
 			slog.String("request_id", id), slog.String("method", r.Method), slog.String("path", r.URL.Path),
 			slog.Int("status", rw.status), slog.Duration("took", time.Since(start)))

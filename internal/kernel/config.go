@@ -3,8 +3,8 @@ package kernel
 import (
 	"errors"
 	"fmt"
-	"os"
 	"maps"
+	"os"
 	"path/filepath"
 	"reflect"
 	"slices"

@@ -301,7 +301,7 @@ func (m *Manager) runTeardown(ctx context.Context, p *Project) error {
 	}
 	var exists, allowed bool
 	err = conn.QueryRow(ctx, "select true, datallowconn from pg_database where datname = $1", p.Database).Scan(&exists, &allowed)
-	conn.Close(context.WithoutCancel(ctx))
+	_ = conn.Close(context.WithoutCancel(ctx))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil
 	}

@@ -658,7 +658,7 @@ func (m *Manager) ensureRoles(ctx context.Context, conn *pgx.Conn) error {
 		}
 		// Options are constants and the names are too.
 		_, err = conn.Exec(ctx, "create role "+pgx.Identifier{r.name}.Sanitize()+" "+r.options)
-		if pg.IsCode(err, "42710") { // duplicate_object: created concurrently
+		if isConcurrentCreate(err) {
 			continue
 		}
 		if err != nil {
@@ -667,6 +667,13 @@ func (m *Manager) ensureRoles(ctx context.Context, conn *pgx.Conn) error {
 		m.log.Info("added role", "role", r.name)
 	}
 	return nil
+}
+
+// isConcurrentCreate reports an error from creating a role that another
+// session created at the same moment: duplicate_object, or a unique
+// violation on pg_authid when both passed the existence check.
+func isConcurrentCreate(err error) bool {
+	return pg.IsCode(err, "42710") || pg.IsCode(err, "23505")
 }
 
 func roleExists(ctx context.Context, conn *pgx.Conn, name string) (bool, error) {
@@ -706,19 +713,25 @@ func (m *Manager) ensureLoginRole(ctx context.Context, conn *pgx.Conn, ref, pass
 	// Create and set the password in one transaction. The verifier (a salted
 	// hash, never the password) travels as a bound setting and is quoted by
 	// format() on the server: ALTER ROLE takes no bind parameters.
-	err = pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, "select set_config('mobo.role', $1, true), set_config('mobo.verifier', $2, true)", name, verifier); err != nil {
+	setup := func() error {
+		return pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
+			if _, err := tx.Exec(ctx, "select set_config('mobo.role', $1, true), set_config('mobo.verifier', $2, true)", name, verifier); err != nil {
+				return err
+			}
+			_, err := tx.Exec(ctx, `do $$ begin
+				if not exists (select from pg_roles where rolname = current_setting('mobo.role')) then
+					execute format('create role %I login noinherit', current_setting('mobo.role'));
+				end if;
+				execute format('alter role %I password %L', current_setting('mobo.role'), current_setting('mobo.verifier'));
+			end $$`)
 			return err
-		}
-		_, err := tx.Exec(ctx, `do $$ begin
-			if not exists (select from pg_roles where rolname = current_setting('mobo.role')) then
-				execute format('create role %I login noinherit', current_setting('mobo.role'));
-			end if;
-			execute format('alter role %I password %L', current_setting('mobo.role'), current_setting('mobo.verifier'));
-		end $$`)
-		return err
-	})
-	if err != nil && !pg.IsCode(err, "42710") {
+		})
+	}
+	err = setup()
+	if isConcurrentCreate(err) { // another node created it between our check and create: set the password now
+		err = setup()
+	}
+	if err != nil {
 		return "", fmt.Errorf("setting up login role %q: %w", name, err)
 	}
 	for _, r := range []string{RoleAnon, RoleAuthenticated, RoleServiceRole} {
