@@ -409,13 +409,14 @@ func TestProjectCommands(t *testing.T) {
 		t.Fatalf("create: %v\n%s", err, out)
 	}
 	var p struct {
-		Ref, Status, AnonKey string
-		APIURL               string `json:"api_url"`
+		Ref, Status string
+		AnonKey     string `json:"anon_key"`
+		APIURL      string `json:"api_url"`
 	}
 	if err := json.Unmarshal([]byte(out[strings.Index(out, "{"):]), &p); err != nil {
 		t.Fatalf("create --json: %v\n%s", err, out)
 	}
-	if p.Ref != "shop" || p.Status != "active" || !strings.HasSuffix(p.APIURL, "/p/shop") {
+	if p.Ref != "shop" || p.Status != "active" || !strings.HasSuffix(p.APIURL, "/p/shop") || p.AnonKey == "" {
 		t.Errorf("created %+v", p)
 	}
 	if out, err := mobo("", "project", "create", "--ref", "shop"); err == nil || !strings.Contains(out, "already exists") {
@@ -431,6 +432,33 @@ func TestProjectCommands(t *testing.T) {
 	}
 	if got := status("/p/shop/healthz"); got != 200 {
 		t.Errorf("/p/shop/healthz = %d", got)
+	}
+	// A key works only for its own project.
+	defaultKey := s.keys(t)["anon key"]
+	withKey := func(path, key string) int {
+		req, _ := http.NewRequest(http.MethodGet, s.url+path, nil)
+		req.Header.Set("apikey", key)
+		req.Header.Set("Authorization", "Bearer "+key)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	for _, c := range []struct {
+		path, key string
+		want      int
+	}{
+		{"/p/shop/rest/v1/", p.AnonKey, 200},
+		{"/p/shop/rest/v1/", defaultKey, 401},
+		{"/rest/v1/", p.AnonKey, 401},
+		{"/rest/v1/", defaultKey, 200},
+		{"/p/shop/auth/v1/user", defaultKey, 401},
+	} {
+		if got := withKey(c.path, c.key); got != c.want {
+			t.Errorf("GET %s with %s key = %d, want %d", c.path, map[bool]string{true: "shop's", false: "default's"}[c.key == p.AnonKey], got, c.want)
+		}
 	}
 	if got := status("/p/nope/healthz"); got != 404 {
 		t.Errorf("/p/nope/healthz = %d", got)
