@@ -49,7 +49,7 @@ func newServeCmd() *cobra.Command {
 			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			return serve(ctx, cfg, log, cmd.OutOrStdout())
+			return serve(ctx, stop, cfg, log, cmd.OutOrStdout())
 		},
 	}
 }
@@ -138,7 +138,9 @@ func assemble(cfg Config, log *slog.Logger) (*platform, error) {
 	return p, nil
 }
 
-func serve(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) error {
+// serve runs the platform until ctx ends. stopSignals restores the default
+// signal handling once shutdown begins, so a second Ctrl-C ends mobo at once.
+func serve(ctx context.Context, stopSignals func(), cfg Config, log *slog.Logger, out io.Writer) error {
 	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil { //nolint:gosec // the managed cluster's OS user must traverse it
 		return fmt.Errorf("creating data dir: %w", err)
 	}
@@ -148,6 +150,10 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) err
 	}
 	begin := time.Now()
 	if err := p.kernel.Start(ctx); err != nil {
+		if ctx.Err() != nil { // interrupted while booting: what started has been stopped
+			log.Info("interrupted during start")
+			return nil
+		}
 		return explainStartError(err)
 	}
 	stopAll := func() error {
@@ -183,6 +189,7 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) err
 `, p.mode, time.Since(begin).Round(time.Millisecond), info.URL, info.URL, proj.AnonKey, proj.ServiceKey, info.AdminKey, info.DataDir, p.dbDesc, poolerLine(p.pgwire))
 
 	<-ctx.Done()
+	stopSignals()
 	log.Info("shutting down")
 	return stopAll()
 }
