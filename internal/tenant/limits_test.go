@@ -139,3 +139,46 @@ func TestConnectionBudgetIsShared(t *testing.T) {
 		t.Errorf("budget in use = %d, want at most 2", total)
 	}
 }
+
+func TestIdlePoolsAreReaped(t *testing.T) {
+	t.Parallel()
+	m, db := bootManaged(t)
+	m.cfg.PoolIdleTimeout = 200 * time.Millisecond
+	ctx := t.Context()
+	refs := []string{uniqueRef(t), uniqueRef(t), uniqueRef(t)}
+	for _, ref := range refs {
+		t.Cleanup(func() { dropDatabases(t, db, "proj_"+ref) })
+		if _, err := m.Create(ctx, CreateOptions{Ref: ref}); err != nil {
+			t.Fatal(err)
+		}
+		pool, err := m.Pool(ctx, ref)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := pool.Exec(ctx, "select 1"); err != nil {
+			t.Fatal(err)
+		}
+		if pool.Stat().TotalConns() == 0 {
+			t.Fatalf("project %s holds no connection right after a query", ref)
+		}
+	}
+	// Idle projects end up holding no connection at all.
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		per, total := m.PoolStats()
+		held := int32(0)
+		for _, ref := range refs {
+			held += per[ref]
+		}
+		if held == 0 {
+			if total > len(per) { // the budget gave back what the pools closed (the default project's pool may still hold one)
+				t.Errorf("budget in use %d after reaping, pools %v", total, per)
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("idle pools still hold %d connections: %v", held, per)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}

@@ -87,6 +87,9 @@ type Config struct {
 	// QuotaCheckInterval is how often database sizes are compared with their
 	// limits. Default 30s.
 	QuotaCheckInterval time.Duration
+	// PoolIdleTimeout closes a project pool's connections idle this long, so
+	// idle projects hold none. Default 1m.
+	PoolIdleTimeout time.Duration
 }
 
 // Validate reports a secret too short to be safe.
@@ -378,8 +381,10 @@ func (m *Manager) ProjectState(ref string) (exists, active bool) {
 func (m *Manager) tunePool(cfg *pgxpool.Config, p *Project) {
 	cfg.MaxConns = int32(cmp.Or(p.Limits.MaxConnections, m.cfg.PoolMaxConns, DefaultPoolMaxConns)) //nolint:gosec // validated ≤ 1000
 	cfg.MinConns = 0
-	cfg.MaxConnIdleTime = time.Minute
-	cfg.HealthCheckPeriod = 15 * time.Second
+	cfg.MaxConnIdleTime = cmp.Or(m.cfg.PoolIdleTimeout, time.Minute)
+	// Idle connections are reaped by the pool's health check, so it runs at
+	// least as often as the idle timeout.
+	cfg.HealthCheckPeriod = min(15*time.Second, cfg.MaxConnIdleTime)
 	cfg.ConnConfig.RuntimeParams["application_name"] = "mobo api " + p.Ref
 	if t := cmp.Or(p.Limits.StatementTimeout, m.cfg.StatementTimeout); t > 0 {
 		cfg.ConnConfig.RuntimeParams["statement_timeout"] = strconv.FormatInt(t.Milliseconds(), 10)
