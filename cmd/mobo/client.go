@@ -42,6 +42,9 @@ func findServer(cmd *cobra.Command, out io.Writer) (*target, error) {
 	}
 	info, err := readServerInfo(cfg.DataDir)
 	if errors.Is(err, fs.ErrNotExist) || (err == nil && !processAlive(info.PID)) {
+		if offline(cmd) {
+			return startLocal(cmd, cfg)
+		}
 		fmt.Fprintf(out, "no mobo server is running (data dir %s)\n", absPath(cfg.DataDir))
 		return nil, errNoServer
 	}
@@ -222,4 +225,73 @@ func newConfigCmd() *cobra.Command {
 			return err
 		},
 	}
+}
+
+// Commands that manage data (projects, migrations, keys) work without a
+// running server: they boot the platform in-process on the data dir, on a
+// loopback port of its own, do their work through the same admin API, and
+// stop it. The cluster's data-dir lock keeps a server from starting on the
+// same data meanwhile.
+
+// offlineAnnotation marks a command that may boot a local platform.
+const offlineAnnotation = "mobo.offline"
+
+func allowOffline(cmds ...*cobra.Command) {
+	for _, c := range cmds {
+		if c.Annotations == nil {
+			c.Annotations = map[string]string{}
+		}
+		c.Annotations[offlineAnnotation] = "true"
+		allowOffline(c.Commands()...)
+	}
+}
+
+func offline(cmd *cobra.Command) bool {
+	for c := cmd; c != nil; c = c.Parent() {
+		if c.Annotations[offlineAnnotation] == "true" {
+			return true
+		}
+	}
+	return false
+}
+
+type localKey struct{}
+
+// localPlatform holds a platform booted for one command.
+type localPlatform struct {
+	stopFn func()
+}
+
+func (l *localPlatform) stop() {
+	if l.stopFn != nil {
+		l.stopFn()
+		l.stopFn = nil
+	}
+}
+
+func startLocal(cmd *cobra.Command, cfg Config) (*target, error) {
+	holder, _ := cmd.Context().Value(localKey{}).(*localPlatform)
+	if holder == nil {
+		return nil, errors.New("no server is running")
+	}
+	if _, err := os.Stat(cfg.DataDir); err != nil {
+		return nil, fmt.Errorf("no mobo server is running and there is no data dir at %s: run mobo serve first", absPath(cfg.DataDir))
+	}
+	cfg.HTTP.Listen = "127.0.0.1:0"
+	cfg.PGWire.Listen = ""
+	log := kernel.NewLogger(cmd.ErrOrStderr(), kernel.LogConfig{Format: "text", Level: "warn"})
+	p, err := assemble(cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	ctx := cmd.Context()
+	if err := p.kernel.Start(ctx); err != nil {
+		return nil, explainStartError(err)
+	}
+	holder.stopFn = func() {
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), stopTimeout)
+		defer cancel()
+		_ = p.kernel.Stop(sctx) // failures are logged by the kernel
+	}
+	return &target{url: p.gateway.URL(), key: p.admin.Key()}, nil
 }

@@ -64,6 +64,7 @@ applies them to the project database.`,
 	mig.PersistentFlags().String("project", tenant.DefaultRef, "project ref")
 	mig.PersistentFlags().String("dir", "", "migrations directory (default: "+supabaseMigrationsDir+" if it exists, else "+moboMigrationsDir+")")
 	mig.AddCommand(migrationNewCmd(), migrationUpCmd(), migrationDownCmd(), migrationStatusCmd(), migrationRepairCmd())
+	allowOffline(mig)
 	cmd.AddCommand(mig, dbPsqlCmd())
 	return cmd
 }

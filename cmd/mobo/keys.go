@@ -115,6 +115,7 @@ func newKeysCmd() *cobra.Command {
 		},
 	}
 	cmd.AddCommand(create, list, revoke)
+	allowOffline(cmd)
 	return cmd
 }
 

@@ -3,6 +3,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -34,7 +35,10 @@ func (e *exitError) Error() string { return e.msg }
 
 func main() {
 	root := newRootCmd()
-	if err := root.Execute(); err != nil {
+	local := &localPlatform{}
+	err := root.ExecuteContext(context.WithValue(context.Background(), localKey{}, local))
+	local.stop() // a platform booted for an offline command stops before exit, success or not
+	if err != nil {
 		code := 1
 		var ee *exitError
 		if errors.As(err, &ee) {

@@ -52,6 +52,7 @@ func newProjectCmd() *cobra.Command {
 		projectLimitsCmd(),
 		projectUsageCmd(),
 	)
+	allowOffline(cmd)
 	return cmd
 }
 

@@ -507,3 +507,37 @@ func TestProjectCommands(t *testing.T) {
 	}
 	s.stop(t, syscall.SIGINT)
 }
+
+// TestProjectCommandsOffline: with no server running, project commands boot
+// the platform in-process on the data dir and stop it again.
+func TestProjectCommandsOffline(t *testing.T) {
+	t.Parallel()
+	dir := dataDir(t)
+	s := startServer(t, dir) // initialise the data dir, then stop
+	s.stop(t, syscall.SIGINT)
+	mobo := func(args ...string) (string, error) {
+		out, err := exec.Command(moboBin, append(args, "--data-dir", dir)...).CombinedOutput()
+		return string(out), err
+	}
+	if out, err := mobo("project", "create", "--ref", "offline"); err != nil || !strings.Contains(out, "offline") {
+		t.Fatalf("offline create: %v\n%s", err, out)
+	}
+	if out, err := mobo("project", "list"); err != nil || !strings.Contains(out, "offline") || !strings.Contains(out, "default") {
+		t.Fatalf("offline list: %v\n%s", err, out)
+	}
+	// status still says no server runs: the offline platform stopped.
+	if out, err := mobo("status"); err == nil || !strings.Contains(out, "no mobo server is running") {
+		t.Errorf("status after offline commands: %v\n%s", err, out)
+	}
+	// The next server serves the project made offline.
+	s2 := startServer(t, dir)
+	resp, err := http.Get(s2.url + "/p/offline/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Errorf("/p/offline/healthz = %d", resp.StatusCode)
+	}
+	s2.stop(t, syscall.SIGINT)
+}
