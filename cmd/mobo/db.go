@@ -144,16 +144,17 @@ func (a dbAdmin) RepairMigrations(ctx context.Context, ref string, files []admin
 	})
 }
 
-// ProjectConnection gives the cluster's superuser: project databases have
-// no owner role of their own that can log in yet. In managed mode the URL is
-// TCP on 127.0.0.1, which a client on this machine can reach whoever it
-// runs as; the unix socket's directory may not be.
+// ProjectConnection gives the role that owns the project's database in
+// managed mode, and the served database's own user in external mode (mobo
+// made no owner there). The URL is TCP on 127.0.0.1 where the cluster offers
+// it, which a client on this machine can reach whoever it runs as; the unix
+// socket's directory may not be.
 func (a dbAdmin) ProjectConnection(ctx context.Context, ref string) (admin.Connection, error) {
 	p, err := a.m.Project(ref)
 	if err != nil {
 		return admin.Connection{}, mapTenantError(err)
 	}
-	// Handing out the superuser password is worth a record; no record, no password.
+	// Handing out a password is worth a record; no record, no password.
 	if err := a.audit.Audit(ctx, "admin", "db.connection", ref, nil); err != nil {
 		return admin.Connection{}, err
 	}
@@ -167,6 +168,13 @@ func (a dbAdmin) ProjectConnection(ctx context.Context, ref string) (admin.Conne
 	}
 	c := admin.Connection{Database: p.Database, Superuser: true, User: u.User.Username()}
 	c.Password, _ = u.User.Password()
+	owner, password, err := a.m.OwnerCredentials(ctx, ref)
+	switch {
+	case err == nil:
+		c.User, c.Password, c.Superuser = owner, password, false
+	case !errors.Is(err, tenant.ErrNoOwner):
+		return admin.Connection{}, err
+	}
 	u.User = url.User(c.User)
 	c.URL = u.String()
 	if b, ok := a.srv.(interface{ BinDir() string }); ok {

@@ -319,9 +319,10 @@ func dbPsqlCmd() *cobra.Command {
 		Short: "Open psql on a project's database (default project: default)",
 		Long: `Open psql on a project's database on the running server's PostgreSQL.
 
-psql connects as the cluster's superuser (postgres in managed mode; the user of
---database-url in external mode), not as a role of the project: it can see and change
-everything, other projects' databases included. The server tells the CLI where to
+psql connects as the project's owner role in managed mode (<ref>_owner: it owns the
+database, creates tables, and what it creates is granted to the API roles as in
+Supabase; it cannot connect to other projects' databases), and as the user of
+--database-url in external mode. The server tells the CLI where to
 connect (GET /admin/v1/projects/REF/connection, authorised by the admin key); the
 password goes to psql in PGPASSWORD, never on its command line.
 

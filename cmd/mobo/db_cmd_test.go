@@ -97,6 +97,9 @@ func TestDBMigrationCommands(t *testing.T) {
 	if got := psql("select body from notes"); got != "hi" {
 		t.Errorf("notes after up: %q", got)
 	}
+	if got := psql("select current_user || ' ' || (select rolsuper from pg_roles where rolname = current_user)"); got != "default_owner false" {
+		t.Errorf("psql runs as %q, want the project's owner role, not a superuser", got)
+	}
 	out, err = mobo("db", "migration", "status")
 	if err != nil || !strings.Contains(out, "VERSION") || strings.Count(out, "applied") != 2 {
 		t.Errorf("status table: %v\n%s", err, out)

@@ -267,16 +267,22 @@ func (m *Manager) finishDelete(ctx context.Context, p *Project) error {
 	if err != nil {
 		return err
 	}
-	var login string
-	err = pool.QueryRow(ctx, `select value from mobo.settings where key = $1`, loginRoleSetting(p.Ref)).Scan(&login)
-	if err == nil {
-		if _, err := conn.Exec(ctx, "drop role if exists "+pgx.Identifier{login}.Sanitize()); err != nil {
-			return fmt.Errorf("dropping the login role of project %q: %w", p.Ref, err)
+	// The project's own roles: its login role, and the owner of its database.
+	for _, key := range []string{loginRoleSetting(p.Ref), ownerRoleSetting(p.Ref)} {
+		var role string
+		err := pool.QueryRow(ctx, `select value from mobo.settings where key = $1`, key).Scan(&role)
+		if errors.Is(err, pgx.ErrNoRows) {
+			continue
 		}
-	} else if !errors.Is(err, pgx.ErrNoRows) {
-		return fmt.Errorf("looking up the login role of project %q: %w", p.Ref, err)
+		if err != nil {
+			return fmt.Errorf("looking up the roles of project %q: %w", p.Ref, err)
+		}
+		if _, err := conn.Exec(ctx, "drop role if exists "+pgx.Identifier{role}.Sanitize()); err != nil {
+			return fmt.Errorf("dropping role %q of project %q: %w", role, p.Ref, err)
+		}
 	}
-	if _, err := pool.Exec(ctx, `delete from mobo.settings where key = any($1)`, []string{passwordSetting(p.Ref), loginRoleSetting(p.Ref)}); err != nil {
+	keys := []string{passwordSetting(p.Ref), loginRoleSetting(p.Ref), ownerRoleSetting(p.Ref), ownerPasswordSetting(p.Ref)}
+	if _, err := pool.Exec(ctx, `delete from mobo.settings where key = any($1)`, keys); err != nil {
 		return fmt.Errorf("deleting project %q settings: %w", p.Ref, err)
 	}
 	if _, err := pool.Exec(ctx, `delete from mobo.projects where ref = $1`, p.Ref); err != nil {

@@ -113,6 +113,38 @@ func TestProjectLifecycle(t *testing.T) {
 		t.Errorf("cross-project connect failed for another reason: %v", err)
 	}
 
+	// The owner role logs in to its own database only, creates tables, and
+	// its tables are granted to the API roles.
+	owner, ownerPW, err := m.OwnerCredentials(ctx, ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	oc := pool.Config().ConnConfig.Copy()
+	oc.User, oc.Password = owner, ownerPW
+	oconn, err := pgx.ConnectConfig(ctx, oc)
+	if err != nil {
+		t.Fatalf("owner cannot log in: %v", err)
+	}
+	if _, err := oconn.Exec(ctx, "create table public.notes (id int primary key); insert into notes values (1)"); err != nil {
+		t.Fatalf("owner cannot create a table: %v", err)
+	}
+	oconn.Close(ctx)
+	var n int
+	err = pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, "set local role anon"); err != nil {
+			return err
+		}
+		return tx.QueryRow(ctx, "select count(*) from notes").Scan(&n)
+	})
+	if err != nil || n != 1 {
+		t.Errorf("anon reading the owner's table: %d rows, %v", n, err)
+	}
+	oc.Database = db.Name + "_default"
+	if c, err := pgx.ConnectConfig(ctx, oc); err == nil {
+		c.Close(ctx)
+		t.Error("a project's owner connected to another project's database")
+	}
+
 	// Pause refuses connections and frees the pool; resume restores them.
 	if err := m.Pause(ctx, ref); err != nil {
 		t.Fatal(err)
@@ -165,7 +197,7 @@ func TestProjectLifecycle(t *testing.T) {
 		t.Errorf("project still loaded: %v", err)
 	}
 	var dbExists, roleExists bool
-	if err := db.Pool.QueryRow(ctx, "select exists (select from pg_database where datname = $1), exists (select from pg_roles where rolname = $2)", "proj_"+ref, ref+"_authenticator").Scan(&dbExists, &roleExists); err != nil {
+	if err := db.Pool.QueryRow(ctx, "select exists (select from pg_database where datname = $1), exists (select from pg_roles where rolname = any($2))", "proj_"+ref, []string{ref + "_authenticator", ref + "_owner"}).Scan(&dbExists, &roleExists); err != nil {
 		t.Fatal(err)
 	}
 	if dbExists || roleExists {

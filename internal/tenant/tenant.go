@@ -564,6 +564,11 @@ func (m *Manager) setupDatabase(ctx context.Context, p *Project) error {
 	if err != nil {
 		return err
 	}
+	if m.external == "" {
+		if err := m.ensureOwner(ctx, conn, p); err != nil {
+			return err
+		}
+	}
 	db := pgx.Identifier{p.Database}.Sanitize()
 	if p.Ref != DefaultRef || m.external == "" {
 		// Only its own login role may connect to a project's database; in
@@ -711,21 +716,35 @@ func (m *Manager) ensureLoginRole(ctx context.Context, conn *pgx.Conn, ref, pass
 	if err != nil {
 		return "", err
 	}
-	verifier, err := scramVerifier(password)
-	if err != nil {
+	if err := ensurePasswordRole(ctx, conn, name, "login noinherit", password); err != nil {
 		return "", err
 	}
-	// Create and set the password in one transaction. The verifier (a salted
-	// hash, never the password) travels as a bound setting and is quoted by
-	// format() on the server: ALTER ROLE takes no bind parameters.
+	for _, r := range []string{RoleAnon, RoleAuthenticated, RoleServiceRole} {
+		if _, err := conn.Exec(ctx, "grant "+pgx.Identifier{r}.Sanitize()+" to "+pgx.Identifier{name}.Sanitize()); err != nil {
+			return "", fmt.Errorf("granting %q to %q: %w", r, name, err)
+		}
+	}
+	return name, nil
+}
+
+// ensurePasswordRole creates role name with options if it is missing and
+// sets its password, in one transaction. The password travels as its SCRAM
+// verifier (a salted hash, never the password), bound as a setting and quoted
+// by format() on the server: CREATE/ALTER ROLE take no bind parameters.
+// options are constants of the caller's.
+func ensurePasswordRole(ctx context.Context, conn *pgx.Conn, name, options, password string) error {
+	verifier, err := scramVerifier(password)
+	if err != nil {
+		return err
+	}
 	setup := func() error {
 		return pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
-			if _, err := tx.Exec(ctx, "select set_config('mobo.role', $1, true), set_config('mobo.verifier', $2, true)", name, verifier); err != nil {
+			if _, err := tx.Exec(ctx, "select set_config('mobo.role', $1, true), set_config('mobo.verifier', $2, true), set_config('mobo.options', $3, true)", name, verifier, options); err != nil {
 				return err
 			}
 			_, err := tx.Exec(ctx, `do $$ begin
 				if not exists (select from pg_roles where rolname = current_setting('mobo.role')) then
-					execute format('create role %I login noinherit', current_setting('mobo.role'));
+					execute format('create role %I ', current_setting('mobo.role')) || current_setting('mobo.options');
 				end if;
 				execute format('alter role %I password %L', current_setting('mobo.role'), current_setting('mobo.verifier'));
 			end $$`)
@@ -737,15 +756,66 @@ func (m *Manager) ensureLoginRole(ctx context.Context, conn *pgx.Conn, ref, pass
 		err = setup()
 	}
 	if err != nil {
-		return "", fmt.Errorf("setting up login role %q: %w", name, err)
+		return fmt.Errorf("setting up role %q: %w", name, err)
 	}
-	for _, r := range []string{RoleAnon, RoleAuthenticated, RoleServiceRole} {
-		if _, err := conn.Exec(ctx, "grant "+pgx.Identifier{r}.Sanitize()+" to "+pgx.Identifier{name}.Sanitize()); err != nil {
-			return "", fmt.Errorf("granting %q to %q: %w", r, name, err)
+	return nil
+}
+
+// OwnerRole is the role that owns project ref's database in managed mode:
+// it logs in (mobo db psql, migrations tools), creates tables, and its new
+// objects are granted to the API roles as Supabase's postgres role's are.
+func OwnerRole(ref string) string { return ref + "_owner" }
+
+func ownerPasswordSetting(ref string) string { return "owner_password:" + ref }
+
+// ensureOwner makes the project's owner role own its database. Only in
+// managed mode: an external database keeps the owner it has.
+func (m *Manager) ensureOwner(ctx context.Context, conn *pgx.Conn, p *Project) error {
+	password, err := m.cp.Setting(ctx, ownerPasswordSetting(p.Ref), func() (string, error) { return randomToken(24) })
+	if err != nil {
+		return err
+	}
+	owner := OwnerRole(p.Ref)
+	if p.Ref == DefaultRef && m.cfg.DefaultLoginRole != "" { // tests: cluster-wide names must not collide
+		owner = m.cfg.DefaultLoginRole + "_owner"
+	}
+	if err := ensurePasswordRole(ctx, conn, owner, "login inherit", password); err != nil {
+		return err
+	}
+	o := pgx.Identifier{owner}.Sanitize()
+	for _, stmt := range []string{
+		"grant anon, authenticated, service_role to " + o,
+		"alter database " + pgx.Identifier{p.Database}.Sanitize() + " owner to " + o,
+		"alter default privileges for role " + o + " in schema public grant all on tables to anon, authenticated, service_role",
+		"alter default privileges for role " + o + " in schema public grant all on sequences to anon, authenticated, service_role",
+		"alter default privileges for role " + o + " in schema public grant all on functions to anon, authenticated, service_role",
+	} {
+		if _, err := conn.Exec(ctx, stmt); err != nil {
+			return fmt.Errorf("setting up the owner of project %q: %w", p.Ref, err)
 		}
 	}
-	return name, nil
+	_, err = m.cp.Setting(ctx, ownerRoleSetting(p.Ref), func() (string, error) { return owner, nil })
+	return err
 }
+
+func ownerRoleSetting(ref string) string { return "owner_role:" + ref }
+
+// OwnerCredentials returns the role owning project ref's database and its
+// password, or ErrNoOwner in external mode.
+func (m *Manager) OwnerCredentials(ctx context.Context, ref string) (role, password string, err error) {
+	if m.external != "" {
+		return "", "", ErrNoOwner
+	}
+	role, err = m.cp.Setting(ctx, ownerRoleSetting(ref), func() (string, error) { return "", ErrNoOwner })
+	if err != nil {
+		return "", "", err
+	}
+	password, err = m.cp.Setting(ctx, ownerPasswordSetting(ref), func() (string, error) { return "", ErrNoOwner })
+	return role, password, err
+}
+
+// ErrNoOwner: the project's database has no owner role of mobo's (external mode).
+var ErrNoOwner = errors.New("the project has no owner role of mobo's")
 
 // scramVerifier computes PostgreSQL's SCRAM-SHA-256 password verifier
 // (RFC 5802/7677), so that the plaintext password never reaches the server,
