@@ -2,12 +2,14 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"net/http"
 	"os"
 	"strings"
@@ -71,6 +73,15 @@ func (t *target) get(ctx context.Context, path string, v any) error {
 func (t *target) do(ctx context.Context, method, path string, body, v any) error {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Minute) // a delete dumps the database first
 	defer cancel()
+	h := http.Header{}
+	h.Set("Authorization", "Bearer "+t.key)
+	return doJSON(ctx, method, t.url+path, h, body, v)
+}
+
+// doJSON sends a request with an optional JSON body and decodes a JSON answer
+// into v. An error answer becomes an error carrying the server's message
+// (the admin API's "message", Supabase Auth's "msg").
+func doJSON(ctx context.Context, method, u string, header http.Header, body, v any) error {
 	var rd io.Reader
 	if body != nil {
 		b, err := json.Marshal(body)
@@ -79,28 +90,29 @@ func (t *target) do(ctx context.Context, method, path string, body, v any) error
 		}
 		rd = bytes.NewReader(b)
 	}
-	req, err := http.NewRequestWithContext(ctx, method, t.url+path, rd)
+	req, err := http.NewRequestWithContext(ctx, method, u, rd)
 	if err != nil {
 		return err
 	}
-	req.Header.Set("Authorization", "Bearer "+t.key)
+	maps.Copy(req.Header, header)
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return fmt.Errorf("asking the server at %s: %w", t.url, err)
+		return fmt.Errorf("asking the server at %s: %w", req.URL.Host, err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode >= 300 {
 		b, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
 		var e struct {
 			Message string `json:"message"`
+			Msg     string `json:"msg"`
 		}
-		if json.Unmarshal(b, &e) == nil && e.Message != "" {
-			return errors.New(e.Message)
+		if json.Unmarshal(b, &e) == nil && cmp.Or(e.Message, e.Msg) != "" {
+			return errors.New(cmp.Or(e.Message, e.Msg))
 		}
-		return fmt.Errorf("server at %s answered %s: %s", t.url, resp.Status, strings.TrimSpace(string(b)))
+		return fmt.Errorf("server at %s answered %s: %s", req.URL.Host, resp.Status, strings.TrimSpace(string(b)))
 	}
 	if v == nil {
 		return nil

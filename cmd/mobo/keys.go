@@ -1,12 +1,9 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -148,38 +145,8 @@ func keysCall(cmd *cobra.Command, method, path string, body, v any) error {
 func authAdminDo(ctx context.Context, u, key, method string, body, v any) error {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	var rd io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			return err
-		}
-		rd = bytes.NewReader(b)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, u, rd) //nolint:gosec // the URL is the running server's, from server.json or MOBO_URL
-	if err != nil {
-		return err
-	}
-	req.Header.Set("apikey", key)
-	req.Header.Set("Authorization", "Bearer "+key)
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req) //nolint:gosec // as above
-	if err != nil {
-		return fmt.Errorf("asking the server: %w", err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode >= 300 {
-		b, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
-		var e struct {
-			Msg string `json:"msg"`
-		}
-		if json.Unmarshal(b, &e) == nil && e.Msg != "" {
-			return errors.New(e.Msg)
-		}
-		return fmt.Errorf("server answered %s: %s", resp.Status, strings.TrimSpace(string(b)))
-	}
-	if v == nil {
-		return nil
-	}
-	return json.NewDecoder(resp.Body).Decode(v)
+	h := http.Header{}
+	h.Set("apikey", key)
+	h.Set("Authorization", "Bearer "+key)
+	return doJSON(ctx, method, u, h, body, v)
 }

@@ -237,12 +237,8 @@ func (s *Service) migrate(ctx context.Context, ref, connString string) error {
 	if err != nil {
 		return err
 	}
-	applied, err := set.Up(ctx, conn)
-	for _, m := range applied {
-		s.log.Info("applied auth migration", "ref", ref, "version", m.Version, "name", m.Name)
-	}
-	if err != nil {
-		return fmt.Errorf("migrating the auth schema of project %q: %w", ref, err)
+	if err := set.Run(ctx, conn, s.log, "auth", "ref", ref); err != nil {
+		return fmt.Errorf("project %q: %w", ref, err)
 	}
 	return nil
 }

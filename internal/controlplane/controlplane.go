@@ -118,14 +118,7 @@ func (c *ControlPlane) migrate(ctx context.Context, pool *pgxpool.Pool) error {
 		return fmt.Errorf("connecting to the control plane: %w", err)
 	}
 	defer conn.Release()
-	applied, err := set.Up(ctx, conn.Conn())
-	for _, m := range applied {
-		c.log.Info("applied control plane migration", "version", m.Version, "name", m.Name)
-	}
-	if err != nil {
-		return fmt.Errorf("migrating the control plane: %w", err)
-	}
-	return nil
+	return set.Run(ctx, conn.Conn(), c.log, "control plane")
 }
 
 // Stop closes the pool. It is idempotent.

@@ -14,6 +14,8 @@ import (
 
 	"github.com/pelletier/go-toml/v2"
 	"go.yaml.in/yaml/v3"
+
+	"github.com/magflock/mobo/internal/suggest"
 )
 
 // Configuration is a typed struct whose fields carry `toml:"name"` tags; nested
@@ -247,7 +249,7 @@ func applyMap(dst reflect.Value, byKey map[string]leaf, file, prefix string, m m
 			continue
 		}
 		err := ErrUnknownKey
-		if s := suggest(byKey, key); s != "" {
+		if s := closestKey(byKey, key); s != "" {
 			err = fmt.Errorf("%w (did you mean %q?)", ErrUnknownKey, s)
 		}
 		return &ConfigError{Source: file, Key: key, Err: err}
@@ -264,35 +266,15 @@ func hasPrefix(byKey map[string]leaf, p string) bool {
 	return false
 }
 
-// suggest returns the known key closest to key by edit distance, if close enough.
-func suggest(byKey map[string]leaf, key string) string {
+// closestKey returns the known key closest to key by edit distance, if close enough.
+func closestKey(byKey map[string]leaf, key string) string {
 	best, bestD := "", 4
 	for k := range byKey {
-		if d := editDistance(k, key); d < bestD || (d == bestD && k < best) {
+		if d := suggest.Distance(k, key); d < bestD || (d == bestD && k < best) {
 			best, bestD = k, d
 		}
 	}
 	return best
-}
-
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
 
 var durationType = reflect.TypeFor[time.Duration]()

@@ -20,6 +20,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"io/fs"
+	"log/slog"
 	"path"
 	"slices"
 	"strconv"
@@ -152,6 +153,20 @@ func (s *Set) Up(ctx context.Context, conn *pgx.Conn) ([]Migration, error) {
 		done = append(done, m)
 	}
 	return done, nil
+}
+
+// Run applies the pending migrations on conn like [Set.Up], logging each one
+// applied as "applied <what> migration" with its version, name and attrs.
+// It wraps an error with what was being migrated.
+func (s *Set) Run(ctx context.Context, conn *pgx.Conn, log *slog.Logger, what string, attrs ...any) error {
+	applied, err := s.Up(ctx, conn)
+	for _, m := range applied {
+		log.Info("applied "+what+" migration", append([]any{"version", m.Version, "name", m.Name}, attrs...)...)
+	}
+	if err != nil {
+		return fmt.Errorf("migrating %s: %w", what, err)
+	}
+	return nil
 }
 
 // Status returns the applied migrations recorded in the tracking table.

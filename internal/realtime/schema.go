@@ -49,12 +49,8 @@ func (s *Server) Setup(ctx context.Context, ref, connString string) error {
 	if err != nil {
 		return err
 	}
-	applied, err := set.Up(ctx, conn)
-	for _, m := range applied {
-		s.log.Info("applied realtime migration", "ref", ref, "version", m.Version, "name", m.Name)
-	}
-	if err != nil {
-		return fmt.Errorf("migrating realtime for project %q: %w", ref, err)
+	if err := set.Run(ctx, conn, s.log, "realtime", "ref", ref); err != nil {
+		return fmt.Errorf("project %q: %w", ref, err)
 	}
 	var db string
 	if err := conn.QueryRow(ctx, "select current_database()").Scan(&db); err != nil {

@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/magflock/mobo/internal/suggest"
 )
 
 // PostgREST codes of errors found after parsing: schema-cache misses, body
@@ -124,34 +126,11 @@ func singularityError(n int64) *Error {
 func closest(s string, cands []string) string {
 	best, bestD := "", len(s)/2+2
 	for _, c := range cands {
-		if d := editDistance(strings.ToLower(s), strings.ToLower(c)); d < bestD {
+		if d := distance(strings.ToLower(s), strings.ToLower(c)); d < bestD {
 			best, bestD = c, d
 		}
 	}
 	return best
-}
-
-func editDistance(a, b string) int {
-	if len(a) > 64 || len(b) > 64 {
-		return 1 << 30
-	}
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
 
 // pgError turns a PostgreSQL error into PostgREST's body and status, as
@@ -234,4 +213,12 @@ func customError(pe *pgconn.PgError) *Error {
 		return nil
 	}
 	return &Error{Status: meta.Status, Code: body.Code, Message: body.Message, Details: body.Details, Hint: body.Hint, Headers: meta.Headers, Err: pe}
+}
+
+// distance is suggest.Distance, bounded: names this long are no typo worth a hint.
+func distance(a, b string) int {
+	if len(a) > 64 || len(b) > 64 {
+		return 1 << 30
+	}
+	return suggest.Distance(a, b)
 }

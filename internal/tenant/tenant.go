@@ -584,12 +584,8 @@ func (m *Manager) setupDatabase(ctx context.Context, p *Project) error {
 	if err != nil {
 		return err
 	}
-	applied, err := set.Up(ctx, conn)
-	for _, mg := range applied {
-		m.log.Info("applied project migration", "ref", p.Ref, "version", mg.Version, "name", mg.Name)
-	}
-	if err != nil {
-		return fmt.Errorf("migrating project %q: %w", p.Ref, err)
+	if err := set.Run(ctx, conn, m.log, "project", "ref", p.Ref); err != nil {
+		return fmt.Errorf("project %q: %w", p.Ref, err)
 	}
 	for _, h := range m.hooks {
 		if err := h.fn(ctx, p.Ref, m.srv.ConnString(p.Database)); err != nil {
