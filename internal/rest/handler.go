@@ -236,6 +236,13 @@ func (c *call) fail(err error) {
 			c.w.WriteHeader(hs.HTTPStatus())
 			return
 		}
+		if errors.As(err, &hs) && hs.HTTPStatus() == http.StatusServiceUnavailable {
+			// The platform is out of connections for now: the client may
+			// retry, as PostgREST's PGRST000/PGRST003 say.
+			e = &Error{Status: http.StatusServiceUnavailable, Code: "PGRST003", Message: "Timed out acquiring connection from connection pool.", Details: err.Error()}
+			e.Headers = map[string]string{"Retry-After": "1"}
+			break
+		}
 		id := httpx.RequestID(c.r.Context())
 		if id == "" {
 			b := make([]byte, 8)
@@ -444,7 +451,11 @@ func (c *call) run(ctx context.Context, st *Statement, single, write bool) error
 	// the transaction: that costs a second round trip.
 	check := write && !rollback && (c.media.Kind == MediaObjectJSON || (req.Prefer.HasMaxAffected && req.Prefer.Handling == HandlingStrict))
 
-	conn, err := c.proj.pool.Acquire(ctx)
+	pool, err := c.s.pool(ctx, c.proj.ref)
+	if err != nil {
+		return err
+	}
+	conn, err := pool.Acquire(ctx)
 	if err != nil {
 		return fmt.Errorf("acquiring a connection: %w", err)
 	}

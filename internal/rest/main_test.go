@@ -169,15 +169,19 @@ type env struct {
 	client *http.Client
 }
 
-func newEnv(t *testing.T, cfg Config) *env {
+func newEnv(t *testing.T, cfg Config, opts ...func(*Options)) *env {
 	t.Helper()
 	db := pgtest.NewDB(t, template(t))
-	srv := New(Options{
+	o := Options{
 		Config:        cfg,
 		Projects:      poolProjects{db.Pool},
 		Logger:        slog.New(slog.NewTextHandler(tlog{t}, nil)),
 		Authenticator: &authn.SecretAuthenticator{Secret: func(string) (string, error) { return testSecret, nil }, AnonymousRole: "anon"},
-	})
+	}
+	for _, f := range opts {
+		f(&o)
+	}
+	srv := New(o)
 	if err := srv.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}

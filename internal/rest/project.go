@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -24,12 +25,16 @@ const (
 	reloadPayload = "reload schema"
 )
 
-// project is the REST state of one project: its pool and its schema cache,
-// swapped atomically on reload.
+// project is the REST state of one project: its schema cache, swapped
+// atomically on reload, and its listener. The pool is looked up at each use:
+// the tenant may replace it (new limits) or close it (pause, delete).
 type project struct {
 	ref    string
-	pool   *pgxpool.Pool
 	schema atomic.Pointer[Schema]
+	// lastUsed (unix nanoseconds) lets an idle project's listener stop, so
+	// that idle projects hold no connection; listening tells whether it runs.
+	lastUsed  atomic.Int64
+	listening atomic.Bool
 	// reloaded is closed and replaced at each successful load, for tests
 	// and for callers waiting on a reload.
 	mu       sync.Mutex
@@ -59,6 +64,28 @@ func (p *project) miss() {
 
 func (p *project) current() *Schema { return p.schema.Load() }
 
+// defaultListenerIdle is how long a project may go without requests before
+// its listener closes its connection. The next request reloads the cache
+// (notifications sent meanwhile are lost) and starts the listener again.
+const defaultListenerIdle = time.Minute
+
+func (s *Server) listenerIdle() time.Duration {
+	if s.opts.ListenerIdle > 0 {
+		return s.opts.ListenerIdle
+	}
+	return defaultListenerIdle
+}
+
+// Listening reports whether project ref's schema listener runs (tests).
+func (s *Server) Listening(ref string) bool {
+	s.mu.Lock()
+	p := s.projects[ref]
+	s.mu.Unlock()
+	return p != nil && p.listening.Load()
+}
+
+func (p *project) touch() { p.lastUsed.Store(time.Now().UnixNano()) }
+
 func (p *project) store(sc *Schema) {
 	p.schema.Store(sc)
 	p.mu.Lock()
@@ -82,16 +109,20 @@ func (s *Server) project(ctx context.Context, ref string) (*project, error) {
 		if p.current() == nil {
 			return nil, fmt.Errorf("project %q: schema cache not loaded", ref)
 		}
+		p.touch()
+		if !p.listening.Load() {
+			if err := s.wake(ctx, p); err != nil {
+				return nil, err
+			}
+		}
 		return p, nil
 	}
 	p = &project{ref: ref, reloaded: make(chan struct{}), kick: make(chan struct{}, 1)}
+	p.touch()
 	s.projects[ref] = p
-	lctx := s.ctx
-	s.wg.Add(1) // released below or by the listener
 	s.mu.Unlock()
 
 	fail := func(err error) (*project, error) {
-		s.wg.Done()
 		s.mu.Lock()
 		delete(s.projects, ref)
 		s.mu.Unlock()
@@ -101,21 +132,42 @@ func (s *Server) project(ctx context.Context, ref string) (*project, error) {
 		p.mu.Unlock()
 		return nil, err
 	}
-	pool, err := s.opts.Projects.Pool(ctx, ref)
-	if err != nil {
+	if err := s.wake(ctx, p); err != nil {
 		return fail(err)
 	}
-	p.pool = pool
-	sc, err := LoadSchema(ctx, pool, s.opts.Config.schemas())
-	if err != nil {
-		return fail(fmt.Errorf("loading the schema cache of project %q: %w", ref, err))
+	return p, nil
+}
+
+// wake loads project p's schema cache and starts its listener, unless
+// another request just did.
+func (s *Server) wake(ctx context.Context, p *project) error {
+	if !p.listening.CompareAndSwap(false, true) {
+		return nil
 	}
-	p.store(sc)
+	if err := s.reload(ctx, p); err != nil {
+		p.listening.Store(false)
+		return fmt.Errorf("loading the schema cache of project %q: %w", p.ref, err)
+	}
+	s.mu.Lock()
+	if s.ctx == nil || s.ctx.Err() != nil {
+		s.mu.Unlock()
+		p.listening.Store(false)
+		return errors.New("the rest component is stopping")
+	}
+	lctx := s.ctx
+	s.wg.Add(1)
+	s.mu.Unlock()
 	go func() {
 		defer s.wg.Done()
+		defer p.listening.Store(false)
 		s.listen(lctx, p)
 	}()
-	return p, nil
+	return nil
+}
+
+// pool returns project ref's pool from the tenant.
+func (s *Server) pool(ctx context.Context, ref string) (*pgxpool.Pool, error) {
+	return s.opts.Projects.Pool(ctx, ref)
 }
 
 // ready returns a channel that is closed once the first load finished (or
@@ -148,7 +200,7 @@ func (s *Server) listen(ctx context.Context, p *project) {
 	backoff := 100 * time.Millisecond
 	for ctx.Err() == nil {
 		err := s.listenOnce(ctx, p, func() { backoff = 100 * time.Millisecond })
-		if ctx.Err() != nil {
+		if ctx.Err() != nil || errors.Is(err, errIdle) {
 			return
 		}
 		s.log.Warn("schema listener lost its connection", "ref", p.ref, "err", err, "retry_in", backoff)
@@ -158,15 +210,26 @@ func (s *Server) listen(ctx context.Context, p *project) {
 		case <-time.After(backoff):
 		}
 		backoff = min(backoff*2, 10*time.Second)
+		if time.Since(time.Unix(0, p.lastUsed.Load())) > s.listenerIdle() {
+			return // idle meanwhile: the next request wakes it
+		}
 	}
 }
 
+// errIdle ends a listener whose project had no request for a while.
+var errIdle = errors.New("project idle")
+
 func (s *Server) listenOnce(ctx context.Context, p *project, connected func()) error {
-	pc, err := p.pool.Acquire(ctx)
+	// A connection of its own, outside the pool: a listener holds it for as
+	// long as the project is in use, which the pool's budget must not count.
+	pool, err := s.pool(ctx, p.ref)
 	if err != nil {
 		return err
 	}
-	conn := pc.Hijack()
+	conn, err := pgx.ConnectConfig(ctx, pool.Config().ConnConfig.Copy())
+	if err != nil {
+		return err
+	}
 	defer conn.Close(context.WithoutCancel(ctx))
 	if _, err := conn.Exec(ctx, "LISTEN "+reloadChannel); err != nil {
 		return err
@@ -191,10 +254,36 @@ func (s *Server) listenOnce(ctx context.Context, p *project, connected func()) e
 		}
 	}()
 	defer func() { cancel(); <-done }()
-	kick <- struct{}{} // notifications sent while we were away are lost
+	select { // notifications sent while we were away are lost
+	case kick <- struct{}{}:
+	default:
+	}
+	// A watcher ends the wait once the project has been idle long enough.
+	var idle atomic.Bool
+	wctx, stopWait := context.WithCancel(ctx)
+	defer stopWait()
+	go func() {
+		t := time.NewTicker(s.listenerIdle() / 4)
+		defer t.Stop()
+		for {
+			select {
+			case <-wctx.Done():
+				return
+			case <-t.C:
+				if time.Since(time.Unix(0, p.lastUsed.Load())) > s.listenerIdle() {
+					idle.Store(true)
+					stopWait()
+					return
+				}
+			}
+		}
+	}()
 	for {
-		n, err := conn.WaitForNotification(ctx)
+		n, err := conn.WaitForNotification(wctx)
 		if err != nil {
+			if idle.Load() {
+				return errIdle
+			}
 			return err
 		}
 		if n.Payload != reloadPayload && n.Payload != "" {
@@ -208,7 +297,11 @@ func (s *Server) listenOnce(ctx context.Context, p *project, connected func()) e
 }
 
 func (s *Server) reload(ctx context.Context, p *project) error {
-	sc, err := LoadSchema(ctx, p.pool, s.opts.Config.schemas())
+	pool, err := s.pool(ctx, p.ref)
+	if err != nil {
+		return err
+	}
+	sc, err := LoadSchema(ctx, pool, s.opts.Config.schemas())
 	if err != nil {
 		return err
 	}

@@ -117,3 +117,30 @@ func TestReloadUnderLoad(t *testing.T) {
 	close(stop)
 	wg.Wait()
 }
+
+// TestIdleListenerLetsGo: an idle project's listener closes its connection;
+// the next request reloads the cache, so DDL done meanwhile is seen at once.
+func TestIdleListenerLetsGo(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, Config{}, func(o *Options) { o.ListenerIdle = 200 * time.Millisecond })
+	e.check(t, scenario{path: "/later", status: http.StatusNotFound, has: []string{"PGRST205"}})
+	if !e.srv.Listening("default") {
+		t.Fatal("no listener after a request")
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for e.srv.Listening("default") {
+		if time.Now().After(deadline) {
+			t.Fatal("the listener of an idle project still runs")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	// Nobody listens now: this DDL's notification is lost, yet the next
+	// request sees the table.
+	if _, err := e.db.Pool.Exec(t.Context(), "create table later (id int primary key); insert into later values (7)"); err != nil {
+		t.Fatal(err)
+	}
+	e.check(t, scenario{path: "/later", status: http.StatusOK, want: `[{"id":7}]`})
+	if !e.srv.Listening("default") {
+		t.Error("the listener did not come back with the request")
+	}
+}

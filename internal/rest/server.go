@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/http"
 	"sync"
+	"time"
 
 	"github.com/magflock/mobo/internal/authn"
 	"github.com/magflock/mobo/internal/kernel"
@@ -30,6 +31,9 @@ type Options struct {
 	// Limiter, when set, is asked after authentication.
 	Limiter Limiter
 	Logger  *slog.Logger
+	// ListenerIdle is how long a project may go without requests before its
+	// schema listener lets its connection go. Default 1m.
+	ListenerIdle time.Duration
 }
 
 // Server is the "rest" component: the PostgREST-compatible API. Mount

@@ -18,8 +18,14 @@ const (
 )
 
 // ErrConnectionBudget is returned when every connection the platform may open
-// to the cluster is in use and none frees up in time.
-var ErrConnectionBudget = errors.New("the cluster's connection budget is exhausted")
+// to the cluster is in use and none frees up in time. APIs answer 503.
+var ErrConnectionBudget error = unavailableError("the cluster's connection budget is exhausted")
+
+// unavailableError is a temporary lack of capacity: HTTP 503.
+type unavailableError string
+
+func (e unavailableError) Error() string   { return string(e) }
+func (e unavailableError) HTTPStatus() int { return 503 }
 
 // ErrOverQuota: the project's database is larger than its size limit; it is
 // read-only until it shrinks or the limit rises.

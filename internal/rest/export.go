@@ -1,0 +1,89 @@
+package rest
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/magflock/mobo/internal/authn"
+)
+
+// This file is the REST component's surface for other APIs on the same
+// schema cache (the GraphQL API): the current snapshot, authentication and
+// the request transaction.
+
+// Schema returns the current schema cache snapshot of project ref, loading
+// it at first use. The snapshot is immutable; a reload swaps in a new one.
+func (s *Server) Schema(ctx context.Context, ref string) (*Schema, error) {
+	p, err := s.project(ctx, ref)
+	if err != nil {
+		return nil, err
+	}
+	return p.current(), nil
+}
+
+// Authenticate maps a request's credentials to a principal, with the same
+// rules and cache as the REST API. Its errors have an HTTPStatus method.
+func (s *Server) Authenticate(ctx context.Context, r *http.Request) (*authn.Principal, error) {
+	return s.authenticate(ctx, r)
+}
+
+// Schemas are the exposed schemas; the first is the default.
+func (s *Server) Schemas() []string { return s.opts.Config.schemas() }
+
+// QueryJSON runs sql, a statement returning one row of one json column, in
+// one pipelined transaction of project ref under p's role and claims (so
+// row-level security applies), as the REST API runs its statements. write
+// says whether the statement may change data; path is request.path.
+func (s *Server) QueryJSON(ctx context.Context, ref string, p *authn.Principal, write bool, path, sql string, args []any) ([]byte, error) {
+	proj, err := s.project(ctx, ref)
+	if err != nil {
+		return nil, err
+	}
+	readOnly := "off"
+	if !write {
+		readOnly = "on"
+	}
+	schemas := s.opts.Config.schemas()
+	parts := []string{ident(schemas[0])}
+	for _, sc := range s.opts.Config.extraSearchPath() {
+		if sc != schemas[0] {
+			parts = append(parts, ident(sc))
+		}
+	}
+	pool, err := s.pool(ctx, proj.ref)
+	if err != nil {
+		return nil, err
+	}
+	conn, err := pool.Acquire(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("acquiring a connection: %w", err)
+	}
+	defer conn.Release()
+	b := &pgx.Batch{}
+	b.Queue(setupSQL, p.Role, string(p.ClaimsJSON), http.MethodPost, path, "{}", strings.Join(parts, ", "), readOnly)
+	b.Queue(sql, args...)
+	br := conn.SendBatch(ctx, b)
+	var out []byte
+	_, err = br.Exec()
+	if err == nil {
+		err = br.QueryRow().Scan(&out)
+	}
+	if cerr := br.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// Sanitize quotes the name for SQL.
+func (q QName) Sanitize() string { return q.sanitize() }
+
+// OneToOne reports whether fk's columns are its referencing relation's
+// primary key, so it embeds as an object both ways.
+func OneToOne(fk *ForeignKey) bool { return isOneToOne(fk) }
