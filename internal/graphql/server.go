@@ -1,0 +1,310 @@
+package graphql
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/vektah/gqlparser/v2"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+	"github.com/vektah/gqlparser/v2/validator"
+
+	"github.com/magflock/mobo/internal/authn"
+	"github.com/magflock/mobo/internal/httpx"
+	"github.com/magflock/mobo/internal/kernel"
+	"github.com/magflock/mobo/internal/rest"
+)
+
+// Backend is what the GraphQL API needs from the REST component (which
+// *rest.Server provides): its schema cache, its authentication and its
+// request transaction, so both APIs see the same schema and RLS applies
+// the same way.
+type Backend interface {
+	// Schema returns the current schema cache snapshot of project ref.
+	Schema(ctx context.Context, ref string) (*rest.Schema, error)
+	// Schemas are the exposed schemas; GraphQL serves the first.
+	Schemas() []string
+	Authenticate(ctx context.Context, r *http.Request) (*authn.Principal, error)
+	// QueryJSON runs a statement returning one json value in a
+	// transaction under p's role and claims.
+	QueryJSON(ctx context.Context, ref string, p *authn.Principal, write bool, path, sql string, args []any) ([]byte, error)
+}
+
+// Options are the dependencies of a [Server].
+type Options struct {
+	Config  Config
+	Backend Backend
+	// Authorizer, when set, is asked for each relation a request reads or
+	// changes (API "graphql"), before any SQL runs.
+	Authorizer authn.Authorizer
+	Logger     *slog.Logger
+}
+
+// Server is the "graphql" component: pg_graphql's API at /graphql/v1. It
+// holds no goroutines; the generated schema is cached per schema cache
+// snapshot of each project.
+type Server struct {
+	opts Options
+	cfg  Config
+	log  *slog.Logger
+
+	mu     sync.Mutex
+	models map[string]cached
+}
+
+type cached struct {
+	sc *rest.Schema
+	m  *model
+}
+
+var _ kernel.Component = (*Server)(nil)
+
+// New returns the GraphQL server.
+func New(opts Options) *Server {
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Server{opts: opts, cfg: opts.Config.withDefaults(), log: log, models: map[string]cached{}}
+}
+
+// Name implements [kernel.Component].
+func (s *Server) Name() string { return "graphql" }
+
+// Requires implements [kernel.Component].
+func (s *Server) Requires() []string { return []string{"rest"} }
+
+// Start implements [kernel.Component].
+func (s *Server) Start(context.Context) error { return s.opts.Config.Validate() }
+
+// Stop forgets the generated schemas. It is idempotent.
+func (s *Server) Stop(context.Context) error {
+	s.mu.Lock()
+	s.models = map[string]cached{}
+	s.mu.Unlock()
+	return nil
+}
+
+// model returns the generated schema of project ref's current snapshot,
+// generating it once per snapshot.
+func (s *Server) model(ctx context.Context, ref string) (*model, error) {
+	sc, err := s.opts.Backend.Schema(ctx, ref)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	c, ok := s.models[ref]
+	s.mu.Unlock()
+	if ok && c.sc == sc {
+		return c.m, nil
+	}
+	m, err := buildModel(sc, s.opts.Backend.Schemas()[0])
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	s.models[ref] = cached{sc: sc, m: m}
+	s.mu.Unlock()
+	return m, nil
+}
+
+// SDL returns the generated schema of project ref as GraphQL SDL.
+func (s *Server) SDL(ctx context.Context, ref string) (string, error) {
+	m, err := s.model(ctx, ref)
+	if err != nil {
+		return "", err
+	}
+	return m.sdl, nil
+}
+
+// Handler serves the API; mount it at /graphql/v1.
+func (s *Server) Handler() http.Handler { return http.HandlerFunc(s.serveHTTP) }
+
+// maxBody bounds request bodies.
+const maxBody = 1 << 20
+
+type request struct {
+	Query         string         `json:"query"`
+	Variables     map[string]any `json:"variables"`
+	OperationName string         `json:"operationName"`
+}
+
+type response struct {
+	Data   json.RawMessage `json:"data,omitempty"`
+	Errors gqlerror.List   `json:"errors,omitempty"`
+}
+
+func writeJSON(w http.ResponseWriter, status int, r response) {
+	b, _ := json.Marshal(r) // raw json and strings only
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	_, _ = w.Write(b)
+}
+
+func clientErr(w http.ResponseWriter, status int, msg string) {
+	writeJSON(w, status, response{Errors: gqlerror.List{{Message: msg}}})
+}
+
+func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	if origin := r.Header.Get("Origin"); origin != "" {
+		h := w.Header()
+		h.Set("Access-Control-Allow-Origin", "*")
+		if r.Method == http.MethodOptions {
+			h.Set("Access-Control-Allow-Methods", "GET, POST, OPTIONS")
+			h.Set("Access-Control-Allow-Headers", "authorization, apikey, content-type, x-client-info")
+			w.WriteHeader(http.StatusOK)
+			return
+		}
+	}
+	switch r.Method {
+	case http.MethodGet, http.MethodHead:
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		_, _ = io.WriteString(w, graphiQL)
+		return
+	case http.MethodPost:
+	default:
+		w.Header().Set("Allow", "GET, POST, OPTIONS")
+		clientErr(w, http.StatusMethodNotAllowed, "method not allowed")
+		return
+	}
+	ctx := r.Context()
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
+	if err != nil || len(body) > maxBody {
+		clientErr(w, http.StatusBadRequest, "could not read the request body")
+		return
+	}
+	var req request
+	d := json.NewDecoder(strings.NewReader(string(body)))
+	d.UseNumber()
+	if err := d.Decode(&req); err != nil || req.Query == "" {
+		clientErr(w, http.StatusBadRequest, "the body must be a JSON object with a query")
+		return
+	}
+	p, err := s.opts.Backend.Authenticate(ctx, r)
+	if err != nil {
+		var hs interface{ HTTPStatus() int }
+		if errors.As(err, &hs) && hs.HTTPStatus() < 500 {
+			clientErr(w, hs.HTTPStatus(), "invalid or missing credentials")
+			return
+		}
+		s.internal(w, r, err)
+		return
+	}
+	ref := httpx.ProjectRef(ctx)
+	m, err := s.model(ctx, ref)
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	st, gerrs := s.prepare(m, req)
+	if gerrs != nil {
+		writeJSON(w, http.StatusOK, response{Errors: gerrs})
+		return
+	}
+	if st.static != nil {
+		writeJSON(w, http.StatusOK, response{Data: st.static})
+		return
+	}
+	if az := s.opts.Authorizer; az != nil {
+		for _, act := range st.Actions {
+			if err := az.Authorize(ctx, p, act); err != nil {
+				if errors.Is(err, authn.ErrForbidden) {
+					clientErr(w, http.StatusForbidden, "permission denied: "+act.Schema+"."+act.Relation+" ("+string(act.Op)+")")
+					return
+				}
+				s.internal(w, r, err)
+				return
+			}
+		}
+	}
+	out, err := s.opts.Backend.QueryJSON(ctx, ref, p, st.Write, "/graphql/v1", st.SQL, st.Args)
+	if err != nil {
+		var pe *pgconn.PgError
+		switch {
+		case errors.As(err, &pe):
+			writeJSON(w, http.StatusOK, response{Errors: gqlerror.List{{Message: pgMessage(pe)}}})
+		case errors.Is(err, context.Canceled):
+		default:
+			s.internal(w, r, err)
+		}
+		return
+	}
+	writeJSON(w, http.StatusOK, response{Data: out})
+}
+
+// prepare parses, validates and compiles a request; client mistakes come
+// back as GraphQL errors.
+func (s *Server) prepare(m *model, req request) (*statement, gqlerror.List) {
+	doc, errs := gqlparser.LoadQueryWithRules(m.schema, req.Query, nil)
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	op, gerr := pickOperation(doc, req.OperationName)
+	if gerr != nil {
+		return nil, gqlerror.List{gerr}
+	}
+	vars, err := validator.VariableValues(m.schema, op, req.Variables)
+	if err != nil {
+		var ge *gqlerror.Error
+		if errors.As(err, &ge) {
+			return nil, gqlerror.List{ge}
+		}
+		return nil, gqlerror.List{{Message: err.Error()}}
+	}
+	st, err := compile(m, s.cfg, doc, op, vars)
+	if err != nil {
+		var qe *queryError
+		if errors.As(err, &qe) {
+			return nil, gqlerror.List{{Message: qe.msg}}
+		}
+		return nil, gqlerror.List{{Message: "invalid query"}}
+	}
+	return st, nil
+}
+
+func pickOperation(doc *ast.QueryDocument, name string) (*ast.OperationDefinition, *gqlerror.Error) {
+	if name != "" {
+		if op := doc.Operations.ForName(name); op != nil {
+			return op, nil
+		}
+		return nil, &gqlerror.Error{Message: "Unknown operation named \"" + name + "\"."}
+	}
+	if len(doc.Operations) != 1 {
+		return nil, &gqlerror.Error{Message: "Must provide operation name if query contains multiple operations."}
+	}
+	return doc.Operations[0], nil
+}
+
+// pgMessage is the client-facing text of a database error.
+func pgMessage(pe *pgconn.PgError) string {
+	if i := strings.Index(pe.Message, atMostMarker); i >= 0 {
+		msg := pe.Message[i+len(atMostMarker):]
+		if j := strings.Index(msg, ":"); j >= 0 {
+			msg = msg[:j]
+		}
+		return msg
+	}
+	return pe.Message
+}
+
+func (s *Server) internal(w http.ResponseWriter, r *http.Request, err error) {
+	id := httpx.RequestID(r.Context())
+	if id == "" {
+		b := make([]byte, 8)
+		_, _ = rand.Read(b)
+		id = hex.EncodeToString(b)
+	}
+	s.log.Error("request failed", "error_id", id, "path", r.URL.Path, "err", err)
+	writeJSON(w, http.StatusInternalServerError, response{Errors: gqlerror.List{{
+		Message: "Internal server error", Extensions: map[string]any{"error_id": id},
+	}}})
+}
