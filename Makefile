@@ -6,7 +6,7 @@ GOBIN ?= $(shell $(GO) env GOPATH)/bin
 TESTDB_DIR := $(CURDIR)/.testdb
 export CGO_ENABLED ?= 1
 
-.PHONY: help run build test test-go test-e2e lint fmt bench bench-bus bench-boot bench-realtime bench-rest bench-auth fuzz tools clean
+.PHONY: help run build test test-go test-e2e lint fmt bench bench-bus bench-boot bench-realtime bench-rest bench-auth bench-projects fuzz tools clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  %-12s %s\n", $$1, $$2}'
@@ -48,7 +48,7 @@ tools: ## install the pinned golangci-lint if missing
 		$(GO) install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_VERSION); \
 	fi
 
-bench: bench-bus bench-boot bench-rest bench-auth bench-realtime ## all benchmarks (figures go in closing notes)
+bench: bench-bus bench-boot bench-rest bench-auth bench-realtime bench-projects ## all benchmarks (figures go in closing notes)
 
 bench-bus: ## event bus publish→deliver, against a bare channel baseline
 	$(GO) test -run='^$$' -bench='Bus|Baseline' -benchmem -count=3 ./internal/kernel/
@@ -58,6 +58,9 @@ bench-realtime: ## realtime: commit-to-delivery p50/p99 at 1, 100, 1000 sockets,
 
 bench-boot: build ## boot time: cold (initdb) and warm (existing data dir)
 	$(GO) run ./cmd/bootbench -bin bin/mobo -runs 3
+
+bench-projects: build ## projects: creation time, memory and connections per idle project, REST GETs over 50 projects vs one
+	$(GO) run ./cmd/projectbench -bin bin/mobo
 
 bench-rest: ## /rest/v1 against a bare pgx handler: GET by pk and list-20 at 1 and 32 clients
 	set -o pipefail; $(GO) test -run='^$$' -bench='RESTvsBaseline' -benchtime=3000x -v ./internal/rest/ | grep -E 'ratio'

@@ -11,6 +11,7 @@ import (
 
 	"github.com/magflock/mobo/internal/auth"
 	"github.com/magflock/mobo/internal/gateway"
+	"github.com/magflock/mobo/internal/graphql"
 	"github.com/magflock/mobo/internal/kernel"
 	"github.com/magflock/mobo/internal/pg"
 	"github.com/magflock/mobo/internal/pgwire"
@@ -34,6 +35,7 @@ type Config struct {
 	Log      kernel.LogConfig `toml:"log"`
 	Auth     auth.Config      `toml:"auth"`
 	REST     rest.Config      `toml:"rest"`
+	GraphQL  graphql.Config   `toml:"graphql"`
 	Realtime realtime.Config  `toml:"realtime"`
 	PGWire   pgwire.Config    `toml:"pgwire"`
 }
@@ -52,6 +54,7 @@ func defaultConfig() Config {
 		Log:      kernel.LogConfig{Format: "auto", Level: "info"},
 		Auth:     auth.Defaults(),
 		Realtime: realtime.DefaultConfig(),
+		GraphQL:  graphql.DefaultConfig(),
 	}
 }
 

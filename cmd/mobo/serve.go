@@ -19,6 +19,7 @@ import (
 	"github.com/magflock/mobo/internal/auth"
 	"github.com/magflock/mobo/internal/controlplane"
 	"github.com/magflock/mobo/internal/gateway"
+	"github.com/magflock/mobo/internal/graphql"
 	"github.com/magflock/mobo/internal/kernel"
 	"github.com/magflock/mobo/internal/pg"
 	"github.com/magflock/mobo/internal/pgwire"
@@ -98,6 +99,7 @@ func assemble(cfg Config, log *slog.Logger) (*platform, error) {
 		Authorizer:    authSvc.Authorizer(),
 		Logger:        kernel.ComponentLogger(log, "rest"),
 	})
+	gqlSrv := graphql.New(graphql.Options{Config: cfg.GraphQL, Backend: restSrv, Authorizer: authSvc.Authorizer(), Logger: kernel.ComponentLogger(log, "graphql")})
 	bus := kernel.NewBus(kernel.BusLogger(kernel.ComponentLogger(log, "bus")))
 	rt, err := realtime.New(realtime.Options{
 		Config:   cfg.Realtime,
@@ -112,9 +114,10 @@ func assemble(cfg Config, log *slog.Logger) (*platform, error) {
 	}
 	p.tenants.AddSetupHook("realtime", rt.Setup)
 	p.tenants.AddTeardownHook("realtime", rt.Teardown)
-	p.gateway = gateway.New(cfg.HTTP, kernel.ComponentLogger(log, "gateway"), "tenant", "admin", "auth", "rest", "realtime")
+	p.gateway = gateway.New(cfg.HTTP, kernel.ComponentLogger(log, "gateway"), "tenant", "admin", "auth", "rest", "graphql", "realtime")
 	p.gateway.Handle("/realtime/v1/", rt.Handler())
 	p.gateway.Handle("/rest/v1/", restSrv.Handler())
+	p.gateway.Handle("/graphql/v1", gqlSrv.Handler())
 	p.gateway.Handle(auth.Prefix, authSvc.Handler())
 	p.tenants.AddSetupHook("auth", authSvc.SetupProject)
 	p.tenants.AddTeardownHook("auth", authSvc.ForgetProject)
@@ -123,7 +126,7 @@ func assemble(cfg Config, log *slog.Logger) (*platform, error) {
 	p.admin.SetDatabases(dbAdmin{m: p.tenants, srv: srv, audit: cp, log: kernel.ComponentLogger(log, "admin")})
 	p.gateway.Handle("/admin/v1/", p.admin.Handler())
 
-	components := []kernel.Component{db, cp, p.tenants, p.admin, authSvc, restSrv, rt, p.gateway}
+	components := []kernel.Component{db, cp, p.tenants, p.admin, authSvc, restSrv, gqlSrv, rt, p.gateway}
 	if cfg.PGWire.Enabled() {
 		p.pgwire = pgwire.New(cfg.PGWire, wireProjects{p.tenants}, kernel.ComponentLogger(log, "pgwire"))
 		components = append(components, p.pgwire)

@@ -1,0 +1,815 @@
+// Command projectbench measures what many projects cost one `mobo serve`: it
+// starts the real binary on a temp data dir, creates -projects projects one
+// after another through the admin API (timing each), gives each a small
+// table, sends one REST request to each in turn, then reports
+//
+//   - project creation time (median, p95, total);
+//   - memory per idle project: mobo's RSS growth over the projects, measured
+//     once the pools have reaped their idle connections (and right after the
+//     requests, for comparison), with PostgreSQL's own memory (PSS) apart;
+//   - the connections held to PostgreSQL, right after the requests and idle;
+//   - the throughput of REST GETs by primary key spread round-robin over
+//     -spread projects against the same on one project, measured alternately
+//     three times each; the ratio of the medians shows what routing and one
+//     pool per project cost (goal ≥ 0.9).
+//
+// Loopback only; it stops mobo with SIGINT and removes its temp dir.
+//
+//	go run ./cmd/projectbench -bin bin/mobo -projects 200 -spread 50 -requests 20000 -clients 32
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+const rounds = 3 // alternated throughput measurements of each kind
+
+type options struct {
+	bin      string
+	projects int
+	spread   int
+	requests int
+	clients  int
+	timeout  time.Duration
+}
+
+func main() {
+	var o options
+	flag.StringVar(&o.bin, "bin", "bin/mobo", "the mobo binary")
+	flag.IntVar(&o.projects, "projects", 200, "projects to create")
+	flag.IntVar(&o.spread, "spread", 50, "projects the spread throughput run goes round")
+	flag.IntVar(&o.requests, "requests", 20000, "REST GETs per throughput measurement")
+	flag.IntVar(&o.clients, "clients", 32, "concurrent HTTP clients in the throughput runs")
+	flag.DurationVar(&o.timeout, "timeout", 20*time.Minute, "give up after this long")
+	flag.Parse()
+	if err := o.validate(); err != nil {
+		fmt.Fprintln(os.Stderr, "projectbench:", err)
+		os.Exit(2)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, o)
+	stop()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "projectbench:", err)
+		os.Exit(1)
+	}
+}
+
+func (o options) validate() error {
+	switch {
+	case o.projects < 1 || o.projects > 1000:
+		return errors.New("-projects must be 1 to 1000")
+	case o.spread < 1 || o.spread > o.projects:
+		return errors.New("-spread must be 1 to -projects")
+	case o.requests < 1 || o.requests > 10_000_000:
+		return errors.New("-requests must be 1 to 10000000")
+	case o.clients < 1 || o.clients > 1000:
+		return errors.New("-clients must be 1 to 1000")
+	}
+	return nil
+}
+
+// project is a created project as the bench uses it.
+type project struct {
+	ref     string
+	anonKey string
+	itemURL string // GET of the row with id 1
+}
+
+func run(ctx context.Context, o options) (err error) {
+	ctx, cancel := context.WithTimeout(ctx, o.timeout)
+	defer cancel()
+	bin, err := filepath.Abs(o.bin)
+	if err != nil {
+		return err
+	}
+	if _, err := os.Stat(bin); err != nil {
+		return fmt.Errorf("the mobo binary: %w (run `make build`)", err)
+	}
+	dir, err := os.MkdirTemp("", "projectbench")
+	if err != nil {
+		return err
+	}
+	defer func() { _ = os.RemoveAll(dir) }()
+	if err := os.Chmod(dir, 0o755); err != nil { //nolint:gosec // postgres's OS user must reach it when we run as root
+		return err
+	}
+
+	m, err := startMobo(ctx, bin, dir)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if serr := m.stop(); serr != nil && err == nil {
+			err = serr
+		}
+		if err != nil {
+			err = fmt.Errorf("%w\nmobo's last errors:\n%s\nmobo's last output:\n%s", err, m.out.grepTail(`"level":"ERROR"`, 10), m.out.tail(10))
+		}
+	}()
+	fmt.Printf("mobo %s (pid %d) on %s, data dir %s\n", filepath.Base(bin), m.cmd.Process.Pid, m.url, dir)
+
+	su, err := m.superuser(ctx, "proj_default")
+	if err != nil {
+		return err
+	}
+	defer su.Close(context.WithoutCancel(ctx))
+
+	base, err := m.snapshot(ctx, su)
+	if err != nil {
+		return err
+	}
+	var maxConns, slots, senders string
+	if err := su.QueryRow(ctx, `select current_setting('max_connections'), current_setting('max_replication_slots'), current_setting('max_wal_senders')`).
+		Scan(&maxConns, &slots, &senders); err != nil {
+		return fmt.Errorf("reading the cluster's settings: %w", err)
+	}
+	fmt.Printf("cluster: max_connections %s, max_replication_slots %s, max_wal_senders %s\n", maxConns, slots, senders)
+	fmt.Printf("\nat start (default project only): %s\n", base)
+
+	// Creation, sequential as an operator would do it.
+	fmt.Printf("\ncreating %d projects…\n", o.projects)
+	projects := make([]project, 0, o.projects)
+	created := make([]time.Duration, 0, o.projects)
+	t0 := time.Now()
+	for i := range o.projects {
+		ref := fmt.Sprintf("bench-%04d", i+1)
+		start := time.Now()
+		p, err := m.createProject(ctx, ref)
+		if err != nil {
+			return fmt.Errorf("project %d of %d: %w", i+1, o.projects, err)
+		}
+		created = append(created, time.Since(start))
+		projects = append(projects, p)
+		if (i+1)%50 == 0 {
+			fmt.Printf("  %d created (%v)\n", i+1, time.Since(t0).Round(time.Millisecond))
+		}
+	}
+	createTotal := time.Since(t0)
+
+	// A table with one row in each, as the cluster superuser.
+	t0 = time.Now()
+	for _, p := range projects {
+		if err := m.addTable(ctx, p.ref); err != nil {
+			return err
+		}
+	}
+	tableTotal := time.Since(t0)
+	afterCreate, err := m.snapshot(ctx, su)
+	if err != nil {
+		return err
+	}
+
+	// One request to each project in turn: the first request opens the
+	// project's pool and its first connection.
+	first := make([]time.Duration, 0, len(projects))
+	retried := 0
+	t0 = time.Now()
+	for i, p := range projects {
+		d, tries, err := m.firstGet(ctx, p)
+		if err != nil {
+			return fmt.Errorf("first request to project %d of %d: %w", i+1, len(projects), err)
+		}
+		first = append(first, d)
+		if tries > 1 {
+			retried++
+		}
+	}
+	firstTotal := time.Since(t0)
+	afterRequests, err := m.snapshot(ctx, su)
+	if err != nil {
+		return err
+	}
+
+	fmt.Printf("\nproject creation (POST /admin/v1/projects, sequential, %d projects)\n", o.projects)
+	fmt.Printf("  median %v   p95 %v   max %v   total %v (%.1f projects/s)\n",
+		pct(created, 50), pct(created, 95), pct(created, 100), createTotal.Round(time.Millisecond),
+		float64(o.projects)/createTotal.Seconds())
+	fmt.Printf("  (creating a table with a row in each, as superuser: %v in all)\n", tableTotal.Round(time.Millisecond))
+	fmt.Printf("\none GET /p/{ref}/rest/v1/items?id=eq.1 to each project in turn (first request: opens its pool)\n")
+	fmt.Printf("  median %v   p95 %v   max %v   total %v; %d of %d needed a retry (schema not yet reloaded)\n",
+		pct(first, 50), pct(first, 95), pct(first, 100), firstTotal.Round(time.Millisecond), retried, len(projects))
+	fmt.Printf("\nafter creating %d projects:      %s\n", o.projects, afterCreate)
+	fmt.Printf("right after one request to each: %s\n", afterRequests)
+
+	// Idle: wait for the pools to close their idle connections. Pools
+	// close a connection idle for a minute at their next health check: every
+	// 15 s for the project pools, every minute (pgx's default) for the
+	// auth pools, hence the limit of 2.5 minutes.
+	const idleLimit = 150 * time.Second
+	fmt.Printf("\nwaiting for the pools to reap their idle connections (up to %v)…\n", idleLimit)
+	t0 = time.Now()
+	idle, err := m.waitIdle(ctx, su, base, idleLimit)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("idle after %v:                   %s\n", time.Since(t0).Round(time.Second), idle)
+	usageConns, err := m.usageConnections(ctx, projects)
+	if err != nil {
+		return err
+	}
+	n := float64(o.projects)
+	fmt.Printf("\nper idle project (%d projects, against the start):\n", o.projects)
+	fmt.Printf("  mobo RSS:            %s right after the requests, %s once idle\n",
+		perProject(afterRequests.moboRSS-base.moboRSS, n), perProject(idle.moboRSS-base.moboRSS, n))
+	fmt.Printf("  PostgreSQL PSS:      %s right after the requests, %s once idle\n",
+		perProject(afterRequests.pgPSS-base.pgPSS, n), perProject(idle.pgPSS-base.pgPSS, n))
+	fmt.Printf("  connections idle:    %d held by project pools (%d at start), %d client backends in all; usage API sums %d\n",
+		idle.poolConns, base.poolConns, idle.clientConns, usageConns)
+
+	// Throughput: spread over -spread projects against one project,
+	// alternated, after a warm-up of each.
+	spread, single := projects[:o.spread], projects[:1]
+	h := newLoader(o.clients)
+	warm := max(o.requests/10, min(o.requests, 1000))
+	fmt.Printf("\nthroughput: %d GETs by %d clients, spread over %d projects vs on one project (warm-up %d each)\n",
+		o.requests, o.clients, o.spread, warm)
+	for _, ps := range [][]project{spread, single} {
+		if _, err := h.load(ctx, ps, warm); err != nil {
+			return fmt.Errorf("warm-up: %w", err)
+		}
+	}
+	var spreadRes, singleRes []loadResult
+	for r := range rounds {
+		sr, err := h.load(ctx, spread, o.requests)
+		if err != nil {
+			return fmt.Errorf("spread run %d: %w", r+1, err)
+		}
+		or, err := h.load(ctx, single, o.requests)
+		if err != nil {
+			return fmt.Errorf("single-project run %d: %w", r+1, err)
+		}
+		spreadRes, singleRes = append(spreadRes, sr), append(singleRes, or)
+		fmt.Printf("  round %d: spread %s | one project %s\n", r+1, sr, or)
+	}
+	loaded, err := m.snapshot(ctx, su)
+	if err != nil {
+		return err
+	}
+	ms, mo := medianRate(spreadRes), medianRate(singleRes)
+	fmt.Printf("  median:  spread %.0f req/s   one project %.0f req/s   ratio %.2f (goal ≥ 0.9)\n", ms, mo, ms/mo)
+	fmt.Printf("  after the runs: %s\n", loaded)
+	return nil
+}
+
+// mobo is the running server.
+type mobo struct {
+	cmd      *exec.Cmd
+	dir      string
+	url      string
+	adminKey string
+	out      *logBuffer
+	waited   chan error
+	http     *http.Client
+}
+
+var adminKeyLine = regexp.MustCompile(`(?m)^\s+admin key\s+(\S+)$`)
+
+func startMobo(ctx context.Context, bin, dir string) (*mobo, error) {
+	addr, err := freeAddr()
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(bin, "serve", "--data-dir", dir, "--http", addr, "--log-level", "warn")
+	m := &mobo{
+		cmd: cmd, dir: dir, url: "http://" + addr, out: &logBuffer{}, waited: make(chan error, 1),
+		http: &http.Client{Timeout: time.Minute},
+	}
+	cmd.Stdout, cmd.Stderr = m.out, m.out
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("starting mobo: %w", err)
+	}
+	go func() { m.waited <- cmd.Wait() }()
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		select {
+		case err := <-m.waited:
+			m.waited <- err
+			return nil, fmt.Errorf("mobo exited before it was ready (%w):\n%s", err, m.out.tail(40))
+		case <-ctx.Done():
+			_ = m.stop()
+			return nil, ctx.Err()
+		default:
+		}
+		if time.Now().After(deadline) {
+			_ = m.stop()
+			return nil, fmt.Errorf("mobo not ready within 2 minutes:\n%s", m.out.tail(40))
+		}
+		if m.ready(ctx) {
+			if g := adminKeyLine.FindStringSubmatch(m.out.String()); g != nil {
+				m.adminKey = g[1]
+				return m, nil
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// ready reports whether /readyz answers 200 and the banner is out.
+func (m *mobo) ready(ctx context.Context) bool {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, m.url+"/readyz", nil)
+	if err != nil {
+		return false
+	}
+	resp, err := m.http.Do(req)
+	if err != nil {
+		return false
+	}
+	_ = resp.Body.Close()
+	return resp.StatusCode == http.StatusOK && strings.Contains(m.out.String(), "Press Ctrl-C")
+}
+
+// stop interrupts mobo and waits for it (it stops PostgreSQL too); it kills
+// it after a minute.
+func (m *mobo) stop() error {
+	if err := m.cmd.Process.Signal(os.Interrupt); err != nil && !errors.Is(err, os.ErrProcessDone) {
+		return fmt.Errorf("interrupting mobo: %w", err)
+	}
+	select {
+	case err := <-m.waited:
+		m.waited <- err
+		if err != nil {
+			return fmt.Errorf("mobo exited with %w after SIGINT", err)
+		}
+		return nil
+	case <-time.After(time.Minute):
+		_ = m.cmd.Process.Kill()
+		return errors.New("mobo did not stop within a minute of SIGINT; killed it")
+	}
+}
+
+func (m *mobo) createProject(ctx context.Context, ref string) (project, error) {
+	body, err := json.Marshal(map[string]string{"ref": ref, "name": "bench " + ref})
+	if err != nil {
+		return project{}, err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, m.url+"/admin/v1/projects", bytes.NewReader(body))
+	if err != nil {
+		return project{}, err
+	}
+	req.Header.Set("Authorization", "Bearer "+m.adminKey)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := m.http.Do(req)
+	if err != nil {
+		return project{}, fmt.Errorf("creating project %q: %w", ref, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if err != nil {
+		return project{}, fmt.Errorf("creating project %q: %w", ref, err)
+	}
+	if resp.StatusCode != http.StatusCreated {
+		return project{}, fmt.Errorf("creating project %q: %s: %s", ref, resp.Status, b)
+	}
+	var p struct {
+		AnonKey string `json:"anon_key"`
+	}
+	if err := json.Unmarshal(b, &p); err != nil || p.AnonKey == "" {
+		return project{}, fmt.Errorf("creating project %q: no anon_key in %s", ref, b)
+	}
+	return project{ref: ref, anonKey: p.AnonKey, itemURL: m.url + "/p/" + ref + "/rest/v1/items?id=eq.1"}, nil
+}
+
+// superuser connects to database as the cluster's superuser, over TCP on
+// the port in postmaster.pid with the password mobo generated.
+func (m *mobo) superuser(ctx context.Context, database string) (*pgx.Conn, error) {
+	pw, err := os.ReadFile(filepath.Join(m.dir, "pg_superuser_password"))
+	if err != nil {
+		return nil, fmt.Errorf("reading the superuser password: %w", err)
+	}
+	pid, err := os.ReadFile(filepath.Join(m.dir, "pg", "postmaster.pid"))
+	if err != nil {
+		return nil, fmt.Errorf("reading postmaster.pid: %w", err)
+	}
+	lines := strings.Split(string(pid), "\n")
+	if len(lines) < 4 {
+		return nil, fmt.Errorf("postmaster.pid has %d lines, want a port on the 4th", len(lines))
+	}
+	u := url.URL{
+		Scheme:   "postgres",
+		User:     url.UserPassword("postgres", strings.TrimSpace(string(pw))),
+		Host:     net.JoinHostPort("127.0.0.1", strings.TrimSpace(lines[3])),
+		Path:     "/" + database,
+		RawQuery: "sslmode=disable&application_name=projectbench",
+	}
+	conn, err := pgx.Connect(ctx, u.String())
+	if err != nil {
+		return nil, fmt.Errorf("connecting to %s as superuser: %w", database, err)
+	}
+	return conn, nil
+}
+
+// addTable creates public.items with one row in project ref's database; the
+// grant is explicit so as not to depend on who owns the default privileges.
+func (m *mobo) addTable(ctx context.Context, ref string) error {
+	conn, err := m.superuser(ctx, "proj_"+ref)
+	if err != nil {
+		return err
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	const sql = `create table public.items (id int primary key, name text not null);
+insert into public.items values (1, 'one'), (2, 'two');
+grant select on public.items to anon;`
+	if _, err := conn.Exec(ctx, sql); err != nil {
+		return fmt.Errorf("creating table items in project %q: %w", ref, err)
+	}
+	return nil
+}
+
+// firstGet sends the project's first REST request and returns its time; it
+// retries for 10 s while the schema cache lacks the new table.
+func (m *mobo) firstGet(ctx context.Context, p project) (time.Duration, int, error) {
+	deadline := time.Now().Add(10 * time.Second)
+	for tries := 1; ; tries++ {
+		start := time.Now()
+		status, body, err := get(ctx, m.http, p)
+		d := time.Since(start)
+		if err != nil {
+			return 0, tries, fmt.Errorf("GET %s: %w", p.itemURL, err)
+		}
+		switch {
+		case status == http.StatusOK:
+			if !bytes.Contains(body, []byte(`"name":"one"`)) {
+				return 0, tries, fmt.Errorf("GET %s: unexpected body %s", p.itemURL, body)
+			}
+			return d, tries, nil
+		case status != http.StatusNotFound: // 404: the schema cache lacks the table yet
+			return 0, tries, fmt.Errorf("GET %s: %d: %s", p.itemURL, status, body)
+		case time.Now().After(deadline):
+			return 0, tries, fmt.Errorf("GET %s: %d: %s (after %d tries in 10 s)", p.itemURL, status, body, tries)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func get(ctx context.Context, c *http.Client, p project) (int, []byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, p.itemURL, nil)
+	if err != nil {
+		return 0, nil, err
+	}
+	req.Header.Set("apikey", p.anonKey)
+	req.Header.Set("Authorization", "Bearer "+p.anonKey)
+	resp, err := c.Do(req)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	return resp.StatusCode, b, err
+}
+
+// usageConnections sums the connections the admin usage API reports.
+func (m *mobo) usageConnections(ctx context.Context, projects []project) (int, error) {
+	total := 0
+	for _, p := range projects {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, m.url+"/admin/v1/projects/"+p.ref+"/usage", nil)
+		if err != nil {
+			return 0, err
+		}
+		req.Header.Set("Authorization", "Bearer "+m.adminKey)
+		resp, err := m.http.Do(req)
+		if err != nil {
+			return 0, fmt.Errorf("usage of %q: %w", p.ref, err)
+		}
+		var u struct {
+			Connections int `json:"connections"`
+		}
+		err = json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&u)
+		_ = resp.Body.Close()
+		if err != nil {
+			return 0, fmt.Errorf("usage of %q: %s: %w", p.ref, resp.Status, err)
+		}
+		if resp.StatusCode != http.StatusOK {
+			return 0, fmt.Errorf("usage of %q: %s", p.ref, resp.Status)
+		}
+		total += u.Connections
+	}
+	return total, nil
+}
+
+// snapshot is what mobo and PostgreSQL hold at one moment.
+type snapshot struct {
+	moboRSS     int64 // bytes
+	pgPSS       int64 // bytes, postmaster and its children
+	pgProcs     int
+	clientConns int // client backends, the bench's own excluded
+	poolConns   int // of which the project pools' ("mobo api REF")
+	other       string
+}
+
+func (s snapshot) String() string {
+	return fmt.Sprintf("mobo RSS %s; postgres PSS %s in %d processes; %d client connections, %d of them project pools%s",
+		mib(s.moboRSS), mib(s.pgPSS), s.pgProcs, s.clientConns, s.poolConns, s.other)
+}
+
+func (m *mobo) snapshot(ctx context.Context, su *pgx.Conn) (snapshot, error) {
+	var s snapshot
+	var err error
+	if s.moboRSS, err = vmRSS(m.cmd.Process.Pid); err != nil {
+		return s, err
+	}
+	if s.pgPSS, s.pgProcs, err = m.postgresPSS(); err != nil {
+		return s, err
+	}
+	rows, err := su.Query(ctx, `select case when application_name like 'mobo api %' then 'pools'
+		else coalesce(nullif(application_name, ''), '(unnamed)') end, count(*)::int
+		from pg_stat_activity
+		where backend_type = 'client backend' and pid <> pg_backend_pid()
+		group by 1 order by 2 desc, 1`)
+	if err != nil {
+		return s, fmt.Errorf("counting connections: %w", err)
+	}
+	var other []string
+	for rows.Next() {
+		var who string
+		var n int
+		if err := rows.Scan(&who, &n); err != nil {
+			rows.Close()
+			return s, err
+		}
+		s.clientConns += n
+		if who == "pools" {
+			s.poolConns = n
+		} else {
+			other = append(other, fmt.Sprintf("%s %d", who, n))
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return s, fmt.Errorf("counting connections: %w", err)
+	}
+	var walsenders int
+	if err := su.QueryRow(ctx, `select count(*)::int from pg_stat_activity where backend_type = 'walsender'`).Scan(&walsenders); err != nil {
+		return s, fmt.Errorf("counting replication connections: %w", err)
+	}
+	if len(other) > 0 {
+		s.other = " (others: " + strings.Join(other, ", ") + ")"
+	}
+	if walsenders > 0 {
+		s.other += fmt.Sprintf(", plus %d replication", walsenders)
+	}
+	return s, nil
+}
+
+// waitIdle polls until PostgreSQL has no more client connections than at
+// base, or for at most limit, and returns the snapshot then.
+func (m *mobo) waitIdle(ctx context.Context, su *pgx.Conn, base snapshot, limit time.Duration) (snapshot, error) {
+	deadline := time.Now().Add(limit)
+	for {
+		s, err := m.snapshot(ctx, su)
+		if err != nil || s.clientConns <= base.clientConns || time.Now().After(deadline) {
+			return s, err
+		}
+		select {
+		case <-ctx.Done():
+			return s, ctx.Err()
+		case <-time.After(time.Second):
+		}
+	}
+}
+
+// postgresPSS sums the proportional set size of the postmaster and its
+// children, so shared buffers count once.
+func (m *mobo) postgresPSS() (int64, int, error) {
+	b, err := os.ReadFile(filepath.Join(m.dir, "pg", "postmaster.pid"))
+	if err != nil {
+		return 0, 0, fmt.Errorf("reading postmaster.pid: %w", err)
+	}
+	pm, err := strconv.Atoi(strings.TrimSpace(strings.SplitN(string(b), "\n", 2)[0]))
+	if err != nil {
+		return 0, 0, fmt.Errorf("postmaster.pid: %w", err)
+	}
+	pids := []int{pm}
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return 0, 0, err
+	}
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		if ppid, err := parentPID(pid); err == nil && ppid == pm {
+			pids = append(pids, pid)
+		}
+	}
+	var total int64
+	n := 0
+	for _, pid := range pids {
+		pss, err := procField(fmt.Sprintf("/proc/%d/smaps_rollup", pid), "Pss:")
+		if err != nil {
+			continue // a backend that just exited
+		}
+		total += pss
+		n++
+	}
+	return total, n, nil
+}
+
+func parentPID(pid int) (int, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, err
+	}
+	// pid (comm) state ppid …; comm may hold spaces and parentheses.
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return 0, errors.New("malformed stat")
+	}
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 2 {
+		return 0, errors.New("malformed stat")
+	}
+	return strconv.Atoi(f[1])
+}
+
+func vmRSS(pid int) (int64, error) {
+	v, err := procField(fmt.Sprintf("/proc/%d/status", pid), "VmRSS:")
+	if err != nil {
+		return 0, fmt.Errorf("reading mobo's RSS: %w", err)
+	}
+	return v, nil
+}
+
+// procField reads a "Name:   123 kB" line of a /proc file, in bytes.
+func procField(path, name string) (int64, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, err
+	}
+	defer func() { _ = f.Close() }()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if rest, ok := strings.CutPrefix(sc.Text(), name); ok {
+			kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
+			if err != nil {
+				return 0, fmt.Errorf("%s %s: %w", path, name, err)
+			}
+			return kb * 1024, nil
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return 0, err
+	}
+	return 0, fmt.Errorf("%s has no %s line", path, name)
+}
+
+// loader runs concurrent GETs.
+type loader struct {
+	clients int
+	http    *http.Client
+}
+
+func newLoader(clients int) *loader {
+	t := &http.Transport{
+		MaxIdleConns:        clients * 2,
+		MaxIdleConnsPerHost: clients * 2,
+		IdleConnTimeout:     time.Minute,
+		DisableCompression:  true,
+	}
+	return &loader{clients: clients, http: &http.Client{Transport: t, Timeout: 30 * time.Second}}
+}
+
+type loadResult struct {
+	n        int
+	elapsed  time.Duration
+	p50, p99 time.Duration
+}
+
+func (r loadResult) rate() float64 { return float64(r.n) / r.elapsed.Seconds() }
+
+func (r loadResult) String() string {
+	return fmt.Sprintf("%6.0f req/s (p50 %v, p99 %v)", r.rate(), r.p50.Round(time.Microsecond), r.p99.Round(time.Microsecond))
+}
+
+// load sends n GETs by primary key, round-robin over projects, from l.clients
+// goroutines; any answer but 200 stops the run with an error.
+func (l *loader) load(ctx context.Context, projects []project, n int) (loadResult, error) {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	lat := make([]time.Duration, n)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	start := time.Now()
+	for range l.clients {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= n || ctx.Err() != nil {
+					return
+				}
+				p := projects[i%len(projects)]
+				t := time.Now()
+				status, body, err := get(ctx, l.http, p)
+				lat[i] = time.Since(t)
+				if err != nil {
+					cancel(fmt.Errorf("GET %s: %w", p.itemURL, err))
+					return
+				}
+				if status != http.StatusOK {
+					cancel(fmt.Errorf("GET %s: %d: %s", p.itemURL, status, body))
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	if err := context.Cause(ctx); err != nil {
+		return loadResult{}, err
+	}
+	return loadResult{n: n, elapsed: elapsed, p50: pct(lat, 50), p99: pct(lat, 99)}, nil
+}
+
+func medianRate(rs []loadResult) float64 {
+	v := make([]float64, len(rs))
+	for i, r := range rs {
+		v[i] = r.rate()
+	}
+	slices.Sort(v)
+	return v[len(v)/2]
+}
+
+// pct returns the p-th percentile (nearest rank) of d.
+func pct(d []time.Duration, p int) time.Duration {
+	s := slices.Clone(d)
+	slices.Sort(s)
+	i := (p*len(s)+99)/100 - 1
+	return s[max(0, min(i, len(s)-1))].Round(10 * time.Microsecond)
+}
+
+func mib(b int64) string { return fmt.Sprintf("%.1f MiB", float64(b)/(1<<20)) }
+
+func perProject(delta int64, n float64) string {
+	return fmt.Sprintf("%.0f KiB", float64(delta)/1024/n)
+}
+
+func freeAddr() (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer ln.Close()
+	return ln.Addr().String(), nil
+}
+
+// logBuffer collects mobo's output.
+type logBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.b.Len() > 8<<20 { // bounded: keep the banner and the start of trouble
+		return len(p), nil
+	}
+	return l.b.Write(p)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// grepTail returns the last n lines that contain s.
+func (l *logBuffer) grepTail(s string, n int) string {
+	var hits []string
+	for line := range strings.Lines(l.String()) {
+		if strings.Contains(line, s) {
+			hits = append(hits, strings.TrimRight(line, "\n"))
+		}
+	}
+	return strings.Join(hits[max(0, len(hits)-n):], "\n")
+}
+
+// tail returns the last n lines.
+func (l *logBuffer) tail(n int) string {
+	lines := strings.Split(strings.TrimRight(l.String(), "\n"), "\n")
+	return strings.Join(lines[max(0, len(lines)-n):], "\n")
+}
