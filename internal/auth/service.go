@@ -213,6 +213,9 @@ func (s *Service) project(ctx context.Context, ref string) (*project, error) {
 	cfg.MaxConns = 4
 	cfg.MinConns = 0
 	cfg.MaxConnIdleTime = time.Minute
+	// Idle connections are closed by the pool's health check: run it often
+	// enough that an idle project's auth pool is empty within the minute.
+	cfg.HealthCheckPeriod = 15 * time.Second
 	cfg.ConnConfig.RuntimeParams["application_name"] = "mobo-auth"
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {

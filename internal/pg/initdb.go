@@ -221,8 +221,10 @@ func (c *Cluster) writeConf(cfg Config, dataDir string, u *osUser) error {
 		// Logical replication feeds realtime; archiving is on, so that
 		// point-in-time recovery needs no restart to enable.
 		{"wal_level", "logical"},
-		{"max_wal_senders", "20"},
-		{"max_replication_slots", "20"},
+		// Realtime keeps one slot and one walsender per project it
+		// captures; walsenders do not count against max_connections.
+		{"max_wal_senders", "100"},
+		{"max_replication_slots", "100"},
 		{"archive_mode", "on"},
 		{"archive_command", archiveCommand},
 		// The output goes to mobo's log, which has its own timestamps.
