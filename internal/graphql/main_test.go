@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"flag"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -17,13 +16,12 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/google/go-cmp/cmp"
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/magflock/mobo/internal/authn"
 	"github.com/magflock/mobo/internal/pg/pgtest"
 	"github.com/magflock/mobo/internal/rest"
-	"github.com/magflock/mobo/internal/tenant"
+	"github.com/magflock/mobo/internal/tenant/tenanttest"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -91,46 +89,13 @@ insert into todo (user_id, task) values
   ('00000000-0000-0000-0000-00000000000b', 'b1');
 `
 
-const roleSQL = `do $$ begin
-  begin create role anon nologin noinherit; exception when duplicate_object then null; end;
-  begin create role authenticated nologin noinherit; exception when duplicate_object then null; end;
-  begin create role service_role nologin noinherit bypassrls; exception when duplicate_object then null; end;
-  begin create role authenticator login noinherit; exception when duplicate_object then null; end;
-end $$`
-
-func setupTemplate(ctx context.Context, conn *pgx.Conn) error {
-	if _, err := conn.Exec(ctx, roleSQL); err != nil {
-		return fmt.Errorf("roles: %w", err)
-	}
-	set, err := tenant.Migrations()
-	if err != nil {
-		return err
-	}
-	if _, err := set.Up(ctx, conn); err != nil {
-		return err
-	}
-	if _, err := conn.Exec(ctx, fixtureSQL); err != nil {
-		return fmt.Errorf("fixtures: %w", err)
-	}
-	return nil
-}
-
 func template(t testing.TB) pgtest.Option {
 	t.Helper()
-	set, err := tenant.Migrations()
+	opt, err := tenanttest.Template("graphql", fixtureSQL)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return pgtest.Template("graphql", set.Fingerprint()+hash(fixtureSQL+roleSQL), setupTemplate)
-}
-
-func hash(s string) string {
-	var h uint64 = 14695981039346656037
-	for i := 0; i < len(s); i++ {
-		h ^= uint64(s[i])
-		h *= 1099511628211
-	}
-	return fmt.Sprintf("%x", h)
+	return opt
 }
 
 type poolProjects struct{ pool *pgxpool.Pool }

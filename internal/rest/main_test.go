@@ -3,7 +3,6 @@ package rest
 import (
 	"context"
 	"flag"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -12,12 +11,11 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/magflock/mobo/internal/authn"
 	"github.com/magflock/mobo/internal/pg/pgtest"
-	"github.com/magflock/mobo/internal/tenant"
+	"github.com/magflock/mobo/internal/tenant/tenanttest"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -112,46 +110,13 @@ refresh materialized view post_counts;
 
 // roleSQL creates the API roles as the tenant component does; roles are
 // cluster-wide, so concurrent test binaries may race to create them.
-const roleSQL = `do $$ begin
-  begin create role anon nologin noinherit; exception when duplicate_object then null; end;
-  begin create role authenticated nologin noinherit; exception when duplicate_object then null; end;
-  begin create role service_role nologin noinherit bypassrls; exception when duplicate_object then null; end;
-  begin create role authenticator login noinherit; exception when duplicate_object then null; end;
-end $$`
-
-func setupTemplate(ctx context.Context, conn *pgx.Conn) error {
-	if _, err := conn.Exec(ctx, roleSQL); err != nil {
-		return fmt.Errorf("roles: %w", err)
-	}
-	set, err := tenant.Migrations()
-	if err != nil {
-		return err
-	}
-	if _, err := set.Up(ctx, conn); err != nil {
-		return err
-	}
-	if _, err := conn.Exec(ctx, fixtureSQL); err != nil {
-		return fmt.Errorf("fixtures: %w", err)
-	}
-	return nil
-}
-
 func template(t testing.TB) pgtest.Option {
 	t.Helper()
-	set, err := tenant.Migrations()
+	opt, err := tenanttest.Template("rest", fixtureSQL)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return pgtest.Template("rest", set.Fingerprint()+hash(fixtureSQL+roleSQL), setupTemplate)
-}
-
-func hash(s string) string {
-	var h uint64 = 14695981039346656037
-	for i := 0; i < len(s); i++ {
-		h ^= uint64(s[i])
-		h *= 1099511628211
-	}
-	return fmt.Sprintf("%x", h)
+	return opt
 }
 
 // poolProjects serves one pool for every project.
