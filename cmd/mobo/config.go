@@ -17,6 +17,7 @@ import (
 	"github.com/magflock/mobo/internal/pgwire"
 	"github.com/magflock/mobo/internal/realtime"
 	"github.com/magflock/mobo/internal/rest"
+	"github.com/magflock/mobo/internal/tenant"
 )
 
 // Config is mobo's whole configuration: one section per component. See the
@@ -38,6 +39,7 @@ type Config struct {
 	GraphQL  graphql.Config   `toml:"graphql"`
 	Realtime realtime.Config  `toml:"realtime"`
 	PGWire   pgwire.Config    `toml:"pgwire"`
+	Projects ProjectsConfig   `toml:"projects"`
 }
 
 func defaultConfig() Config {
@@ -55,7 +57,38 @@ func defaultConfig() Config {
 		Auth:     auth.Defaults(),
 		Realtime: realtime.DefaultConfig(),
 		GraphQL:  graphql.DefaultConfig(),
+		Projects: ProjectsConfig{
+			PoolMaxConns:        tenant.DefaultPoolMaxConns,
+			ReservedConnections: tenant.DefaultReservedConnections,
+			PoolIdleTimeout:     time.Minute,
+			QuotaCheckInterval:  tenant.DefaultQuotaCheckInterval,
+		},
 	}
+}
+
+// ProjectsConfig holds the platform defaults of every project; a project's
+// own limits (mobo project limits) override them.
+type ProjectsConfig struct {
+	// PoolMaxConns caps each project's API pool. Default 10.
+	PoolMaxConns int `toml:"pool_max_conns"`
+	// ReservedConnections of the cluster's max_connections are kept from
+	// project pools for the control plane and admin work. Default 15.
+	ReservedConnections int `toml:"reserved_connections"`
+	// PoolIdleTimeout closes idle pool connections, so idle projects hold
+	// none. Default 1m.
+	PoolIdleTimeout time.Duration `toml:"pool_idle_timeout"`
+	// StatementTimeout bounds API statements. Default: none.
+	StatementTimeout time.Duration `toml:"statement_timeout"`
+	// QuotaCheckInterval is how often database sizes meet their limits. Default 30s.
+	QuotaCheckInterval time.Duration `toml:"quota_check_interval"`
+}
+
+// Validate rejects negative values.
+func (c ProjectsConfig) Validate() error {
+	if c.PoolMaxConns < 0 || c.ReservedConnections < 0 || c.PoolIdleTimeout < 0 || c.StatementTimeout < 0 || c.QuotaCheckInterval < 0 {
+		return errors.New("projects: limits must not be negative")
+	}
+	return nil
 }
 
 // Validate checks what spans sections.

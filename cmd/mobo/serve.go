@@ -89,7 +89,15 @@ func assemble(cfg Config, log *slog.Logger) (*platform, error) {
 		db, srv, external, p.mode, p.dbDesc = ext, ext, ext.Database(), "external", ext.Redacted()
 	}
 	cp := controlplane.New(srv, controlplane.Options{ExternalDatabase: external}, kernel.ComponentLogger(log, "controlplane"))
-	p.tenants = tenant.New(tenant.Config{JWTSecret: cfg.JWTSecret, DumpDir: filepath.Join(cfg.DataDir, "dumps")}, cp, srv, external, kernel.ComponentLogger(log, "tenant"))
+	p.tenants = tenant.New(tenant.Config{
+		JWTSecret:           cfg.JWTSecret,
+		DumpDir:             filepath.Join(cfg.DataDir, "dumps"),
+		PoolMaxConns:        cfg.Projects.PoolMaxConns,
+		ReservedConnections: cfg.Projects.ReservedConnections,
+		PoolIdleTimeout:     cfg.Projects.PoolIdleTimeout,
+		StatementTimeout:    cfg.Projects.StatementTimeout,
+		QuotaCheckInterval:  cfg.Projects.QuotaCheckInterval,
+	}, cp, srv, external, kernel.ComponentLogger(log, "tenant"))
 	p.admin = admin.New(cp, admin.Info{Version: versionString(), Mode: p.mode, Database: p.dbDesc}, kernel.ComponentLogger(log, "admin"))
 	authSvc := auth.New(cfg.Auth, p.tenants, srv, kernel.ComponentLogger(log, "auth"))
 	restSrv := rest.New(rest.Options{
