@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pglogrepl"
@@ -34,11 +35,148 @@ type capture struct {
 	xid       uint32
 	inTx      bool
 	confirmed pglogrepl.LSN
+	since     time.Time // changes committed before are not published
 }
 
-// runCapture decodes the project's slot until ctx ends, reconnecting with
-// backoff after errors; decoding resumes from the slot's confirmed position.
+// stale reports whether the current transaction committed before c.since.
+func (c *capture) stale() bool {
+	return !c.commit.IsZero() && c.commit.Before(c.since)
+}
+
+// acquire counts a channel joining the project and makes sure its capture
+// runs. The first one creates the slot before returning, so that the join
+// reply comes after it: every change committed from then on is decoded.
+// Each successful acquire is paired with a release.
+func (p *project) acquire(ctx context.Context) error {
+	p.capMu.Lock()
+	p.users++
+	if p.idle != nil {
+		p.idle.Stop()
+		p.idle = nil
+	}
+	running := p.want
+	p.capMu.Unlock()
+	if running {
+		return nil
+	}
+	if err := p.createSlot(ctx); err != nil {
+		p.release()
+		return err
+	}
+	p.capMu.Lock()
+	if p.users > 0 && !p.want {
+		p.want = true
+		p.started.Store(time.Now().UnixNano())
+		p.signal()
+	}
+	p.capMu.Unlock()
+	return nil
+}
+
+// release counts a channel leaving. When none is left, the capture (its
+// walsender and catalog connection) stops after [Config.HoldWindow], so
+// that a client reconnecting in the meantime finds it running. The slot
+// stays, retaining WAL, until the project is deleted ([Server.Teardown]).
+func (p *project) release() {
+	p.capMu.Lock()
+	defer p.capMu.Unlock()
+	p.users--
+	if p.users == 0 && p.want {
+		p.armIdle()
+	}
+}
+
+// resume starts the capture of a project whose slot exists, so that changes
+// committed while mobo was down reach channels that rejoin; unless a channel
+// joins, it stops again after the grace period. Used at boot.
+func (p *project) resume() {
+	p.capMu.Lock()
+	defer p.capMu.Unlock()
+	if p.want {
+		return
+	}
+	p.want = true
+	p.started.Store(time.Now().UnixNano())
+	p.signal()
+	if p.users == 0 {
+		p.armIdle()
+	}
+}
+
+// armIdle schedules the capture's stop. The caller holds p.capMu.
+func (p *project) armIdle() {
+	if p.idle != nil || p.ctx.Err() != nil {
+		return
+	}
+	var t *time.Timer
+	t = time.AfterFunc(p.s.cfg.HoldWindow, func() {
+		p.capMu.Lock()
+		defer p.capMu.Unlock()
+		if p.idle != t || p.users > 0 {
+			return
+		}
+		p.idle, p.want = nil, false
+		if p.capCancel != nil {
+			p.capCancel()
+		}
+		p.s.log.Debug("change capture idle, stopping", "ref", p.ref)
+	})
+	p.idle = t
+}
+
+// signal wakes the capture goroutine. The caller holds p.capMu.
+func (p *project) signal() {
+	select {
+	case p.wake <- struct{}{}:
+	default:
+	}
+}
+
+// createSlot creates the project's slot if missing, on a short-lived
+// connection.
+func (p *project) createSlot(ctx context.Context) error {
+	db, err := p.s.projects.Database(p.ref)
+	if err != nil {
+		return fmt.Errorf("%w: %w", errNotLoaded, err)
+	}
+	conn, err := pgx.Connect(ctx, p.s.dbs.ConnString(db))
+	if err != nil {
+		return fmt.Errorf("connecting to project %q: %w", p.ref, err)
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	return ensureSlot(ctx, conn, SlotName(db))
+}
+
+// runCapture runs the project's capture while it is wanted, until ctx ends.
 func (p *project) runCapture(ctx context.Context) {
+	for {
+		p.capMu.Lock()
+		for !p.want {
+			p.capMu.Unlock()
+			select {
+			case <-ctx.Done():
+				return
+			case <-p.wake:
+			}
+			p.capMu.Lock()
+		}
+		cctx, cancel := context.WithCancel(ctx)
+		p.capCancel = cancel
+		p.capMu.Unlock()
+		p.captureLoop(cctx)
+		p.capMu.Lock()
+		p.capCancel = nil
+		p.capMu.Unlock()
+		cancel()
+		if ctx.Err() != nil {
+			return
+		}
+	}
+}
+
+// captureLoop decodes the project's slot until ctx ends, reconnecting with
+// backoff after errors; decoding resumes from the slot's confirmed position.
+func (p *project) captureLoop(ctx context.Context) {
 	backoff := 100 * time.Millisecond
 	for failures := 1; ; failures++ {
 		start := time.Now()
@@ -98,7 +236,11 @@ func (p *project) captureOnce(ctx context.Context) error {
 		return fmt.Errorf("starting replication from slot %s: %w", slot, err)
 	}
 	p.s.log.Debug("change capture started", "ref", p.ref, "slot", slot)
-	c := &capture{p: p, repl: repl, meta: meta, rels: map[uint32]*relation{}}
+	// Changes older than the hold window before this run began (committed
+	// while nobody subscribed) are confirmed but not sent: no channel would
+	// be replayed them, and a new subscriber must not get a backlog.
+	since := time.Unix(0, p.started.Load()).Add(-p.s.cfg.HoldWindow)
+	c := &capture{p: p, repl: repl, meta: meta, rels: map[uint32]*relation{}, since: since}
 	err = c.stream(ctx)
 	if c.confirmed != 0 { // report the last position on the way out
 		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
@@ -124,14 +266,39 @@ func isDuplicate(err error) bool {
 	return errors.As(err, &pgErr) && pgErr.Code == "42710"
 }
 
+// stopGrace bounds how long a stopping capture waits for the commit of a
+// transaction whose changes it already published, so that it can confirm
+// it rather than have them sent again after a restart.
+const stopGrace = time.Second
+
 // stream reads the replication stream until ctx ends. It never reads with a
 // deadline: a read interrupted half way would lose a message. The position
 // is reported after every transaction and whenever the server asks (its
-// keepalives come at least every wal_sender_timeout/2).
+// keepalives come at least every wal_sender_timeout/2). When ctx ends in a
+// transaction, reading goes on for up to stopGrace: its commit is then
+// confirmed, but a further change ends it unconfirmed (replayed later).
 func (c *capture) stream(ctx context.Context) error {
+	rctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancel()
+	var inTx atomic.Bool // c.inTx, for the AfterFunc
+	stop := context.AfterFunc(ctx, func() {
+		if !inTx.Load() {
+			cancel()
+			return
+		}
+		time.AfterFunc(stopGrace, cancel)
+	})
+	defer stop()
 	for {
-		raw, err := c.repl.ReceiveMessage(ctx)
+		inTx.Store(c.inTx)
+		if ctx.Err() != nil && !c.inTx {
+			return ctx.Err()
+		}
+		raw, err := c.repl.ReceiveMessage(rctx)
 		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
 			return err
 		}
 		switch m := raw.(type) {
@@ -152,7 +319,7 @@ func (c *capture) stream(ctx context.Context) error {
 					c.confirmed, advanced = k.ServerWALEnd, true
 				}
 				if k.ReplyRequested || advanced {
-					if err := c.status(ctx); err != nil {
+					if err := c.status(rctx); err != nil {
 						return err
 					}
 				}
@@ -166,7 +333,7 @@ func (c *capture) stream(ctx context.Context) error {
 					return err
 				}
 				if committed {
-					if err := c.status(ctx); err != nil {
+					if err := c.status(rctx); err != nil {
 						return err
 					}
 				}
@@ -302,6 +469,12 @@ func values(r *relation, t *pglogrepl.TupleData, keyOnly bool) []Value {
 }
 
 func (c *capture) publish(ctx context.Context, ch *Change) error {
+	if c.stale() {
+		return nil
+	}
+	if err := ctx.Err(); err != nil { // stopping: leave it unconfirmed
+		return err
+	}
 	ch.Ref, ch.Commit, ch.xid = c.p.ref, c.commit, c.xid
 	ch.encode()
 	topic := "realtime." + c.p.ref + ".changes." + busToken(ch.Schema) + "." + busToken(ch.Table) + "." + ch.Type
@@ -310,6 +483,12 @@ func (c *capture) publish(ctx context.Context, ch *Change) error {
 
 // message turns an insert into realtime.messages into a broadcast.
 func (c *capture) message(ctx context.Context, r *relation, t *pglogrepl.TupleData) error {
+	if c.stale() {
+		return nil
+	}
+	if err := ctx.Err(); err != nil { // stopping: leave it unconfirmed
+		return err
+	}
 	vals := values(r, t, false)
 	topic, _ := lookup(vals, "topic")
 	ext, _ := lookup(vals, "extension")

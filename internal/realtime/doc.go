@@ -12,7 +12,16 @@
 //     published on the kernel bus under
 //     realtime.<ref>.changes.<schema>.<table>.<event>; the slot's position is
 //     confirmed only after the transaction's changes were delivered to the
-//     bus, so a restart resumes where delivery stopped (at least once);
+//     bus, so a restart resumes where delivery stopped (at least once).
+//     Capture (the slot's walsender and a catalog connection) runs only
+//     while needed, so idle projects hold no connection: the first channel
+//     join of a project (any kind: broadcast needs it for realtime.send)
+//     creates the slot, before its reply, and starts it; it stops
+//     [Config.HoldWindow] after the last channel left. The slot is kept
+//     (it retains WAL) so that a project's changes committed meanwhile, or
+//     while mobo was down, still reach channels that rejoin; at boot the
+//     projects whose slot exists resume capture. The slot is dropped with
+//     the project ([Server.Teardown]);
 //   - fan-out: one goroutine takes changes off the bus, keeps the last
 //     [Config.HoldWindow] of them for channels that rejoin, matches them
 //     against the channels' postgres_changes bindings and filters, checks
@@ -22,7 +31,8 @@
 //     broadcasts and presence diffs (bus topic realtime.<ref>.fanout.<topic>);
 //   - the database side, migrated by the tenant setup hook [Server.Setup]:
 //     the realtime schema (messages with RLS, topic(), send(),
-//     send_binary(), broadcast_changes()) and the publications; the teardown
+//     send_binary(), broadcast_changes()) and the publications (no slot:
+//     that waits for a subscriber); the teardown
 //     hook [Server.Teardown] drops the slot and publications before the
 //     project's database is dropped.
 //

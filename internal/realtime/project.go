@@ -7,6 +7,7 @@ import (
 	"errors"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/magflock/mobo/internal/authn"
@@ -25,7 +26,15 @@ type project struct {
 	ctx     context.Context
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup
-	started time.Time
+	started atomic.Int64 // unix ns when the current capture run began
+
+	// Capture runs only while needed: see acquire, release and resume.
+	capMu     sync.Mutex
+	users     int                // channels joined (any kind)
+	want      bool               // the capture should run
+	capCancel context.CancelFunc // ends the running capture; nil when none
+	idle      *time.Timer        // stops the capture once idle for the grace period
+	wake      chan struct{}      // tells the capture goroutine that want changed
 
 	changes, broadcasts *kernel.Subscription
 	joins               chan joinReq // channels to register, with their held changes
@@ -77,7 +86,8 @@ type presenceDiff struct {
 func newProject(s *Server, r *run, ref string) (*project, error) {
 	ctx, cancel := context.WithCancel(r.ctx)
 	p := &project{
-		s: s, ref: ref, ctx: ctx, cancel: cancel, started: time.Now(),
+		s: s, ref: ref, ctx: ctx, cancel: cancel,
+		wake:      make(chan struct{}, 1),
 		joins:     make(chan joinReq),
 		channels:  map[*channel]struct{}{},
 		presence:  map[presenceTopic]map[string][]presenceMeta{},
@@ -107,6 +117,12 @@ func newProject(s *Server, r *run, ref string) (*project, error) {
 
 // stop stops the project's goroutines and waits for them.
 func (p *project) stop() {
+	p.capMu.Lock()
+	if p.idle != nil {
+		p.idle.Stop()
+		p.idle = nil
+	}
+	p.capMu.Unlock()
 	p.cancel()
 	p.changes.Unsubscribe()
 	p.broadcasts.Unsubscribe()
@@ -183,13 +199,14 @@ func (p *project) trimHold(now time.Time) {
 // replay sends a joining channel the held changes its topic has not been
 // sent: for a topic this process served within the window, those after the
 // last one dispatched to it; for any topic, those committed before the
-// capture started (while mobo was down). A topic new to this process is not
-// sent changes it never subscribed to.
+// current capture run started (while mobo was down or the capture idle). A
+// topic new to this process is not sent changes it never subscribed to.
 func (p *project) replay(ctx context.Context, ch *channel) {
 	mark, known := p.delivered[ch.topic]
+	started := time.Unix(0, p.started.Load())
 	var todo []*Change
 	for _, c := range p.hold {
-		if c.seq > mark.seq && (known || c.Commit.Before(p.started)) && time.Since(c.Commit) <= p.s.cfg.HoldWindow {
+		if c.seq > mark.seq && (known || c.Commit.Before(started)) && time.Since(c.Commit) <= p.s.cfg.HoldWindow {
 			todo = append(todo, c)
 		}
 	}
@@ -457,6 +474,9 @@ func (p *project) add(ch *channel, joined func()) {
 	select {
 	case p.joins <- req:
 	case <-p.ctx.Done():
+		if ch.acquired {
+			p.release() // never registered: remove will not release it
+		}
 		return
 	}
 	select {
@@ -478,8 +498,12 @@ func (p *project) register(ctx context.Context, req joinReq) {
 
 func (p *project) remove(ctx context.Context, ch *channel) {
 	p.mu.Lock()
+	_, joined := p.channels[ch]
 	delete(p.channels, ch)
 	p.mu.Unlock()
+	if joined && ch.acquired {
+		p.release()
+	}
 	if err := p.untrack(ctx, ch); err != nil && !errors.Is(err, kernel.ErrBusClosed) {
 		p.s.log.Debug("publishing a presence leave", "ref", p.ref, "err", err)
 	}

@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 
 	"github.com/coder/websocket"
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/magflock/mobo/internal/authn"
@@ -93,23 +94,75 @@ func (s *Server) Name() string { return "realtime" }
 // Requires implements [kernel.Component].
 func (s *Server) Requires() []string { return []string{"tenant"} }
 
-// Start starts change capture for every project. The goroutines it starts
-// are stopped and awaited by Stop.
-func (s *Server) Start(context.Context) error {
+// Start resumes change capture for the projects whose replication slot
+// exists (so that changes committed while mobo was down reach the channels
+// that rejoin); the others start theirs when a channel first joins. The
+// goroutines it starts are stopped and awaited by Stop.
+func (s *Server) Start(ctx context.Context) error {
 	s.mu.Lock()
 	if s.run != nil {
 		s.mu.Unlock()
 		return nil
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	s.run = &run{ctx: ctx, cancel: cancel, projects: map[string]*project{}, sockets: map[*socket]struct{}{}}
+	rctx, cancel := context.WithCancel(context.Background())
+	s.run = &run{ctx: rctx, cancel: cancel, projects: map[string]*project{}, sockets: map[*socket]struct{}{}}
 	s.mu.Unlock()
-	for _, ref := range s.projects.Refs() {
-		if _, err := s.startProject(ref); err != nil {
+	for _, ref := range s.slotted(ctx) {
+		p, err := s.startProject(ref)
+		if err != nil {
 			return errors.Join(err, s.Stop(context.Background()))
 		}
+		p.resume()
 	}
 	return nil
+}
+
+// slotted lists the projects whose slot exists, with one query (slots are
+// cluster-wide) on the first project database that answers.
+func (s *Server) slotted(ctx context.Context) []string {
+	bySlot := map[string]string{}
+	var dbs []string
+	for _, ref := range s.projects.Refs() {
+		db, err := s.projects.Database(ref)
+		if err != nil {
+			s.log.Warn("realtime: project without a database", "ref", ref, "err", err)
+			continue
+		}
+		bySlot[SlotName(db)] = ref
+		dbs = append(dbs, db)
+	}
+	var lastErr error
+	for _, db := range dbs {
+		slots, err := listSlots(ctx, s.dbs.ConnString(db))
+		if err != nil {
+			lastErr = err
+			continue
+		}
+		var refs []string
+		for _, slot := range slots {
+			if ref, ok := bySlot[slot]; ok {
+				refs = append(refs, ref)
+			}
+		}
+		return refs
+	}
+	if lastErr != nil {
+		s.log.Warn("realtime: listing replication slots; capture starts on the first join", "err", lastErr)
+	}
+	return nil
+}
+
+func listSlots(ctx context.Context, dsn string) ([]string, error) {
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		return nil, fmt.Errorf("listing replication slots: %w", err)
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	rows, err := conn.Query(ctx, "select slot_name::text from pg_replication_slots where slot_name like 'mobo\\_realtime\\_%'")
+	if err != nil {
+		return nil, fmt.Errorf("listing replication slots: %w", err)
+	}
+	return pgx.CollectRows(rows, pgx.RowTo[string])
 }
 
 // Stop closes every socket ("server stopping"), stops capture (reporting
@@ -148,8 +201,8 @@ func (s *Server) Health(context.Context) error {
 	return nil
 }
 
-// startProject starts project ref's capture and fan-out if the component
-// runs and they are not running yet.
+// startProject starts project ref's fan-out if the component runs and it
+// is not running yet; its capture starts when needed (acquire, resume).
 func (s *Server) startProject(ref string) (*project, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()

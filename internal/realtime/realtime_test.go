@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/coder/websocket"
 	"github.com/jackc/pgx/v5"
@@ -376,6 +377,17 @@ func TestProjectDeleteDropsSlotAndPublication(t *testing.T) {
 		}
 		return exists
 	}
+	if slotState() {
+		t.Fatal("a new project without subscribers has an active slot")
+	}
+	// A subscriber starts the capture (as a join does).
+	rp, err := e.rt.startProject(ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := rp.acquire(t.Context()); err != nil {
+		t.Fatal(err)
+	}
 	poll(t, "the new project's slot", slotState)
 	conn, err := pgx.Connect(t.Context(), e.srv.ConnString(p.Database))
 	if err != nil {
@@ -441,3 +453,66 @@ func TestSlowClientDisconnected(t *testing.T) {
 }
 
 func ptr(s string) *string { return &s }
+
+func TestCaptureStartsOnFirstJoin(t *testing.T) {
+	t.Parallel()
+	e := boot(t, Config{})
+	e.exec(todosDDL)
+	counts := func() (slots, walsenders int) {
+		t.Helper()
+		err := e.super.QueryRow(t.Context(), `select
+			(select count(*) from pg_replication_slots where database = current_database()),
+			(select count(*) from pg_stat_replication r join pg_stat_activity a using (pid) where a.datname = current_database())`).Scan(&slots, &walsenders)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return slots, walsenders
+	}
+	if slots, walsenders := counts(); slots != 0 || walsenders != 0 {
+		t.Fatalf("a project nobody subscribed to has %d slots and %d walsenders", slots, walsenders)
+	}
+	c := e.dial(e.token("service_role", ""), "2.0.0")
+	c.join("realtime:lazy", map[string]any{
+		"postgres_changes": []map[string]any{{"event": "INSERT", "schema": "public", "table": "todos"}},
+	}, "")
+	// The slot exists once the join is answered: this insert is decoded.
+	if slots, _ := counts(); slots != 1 {
+		t.Fatalf("after the first join: %d slots", slots)
+	}
+	e.exec(`insert into todos (title) values ('first')`)
+	if got := c.nextChange("realtime:lazy").Data.Record["title"]; got != "first" {
+		t.Errorf("got %v", got)
+	}
+	if _, walsenders := counts(); walsenders != 1 {
+		t.Errorf("%d walsenders while subscribed", walsenders)
+	}
+}
+
+func TestIdleCaptureStopsAndKeepsSlot(t *testing.T) {
+	t.Parallel()
+	e := boot(t, Config{HoldWindow: 300 * time.Millisecond})
+	e.exec(todosDDL)
+	join := func() *client {
+		c := e.dial(e.token("service_role", ""), "2.0.0")
+		c.join("realtime:idle", map[string]any{
+			"postgres_changes": []map[string]any{{"event": "INSERT", "schema": "public", "table": "todos"}},
+		}, "")
+		return c
+	}
+	c := join()
+	e.waitSlot(true)
+	_ = c.conn.CloseNow()
+	<-c.done
+	// The last subscriber left: the walsender stops after the grace period,
+	// the slot stays (it is dropped with the project).
+	e.waitSlot(false)
+	var n int
+	if err := e.super.QueryRow(t.Context(), "select count(*) from pg_replication_slots where slot_name = $1", SlotName(e.dbName)).Scan(&n); err != nil || n != 1 {
+		t.Fatalf("slot count %d %v", n, err)
+	}
+	c = join()
+	e.exec(`insert into todos (title) values ('after idle')`)
+	if got := c.nextChange("realtime:idle").Data.Record["title"]; got != "after idle" {
+		t.Errorf("got %v", got)
+	}
+}

@@ -38,7 +38,9 @@ func SlotName(database string) string {
 }
 
 // Setup is the tenant setup hook: it migrates the realtime schema of project
-// ref's database and, when the component runs, starts its change capture.
+// ref's database. It starts no capture: the project's first channel join
+// creates the slot and starts it, so an idle project holds no replication
+// slot nor connection.
 func (s *Server) Setup(ctx context.Context, ref, connString string) error {
 	conn, err := pgx.Connect(ctx, connString)
 	if err != nil {
@@ -52,16 +54,6 @@ func (s *Server) Setup(ctx context.Context, ref, connString string) error {
 	if err := set.Run(ctx, conn, s.log, "realtime", "ref", ref); err != nil {
 		return fmt.Errorf("project %q: %w", ref, err)
 	}
-	var db string
-	if err := conn.QueryRow(ctx, "select current_database()").Scan(&db); err != nil {
-		return err
-	}
-	// The slot is created here, not only by the capture, so that every
-	// change committed once the project is set up is captured.
-	if err := ensureSlot(ctx, conn, SlotName(db)); err != nil {
-		s.log.Warn("realtime change capture is unavailable for this project", "ref", ref, "err", err)
-	}
-	_, _ = s.startProject(ref) // ErrStopped while not running: Start will
 	return nil
 }
 

@@ -61,6 +61,7 @@ type channel struct {
 	canWrite    bool
 	presenceKey string
 	principal   atomic.Pointer[authn.Principal]
+	acquired    bool // counted by the project's capture (acquire); set before add
 }
 
 // pgBinding is one postgres_changes subscription of a channel.
@@ -418,6 +419,18 @@ func (sk *socket) join(ctx context.Context, m *inMsg) {
 	if r := cfg.Broadcast.Replay; r != nil && ch.private {
 		if replay, err = replayBroadcasts(ctx, pool, ch, pr, r.Since, r.Limit); err != nil {
 			sk.s.log.Warn("replaying broadcasts", "ref", sk.ref, "err", err)
+		}
+	}
+	// Any channel needs the capture: postgres_changes for its changes,
+	// broadcast for realtime.send. The first join creates the slot before
+	// the reply, so that changes committed after it are delivered.
+	if err := sk.p.acquire(ctx); err == nil {
+		ch.acquired = true
+	} else {
+		sk.s.log.Warn("starting realtime change capture", "ref", sk.ref, "err", err)
+		if len(ch.pg) > 0 {
+			sk.replyError(m, "realtime change capture is unavailable for this project")
+			return
 		}
 	}
 	sk.mu.Lock()
