@@ -19,6 +19,10 @@ func httpRef(r *http.Request) string { return httpx.ProjectRef(r.Context()) }
 
 var phoneRe = regexp.MustCompile(`^[1-9][0-9]{7,14}$`)
 
+// normalizeEmail is how every endpoint reads an email address: trimmed and
+// lowercased, so one account has one spelling.
+func normalizeEmail(e string) string { return strings.ToLower(strings.TrimSpace(e)) }
+
 func validEmail(e string) error {
 	if len(e) > 255 {
 		return errValidation("Unable to validate email address: invalid format")
@@ -261,7 +265,7 @@ func (s *Service) handleToken(w http.ResponseWriter, r *http.Request, p *project
 func (s *Service) passwordGrant(r *http.Request, p *project, b tokenBody) (*tokenResponse, error) {
 	ctx := r.Context()
 	ip := clientIP(r)
-	account := strings.ToLower(strings.TrimSpace(b.Email))
+	account := normalizeEmail(b.Email)
 	if account == "" {
 		ph, err := normalizePhone(b.Phone)
 		if err != nil {
@@ -395,7 +399,7 @@ func (s *Service) handleUpdateUser(w http.ResponseWriter, r *http.Request, p *pr
 		}
 	}
 	if b.Email != nil {
-		e := strings.ToLower(strings.TrimSpace(*b.Email))
+		e := normalizeEmail(*b.Email)
 		b.Email = &e
 		if err := validEmail(e); err != nil {
 			return err

@@ -84,7 +84,7 @@ func (s *Service) handleAdminCreateUser(w http.ResponseWriter, r *http.Request, 
 	}
 	n := newUser{UserMetaData: b.UserMetaData, AppMetaData: b.AppMetaData, Role: b.Role, EmailConfirmed: b.EmailConfirm, PhoneConfirmed: b.PhoneConfirm}
 	if b.Email != nil {
-		n.Email = strings.ToLower(strings.TrimSpace(*b.Email))
+		n.Email = normalizeEmail(*b.Email)
 		if err := validEmail(n.Email); err != nil {
 			return err
 		}
@@ -189,7 +189,7 @@ func (s *Service) handleAdminUpdateUser(w http.ResponseWriter, r *http.Request, 
 		}
 		now := s.now()
 		if b.Email != nil {
-			e := strings.ToLower(strings.TrimSpace(*b.Email))
+			e := normalizeEmail(*b.Email)
 			if err := validEmail(e); err != nil {
 				return err
 			}
@@ -375,7 +375,7 @@ func (s *Service) handleGenerateLink(w http.ResponseWriter, r *http.Request, p *
 	if err := decode(r, &b); err != nil {
 		return err
 	}
-	b.Email = strings.ToLower(strings.TrimSpace(b.Email))
+	b.Email = normalizeEmail(b.Email)
 	if err := validEmail(b.Email); err != nil {
 		return err
 	}
@@ -438,7 +438,7 @@ func (s *Service) handleGenerateLink(w http.ResponseWriter, r *http.Request, p *
 			if u == nil {
 				return errUserNotFound
 			}
-			ne := strings.ToLower(strings.TrimSpace(b.NewEmail))
+			ne := normalizeEmail(b.NewEmail)
 			if err := validEmail(ne); err != nil {
 				return err
 			}

@@ -28,7 +28,7 @@ func (s *Service) handleRecover(w http.ResponseWriter, r *http.Request, p *proje
 	if err := decode(r, &b); err != nil {
 		return err
 	}
-	b.Email = strings.ToLower(strings.TrimSpace(b.Email))
+	b.Email = normalizeEmail(b.Email)
 	if err := validEmail(b.Email); err != nil {
 		return err
 	}
@@ -82,7 +82,7 @@ func (s *Service) handleOTP(w http.ResponseWriter, r *http.Request, p *project) 
 		return err
 	}
 	create := b.CreateUser == nil || *b.CreateUser
-	account := strings.ToLower(strings.TrimSpace(b.Email))
+	account := normalizeEmail(b.Email)
 	isPhone := account == ""
 	if isPhone {
 		ph, err := normalizePhone(b.Phone)
@@ -165,7 +165,7 @@ func (s *Service) handleResend(w http.ResponseWriter, r *http.Request, p *projec
 	if err := decode(r, &b); err != nil {
 		return err
 	}
-	account := strings.ToLower(strings.TrimSpace(b.Email))
+	account := normalizeEmail(b.Email)
 	switch b.Type {
 	case "signup", "email_change":
 		if err := validEmail(account); err != nil {
@@ -269,7 +269,7 @@ func (s *Service) handleInvite(w http.ResponseWriter, r *http.Request, p *projec
 		if err := decode(r, &b); err != nil {
 			return err
 		}
-		b.Email = strings.ToLower(strings.TrimSpace(b.Email))
+		b.Email = normalizeEmail(b.Email)
 		if err := validEmail(b.Email); err != nil {
 			return err
 		}
