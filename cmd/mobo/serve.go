@@ -28,6 +28,10 @@ import (
 	"github.com/magflock/mobo/internal/tenant"
 )
 
+// The tenant manager counts the REST schema listeners against the cluster's
+// connection budget.
+var _ rest.ConnectionHolder = (*tenant.Manager)(nil)
+
 // stopTimeout bounds the whole shutdown after SIGINT/SIGTERM.
 const stopTimeout = 30 * time.Second
 

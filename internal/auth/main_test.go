@@ -18,6 +18,7 @@ import (
 
 	"github.com/emersion/go-smtp"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/magflock/mobo/internal/pg/pgtest"
 	"github.com/magflock/mobo/internal/tenant"
@@ -28,6 +29,14 @@ func TestMain(m *testing.M) { pgtest.Main(m) }
 // fakeTenants is one project whose database is a test database.
 type fakeTenants struct {
 	secret, db string
+	pool       *pgxpool.Pool
+}
+
+func (f fakeTenants) ServicePool(_ context.Context, ref string) (*pgxpool.Pool, error) {
+	if ref != tenant.DefaultRef {
+		return nil, tenant.ErrNoProject
+	}
+	return f.pool, nil
 }
 
 func (f fakeTenants) Refs() []string { return []string{tenant.DefaultRef} }
@@ -211,7 +220,7 @@ func newEnvTB(t testing.TB, mutate func(*Config), opts ...Option) *env {
 	if mutate != nil {
 		mutate(&cfg)
 	}
-	svc := New(cfg, fakeTenants{secret: secret, db: db.Name}, urlServer(pgtest.Cluster(t)), slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn})), opts...)
+	svc := New(cfg, fakeTenants{secret: secret, db: db.Name, pool: db.Pool}, urlServer(pgtest.Cluster(t)), slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn})), opts...)
 	if err := svc.Start(t.Context()); err != nil {
 		t.Fatal(err)
 	}

@@ -33,6 +33,11 @@ type Tenants interface {
 	Refs() []string
 	JWTSecret(ref string) (string, error)
 	Database(ref string) (string, error)
+	// ServicePool is the project's pool for the auth service, as the
+	// owner of the auth schema; the tenant opens it on demand, counts it
+	// against the cluster's connection budget, reaps it when idle and
+	// closes it when the project is paused or deleted.
+	ServicePool(ctx context.Context, ref string) (*pgxpool.Pool, error)
 }
 
 // Server gives a superuser connection string for a database. The auth
@@ -75,25 +80,23 @@ type Service struct {
 
 	mu       sync.RWMutex
 	projects map[string]*project
+	migrated map[string]bool // projects whose auth schema this process brought up to date
 }
 
 // project is the auth state of one tenant.
 type project struct {
 	ref    string
-	pool   *pgxpool.Pool
+	pool   dbPool
 	secret []byte
 	keys   *keyring
 	tokens tokenCache
 }
 
-var (
-	_ kernel.Component     = (*Service)(nil)
-	_ kernel.HealthChecker = (*Service)(nil)
-)
+var _ kernel.Component = (*Service)(nil)
 
 // New returns the auth service.
 func New(cfg Config, tenants Tenants, srv Server, log *slog.Logger, opts ...Option) *Service {
-	s := &Service{cfg: cfg.withDefaults(), tenants: tenants, srv: srv, log: log, now: time.Now, projects: map[string]*project{}}
+	s := &Service{cfg: cfg.withDefaults(), tenants: tenants, srv: srv, log: log, now: time.Now, projects: map[string]*project{}, migrated: map[string]bool{}}
 	for _, o := range opts {
 		o(s)
 	}
@@ -117,7 +120,8 @@ func (s *Service) Name() string { return "auth" }
 // Requires implements [kernel.Component].
 func (s *Service) Requires() []string { return []string{"tenant"} }
 
-// Start migrates the auth schema of every project and loads its keys.
+// Start migrates the auth schema of every project; each project's keys and
+// pool are loaded at its first use.
 func (s *Service) Start(ctx context.Context) error {
 	h, err := bcrypt.GenerateFromPassword([]byte("mobo-dummy-password"), s.cfg.BcryptCost)
 	if err != nil {
@@ -125,57 +129,45 @@ func (s *Service) Start(ctx context.Context) error {
 	}
 	s.dummyHash = h
 	for _, ref := range s.tenants.Refs() {
-		if _, err := s.project(ctx, ref); err != nil {
+		db, err := s.tenants.Database(ref)
+		if err != nil {
+			return err
+		}
+		if err := s.SetupProject(ctx, ref, s.srv.ConnString(db)); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// Stop closes the projects' pools. It is idempotent.
+// Stop forgets the projects' state (their pools are the tenant's). It is
+// idempotent.
 func (s *Service) Stop(context.Context) error {
 	s.mu.Lock()
-	ps := s.projects
 	s.projects = map[string]*project{}
 	s.mu.Unlock()
-	for _, p := range ps {
-		p.pool.Close()
-	}
-	return nil
-}
-
-// Health pings the projects' databases.
-func (s *Service) Health(ctx context.Context) error {
-	s.mu.Lock()
-	ps := make([]*project, 0, len(s.projects))
-	for _, p := range s.projects {
-		ps = append(ps, p)
-	}
-	s.mu.Unlock()
-	for _, p := range ps {
-		if err := p.pool.Ping(ctx); err != nil {
-			return fmt.Errorf("auth database of project %q: %w", p.ref, err)
-		}
-	}
 	return nil
 }
 
 // SetupProject applies the auth schema to a project database; it is the
 // tenant setup hook, run at start and when a project is created.
 func (s *Service) SetupProject(ctx context.Context, ref, connString string) error {
-	return s.migrate(ctx, ref, connString)
+	if err := s.migrate(ctx, ref, connString); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	s.migrated[ref] = true
+	s.mu.Unlock()
+	return nil
 }
 
 // ForgetProject closes what the service holds for project ref, so that its
 // database can be dropped; it is the tenant teardown hook.
 func (s *Service) ForgetProject(_ context.Context, ref, _ string) error {
 	s.mu.Lock()
-	p, ok := s.projects[ref]
 	delete(s.projects, ref)
+	delete(s.migrated, ref)
 	s.mu.Unlock()
-	if ok {
-		p.pool.Close()
-	}
 	s.roleCache.invalidate(ref)
 	return nil
 }
@@ -202,28 +194,14 @@ func (s *Service) project(ctx context.Context, ref string) (*project, error) {
 	if err != nil {
 		return nil, err
 	}
-	connString := s.srv.ConnString(db)
-	if err := s.migrate(ctx, ref, connString); err != nil {
-		return nil, err
+	if !s.migrated[ref] {
+		if err := s.migrate(ctx, ref, s.srv.ConnString(db)); err != nil {
+			return nil, err
+		}
+		s.migrated[ref] = true
 	}
-	cfg, err := pgxpool.ParseConfig(connString)
-	if err != nil {
-		return nil, fmt.Errorf("auth pool of project %q: %w", ref, err)
-	}
-	cfg.MaxConns = 4
-	cfg.MinConns = 0
-	cfg.MaxConnIdleTime = time.Minute
-	// Idle connections are closed by the pool's health check: run it often
-	// enough that an idle project's auth pool is empty within the minute.
-	cfg.HealthCheckPeriod = 15 * time.Second
-	cfg.ConnConfig.RuntimeParams["application_name"] = "mobo-auth"
-	pool, err := pgxpool.NewWithConfig(ctx, cfg)
-	if err != nil {
-		return nil, fmt.Errorf("auth pool of project %q: %w", ref, err)
-	}
-	p = &project{ref: ref, pool: pool, secret: []byte(secret)}
+	p = &project{ref: ref, pool: dbPool{ref: ref, tenants: s.tenants}, secret: []byte(secret)}
 	if p.keys, err = s.loadKeyring(ctx, p); err != nil {
-		pool.Close()
 		return nil, err
 	}
 	s.projects[ref] = p
@@ -285,3 +263,48 @@ type querier interface {
 	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
 	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
 }
+
+// dbPool is a project's service pool, looked up at each use, since the
+// tenant opens, reaps and closes it.
+type dbPool struct {
+	ref     string
+	tenants Tenants
+}
+
+func (d dbPool) Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
+	pool, err := d.tenants.ServicePool(ctx, d.ref)
+	if err != nil {
+		return pgconn.CommandTag{}, err
+	}
+	return pool.Exec(ctx, sql, args...)
+}
+
+func (d dbPool) Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error) {
+	pool, err := d.tenants.ServicePool(ctx, d.ref)
+	if err != nil {
+		return nil, err
+	}
+	return pool.Query(ctx, sql, args...)
+}
+
+func (d dbPool) QueryRow(ctx context.Context, sql string, args ...any) pgx.Row {
+	pool, err := d.tenants.ServicePool(ctx, d.ref)
+	if err != nil {
+		return errRow{err}
+	}
+	return pool.QueryRow(ctx, sql, args...)
+}
+
+// Begin starts a transaction, for pgx.BeginFunc.
+func (d dbPool) Begin(ctx context.Context) (pgx.Tx, error) {
+	pool, err := d.tenants.ServicePool(ctx, d.ref)
+	if err != nil {
+		return nil, err
+	}
+	return pool.Begin(ctx)
+}
+
+// errRow is a row whose query could not be sent.
+type errRow struct{ err error }
+
+func (r errRow) Scan(...any) error { return r.err }

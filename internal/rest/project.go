@@ -86,6 +86,9 @@ func (s *Server) Listening(ref string) bool {
 
 func (p *project) touch() { p.lastUsed.Store(time.Now().UnixNano()) }
 
+// lastUse is when the project last served a request.
+func (p *project) lastUse() time.Time { return time.Unix(0, p.lastUsed.Load()) }
+
 func (p *project) store(sc *Schema) {
 	p.schema.Store(sc)
 	p.mu.Lock()
@@ -216,19 +219,50 @@ func (s *Server) listen(ctx context.Context, p *project) {
 	}
 }
 
-// errIdle ends a listener whose project had no request for a while.
-var errIdle = errors.New("project idle")
+// errIdle ends a listener whose project had no request for a while, or
+// whose connection the platform took back (errEvicted): the next request
+// reloads the schema cache and starts it again.
+var (
+	errIdle    = errors.New("project idle")
+	errEvicted = errors.New("connection budget short")
+)
+
+// idleIfEvicted is errIdle when ctx ended because the connection was taken
+// back, else err.
+func idleIfEvicted(ctx context.Context, err error) error {
+	if errors.Is(context.Cause(ctx), errEvicted) {
+		return errIdle
+	}
+	return err
+}
+
+// ConnectionHolder is implemented by a [Projects] that counts long-lived
+// connections against the cluster's connection budget (the tenant manager):
+// each schema listener takes a slot, and lets go when stop is called.
+type ConnectionHolder interface {
+	HoldConnection(ctx context.Context, ref string, lastUsed func() time.Time, stop func()) (release func(), err error)
+}
 
 func (s *Server) listenOnce(ctx context.Context, p *project, connected func()) error {
 	// A connection of its own, outside the pool: a listener holds it for as
-	// long as the project is in use, which the pool's budget must not count.
+	// long as the project is in use. It still takes a slot of the cluster's
+	// connection budget, and gives it up when the budget runs short.
+	ctx, evict := context.WithCancelCause(ctx)
+	defer evict(nil)
+	if h, ok := s.opts.Projects.(ConnectionHolder); ok {
+		release, err := h.HoldConnection(ctx, p.ref, p.lastUse, func() { evict(errEvicted) })
+		if err != nil {
+			return err
+		}
+		defer release() // after the connection is closed
+	}
 	pool, err := s.pool(ctx, p.ref)
 	if err != nil {
 		return err
 	}
 	conn, err := pgx.ConnectConfig(ctx, pool.Config().ConnConfig.Copy())
 	if err != nil {
-		return err
+		return idleIfEvicted(ctx, err)
 	}
 	defer conn.Close(context.WithoutCancel(ctx))
 	if _, err := conn.Exec(ctx, "LISTEN "+reloadChannel); err != nil {
@@ -284,7 +318,7 @@ func (s *Server) listenOnce(ctx context.Context, p *project, connected func()) e
 			if idle.Load() {
 				return errIdle
 			}
-			return err
+			return idleIfEvicted(ctx, err)
 		}
 		if n.Payload != reloadPayload && n.Payload != "" {
 			continue

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 // Project statuses, as stored in the control plane.
@@ -172,7 +173,7 @@ func (m *Manager) setPaused(ctx context.Context, ref string, paused bool) error 
 		return fmt.Errorf("setting connections of project %q: %w", ref, err)
 	}
 	if paused {
-		m.closePool(ref)
+		m.release(ref)
 		if _, err := conn.Exec(ctx, "select pg_terminate_backend(pid) from pg_stat_activity where datname = $1 and pid <> pg_backend_pid()", p.Database); err != nil {
 			return fmt.Errorf("ending connections of project %q: %w", ref, err)
 		}
@@ -195,13 +196,43 @@ func (m *Manager) setPaused(ctx context.Context, ref string, paused bool) error 
 	return m.cp.Audit(ctx, "admin", action, ref, nil)
 }
 
+// closePool closes project ref's API pool; the next use opens a new one
+// (with new limits, say).
 func (m *Manager) closePool(ref string) {
+	key := poolKey{ref: ref}
 	m.mu.Lock()
-	pool := m.pools[ref]
-	delete(m.pools, ref)
+	pool := m.pools[key]
+	delete(m.pools, key)
 	m.mu.Unlock()
 	if pool != nil {
 		pool.Close()
+	}
+}
+
+// release frees every connection project ref holds, at once: its pools
+// close and the holders of its long-lived connections are told to let go.
+// Pausing and deleting a project do it.
+func (m *Manager) release(ref string) {
+	m.mu.Lock()
+	var pools []*pgxpool.Pool
+	for key, pool := range m.pools {
+		if key.ref == ref {
+			pools = append(pools, pool)
+			delete(m.pools, key)
+		}
+	}
+	var holds []*hold
+	for h := range m.holds {
+		if h.ref == ref {
+			holds = append(holds, h)
+		}
+	}
+	m.mu.Unlock()
+	for _, pool := range pools {
+		pool.Close()
+	}
+	for _, h := range holds {
+		h.evict()
 	}
 }
 
@@ -251,7 +282,7 @@ func (m *Manager) Delete(ctx context.Context, ref string, o DeleteOptions) (stri
 }
 
 func (m *Manager) finishDelete(ctx context.Context, p *Project) error {
-	m.closePool(p.Ref)
+	m.release(p.Ref)
 	if err := m.runTeardown(ctx, p); err != nil {
 		return err
 	}

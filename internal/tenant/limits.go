@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 // Platform defaults for per-project limits.
@@ -74,24 +75,39 @@ func (b *budget) release() {
 // InUse is the number of connections the project pools hold.
 func (b *budget) InUse() int { return len(b.sem) }
 
-// stealIdle closes one idle connection of the pool with the most idle ones.
+// stealIdle frees one slot of the budget for a new connection: it closes an
+// idle connection of the pool with the most idle ones or, when no pool has
+// one, asks the holder of a long-lived connection (a schema listener) of
+// the project idle the longest to let go. It reports whether it found one.
 func (m *Manager) stealIdle() bool {
 	m.mu.RLock()
-	var victim string
+	var victim *pgxpool.Pool
 	most := int32(0)
-	for ref, p := range m.pools {
+	for _, p := range m.pools {
 		if idle := p.Stat().IdleConns(); idle > most {
-			victim, most = ref, idle
+			victim, most = p, idle
 		}
 	}
-	pool := m.pools[victim]
+	var oldest *hold
+	if victim == nil {
+		for h := range m.holds {
+			if oldest == nil || h.lastUsed().Before(oldest.lastUsed()) {
+				oldest = h
+			}
+		}
+	}
 	m.mu.RUnlock()
-	if pool == nil {
-		return false
+	if victim == nil {
+		if oldest == nil {
+			return false
+		}
+		m.log.Debug("connection budget full: stopping a long-lived connection", "ref", oldest.ref, "idle", time.Since(oldest.lastUsed()))
+		oldest.evict()
+		return true
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
-	conns := pool.AcquireAllIdle(ctx)
+	conns := victim.AcquireAllIdle(ctx)
 	for i, c := range conns {
 		if i == 0 {
 			// Hijacked connections leave the pool without BeforeClose: give
@@ -106,13 +122,74 @@ func (m *Manager) stealIdle() bool {
 	return len(conns) > 0
 }
 
-// PoolStats reports the connections held by each project's pool and in all.
+// hold is one connection that a component keeps open to a project's
+// database outside the pools, for as long as the project is in use (the
+// REST schema listener): it takes a slot of the connection budget like a
+// pool connection. When the budget runs short, the holder of the project
+// idle the longest is asked to let go (its stop function is called); it
+// must then close its connection and release the hold.
+type hold struct {
+	m        *Manager
+	ref      string
+	lastUsed func() time.Time
+	stop     func()
+	once     sync.Once // evict
+	released sync.Once
+}
+
+// HoldConnection takes a budget slot for a long-lived connection to project
+// ref. lastUsed tells when the project was last used; stop asks the holder
+// to close its connection (when the budget runs short, or the project is
+// paused or deleted). The holder calls release once its connection is
+// closed. It fails like a pool connection would when the budget stays full,
+// or when the project is not active.
+func (m *Manager) HoldConnection(ctx context.Context, ref string, lastUsed func() time.Time, stop func()) (release func(), err error) {
+	p, err := m.Project(ref)
+	if err != nil {
+		return nil, err
+	}
+	if p.Status != StatusActive {
+		return nil, fmt.Errorf("project %q: %w", ref, ErrPaused)
+	}
+	if m.budget != nil {
+		if err := m.budget.acquire(ctx); err != nil {
+			return nil, err
+		}
+	}
+	h := &hold{m: m, ref: ref, lastUsed: lastUsed, stop: stop}
+	m.mu.Lock()
+	m.holds[h] = struct{}{}
+	m.mu.Unlock()
+	return h.release, nil
+}
+
+// evict asks the holder to let go, once.
+func (h *hold) evict() { h.once.Do(h.stop) }
+
+// release gives the slot back once the connection is closed. It is
+// idempotent.
+func (h *hold) release() {
+	h.released.Do(func() {
+		h.m.mu.Lock()
+		delete(h.m.holds, h)
+		h.m.mu.Unlock()
+		if h.m.budget != nil {
+			h.m.budget.release()
+		}
+	})
+}
+
+// PoolStats reports the connections held by each project's pools and long-
+// lived connections, and the budget in use in all.
 func (m *Manager) PoolStats() (perProject map[string]int32, total int) {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	perProject = make(map[string]int32, len(m.pools))
-	for ref, p := range m.pools {
-		perProject[ref] = p.Stat().TotalConns()
+	for key, p := range m.pools {
+		perProject[key.ref] += p.Stat().TotalConns()
+	}
+	for h := range m.holds {
+		perProject[h.ref]++
 	}
 	if m.budget != nil {
 		total = m.budget.InUse()
@@ -247,7 +324,7 @@ func (m *Manager) watchQuotas(ctx context.Context, every time.Duration, wg *sync
 type Usage struct {
 	SizeBytes    int64
 	RowsEstimate int64 // from the planner's statistics
-	Connections  int32 // held by the project's API pool
+	Connections  int32 // held by the project's pools and listeners
 }
 
 // Usage reports project ref's database size, estimated rows and connections.
@@ -272,10 +349,7 @@ func (m *Manager) Usage(ctx context.Context, ref string) (Usage, error) {
 			return u, fmt.Errorf("measuring project %q: %w", ref, err)
 		}
 	}
-	m.mu.RLock()
-	if pool := m.pools[ref]; pool != nil {
-		u.Connections = pool.Stat().TotalConns()
-	}
-	m.mu.RUnlock()
+	per, _ := m.PoolStats()
+	u.Connections = per[ref]
 	return u, nil
 }

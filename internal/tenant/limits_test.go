@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/magflock/mobo/internal/pg"
@@ -180,5 +181,94 @@ func TestIdlePoolsAreReaped(t *testing.T) {
 			t.Fatalf("idle pools still hold %d connections: %v", held, per)
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// Long-lived connections (schema listeners) count against the budget and
+// give way to pool connections when it runs short, the project idle the
+// longest first; pausing a project takes back everything it holds.
+func TestLongLivedConnectionsYieldToPools(t *testing.T) {
+	t.Parallel()
+	m, db := bootManaged(t)
+	ctx := t.Context()
+	ref := uniqueRef(t)
+	t.Cleanup(func() { dropDatabases(t, db, "proj_"+ref) })
+	if _, err := m.Create(ctx, CreateOptions{Ref: ref}); err != nil {
+		t.Fatal(err)
+	}
+	m.budget = newBudget(2)
+	m.budget.steal = m.stealIdle
+	m.closePool(DefaultRef)
+	m.closePool(ref)
+
+	// listener opens a real connection to project r under a hold whose
+	// stop closes it, as the REST schema listener does.
+	type listener struct {
+		stopped chan struct{}
+		release func()
+	}
+	listen := func(r string, lastUsed time.Time) *listener {
+		t.Helper()
+		p, err := m.Project(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		l := &listener{stopped: make(chan struct{})}
+		var conn *pgx.Conn
+		stop := func() {
+			_ = conn.Close(context.Background())
+			close(l.stopped)
+			l.release()
+		}
+		if l.release, err = m.HoldConnection(ctx, r, func() time.Time { return lastUsed }, stop); err != nil {
+			t.Fatal(err)
+		}
+		if conn, err = pgx.Connect(ctx, m.srv.ConnString(p.Database)); err != nil {
+			t.Fatal(err)
+		}
+		return l
+	}
+	old := listen(DefaultRef, time.Now().Add(-time.Hour))
+	recent := listen(ref, time.Now())
+	if per, total := m.PoolStats(); total != 2 || per[DefaultRef] != 1 || per[ref] != 1 {
+		t.Fatalf("budget in use %d, per project %v; want 2, one each", total, per)
+	}
+	// The budget is full of listeners: a pool connection takes the slot of
+	// the listener idle the longest.
+	svc, err := m.ServicePool(ctx, ref)
+	if err != nil {
+		t.Fatalf("opening a pool with the budget full of listeners: %v", err)
+	}
+	select {
+	case <-old.stopped:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the idle project's listener was not asked to let go")
+	}
+	select {
+	case <-recent.stopped:
+		t.Fatal("the listener of the project used last was stopped")
+	default:
+	}
+	var owner string
+	if err := svc.QueryRow(ctx, "select current_user").Scan(&owner); err != nil {
+		t.Fatal(err)
+	}
+	if per, _ := m.PoolStats(); per[ref] != 2 || per[DefaultRef] != 0 {
+		t.Errorf("per project %v; want %s: 2 (service pool + listener), %s: 0", per, ref, DefaultRef)
+	}
+	// Pausing the project frees its pools and its listener at once.
+	if err := m.Pause(ctx, ref); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-recent.stopped:
+	case <-time.After(10 * time.Second):
+		t.Fatal("pausing the project did not stop its listener")
+	}
+	if per, total := m.PoolStats(); per[ref] != 0 || total != 0 {
+		t.Errorf("after pause: per project %v, budget in use %d; want nothing held", per, total)
+	}
+	if _, err := m.HoldConnection(ctx, ref, time.Now, func() {}); !errors.Is(err, ErrPaused) {
+		t.Errorf("holding a connection to a paused project: %v, want ErrPaused", err)
 	}
 }

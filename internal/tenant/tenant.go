@@ -165,7 +165,8 @@ type Manager struct {
 
 	mu       sync.RWMutex
 	projects map[string]*Project
-	pools    map[string]*pgxpool.Pool
+	pools    map[poolKey]*pgxpool.Pool
+	holds    map[*hold]struct{}
 	hooks    []setupHook
 	teardown []setupHook
 	lifeMu   sync.Mutex // serialises lifecycle changes (create, pause, delete) in this process
@@ -183,7 +184,7 @@ var (
 // New returns the tenant manager. externalDatabase is the database given by
 // --database-url, or "" in managed mode.
 func New(cfg Config, cp ControlPlane, srv Server, externalDatabase string, log *slog.Logger) *Manager {
-	return &Manager{cp: cp, srv: srv, cfg: cfg, external: externalDatabase, log: log, projects: map[string]*Project{}, pools: map[string]*pgxpool.Pool{}}
+	return &Manager{cp: cp, srv: srv, cfg: cfg, external: externalDatabase, log: log, projects: map[string]*Project{}, pools: map[poolKey]*pgxpool.Pool{}, holds: map[*hold]struct{}{}}
 }
 
 // Name implements [kernel.Component].
@@ -258,11 +259,14 @@ func (m *Manager) Stop(context.Context) error {
 		m.stopWatch = nil
 	}
 	m.mu.Lock()
-	pools := m.pools
-	m.pools = map[string]*pgxpool.Pool{}
+	pools, holds := m.pools, m.holds
+	m.pools, m.holds = map[poolKey]*pgxpool.Pool{}, map[*hold]struct{}{}
 	m.mu.Unlock()
 	for _, p := range pools {
 		p.Close()
+	}
+	for h := range holds {
+		h.evict()
 	}
 	return nil
 }
@@ -273,13 +277,33 @@ func (m *Manager) Stop(context.Context) error {
 // authenticated and service_role, as PostgREST's authenticator does. There
 // is no fallback to a more privileged role.
 func (m *Manager) Pool(ctx context.Context, ref string) (*pgxpool.Pool, error) {
+	return m.pool(ctx, poolKey{ref: ref}, m.PoolConfig)
+}
+
+// ServicePool returns project ref's pool for platform components that act
+// as the owner of the project's schemas they manage (the auth service, as
+// GoTrue's supabase_auth_admin does), opening it at first use. Like the API
+// pool it counts against the connection budget, is reaped when idle and is
+// closed when the project is paused or deleted: callers look it up at each
+// use rather than keeping it.
+func (m *Manager) ServicePool(ctx context.Context, ref string) (*pgxpool.Pool, error) {
+	return m.pool(ctx, poolKey{ref: ref, service: true}, m.serviceConfig)
+}
+
+// poolKey names one of a project's pools.
+type poolKey struct {
+	ref     string
+	service bool
+}
+
+func (m *Manager) pool(ctx context.Context, key poolKey, config func(context.Context, string) (*pgxpool.Config, error)) (*pgxpool.Pool, error) {
 	m.mu.RLock()
-	pool, ok := m.pools[ref]
+	pool, ok := m.pools[key]
 	m.mu.RUnlock()
 	if ok {
 		return pool, nil
 	}
-	cfg, err := m.PoolConfig(ctx, ref)
+	cfg, err := config(ctx, key.ref)
 	if err != nil {
 		return nil, err
 	}
@@ -290,17 +314,44 @@ func (m *Manager) Pool(ctx context.Context, ref string) (*pgxpool.Pool, error) {
 		}
 	}
 	if err != nil {
-		return nil, fmt.Errorf("project %q pool: %w", ref, err)
+		return nil, fmt.Errorf("project %q pool: %w", key.ref, err)
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if existing, ok := m.pools[ref]; ok { // a concurrent caller won
+	if existing, ok := m.pools[key]; ok { // a concurrent caller won
 		pool.Close()
 		return existing, nil
 	}
-	m.pools[ref] = pool
+	m.pools[key] = pool
 	return pool, nil
 }
+
+// serviceConfig is the configuration of project ref's service pool: the
+// platform's superuser on the project's database, a few connections, the
+// shared budget.
+func (m *Manager) serviceConfig(_ context.Context, ref string) (*pgxpool.Config, error) {
+	p, err := m.Project(ref)
+	if err != nil {
+		return nil, err
+	}
+	if p.Status != StatusActive {
+		return nil, fmt.Errorf("project %q: %w", ref, ErrPaused)
+	}
+	cfg, err := pgxpool.ParseConfig(m.srv.ConnString(p.Database))
+	if err != nil {
+		return nil, fmt.Errorf("project %q service pool: %w", ref, err)
+	}
+	m.tunePool(cfg, p)
+	cfg.MaxConns = servicePoolMaxConns
+	cfg.ConnConfig.RuntimeParams["application_name"] = "mobo service " + p.Ref
+	// The service components run their own statements, not the users'.
+	delete(cfg.ConnConfig.RuntimeParams, "statement_timeout")
+	return cfg, nil
+}
+
+// servicePoolMaxConns caps a project's service pool: auth's statements are
+// short and few per request.
+const servicePoolMaxConns = 4
 
 // PoolConfig returns a pool configuration for project ref like the one Pool
 // uses (the project's login role, its limits, the shared connection budget),
