@@ -272,6 +272,8 @@ func (c *compiler) rootField(f *ast.Field, root string) (string, error) {
 		return c.insert(rf.table, f)
 	case rootUpdate:
 		return c.update(rf.table, f)
+	case rootFunction:
+		return c.functionField(rf.fn, f, root == "Mutation")
 	}
 	return c.delete(rf.table, f)
 }
@@ -503,6 +505,12 @@ func (c *compiler) afterCursor(keys []orderKey, a, cursor string) (string, error
 // tying the rows to the parent row ("" at the root); mult is the number of
 // parent rows it may repeat for, for the row limit.
 func (c *compiler) connection(t *table, f *ast.Field, join string, depth int, mult int64) (string, error) {
+	return c.connectionFrom(t, f, t.rel.Sanitize(), join, depth, mult)
+}
+
+// connectionFrom is connection over the rows of from (a relation, a
+// function call or a CTE) rather than the table itself.
+func (c *compiler) connectionFrom(t *table, f *ast.Field, from string, join string, depth int, mult int64) (string, error) {
 	args := f.ArgumentMap(c.vars)
 	first, hasFirst, err := intArg(args, "first")
 	if err != nil {
@@ -613,7 +621,7 @@ func (c *compiler) connection(t *table, f *ast.Field, join string, depth int, mu
 			if join != "" {
 				tc = append(tc, strings.ReplaceAll(join, "$$", a2))
 			}
-			expr = "(select count(*) from " + t.rel.Sanitize() + " " + a2 + " where " + strings.Join(tc, " and ") + ")"
+			expr = "(select count(*) from " + from + " " + a2 + " where " + strings.Join(tc, " and ") + ")"
 		case "pageInfo":
 			var pp []string
 			for _, pf := range c.collect(cf.SelectionSet, c.m.schema.Types["PageInfo"]) {
@@ -668,7 +676,7 @@ func (c *compiler) connection(t *table, f *ast.Field, join string, depth int, mu
 		pairs = append(pairs, lit(cf.Alias), expr)
 	}
 	q := "(select " + jsonObject(pairs) + " from (select " + a + ".*, row_number() over (order by " + orderSQL(inner, a) + ") as __ord from " +
-		t.rel.Sanitize() + " " + a + " where " + strings.Join(conds, " and ") + " order by " + orderSQL(inner, a) +
+		from + " " + a + " where " + strings.Join(conds, " and ") + " order by " + orderSQL(inner, a) +
 		" limit " + c.arg(page+1) + "::int8 offset " + c.arg(offset) + "::int8) " + b + " having true)"
 	return q, nil
 }
@@ -692,11 +700,17 @@ func (c *compiler) object(t *table, ss ast.SelectionSet, a string, depth int, mu
 				}
 				break
 			}
+			var err error
+			if fn := t.computed[f.Name]; fn != nil {
+				if expr, err = c.functionResult(fn, f, c.computedCall(t, fn, a), depth, mult); err != nil {
+					return "", err
+				}
+				break
+			}
 			rel := t.rels[f.Name]
 			if rel == nil {
 				return "", errorf("unknown field %q on type %s", f.Name, t.name)
 			}
-			var err error
 			if expr, err = c.relation(rel, f, a, depth, mult); err != nil {
 				return "", err
 			}

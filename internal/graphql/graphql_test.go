@@ -326,3 +326,56 @@ func TestAuthorizer(t *testing.T) {
 		t.Errorf("after refused delete: %s", body)
 	}
 }
+
+// TestFunctions: functions as Query fields (immutable, stable), Mutation
+// fields (volatile) and computed fields (a row argument), with scalar, row
+// and set results.
+func TestFunctions(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, Config{})
+	sdl, err := e.gql.SDL(t.Context(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"  \"Adds two numbers\"\n  add_nums(a: Int!, b: Int): Int\n",
+		"  ids_doubled(ids: [Int]!): [Int]\n",
+		"  posts_by_author(author: Int!, first: Int, last: Int, before: Cursor, after: Cursor, filter: blog_postFilter, orderBy: [blog_postOrderBy!]): blog_postConnection\n",
+		"  add_comment(post: Int!, body: String!): comment\n",
+		"  \"The title, louder\"\n  shout: String\n",
+		"  recent_comments(first: Int, last: Int, before: Cursor, after: Cursor, filter: commentFilter, orderBy: [commentOrderBy!]): commentConnection\n",
+		"  best_post: blog_post\n",
+	} {
+		if !strings.Contains(sdl, want) {
+			t.Errorf("the schema lacks %q", want)
+		}
+	}
+	// pg_graphql leaves these out: overloads, nameless arguments, an
+	// argument named like a collection's, void, enums.
+	for _, name := range []string{"overloaded", "nameless", "clashing", "nothing", "mood_of", "title_upper"} {
+		if strings.Contains(sdl, "  "+name) {
+			t.Errorf("%s is exposed", name)
+		}
+	}
+	if i, j := strings.Index(sdl, "type Mutation"), strings.Index(sdl, "  next_ticket: BigInt"); i < 0 || j < i {
+		t.Error("the volatile next_ticket is not a mutation")
+	}
+	runScenarios(t, e, []scenario{
+		{name: "fn_scalar", query: `{ add_nums(a: 2, b: 3) defaulted: add_nums(a: 1) ids_doubled(ids: [1, 2, null]) big_total }`},
+		{name: "fn_row", query: `{ post_by_id(post_id: 3) { __typename nodeId id title author { name } shout } missing: post_by_id(post_id: 99) { id } }`},
+		{name: "fn_setof", query: `{ posts_by_author(author: 1, first: 2, orderBy: [{id: DescNullsLast}], filter: {score: {is: NOT_NULL}}) { totalCount edges { cursor node { id title } } pageInfo { hasNextPage hasPreviousPage } } }`},
+		{name: "fn_computed", query: `{
+  blog_postCollection(first: 3) { edges { node { id shout recent_comments(first: 1, orderBy: [{id: DescNullsLast}]) { edges { node { body } } pageInfo { hasNextPage } } } } }
+  accountCollection(first: 3) { edges { node { name best_post { id title shout } } } }
+}`},
+		{name: "fn_mutation", query: `mutation {
+  add_comment(post: 2, body: "added") { id body post { title } }
+  bump_scores(min_score: 3) { edges { node { id score } } }
+  t1: next_ticket
+  t2: next_ticket
+}`},
+		{name: "fn_after_mutation", query: `{ commentCollection(filter: {post_id: {eq: 2}}) { edges { node { id body } } } blog_postCollection(filter: {score: {gte: 4}}) { edges { node { id score } } } }`},
+		{name: "fn_error", query: `{ add_nums(a: 1) fails }`},
+		{name: "fn_mutation_in_query", query: `{ next_ticket }`},
+	})
+}

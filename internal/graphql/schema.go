@@ -36,11 +36,13 @@ const (
 	rootInsert
 	rootUpdate
 	rootDelete
+	rootFunction
 )
 
 type rootField struct {
 	kind  rootKind
 	table *table
+	fn    *function
 }
 
 // table is one exposed relation.
@@ -51,7 +53,9 @@ type table struct {
 	// order is the columns in table order.
 	order []*column
 	rels  map[string]*relField
-	pk    []*column
+	// computed are the functions taking a row of the table, by field name.
+	computed map[string]*function
+	pk       []*column
 	// totalCount is enabled by the @graphql({"totalCount": {"enabled":
 	// true}}) comment directive, as in pg_graphql.
 	totalCount  bool
@@ -326,6 +330,7 @@ func buildModel(sc *rest.Schema, name string) (*model, error) {
 		fmt.Fprintf(&b, "enum %s {\n  %s\n}\n", e, strings.Join(enums[e], "\n  "))
 		filterSDL(&b, e+"Filter", e, []string{"eq", "in", "is", "neq"})
 	}
+	fns := buildFunctions(m, sc, name)
 	var query, mutation strings.Builder
 	query.WriteString("type Query {\n  \"Retrieve a record by its `ID`\"\n  node(\"The record's `ID`\" nodeId: ID!): Node\n")
 	for _, t := range sortedTables(m) {
@@ -343,6 +348,7 @@ func buildModel(sc *rest.Schema, name string) (*model, error) {
 		m.roots["update"+t.name+"Collection"] = rootField{kind: rootUpdate, table: t}
 		m.roots["deleteFrom"+t.name+"Collection"] = rootField{kind: rootDelete, table: t}
 	}
+	addRootFunctions(m, fns, &query, &mutation)
 	query.WriteString("}\n")
 	b.WriteString(query.String())
 	if mutation.Len() > 0 {
@@ -423,6 +429,18 @@ func writeTable(b *strings.Builder, t *table) {
 			}
 			fmt.Fprintf(b, "  %s: %s%s\n", k, tn, nn)
 		}
+	}
+	compNames := make([]string, 0, len(t.computed))
+	for k := range t.computed {
+		compNames = append(compNames, k)
+	}
+	slices.Sort(compNames)
+	for _, k := range compNames {
+		fn := t.computed[k]
+		if fn.description != "" {
+			fmt.Fprintf(b, "  %q\n", fn.description)
+		}
+		fmt.Fprintf(b, "  %s%s: %s\n", k, fn.argsSDL(), fn.typeSDL())
 	}
 	b.WriteString("}\n")
 	fmt.Fprintf(b, "type %sEdge {\n  cursor: String!\n  node: %s!\n}\n", n, n)
