@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -431,9 +432,24 @@ func (c *capture) relation(ctx context.Context, m *pglogrepl.RelationMessage) er
 	if err := rows.Err(); err != nil {
 		return err
 	}
+	// The primary key, which a select always keeps and the visibility
+	// check prefers to the replica identity (all columns when FULL).
+	rows, err = c.meta.Query(ctx, `select a.attname::text from pg_index i
+		join pg_attribute a on a.attrelid = i.indrelid and a.attnum = any(i.indkey)
+		where i.indrelid = $1::oid and i.indisprimary`, m.RelationID)
+	if err != nil {
+		return fmt.Errorf("looking up the primary key: %w", err)
+	}
+	pk, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return fmt.Errorf("looking up the primary key: %w", err)
+	}
 	for _, col := range m.Columns {
 		n := names[col.DataType]
-		r.columns = append(r.columns, Column{Name: col.Name, Type: n[0], Key: col.Flags&1 == 1, oid: col.DataType, typeIdent: pgx.Identifier{n[1], n[0]}.Sanitize()})
+		r.columns = append(r.columns, Column{
+			Name: col.Name, Type: n[0], Key: col.Flags&1 == 1, pk: slices.Contains(pk, col.Name),
+			oid: col.DataType, typeIdent: pgx.Identifier{n[1], n[0]}.Sanitize(),
+		})
 	}
 	c.rels[m.RelationID] = r
 	return nil

@@ -39,6 +39,7 @@ type Column struct {
 	Name      string `json:"name"`
 	Type      string `json:"type"` // pg_type.typname: int8, text, _int4, timestamptz
 	Key       bool   `json:"-"`    // part of the replica identity (usually the primary key)
+	pk        bool   // part of the primary key
 	oid       uint32
 	typeIdent string // the quoted, schema-qualified type name for casts
 }
@@ -64,14 +65,18 @@ func lookup(vals []Value, name string) (string, bool) {
 	return "", false
 }
 
-// encode fills c.Data: {schema, table, commit_timestamp, eventType, type,
-// columns, record, old_record, errors}.
-func (c *Change) encode() {
+// encode fills c.Data, the payload every binding without a select gets.
+func (c *Change) encode() { c.Data = c.encodeData(nil) }
+
+// encodeData encodes the postgres_changes "data" object {schema, table,
+// commit_timestamp, eventType, type, columns, record, old_record, errors}
+// with the columns sel keeps (nil: all).
+func (c *Change) encodeData(sel *selection) json.RawMessage {
 	rec := func(vals []Value) json.RawMessage {
 		b := []byte{'{'}
 		n := 0
 		for i, v := range vals {
-			if v.Unchanged {
+			if v.Unchanged || !sel.keeps(c.Columns[i]) {
 				continue
 			}
 			if n > 0 {
@@ -96,10 +101,12 @@ func (c *Change) encode() {
 		Errors          []string        `json:"errors"`
 	}{
 		Schema: c.Schema, Table: c.Table, CommitTimestamp: c.Commit.UTC().Format("2006-01-02T15:04:05.000Z"),
-		EventType: c.Type, Type: c.Type, Columns: c.Columns,
+		EventType: c.Type, Type: c.Type, Columns: []Column{},
 	}
-	if d.Columns == nil {
-		d.Columns = []Column{}
+	for _, col := range c.Columns {
+		if sel.keeps(col) {
+			d.Columns = append(d.Columns, col)
+		}
 	}
 	if c.Type == EventInsert || c.Type == EventUpdate {
 		d.Record = rec(c.Record)
@@ -111,7 +118,7 @@ func (c *Change) encode() {
 		}
 		d.OldRecord = rec(old)
 	}
-	c.Data = mustJSON(d)
+	return mustJSON(d)
 }
 
 // PostgreSQL type OIDs that JSON represents natively.

@@ -27,7 +27,10 @@
 //     against the channels' postgres_changes bindings and filters, checks
 //     row visibility under RLS (the changes waiting together are checked
 //     with one query per distinct (role, claims, table), in the snapshot
-//     that first shows their transactions), and queues the frames; another delivers
+//     that first shows their transactions), and queues the frames, each
+//     encoded once per distinct (topic, bindings, select): a binding's
+//     select ([selection]) keeps the chosen columns and the primary key in
+//     the payload, as Supabase Realtime's; another delivers
 //     broadcasts and presence diffs (bus topic realtime.<ref>.fanout.<topic>);
 //   - the database side, migrated by the tenant setup hook [Server.Setup]:
 //     the realtime schema (messages with RLS, topic(), send(),

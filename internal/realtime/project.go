@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -218,9 +219,10 @@ func (p *project) replay(ctx context.Context, ch *channel) {
 }
 
 type target struct {
-	ch  *channel
-	ids []uint32
-	pr  *authn.Principal
+	ch   *channel
+	ids  []uint32     // the matched bindings
+	sels []*selection // their selects, parallel to ids; nil when none has one
+	pr   *authn.Principal
 }
 
 // pending is a change with the channels it goes to and, once authorised,
@@ -244,13 +246,20 @@ func (p *project) dispatch(ctx context.Context, changes []*Change, only *channel
 				continue
 			}
 			var ids []uint32
+			var sels []*selection
 			for _, b := range ch.pg {
 				if b.match(c) {
 					ids = append(ids, b.id)
+					if b.sel != nil && sels == nil {
+						sels = make([]*selection, len(ids)-1, len(ch.pg))
+					}
+					if sels != nil {
+						sels = append(sels, b.sel)
+					}
 				}
 			}
 			if len(ids) > 0 {
-				targets = append(targets, target{ch: ch, ids: ids, pr: ch.principal.Load()})
+				targets = append(targets, target{ch: ch, ids: ids, sels: sels, pr: ch.principal.Load()})
 			}
 			p.delivered[ch.topic] = heldMark{seq: max(c.seq, p.delivered[ch.topic].seq), when: now}
 		}
@@ -267,40 +276,83 @@ func (p *project) dispatch(ctx context.Context, changes []*Change, only *channel
 		return
 	}
 	p.authorize(ctx, work)
-	// Sockets on one topic with the same bindings get the same bytes:
-	// encode each distinct frame once per change.
+	for _, w := range work {
+		w.send()
+	}
+}
+
+// send queues the change's frames to the targets that may see it. Sockets on
+// one topic with the same bindings get the same bytes: each distinct frame
+// is encoded once. Bindings of a channel with different selects get one
+// message each, as in Supabase Realtime.
+func (w *pending) send() {
 	type frameKey struct {
 		topic string
 		ids   string
+		sel   string
 		v2    bool
 	}
-	var idBuf []byte
-	for _, w := range work {
-		frames := map[frameKey]frame{}
-		for i, t := range w.targets {
-			if !w.visible[i] {
-				continue
+	var (
+		frames map[frameKey]frame
+		datas  map[string]json.RawMessage // by selection
+		idBuf  []byte
+	)
+	frameFor := func(ch *channel, ids []uint32, sel *selection) frame {
+		idBuf = idBuf[:0]
+		for j, id := range ids {
+			if j > 0 {
+				idBuf = append(idBuf, ',')
 			}
-			idBuf = idBuf[:0]
-			for j, id := range t.ids {
-				if j > 0 {
-					idBuf = append(idBuf, ',')
+			idBuf = strconv.AppendUint(idBuf, uint64(id), 10)
+		}
+		k := frameKey{ch.topic, string(idBuf), sel.groupKey(), ch.sock.v2}
+		if f, ok := frames[k]; ok {
+			return f
+		}
+		data := w.c.Data
+		if sel != nil {
+			var ok bool
+			if data, ok = datas[sel.key]; !ok {
+				data = w.c.encodeData(sel)
+				if datas == nil {
+					datas = map[string]json.RawMessage{}
 				}
-				idBuf = strconv.AppendUint(idBuf, uint64(id), 10)
+				datas[sel.key] = data
 			}
-			k := frameKey{t.ch.topic, string(idBuf), t.ch.sock.v2}
-			f, ok := frames[k]
-			if !ok {
-				payload := make([]byte, 0, len(w.c.Data)+len(idBuf)+20)
-				payload = append(payload, `{"ids":[`...)
-				payload = append(payload, idBuf...)
-				payload = append(payload, `],"data":`...)
-				payload = append(payload, w.c.Data...)
-				payload = append(payload, '}')
-				f = encodePush(k.v2, t.ch.topic, evPGChanges, payload)
-				frames[k] = f
+		}
+		payload := make([]byte, 0, len(data)+len(idBuf)+20)
+		payload = append(payload, `{"ids":[`...)
+		payload = append(payload, idBuf...)
+		payload = append(payload, `],"data":`...)
+		payload = append(payload, data...)
+		payload = append(payload, '}')
+		f := encodePush(k.v2, ch.topic, evPGChanges, payload)
+		if frames == nil {
+			frames = map[frameKey]frame{}
+		}
+		frames[k] = f
+		return f
+	}
+	for i, t := range w.targets {
+		if !w.visible[i] {
+			continue
+		}
+		if t.sels == nil {
+			t.ch.sock.send(frameFor(t.ch, t.ids, nil))
+			continue
+		}
+		// One message per distinct select, with the ids of its bindings.
+		for j := range t.ids {
+			if slices.ContainsFunc(t.sels[:j], func(s *selection) bool { return s.groupKey() == t.sels[j].groupKey() }) {
+				continue // sent with an earlier binding of the same select
 			}
-			t.ch.sock.send(f)
+			var ids []uint32
+			for k := j; k < len(t.ids); k++ {
+				if t.sels[k].groupKey() == t.sels[j].groupKey() {
+					ids = append(ids, t.ids[k])
+				}
+			}
+			t.ch.sock.send(frameFor(t.ch, ids, t.sels[j]))
 		}
 	}
 }

@@ -48,6 +48,7 @@ func FuzzDecode(f *testing.F) {
 	f.Add([]byte(`["1","2","realtime:x","phx_join",{"config":{}}]`))
 	f.Add([]byte(`{"topic":"phoenix","event":"heartbeat","payload":{},"ref":"1"}`))
 	f.Add([]byte{3, 1, 1, 3, 1, 0, 1, '1', '2', 'a', 'b', 'c', 'e', '{', '}'})
+	f.Add([]byte(`["id","title"]`))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		for _, v2 := range []bool{true, false} {
 			if m, err := decodeText(b, v2); err == nil && m == nil {
@@ -64,5 +65,12 @@ func FuzzDecode(f *testing.F) {
 			}
 		}
 		_, _ = parseFilter(string(b))
+		if sel, err := parseSelect(b); err == nil && sel != nil {
+			for _, name := range sel.list {
+				if !sel.keeps(Column{Name: name}) {
+					t.Fatalf("selection of %q does not keep it", name)
+				}
+			}
+		}
 	})
 }

@@ -72,6 +72,7 @@ type pgBinding struct {
 	table  string
 	filter string
 	f      *filter
+	sel    *selection // the payload's columns; nil for all
 }
 
 func (b *pgBinding) match(c *Change) bool {
@@ -316,10 +317,11 @@ type joinPayload struct {
 			Enabled bool   `json:"enabled"`
 		} `json:"presence"`
 		PostgresChanges []struct {
-			Event  string `json:"event"`
-			Schema string `json:"schema"`
-			Table  string `json:"table"`
-			Filter string `json:"filter"`
+			Event  string          `json:"event"`
+			Schema string          `json:"schema"`
+			Table  string          `json:"table"`
+			Filter string          `json:"filter"`
+			Select json.RawMessage `json:"select"`
 		} `json:"postgres_changes"`
 		Private bool `json:"private"`
 	} `json:"config"`
@@ -371,11 +373,12 @@ func (sk *socket) join(ctx context.Context, m *inMsg) {
 		return
 	}
 	type serverBinding struct {
-		ID     uint32 `json:"id"`
-		Event  string `json:"event"`
-		Schema string `json:"schema"`
-		Table  string `json:"table,omitempty"`
-		Filter string `json:"filter,omitempty"`
+		ID     uint32          `json:"id"`
+		Event  string          `json:"event"`
+		Schema string          `json:"schema"`
+		Table  string          `json:"table,omitempty"`
+		Filter string          `json:"filter,omitempty"`
+		Select json.RawMessage `json:"select,omitempty"`
 	}
 	bindings := []serverBinding{}
 	for _, b := range cfg.PostgresChanges {
@@ -389,18 +392,41 @@ func (sk *socket) join(ctx context.Context, m *inMsg) {
 			sk.replyError(m, "postgres_changes needs a schema")
 			return
 		}
+		sel, err := parseSelect(b.Select)
+		if err != nil {
+			sk.replyError(m, err.Error())
+			return
+		}
 		f, err := parseFilter(b.Filter)
 		if err != nil {
 			sk.replyError(m, err.Error())
 			return
 		}
-		if err := checkBinding(ctx, pool, pr, b.Schema, b.Table); err != nil {
-			sk.replyError(m, fmt.Sprintf("Unable to subscribe to changes with given parameters. Please check Realtime is enabled for the given connect parameters: [event: %s, schema: %s, table: %s, filters: [%s]]", b.Event, b.Schema, b.Table, b.Filter))
+		if sel != nil && (b.Schema == "*" || b.Table == "" || b.Table == "*") {
+			sk.replyError(m, errSelectWildcard.Error())
 			return
 		}
-		id := crc32.ChecksumIEEE([]byte(b.Event + "\x00" + b.Schema + "\x00" + b.Table + "\x00" + b.Filter))
-		ch.pg = append(ch.pg, pgBinding{id: id, event: b.Event, schema: b.Schema, table: b.Table, filter: b.Filter, f: f})
-		bindings = append(bindings, serverBinding{ID: id, Event: b.Event, Schema: b.Schema, Table: b.Table, Filter: b.Filter})
+		params := fmt.Sprintf("event: %s, schema: %s, table: %s, filters: [%s]", b.Event, b.Schema, b.Table, b.Filter)
+		if sel != nil {
+			params += ", select: [" + strings.Join(sel.list, ", ") + "]"
+		}
+		if err := checkBinding(ctx, pool, pr, b.Schema, b.Table); err != nil {
+			sk.replyError(m, "Unable to subscribe to changes with given parameters. Please check Realtime is enabled for the given connect parameters: ["+params+"]")
+			return
+		}
+		if sel != nil {
+			bad, ok, err := checkSelect(ctx, pool, pr, b.Schema, b.Table, sel.list)
+			if err != nil {
+				sk.s.log.Warn("checking a postgres_changes select", "ref", sk.ref, "err", err)
+			}
+			if !ok {
+				sk.replyError(m, "Unable to subscribe to changes with given parameters. An exception happened so please check your connect parameters: ["+params+"]. Exception: invalid column for select "+bad)
+				return
+			}
+		}
+		id := crc32.ChecksumIEEE([]byte(b.Event + "\x00" + b.Schema + "\x00" + b.Table + "\x00" + b.Filter + "\x00" + sel.groupKey()))
+		ch.pg = append(ch.pg, pgBinding{id: id, event: b.Event, schema: b.Schema, table: b.Table, filter: b.Filter, f: f, sel: sel})
+		bindings = append(bindings, serverBinding{ID: id, Event: b.Event, Schema: b.Schema, Table: b.Table, Filter: b.Filter, Select: b.Select})
 	}
 	if ch.private {
 		read, write, err := authorizePrivate(ctx, pool, pr, ch.sub)
@@ -467,6 +493,23 @@ func checkBinding(ctx context.Context, pool *pgxpool.Pool, pr *authn.Principal, 
 		return errors.New("no such published table")
 	}
 	return nil
+}
+
+// checkSelect returns the first selected column that the table lacks or
+// that the principal may not select; ok when there is none.
+func checkSelect(ctx context.Context, pool *pgxpool.Pool, pr *authn.Principal, schema, table string, cols []string) (bad string, ok bool, err error) {
+	err = pool.QueryRow(ctx, `select c from unnest($1::text[]) c
+		where not exists (
+			select from pg_attribute a
+			where a.attrelid = to_regclass(format('%I.%I', $2::text, $3::text)) and a.attnum > 0 and not a.attisdropped
+			  and a.attname = c
+			  and ($4 = $5 or not exists (select from pg_roles where rolname = $4)
+			       or has_column_privilege($4, a.attrelid, a.attnum, 'SELECT')))
+		limit 1`, cols, schema, table, pr.Role, roleService).Scan(&bad)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", true, nil
+	}
+	return bad, false, err
 }
 
 // authorizePrivate asks realtime.messages' RLS policies whether pr may read

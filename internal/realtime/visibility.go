@@ -2,6 +2,7 @@ package realtime
 
 import (
 	"context"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -100,12 +101,14 @@ func (p *project) authorize(ctx context.Context, work []pending) {
 	}
 }
 
-// keyOf returns the key columns of c's new record and their text values.
+// keyOf returns the key columns of c's new record and their text values:
+// the primary key's, else the replica identity's.
 func keyOf(c *Change) ([]Column, []string) {
 	var cols []Column
 	var vals []string
+	hasPK := slices.ContainsFunc(c.Columns, func(col Column) bool { return col.pk })
 	for i, col := range c.Columns {
-		if !col.Key || i >= len(c.Record) {
+		if (hasPK && !col.pk) || (!hasPK && !col.Key) || i >= len(c.Record) {
 			continue
 		}
 		v := c.Record[i]

@@ -1,0 +1,164 @@
+package realtime
+
+import (
+	"encoding/json"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestParseSelect(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		in      string
+		want    []string // nil: every column
+		wantErr error
+	}{
+		{``, nil, nil},
+		{`null`, nil, nil},
+		{`[]`, []string{}, nil},
+		{`["title","id","title"]`, []string{"id", "title"}, nil},
+		{`["a,b"]`, []string{"a,b"}, nil},
+		{`"title"`, nil, errSelectNotList},
+		{`"title,id"`, nil, errSelectNotList},
+		{`{"title":true}`, nil, errSelectNotList},
+		{`[1]`, nil, errSelectNotList},
+		{`["a",null]`, nil, errSelectNotList},
+		{`[["a"]]`, nil, errSelectNotList},
+	}
+	for _, tc := range cases {
+		t.Run(tc.in, func(t *testing.T) {
+			sel, err := parseSelect(json.RawMessage(tc.in))
+			if err != tc.wantErr { //nolint:errorlint // parseSelect returns the constants themselves
+				t.Fatalf("err = %v, want %v", err, tc.wantErr)
+			}
+			if tc.want == nil {
+				if sel != nil {
+					t.Fatalf("selection %v, want every column", sel.list)
+				}
+				return
+			}
+			if diff := cmp.Diff(tc.want, append([]string{}, sel.list...)); diff != "" {
+				t.Errorf("columns (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestSelectColumns checks Supabase Realtime's select: the payload carries
+// the selected columns and the primary key, in columns, record and
+// old_record; bindings of one channel with different selects get a message
+// each; an empty select is the primary key alone.
+func TestSelectColumns(t *testing.T) {
+	t.Parallel()
+	e := boot(t, Config{})
+	e.exec(todosDDL + `alter table todos replica identity full;`)
+	c := e.dial(e.token("service_role", ""), "2.0.0")
+	_, resp := c.join("realtime:sel", map[string]any{
+		"postgres_changes": []map[string]any{
+			{"event": "*", "schema": "public", "table": "todos", "select": []string{"title"}},
+			{"event": "INSERT", "schema": "public", "table": "todos"},
+			{"event": "INSERT", "schema": "public", "table": "todos", "select": []string{}},
+			{"event": "INSERT", "schema": "public", "table": "todos", "filter": "done=eq.false", "select": []string{"title"}},
+		},
+	}, "")
+	var r struct {
+		PG []struct {
+			ID     uint32   `json:"id"`
+			Select []string `json:"select"`
+		} `json:"postgres_changes"`
+	}
+	if err := json.Unmarshal(resp, &r); err != nil || len(r.PG) != 4 {
+		t.Fatalf("join response %s", resp)
+	}
+	if !slices.Equal(r.PG[0].Select, []string{"title"}) || r.PG[1].Select != nil {
+		t.Errorf("join response echoes select %s", resp)
+	}
+	ids := map[uint32]int{}
+	for i, b := range r.PG {
+		ids[b.ID] = i
+	}
+	if len(ids) != 4 {
+		t.Fatalf("binding ids are not distinct: %s", resp)
+	}
+	shape := func(ch change) (bindings []int, cols, rec, old []string) {
+		for _, id := range ch.IDs {
+			bindings = append(bindings, ids[id])
+		}
+		slices.Sort(bindings)
+		for _, col := range ch.Data.Columns {
+			cols = append(cols, col.Name)
+		}
+		for k := range ch.Data.Record {
+			rec = append(rec, k)
+		}
+		for k := range ch.Data.OldRecord {
+			old = append(old, k)
+		}
+		slices.Sort(rec)
+		slices.Sort(old)
+		return bindings, cols, rec, old
+	}
+	type got struct {
+		Bindings       []int
+		Cols, Rec, Old []string
+	}
+	e.exec(`insert into todos (owner, title, tags) values (gen_random_uuid(), 'selected', '{x}')`)
+	var msgs []got
+	for range 3 {
+		b, cols, rec, old := shape(c.nextChange("realtime:sel"))
+		msgs = append(msgs, got{b, cols, rec, old})
+	}
+	slices.SortFunc(msgs, func(a, b got) int { return a.Bindings[0] - b.Bindings[0] })
+	want := []got{
+		{Bindings: []int{0, 3}, Cols: []string{"id", "title"}, Rec: []string{"id", "title"}},
+		{Bindings: []int{1}, Cols: []string{"id", "owner", "title", "done", "tags"}, Rec: []string{"done", "id", "owner", "tags", "title"}},
+		{Bindings: []int{2}, Cols: []string{"id"}, Rec: []string{"id"}},
+	}
+	if diff := cmp.Diff(want, msgs); diff != "" {
+		t.Errorf("insert messages (-want +got):\n%s", diff)
+	}
+	// An update reaches the select binding alone, old_record projected too.
+	e.exec(`update todos set done = true, owner = null`)
+	b, cols, rec, old := shape(c.nextChange("realtime:sel"))
+	if diff := cmp.Diff(got{[]int{0}, []string{"id", "title"}, []string{"id", "title"}, []string{"id", "title"}}, got{b, cols, rec, old}); diff != "" {
+		t.Errorf("update message (-want +got):\n%s", diff)
+	}
+}
+
+func TestSelectRefusals(t *testing.T) {
+	t.Parallel()
+	e := boot(t, Config{})
+	e.exec(todosDDL)
+	c := e.dial(e.token("anon", ""), "2.0.0")
+	cases := []struct {
+		name   string
+		pgc    map[string]any
+		reason string
+	}{
+		{"string", map[string]any{"event": "*", "schema": "public", "table": "todos", "select": "title"}, string(errSelectNotList)},
+		{"numbers", map[string]any{"event": "*", "schema": "public", "table": "todos", "select": []any{1}}, string(errSelectNotList)},
+		{"wildcard schema", map[string]any{"event": "*", "schema": "*", "select": []string{"id"}}, string(errSelectWildcard)},
+		{"wildcard table", map[string]any{"event": "*", "schema": "public", "table": "*", "select": []string{"id"}}, string(errSelectWildcard)},
+		{"no table", map[string]any{"event": "*", "schema": "public", "select": []string{"id"}}, string(errSelectWildcard)},
+		{"unknown column", map[string]any{"event": "*", "schema": "public", "table": "todos", "select": []string{"title", "nope"}}, "Exception: invalid column for select nope"},
+		{"empty name", map[string]any{"event": "*", "schema": "public", "table": "todos", "select": []string{""}}, "Exception: invalid column for select "},
+	}
+	for i, tc := range cases {
+		ref := c.push("9", "realtime:refused-"+tc.name, evJoin, map[string]any{"config": map[string]any{"postgres_changes": []any{tc.pgc}}})
+		status, resp := c.reply(ref)
+		var r struct {
+			Reason string `json:"reason"`
+		}
+		_ = json.Unmarshal(resp, &r)
+		if status != "error" || !strings.Contains(r.Reason, tc.reason) {
+			t.Errorf("%d %s: %s %s, want a reason with %q", i, tc.name, status, resp, tc.reason)
+		}
+	}
+	// The socket is still usable.
+	c.join("realtime:fine", map[string]any{
+		"postgres_changes": []map[string]any{{"event": "*", "schema": "public", "table": "todos", "select": []string{"title"}}},
+	}, "")
+}
