@@ -60,6 +60,29 @@ test('postgres_changes: an insert through SQL reaches the subscriber', async () 
   }
 });
 
+test('postgres_changes: select keeps the chosen columns and the primary key', async () => {
+  const table = `rt_sel_${Date.now()}`;
+  await sql(`create table public.${table} (id bigserial primary key, body text not null, secret text)`);
+  await sql(`grant select on public.${table} to anon, authenticated`);
+  await sql(`alter publication supabase_realtime add table public.${table}`);
+  const supabase = client();
+  const got = [];
+  const channel = supabase
+    .channel(`sel-${table}`)
+    .on('postgres_changes', { event: 'INSERT', schema: 'public', table, select: ['body'] }, (payload) => got.push(payload));
+  try {
+    await subscribed(channel);
+    await sql(`insert into public.${table} (body, secret) values ($1, $2)`, ['shown', 'not sent']);
+    const ins = await waitFor('the insert', () => got[0]);
+    assert.deepEqual(Object.keys(ins.new).sort(), ['body', 'id']);
+    assert.equal(ins.new.body, 'shown');
+    assert.equal(typeof ins.new.id, 'number');
+  } finally {
+    await supabase.removeChannel(channel);
+    await sql(`drop table public.${table}`);
+  }
+});
+
 test('broadcast and presence between two clients', async () => {
   const room = `room-${Date.now()}`;
   const a = client();
