@@ -49,21 +49,35 @@ func (b *budget) acquire(ctx context.Context) error {
 		return nil
 	default:
 	}
-	// Full: reclaim an idle connection from another project before waiting.
-	if b.steal != nil {
-		b.steal()
-	}
-	t := time.NewTimer(5 * time.Second)
-	defer t.Stop()
-	select {
-	case b.sem <- struct{}{}:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return ErrConnectionBudget
+	// Full: reclaim an idle connection from another project, and again
+	// while waiting, since a concurrent caller may take the slot freed.
+	wait := time.NewTimer(budgetWait)
+	defer wait.Stop()
+	retry := time.NewTicker(budgetRetry)
+	defer retry.Stop()
+	for {
+		if b.steal != nil {
+			b.steal()
+		}
+		select {
+		case b.sem <- struct{}{}:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-wait.C:
+			return ErrConnectionBudget
+		case <-retry.C:
+		}
 	}
 }
+
+// budgetWait is how long a new connection waits for a slot of the budget
+// before the request fails with ErrConnectionBudget; budgetRetry is how
+// often it tries to reclaim one meanwhile.
+const (
+	budgetWait  = 5 * time.Second
+	budgetRetry = 50 * time.Millisecond
+)
 
 func (b *budget) release() {
 	select {
