@@ -6,7 +6,7 @@ GOBIN ?= $(shell $(GO) env GOPATH)/bin
 TESTDB_DIR := $(CURDIR)/.testdb
 export CGO_ENABLED ?= 1
 
-.PHONY: help run build test test-go test-e2e lint fmt bench bench-bus bench-boot bench-realtime bench-rest bench-auth bench-projects fuzz tools clean
+.PHONY: help run build test test-go test-e2e lint fmt bench bench-bus bench-boot bench-realtime bench-rest bench-auth bench-projects bench-graphql fuzz tools clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  %-12s %s\n", $$1, $$2}'
@@ -48,7 +48,7 @@ tools: ## install the pinned golangci-lint if missing
 		$(GO) install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_VERSION); \
 	fi
 
-bench: bench-bus bench-boot bench-rest bench-auth bench-realtime bench-projects ## all benchmarks (figures go in closing notes)
+bench: bench-bus bench-boot bench-rest bench-auth bench-realtime bench-projects bench-graphql ## all benchmarks (figures go in closing notes)
 
 bench-bus: ## event bus publish→deliver, against a bare channel baseline
 	$(GO) test -run='^$$' -bench='Bus|Baseline' -benchmem -count=3 ./internal/kernel/
@@ -68,6 +68,10 @@ bench-rest: ## /rest/v1 against a bare pgx handler: GET by pk and list-20 at 1 a
 bench-auth: ## auth: HS256 verification (cached, cold) vs golang-jwt on one core; refresh grants; password sign-in vs raw bcrypt
 	$(GO) test -run='^$$' -bench='VerifyHS256|BaselineJWTParse' -benchmem -cpu 1 -count=3 ./internal/auth/
 	$(GO) test -run='^$$' -bench='RefreshGrant|PasswordSignIn|BaselineBcrypt' -benchmem -count=3 ./internal/auth/
+
+bench-graphql: build ## /graphql/v1 against PostGraphile 5 (Node 22, bench/graphql) on the same data: one-row lookup and 20-row list with 5 children each, 32 clients
+	cd bench/graphql && npm ci --no-audit --no-fund --loglevel=error
+	$(GO) run ./cmd/graphqlbench -bin bin/mobo -clients 32
 
 fuzz: ## run every fuzz target for a while (FUZZTIME=60s)
 	@for t in $$(grep -rl --include='*_test.go' '^func Fuzz' . | xargs -n1 dirname | sort -u); do \

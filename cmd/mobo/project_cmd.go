@@ -5,11 +5,14 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/term"
 
 	"github.com/magflock/mobo/internal/admin"
 )
@@ -187,15 +190,18 @@ func projectDeleteCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			stopProgress := func() {}
 			if !noDump && !jsonFlag(cmd) {
-				fmt.Fprintln(cmd.ErrOrStderr(), "dumping and deleting…")
+				stopProgress = dumpProgress(cmd.ErrOrStderr(), ref, dumpPattern(cmd, ref))
 			}
 			q := url.Values{"confirm": {ref}}
 			if noDump {
 				q.Set("dump", "false")
 			}
 			var res map[string]string
-			if err := t.do(cmd.Context(), "DELETE", "/admin/v1/projects/"+url.PathEscape(ref)+"?"+q.Encode(), nil, &res); err != nil {
+			err = t.do(cmd.Context(), "DELETE", "/admin/v1/projects/"+url.PathEscape(ref)+"?"+q.Encode(), nil, &res)
+			stopProgress()
+			if err != nil {
 				return err
 			}
 			if jsonFlag(cmd) {
@@ -211,6 +217,79 @@ func projectDeleteCmd() *cobra.Command {
 	c.Flags().BoolVar(&yes, "yes", false, "do not ask for confirmation")
 	c.Flags().BoolVar(&noDump, "no-dump", false, "skip the final logical dump")
 	return c
+}
+
+// dumpPattern globs the final dump files of project ref when the server's
+// data dir is on this machine, else "".
+func dumpPattern(cmd *cobra.Command, ref string) string {
+	if os.Getenv("MOBO_URL") != "" {
+		return "" // a server found by URL: its dumps may be elsewhere
+	}
+	cfg, _, err := loadConfig(cmd)
+	if err != nil {
+		return ""
+	}
+	return filepath.Join(cfg.DataDir, "dumps", ref+"-*.sql")
+}
+
+// dumpProgress shows the final dump's progress until the returned function
+// is called: on a terminal a line rewritten in place with the bytes written
+// so far (read off the dump file when it is on this machine) and the time
+// taken; elsewhere one line, so that logs stay clean.
+func dumpProgress(w io.Writer, ref, pattern string) (stop func()) {
+	f, ok := w.(*os.File)
+	if !ok || !term.IsTerminal(int(f.Fd())) {
+		fmt.Fprintf(w, "dumping and deleting project %s…\n", ref)
+		return func() {}
+	}
+	start := time.Now()
+	line := func() string {
+		s := fmt.Sprintf("final dump of %s: %s", ref, time.Since(start).Round(time.Second))
+		if pattern == "" {
+			return s
+		}
+		var newest os.FileInfo
+		matches, _ := filepath.Glob(pattern)
+		for _, m := range matches {
+			if fi, err := os.Stat(m); err == nil && !fi.ModTime().Before(start.Add(-time.Second)) && (newest == nil || fi.ModTime().After(newest.ModTime())) {
+				newest = fi
+			}
+		}
+		if newest != nil {
+			s += ", " + humanBytes(newest.Size()) + " written"
+		}
+		return s
+	}
+	done, finished := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(finished)
+		tick := time.NewTicker(250 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			fmt.Fprintf(w, "\r\033[K%s", line())
+			select {
+			case <-done:
+				fmt.Fprintf(w, "\r\033[K%s\n", line())
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+	return func() { close(done); <-finished }
+}
+
+// humanBytes formats n bytes in binary units.
+func humanBytes(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }
 
 // confirm asks the user to type the ref again.

@@ -1,0 +1,574 @@
+// Command graphqlbench measures mobo's /graphql/v1 against PostGraphile 5 in
+// one run, on the same database and data: it starts the real mobo binary on
+// a temp data dir, creates a project with authors (1000) and their posts (5
+// each), starts PostGraphile (bench/graphql/server.mjs, on the Node 22 of
+// bench/graphql/node_modules) on loopback against that project's database,
+// then drives both with the same Go load generator (-clients concurrent
+// keep-alive clients) through two queries:
+//
+//   - lookup: one author by primary key (a random one each request);
+//   - list: 20 authors, each with its 5 posts (a nested one-to-many).
+//
+// Each target runs under the role anon in a transaction per request, with a
+// pool of 10 connections. Measurements alternate between the targets,
+// -rounds times for -duration each after a warm-up; it reports the median
+// throughput of each and the ratio (goal: mobo ≥ 2x).
+//
+//	go run ./cmd/graphqlbench -bin bin/mobo -clients 32 -duration 5s
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+type options struct {
+	bin, benchDir string
+	clients       int
+	duration      time.Duration
+	rounds        int
+	authors       int
+	timeout       time.Duration
+}
+
+func main() {
+	var o options
+	flag.StringVar(&o.bin, "bin", "bin/mobo", "the mobo binary")
+	flag.StringVar(&o.benchDir, "dir", "bench/graphql", "the folder of server.mjs and its node_modules (npm ci there)")
+	flag.IntVar(&o.clients, "clients", 32, "concurrent HTTP clients")
+	flag.DurationVar(&o.duration, "duration", 5*time.Second, "length of one measurement")
+	flag.IntVar(&o.rounds, "rounds", 3, "alternated measurements of each target and query")
+	flag.IntVar(&o.authors, "authors", 1000, "authors in the table (5 posts each)")
+	flag.DurationVar(&o.timeout, "timeout", 10*time.Minute, "give up after this long")
+	flag.Parse()
+	if o.clients < 1 || o.rounds < 1 || o.authors < 20 || o.duration <= 0 {
+		fmt.Fprintln(os.Stderr, "graphqlbench: -clients and -rounds must be ≥ 1, -authors ≥ 20, -duration > 0")
+		os.Exit(2)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, o)
+	stop()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "graphqlbench:", err)
+		os.Exit(1)
+	}
+}
+
+// target is one GraphQL server and its spelling of the two queries.
+type target struct {
+	name   string
+	url    string
+	header http.Header
+	// lookup is the one-author query; %d is the author's id.
+	lookup string
+	list   string
+	// check is a fragment every good response of each query has.
+	lookupCheck, listCheck string
+}
+
+const (
+	moboLookup = `{"query":"query($id: Int!) { authorCollection(filter: {id: {eq: $id}}) { edges { node { id name } } } }","variables":{"id":%d}}`
+	moboList   = `{"query":"{ authorCollection(first: 20) { edges { node { id name postCollection { edges { node { id title } } } } } } }"}`
+	pglLookup  = `{"query":"query($id: Int!) { authorByRowId(rowId: $id) { rowId name } }","variables":{"id":%d}}`
+	pglList    = `{"query":"{ allAuthors(first: 20, orderBy: PRIMARY_KEY_ASC) { nodes { rowId name postsByAuthorId(orderBy: PRIMARY_KEY_ASC) { nodes { rowId title } } } } }"}`
+)
+
+func run(ctx context.Context, o options) (err error) {
+	ctx, cancel := context.WithTimeout(ctx, o.timeout)
+	defer cancel()
+	bin, err := filepath.Abs(o.bin)
+	if err != nil {
+		return err
+	}
+	if _, err := os.Stat(bin); err != nil {
+		return fmt.Errorf("the mobo binary: %w (run `make build`)", err)
+	}
+	node := filepath.Join(o.benchDir, "node_modules", ".bin", "node")
+	if _, err := os.Stat(node); err != nil {
+		return fmt.Errorf("node 22: %w (run `npm ci` in %s)", err, o.benchDir)
+	}
+	dir, err := os.MkdirTemp("", "graphqlbench")
+	if err != nil {
+		return err
+	}
+	defer func() { _ = os.RemoveAll(dir) }()
+	if err := os.Chmod(dir, 0o755); err != nil { //nolint:gosec // postgres's OS user must reach it when we run as root
+		return err
+	}
+	m, err := startMobo(ctx, bin, dir)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if serr := m.stop(); serr != nil && err == nil {
+			err = serr
+		}
+		if err != nil {
+			err = fmt.Errorf("%w\nmobo's last output:\n%s", err, m.out.tail(15))
+		}
+	}()
+	anonKey, err := m.createProject(ctx, "gqlbench")
+	if err != nil {
+		return err
+	}
+	dbURL, err := m.databaseURL("proj_gqlbench")
+	if err != nil {
+		return err
+	}
+	if err := seed(ctx, dbURL, o.authors); err != nil {
+		return err
+	}
+	pg, err := startPostGraphile(ctx, node, filepath.Join(o.benchDir, "server.mjs"), dbURL)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if serr := pg.stop(); serr != nil && err == nil {
+			err = serr
+		}
+	}()
+
+	h := http.Header{"Content-Type": {"application/json"}, "Apikey": {anonKey}, "Authorization": {"Bearer " + anonKey}}
+	targets := []*target{
+		{
+			name: "mobo", url: m.url + "/p/gqlbench/graphql/v1", header: h, lookup: moboLookup, list: moboList,
+			lookupCheck: `"authorCollection":{"edges":[{"node":{"id":`, listCheck: `"postCollection":{"edges":[{"node":{"id":`,
+		},
+		{
+			name: "postgraphile", url: pg.url + "/graphql", header: http.Header{"Content-Type": {"application/json"}},
+			lookup: pglLookup, list: pglList,
+			lookupCheck: `"authorByRowId":{"rowId":`, listCheck: `"postsByAuthorId":{"nodes":[{"rowId":`,
+		},
+	}
+	l := newLoader(o.clients)
+	// Ready: the schema cache (mobo) and the introspection (PostGraphile)
+	// have the tables once a query answers.
+	for _, t := range targets {
+		if err := l.waitReady(ctx, t, o.authors); err != nil {
+			return err
+		}
+	}
+	fmt.Printf("mobo %s on %s and PostGraphile 5 (node %s) on %s; %d authors × 5 posts; %d clients, %d CPUs; %d rounds of %v each, alternated\n",
+		filepath.Base(bin), m.url, pg.version, pg.url, o.authors, o.clients, runtime.NumCPU(), o.rounds, o.duration)
+	type query struct {
+		name string
+		body func(t *target) func(r *rand.Rand) []byte
+		chk  func(t *target) string
+	}
+	queries := []query{
+		{"lookup (one author by primary key)", func(t *target) func(*rand.Rand) []byte {
+			bodies := make([][]byte, o.authors)
+			for i := range bodies {
+				bodies[i] = fmt.Appendf(nil, t.lookup, i+1)
+			}
+			return func(r *rand.Rand) []byte { return bodies[r.IntN(len(bodies))] }
+		}, func(t *target) string { return t.lookupCheck }},
+		{"list (20 authors, 5 posts each)", func(t *target) func(*rand.Rand) []byte {
+			b := []byte(t.list)
+			return func(*rand.Rand) []byte { return b }
+		}, func(t *target) string { return t.listCheck }},
+	}
+	for _, q := range queries {
+		fmt.Printf("\n%s\n", q.name)
+		rates := map[string][]float64{}
+		for _, t := range targets { // warm-up
+			if _, err := l.load(ctx, t, q.body(t), q.chk(t), o.duration/2); err != nil {
+				return fmt.Errorf("%s warm-up: %w", t.name, err)
+			}
+		}
+		for r := range o.rounds {
+			var line []string
+			for _, t := range targets {
+				res, err := l.load(ctx, t, q.body(t), q.chk(t), o.duration)
+				if err != nil {
+					return fmt.Errorf("%s round %d: %w", t.name, r+1, err)
+				}
+				rates[t.name] = append(rates[t.name], res.rate())
+				line = append(line, t.name+" "+res.String())
+			}
+			fmt.Printf("  round %d: %s\n", r+1, strings.Join(line, " | "))
+		}
+		mr, pr := median(rates["mobo"]), median(rates["postgraphile"])
+		fmt.Printf("  median: mobo %.0f req/s   postgraphile %.0f req/s   ratio %.2fx (goal ≥ 2)\n", mr, pr, mr/pr)
+	}
+	return nil
+}
+
+// seed creates the authors and their posts, readable by anon.
+func seed(ctx context.Context, dbURL string, authors int) error {
+	conn, err := pgx.Connect(ctx, dbURL)
+	if err != nil {
+		return fmt.Errorf("connecting to the project database: %w", err)
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	const sql = `create table public.author (id int primary key, name text not null);
+create table public.post (id int primary key, author_id int not null references public.author (id), title text not null);
+create index on public.post (author_id);
+insert into public.author select i, 'author ' || i from generate_series(1, $1::int) i;
+insert into public.post select i, (i - 1) / 5 + 1, 'post ' || i from generate_series(1, $1::int * 5) i;
+grant select on public.author, public.post to anon;
+analyze public.author, public.post;`
+	// Several statements take the simple protocol, which has no
+	// parameters: the count is an integer, formatted.
+	if _, err := conn.Exec(ctx, strings.ReplaceAll(sql, "$1", fmt.Sprint(authors)), pgx.QueryExecModeSimpleProtocol); err != nil {
+		return fmt.Errorf("seeding: %w", err)
+	}
+	return nil
+}
+
+// mobo is the running server.
+type mobo struct {
+	cmd      *exec.Cmd
+	dir      string
+	url      string
+	adminKey string
+	out      *logBuffer
+	waited   chan error
+	http     *http.Client
+}
+
+var adminKeyLine = regexp.MustCompile(`(?m)^\s+admin key\s+(\S+)$`)
+
+func startMobo(ctx context.Context, bin, dir string) (*mobo, error) {
+	addr, err := freeAddr()
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(bin, "serve", "--data-dir", dir, "--http", addr, "--log-level", "warn")
+	m := &mobo{
+		cmd: cmd, dir: dir, url: "http://" + addr, out: &logBuffer{}, waited: make(chan error, 1),
+		http: &http.Client{Timeout: time.Minute},
+	}
+	cmd.Stdout, cmd.Stderr = m.out, m.out
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("starting mobo: %w", err)
+	}
+	go func() { m.waited <- cmd.Wait() }()
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		select {
+		case err := <-m.waited:
+			m.waited <- err
+			return nil, fmt.Errorf("mobo exited before it was ready (%w):\n%s", err, m.out.tail(40))
+		case <-ctx.Done():
+			_ = m.stop()
+			return nil, ctx.Err()
+		default:
+		}
+		if time.Now().After(deadline) {
+			_ = m.stop()
+			return nil, fmt.Errorf("mobo not ready within 2 minutes:\n%s", m.out.tail(40))
+		}
+		if m.ready(ctx) {
+			if g := adminKeyLine.FindStringSubmatch(m.out.String()); g != nil {
+				m.adminKey = g[1]
+				return m, nil
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func (m *mobo) ready(ctx context.Context) bool {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, m.url+"/readyz", nil)
+	if err != nil {
+		return false
+	}
+	resp, err := m.http.Do(req)
+	if err != nil {
+		return false
+	}
+	_ = resp.Body.Close()
+	return resp.StatusCode == http.StatusOK && strings.Contains(m.out.String(), "Press Ctrl-C")
+}
+
+// stop interrupts mobo and waits for it (it stops PostgreSQL too).
+func (m *mobo) stop() error {
+	if err := m.cmd.Process.Signal(os.Interrupt); err != nil && !errors.Is(err, os.ErrProcessDone) {
+		return fmt.Errorf("interrupting mobo: %w", err)
+	}
+	select {
+	case err := <-m.waited:
+		m.waited <- err
+		if err != nil {
+			return fmt.Errorf("mobo exited with %w after SIGINT", err)
+		}
+		return nil
+	case <-time.After(time.Minute):
+		_ = m.cmd.Process.Kill()
+		return errors.New("mobo did not stop within a minute of SIGINT; killed it")
+	}
+}
+
+// createProject creates project ref and returns its anon key.
+func (m *mobo) createProject(ctx context.Context, ref string) (string, error) {
+	body, err := json.Marshal(map[string]string{"ref": ref, "name": "bench " + ref})
+	if err != nil {
+		return "", err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, m.url+"/admin/v1/projects", bytes.NewReader(body))
+	if err != nil {
+		return "", err
+	}
+	req.Header.Set("Authorization", "Bearer "+m.adminKey)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := m.http.Do(req)
+	if err != nil {
+		return "", fmt.Errorf("creating project %q: %w", ref, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if err != nil {
+		return "", fmt.Errorf("creating project %q: %w", ref, err)
+	}
+	if resp.StatusCode != http.StatusCreated {
+		return "", fmt.Errorf("creating project %q: %s: %s", ref, resp.Status, b)
+	}
+	var p struct {
+		AnonKey string `json:"anon_key"`
+	}
+	if err := json.Unmarshal(b, &p); err != nil || p.AnonKey == "" {
+		return "", fmt.Errorf("creating project %q: no anon_key in %s", ref, b)
+	}
+	return p.AnonKey, nil
+}
+
+// databaseURL is database's URL as the cluster's superuser, over TCP on the
+// port in postmaster.pid with the password mobo generated.
+func (m *mobo) databaseURL(database string) (string, error) {
+	pw, err := os.ReadFile(filepath.Join(m.dir, "pg_superuser_password"))
+	if err != nil {
+		return "", fmt.Errorf("reading the superuser password: %w", err)
+	}
+	pid, err := os.ReadFile(filepath.Join(m.dir, "pg", "postmaster.pid"))
+	if err != nil {
+		return "", fmt.Errorf("reading postmaster.pid: %w", err)
+	}
+	lines := strings.Split(string(pid), "\n")
+	if len(lines) < 4 {
+		return "", fmt.Errorf("postmaster.pid has %d lines, want a port on the 4th", len(lines))
+	}
+	u := url.URL{
+		Scheme:   "postgres",
+		User:     url.UserPassword("postgres", strings.TrimSpace(string(pw))),
+		Host:     net.JoinHostPort("127.0.0.1", strings.TrimSpace(lines[3])),
+		Path:     "/" + database,
+		RawQuery: "sslmode=disable&application_name=graphqlbench",
+	}
+	return u.String(), nil
+}
+
+// postGraphile is the running PostGraphile server.
+type postGraphile struct {
+	cmd     *exec.Cmd
+	url     string
+	version string
+	out     *logBuffer
+	waited  chan error
+}
+
+func startPostGraphile(ctx context.Context, node, script, dbURL string) (*postGraphile, error) {
+	addr, err := freeAddr()
+	if err != nil {
+		return nil, err
+	}
+	_, port, _ := net.SplitHostPort(addr)
+	ver, err := exec.CommandContext(ctx, node, "--version").Output()
+	if err != nil {
+		return nil, fmt.Errorf("%s --version: %w", node, err)
+	}
+	cmd := exec.Command(node, script)
+	cmd.Env = append(os.Environ(), "DATABASE_URL="+dbURL, "PORT="+port, "NODE_ENV=production")
+	p := &postGraphile{cmd: cmd, url: "http://" + addr, version: strings.TrimSpace(string(ver)), out: &logBuffer{}, waited: make(chan error, 1)}
+	cmd.Stdout, cmd.Stderr = p.out, p.out
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("starting PostGraphile: %w", err)
+	}
+	go func() { p.waited <- cmd.Wait() }()
+	deadline := time.Now().Add(time.Minute)
+	for !strings.Contains(p.out.String(), "ready") {
+		select {
+		case err := <-p.waited:
+			p.waited <- err
+			return nil, fmt.Errorf("PostGraphile exited before it was ready (%w):\n%s", err, p.out.tail(40))
+		case <-ctx.Done():
+			_ = p.stop()
+			return nil, ctx.Err()
+		case <-time.After(20 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			_ = p.stop()
+			return nil, fmt.Errorf("PostGraphile not ready within a minute:\n%s", p.out.tail(40))
+		}
+	}
+	return p, nil
+}
+
+func (p *postGraphile) stop() error {
+	if err := p.cmd.Process.Signal(os.Interrupt); err != nil && !errors.Is(err, os.ErrProcessDone) {
+		return fmt.Errorf("interrupting PostGraphile: %w", err)
+	}
+	select {
+	case err := <-p.waited:
+		if err != nil {
+			return fmt.Errorf("PostGraphile exited with %w after SIGINT", err)
+		}
+		return nil
+	case <-time.After(20 * time.Second):
+		_ = p.cmd.Process.Kill()
+		return errors.New("PostGraphile did not stop within 20 s of SIGINT; killed it")
+	}
+}
+
+// loader is the load generator both targets get: clients goroutines, each
+// with its own keep-alive connection, posting as fast as answers come.
+type loader struct {
+	clients int
+	http    *http.Client
+}
+
+func newLoader(clients int) *loader {
+	tr := &http.Transport{MaxIdleConnsPerHost: clients, MaxConnsPerHost: clients, DisableCompression: true}
+	return &loader{clients: clients, http: &http.Client{Transport: tr, Timeout: 30 * time.Second}}
+}
+
+type loadResult struct {
+	n       int64
+	elapsed time.Duration
+}
+
+func (r loadResult) rate() float64 { return float64(r.n) / r.elapsed.Seconds() }
+
+func (r loadResult) String() string { return fmt.Sprintf("%.0f req/s", r.rate()) }
+
+// post sends one request and checks the answer.
+func (l *loader) post(ctx context.Context, t *target, body []byte, check string) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, t.url, bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header = t.header
+	resp, err := l.http.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode != http.StatusOK || !bytes.Contains(b, []byte(check)) || bytes.Contains(b, []byte(`"errors"`)) {
+		return fmt.Errorf("%s: %s: %.500s", t.name, resp.Status, b)
+	}
+	return nil
+}
+
+// waitReady retries the lookup for 20 s until it answers.
+func (l *loader) waitReady(ctx context.Context, t *target, authors int) error {
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		err := l.post(ctx, t, fmt.Appendf(nil, t.lookup, authors), t.lookupCheck)
+		if err == nil {
+			return l.post(ctx, t, []byte(t.list), t.listCheck)
+		}
+		if time.Now().After(deadline) {
+			return err
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// load runs the clients for d and counts the answers; any bad answer
+// fails the run.
+func (l *loader) load(ctx context.Context, t *target, body func(*rand.Rand) []byte, check string, d time.Duration) (loadResult, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		n       atomic.Int64
+		wg      sync.WaitGroup
+		errOnce sync.Once
+		first   error
+	)
+	stopAt := time.Now().Add(d)
+	start := time.Now()
+	for i := range l.clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r := rand.New(rand.NewPCG(uint64(i), 42)) //nolint:gosec // load, not secrets
+			for time.Now().Before(stopAt) && ctx.Err() == nil {
+				if err := l.post(ctx, t, body(r), check); err != nil {
+					errOnce.Do(func() { first = err; cancel() })
+					return
+				}
+				n.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	if first != nil {
+		return loadResult{}, first
+	}
+	return loadResult{n: n.Load(), elapsed: time.Since(start)}, nil
+}
+
+func median(v []float64) float64 {
+	s := slices.Clone(v)
+	slices.Sort(s)
+	return s[len(s)/2]
+}
+
+func freeAddr() (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer ln.Close()
+	return ln.Addr().String(), nil
+}
+
+// logBuffer keeps a process's output.
+type logBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+func (l *logBuffer) tail(n int) string {
+	lines := strings.Split(strings.TrimRight(l.String(), "\n"), "\n")
+	return strings.Join(lines[max(0, len(lines)-n):], "\n")
+}
