@@ -53,6 +53,7 @@ func newProjectCmd() *cobra.Command {
 		projectShowCmd("resume", "Resume a paused project", "PATCH", map[string]string{"status": "active"}),
 		projectDeleteCmd(),
 		projectLimitsCmd(),
+		projectConfigCmd(),
 		projectUsageCmd(),
 	)
 	allowOffline(cmd)

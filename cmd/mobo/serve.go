@@ -135,6 +135,7 @@ func assemble(cfg Config, log *slog.Logger) (*platform, error) {
 	p.tenants.AddTeardownHook("auth", authSvc.ForgetProject)
 	p.gateway.SetProjects(p.tenants)
 	p.admin.SetProjects(projectAdmin{m: p.tenants, baseURL: p.gateway.URL, dumpDir: filepath.Join(cfg.DataDir, "dumps"), requests: p.gateway.Requests})
+	p.admin.SetRESTConfig(restConfigAdmin{restSrv})
 	p.admin.SetDatabases(dbAdmin{m: p.tenants, srv: srv, audit: cp, log: kernel.ComponentLogger(log, "admin")})
 	p.gateway.Handle("/admin/v1/", p.admin.Handler())
 

@@ -55,6 +55,7 @@ type API struct {
 	src      Source
 	projects Projects
 	dbs      Databases
+	rest     RESTConfig
 	log      *slog.Logger
 
 	mu      sync.RWMutex
@@ -110,6 +111,9 @@ func (a *API) Handler() http.Handler {
 	}
 	if a.dbs != nil {
 		a.mountDatabases(mux)
+	}
+	if a.rest != nil {
+		a.mountREST(mux)
 	}
 	mux.HandleFunc("/admin/v1/", func(w http.ResponseWriter, _ *http.Request) {
 		writeError(w, http.StatusNotFound, "not_found", "no such admin endpoint")

@@ -31,8 +31,8 @@ import (
 type Backend interface {
 	// Schema returns the current schema cache snapshot of project ref.
 	Schema(ctx context.Context, ref string) (*rest.Schema, error)
-	// Schemas are the exposed schemas; GraphQL serves the first.
-	Schemas() []string
+	// Schemas are project ref's exposed schemas; GraphQL serves the first.
+	Schemas(ref string) []string
 	Authenticate(ctx context.Context, r *http.Request) (*authn.Principal, error)
 	// QueryJSON runs a statement returning one json value in a
 	// transaction under p's role and claims.
@@ -107,7 +107,7 @@ func (s *Server) model(ctx context.Context, ref string) (*model, error) {
 	if ok && c.sc == sc {
 		return c.m, nil
 	}
-	m, err := buildModel(sc, s.opts.Backend.Schemas()[0])
+	m, err := buildModel(sc, s.opts.Backend.Schemas(ref)[0])
 	if err != nil {
 		return nil, err
 	}

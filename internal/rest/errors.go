@@ -35,6 +35,10 @@ const (
 	CodeInternal           = "PGRSTX00"
 )
 
+// ErrInvalidConfig: a project's REST settings, or a change to them, are
+// malformed (an unknown key, a value of the wrong type, a bad schema name).
+var ErrInvalidConfig = errors.New("invalid REST settings")
+
 func clientError(status int, code, msg, details, hint string) *Error {
 	return &Error{Status: status, Code: code, Message: msg, Details: details, Hint: hint}
 }

@@ -4,11 +4,13 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/magflock/mobo/internal/authn"
+	"github.com/magflock/mobo/internal/httpx"
 )
 
 // This file is the REST component's surface for other APIs on the same
@@ -28,11 +30,27 @@ func (s *Server) Schema(ctx context.Context, ref string) (*Schema, error) {
 // Authenticate maps a request's credentials to a principal, with the same
 // rules and cache as the REST API. Its errors have an HTTPStatus method.
 func (s *Server) Authenticate(ctx context.Context, r *http.Request) (*authn.Principal, error) {
-	return s.authenticate(ctx, r)
+	p, err := s.project(ctx, httpx.ProjectRef(ctx))
+	if err != nil {
+		return nil, err
+	}
+	return s.authenticate(ctx, r, p.current().config())
 }
 
-// Schemas are the exposed schemas; the first is the default.
-func (s *Server) Schemas() []string { return s.opts.Config.schemas() }
+// Schemas are project ref's exposed schemas; the first is the default. They
+// are those of the current snapshot ([Server.Schema]), the platform
+// default's before the project is loaded.
+func (s *Server) Schemas(ref string) []string {
+	s.mu.Lock()
+	p := s.projects[ref]
+	s.mu.Unlock()
+	if p != nil {
+		if sc := p.current(); sc != nil {
+			return slices.Clone(sc.config().schemas())
+		}
+	}
+	return slices.Clone(s.opts.Config.schemas())
+}
 
 // QueryJSON runs sql, a statement returning one row of one json column, in
 // one pipelined transaction of project ref under p's role and claims (so
@@ -47,9 +65,10 @@ func (s *Server) QueryJSON(ctx context.Context, ref string, p *authn.Principal, 
 	if !write {
 		readOnly = "on"
 	}
-	schemas := s.opts.Config.schemas()
+	cfg := proj.current().config()
+	schemas := cfg.schemas()
 	parts := []string{ident(schemas[0])}
-	for _, sc := range s.opts.Config.extraSearchPath() {
+	for _, sc := range cfg.extraSearchPath() {
 		if sc != schemas[0] {
 			parts = append(parts, ident(sc))
 		}

@@ -60,6 +60,7 @@ type call struct {
 	p      *authn.Principal
 	proj   *project
 	sc     *Schema
+	cfg    *Config // the project's settings, from the snapshot
 	schema string
 	media  MediaType
 	path   string // relative to /rest/v1, for request.path
@@ -75,7 +76,16 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	if cors(w, r) {
 		return // a preflight request
 	}
-	p, err := s.authenticate(ctx, r)
+	// The project's snapshot comes first: its settings say whether
+	// anonymous requests are allowed.
+	proj, err := s.project(ctx, httpx.ProjectRef(ctx))
+	if err != nil {
+		c.fail(err)
+		return
+	}
+	c.proj, c.sc = proj, proj.current()
+	c.cfg = c.sc.config()
+	p, err := s.authenticate(ctx, r, c.cfg)
 	if err != nil {
 		c.fail(err)
 		return
@@ -100,17 +110,11 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusOK)
 		return
 	}
-	proj, err := s.project(ctx, httpx.ProjectRef(ctx))
-	if err != nil {
+	if c.schema, err = pickSchema(c.cfg, req.Profile); err != nil {
 		c.fail(err)
 		return
 	}
-	c.proj, c.sc = proj, proj.current()
-	if c.schema, err = s.pickSchema(req.Profile); err != nil {
-		c.fail(err)
-		return
-	}
-	if len(s.opts.Config.schemas()) > 1 {
+	if len(c.cfg.schemas()) > 1 {
 		w.Header().Set(headerContentProfileRes, c.schema)
 	}
 	if err := c.serve(ctx); err != nil {
@@ -155,8 +159,8 @@ func allowed(t Target) string {
 	return "OPTIONS,GET,HEAD"
 }
 
-func (s *Server) pickSchema(profile string) (string, error) {
-	schemas := s.opts.Config.schemas()
+func pickSchema(cfg *Config, profile string) (string, error) {
+	schemas := cfg.schemas()
 	if profile == "" {
 		return schemas[0], nil
 	}
@@ -168,9 +172,9 @@ func (s *Server) pickSchema(profile string) (string, error) {
 }
 
 // authenticate maps credentials to a principal, with PostgREST's 401s.
-func (s *Server) authenticate(ctx context.Context, r *http.Request) (*authn.Principal, error) {
+func (s *Server) authenticate(ctx context.Context, r *http.Request, cfg *Config) (*authn.Principal, error) {
 	creds := authn.FromRequest(r)
-	if s.opts.Config.DisableAnonymous && creds.APIKey == "" && creds.Bearer == "" {
+	if cfg.DisableAnonymous && creds.APIKey == "" && creds.Bearer == "" {
 		return nil, authError(CodeAnonDisabled, "Anonymous access is disabled", "")
 	}
 	key := principalKey{ref: httpx.ProjectRef(ctx), apikey: creds.APIKey, bearer: creds.Bearer}
@@ -287,7 +291,7 @@ var (
 func (c *call) serve(ctx context.Context) error {
 	req := c.req
 	offers := readOffers
-	if c.s.opts.Config.Plan {
+	if c.cfg.Plan {
 		offers = readOffersPlan
 	}
 	if req.Target.Kind == TargetSchema {
@@ -301,7 +305,7 @@ func (c *call) serve(ctx context.Context) error {
 	if media.Kind == MediaPlan {
 		media = MediaType{Kind: media.PlanFor, NullsStripped: media.NullsStripped}
 	}
-	comp := newCompiler(c.sc, &c.s.opts.Config, c.schema, req)
+	comp := newCompiler(c.sc, c.cfg, c.schema, req)
 	switch req.Target.Kind {
 	case TargetSchema:
 		return c.serveOpenAPI()
@@ -388,7 +392,7 @@ func formToJSON(b []byte) ([]byte, error) {
 // searchPath is the search_path of requests on schema.
 func (c *call) searchPath() string {
 	parts := []string{ident(c.schema)}
-	for _, s := range c.s.opts.Config.extraSearchPath() {
+	for _, s := range c.cfg.extraSearchPath() {
 		if s != c.schema {
 			parts = append(parts, ident(s))
 		}
@@ -446,7 +450,7 @@ func (c *call) run(ctx context.Context, st *Statement, single, write bool) error
 	}
 	setup := []any{c.p.Role, string(c.p.ClaimsJSON), req.Method, c.path, c.headersJSON(), c.searchPath(), readOnly}
 	plan := c.media.Kind == MediaPlan
-	rollback := c.s.opts.Config.TxOverrides && req.Prefer.Tx == TxRollback
+	rollback := c.cfg.TxOverrides && req.Prefer.Tx == TxRollback
 	// A check that may undo the writes needs the result before the end of
 	// the transaction: that costs a second round trip.
 	check := write && !rollback && (c.media.Kind == MediaObjectJSON || (req.Prefer.HasMaxAffected && req.Prefer.Handling == HandlingStrict))
@@ -632,7 +636,7 @@ func (c *call) prefsApplied(write bool) string {
 	if tz := c.timezone(); tz != "" {
 		out = append(out, "timezone="+tz)
 	}
-	if c.s.opts.Config.TxOverrides {
+	if c.cfg.TxOverrides {
 		switch p.Tx {
 		case TxCommit:
 			out = append(out, "tx=commit")

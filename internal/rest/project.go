@@ -42,6 +42,9 @@ type project struct {
 	// kick asks the listener for a reload; lastKick rate-limits misses.
 	kick     chan struct{}
 	lastKick atomic.Int64
+	// loadMu serialises loads, so that a load that read older settings
+	// or an older catalog never replaces a newer snapshot.
+	loadMu sync.Mutex
 }
 
 // missReloadInterval is how often a schema-cache miss may ask for a reload,
@@ -331,14 +334,21 @@ func (s *Server) listenOnce(ctx context.Context, p *project, connected func()) e
 }
 
 func (s *Server) reload(ctx context.Context, p *project) error {
+	p.loadMu.Lock()
+	defer p.loadMu.Unlock()
 	pool, err := s.pool(ctx, p.ref)
 	if err != nil {
 		return err
 	}
-	sc, err := LoadSchema(ctx, pool, s.opts.Config.schemas())
+	cfg, _, err := s.effectiveConfig(ctx, p.ref)
 	if err != nil {
 		return err
 	}
+	sc, err := LoadSchema(ctx, pool, cfg.schemas())
+	if err != nil {
+		return err
+	}
+	sc.cfg = &cfg
 	p.store(sc)
 	s.log.Debug("schema cache loaded", "ref", p.ref, "relations", len(sc.Relations), "functions", len(sc.Functions))
 	return nil

@@ -26,6 +26,17 @@ type Schema struct {
 	PostGIS  bool
 	LoadedAt time.Time
 	byOID    map[uint32]*Relation
+	// cfg is the project's effective configuration, loaded with the
+	// snapshot so that a request sees settings and schema that agree.
+	cfg *Config
+}
+
+// config is the configuration the snapshot was loaded with.
+func (sc *Schema) config() *Config {
+	if sc.cfg == nil {
+		return &Config{}
+	}
+	return sc.cfg
 }
 
 // QName is a schema-qualified name.

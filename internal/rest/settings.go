@@ -1,0 +1,111 @@
+package rest
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+)
+
+// SettingsStore keeps each project's overrides of the platform's [rest]
+// section, a JSON object under [Config]'s key names. The tenant component
+// provides it; [Options.Projects] is asked for it by type assertion, and
+// without it every project runs on the platform default.
+type SettingsStore interface {
+	// RESTSettings returns project ref's overrides ("{}" when none).
+	RESTSettings(ctx context.Context, ref string) ([]byte, error)
+	// PatchRESTSettings merges patch into project ref's overrides in one
+	// step (a key set to null is removed) and returns the result.
+	PatchRESTSettings(ctx context.Context, ref string, patch []byte) ([]byte, error)
+}
+
+// ProjectConfig is a project's REST settings as the admin API shows them.
+type ProjectConfig struct {
+	Ref string `json:"ref"`
+	// Overrides are the project's own settings.
+	Overrides json.RawMessage `json:"overrides"`
+	// Effective are the settings requests run with: the platform default
+	// with the overrides applied.
+	Effective Config `json:"effective"`
+}
+
+func (s *Server) store() (SettingsStore, bool) {
+	st, ok := s.opts.Projects.(SettingsStore)
+	return st, ok
+}
+
+// effectiveConfig reads project ref's overrides and applies them to the
+// platform default.
+func (s *Server) effectiveConfig(ctx context.Context, ref string) (Config, []byte, error) {
+	st, ok := s.store()
+	if !ok {
+		return s.opts.Config, []byte("{}"), nil
+	}
+	raw, err := st.RESTSettings(ctx, ref)
+	if err != nil {
+		return Config{}, nil, fmt.Errorf("reading the REST settings of project %q: %w", ref, err)
+	}
+	cfg, err := s.opts.Config.withOverrides(raw)
+	if err != nil {
+		return Config{}, nil, fmt.Errorf("project %q: %w", ref, err)
+	}
+	return cfg, raw, nil
+}
+
+// ProjectConfig returns project ref's REST settings: its overrides and the
+// effective configuration, encoded as a [ProjectConfig].
+func (s *Server) ProjectConfig(ctx context.Context, ref string) (json.RawMessage, error) {
+	cfg, raw, err := s.effectiveConfig(ctx, ref)
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(ProjectConfig{Ref: ref, Overrides: raw, Effective: cfg.resolved()})
+}
+
+// PatchProjectConfig changes project ref's REST settings: patch is a JSON
+// object of settings under [Config]'s key names, a null value restoring
+// the platform default. An invalid patch is an error wrapping
+// [ErrInvalidConfig] and changes nothing. The change applies at once on
+// this node (the project's schema cache is reloaded with it) and reaches
+// the other nodes through the project's reload notification.
+func (s *Server) PatchProjectConfig(ctx context.Context, ref string, patch json.RawMessage) (json.RawMessage, error) {
+	if err := validatePatch(patch); err != nil {
+		return nil, err
+	}
+	st, ok := s.store()
+	if !ok {
+		return nil, fmt.Errorf("%w: this server keeps no per-project settings", ErrInvalidConfig)
+	}
+	raw, err := st.PatchRESTSettings(ctx, ref, patch)
+	if err != nil {
+		return nil, fmt.Errorf("changing the REST settings of project %q: %w", ref, err)
+	}
+	cfg, err := s.opts.Config.withOverrides(raw)
+	if err != nil {
+		return nil, fmt.Errorf("project %q: %w", ref, err)
+	}
+	s.applied(ctx, ref)
+	return json.Marshal(ProjectConfig{Ref: ref, Overrides: raw, Effective: cfg.resolved()})
+}
+
+// applied makes a settings change take effect: this node reloads the
+// project's snapshot now, and a notification on the project's reload
+// channel tells every node's schema listener (this one's too) to reload.
+// A project that is not loaded, or whose database is unavailable (paused),
+// reads its settings at its next load.
+func (s *Server) applied(ctx context.Context, ref string) {
+	s.mu.Lock()
+	p := s.projects[ref]
+	s.mu.Unlock()
+	if p != nil && p.current() != nil {
+		if err := s.reload(ctx, p); err != nil {
+			s.log.Warn("reloading after a settings change", "ref", ref, "err", err)
+		}
+	}
+	pool, err := s.pool(ctx, ref)
+	if err != nil {
+		return
+	}
+	if _, err := pool.Exec(ctx, "select pg_notify($1, $2)", reloadChannel, reloadPayload); err != nil {
+		s.log.Warn("notifying other nodes of a settings change", "ref", ref, "err", err)
+	}
+}
