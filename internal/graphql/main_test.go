@@ -133,7 +133,7 @@ type env struct {
 	svc  string
 }
 
-func newEnv(t *testing.T, cfg Config) *env {
+func newEnv(t testing.TB, cfg Config) *env {
 	t.Helper()
 	db := pgtest.NewDB(t, template(t))
 	log := slog.New(slog.NewTextHandler(tlog{t}, nil))

@@ -27,6 +27,8 @@ type model struct {
 	byRel  map[rest.QName]*table
 	// roots map root field names to their tables and operation.
 	roots map[string]rootField
+	// prepared are the operations clients sent, ready to run.
+	prepared preparedCache
 }
 
 type rootKind uint8

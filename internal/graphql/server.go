@@ -150,6 +150,19 @@ func writeJSON(w http.ResponseWriter, status int, r response) {
 	_, _ = w.Write(b)
 }
 
+// writeData writes a response of data alone, compacted by hand: data is
+// valid json (from PostgreSQL or the introspection writer), so it needs no
+// second validation by encoding/json.
+func writeData(w http.ResponseWriter, data []byte) {
+	b := make([]byte, 0, len(data)+16)
+	b = append(b, `{"data":`...)
+	b = appendCompact(b, data)
+	b = append(b, '}')
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(b) //nolint:gosec // G705: json under its content type, not html
+}
+
 func clientErr(w http.ResponseWriter, status int, msg string) {
 	writeJSON(w, status, response{Errors: gqlerror.List{{Message: msg}}})
 }
@@ -211,7 +224,7 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if st.static != nil {
-		writeJSON(w, http.StatusOK, response{Data: st.static})
+		writeData(w, st.static)
 		return
 	}
 	if az := s.opts.Authorizer; az != nil {
@@ -238,21 +251,37 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
-	writeJSON(w, http.StatusOK, response{Data: out})
+	writeData(w, out)
 }
 
-// prepare parses, validates and compiles a request; client mistakes come
-// back as GraphQL errors.
+// prepare parses, validates and compiles a request, reusing the model's
+// prepared operations; client mistakes come back as GraphQL errors.
 func (s *Server) prepare(m *model, req request) (*statement, gqlerror.List) {
-	doc, errs := gqlparser.LoadQueryWithRules(m.schema, req.Query, nil)
-	if len(errs) > 0 {
-		return nil, errs
+	key := req.OperationName + "\x00" + req.Query
+	p := m.prepared.get(key)
+	if p == nil {
+		doc, errs := gqlparser.LoadQueryWithRules(m.schema, req.Query, nil)
+		if len(errs) > 0 {
+			return nil, errs
+		}
+		op, gerr := pickOperation(doc, req.OperationName)
+		if gerr != nil {
+			return nil, gqlerror.List{gerr}
+		}
+		p = &prepared{doc: doc, op: op}
+		if len(op.VariableDefinitions) == 0 {
+			st, gerrs := s.compile(m, p, nil)
+			if gerrs != nil {
+				return nil, gerrs
+			}
+			p.st = st
+		}
+		m.prepared.put(key, p)
 	}
-	op, gerr := pickOperation(doc, req.OperationName)
-	if gerr != nil {
-		return nil, gqlerror.List{gerr}
+	if p.st != nil {
+		return p.st, nil
 	}
-	vars, err := validator.VariableValues(m.schema, op, req.Variables)
+	vars, err := validator.VariableValues(m.schema, p.op, req.Variables)
 	if err != nil {
 		var ge *gqlerror.Error
 		if errors.As(err, &ge) {
@@ -260,7 +289,11 @@ func (s *Server) prepare(m *model, req request) (*statement, gqlerror.List) {
 		}
 		return nil, gqlerror.List{{Message: err.Error()}}
 	}
-	st, err := compile(m, s.cfg, doc, op, vars)
+	return s.compile(m, p, vars)
+}
+
+func (s *Server) compile(m *model, p *prepared, vars map[string]any) (*statement, gqlerror.List) {
+	st, err := compile(m, s.cfg, p.doc, p.op, vars)
 	if err != nil {
 		var qe *queryError
 		if errors.As(err, &qe) {
