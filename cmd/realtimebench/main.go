@@ -51,7 +51,20 @@ func main() {
 	sustained := flag.Int("sustained", 20000, "changes in the sustained-rate run")
 	sockets := flag.String("sockets", "1,100,1000", "subscribed sockets of the latency runs")
 	timeout := flag.Duration("timeout", 10*time.Minute, "bound on the whole run")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the run (server and clients: one process) to this file")
 	flag.Parse()
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "realtimebench:", err)
+			os.Exit(1)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintln(os.Stderr, "realtimebench:", err)
+			os.Exit(1)
+		}
+		defer func() { pprof.StopCPUProfile(); _ = f.Close() }()
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
 	defer cancel()
 	if err := run(ctx, *changes, *sustained, *sockets); err != nil {
@@ -192,16 +205,18 @@ func (b *bench) subscribe(ctx context.Context, n int) ([]*subscriber, error) {
 				break
 			}
 		}
-		go s.read(ctx)
+		go s.read()
 	}
 	return subs, nil
 }
 
 var idKey = []byte(`"record":{"id":`)
 
-func (s *subscriber) read(ctx context.Context) {
+// read counts the changes until the socket is closed. Its reads take no
+// context (a timer each): the clients share the machine with the server.
+func (s *subscriber) read() {
 	for {
-		_, data, err := s.conn.Read(ctx)
+		_, data, err := s.conn.Read(context.Background())
 		if err != nil {
 			s.err.Store(&err)
 			return

@@ -11,7 +11,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/magflock/mobo/internal/authn"
 	"github.com/magflock/mobo/internal/kernel"
 )
 
@@ -222,7 +221,7 @@ type target struct {
 	ch   *channel
 	ids  []uint32     // the matched bindings
 	sels []*selection // their selects, parallel to ids; nil when none has one
-	pr   *authn.Principal
+	v    *viewer
 }
 
 // pending is a change with the channels it goes to and, once authorised,
@@ -259,7 +258,7 @@ func (p *project) dispatch(ctx context.Context, changes []*Change, only *channel
 				}
 			}
 			if len(ids) > 0 {
-				targets = append(targets, target{ch: ch, ids: ids, sels: sels, pr: ch.principal.Load()})
+				targets = append(targets, target{ch: ch, ids: ids, sels: sels, v: ch.viewer.Load()})
 			}
 			p.delivered[ch.topic] = heldMark{seq: max(c.seq, p.delivered[ch.topic].seq), when: now}
 		}

@@ -35,6 +35,7 @@ type socket struct {
 	p      *project
 	ref    string
 	conn   *websocket.Conn
+	cork   *corkConn // conn's network connection
 	v2     bool
 	apiKey string
 	pr     *authn.Principal
@@ -60,8 +61,8 @@ type channel struct {
 	private     bool
 	canWrite    bool
 	presenceKey string
-	principal   atomic.Pointer[authn.Principal]
-	acquired    bool // counted by the project's capture (acquire); set before add
+	viewer      atomic.Pointer[viewer] // who receives the changes
+	acquired    bool                   // counted by the project's capture (acquire); set before add
 }
 
 // pgBinding is one postgres_changes subscription of a channel.
@@ -120,13 +121,14 @@ func (s *Server) serveWebsocket(w http.ResponseWriter, r *http.Request) {
 	}
 	// Supabase clients connect from any origin; the token, not the origin,
 	// authorises the socket.
-	conn, err := websocket.Accept(w, r, &websocket.AcceptOptions{InsecureSkipVerify: true})
+	cw := &corkWriter{ResponseWriter: w, timeout: s.cfg.WriteTimeout}
+	conn, err := websocket.Accept(cw, r, &websocket.AcceptOptions{InsecureSkipVerify: true})
 	if err != nil {
 		return // Accept wrote the error response
 	}
 	conn.SetReadLimit(maxFrameSize)
 	sk := &socket{
-		s: s, p: p, ref: ref, conn: conn, v2: vsn == "2.0.0", apiKey: apiKey, pr: pr,
+		s: s, p: p, ref: ref, conn: conn, cork: cw.conn, v2: vsn == "2.0.0", apiKey: apiKey, pr: pr,
 		out: make(chan frame, s.cfg.SendQueue), closing: make(chan struct{}), channels: map[string]*channel{},
 	}
 	s.mu.Lock()
@@ -156,7 +158,7 @@ func (sk *socket) serve() {
 	go func() {
 		defer close(writerDone)
 		defer cancel()
-		sk.writeLoop(ctx)
+		sk.writeLoop()
 	}()
 	for {
 		// A client sends a heartbeat every 25 s (realtime-js); one silent
@@ -190,7 +192,25 @@ func (sk *socket) serve() {
 	}
 }
 
-func (sk *socket) writeLoop(ctx context.Context) {
+// maxWriteBatch and maxWriteBatchBytes bound what a socket's writer sends
+// together.
+const (
+	maxWriteBatch      = 256
+	maxWriteBatchBytes = 256 << 10
+)
+
+// writeLoop sends the queued frames. The frames waiting when it wakes leave
+// together: corked, then sent with one system call. Writes take no context
+// (a deadline on the network connection bounds them) so that a frame costs
+// no timer.
+func (sk *socket) writeLoop() {
+	write := func(f frame) error {
+		typ := websocket.MessageText
+		if f.binary {
+			typ = websocket.MessageBinary
+		}
+		return sk.conn.Write(context.Background(), typ, f.data)
+	}
 	for {
 		select {
 		case <-sk.closing:
@@ -203,13 +223,22 @@ func (sk *socket) writeLoop(ctx context.Context) {
 				return
 			default:
 			}
-			typ := websocket.MessageText
-			if f.binary {
-				typ = websocket.MessageBinary
+			sk.cork.cork()
+			err := write(f)
+		batch:
+			for n := 1; err == nil && n < maxWriteBatch && sk.cork.buffered() < maxWriteBatchBytes; n++ {
+				select {
+				case <-sk.closing:
+					break batch
+				case f = <-sk.out:
+					err = write(f)
+				default:
+					break batch
+				}
 			}
-			wctx, cancel := context.WithTimeout(ctx, sk.s.cfg.WriteTimeout)
-			err := sk.conn.Write(wctx, typ, f.data)
-			cancel()
+			if uerr := sk.cork.uncork(); err == nil {
+				err = uerr
+			}
 			if err != nil {
 				sk.closeWith(websocket.StatusGoingAway, "write failed")
 				_ = sk.conn.CloseNow()
@@ -362,7 +391,7 @@ func (sk *socket) join(ctx context.Context, m *inMsg) {
 		sock: sk, topic: m.Topic, sub: strings.TrimPrefix(m.Topic, topicPrefix), joinRef: m.JoinRef,
 		self: cfg.Broadcast.Self, ack: cfg.Broadcast.Ack, private: cfg.Private, canWrite: true, presenceKey: cfg.Presence.Key,
 	}
-	ch.principal.Store(pr)
+	ch.viewer.Store(newViewer(pr))
 	if ch.presenceKey == "" {
 		ch.presenceKey = newPhxRef()
 	}
@@ -609,7 +638,7 @@ func (sk *socket) accessToken(ctx context.Context, ch *channel, m *inMsg) {
 		sk.send(encodeText(sk.v2, ch.joinRef, nil, ch.topic, evClose, json.RawMessage("{}")))
 		return
 	}
-	ch.principal.Store(pr)
+	ch.viewer.Store(newViewer(pr))
 	sk.reply(m, "ok", nil)
 }
 

@@ -18,12 +18,31 @@ import (
 // committing backend has left the proc array.
 const visibleWait = 5 * time.Second
 
-// checkGroup is the rows of one table to check for one (role, claims).
+// viewer is a channel's principal with the key that groups the channels
+// whose visibility checks are the same query: same role, same claims.
+type viewer struct {
+	pr  *authn.Principal
+	key string
+}
+
+func newViewer(pr *authn.Principal) *viewer {
+	return &viewer{pr: pr, key: pr.Role + "\x00" + string(pr.ClaimsJSON)}
+}
+
+// groupKey identifies a check query: the viewer, the table and its key
+// columns.
+type groupKey struct {
+	viewer, schema, table, keyCols string
+}
+
+// checkGroup is the rows of one table to check for one viewer.
 type checkGroup struct {
 	pr      *authn.Principal
 	schema  string
 	table   string
-	keys    []Column // the key columns
+	keys    []Column   // the key columns
+	rows    [][]string // distinct key values, column by column per row
+	seenRow map[string]bool
 	members []checkMember
 }
 
@@ -35,11 +54,11 @@ type checkMember struct {
 
 // authorize decides, per change and target, whether the target's principal
 // may select the changed row. It runs one query per (role, claims, table)
-// for the whole batch: the rows' keys against the table under that role.
-// Deletes and truncates carry no row to check and are delivered, as in
+// for the whole batch: the rows' distinct keys against the table under that
+// role. Deletes and truncates carry no row to check and are delivered, as in
 // Supabase; service_role bypasses RLS.
 func (p *project) authorize(ctx context.Context, work []pending) {
-	groups := map[string]*checkGroup{}
+	groups := map[groupKey]*checkGroup{}
 	var order []*checkGroup
 	var xids []int64
 	seenXID := map[uint32]bool{}
@@ -53,26 +72,35 @@ func (p *project) authorize(ctx context.Context, work []pending) {
 			continue
 		}
 		keys, vals := keyOf(c)
+		var rowKey, keyCols string
+		if len(keys) > 0 {
+			rowKey = strings.Join(vals, "\x00")
+			var sig strings.Builder
+			for _, k := range keys {
+				sig.WriteString(k.Name + "\x00" + k.typeIdent + "\x00")
+			}
+			keyCols = sig.String()
+		}
 		for i, t := range w.targets {
-			if t.pr.Role == roleService {
+			if t.v.pr.Role == roleService {
 				w.visible[i] = true
 				continue
 			}
 			if len(keys) == 0 {
 				continue // nothing to check against: not delivered
 			}
-			var sig strings.Builder
-			for _, k := range keys {
-				sig.WriteString(k.Name + "\x00" + k.typeIdent + "\x00")
-			}
-			gk := t.pr.Role + "\x01" + string(t.pr.ClaimsJSON) + "\x01" + c.Schema + "\x01" + c.Table + "\x01" + sig.String()
+			gk := groupKey{t.v.key, c.Schema, c.Table, keyCols}
 			g := groups[gk]
 			if g == nil {
-				g = &checkGroup{pr: t.pr, schema: c.Schema, table: c.Table, keys: keys}
+				g = &checkGroup{pr: t.v.pr, schema: c.Schema, table: c.Table, keys: keys, seenRow: map[string]bool{}}
 				groups[gk] = g
 				order = append(order, g)
 			}
-			g.members = append(g.members, checkMember{w: w, t: i, key: strings.Join(vals, "\x00")})
+			if !g.seenRow[rowKey] {
+				g.seenRow[rowKey] = true
+				g.rows = append(g.rows, vals)
+			}
+			g.members = append(g.members, checkMember{w: w, t: i, key: rowKey})
 			if !seenXID[c.xid] {
 				seenXID[c.xid] = true
 				xids = append(xids, int64(c.xid))
@@ -142,9 +170,9 @@ func (p *project) check(ctx context.Context, pool *pgxpool.Pool, g *checkGroup, 
 		cols[i] = pgx.Identifier{k.Name}.Sanitize()
 		outs[i] = cols[i] + "::text"
 		unnest[i] = "$" + strconv.Itoa(i+1) + "::text[]::" + k.typeIdent + "[]"
-		vals := make([]string, len(g.members))
-		for j, m := range g.members {
-			vals[j] = strings.Split(m.key, "\x00")[i]
+		vals := make([]string, len(g.rows))
+		for j, row := range g.rows {
+			vals[j] = row[i]
 		}
 		args[i] = vals
 	}

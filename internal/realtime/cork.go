@@ -1,0 +1,109 @@
+package realtime
+
+import (
+	"bufio"
+	"errors"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+)
+
+// corkConn is a socket's network connection, under the websocket library.
+// The library flushes every message to the connection; while the socket's
+// writer has corked it, those writes gather in a buffer that uncork sends
+// with one system call, so the frames queued for a socket leave together.
+// Every write to the network has a deadline: a client that does not read is
+// cut off after the write timeout, without a timer per message.
+type corkConn struct {
+	net.Conn
+	timeout time.Duration
+
+	mu     sync.Mutex
+	corked bool
+	buf    []byte
+}
+
+// maxCorkBuffer is the capacity kept between batches; a larger buffer (a
+// burst of big messages) is let go after its batch.
+const maxCorkBuffer = 64 << 10
+
+func (c *corkConn) Write(p []byte) (int, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.corked {
+		c.buf = append(c.buf, p...)
+		return len(p), nil
+	}
+	return c.send(p)
+}
+
+// send writes to the network with the deadline. The caller holds c.mu.
+func (c *corkConn) send(p []byte) (int, error) {
+	if err := c.Conn.SetWriteDeadline(time.Now().Add(c.timeout)); err != nil {
+		return 0, err
+	}
+	return c.Conn.Write(p)
+}
+
+// buffered is the size of the writes gathered.
+func (c *corkConn) buffered() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.buf)
+}
+
+// cork starts gathering writes.
+func (c *corkConn) cork() {
+	c.mu.Lock()
+	c.corked = true
+	c.mu.Unlock()
+}
+
+// uncork sends what was gathered and stops gathering.
+func (c *corkConn) uncork() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.corked = false
+	if len(c.buf) == 0 {
+		return nil
+	}
+	_, err := c.send(c.buf)
+	if cap(c.buf) > maxCorkBuffer {
+		c.buf = nil
+	} else {
+		c.buf = c.buf[:0]
+	}
+	return err
+}
+
+// corkWriter hands the websocket library a [corkConn] when it hijacks the
+// connection.
+type corkWriter struct {
+	http.ResponseWriter
+	timeout time.Duration
+	conn    *corkConn // set by Hijack
+}
+
+var _ http.Hijacker = (*corkWriter)(nil)
+
+// Hijack implements [http.Hijacker]. The returned writer buffers like the
+// server's, over the corkConn.
+func (w *corkWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	c, brw, err := http.NewResponseController(w.ResponseWriter).Hijack()
+	if err != nil {
+		return nil, nil, err
+	}
+	if brw.Writer.Buffered() > 0 {
+		if err := brw.Writer.Flush(); err != nil {
+			_ = c.Close()
+			return nil, nil, err
+		}
+	}
+	if w.timeout <= 0 {
+		_ = c.Close()
+		return nil, nil, errors.New("realtime: corkWriter without a write timeout")
+	}
+	w.conn = &corkConn{Conn: c, timeout: w.timeout}
+	return w.conn, bufio.NewReadWriter(brw.Reader, bufio.NewWriterSize(w.conn, 4096)), nil
+}
