@@ -341,6 +341,39 @@ func (c *compiler) value(col *column, v any) string {
 	return c.arg(text(v)) + "::text::" + col.col.Type
 }
 
+// input binds v, a GraphQL input value of col, as col's type, mapping an
+// enum's GraphQL value back to its label.
+func (c *compiler) input(col *column, v any) string {
+	return c.value(col, c.enumLabel(col, v))
+}
+
+// enumLabel is the SQL label of v when col's enum has mappings, else v.
+func (c *compiler) enumLabel(col *column, v any) any {
+	if s, ok := v.(string); ok && col.enumIn != nil {
+		if label, ok := col.enumIn[s]; ok {
+			return label
+		}
+	}
+	return v
+}
+
+// enumOutput maps the labels of enum column expression expr to their
+// GraphQL values; the labels are bound, the values are GraphQL names.
+func (c *compiler) enumOutput(col *column, expr string) string {
+	labels := make([]string, 0, len(col.enumOut))
+	for l := range col.enumOut {
+		labels = append(labels, l)
+	}
+	slices.Sort(labels)
+	var b strings.Builder
+	b.WriteString("case " + expr + "::text")
+	for _, l := range labels {
+		b.WriteString(" when " + c.arg(l) + "::text then " + lit(col.enumOut[l]))
+	}
+	b.WriteString(" end")
+	return b.String()
+}
+
 // text renders an input value as PostgreSQL text input.
 func text(v any) string {
 	switch v := v.(type) {
@@ -697,6 +730,9 @@ func (c *compiler) object(t *table, ss ast.SelectionSet, a string, depth int, mu
 				expr = a + "." + ident(col.col.Name)
 				if col.text {
 					expr += "::text"
+				}
+				if col.enumOut != nil {
+					expr = c.enumOutput(col, expr)
 				}
 				break
 			}

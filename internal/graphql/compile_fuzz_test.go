@@ -39,7 +39,7 @@ func fuzzModel(t testing.TB) *model {
 	post.FKs = []*rest.ForeignKey{fk}
 	account.Referenced = []*rest.ForeignKey{fk}
 	sc := &rest.Schema{Schemas: []string{"public"}, Relations: map[rest.QName]*rest.Relation{account.QName: account, post.QName: post}}
-	m, err := buildModel(sc, "public")
+	m, err := buildModel(sc, "public", nil)
 	if err != nil {
 		t.Fatal(err)
 	}

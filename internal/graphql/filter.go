@@ -100,13 +100,13 @@ func (c *compiler) columnFilter(col *column, a string, v any) (string, error) {
 		}
 		switch op {
 		case "eq", "neq", "lt", "lte", "gt", "gte":
-			ands = append(ands, ref+cmpOps[op]+c.value(col, val))
+			ands = append(ands, ref+cmpOps[op]+c.input(col, val))
 		case "in":
 			list, _ := val.([]any)
 			strs := make([]string, 0, len(list))
 			for _, x := range list {
 				if x != nil {
-					strs = append(strs, text(x))
+					strs = append(strs, text(c.enumLabel(col, x)))
 				}
 			}
 			ands = append(ands, ref+" = any("+c.arg(strs)+"::text[]::"+col.col.Type+"[])")

@@ -254,17 +254,17 @@ func TestHTTP(t *testing.T) {
 func TestSchema(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, Config{})
-	sdl, err := e.gql.SDL(context.Background(), "")
+	sdl, err := e.gql.SDL(context.Background(), "", anonPrincipal)
 	if err != nil {
 		t.Fatal(err)
 	}
 	goldenText(t, "schema.graphql", sdl)
 	// One generated schema per schema cache snapshot.
-	m1, err := e.gql.model(context.Background(), "")
+	m1, err := e.gql.model(context.Background(), "", anonPrincipal)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if m2, _ := e.gql.model(context.Background(), ""); m1 != m2 {
+	if m2, _ := e.gql.model(context.Background(), "", anonPrincipal); m1 != m2 {
 		t.Error("the generated schema was rebuilt for the same snapshot")
 	}
 	st, body := e.post(t, e.anon, introspectionQuery(t), nil)
@@ -333,7 +333,7 @@ func TestAuthorizer(t *testing.T) {
 func TestFunctions(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, Config{})
-	sdl, err := e.gql.SDL(t.Context(), "")
+	sdl, err := e.gql.SDL(t.Context(), "", anonPrincipal)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -378,4 +378,69 @@ func TestFunctions(t *testing.T) {
 		{name: "fn_error", query: `{ add_nums(a: 1) fails }`},
 		{name: "fn_mutation_in_query", query: `{ next_ticket }`},
 	})
+}
+
+// TestCommentDirectives: pg_graphql's directives on foreign keys
+// (foreign_name, local_name), views (foreign_keys, primary_key_columns) and
+// enum types (name, mappings).
+func TestCommentDirectives(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, Config{})
+	sdl, err := e.gql.SDL(t.Context(), "", anonPrincipal)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"enum Status {\n  IN_PROGRESS\n  done\n}\n",
+		"  status: Status!\n",
+		"  reporter: account\n",
+		"  reported_tickets(first: Int,",
+		"  post_stats(first: Int,",
+		"  writer: account\n",
+	} {
+		if !strings.Contains(sdl, want) {
+			t.Errorf("the schema lacks %q", want)
+		}
+	}
+	runScenarios(t, e, []scenario{
+		{name: "directive_fk_names", query: `{
+  ticketCollection { edges { node { id status reporter { name } } } }
+  accountCollection(first: 2) { edges { node { name reported_tickets { edges { node { id status } } } } } }
+}`},
+		{name: "directive_view_fks", query: `{
+  post_statCollection(first: 2) { edges { node { nodeId id comments writer { name } } } }
+  accountCollection(first: 1) { edges { node { post_stats(orderBy: [{id: AscNullsLast}]) { edges { node { id comments } } } } } }
+}`},
+		{name: "directive_enum_filter", query: `{
+  eq: ticketCollection(filter: {status: {eq: IN_PROGRESS}}) { edges { node { id status } } }
+  in: ticketCollection(filter: {status: {in: [IN_PROGRESS, done]}}) { edges { node { id } } }
+  neq: ticketCollection(filter: {status: {neq: done}}) { edges { node { id } } }
+}`},
+		{name: "directive_enum_insert", query: `mutation { insertIntoticketCollection(objects: [{status: IN_PROGRESS, reporter_id: 2}, {status: done}]) { records { id status reporter { name } } } }`},
+		{name: "directive_enum_update", query: `mutation { updateticketCollection(set: {status: IN_PROGRESS}, filter: {id: {eq: 2}}) { records { id status } } }`},
+	})
+}
+
+// TestSchemaMaxRows: the schema's max_rows directive is every
+// collection's page size, as in pg_graphql; a table's own wins.
+func TestSchemaMaxRows(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, Config{})
+	if _, err := e.db.Pool.Exec(t.Context(), `comment on schema public is e'@graphql({"max_rows": 2})'`); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		_, body := e.post(t, e.anon, `{ blog_postCollection { edges { node { id } } pageInfo { hasNextPage } } }`, nil)
+		if string(body) == `{"data":{"blog_postCollection":{"edges":[{"node":{"id":1}},{"node":{"id":2}}],"pageInfo":{"hasNextPage":true}}}}` {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the schema's max_rows did not apply: %s", body)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if _, body := e.post(t, e.anon, `{ blog_postCollection(first: 3) { edges { node { id } } } }`, nil); strings.Count(string(body), `"node"`) != 2 {
+		t.Errorf("first: 3 is not capped at max_rows 2: %s", body)
+	}
 }

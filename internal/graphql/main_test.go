@@ -74,6 +74,17 @@ alter table todo enable row level security;
 create policy own on todo for all to authenticated using (user_id = auth.uid()) with check (user_id = auth.uid());
 comment on table blog_post is e'@graphql({"totalCount": {"enabled": true}})';
 comment on table todo is e'@graphql({"totalCount": {"enabled": true}})';
+create type status as enum ('in-progress', 'done');
+comment on type status is e'@graphql({"name": "Status", "mappings": {"in-progress": "IN_PROGRESS"}})';
+create table ticket (
+  id serial primary key,
+  status status not null default 'in-progress',
+  reporter_id int references account(id)
+);
+comment on constraint ticket_reporter_id_fkey on ticket is e'@graphql({"foreign_name": "reporter", "local_name": "reported_tickets"})';
+create view post_stat as
+  select p.id, p.author_id, count(c.id)::int as comments from blog_post p left join comment c on c.post_id = p.id group by p.id;
+comment on view post_stat is e'@graphql({"primary_key_columns": ["id"], "foreign_keys": [{"local_name": "post_stats", "local_columns": ["author_id"], "foreign_name": "writer", "foreign_schema": "public", "foreign_table": "account", "foreign_columns": ["id"]}]})';
 create sequence ticket_seq;
 create function add_nums(a int, b int default 10) returns int immutable language sql as $$ select a + b $$;
 comment on function add_nums is 'Adds two numbers';
@@ -108,6 +119,7 @@ insert into comment (post_id, body) values (1, 'nice'), (1, 'great'), (3, 'meh')
 insert into todo (user_id, task) values
   ('00000000-0000-0000-0000-00000000000a', 'a1'), ('00000000-0000-0000-0000-00000000000a', 'a2'),
   ('00000000-0000-0000-0000-00000000000b', 'b1');
+insert into ticket (status, reporter_id) values ('in-progress', 1), ('done', 1), ('done', 2);
 `
 
 func template(t testing.TB) pgtest.Option {
@@ -231,3 +243,6 @@ func golden(t *testing.T, name string, got []byte) {
 		t.Errorf("%s mismatch (-want +got):\n%s", path, d)
 	}
 }
+
+// anonPrincipal is who the tests read the generated schema as.
+var anonPrincipal = &authn.Principal{Role: "anon", ClaimsJSON: []byte(`{"role":"anon"}`)}

@@ -96,7 +96,7 @@ func (c *compiler) insert(t *table, f *ast.Field) (string, error) {
 				vals = append(vals, "default")
 				continue
 			}
-			vals = append(vals, c.value(col, v))
+			vals = append(vals, c.input(col, v))
 		}
 		rows = append(rows, "("+strings.Join(vals, ", ")+")")
 	}
@@ -135,7 +135,7 @@ func (c *compiler) update(t *table, f *ast.Field) (string, error) {
 		if !col.input {
 			return "", errorf("unknown input field %q", col.name)
 		}
-		sets = append(sets, ident(col.col.Name)+" = "+c.value(col, v))
+		sets = append(sets, ident(col.col.Name)+" = "+c.input(col, v))
 	}
 	if len(sets) != len(set) {
 		return "", errorf("unknown input field in set")

@@ -64,6 +64,8 @@ type table struct {
 	description string
 	// pageSize is the max_rows directive, 0 when not set.
 	pageSize int
+	// directive is the relation's comment directive.
+	directive commentDirective
 }
 
 type column struct {
@@ -80,6 +82,53 @@ type column struct {
 	text bool
 	// input is false for columns an insert or update cannot set.
 	input bool
+	// enumOut maps an enum's SQL labels to the GraphQL values its
+	// mappings directive gives them, enumIn back; nil without mappings.
+	enumOut, enumIn map[string]string
+}
+
+// enumType is the GraphQL enum type of enum column c (the type's name, or
+// its @graphql name), setting col's value mappings; "" when a value or the
+// name is not a GraphQL name.
+func enumType(ix *commentIndex, c *rest.Column, col *column) string {
+	d := ix.enums[c.BaseType]
+	name := c.BaseType
+	if d.Name != "" {
+		name = d.Name
+	}
+	if !nameRE.MatchString(name) {
+		return ""
+	}
+	col.enumOut, col.enumIn = nil, nil
+	if len(d.Mappings) > 0 {
+		col.enumOut, col.enumIn = map[string]string{}, map[string]string{}
+		for _, label := range c.Enum {
+			v := label
+			if mv, ok := d.Mappings[label]; ok {
+				v = mv
+			}
+			if _, dup := col.enumIn[v]; dup {
+				return ""
+			}
+			col.enumOut[label], col.enumIn[v] = v, label
+		}
+	}
+	if !allNames(col.enumValues(c.Enum)) {
+		return ""
+	}
+	return name
+}
+
+// enumValues are the GraphQL values of an enum's labels.
+func (col *column) enumValues(labels []string) []string {
+	if col.enumOut == nil {
+		return labels
+	}
+	out := make([]string, len(labels))
+	for i, l := range labels {
+		out[i] = col.enumOut[l]
+	}
+	return out
 }
 
 type relField struct {
@@ -185,7 +234,8 @@ func filterSDL(b *strings.Builder, name, scalar string, ops []string) {
 
 // buildModel generates the GraphQL schema of the relations of schema
 // name in sc, with pg_graphql's naming (inflection off).
-func buildModel(sc *rest.Schema, name string) (*model, error) {
+func buildModel(sc *rest.Schema, name string, cc *catalogComments) (*model, error) {
+	ix := indexComments(cc)
 	m := &model{tables: map[string]*table{}, byRel: map[rest.QName]*table{}, roots: map[string]rootField{}}
 	var b strings.Builder
 	b.WriteString(preludeSDL)
@@ -201,7 +251,9 @@ func buildModel(sc *rest.Schema, name string) (*model, error) {
 	enums := map[string][]string{}
 	var rels []*rest.Relation
 	for q, r := range sc.Relations {
-		if q.Schema == name && nameRE.MatchString(q.Name) && len(r.PK) > 0 {
+		// A relation without a primary key (a view) needs one from its
+		// primary_key_columns directive.
+		if d, _ := directive(r.Description); q.Schema == name && nameRE.MatchString(q.Name) && (len(r.PK) > 0 || len(d.PrimaryKeyColumns) > 0) {
 			rels = append(rels, r)
 		}
 	}
@@ -210,7 +262,10 @@ func buildModel(sc *rest.Schema, name string) (*model, error) {
 		td, tdesc := directive(r.Description)
 		t := &table{
 			rel: r, name: r.Name, cols: map[string]*column{}, rels: map[string]*relField{},
-			totalCount: td.TotalCount.Enabled, description: tdesc, pageSize: td.MaxRows,
+			totalCount: td.TotalCount.Enabled, description: tdesc, pageSize: td.MaxRows, directive: td,
+		}
+		if t.pageSize == 0 {
+			t.pageSize = ix.schema.MaxRows
 		}
 		if td.Name != "" && nameRE.MatchString(td.Name) {
 			t.name = td.Name
@@ -238,11 +293,11 @@ func buildModel(sc *rest.Schema, name string) (*model, error) {
 			base := c.BaseType
 			array := strings.HasPrefix(base, "_")
 			switch {
-			case len(c.Enum) > 0 && nameRE.MatchString(base) && allNames(c.Enum):
-				col.gql = base
-				enums[base] = c.Enum
-				if _, dup := m.tables[base]; !dup {
-					col.filter = base + "Filter"
+			case len(c.Enum) > 0 && enumType(&ix, c, col) != "":
+				col.gql = enumType(&ix, c, col)
+				enums[col.gql] = col.enumValues(c.Enum)
+				if _, dup := m.tables[col.gql]; !dup {
+					col.filter = col.gql + "Filter"
 				}
 			case array:
 				s, _ := scalarOf(strings.TrimPrefix(base, "_"))
@@ -283,12 +338,37 @@ func buildModel(sc *rest.Schema, name string) (*model, error) {
 		}
 		return out
 	}
+	// Foreign keys views declare in their foreign_keys directive, and the
+	// names directives give foreign keys.
+	virtual := map[*rest.ForeignKey]commentDirective{}
+	virtualOut, virtualIn := map[*table][]*rest.ForeignKey{}, map[*table][]*rest.ForeignKey{}
+	for _, t := range sortedTables(m) {
+		vs := virtualFKs(m, t, t.directive)
+		for fk, d := range vs {
+			virtual[fk] = d
+			virtualOut[t] = append(virtualOut[t], fk)
+			virtualIn[m.byRel[fk.To.QName]] = append(virtualIn[m.byRel[fk.To.QName]], fk)
+		}
+	}
+	for _, fks := range []map[*table][]*rest.ForeignKey{virtualOut, virtualIn} {
+		for _, list := range fks {
+			slices.SortFunc(list, func(a, b *rest.ForeignKey) int {
+				return strings.Compare(a.From.Name+strings.Join(a.FromCols, ","), b.From.Name+strings.Join(b.FromCols, ","))
+			})
+		}
+	}
+	fkNames := func(fk *rest.ForeignKey) commentDirective {
+		if d, ok := virtual[fk]; ok {
+			return d
+		}
+		return ix.fk(fk)
+	}
 	for _, t := range sortedTables(m) {
 		taken := map[string]bool{"nodeId": true, "__typename": true}
 		for _, n := range names(t) {
 			taken[n] = true
 		}
-		for _, fk := range t.rel.FKs {
+		for _, fk := range slices.Concat(t.rel.FKs, virtualOut[t]) {
 			target := m.byRel[fk.To.QName]
 			if target == nil {
 				continue
@@ -297,13 +377,16 @@ func buildModel(sc *rest.Schema, name string) (*model, error) {
 			if len(fk.FromCols) == 1 && strings.HasSuffix(fk.FromCols[0], "_id") && len(fk.FromCols[0]) > 3 {
 				n = strings.TrimSuffix(fk.FromCols[0], "_id")
 			}
+			if d := fkNames(fk); nameRE.MatchString(d.ForeignName) && !taken[d.ForeignName] {
+				n = d.ForeignName
+			}
 			for taken[n] {
 				n += "_"
 			}
 			taken[n] = true
 			t.rels[n] = &relField{fk: fk, target: target}
 		}
-		for _, fk := range t.rel.Referenced {
+		for _, fk := range slices.Concat(t.rel.Referenced, virtualIn[t]) {
 			src := m.byRel[fk.From.QName]
 			if src == nil {
 				continue
@@ -312,6 +395,9 @@ func buildModel(sc *rest.Schema, name string) (*model, error) {
 			n := src.name + "Collection"
 			if one {
 				n = src.name
+			}
+			if d := fkNames(fk); nameRE.MatchString(d.LocalName) && !taken[d.LocalName] {
+				n = d.LocalName
 			}
 			for taken[n] {
 				n = strings.TrimSuffix(n, "Collection") + "_" + strings.Join(fk.FromCols, "_")
@@ -509,6 +595,21 @@ type commentDirective struct {
 	} `json:"totalCount"`
 	MaxRows           int      `json:"max_rows"`
 	PrimaryKeyColumns []string `json:"primary_key_columns"`
+	// ForeignName names a foreign key's to-one field on the referencing
+	// type, LocalName its field on the referenced type.
+	ForeignName string `json:"foreign_name"`
+	LocalName   string `json:"local_name"`
+	// ForeignKeys declares foreign keys a view lacks.
+	ForeignKeys []struct {
+		LocalName      string   `json:"local_name"`
+		LocalColumns   []string `json:"local_columns"`
+		ForeignName    string   `json:"foreign_name"`
+		ForeignSchema  string   `json:"foreign_schema"`
+		ForeignTable   string   `json:"foreign_table"`
+		ForeignColumns []string `json:"foreign_columns"`
+	} `json:"foreign_keys"`
+	// Mappings rename an enum's values: SQL label to GraphQL value.
+	Mappings map[string]string `json:"mappings"`
 }
 
 // directive reads the @graphql directive of a comment and the description

@@ -95,8 +95,9 @@ func (s *Server) Stop(context.Context) error {
 }
 
 // model returns the generated schema of project ref's current snapshot,
-// generating it once per snapshot.
-func (s *Server) model(ctx context.Context, ref string) (*model, error) {
+// generating it once per snapshot; p is who asks, as whom the comment
+// directives the snapshot lacks are read.
+func (s *Server) model(ctx context.Context, ref string, p *authn.Principal) (*model, error) {
 	sc, err := s.opts.Backend.Schema(ctx, ref)
 	if err != nil {
 		return nil, err
@@ -107,7 +108,12 @@ func (s *Server) model(ctx context.Context, ref string) (*model, error) {
 	if ok && c.sc == sc {
 		return c.m, nil
 	}
-	m, err := buildModel(sc, s.opts.Backend.Schemas(ref)[0])
+	schema := s.opts.Backend.Schemas(ref)[0]
+	cc, err := s.loadComments(ctx, ref, p, schema)
+	if err != nil {
+		return nil, err
+	}
+	m, err := buildModel(sc, schema, cc)
 	if err != nil {
 		return nil, err
 	}
@@ -117,9 +123,10 @@ func (s *Server) model(ctx context.Context, ref string) (*model, error) {
 	return m, nil
 }
 
-// SDL returns the generated schema of project ref as GraphQL SDL.
-func (s *Server) SDL(ctx context.Context, ref string) (string, error) {
-	m, err := s.model(ctx, ref)
+// SDL returns the generated schema of project ref as GraphQL SDL, reading
+// the catalog as p.
+func (s *Server) SDL(ctx context.Context, ref string, p *authn.Principal) (string, error) {
+	m, err := s.model(ctx, ref, p)
 	if err != nil {
 		return "", err
 	}
@@ -213,7 +220,7 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ref := httpx.ProjectRef(ctx)
-	m, err := s.model(ctx, ref)
+	m, err := s.model(ctx, ref, p)
 	if err != nil {
 		s.internal(w, r, err)
 		return
