@@ -205,18 +205,19 @@ func (b *bench) subscribe(ctx context.Context, n int) ([]*subscriber, error) {
 				break
 			}
 		}
-		go s.read()
+		go s.read(context.WithoutCancel(ctx))
 	}
 	return subs, nil
 }
 
 var idKey = []byte(`"record":{"id":`)
 
-// read counts the changes until the socket is closed. Its reads take no
-// context (a timer each): the clients share the machine with the server.
-func (s *subscriber) read() {
+// read counts the changes until the socket is closed. Its context must not
+// be cancelable (each read would arm a timer on it): the clients share the
+// machine with the server.
+func (s *subscriber) read(ctx context.Context) {
 	for {
-		_, data, err := s.conn.Read(context.Background())
+		_, data, err := s.conn.Read(ctx)
 		if err != nil {
 			s.err.Store(&err)
 			return

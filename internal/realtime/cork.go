@@ -40,7 +40,7 @@ func (c *corkConn) Write(p []byte) (int, error) {
 
 // send writes to the network with the deadline. The caller holds c.mu.
 func (c *corkConn) send(p []byte) (int, error) {
-	if err := c.Conn.SetWriteDeadline(time.Now().Add(c.timeout)); err != nil {
+	if err := c.SetWriteDeadline(time.Now().Add(c.timeout)); err != nil {
 		return 0, err
 	}
 	return c.Conn.Write(p)
@@ -95,7 +95,7 @@ func (w *corkWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 		return nil, nil, err
 	}
 	if brw.Writer.Buffered() > 0 {
-		if err := brw.Writer.Flush(); err != nil {
+		if err := brw.Flush(); err != nil {
 			_ = c.Close()
 			return nil, nil, err
 		}
