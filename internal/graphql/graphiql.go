@@ -1,13 +1,33 @@
 package graphql
 
-// graphiQL is the page served on GET /graphql/v1. The real GraphiQL loads
-// React and its bundle from a CDN, which an offline install cannot; this is
-// a minimal form that POSTs the query with the key given on the page.
-const graphiQL = `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>GraphQL · MagFlock</title>
-<style>body{font:14px system-ui,sans-serif;margin:1em}textarea{width:100%;font:13px monospace}pre{background:#f4f4f4;padding:1em;overflow:auto}</style>
-</head><body>
+import (
+	"io"
+	"net/http"
+	"strings"
+)
+
+// A browser's GET of /graphql/v1 gets GraphiQL. GraphiQL is a React
+// application; mobo does not vendor it (a megabyte of JavaScript to keep
+// current) but loads it from jsDelivr, pinned to exact versions and
+// checked by subresource integrity, so a changed or tampered file is
+// refused. The page holds a plain query form that works without them:
+// it shows while the scripts load and stays when they cannot (offline,
+// a CDN outage, a strict proxy). ?plain serves the form alone, loading
+// nothing from elsewhere.
+
+// The pinned GraphiQL and React, with the sha384 of each file as npm
+// publishes it (jsDelivr serves the package's files unchanged).
+const (
+	graphiQLCSS = `<link rel="stylesheet" href="https://cdn.jsdelivr.net/npm/graphiql@3.8.3/graphiql.min.css" integrity="sha384-Mq3vbRBY71jfjQAt/DcjxUIYY33ksal4cgdRt9U/hNPvHBCaT2JfJ/PTRiPKf0aM" crossorigin="anonymous">`
+	graphiQLJS  = `<script src="https://cdn.jsdelivr.net/npm/react@18.3.1/umd/react.production.min.js" integrity="sha384-DGyLxAyjq0f9SPpVevD6IgztCFlnMF6oW/XQGmfe+IsZ8TqEiDrcHkMLKI6fiB/Z" crossorigin="anonymous"></script>
+<script src="https://cdn.jsdelivr.net/npm/react-dom@18.3.1/umd/react-dom.production.min.js" integrity="sha384-gTGxhz21lVGYNMcdJOyq01Edg0jhn/c22nsx0kyqP0TxaV5WVdsSH1fSDUf5YJj1" crossorigin="anonymous"></script>
+<script src="https://cdn.jsdelivr.net/npm/graphiql@3.8.3/graphiql.min.js" integrity="sha384-HbRVEFG0JGJZeAHCJ9Xm2+tpknBQ7QZmNlO/DgZtkZ0aJSypT96YYGRNod99l9Ie" crossorigin="anonymous"></script>`
+)
+
+// plainForm posts a query with the key given on the page.
+const plainForm = `<div id="fallback">
 <h1>GraphQL</h1>
+<p id="note">{{note}}</p>
 <p><label>API key <input id="key" size="60" placeholder="anon or service_role key"></label></p>
 <p><textarea id="query" rows="14">{
   __schema { queryType { name } }
@@ -15,6 +35,7 @@ const graphiQL = `<!doctype html>
 <p><label>Variables (JSON)<br><textarea id="vars" rows="4">{}</textarea></label></p>
 <p><button id="run">Run</button></p>
 <pre id="out"></pre>
+</div>
 <script>
 document.getElementById('run').onclick = async () => {
   const key = document.getElementById('key').value.trim();
@@ -25,6 +46,63 @@ document.getElementById('run').onclick = async () => {
   const res = await fetch(location.pathname, {method: 'POST', headers, body: JSON.stringify({query: document.getElementById('query').value, variables})});
   document.getElementById('out').textContent = JSON.stringify(await res.json(), null, 2);
 };
-</script>
-</body></html>
+</script>`
+
+const pageHead = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>GraphiQL · MagFlock</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+{{css}}
+<style>html,body{height:100%;margin:0}#graphiql{height:100vh}#fallback{font:14px system-ui,sans-serif;margin:1em}#fallback textarea{width:100%;font:13px monospace}#fallback pre{background:#f4f4f4;padding:1em;overflow:auto}</style>
+</head><body>
 `
+
+// mountGraphiQL replaces the form by GraphiQL when its scripts loaded, with
+// a headers tab ready for the project's key.
+const mountGraphiQL = `<script>
+if (window.React && window.ReactDOM && window.GraphiQL) {
+  const root = document.getElementById('graphiql');
+  root.hidden = false;
+  document.getElementById('fallback').hidden = true;
+  ReactDOM.createRoot(root).render(React.createElement(GraphiQL, {
+    fetcher: GraphiQL.createFetcher({url: location.pathname}),
+    defaultEditorToolsVisibility: 'headers',
+    defaultHeaders: '{\n  "apikey": "<anon or service_role key>",\n  "Authorization": "Bearer <the same key, or a user\'s access token>"\n}',
+    shouldPersistHeaders: true,
+  }));
+} else {
+  document.getElementById('note').textContent = 'GraphiQL could not load from cdn.jsdelivr.net (offline or blocked): this plain form works without it.';
+}
+</script>`
+
+var (
+	// graphiQLPage is GraphiQL with the plain form as its fallback.
+	graphiQLPage = strings.NewReplacer("{{css}}", graphiQLCSS).Replace(pageHead) +
+		`<div id="graphiql" hidden></div>
+` + strings.NewReplacer("{{note}}", "Loading GraphiQL…").Replace(plainForm) + "\n" + graphiQLJS + "\n" + mountGraphiQL + "\n</body></html>\n"
+	// plainPage is the form alone.
+	plainPage = strings.NewReplacer("{{css}}", "").Replace(pageHead) +
+		strings.NewReplacer("{{note}}", "The plain form (GraphiQL: this page without ?plain).").Replace(plainForm) + "\n</body></html>\n"
+)
+
+// acceptsHTML reports whether a GET comes from a browser: its Accept
+// names text/html.
+func acceptsHTML(r *http.Request) bool {
+	return strings.Contains(r.Header.Get("Accept"), "text/html")
+}
+
+// serveGraphiQL writes the page for a browser's GET.
+func serveGraphiQL(w http.ResponseWriter, r *http.Request) {
+	page := graphiQLPage
+	if r.URL.Query().Has("plain") {
+		page = plainPage
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Cache-Control", "no-cache")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "no-referrer")
+	if r.Method == http.MethodHead {
+		return
+	}
+	_, _ = io.WriteString(w, page)
+}

@@ -1,6 +1,7 @@
 package graphql
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"net/http"
@@ -229,17 +230,47 @@ func TestHTTP(t *testing.T) {
 	if st, _ := e.post(t, "garbage", `{ __typename }`, nil); st != http.StatusUnauthorized {
 		t.Errorf("bad key: status %d", st)
 	}
-	req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, e.url, nil)
+	// A browser gets GraphiQL, pinned and integrity-checked, with the
+	// plain form as its fallback; ?plain the form alone; other GETs a
+	// GraphQL error.
+	for _, tc := range []struct {
+		query, accept string
+		status        int
+		has, hasNot   []string
+	}{
+		{"", "text/html,application/xhtml+xml,*/*;q=0.8", http.StatusOK,
+			[]string{`graphiql@3.8.3/graphiql.min.js" integrity="sha384-`, `react@18.3.1`, `GraphiQL.createFetcher`, `id="fallback"`, `id="run"`}, nil},
+		{"?plain", "text/html", http.StatusOK, []string{`id="run"`, `id="fallback"`}, []string{"cdn.jsdelivr.net/npm/graphiql", "<script src="}},
+		{"", "application/json", http.StatusMethodNotAllowed, []string{`"errors"`, "POST a JSON body"}, []string{"<html"}},
+		{"", "", http.StatusMethodNotAllowed, []string{`"errors"`}, nil},
+	} {
+		req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, e.url+tc.query, nil)
+		if tc.accept != "" {
+			req.Header.Set("Accept", tc.accept)
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var buf bytes.Buffer
+		_, _ = buf.ReadFrom(res.Body)
+		res.Body.Close()
+		if res.StatusCode != tc.status {
+			t.Errorf("GET%s (Accept %q): status %d", tc.query, tc.accept, res.StatusCode)
+		}
+		for _, s := range tc.has {
+			if !strings.Contains(buf.String(), s) {
+				t.Errorf("GET%s (Accept %q): no %q in %.300s", tc.query, tc.accept, s, buf.String())
+			}
+		}
+		for _, s := range tc.hasNot {
+			if strings.Contains(buf.String(), s) {
+				t.Errorf("GET%s (Accept %q): has %q", tc.query, tc.accept, s)
+			}
+		}
+	}
+	req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, e.url, strings.NewReader("not json"))
 	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	res.Body.Close()
-	if ct := res.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/html") {
-		t.Errorf("GET: content type %q", ct)
-	}
-	req, _ = http.NewRequestWithContext(t.Context(), http.MethodPost, e.url, strings.NewReader("not json"))
-	res, err = http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

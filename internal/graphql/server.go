@@ -187,8 +187,12 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	switch r.Method {
 	case http.MethodGet, http.MethodHead:
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		_, _ = io.WriteString(w, graphiQL)
+		if acceptsHTML(r) {
+			serveGraphiQL(w, r)
+			return
+		}
+		w.Header().Set("Allow", "POST, OPTIONS")
+		clientErr(w, http.StatusMethodNotAllowed, "POST a JSON body with a query; a browser gets GraphiQL here")
 		return
 	case http.MethodPost:
 	default:
