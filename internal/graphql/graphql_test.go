@@ -238,8 +238,11 @@ func TestHTTP(t *testing.T) {
 		status        int
 		has, hasNot   []string
 	}{
-		{"", "text/html,application/xhtml+xml,*/*;q=0.8", http.StatusOK,
-			[]string{`graphiql@3.8.3/graphiql.min.js" integrity="sha384-`, `react@18.3.1`, `GraphiQL.createFetcher`, `id="fallback"`, `id="run"`}, nil},
+		{
+			"", "text/html,application/xhtml+xml,*/*;q=0.8", http.StatusOK,
+			[]string{`graphiql@3.8.3/graphiql.min.js" integrity="sha384-`, `react@18.3.1`, `GraphiQL.createFetcher`, `id="fallback"`, `id="run"`},
+			nil,
+		},
 		{"?plain", "text/html", http.StatusOK, []string{`id="run"`, `id="fallback"`}, []string{"cdn.jsdelivr.net/npm/graphiql", "<script src="}},
 		{"", "application/json", http.StatusMethodNotAllowed, []string{`"errors"`, "POST a JSON body"}, []string{"<html"}},
 		{"", "", http.StatusMethodNotAllowed, []string{`"errors"`}, nil},
