@@ -253,13 +253,28 @@ func run(ctx context.Context, o options) (err error) {
 			return fmt.Errorf("warm-up: %w", err)
 		}
 	}
+	// run is one measurement, with the connections PostgreSQL accepted
+	// meanwhile (churn: pools reconnecting under the connection budget).
+	run := func(ps []project) (loadResult, error) {
+		before, err := sessions(ctx, su)
+		if err != nil {
+			return loadResult{}, err
+		}
+		res, err := h.load(ctx, ps, o.requests)
+		if err != nil {
+			return res, err
+		}
+		after, err := sessions(ctx, su)
+		res.conns = after - before
+		return res, err
+	}
 	var spreadRes, singleRes []loadResult
 	for r := range rounds {
-		sr, err := h.load(ctx, spread, o.requests)
+		sr, err := run(spread)
 		if err != nil {
 			return fmt.Errorf("spread run %d: %w", r+1, err)
 		}
-		or, err := h.load(ctx, single, o.requests)
+		or, err := run(single)
 		if err != nil {
 			return fmt.Errorf("single-project run %d: %w", r+1, err)
 		}
@@ -274,6 +289,13 @@ func run(ctx context.Context, o options) (err error) {
 	fmt.Printf("  median:  spread %.0f req/s   one project %.0f req/s   ratio %.2f (goal ≥ 0.9)\n", ms, mo, ms/mo)
 	fmt.Printf("  after the runs: %s\n", loaded)
 	return nil
+}
+
+// sessions is the number of connections PostgreSQL has accepted so far.
+func sessions(ctx context.Context, su *pgx.Conn) (int64, error) {
+	var n int64
+	err := su.QueryRow(ctx, "select coalesce(sum(sessions), 0)::bigint from pg_stat_database").Scan(&n)
+	return n, err
 }
 
 // mobo is the running server.
@@ -517,7 +539,7 @@ type snapshot struct {
 	pgPSS       int64 // bytes, postmaster and its children
 	pgProcs     int
 	clientConns int // client backends, the bench's own excluded
-	poolConns   int // of which the project pools' ("mobo api REF")
+	poolConns   int // of which the projects' ("mobo api REF": API pools and schema listeners; "mobo service REF": auth)
 	other       string
 }
 
@@ -535,7 +557,7 @@ func (m *mobo) snapshot(ctx context.Context, su *pgx.Conn) (snapshot, error) {
 	if s.pgPSS, s.pgProcs, err = m.postgresPSS(); err != nil {
 		return s, err
 	}
-	rows, err := su.Query(ctx, `select case when application_name like 'mobo api %' then 'pools'
+	rows, err := su.Query(ctx, `select case when application_name like 'mobo api %' or application_name like 'mobo service %' then 'pools'
 		else coalesce(nullif(application_name, ''), '(unnamed)') end, count(*)::int
 		from pg_stat_activity
 		where backend_type = 'client backend' and pid <> pg_backend_pid()
@@ -697,12 +719,13 @@ type loadResult struct {
 	n        int
 	elapsed  time.Duration
 	p50, p99 time.Duration
+	conns    int64 // connections PostgreSQL accepted during the run
 }
 
 func (r loadResult) rate() float64 { return float64(r.n) / r.elapsed.Seconds() }
 
 func (r loadResult) String() string {
-	return fmt.Sprintf("%6.0f req/s (p50 %v, p99 %v)", r.rate(), r.p50.Round(time.Microsecond), r.p99.Round(time.Microsecond))
+	return fmt.Sprintf("%6.0f req/s (p50 %v, p99 %v, %d new connections)", r.rate(), r.p50.Round(time.Microsecond), r.p99.Round(time.Microsecond), r.conns)
 }
 
 // load sends n GETs by primary key, round-robin over projects, from l.clients

@@ -90,15 +90,20 @@ func (b *budget) release() {
 func (b *budget) InUse() int { return len(b.sem) }
 
 // stealIdle frees one slot of the budget for a new connection: it closes an
-// idle connection of the pool with the most idle ones or, when no pool has
-// one, asks the holder of a long-lived connection (a schema listener) of
-// the project idle the longest to let go. It reports whether it found one.
+// idle connection of a service pool, or else of the pool with the most idle
+// ones, or, when no pool has one, asks the holder of a long-lived
+// connection (a schema listener) of the project idle the longest to let
+// go. It reports whether it found one.
 func (m *Manager) stealIdle() bool {
 	m.mu.RLock()
 	var victim *pgxpool.Pool
 	most := int32(0)
-	for _, p := range m.pools {
-		if idle := p.Stat().IdleConns(); idle > most {
+	for key, p := range m.pools {
+		idle := p.Stat().IdleConns()
+		if idle > 0 && key.service {
+			idle += servicePoolMaxConns // auth's connections go first: it needs them least often
+		}
+		if idle > most {
 			victim, most = p, idle
 		}
 	}

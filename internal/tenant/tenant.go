@@ -343,6 +343,10 @@ func (m *Manager) serviceConfig(_ context.Context, ref string) (*pgxpool.Config,
 	}
 	m.tunePool(cfg, p)
 	cfg.MaxConns = servicePoolMaxConns
+	// Auth needs its pool now and then (a sign-in, the keys at first use):
+	// it gives its connections back sooner than the API pool does.
+	cfg.MaxConnIdleTime = min(cfg.MaxConnIdleTime, serviceIdleTimeout)
+	cfg.HealthCheckPeriod = min(cfg.HealthCheckPeriod, cfg.MaxConnIdleTime)
 	cfg.ConnConfig.RuntimeParams["application_name"] = "mobo service " + p.Ref
 	// The service components run their own statements, not the users'.
 	delete(cfg.ConnConfig.RuntimeParams, "statement_timeout")
@@ -350,8 +354,12 @@ func (m *Manager) serviceConfig(_ context.Context, ref string) (*pgxpool.Config,
 }
 
 // servicePoolMaxConns caps a project's service pool: auth's statements are
-// short and few per request.
-const servicePoolMaxConns = 4
+// short and few per request; serviceIdleTimeout is how long its idle
+// connections stay.
+const (
+	servicePoolMaxConns = 4
+	serviceIdleTimeout  = 10 * time.Second
+)
 
 // PoolConfig returns a pool configuration for project ref like the one Pool
 // uses (the project's login role, its limits, the shared connection budget),
