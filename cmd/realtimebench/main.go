@@ -20,6 +20,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -167,11 +168,17 @@ func run(ctx context.Context, changes, sustained int, socketList string) error {
 	return b.decodeBaseline(ctx, sustained)
 }
 
+// arrival is a change's id and when a socket got it.
+type arrival struct {
+	id int64
+	at time.Time
+}
+
 // subscriber is one socket; it counts and timestamps the changes it gets.
 type subscriber struct {
 	conn *websocket.Conn
 	mu   sync.Mutex
-	got  map[int64]time.Time
+	got  []arrival
 	n    atomic.Int64
 	err  atomic.Pointer[error]
 }
@@ -187,7 +194,7 @@ func (b *bench) subscribe(ctx context.Context, n int) ([]*subscriber, error) {
 			return subs[:i], err
 		}
 		c.SetReadLimit(1 << 20)
-		s := &subscriber{conn: c, got: map[int64]time.Time{}}
+		s := &subscriber{conn: c}
 		subs[i] = s
 		join := `["1","1","realtime:bench","phx_join",{"config":{"postgres_changes":[{"event":"INSERT","schema":"public","table":"bench"}]}}]`
 		if err := c.Write(ctx, websocket.MessageText, []byte(join)); err != nil {
@@ -216,25 +223,45 @@ var idKey = []byte(`"record":{"id":`)
 // be cancelable (each read would arm a timer on it): the clients share the
 // machine with the server.
 func (s *subscriber) read(ctx context.Context) {
+	buf := make([]byte, 4096) // reused: a message is parsed before the next is read
 	for {
-		_, data, err := s.conn.Read(ctx)
+		_, r, err := s.conn.Reader(ctx)
 		if err != nil {
 			s.err.Store(&err)
 			return
 		}
+		n := 0
+		for {
+			if n == len(buf) {
+				buf = append(buf, make([]byte, len(buf))...)
+			}
+			m, err := r.Read(buf[n:])
+			n += m
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err != nil {
+				s.err.Store(&err)
+				return
+			}
+		}
 		now := time.Now()
+		data := buf[:n]
 		i := bytes.Index(data, idKey)
 		if i < 0 {
 			continue
 		}
 		rest := data[i+len(idKey):]
 		j := bytes.IndexAny(rest, ",}")
+		if j < 0 {
+			continue
+		}
 		id, err := strconv.ParseInt(string(rest[:j]), 10, 64)
 		if err != nil {
 			continue
 		}
 		s.mu.Lock()
-		s.got[id] = now
+		s.got = append(s.got, arrival{id, now})
 		s.mu.Unlock()
 		s.n.Add(1)
 	}
@@ -310,7 +337,8 @@ func (b *bench) latency(ctx context.Context, sockets, changes int) error {
 	var lat []time.Duration
 	for _, s := range subs {
 		s.mu.Lock()
-		for id, at := range s.got {
+		for _, a := range s.got {
+			id, at := a.id, a.at
 			if t0, ok := sent[id]; ok {
 				lat = append(lat, at.Sub(t0))
 			}

@@ -235,8 +235,11 @@ type pending struct {
 // dispatch sends changes, in order, to the channels whose bindings match
 // them (only to ch when given) and whose principal may select the row.
 func (p *project) dispatch(ctx context.Context, changes []*Change, only *channel) {
+	if len(changes) == 0 {
+		return
+	}
 	work := make([]pending, 0, len(changes))
-	now := time.Now()
+	var slab []uint32 // the targets' ids, carved from one allocation
 	p.mu.RLock()
 	for _, c := range changes {
 		var targets []target
@@ -244,33 +247,45 @@ func (p *project) dispatch(ctx context.Context, changes []*Change, only *channel
 			if (only != nil && ch != only) || len(ch.pg) == 0 {
 				continue
 			}
-			var ids []uint32
+			start := len(slab)
 			var sels []*selection
 			for _, b := range ch.pg {
 				if b.match(c) {
-					ids = append(ids, b.id)
+					slab = append(slab, b.id)
+					n := len(slab) - start
 					if b.sel != nil && sels == nil {
-						sels = make([]*selection, len(ids)-1, len(ch.pg))
+						sels = make([]*selection, n-1, len(ch.pg))
 					}
 					if sels != nil {
 						sels = append(sels, b.sel)
 					}
 				}
 			}
-			if len(ids) > 0 {
+			if len(slab) > start {
+				ids := slab[start:len(slab):len(slab)]
 				targets = append(targets, target{ch: ch, ids: ids, sels: sels, v: ch.viewer.Load()})
 			}
-			p.delivered[ch.topic] = heldMark{seq: max(c.seq, p.delivered[ch.topic].seq), when: now}
 		}
 		if len(targets) > 0 {
 			work = append(work, pending{c: c, targets: targets, visible: make([]bool, len(targets))})
 		}
 	}
-	p.mu.RUnlock()
-	if only != nil && len(changes) > 0 {
-		last := changes[len(changes)-1].seq
-		p.delivered[only.topic] = heldMark{seq: max(last, p.delivered[only.topic].seq), when: now}
+	// The channels were dispatched the changes up to the last (those that
+	// did not match are not owed them either).
+	now, last := time.Now(), changes[len(changes)-1].seq
+	mark := func(topic string) {
+		p.delivered[topic] = heldMark{seq: max(last, p.delivered[topic].seq), when: now}
 	}
+	if only != nil {
+		mark(only.topic)
+	} else {
+		for ch := range p.channels {
+			if len(ch.pg) > 0 {
+				mark(ch.topic)
+			}
+		}
+	}
+	p.mu.RUnlock()
 	if len(work) == 0 {
 		return
 	}
@@ -295,8 +310,16 @@ func (w *pending) send() {
 		frames map[frameKey]frame
 		datas  map[string]json.RawMessage // by selection
 		idBuf  []byte
+		// The last frame, for the common run of sockets on one topic with
+		// the same bindings: no key to build and look up.
+		lastCh  *channel
+		lastIDs []uint32
+		lastF   frame
 	)
 	frameFor := func(ch *channel, ids []uint32, sel *selection) frame {
+		if sel == nil && lastCh != nil && ch.topic == lastCh.topic && ch.sock.v2 == lastCh.sock.v2 && slices.Equal(ids, lastIDs) {
+			return lastF
+		}
 		idBuf = idBuf[:0]
 		for j, id := range ids {
 			if j > 0 {
@@ -330,6 +353,9 @@ func (w *pending) send() {
 			frames = map[frameKey]frame{}
 		}
 		frames[k] = f
+		if sel == nil {
+			lastCh, lastIDs, lastF = ch, ids, f
+		}
 		return f
 	}
 	for i, t := range w.targets {
