@@ -74,6 +74,8 @@ type commentIndex struct {
 	schema commentDirective
 	fks    map[fkKey]commentDirective
 	enums  map[string]commentDirective
+	// inflect is the schema's inflect_names.
+	inflect bool
 }
 
 func indexComments(cc *catalogComments) commentIndex {
@@ -82,6 +84,7 @@ func indexComments(cc *catalogComments) commentIndex {
 		return ix
 	}
 	ix.schema, _ = directive(cc.Schema)
+	ix.inflect = ix.schema.InflectNames
 	for _, fk := range cc.FKs {
 		d, _ := directive(fk.Comment)
 		ix.fks[fkKey{rest.QName{Schema: fk.Schema, Name: fk.Table}, fk.Name}] = d

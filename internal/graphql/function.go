@@ -92,7 +92,7 @@ func scalarOfSQL(ft string) (gql string, text, array, ok bool) {
 
 // buildFunctions makes the functions of schema name that take a row of a
 // table computed fields of it, and returns the others, the root fields.
-func buildFunctions(m *model, sc *rest.Schema, name string) []*function {
+func buildFunctions(m *model, sc *rest.Schema, name string, inflect bool) []*function {
 	var roots []*function
 	var fns []*rest.Function
 	for q, list := range sc.Functions {
@@ -104,8 +104,15 @@ func buildFunctions(m *model, sc *rest.Schema, name string) []*function {
 	for _, f := range fns {
 		fd, desc := directive(f.Description)
 		fn := &function{fn: f, name: f.Name, description: desc}
-		if fd.Name != "" {
+		switch {
+		case fd.Name != "":
 			fn.name = fd.Name
+		case inflect:
+			fn.name = camel(f.Name)
+		case f.RowArg() != nil:
+			// A computed field's function may start with an underscore,
+			// which its field name drops, as in pg_graphql.
+			fn.name = strings.TrimPrefix(f.Name, "_")
 		}
 		if !nameRE.MatchString(fn.name) || f.Void || f.Variadic || strings.HasPrefix(fn.name, "__") {
 			continue

@@ -91,7 +91,7 @@ fragment A on account { name }`,
 		},
 		{name: "node_filter", query: `{ blog_postCollection(filter: {nodeId: {eq: "WyJwdWJsaWMiLCAiYmxvZ19wb3N0IiwgMl0="}}) { edges { node { id } } } }`},
 		{name: "multiple_operations", query: `query A { accountCollection(first: 1) { totalCount } } query B { blog_postCollection { totalCount } }`},
-		{name: "directives", query: `{ LabelCollection(first: 5, filter: {title: {neq: "b"}}, orderBy: [{title: DescNullsLast}]) { edges { node { __typename nodeId title } } pageInfo { hasNextPage } } }`},
+		{name: "directives", query: `{ labelCollection(first: 5, filter: {title: {neq: "b"}}, orderBy: [{title: DescNullsLast}]) { edges { node { __typename nodeId title } } pageInfo { hasNextPage } } }`},
 		{
 			name: "skip_include", vars: map[string]any{"yes": true},
 			query: `query($yes: Boolean!) { blog_postCollection(first: 1) { edges { node { id title @skip(if: $yes) score @include(if: $yes) author @skip(if: false) { name } } } } }`,
@@ -477,4 +477,45 @@ func TestSchemaMaxRows(t *testing.T) {
 	if _, body := e.post(t, e.anon, `{ blog_postCollection(first: 3) { edges { node { id } } } }`, nil); strings.Count(string(body), `"node"`) != 2 {
 		t.Errorf("first: 3 is not capped at max_rows 2: %s", body)
 	}
+}
+
+// TestInflection: the schema's inflect_names directive gives PascalCase
+// types and camelCase fields, as in pg_graphql; explicit names stay.
+func TestInflection(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, Config{})
+	if _, err := e.db.Pool.Exec(t.Context(), `comment on schema public is e'@graphql({"inflect_names": true})'`); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if _, body := e.post(t, e.anon, `{ __type(name: "BlogPost") { name } }`, nil); strings.Contains(string(body), `"BlogPost"`) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("inflect_names did not apply")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	sdl, err := e.gql.SDL(t.Context(), "", anonPrincipal)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"type BlogPost implements Node {", "  authorId: Int\n", "  author: Account\n", "  commentCollection(first: Int,",
+		"  createdAt: Datetime!\n", "  blogPostCollection(first: Int,", "  insertIntoBlogPostCollection(objects: [BlogPostInsertInput!]!)",
+		"  postsByAuthor(author: Int!,", "  bestPost: BlogPost\n", "  shout: String\n", "type Label implements Node {", "  labelCollection(first: Int,",
+		"  reported_tickets(first: Int,", "enum Status {", "enum Mood {",
+	} {
+		if !strings.Contains(sdl, want) {
+			t.Errorf("the schema lacks %q", want)
+		}
+	}
+	runScenarios(t, e, []scenario{
+		{name: "inflection", query: `{
+  blogPostCollection(first: 2) { edges { node { __typename id authorId author { name createdAt } commentCollection { edges { node { postId body } } } } } }
+  postsByAuthor(author: 2) { edges { node { title } } }
+  accountCollection(first: 1) { edges { node { bestPost { title } } } }
+}`},
+	})
 }

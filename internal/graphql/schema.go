@@ -95,6 +95,8 @@ func enumType(ix *commentIndex, c *rest.Column, col *column) string {
 	name := c.BaseType
 	if d.Name != "" {
 		name = d.Name
+	} else if ix.inflect {
+		name = pascal(name)
 	}
 	if !nameRE.MatchString(name) {
 		return ""
@@ -269,6 +271,8 @@ func buildModel(sc *rest.Schema, name string, cc *catalogComments) (*model, erro
 		}
 		if td.Name != "" && nameRE.MatchString(td.Name) {
 			t.name = td.Name
+		} else if ix.inflect {
+			t.name = pascal(r.Name)
 		}
 		if _, dup := m.tables[t.name]; dup || builtinTypes[t.name] {
 			continue
@@ -285,6 +289,8 @@ func buildModel(sc *rest.Schema, name string, cc *catalogComments) (*model, erro
 			name := c.Name
 			if cd.Name != "" {
 				name = cd.Name
+			} else if ix.inflect {
+				name = camel(c.Name)
 			}
 			if !nameRE.MatchString(name) || name == "nodeId" || t.cols[name] != nil {
 				continue
@@ -373,9 +379,12 @@ func buildModel(sc *rest.Schema, name string, cc *catalogComments) (*model, erro
 			if target == nil {
 				continue
 			}
-			n := target.name
+			n := lowerFirst(target.name)
 			if len(fk.FromCols) == 1 && strings.HasSuffix(fk.FromCols[0], "_id") && len(fk.FromCols[0]) > 3 {
 				n = strings.TrimSuffix(fk.FromCols[0], "_id")
+				if ix.inflect {
+					n = camel(n)
+				}
 			}
 			if d := fkNames(fk); nameRE.MatchString(d.ForeignName) && !taken[d.ForeignName] {
 				n = d.ForeignName
@@ -392,9 +401,9 @@ func buildModel(sc *rest.Schema, name string, cc *catalogComments) (*model, erro
 				continue
 			}
 			one := rest.OneToOne(fk)
-			n := src.name + "Collection"
+			n := lowerFirst(src.name) + "Collection"
 			if one {
-				n = src.name
+				n = lowerFirst(src.name)
 			}
 			if d := fkNames(fk); nameRE.MatchString(d.LocalName) && !taken[d.LocalName] {
 				n = d.LocalName
@@ -418,14 +427,14 @@ func buildModel(sc *rest.Schema, name string, cc *catalogComments) (*model, erro
 		fmt.Fprintf(&b, "enum %s {\n  %s\n}\n", e, strings.Join(enums[e], "\n  "))
 		filterSDL(&b, e+"Filter", e, []string{"eq", "in", "is", "neq"})
 	}
-	fns := buildFunctions(m, sc, name)
+	fns := buildFunctions(m, sc, name, ix.inflect)
 	var query, mutation strings.Builder
 	query.WriteString("type Query {\n  \"Retrieve a record by its `ID`\"\n  node(\"The record's `ID`\" nodeId: ID!): Node\n")
 	for _, t := range sortedTables(m) {
 		writeTable(&b, t)
 		fmt.Fprintf(&query, "  \"A pagable collection of type `%s`\"\n  %sCollection(first: Int, last: Int, before: Cursor, after: Cursor, offset: Int, filter: %sFilter, orderBy: [%sOrderBy!]): %sConnection\n",
-			t.name, t.name, t.name, t.name, t.name)
-		m.roots[t.name+"Collection"] = rootField{kind: rootCollection, table: t}
+			t.name, lowerFirst(t.name), t.name, t.name, t.name)
+		m.roots[lowerFirst(t.name)+"Collection"] = rootField{kind: rootCollection, table: t}
 		if t.rel.Kind == 'v' || !t.rel.Insertable || !hasInput(t) {
 			continue
 		}
@@ -610,6 +619,9 @@ type commentDirective struct {
 	} `json:"foreign_keys"`
 	// Mappings rename an enum's values: SQL label to GraphQL value.
 	Mappings map[string]string `json:"mappings"`
+	// InflectNames (on the schema) turns snake_case names into PascalCase
+	// types and camelCase fields.
+	InflectNames bool `json:"inflect_names"`
 }
 
 // directive reads the @graphql directive of a comment and the description
@@ -645,4 +657,30 @@ func notNull(t *table, cols []string) bool {
 		}
 	}
 	return true
+}
+
+// pascal and camel are pg_graphql's inflection (the inflect_names schema
+// directive): blog_post is BlogPost as a type, blogPost as a field; each
+// part between underscores is capitalized, the rest of it lowercased.
+func pascal(s string) string {
+	var b strings.Builder
+	for _, part := range strings.Split(s, "_") {
+		if part == "" {
+			continue
+		}
+		b.WriteString(strings.ToUpper(part[:1]))
+		b.WriteString(strings.ToLower(part[1:]))
+	}
+	return b.String()
+}
+
+func camel(s string) string { return lowerFirst(pascal(s)) }
+
+// lowerFirst lowercases a name's first letter, as pg_graphql names the
+// fields of a type: Label's collection is labelCollection.
+func lowerFirst(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToLower(s[:1]) + s[1:]
 }
