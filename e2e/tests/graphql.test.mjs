@@ -25,6 +25,7 @@ async function clientSchema() {
 
 before(async () => {
   await sql(`
+    drop function if exists gql_search(text), gql_comment_count(gql_post), gql_shout(text);
     drop table if exists gql_comment, gql_post cascade;
     create table gql_post (id int primary key, title text not null, published bool not null default false);
     create table gql_comment (id int primary key, post_id int not null references gql_post(id), body text not null);
@@ -33,6 +34,11 @@ before(async () => {
     alter table gql_post enable row level security;
     create policy published_only on gql_post for select to anon using (published);
     grant select on gql_post, gql_comment to anon;
+    create function gql_search(term text) returns setof gql_post stable language sql
+      as $$ select * from gql_post where title ilike '%' || term || '%' $$;
+    create function gql_comment_count(gql_post) returns int stable language sql
+      as $$ select count(*)::int from gql_comment where post_id = $1.id $$;
+    create function gql_shout(t text) returns text volatile language sql as $$ select upper(t) $$;
   `);
   // The schema cache reloads after DDL asynchronously: wait for the type.
   const deadline = Date.now() + 15_000;
@@ -95,4 +101,23 @@ test('client mistakes come back in the errors array', async () => {
   assert.equal(data ?? null, null);
   assert.ok(errors.length >= 1);
   assert.match(errors[0].message, /nope/);
+});
+
+test('functions: stable ones are queries (set-returning, computed fields), volatile ones mutations', async () => {
+  const schema = await clientSchema();
+  assert.ok(schema.getQueryType().getFields().gql_search);
+  assert.ok(schema.getMutationType().getFields().gql_shout);
+  assert.ok(schema.getType('gql_post').getFields().gql_comment_count);
+  const query = `query($term: String!) { gql_search(term: $term, orderBy: [{ id: AscNullsLast }]) { edges { node { id title gql_comment_count } } } }`;
+  assert.deepEqual(validate(schema, parse(query)), []);
+  const { data, errors } = await gql(query, { term: 'ir' });
+  assert.equal(errors, undefined);
+  assert.deepEqual(data.gql_search.edges.map((e) => e.node), [
+    { id: 1, title: 'First', gql_comment_count: 2 },
+    { id: 3, title: 'Third', gql_comment_count: 1 },
+  ]);
+  const mutation = `mutation($t: String!) { gql_shout(t: $t) }`;
+  assert.deepEqual(validate(schema, parse(mutation)), []);
+  const shout = await gql(mutation, { t: 'hi' });
+  assert.deepEqual(shout, { data: { gql_shout: 'HI' } });
 });
