@@ -2,6 +2,7 @@ package realtime
 
 import (
 	"bufio"
+	"encoding/binary"
 	"errors"
 	"net"
 	"net/http"
@@ -24,8 +25,9 @@ type corkConn struct {
 	buf    []byte
 }
 
-// maxCorkBuffer is the capacity kept between batches; a larger buffer (a
-// burst of big messages) is let go after its batch.
+// maxCorkBuffer is the capacity always kept between batches. A larger
+// buffer is kept while the batches fill a quarter of it (a client under
+// sustained traffic), and let go after a smaller one.
 const maxCorkBuffer = 64 << 10
 
 func (c *corkConn) Write(p []byte) (int, error) {
@@ -45,6 +47,51 @@ func (c *corkConn) send(p []byte) (int, error) {
 	}
 	return c.Conn.Write(p)
 }
+
+// Websocket opcodes (RFC 6455 section 5.2).
+const (
+	opText   = 0x1
+	opBinary = 0x2
+)
+
+// writeMessage writes a data message as one final, unmasked frame (a
+// server's), gathered while corked. The socket's writer sends data
+// messages this way rather than through the websocket library, which then
+// writes only control frames (pong, close): those are small, so each
+// reaches this connection as one Write, never between two halves of a
+// frame of ours.
+func (c *corkConn) writeMessage(binary bool, p []byte) error {
+	var hdr [10]byte
+	hdr[0] = 0x80 | opText // FIN
+	if binary {
+		hdr[0] = 0x80 | opBinary
+	}
+	h := hdr[:2]
+	switch n := len(p); {
+	case n <= 125:
+		hdr[1] = byte(n)
+	case n <= 0xffff:
+		hdr[1] = 126
+		be.PutUint16(hdr[2:], uint16(n))
+		h = hdr[:4]
+	default:
+		hdr[1] = 127
+		be.PutUint64(hdr[2:], uint64(n))
+		h = hdr[:10]
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.buf = append(c.buf, h...)
+	c.buf = append(c.buf, p...)
+	if c.corked {
+		return nil
+	}
+	_, err := c.send(c.buf)
+	c.buf = c.buf[:0]
+	return err
+}
+
+var be = binary.BigEndian
 
 // buffered is the size of the writes gathered.
 func (c *corkConn) buffered() int {
@@ -69,7 +116,7 @@ func (c *corkConn) uncork() error {
 		return nil
 	}
 	_, err := c.send(c.buf)
-	if cap(c.buf) > maxCorkBuffer {
+	if cap(c.buf) > maxCorkBuffer && len(c.buf) < cap(c.buf)/4 {
 		c.buf = nil
 	} else {
 		c.buf = c.buf[:0]

@@ -1,7 +1,9 @@
 package realtime
 
 import (
+	"bytes"
 	"errors"
+	"io"
 	"net"
 	"os"
 	"testing"
@@ -66,5 +68,42 @@ func TestCorkConnWriteDeadline(t *testing.T) {
 	}
 	if _, err := c.Write([]byte("again")); !errors.Is(err, os.ErrDeadlineExceeded) {
 		t.Fatalf("direct write to a client that does not read: %v", err)
+	}
+}
+
+func TestCorkConnFrames(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		size   int
+		binary bool
+		header []byte
+	}{
+		{5, false, []byte{0x81, 5}},
+		{125, true, []byte{0x82, 125}},
+		{126, false, []byte{0x81, 126, 0, 126}},
+		{65535, false, []byte{0x81, 126, 0xff, 0xff}},
+		{65536, true, []byte{0x82, 127, 0, 0, 0, 0, 0, 1, 0, 0}},
+	} {
+		server, client := net.Pipe()
+		c := &corkConn{Conn: server, timeout: time.Minute}
+		payload := bytes.Repeat([]byte{'x'}, tc.size)
+		c.cork()
+		if err := c.writeMessage(tc.binary, payload); err != nil {
+			t.Fatal(err)
+		}
+		got := make(chan []byte, 1)
+		go func() {
+			b, _ := io.ReadAll(client)
+			got <- b
+		}()
+		if err := c.uncork(); err != nil {
+			t.Fatal(err)
+		}
+		_ = c.Close()
+		b := <-got
+		if !bytes.Equal(b[:len(tc.header)], tc.header) || !bytes.Equal(b[len(tc.header):], payload) {
+			t.Errorf("%d bytes: frame starts %x, %d bytes long", tc.size, b[:min(len(b), 10)], len(b))
+		}
+		_ = client.Close()
 	}
 }

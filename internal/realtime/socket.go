@@ -200,17 +200,12 @@ const (
 )
 
 // writeLoop sends the queued frames. The frames waiting when it wakes leave
-// together: corked, then sent with one system call. Writes take no context
-// (a deadline on the network connection bounds them) so that a frame costs
-// no timer.
+// together: corked, then sent with one system call. It frames the messages
+// itself ([corkConn.writeMessage]): each frame is one append, with no lock
+// or timer of the websocket library's; the connection's write deadline
+// bounds the system call.
 func (sk *socket) writeLoop() {
-	write := func(f frame) error {
-		typ := websocket.MessageText
-		if f.binary {
-			typ = websocket.MessageBinary
-		}
-		return sk.conn.Write(context.Background(), typ, f.data)
-	}
+	write := func(f frame) error { return sk.cork.writeMessage(f.binary, f.data) }
 	for {
 		select {
 		case <-sk.closing:
