@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -165,7 +166,10 @@ func writeData(w http.ResponseWriter, data []byte) {
 	b = append(b, `{"data":`...)
 	b = appendCompact(b, data)
 	b = append(b, '}')
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	h := w.Header()
+	h.Set("Content-Type", "application/json; charset=utf-8")
+	// A known length spares the chunked encoding's extra writes.
+	h.Set("Content-Length", strconv.Itoa(len(b)))
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(b) //nolint:gosec // G705: json under its content type, not html
 }
