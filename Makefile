@@ -63,7 +63,7 @@ bench-projects: build ## projects: creation time, memory and connections per idl
 	$(GO) run ./cmd/projectbench -bin bin/mobo
 
 bench-rest: ## /rest/v1 against a bare pgx handler: GET by pk and list-20 at 1 and 32 clients
-	set -o pipefail; $(GO) test -run='^$$' -bench='RESTvsBaseline' -benchtime=3000x -v ./internal/rest/ | grep -E 'ratio'
+	set -o pipefail; $(GO) test -run='^$$' -bench='RESTvsBaseline' -benchtime=12000x -v ./internal/rest/ | grep -E 'ratio'
 
 bench-auth: ## auth: HS256 verification (cached, cold) vs golang-jwt on one core; refresh grants; password sign-in vs raw bcrypt
 	$(GO) test -run='^$$' -bench='VerifyHS256|BaselineJWTParse' -benchmem -cpu 1 -count=3 ./internal/auth/

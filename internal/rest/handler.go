@@ -64,6 +64,9 @@ type call struct {
 	schema string
 	media  MediaType
 	path   string // relative to /rest/v1, for request.path
+	// readKey, for a GET or HEAD, keys its compiled form in the
+	// snapshot's read cache.
+	readKey string
 }
 
 func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
@@ -99,6 +102,16 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	if c.readKey = readKey(r, path); c.readKey != "" {
+		if hit := c.sc.reads.get(c.readKey); hit != nil {
+			c.req, c.schema, c.media = hit.req, hit.schema, hit.media
+			if len(c.cfg.schemas()) > 1 {
+				w.Header().Set(headerContentProfileRes, c.schema)
+			}
+			c.finish(c.serveCached(ctx, hit))
+			return
+		}
+	}
 	req, err := ParseRequest(r.Method, path, r.URL.RawQuery, r.Header)
 	if err != nil {
 		c.fail(err)
@@ -117,14 +130,40 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	if len(c.cfg.schemas()) > 1 {
 		w.Header().Set(headerContentProfileRes, c.schema)
 	}
-	if err := c.serve(ctx); err != nil {
-		if e, ok := asRESTError(err); ok {
-			switch e.Code {
-			case CodeNoRelation, CodeNoFunction, CodeNoRelationship, CodeNoColumn, "42703":
-				proj.miss()
-			}
+	c.finish(c.serve(ctx))
+}
+
+// finish answers a failed request with its error; a schema-cache miss may
+// mean the cache is behind, so it asks for a reload.
+func (c *call) finish(err error) {
+	if err == nil {
+		return
+	}
+	if e, ok := asRESTError(err); ok {
+		switch e.Code {
+		case CodeNoRelation, CodeNoFunction, CodeNoRelationship, CodeNoColumn, "42703":
+			c.proj.miss()
 		}
-		c.fail(err)
+	}
+	c.fail(err)
+}
+
+// serveCached runs a read compiled by an earlier request.
+func (c *call) serveCached(ctx context.Context, hit *cachedRead) error {
+	op := authn.OpRead
+	if hit.req.Target.Kind == TargetRoutine {
+		op = authn.OpExecute
+	}
+	if err := c.authorize(ctx, hit.req.Target.Name, op); err != nil {
+		return err
+	}
+	return c.run(ctx, hit.st, hit.single, false)
+}
+
+// remember keeps a compiled read for the next identical request.
+func (c *call) remember(st *Statement, single bool) {
+	if c.readKey != "" {
+		c.sc.reads.put(c.readKey, &cachedRead{req: c.req, schema: c.schema, media: c.media, st: st, single: single})
 	}
 }
 
@@ -323,6 +362,9 @@ func (c *call) serve(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
+		if req.Method != http.MethodPost {
+			c.remember(st, single)
+		}
 		return c.run(ctx, st, single, req.Method == http.MethodPost)
 	}
 	switch req.Method {
@@ -334,6 +376,7 @@ func (c *call) serve(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
+		c.remember(st, false)
 		return c.run(ctx, st, false, false)
 	}
 	op := authn.OpWrite

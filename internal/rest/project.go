@@ -111,7 +111,9 @@ func (s *Server) project(ctx context.Context, ref string) (*project, error) {
 	p, ok := s.projects[ref]
 	if ok {
 		s.mu.Unlock()
-		<-p.ready(ctx)
+		if p.current() == nil {
+			<-p.ready(ctx)
+		}
 		if p.current() == nil {
 			return nil, fmt.Errorf("project %q: schema cache not loaded", ref)
 		}

@@ -29,6 +29,8 @@ type Schema struct {
 	// cfg is the project's effective configuration, loaded with the
 	// snapshot so that a request sees settings and schema that agree.
 	cfg *Config
+	// reads are the reads compiled against this snapshot.
+	reads readCache
 }
 
 // config is the configuration the snapshot was loaded with.
