@@ -35,6 +35,9 @@ type project struct {
 	// that idle projects hold no connection; listening tells whether it runs.
 	lastUsed  atomic.Int64
 	listening atomic.Bool
+	// evicted: the listener stopped because the connection budget needed
+	// its slot, not because the project went idle.
+	evicted atomic.Bool
 	// reloaded is closed and replaced at each successful load, for tests
 	// and for callers waiting on a reload.
 	mu       sync.Mutex
@@ -152,9 +155,15 @@ func (s *Server) wake(ctx context.Context, p *project) error {
 	if !p.listening.CompareAndSwap(false, true) {
 		return nil
 	}
-	if err := s.reload(ctx, p); err != nil {
-		p.listening.Store(false)
-		return fmt.Errorf("loading the schema cache of project %q: %w", p.ref, err)
+	// A listener that gave its connection back to the budget leaves a cache
+	// that was current until then: requests go on with it while the
+	// listener reconnects and reloads (as after any reconnection). After a
+	// first use or an idle spell, the request waits for a fresh load.
+	if !p.evicted.Swap(false) || p.current() == nil {
+		if err := s.reload(ctx, p); err != nil {
+			p.listening.Store(false)
+			return fmt.Errorf("loading the schema cache of project %q: %w", p.ref, err)
+		}
 	}
 	s.mu.Lock()
 	if s.ctx == nil || s.ctx.Err() != nil {
@@ -208,6 +217,10 @@ func (s *Server) listen(ctx context.Context, p *project) {
 	backoff := 100 * time.Millisecond
 	for ctx.Err() == nil {
 		err := s.listenOnce(ctx, p, func() { backoff = 100 * time.Millisecond })
+		if errors.Is(err, errEvicted) {
+			p.evicted.Store(true)
+			return
+		}
 		if ctx.Err() != nil || errors.Is(err, errIdle) {
 			return
 		}
@@ -224,19 +237,19 @@ func (s *Server) listen(ctx context.Context, p *project) {
 	}
 }
 
-// errIdle ends a listener whose project had no request for a while, or
-// whose connection the platform took back (errEvicted): the next request
-// reloads the schema cache and starts it again.
+// errIdle ends a listener whose project had no request for a while, and
+// errEvicted one whose connection the platform took back for a pool: the
+// next request starts it again.
 var (
 	errIdle    = errors.New("project idle")
 	errEvicted = errors.New("connection budget short")
 )
 
-// idleIfEvicted is errIdle when ctx ended because the connection was taken
-// back, else err.
-func idleIfEvicted(ctx context.Context, err error) error {
+// evictedOr is errEvicted when ctx ended because the connection was
+// taken back, else err.
+func evictedOr(ctx context.Context, err error) error {
 	if errors.Is(context.Cause(ctx), errEvicted) {
-		return errIdle
+		return errEvicted
 	}
 	return err
 }
@@ -267,7 +280,7 @@ func (s *Server) listenOnce(ctx context.Context, p *project, connected func()) e
 	}
 	conn, err := pgx.ConnectConfig(ctx, pool.Config().ConnConfig.Copy())
 	if err != nil {
-		return idleIfEvicted(ctx, err)
+		return evictedOr(ctx, err)
 	}
 	defer conn.Close(context.WithoutCancel(ctx))
 	if _, err := conn.Exec(ctx, "LISTEN "+reloadChannel); err != nil {
@@ -323,7 +336,7 @@ func (s *Server) listenOnce(ctx context.Context, p *project, connected func()) e
 			if idle.Load() {
 				return errIdle
 			}
-			return idleIfEvicted(ctx, err)
+			return evictedOr(ctx, err)
 		}
 		if n.Payload != reloadPayload && n.Payload != "" {
 			continue
