@@ -1,6 +1,7 @@
 package rest
 
 import (
+	"context"
 	"net/http"
 	"sync"
 	"testing"
@@ -143,4 +144,72 @@ func TestIdleListenerLetsGo(t *testing.T) {
 	if !e.srv.Listening("default") {
 		t.Error("the listener did not come back with the request")
 	}
+}
+
+// holdingProjects is poolProjects with the connection budget's contract:
+// each listener holds a slot, and the test takes it back as the platform
+// does when the budget runs short.
+type holdingProjects struct {
+	poolProjects
+	mu       sync.Mutex
+	stop     func() // the running listener's
+	holds    int    // taken in all
+	released int
+}
+
+func (h *holdingProjects) HoldConnection(_ context.Context, _ string, _ func() time.Time, stop func()) (func(), error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.stop = stop
+	h.holds++
+	return func() {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		h.released++
+	}, nil
+}
+
+func (h *holdingProjects) counts() (holds, released int) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.holds, h.released
+}
+
+// A listener whose connection the budget takes back gives it up and comes
+// back with the next request, in the background; the cache it kept serves
+// meanwhile, and the listener works again once back.
+func TestEvictedListenerComesBack(t *testing.T) {
+	t.Parallel()
+	hp := &holdingProjects{}
+	e := newEnv(t, Config{}, func(o *Options) {
+		hp.poolProjects = o.Projects.(poolProjects)
+		o.Projects = hp
+	})
+	e.check(t, scenario{path: "/users?select=id&id=eq.1", status: http.StatusOK, want: `[{"id":1}]`})
+	waitFor := func(what string, cond func() bool) {
+		t.Helper()
+		deadline := time.Now().Add(20 * time.Second)
+		for !cond() {
+			if time.Now().After(deadline) {
+				t.Fatal(what)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	waitFor("the listener took no budget slot", func() bool { n, _ := hp.counts(); return n == 1 })
+	hp.mu.Lock()
+	stop := hp.stop
+	hp.mu.Unlock()
+	stop()
+	waitFor("the evicted listener did not give its slot back", func() bool { _, r := hp.counts(); return r == 1 && !e.srv.Listening("default") })
+
+	// The next request is served from the kept cache and brings the
+	// listener back.
+	e.check(t, scenario{path: "/users?select=id&id=eq.2", status: http.StatusOK, want: `[{"id":2}]`})
+	waitFor("the listener did not come back", func() bool { n, _ := hp.counts(); return n == 2 && e.srv.Listening("default") })
+	// It listens: DDL from now on reloads the cache.
+	if _, err := e.db.Pool.Exec(t.Context(), "create table after_evict (id int primary key); insert into after_evict values (3)"); err != nil {
+		t.Fatal(err)
+	}
+	e.waitStatus(t, "/after_evict", http.StatusOK)
 }
