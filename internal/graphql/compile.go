@@ -621,10 +621,18 @@ func (c *compiler) connectionFrom(t *table, f *ast.Field, from string, join stri
 			inner[i] = k.reversed()
 		}
 	}
+	def := c.m.schema.Types[t.name+"Connection"]
+	fields := c.collect(f.SelectionSet, def)
+	// Without last and pageInfo, the page is the rows in order, no more:
+	// no row numbers, no extra row to tell whether there is a next page.
+	numbered := hasLast || slices.ContainsFunc(fields, func(f *ast.Field) bool { return f.Name == "pageInfo" })
 	ord := b + ".__ord"
 	edgeOrder := ord
 	if hasLast {
 		edgeOrder = ord + " desc"
+	}
+	if !numbered {
+		edgeOrder = orderSQL(keys, b)
 	}
 	// Parameters are bound where used: PostgreSQL cannot type an unused one.
 	var limitArg string
@@ -634,12 +642,16 @@ func (c *compiler) connectionFrom(t *table, f *ast.Field, from string, join stri
 		}
 		return limitArg
 	}
-	within := func() string { return " filter (where " + ord + " <= " + limit() + ")" }
+	within := func() string {
+		if !numbered {
+			return ""
+		}
+		return " filter (where " + ord + " <= " + limit() + ")"
+	}
 	cur := cursorExpr(keys, b)
 
-	def := c.m.schema.Types[t.name+"Connection"]
 	var pairs []string
-	for _, cf := range c.collect(f.SelectionSet, def) {
+	for _, cf := range fields {
 		var expr string
 		switch cf.Name {
 		case "__typename":
@@ -707,6 +719,11 @@ func (c *compiler) connectionFrom(t *table, f *ast.Field, from string, join stri
 			expr = "coalesce(json_agg(" + jsonObject(ep) + " order by " + edgeOrder + ")" + within() + ", '[]')"
 		}
 		pairs = append(pairs, lit(cf.Alias), expr)
+	}
+	if !numbered {
+		q := "(select " + jsonObject(pairs) + " from (select " + a + ".* from " + from + " " + a + " where " + strings.Join(conds, " and ") +
+			" order by " + orderSQL(keys, a) + " limit " + c.arg(page) + "::int8 offset " + c.arg(offset) + "::int8) " + b + " having true)"
+		return q, nil
 	}
 	q := "(select " + jsonObject(pairs) + " from (select " + a + ".*, row_number() over (order by " + orderSQL(inner, a) + ") as __ord from " +
 		from + " " + a + " where " + strings.Join(conds, " and ") + " order by " + orderSQL(inner, a) +

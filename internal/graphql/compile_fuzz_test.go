@@ -38,7 +38,18 @@ func fuzzModel(t testing.TB) *model {
 	fk := &rest.ForeignKey{Name: "post_author_id_fkey", From: post, FromCols: []string{"author_id"}, To: account, ToCols: []string{"id"}}
 	post.FKs = []*rest.ForeignKey{fk}
 	account.Referenced = []*rest.ForeignKey{fk}
-	sc := &rest.Schema{Schemas: []string{"public"}, Relations: map[rest.QName]*rest.Relation{account.QName: account, post.QName: post}}
+	search := &rest.Function{
+		QName: rest.QName{Schema: "public", Name: "search"}, Volatility: 's', SetOf: true, ReturnType: "post", ReturnRel: post,
+		Args: []rest.FuncArg{{Name: "term", Type: "text", Required: true}, {Name: "ids", Type: "integer[]"}},
+	}
+	bump := &rest.Function{
+		QName: rest.QName{Schema: "public", Name: "bump"}, Volatility: 'v', ReturnType: "bigint",
+		Args: []rest.FuncArg{{Name: "n", Type: "integer", Required: true}, {Name: "at", Type: "timestamp with time zone"}},
+	}
+	sc := &rest.Schema{
+		Schemas: []string{"public"}, Relations: map[rest.QName]*rest.Relation{account.QName: account, post.QName: post},
+		Functions: map[rest.QName][]*rest.Function{search.QName: {search}, bump.QName: {bump}},
+	}
 	m, err := buildModel(sc, "public", nil)
 	if err != nil {
 		t.Fatal(err)
@@ -61,8 +72,10 @@ func FuzzCompile(f *testing.F) {
 		`{ node(nodeId: "WyJwdWJsaWMiLCAiYWNjb3VudCIsIDFd") { nodeId ... on account { name } } __typename }`,
 		`{ __schema { types { name fields { name } } } __type(name: "account") { kind } }`,
 		`query A { accountCollection { totalCount } } fragment F on account { id }`,
+		`query($t: String!) { search(term: $t, ids: [1, null], first: 2, filter: {title: {eq: "x'y"}}) { edges { node { title author { name } } } } }`,
+		`mutation { a: bump(n: 1, at: "2024-01-01') --") b: bump(n: 2) }`,
 	} {
-		f.Add(s, `{"n": 3, "f": {"name": {"eq": "a"}}}`)
+		f.Add(s, `{"n": 3, "t": "o'clock", "f": {"name": {"eq": "a"}}}`)
 	}
 	f.Fuzz(func(t *testing.T, query, vars string) {
 		doc, errs := gqlparser.LoadQueryWithRules(m.schema, query, nil)

@@ -32,7 +32,7 @@ func TestDirective(t *testing.T) {
 func TestFuzzModelSchema(t *testing.T) {
 	t.Parallel()
 	m := fuzzModel(t)
-	for _, name := range []string{"accountCollection", "postCollection", "insertIntoaccountCollection", "updatepostCollection", "deleteFrompostCollection"} {
+	for _, name := range []string{"accountCollection", "postCollection", "insertIntoaccountCollection", "updatepostCollection", "deleteFrompostCollection", "search", "bump"} {
 		if _, ok := m.roots[name]; !ok {
 			t.Errorf("no root field %s", name)
 		}
