@@ -164,17 +164,18 @@ func TestClusterStartStop(t *testing.T) {
 
 	conn := connect(t, c.ConnString("postgres"))
 	for setting, want := range map[string]string{
-		"wal_level":           "logical",
-		"archive_mode":        "on",
-		"archive_command":     archiveCommand,
-		"listen_addresses":    "127.0.0.1",
-		"port":                strconv.Itoa(c.Port()),
-		"server_encoding":     "UTF8",
-		"lc_collate":          "C",
-		"fsync":               "on",
-		"max_connections":     "200",
-		"data_checksums":      "on",
-		"password_encryption": "scram-sha-256",
+		"wal_level":              "logical",
+		"archive_mode":           "on",
+		"archive_command":        archiveCommand,
+		"listen_addresses":       "127.0.0.1",
+		"port":                   strconv.Itoa(c.Port()),
+		"server_encoding":        "UTF8",
+		"lc_collate":             "C",
+		"fsync":                  "on",
+		"max_connections":        "200",
+		"data_checksums":         "on",
+		"password_encryption":    "scram-sha-256",
+		"max_slot_wal_keep_size": "2GB",
 	} {
 		if got := queryString(t, conn, "SHOW "+setting); got != want {
 			t.Errorf("SHOW %s = %q, want %q", setting, got, want)

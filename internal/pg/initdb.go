@@ -225,6 +225,11 @@ func (c *Cluster) writeConf(cfg Config, dataDir string, u *osUser) error {
 		// captures; walsenders do not count against max_connections.
 		{"max_wal_senders", "100"},
 		{"max_replication_slots", "100"},
+		// A slot whose consumer is gone (mobo down, a project nobody
+		// subscribes to) retains WAL; past this PostgreSQL invalidates the
+		// slot instead of filling the disk. Realtime drops unused slots
+		// sooner itself (realtime.max_slot_wal_mb) and replaces lost ones.
+		{"max_slot_wal_keep_size", "2GB"},
 		{"archive_mode", "on"},
 		{"archive_command", archiveCommand},
 		// The output goes to mobo's log, which has its own timestamps.
