@@ -145,6 +145,9 @@ func (p *project) createSlot(ctx context.Context) error {
 		return fmt.Errorf("connecting to project %q: %w", p.ref, err)
 	}
 	defer conn.Close(context.WithoutCancel(ctx))
+	if err := p.replaceLostSlot(ctx, conn, SlotName(db)); err != nil {
+		return err
+	}
 	return ensureSlot(ctx, conn, SlotName(db))
 }
 
@@ -216,6 +219,9 @@ func (p *project) captureOnce(ctx context.Context) error {
 	}
 	defer meta.Close(context.WithoutCancel(ctx))
 	slot := SlotName(db)
+	if err := p.replaceLostSlot(ctx, meta, slot); err != nil {
+		return err
+	}
 	if err := ensureSlot(ctx, meta, slot); err != nil {
 		return err
 	}

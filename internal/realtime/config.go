@@ -17,6 +17,15 @@ type Config struct {
 	WriteTimeout time.Duration `toml:"write_timeout" yaml:"write_timeout" json:"write_timeout"`
 	// MaxChannels bounds the channels one socket may join. Default 100.
 	MaxChannels int `toml:"max_channels" yaml:"max_channels" json:"max_channels"`
+	// MaxSlotWALMB bounds, in megabytes, the WAL that an unused replication
+	// slot (a project nobody subscribes to, its capture stopped) may hold
+	// back: past it the slot is dropped, and the project's channels are told
+	// with a system message that changes committed meanwhile were not
+	// captured. Default 1024.
+	MaxSlotWALMB int `toml:"max_slot_wal_mb" yaml:"max_slot_wal_mb" json:"max_slot_wal_mb"`
+	// SlotCheckInterval is how often the slots are measured against
+	// MaxSlotWALMB. Default 1m.
+	SlotCheckInterval time.Duration `toml:"slot_check_interval" yaml:"slot_check_interval" json:"slot_check_interval"`
 }
 
 // Validate reports a bad value.
@@ -30,6 +39,10 @@ func (c Config) Validate() error {
 		return fmt.Errorf("realtime.write_timeout %v is negative", c.WriteTimeout)
 	case c.MaxChannels < 0:
 		return fmt.Errorf("realtime.max_channels %d is negative", c.MaxChannels)
+	case c.MaxSlotWALMB < 0:
+		return fmt.Errorf("realtime.max_slot_wal_mb %d is negative", c.MaxSlotWALMB)
+	case c.SlotCheckInterval < 0:
+		return fmt.Errorf("realtime.slot_check_interval %v is negative", c.SlotCheckInterval)
 	}
 	return nil
 }
@@ -49,6 +62,12 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MaxChannels == 0 {
 		c.MaxChannels = 100
+	}
+	if c.MaxSlotWALMB == 0 {
+		c.MaxSlotWALMB = 1024
+	}
+	if c.SlotCheckInterval == 0 {
+		c.SlotCheckInterval = time.Minute
 	}
 	return c
 }

@@ -21,7 +21,10 @@
 //     (it retains WAL) so that a project's changes committed meanwhile, or
 //     while mobo was down, still reach channels that rejoin; at boot the
 //     projects whose slot exists resume capture. The slot is dropped with
-//     the project ([Server.Teardown]);
+//     the project ([Server.Teardown]), or once unused it holds back more
+//     than [Config.MaxSlotWALMB] of WAL (or PostgreSQL invalidated it):
+//     channels are then told with a system message that changes were lost
+//     (slots.go);
 //   - fan-out: one goroutine takes changes off the bus, keeps the last
 //     [Config.HoldWindow] of them for channels that rejoin, matches them
 //     against the channels' postgres_changes bindings and filters, checks

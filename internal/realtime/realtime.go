@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/coder/websocket"
 	"github.com/jackc/pgx/v5"
@@ -57,6 +58,9 @@ type Server struct {
 	run *run // nil while stopped
 
 	slowDisconnects atomic.Uint64
+
+	lostMu sync.Mutex
+	lostAt map[string]time.Time // projects whose slot was lost, within the hold window
 }
 
 // run is the state of one Start..Stop.
@@ -106,6 +110,9 @@ func (s *Server) Start(ctx context.Context) error {
 	}
 	rctx, cancel := context.WithCancel(context.Background())
 	s.run = &run{ctx: rctx, cancel: cancel, projects: map[string]*project{}, sockets: map[*socket]struct{}{}}
+	r := s.run
+	r.wg.Add(1)
+	go func() { defer r.wg.Done(); s.runSlotCheck(rctx) }()
 	s.mu.Unlock()
 	for _, ref := range s.slotted(ctx) {
 		p, err := s.startProject(ref)

@@ -516,3 +516,48 @@ func TestIdleCaptureStopsAndKeepsSlot(t *testing.T) {
 		t.Errorf("got %v", got)
 	}
 }
+
+// TestIdleSlotDroppedPastWALBound checks the bound on the WAL an unused slot
+// holds back: past it the slot is dropped, and a channel that joins within
+// the hold window is told that changes were lost; capture resumes on a new
+// slot.
+func TestIdleSlotDroppedPastWALBound(t *testing.T) {
+	t.Parallel()
+	e := boot(t, Config{HoldWindow: 3 * time.Second, MaxSlotWALMB: 1, SlotCheckInterval: 20 * time.Millisecond})
+	e.exec(todosDDL)
+	join := func() *client {
+		c := e.dial(e.token("service_role", ""), "2.0.0")
+		c.join("realtime:bounded", map[string]any{
+			"postgres_changes": []map[string]any{{"event": "INSERT", "schema": "public", "table": "todos"}},
+		}, "")
+		return c
+	}
+	c := join()
+	e.waitSlot(true)
+	_ = c.conn.CloseNow()
+	<-c.done
+	e.waitSlot(false) // the capture stopped: nobody subscribes
+	// More than a megabyte of WAL that the unused slot holds back.
+	e.exec(`insert into todos (title) select repeat(md5(g::text), 40) from generate_series(1, 2000) g`)
+	poll(t, "the slot dropped", func() bool {
+		var n int
+		err := e.super.QueryRow(t.Context(), "select count(*) from pg_replication_slots where slot_name = $1", SlotName(e.dbName)).Scan(&n)
+		return err == nil && n == 0
+	})
+	c = join()
+	m := c.next("the changes-lost message", func(m msg) bool {
+		return m.Event == evSystem && strings.Contains(string(m.Payload), `"status":"error"`)
+	})
+	var sys struct {
+		Status, Extension, Message, Channel string
+	}
+	if err := json.Unmarshal(m.Payload, &sys); err != nil || sys.Extension != evPGChanges || sys.Message != lostMessage || sys.Channel != "bounded" {
+		t.Errorf("system message %s", m.Payload)
+	}
+	// The rows committed while the slot was gone are not replayed; capture
+	// goes on from the new slot.
+	e.exec(`insert into todos (title) values ('after the loss')`)
+	if got := c.nextChange("realtime:bounded").Data.Record["title"]; got != "after the loss" {
+		t.Errorf("first change after the loss: %.40v", got)
+	}
+}

@@ -490,6 +490,7 @@ func (sk *socket) join(ctx context.Context, m *inMsg) {
 		sk.reply(m, "ok", map[string]any{"postgres_changes": bindings})
 		if len(ch.pg) > 0 {
 			sk.system(ch, "ok", evPGChanges, "Subscribed to PostgreSQL")
+			sk.p.noticeLost(ch)
 		}
 		if cfg.Presence.Enabled {
 			sk.send(encodeText(sk.v2, nil, nil, ch.topic, evPresState, sk.p.presenceState(ch)))
