@@ -390,7 +390,17 @@ func (b *bench) decodeBaseline(ctx context.Context, changes int) error {
 	if _, err := b.db.Exec(ctx, "select pg_create_logical_replication_slot($1, 'pgoutput')", slot); err != nil {
 		return err
 	}
-	defer func() { _, _ = b.db.Exec(context.Background(), "select pg_drop_replication_slot($1)", slot) }()
+	defer func() { // once the walsender let the slot go
+		for range 100 {
+			var left bool
+			err := b.db.QueryRow(context.Background(), `select exists (select from pg_replication_slots where slot_name = $1)`, slot).Scan(&left)
+			if err != nil || !left {
+				return
+			}
+			_, _ = b.db.Exec(context.Background(), "select pg_drop_replication_slot(slot_name) from pg_replication_slots where slot_name = $1 and not active", slot)
+			time.Sleep(50 * time.Millisecond)
+		}
+	}()
 	const batch = 100
 	for sent := 0; sent < changes; sent += batch {
 		if _, err := b.insert(ctx, min(batch, changes-sent)); err != nil {
