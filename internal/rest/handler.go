@@ -65,8 +65,10 @@ type call struct {
 	media  MediaType
 	path   string // relative to /rest/v1, for request.path
 	// readKey, for a GET or HEAD, keys its compiled form in the
-	// snapshot's read cache.
-	readKey string
+	// snapshot's read cache; shapeKey keys its shape, of which operands
+	// are the operands.
+	readKey, shapeKey, shape string
+	operands                 []string
 }
 
 func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
@@ -102,8 +104,15 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	if c.readKey = readKey(r, path); c.readKey != "" {
-		if hit := c.sc.reads.get(c.readKey); hit != nil {
+	if c.readKey = readKey(r, path, r.URL.RawQuery); c.readKey != "" {
+		hit := c.sc.reads.get(c.readKey)
+		if hit == nil {
+			if c.shape, c.operands = readShape(r.URL.RawQuery); c.shape != "" {
+				c.shapeKey = readKey(r, path, c.shape)
+				hit = c.sc.reads.get(c.shapeKey)
+			}
+		}
+		if hit != nil {
 			c.req, c.schema, c.media = hit.req, hit.schema, hit.media
 			if len(c.cfg.schemas()) > 1 {
 				w.Header().Set(headerContentProfileRes, c.schema)
@@ -157,7 +166,7 @@ func (c *call) serveCached(ctx context.Context, hit *cachedRead) error {
 	if err := c.authorize(ctx, hit.req.Target.Name, op); err != nil {
 		return err
 	}
-	return c.run(ctx, hit.st, hit.single, false)
+	return c.run(ctx, hit.statement(c.operands), hit.single, false)
 }
 
 // remember keeps a compiled read for the next identical request.
@@ -377,6 +386,7 @@ func (c *call) serve(ctx context.Context) error {
 			return err
 		}
 		c.remember(st, false)
+		c.learnShape(st, media)
 		return c.run(ctx, st, false, false)
 	}
 	op := authn.OpWrite
