@@ -10,10 +10,13 @@ import (
 // its parsed and validated operations by document and operation name, and
 // the compiled statement of those that take no variables. The cache dies
 // with the model (a schema reload) and is cleared when it grows past
-// maxPrepared entries, which bounds what a client sending ever new
-// documents can make it hold.
+// maxPrepared entries; documents longer than maxPreparedQuery are not kept.
+// Both bound what a client sending ever new documents can make it hold.
 
-const maxPrepared = 1000
+const (
+	maxPrepared      = 500
+	maxPreparedQuery = 8 << 10
+)
 
 // prepared is a parsed and validated operation. It is shared by requests
 // and never changed once stored.
@@ -38,6 +41,9 @@ func (c *preparedCache) get(key string) *prepared {
 }
 
 func (c *preparedCache) put(key string, p *prepared) {
+	if len(key) > maxPreparedQuery {
+		return
+	}
 	c.mu.Lock()
 	if c.m == nil || len(c.m) >= maxPrepared {
 		c.m = make(map[string]*prepared)

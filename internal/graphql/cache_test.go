@@ -93,3 +93,24 @@ func TestFuzzSeedsExist(t *testing.T) {
 		}
 	}
 }
+
+// TestPreparedBounds: long documents are not kept, and the cache starts
+// over when full.
+func TestPreparedBounds(t *testing.T) {
+	t.Parallel()
+	var c preparedCache
+	c.put(strings.Repeat("x", maxPreparedQuery+1), &prepared{})
+	if len(c.m) != 0 {
+		t.Errorf("kept a document of %d bytes", maxPreparedQuery+1)
+	}
+	for i := range maxPrepared {
+		c.put(strings.Repeat("q", i+1), &prepared{})
+	}
+	if c.get("q") == nil || len(c.m) != maxPrepared {
+		t.Fatalf("%d entries, want %d", len(c.m), maxPrepared)
+	}
+	c.put("one more", &prepared{})
+	if len(c.m) != 1 || c.get("q") != nil || c.get("one more") == nil {
+		t.Errorf("a full cache did not start over: %d entries", len(c.m))
+	}
+}

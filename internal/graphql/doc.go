@@ -6,4 +6,16 @@
 // transaction, so row-level security applies. Queries are parsed and
 // validated by gqlparser; introspection is answered in Go from the
 // generated schema.
+//
+// The generated schema ([model]) covers tables and views, their
+// relationships, functions ([function]: Query, Mutation and computed
+// fields by volatility and arguments) and pg_graphql's comment directives;
+// the directives the schema cache has no comments for (foreign keys, enum
+// types, the schema) come from one catalog query per snapshot
+// ([catalogComments]). A browser's GET gets GraphiQL (graphiql.go).
+//
+// Concurrency: a [Server] serves requests from any goroutine. A model is
+// built once per snapshot and immutable after, but for its cache of
+// prepared operations ([prepared]), which is guarded by its own lock and
+// whose entries are shared read-only by requests.
 package graphql
