@@ -34,6 +34,19 @@
 //     Writes whose outcome may undo them (max-affected, a singular
 //     response) take a second round trip to commit or roll back.
 //
+// Configuration is per project: [Config] (the [rest] section) is every
+// project's default, and a project's overrides, kept by the tenant
+// component ([SettingsStore]) and changed through
+// [Server.PatchProjectConfig], are read with each schema-cache load and
+// travel with the snapshot, so a request sees settings and schema that
+// agree. A change reloads the project at once on this node and, through
+// NOTIFY pgrst, on every other.
+//
+// Compiled reads are cached in the snapshot: a GET or HEAD identical to an
+// earlier one, or differing only in the operands of simple filters
+// (id=eq.1, id=eq.2), reuses its statement, so the usual request skips
+// parsing and compiling and costs the round trip alone.
+//
 // Concurrency: the parser and compiler keep no state; a [Server] is safe for
 // concurrent use. Each loaded project owns one goroutine (its LISTEN
 // connection, reconnected with backoff), ended by [Server.Stop].

@@ -249,6 +249,32 @@ func TestProjectSettings(t *testing.T) {
 		}
 	})
 
+	t.Run("a change made by another node arrives by notification", func(t *testing.T) {
+		// Another node changed the settings in the control plane and
+		// notified the project's database; this node's listener reloads.
+		if _, err := e.store.PatchRESTSettings(t.Context(), "two", []byte(`{"max_rows":1}`)); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { e.patch(t, "two", `{"max_rows":null}`) })
+		if _, err := e.dbs["two"].Pool.Exec(t.Context(), "notify pgrst, 'reload schema'"); err != nil {
+			t.Fatal(err)
+		}
+		deadline := time.Now().Add(20 * time.Second)
+		for {
+			res, b := two.do(t, scenario{path: "/users?select=id&order=id"})
+			if res.StatusCode == 200 && string(b) == `[{"id":1}]` {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("max_rows 1 not applied: %d %s", res.StatusCode, b)
+			}
+			select {
+			case <-e.srv.Reloaded("two"):
+			case <-time.After(50 * time.Millisecond):
+			}
+		}
+	})
+
 	t.Run("platform default", func(t *testing.T) {
 		out, err := e.srv.ProjectConfig(t.Context(), "two")
 		if err != nil {
