@@ -541,6 +541,14 @@ func (c *compiler) connection(t *table, f *ast.Field, join string, depth int, mu
 	return c.connectionFrom(t, f, t.rel.Sanitize(), join, depth, mult)
 }
 
+// intLit writes a page size or offset into the SQL as a number. These are
+// integers the compiler computed and bounded (never text from the client),
+// and as literals they leave a statement without parameters when nothing
+// else needs one, which PostgreSQL plans once per connection instead of
+// at every run, as it does for a LIMIT $n it cannot see. Values from the
+// client stay bound.
+func intLit(n int64) string { return strconv.FormatInt(n, 10) }
+
 // connectionFrom is connection over the rows of from (a relation, a
 // function call or a CTE) rather than the table itself.
 func (c *compiler) connectionFrom(t *table, f *ast.Field, from string, join string, depth int, mult int64) (string, error) {
@@ -634,14 +642,7 @@ func (c *compiler) connectionFrom(t *table, f *ast.Field, from string, join stri
 	if !numbered {
 		edgeOrder = orderSQL(keys, b)
 	}
-	// Parameters are bound where used: PostgreSQL cannot type an unused one.
-	var limitArg string
-	limit := func() string {
-		if limitArg == "" {
-			limitArg = c.arg(offset+page) + "::int8"
-		}
-		return limitArg
-	}
+	limit := func() string { return intLit(offset + page) }
 	within := func() string {
 		if !numbered {
 			return ""
@@ -676,15 +677,15 @@ func (c *compiler) connectionFrom(t *table, f *ast.Field, from string, join stri
 					e = lit("PageInfo")
 				case "hasNextPage":
 					if hasLast {
-						e = c.arg(before != "") + "::bool"
+						e = strconv.FormatBool(before != "")
 					} else {
-						e = "count(*) > " + c.arg(page) + "::int8"
+						e = "count(*) > " + intLit(page)
 					}
 				case "hasPreviousPage":
 					if hasLast {
-						e = "count(*) > " + c.arg(page) + "::int8"
+						e = "count(*) > " + intLit(page)
 					} else {
-						e = c.arg(after != "" || offset > 0) + "::bool"
+						e = strconv.FormatBool(after != "" || offset > 0)
 					}
 				case "startCursor":
 					e = "(array_agg(" + cur + " order by " + edgeOrder + ")" + within() + ")[1]"
@@ -722,12 +723,12 @@ func (c *compiler) connectionFrom(t *table, f *ast.Field, from string, join stri
 	}
 	if !numbered {
 		q := "(select " + jsonObject(pairs) + " from (select " + a + ".* from " + from + " " + a + " where " + strings.Join(conds, " and ") +
-			" order by " + orderSQL(keys, a) + " limit " + c.arg(page) + "::int8 offset " + c.arg(offset) + "::int8) " + b + " having true)"
+			" order by " + orderSQL(keys, a) + " limit " + intLit(page) + " offset " + intLit(offset) + ") " + b + " having true)"
 		return q, nil
 	}
 	q := "(select " + jsonObject(pairs) + " from (select " + a + ".*, row_number() over (order by " + orderSQL(inner, a) + ") as __ord from " +
 		from + " " + a + " where " + strings.Join(conds, " and ") + " order by " + orderSQL(inner, a) +
-		" limit " + c.arg(page+1) + "::int8 offset " + c.arg(offset) + "::int8) " + b + " having true)"
+		" limit " + intLit(page+1) + " offset " + intLit(offset) + ") " + b + " having true)"
 	return q, nil
 }
 
