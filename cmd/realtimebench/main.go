@@ -53,7 +53,17 @@ func main() {
 	sockets := flag.String("sockets", "1,100,1000", "subscribed sockets of the latency runs")
 	timeout := flag.Duration("timeout", 10*time.Minute, "bound on the whole run")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the run (server and clients: one process) to this file")
+	memProfile := flag.String("memprofile", "", "write an allocation profile of the run to this file")
 	flag.Parse()
+	if *memProfile != "" {
+		defer func() {
+			f, err := os.Create(*memProfile)
+			if err == nil {
+				_ = pprof.Lookup("allocs").WriteTo(f, 0)
+				_ = f.Close()
+			}
+		}()
+	}
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
 		if err != nil {
@@ -183,7 +193,8 @@ type subscriber struct {
 	err  atomic.Pointer[error]
 }
 
-func (b *bench) subscribe(ctx context.Context, n int) ([]*subscriber, error) {
+// subscribe joins n sockets, each expecting about changes changes.
+func (b *bench) subscribe(ctx context.Context, n, changes int) ([]*subscriber, error) {
 	subs := make([]*subscriber, n)
 	for i := range subs {
 		c, resp, err := websocket.Dial(ctx, b.ws+"?vsn=2.0.0&apikey="+b.key, nil)
@@ -194,7 +205,7 @@ func (b *bench) subscribe(ctx context.Context, n int) ([]*subscriber, error) {
 			return subs[:i], err
 		}
 		c.SetReadLimit(1 << 20)
-		s := &subscriber{conn: c}
+		s := &subscriber{conn: c, got: make([]arrival, 0, changes)}
 		subs[i] = s
 		join := `["1","1","realtime:bench","phx_join",{"config":{"postgres_changes":[{"event":"INSERT","schema":"public","table":"bench"}]}}]`
 		if err := c.Write(ctx, websocket.MessageText, []byte(join)); err != nil {
@@ -314,7 +325,7 @@ func waitCount(ctx context.Context, subs []*subscriber, want int64) error {
 }
 
 func (b *bench) latency(ctx context.Context, sockets, changes int) error {
-	subs, err := b.subscribe(ctx, sockets)
+	subs, err := b.subscribe(ctx, sockets, changes)
 	defer closeAll(subs)
 	if err != nil {
 		return err
@@ -353,7 +364,7 @@ func (b *bench) latency(ctx context.Context, sockets, changes int) error {
 }
 
 func (b *bench) throughput(ctx context.Context, sockets, changes int) error {
-	subs, err := b.subscribe(ctx, sockets)
+	subs, err := b.subscribe(ctx, sockets, changes)
 	defer closeAll(subs)
 	if err != nil {
 		return err

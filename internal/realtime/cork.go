@@ -25,15 +25,34 @@ type corkConn struct {
 	buf    []byte
 }
 
-// maxCorkBuffer is the capacity always kept between batches. A larger
-// buffer is kept while the batches fill a quarter of it (a client under
-// sustained traffic), and let go after a smaller one.
-const maxCorkBuffer = 64 << 10
+// Batch buffers are shared by the sockets through a pool: a socket holds
+// one only while it has something to send, so memory follows the sockets
+// busy writing, not all of them. A buffer grown past maxPooledBuffer (a
+// burst of big messages) is left to the collector.
+const maxPooledBuffer = 1 << 20
+
+var corkBuffers sync.Pool // of *[]byte
+
+func getCorkBuffer() []byte {
+	if b, ok := corkBuffers.Get().(*[]byte); ok {
+		return (*b)[:0]
+	}
+	return make([]byte, 0, 4096)
+}
+
+func putCorkBuffer(b []byte) {
+	if cap(b) <= maxPooledBuffer {
+		corkBuffers.Put(&b)
+	}
+}
 
 func (c *corkConn) Write(p []byte) (int, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.corked {
+		if c.buf == nil {
+			c.buf = getCorkBuffer()
+		}
 		c.buf = append(c.buf, p...)
 		return len(p), nil
 	}
@@ -81,13 +100,17 @@ func (c *corkConn) writeMessage(binary bool, p []byte) error {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.buf == nil {
+		c.buf = getCorkBuffer()
+	}
 	c.buf = append(c.buf, h...)
 	c.buf = append(c.buf, p...)
 	if c.corked {
 		return nil
 	}
 	_, err := c.send(c.buf)
-	c.buf = c.buf[:0]
+	putCorkBuffer(c.buf)
+	c.buf = nil
 	return err
 }
 
@@ -116,11 +139,8 @@ func (c *corkConn) uncork() error {
 		return nil
 	}
 	_, err := c.send(c.buf)
-	if cap(c.buf) > maxCorkBuffer && len(c.buf) < cap(c.buf)/4 {
-		c.buf = nil
-	} else {
-		c.buf = c.buf[:0]
-	}
+	putCorkBuffer(c.buf)
+	c.buf = nil
 	return err
 }
 

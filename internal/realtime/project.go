@@ -230,6 +230,10 @@ type pending struct {
 	c       *Change
 	targets []target
 	visible []bool
+	// The visibility check: the row's key and, per target, the index of
+	// its check group (-1: none).
+	rowKey string
+	group  []int32
 }
 
 // dispatch sends changes, in order, to the channels whose bindings match
@@ -244,6 +248,9 @@ func (p *project) dispatch(ctx context.Context, changes []*Change, only *channel
 	for _, c := range changes {
 		var targets []target
 		for ch := range p.channels {
+			if targets == nil {
+				targets = make([]target, 0, len(p.channels))
+			}
 			if (only != nil && ch != only) || len(ch.pg) == 0 {
 				continue
 			}

@@ -40,7 +40,13 @@ type socket struct {
 	apiKey string
 	pr     *authn.Principal
 
-	out       chan frame
+	// The send queue: frames waiting for the writer, at most
+	// [Config.SendQueue]. A slice, not a buffered channel, so that an idle
+	// socket holds (and the collector scans) no queue-sized buffer.
+	qmu       sync.Mutex
+	queue     []frame
+	spare     []frame       // the writer's previous batch, reused
+	wake      chan struct{} // capacity 1: the queue is not empty
 	closing   chan struct{}
 	closeOnce sync.Once
 	code      websocket.StatusCode
@@ -129,7 +135,7 @@ func (s *Server) serveWebsocket(w http.ResponseWriter, r *http.Request) {
 	conn.SetReadLimit(maxFrameSize)
 	sk := &socket{
 		s: s, p: p, ref: ref, conn: conn, cork: cw.conn, v2: vsn == "2.0.0", apiKey: apiKey, pr: pr,
-		out: make(chan frame, s.cfg.SendQueue), closing: make(chan struct{}), channels: map[string]*channel{},
+		wake: make(chan struct{}, 1), closing: make(chan struct{}), channels: map[string]*channel{},
 	}
 	s.mu.Lock()
 	run := s.run
@@ -192,54 +198,61 @@ func (sk *socket) serve() {
 	}
 }
 
-// maxWriteBatch and maxWriteBatchBytes bound what a socket's writer sends
-// together.
-const (
-	maxWriteBatch      = 256
-	maxWriteBatchBytes = 256 << 10
-)
+// maxWriteBatchBytes bounds what a socket's writer sends with one system
+// call.
+const maxWriteBatchBytes = 256 << 10
 
 // writeLoop sends the queued frames. The frames waiting when it wakes leave
-// together: corked, then sent with one system call. It frames the messages
-// itself ([corkConn.writeMessage]): each frame is one append, with no lock
-// or timer of the websocket library's; the connection's write deadline
-// bounds the system call.
+// together: corked, then sent with one system call (or a few, for more than
+// maxWriteBatchBytes). It frames the messages itself
+// ([corkConn.writeMessage]): each frame is one append, with no lock or timer
+// of the websocket library's; the connection's write deadline bounds the
+// system call.
 func (sk *socket) writeLoop() {
-	write := func(f frame) error { return sk.cork.writeMessage(f.binary, f.data) }
 	for {
 		select {
 		case <-sk.closing:
 			_ = sk.conn.Close(sk.code, sk.reason)
 			return
-		case f := <-sk.out:
-			select {
-			case <-sk.closing:
-				_ = sk.conn.Close(sk.code, sk.reason)
-				return
-			default:
+		case <-sk.wake:
+		}
+		sk.qmu.Lock()
+		batch := sk.queue
+		sk.queue, sk.spare = sk.spare, nil
+		sk.qmu.Unlock()
+		select {
+		case <-sk.closing:
+			_ = sk.conn.Close(sk.code, sk.reason)
+			return
+		default:
+		}
+		sk.cork.cork()
+		var err error
+		for _, f := range batch {
+			if err = sk.cork.writeMessage(f.binary, f.data); err != nil {
+				break
 			}
-			sk.cork.cork()
-			err := write(f)
-		batch:
-			for n := 1; err == nil && n < maxWriteBatch && sk.cork.buffered() < maxWriteBatchBytes; n++ {
-				select {
-				case <-sk.closing:
-					break batch
-				case f = <-sk.out:
-					err = write(f)
-				default:
-					break batch
+			if sk.cork.buffered() >= maxWriteBatchBytes {
+				if err = sk.cork.uncork(); err != nil {
+					break
 				}
-			}
-			if uerr := sk.cork.uncork(); err == nil {
-				err = uerr
-			}
-			if err != nil {
-				sk.closeWith(websocket.StatusGoingAway, "write failed")
-				_ = sk.conn.CloseNow()
-				return
+				sk.cork.cork()
 			}
 		}
+		if uerr := sk.cork.uncork(); err == nil {
+			err = uerr
+		}
+		if err != nil {
+			sk.closeWith(websocket.StatusGoingAway, "write failed")
+			_ = sk.conn.CloseNow()
+			return
+		}
+		clear(batch) // let the frames' bytes go
+		sk.qmu.Lock()
+		if cap(batch) <= sk.s.cfg.SendQueue {
+			sk.spare = batch[:0]
+		}
+		sk.qmu.Unlock()
 	}
 }
 
@@ -261,13 +274,22 @@ func (sk *socket) send(f frame) {
 		return
 	default:
 	}
-	select {
-	case sk.out <- f:
-	default:
+	sk.qmu.Lock()
+	full := len(sk.queue) >= sk.s.cfg.SendQueue
+	if !full {
+		sk.queue = append(sk.queue, f)
+	}
+	sk.qmu.Unlock()
+	if full {
 		if sk.closeWith(websocket.StatusPolicyViolation, ErrSlowClient.Error()) {
 			sk.s.slowDisconnects.Add(1)
-			sk.s.log.Warn("disconnecting a slow realtime client", "ref", sk.ref, "queue", cap(sk.out))
+			sk.s.log.Warn("disconnecting a slow realtime client", "ref", sk.ref, "queue", sk.s.cfg.SendQueue)
 		}
+		return
+	}
+	select {
+	case sk.wake <- struct{}{}:
+	default: // already signalled
 	}
 }
 

@@ -43,13 +43,7 @@ type checkGroup struct {
 	keys    []Column   // the key columns
 	rows    [][]string // distinct key values, column by column per row
 	seenRow map[string]bool
-	members []checkMember
-}
-
-type checkMember struct {
-	w   *pending
-	t   int    // target index
-	key string // key values joined by \x00
+	seen    map[string]bool // after the check: the keys the viewer sees
 }
 
 // authorize decides, per change and target, whether the target's principal
@@ -58,8 +52,8 @@ type checkMember struct {
 // role. Deletes and truncates carry no row to check and are delivered, as in
 // Supabase; service_role bypasses RLS.
 func (p *project) authorize(ctx context.Context, work []pending) {
-	groups := map[groupKey]*checkGroup{}
-	var order []*checkGroup
+	index := map[groupKey]int32{}
+	var groups []*checkGroup
 	var xids []int64
 	seenXID := map[uint32]bool{}
 	for wi := range work {
@@ -72,16 +66,20 @@ func (p *project) authorize(ctx context.Context, work []pending) {
 			continue
 		}
 		keys, vals := keyOf(c)
-		var rowKey, keyCols string
+		var keyCols string
 		if len(keys) > 0 {
-			rowKey = strings.Join(vals, "\x00")
+			w.rowKey = strings.Join(vals, "\x00")
 			var sig strings.Builder
 			for _, k := range keys {
 				sig.WriteString(k.Name + "\x00" + k.typeIdent + "\x00")
 			}
 			keyCols = sig.String()
 		}
+		w.group = make([]int32, len(w.targets))
+		var last *viewer // the run of targets with one viewer: no lookup
+		lastGroup := int32(-1)
 		for i, t := range w.targets {
+			w.group[i] = -1
 			if t.v.pr.Role == roleService {
 				w.visible[i] = true
 				continue
@@ -89,25 +87,29 @@ func (p *project) authorize(ctx context.Context, work []pending) {
 			if len(keys) == 0 {
 				continue // nothing to check against: not delivered
 			}
-			gk := groupKey{t.v.key, c.Schema, c.Table, keyCols}
-			g := groups[gk]
-			if g == nil {
-				g = &checkGroup{pr: t.v.pr, schema: c.Schema, table: c.Table, keys: keys, seenRow: map[string]bool{}}
-				groups[gk] = g
-				order = append(order, g)
+			if t.v == last {
+				w.group[i] = lastGroup
+				continue
 			}
-			if !g.seenRow[rowKey] {
-				g.seenRow[rowKey] = true
+			gk := groupKey{t.v.key, c.Schema, c.Table, keyCols}
+			gi, ok := index[gk]
+			if !ok {
+				gi = int32(len(groups)) //nolint:gosec // fewer groups than targets
+				index[gk] = gi
+				groups = append(groups, &checkGroup{pr: t.v.pr, schema: c.Schema, table: c.Table, keys: keys, seenRow: map[string]bool{}})
+			}
+			if g := groups[gi]; !g.seenRow[w.rowKey] {
+				g.seenRow[w.rowKey] = true
 				g.rows = append(g.rows, vals)
 			}
-			g.members = append(g.members, checkMember{w: w, t: i, key: rowKey})
+			w.group[i], last, lastGroup = gi, t.v, gi
 			if !seenXID[c.xid] {
 				seenXID[c.xid] = true
 				xids = append(xids, int64(c.xid))
 			}
 		}
 	}
-	if len(order) == 0 {
+	if len(groups) == 0 {
 		return
 	}
 	pool, err := p.s.projects.Pool(ctx, p.ref)
@@ -115,15 +117,16 @@ func (p *project) authorize(ctx context.Context, work []pending) {
 		p.s.log.Warn("checking row visibility", "ref", p.ref, "err", err)
 		return
 	}
-	for _, g := range order {
-		seen, err := p.check(ctx, pool, g, xids)
-		if err != nil {
+	for _, g := range groups {
+		if g.seen, err = p.check(ctx, pool, g, xids); err != nil {
 			p.s.log.Warn("row visibility check failed", "ref", p.ref, "role", g.pr.Role, "table", g.schema+"."+g.table, "err", err)
-			continue
 		}
-		for _, m := range g.members {
-			if seen[m.key] {
-				m.w.visible[m.t] = true
+	}
+	for wi := range work {
+		w := &work[wi]
+		for i, gi := range w.group {
+			if gi >= 0 && groups[gi].seen[w.rowKey] {
+				w.visible[i] = true
 			}
 		}
 	}
