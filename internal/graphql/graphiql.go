@@ -57,7 +57,8 @@ const pageHead = `<!doctype html>
 `
 
 // mountGraphiQL replaces the form by GraphiQL when its scripts loaded, with
-// a headers tab ready for the project's key.
+// a headers tab ready for the project's key. The headers are not persisted:
+// a service_role key left in the browser's storage outlives the session.
 const mountGraphiQL = `<script>
 if (window.React && window.ReactDOM && window.GraphiQL) {
   const root = document.getElementById('graphiql');
@@ -67,7 +68,7 @@ if (window.React && window.ReactDOM && window.GraphiQL) {
     fetcher: GraphiQL.createFetcher({url: location.pathname}),
     defaultEditorToolsVisibility: 'headers',
     defaultHeaders: '{\n  "apikey": "<anon or service_role key>",\n  "Authorization": "Bearer <the same key, or a user\'s access token>"\n}',
-    shouldPersistHeaders: true,
+    shouldPersistHeaders: false,
   }));
 } else {
   document.getElementById('note').textContent = 'GraphiQL could not load from cdn.jsdelivr.net (offline or blocked): this plain form works without it.';
