@@ -47,6 +47,7 @@ type project struct {
 	hold      []*Change
 	seq       uint64
 	delivered map[string]heldMark // channel topic → last change dispatched to it
+	scratch   dispatchScratch
 }
 
 type heldMark struct {
@@ -242,15 +243,14 @@ func (p *project) dispatch(ctx context.Context, changes []*Change, only *channel
 	if len(changes) == 0 {
 		return
 	}
-	work := make([]pending, 0, len(changes))
-	var slab []uint32 // the targets' ids, carved from one allocation
+	sc := &p.scratch
+	defer sc.reset()
+	work := sc.work
+	slab := sc.ids // the targets' ids
 	p.mu.RLock()
 	for _, c := range changes {
-		var targets []target
+		tstart := len(sc.targets)
 		for ch := range p.channels {
-			if targets == nil {
-				targets = make([]target, 0, len(p.channels))
-			}
 			if (only != nil && ch != only) || len(ch.pg) == 0 {
 				continue
 			}
@@ -270,13 +270,14 @@ func (p *project) dispatch(ctx context.Context, changes []*Change, only *channel
 			}
 			if len(slab) > start {
 				ids := slab[start:len(slab):len(slab)]
-				targets = append(targets, target{ch: ch, ids: ids, sels: sels, v: ch.viewer.Load()})
+				sc.targets = append(sc.targets, target{ch: ch, ids: ids, sels: sels, v: ch.viewer.Load()})
 			}
 		}
-		if len(targets) > 0 {
-			work = append(work, pending{c: c, targets: targets, visible: make([]bool, len(targets))})
+		if n := len(sc.targets); n > tstart {
+			work = append(work, pending{c: c, targets: sc.targets[tstart:n:n], visible: sc.bools(n - tstart)})
 		}
 	}
+	sc.work, sc.ids = work, slab
 	// The channels were dispatched the changes up to the last (those that
 	// did not match are not owed them either).
 	now, last := time.Now(), changes[len(changes)-1].seq
@@ -300,6 +301,45 @@ func (p *project) dispatch(ctx context.Context, changes []*Change, only *channel
 	for _, w := range work {
 		w.send()
 	}
+}
+
+// dispatchScratch is the memory of dispatch, reused from one batch to the
+// next by the changes goroutine: the per-change, per-target slices are
+// carved from it rather than allocated. Slices carved before a growth keep
+// the old array, which stays valid: nothing carved is written again.
+type dispatchScratch struct {
+	work    []pending
+	targets []target
+	ids     []uint32
+	flags   []bool
+	groups  []int32
+}
+
+// maxScratch bounds the targets whose memory is kept between batches.
+const maxScratch = 1 << 16
+
+func (sc *dispatchScratch) bools(n int) []bool {
+	start := len(sc.flags)
+	sc.flags = append(sc.flags, make([]bool, n)...)
+	return sc.flags[start : start+n : start+n]
+}
+
+func (sc *dispatchScratch) int32s(n int) []int32 {
+	start := len(sc.groups)
+	sc.groups = append(sc.groups, make([]int32, n)...)
+	return sc.groups[start : start+n : start+n]
+}
+
+// reset empties the scratch, letting go of what it points to (channels,
+// changes) and of memory past maxScratch.
+func (sc *dispatchScratch) reset() {
+	clear(sc.work)
+	clear(sc.targets)
+	if cap(sc.targets) > maxScratch {
+		*sc = dispatchScratch{}
+		return
+	}
+	sc.work, sc.targets, sc.ids, sc.flags, sc.groups = sc.work[:0], sc.targets[:0], sc.ids[:0], sc.flags[:0], sc.groups[:0]
 }
 
 // send queues the change's frames to the targets that may see it. Sockets on

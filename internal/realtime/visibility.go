@@ -75,7 +75,7 @@ func (p *project) authorize(ctx context.Context, work []pending) {
 			}
 			keyCols = sig.String()
 		}
-		w.group = make([]int32, len(w.targets))
+		w.group = p.scratch.int32s(len(w.targets))
 		var last *viewer // the run of targets with one viewer: no lookup
 		lastGroup := int32(-1)
 		for i, t := range w.targets {
