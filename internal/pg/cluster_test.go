@@ -172,7 +172,7 @@ func TestClusterStartStop(t *testing.T) {
 		"server_encoding":        "UTF8",
 		"lc_collate":             "C",
 		"fsync":                  "on",
-		"max_connections":        "200",
+		"max_connections":        strconv.Itoa(DefaultMaxConnections),
 		"data_checksums":         "on",
 		"password_encryption":    "scram-sha-256",
 		"max_slot_wal_keep_size": "2GB",

@@ -14,7 +14,7 @@ import (
 const (
 	DefaultDataDir        = "mobo_data/pg"
 	DefaultOSUser         = "postgres"
-	DefaultMaxConnections = 200
+	DefaultMaxConnections = 500
 	DefaultSharedBuffers  = "128MB"
 )
 
@@ -49,7 +49,10 @@ type Config struct {
 	// "postgres".
 	OSUser string `toml:"os_user"`
 
-	// MaxConnections is the server's max_connections. Default 200.
+	// MaxConnections is the server's max_connections. Default 500: one
+	// server hosts many projects, each with pools that open connections on
+	// demand and close them when idle; the cap costs a little shared
+	// memory per slot, not a process.
 	MaxConnections int `toml:"max_connections"`
 
 	// SharedBuffers is the server's shared_buffers, e.g. "128MB". Default

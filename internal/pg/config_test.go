@@ -46,7 +46,7 @@ func TestConfigValidate(t *testing.T) {
 func TestConfigDefaults(t *testing.T) {
 	t.Parallel()
 	got := Config{}.withDefaults()
-	want := Config{DataDir: "mobo_data/pg", OSUser: "postgres", MaxConnections: 200, SharedBuffers: "128MB"}
+	want := Config{DataDir: "mobo_data/pg", OSUser: "postgres", MaxConnections: DefaultMaxConnections, SharedBuffers: "128MB"}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("defaults (-want +got):\n%s", diff)
 	}
