@@ -23,6 +23,7 @@ type relation struct {
 	schema, table string
 	columns       []Column
 	messages      bool // realtime.messages: broadcast from the database
+	rls           bool // row level security is enabled
 }
 
 // capture streams one project's replication slot onto the bus. It runs in
@@ -400,7 +401,7 @@ func (c *capture) decode(ctx context.Context, data []byte) (committed bool, err 
 			return false, nil
 		}
 		old := values(r, m.OldTuple, m.OldTupleType == pglogrepl.DeleteMessageTupleTypeKey)
-		return false, c.publish(ctx, &Change{Schema: r.schema, Table: r.table, Type: EventDelete, Columns: r.columns, OldRecord: old})
+		return false, c.publish(ctx, &Change{Schema: r.schema, Table: r.table, Type: EventDelete, Columns: r.columns, OldRecord: old, rls: r.rls})
 	case *pglogrepl.TruncateMessage:
 		for _, id := range m.RelationIDs {
 			if r := c.rels[id]; r != nil && !r.messages {
@@ -449,6 +450,11 @@ func (c *capture) relation(ctx context.Context, m *pglogrepl.RelationMessage) er
 	pk, err := pgx.CollectRows(rows, pgx.RowTo[string])
 	if err != nil {
 		return fmt.Errorf("looking up the primary key: %w", err)
+	}
+	// A change of relrowsecurity invalidates the relation: pgoutput sends
+	// it again before the next change.
+	if err := c.meta.QueryRow(ctx, "select relrowsecurity from pg_class where oid = $1::oid", m.RelationID).Scan(&r.rls); err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		return fmt.Errorf("looking up row level security: %w", err)
 	}
 	for _, col := range m.Columns {
 		n := names[col.DataType]

@@ -32,6 +32,10 @@ type Change struct {
 	seq uint64
 	// xid is the committing transaction's id (32 bits, as pgoutput gives it).
 	xid uint32
+	// rls: the table has row level security. A delete cannot be checked
+	// against it (the row is gone), so its old_record keeps only the
+	// primary key, as in Supabase Realtime.
+	rls bool
 }
 
 // Column is a column of a changed table.
@@ -72,11 +76,12 @@ func (c *Change) encode() { c.Data = c.encodeData(nil) }
 // commit_timestamp, eventType, type, columns, record, old_record, errors}
 // with the columns sel keeps (nil: all).
 func (c *Change) encodeData(sel *selection) json.RawMessage {
+	keyOnly := c.Type == EventDelete && c.rls
 	rec := func(vals []Value) json.RawMessage {
 		b := []byte{'{'}
 		n := 0
 		for i, v := range vals {
-			if v.Unchanged || !sel.keeps(c.Columns[i]) {
+			if v.Unchanged || !sel.keeps(c.Columns[i]) || (keyOnly && !c.Columns[i].pk) {
 				continue
 			}
 			if n > 0 {
