@@ -668,6 +668,17 @@ func (c *compiler) connectionFrom(t *table, f *ast.Field, from string, join stri
 				tc = append(tc, strings.ReplaceAll(join, "$$", a2))
 			}
 			expr = "(select count(*) from " + from + " " + a2 + " where " + strings.Join(tc, " and ") + ")"
+		case "aggregate":
+			a2 := c.next()
+			tf, err := c.filter(t, a2, args["filter"])
+			if err != nil {
+				return "", err
+			}
+			tc := []string{tf}
+			if join != "" {
+				tc = append(tc, strings.ReplaceAll(join, "$$", a2))
+			}
+			expr = c.aggregate(t, cf, from, a2, strings.Join(tc, " and "))
 		case "pageInfo":
 			var pp []string
 			for _, pf := range c.collect(cf.SelectionSet, c.m.schema.Types["PageInfo"]) {

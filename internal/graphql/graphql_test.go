@@ -451,6 +451,15 @@ func TestCommentDirectives(t *testing.T) {
   neq: ticketCollection(filter: {status: {neq: done}}) { edges { node { id } } }
 }`},
 		{name: "directive_enum_insert", query: `mutation { insertIntoticketCollection(objects: [{status: IN_PROGRESS, reporter_id: 2}, {status: done}]) { records { id status reporter { name } } } }`},
+		{name: "directive_aggregate", query: `{
+  blog_postCollection(first: 1, filter: {author_id: {eq: 1}}) {
+    aggregate { __typename count sum { id score author_id } avg { score id } min { title score } max { title id } }
+    edges { node { id } }
+  }
+  accountCollection(first: 3) { edges { node { name blog_postCollection { aggregate { count max { score } } } } } }
+  empty: blog_postCollection(filter: {id: {gt: 100}}) { aggregate { count sum { score } min { title } } }
+}`},
+		{name: "errors_aggregate_off", query: `{ accountCollection { aggregate { count } } }`},
 		{name: "directive_enum_update", query: `mutation { updateticketCollection(set: {status: IN_PROGRESS}, filter: {id: {eq: 2}}) { records { id status } } }`},
 	})
 }

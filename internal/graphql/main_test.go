@@ -72,7 +72,7 @@ create table todo (
 );
 alter table todo enable row level security;
 create policy own on todo for all to authenticated using (user_id = auth.uid()) with check (user_id = auth.uid());
-comment on table blog_post is e'@graphql({"totalCount": {"enabled": true}})';
+comment on table blog_post is e'@graphql({"totalCount": {"enabled": true}, "aggregate": {"enabled": true}})';
 comment on table todo is e'@graphql({"totalCount": {"enabled": true}})';
 create type status as enum ('in-progress', 'done');
 comment on type status is e'@graphql({"name": "Status", "mappings": {"in-progress": "IN_PROGRESS"}})';

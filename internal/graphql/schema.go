@@ -542,10 +542,16 @@ func writeTable(b *strings.Builder, t *table) {
 	b.WriteString("}\n")
 	fmt.Fprintf(b, "type %sEdge {\n  cursor: String!\n  node: %s!\n}\n", n, n)
 	fmt.Fprintf(b, "type %sConnection {\n  edges: [%sEdge!]!\n  pageInfo: PageInfo!\n", n, n)
+	if t.directive.Aggregate.Enabled {
+		fmt.Fprintf(b, "  \"Aggregate functions over the records matching the `filter` criteria\"\n  aggregate: %sAggregate\n", n)
+	}
 	if t.totalCount {
 		b.WriteString("  \"The total number of records matching the `filter` criteria\"\n  totalCount: Int!\n")
 	}
 	b.WriteString("}\n")
+	if t.directive.Aggregate.Enabled {
+		writeAggregateSDL(b, t)
+	}
 	fmt.Fprintf(b, "input %sFilter {\n  nodeId: IDFilter\n", n)
 	for _, c := range t.order {
 		if c.filter != "" {
@@ -602,6 +608,9 @@ type commentDirective struct {
 	TotalCount  struct {
 		Enabled bool `json:"enabled"`
 	} `json:"totalCount"`
+	Aggregate struct {
+		Enabled bool `json:"enabled"`
+	} `json:"aggregate"`
 	MaxRows           int      `json:"max_rows"`
 	PrimaryKeyColumns []string `json:"primary_key_columns"`
 	// ForeignName names a foreign key's to-one field on the referencing
