@@ -87,6 +87,100 @@ type target struct {
 	list   string
 	// check is a fragment every good response of each query has.
 	lookupCheck, listCheck string
+	// listed reads a list answer as author ids, each with its post ids.
+	listed func([]byte) ([][]int, error)
+}
+
+// moboListed and pglListed read the two servers' list answers.
+func moboListed(b []byte) ([][]int, error) {
+	var r struct {
+		Data struct {
+			C struct {
+				Edges []struct {
+					Node struct {
+						ID    int
+						Posts struct {
+							Edges []struct{ Node struct{ ID int } }
+						} `json:"postCollection"`
+					}
+				}
+			} `json:"authorCollection"`
+		}
+	}
+	if err := json.Unmarshal(b, &r); err != nil {
+		return nil, err
+	}
+	var out [][]int
+	for _, e := range r.Data.C.Edges {
+		row := []int{e.Node.ID}
+		for _, p := range e.Node.Posts.Edges {
+			row = append(row, p.Node.ID)
+		}
+		out = append(out, row)
+	}
+	return out, nil
+}
+
+func pglListed(b []byte) ([][]int, error) {
+	var r struct {
+		Data struct {
+			C struct {
+				Nodes []struct {
+					RowID int
+					Posts struct {
+						Nodes []struct{ RowID int }
+					} `json:"postsByAuthorId"`
+				}
+			} `json:"allAuthors"`
+		}
+	}
+	if err := json.Unmarshal(b, &r); err != nil {
+		return nil, err
+	}
+	var out [][]int
+	for _, n := range r.Data.C.Nodes {
+		row := []int{n.RowID}
+		for _, p := range n.Posts.Nodes {
+			row = append(row, p.RowID)
+		}
+		out = append(out, row)
+	}
+	return out, nil
+}
+
+// sameLists checks that both targets answer the list alike: 20 authors,
+// 5 posts each, the same ids in the same order.
+func (l *loader) sameLists(ctx context.Context, targets []*target) error {
+	var first [][]int
+	for i, t := range targets {
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, t.url, strings.NewReader(t.list))
+		if err != nil {
+			return err
+		}
+		req.Header = t.header
+		resp, err := l.http.Do(req)
+		if err != nil {
+			return err
+		}
+		b, err := io.ReadAll(resp.Body)
+		_ = resp.Body.Close()
+		if err != nil {
+			return err
+		}
+		got, err := t.listed(b)
+		if err != nil {
+			return fmt.Errorf("%s list: %w: %.300s", t.name, err, b)
+		}
+		if len(got) != 20 || slices.ContainsFunc(got, func(r []int) bool { return len(r) != 6 }) {
+			return fmt.Errorf("%s list: want 20 authors with 5 posts each, got %v", t.name, got)
+		}
+		if i == 0 {
+			first = got
+		} else if !slices.EqualFunc(first, got, slices.Equal) {
+			return fmt.Errorf("%s answers the list otherwise than %s: %v vs %v", t.name, targets[0].name, got, first)
+		}
+	}
+	return nil
 }
 
 const (
@@ -156,11 +250,13 @@ func run(ctx context.Context, o options) (err error) {
 		{
 			name: "mobo", url: m.url + "/p/gqlbench/graphql/v1", header: h, lookup: moboLookup, list: moboList,
 			lookupCheck: `"authorCollection":{"edges":[{"node":{"id":`, listCheck: `"postCollection":{"edges":[{"node":{"id":`,
+			listed: moboListed,
 		},
 		{
 			name: "postgraphile", url: pg.url + "/graphql", header: http.Header{"Content-Type": {"application/json"}},
 			lookup: pglLookup, list: pglList,
 			lookupCheck: `"authorByRowId":{"rowId":`, listCheck: `"postsByAuthorId":{"nodes":[{"rowId":`,
+			listed: pglListed,
 		},
 	}
 	l := newLoader(o.clients)
@@ -171,8 +267,12 @@ func run(ctx context.Context, o options) (err error) {
 			return err
 		}
 	}
-	fmt.Printf("mobo %s on %s and PostGraphile 5 (node %s) on %s; %d authors × 5 posts; %d clients, %d CPUs; %d rounds of %v each, alternated\n",
-		filepath.Base(bin), m.url, pg.version, pg.url, o.authors, o.clients, runtime.NumCPU(), o.rounds, o.duration)
+	if err := l.sameLists(ctx, targets); err != nil {
+		return err
+	}
+	fmt.Printf("mobo %s on %s and PostGraphile %s (node %s) on %s; %d authors × 5 posts; %d clients, %d CPUs; %d rounds of %v each, alternated\n",
+		filepath.Base(bin), m.url, packageVersion(filepath.Join(o.benchDir, "node_modules", "postgraphile")), pg.version, pg.url,
+		o.authors, o.clients, runtime.NumCPU(), o.rounds, o.duration)
 	type query struct {
 		name string
 		body func(t *target) func(r *rand.Rand) []byte
@@ -533,6 +633,19 @@ func (l *loader) load(ctx context.Context, t *target, body func(*rand.Rand) []by
 		return loadResult{}, first
 	}
 	return loadResult{n: n.Load(), elapsed: time.Since(start)}, nil
+}
+
+// packageVersion is the version in an npm package's package.json.
+func packageVersion(dir string) string {
+	b, err := os.ReadFile(filepath.Join(dir, "package.json"))
+	if err != nil {
+		return "?"
+	}
+	var p struct{ Version string }
+	if json.Unmarshal(b, &p) != nil || p.Version == "" {
+		return "?"
+	}
+	return p.Version
 }
 
 func median(v []float64) float64 {
