@@ -26,6 +26,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
 	"runtime/pprof"
 	"slices"
 	"strconv"
@@ -162,6 +163,8 @@ func run(ctx context.Context, changes, sustained int, socketList string) error {
 		alter publication supabase_realtime add table public.bench`); err != nil {
 		return err
 	}
+	loadAvg("at the start")
+	defer loadAvg("at the end")
 	fmt.Printf("\nrealtime commit-to-delivery latency (%d changes, one at a time, anon key, RLS visibility checked)\n", changes)
 	for _, f := range bytes.Split([]byte(socketList), []byte(",")) {
 		n, err := strconv.Atoi(string(f))
@@ -465,4 +468,17 @@ func (b *bench) decodeBaseline(ctx context.Context, changes int) error {
 	el := time.Since(start)
 	fmt.Printf("\nbaseline, pglogrepl alone: %d inserts decoded in %s: %8.0f changes/s\n", inserts, el.Round(time.Millisecond), float64(inserts)/el.Seconds())
 	return nil
+}
+
+// loadAvg prints the machine's load average where the system tells it:
+// server, clients and PostgreSQL share the machine with whatever else runs,
+// and the figures are only as good as the machine was quiet.
+func loadAvg(when string) {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return
+	}
+	if f := bytes.Fields(b); len(f) >= 3 {
+		fmt.Printf("\nload average %s (1, 5, 15 min): %s %s %s on %d CPUs\n", when, f[0], f[1], f[2], runtime.NumCPU())
+	}
 }
