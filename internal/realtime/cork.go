@@ -11,11 +11,13 @@ import (
 )
 
 // corkConn is a socket's network connection, under the websocket library.
-// The library flushes every message to the connection; while the socket's
-// writer has corked it, those writes gather in a buffer that uncork sends
-// with one system call, so the frames queued for a socket leave together.
-// Every write to the network has a deadline: a client that does not read is
-// cut off after the write timeout, without a timer per message.
+// The socket's writer frames its data messages onto it itself
+// ([corkConn.writeMessage]); while the writer has corked it, they (and any
+// control frame the library writes meanwhile) gather in a buffer that
+// uncork sends with one system call, so the frames queued for a socket
+// leave together. Every write to the network has a deadline: a client that
+// does not read is cut off after the write timeout, without a timer per
+// message.
 type corkConn struct {
 	net.Conn
 	timeout time.Duration
