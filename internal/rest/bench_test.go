@@ -1,15 +1,19 @@
 package rest
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -98,17 +102,23 @@ func BenchmarkRESTvsBaseline(b *testing.B) {
 	// processes on the machine weighs on both alike; the median of the
 	// rounds' ratios is the figure least moved by a burst of such load.
 	const rounds = 20
+	cpu := newCPUMeter(b, pool)
 	for _, sh := range shapes {
 		for _, clients := range []int{1, 32} {
 			b.Run(fmt.Sprintf("%s/c%d", sh.name, clients), func(b *testing.B) {
 				per := max(b.N/rounds, 1)
 				var baseT, restT time.Duration
+				var baseCPU, restCPU cpuTime
 				ratios := make([]float64, 0, rounds)
 				for r := range rounds {
 					off := r * per
+					c0 := cpu.now()
 					bt := load(b, hs.URL, key, clients, per, func(i int) string { return sh.base(off + i) })
+					c1 := cpu.now()
 					rt := load(b, hs.URL, key, clients, per, func(i int) string { return sh.rest(off + i) })
+					c2 := cpu.now()
 					baseT, restT = baseT+bt, restT+rt
+					baseCPU, restCPU = baseCPU.add(c1.sub(c0)), restCPU.add(c2.sub(c1))
 					ratios = append(ratios, bt.Seconds()/rt.Seconds())
 				}
 				slices.Sort(ratios)
@@ -119,9 +129,19 @@ func BenchmarkRESTvsBaseline(b *testing.B) {
 				b.ReportMetric(rest, "rest-req/s")
 				b.ReportMetric(rest/base, "ratio")
 				b.ReportMetric(median, "median-ratio")
+				// CPU per request of this process (server and clients) and
+				// of PostgreSQL: what throughput comes to on a machine
+				// whose cores are all busy, and unmoved by other load.
+				us := func(d time.Duration) float64 { return d.Seconds() * 1e6 / total }
+				baseUS, restUS := us(baseCPU.proc+baseCPU.pg), us(restCPU.proc+restCPU.pg)
+				if cpu.ok() {
+					b.ReportMetric(baseUS/restUS, "cpu-ratio")
+				}
 				if b.N > 1 {
 					b.Logf("%-7s c=%-2d baseline %8.0f req/s  rest %8.0f req/s  ratio %.2f  median of %d rounds %.2f",
 						sh.name, clients, base, rest, rest/base, rounds, median)
+					b.Logf("%-7s c=%-2d cpu/req (go+pg) baseline %.0fµs (%.0f+%.0f)  rest %.0fµs (%.0f+%.0f)  cpu ratio %.2f",
+						sh.name, clients, baseUS, us(baseCPU.proc), us(baseCPU.pg), restUS, us(restCPU.proc), us(restCPU.pg), baseUS/restUS)
 				}
 			})
 		}
@@ -169,4 +189,76 @@ func load(b *testing.B, base, key string, clients, n int, path func(int) string)
 		b.Fatal(err)
 	}
 	return elapsed
+}
+
+// cpuMeter adds up the CPU time of this process and of the PostgreSQL
+// cluster's processes (the postmaster's children, read from /proc; a test
+// binary has its cluster to itself). Without /proc it counts this process
+// alone, and ok is false.
+type cpuMeter struct {
+	postmaster int
+}
+
+func newCPUMeter(b *testing.B, pool *pgxpool.Pool) *cpuMeter {
+	b.Helper()
+	var backend int
+	if err := pool.QueryRow(context.Background(), "select pg_backend_pid()").Scan(&backend); err != nil {
+		b.Fatal(err)
+	}
+	ppid, _, ok := procStat(backend)
+	if !ok {
+		return &cpuMeter{}
+	}
+	return &cpuMeter{postmaster: ppid}
+}
+
+func (m *cpuMeter) ok() bool { return m.postmaster != 0 }
+
+// cpuTime is CPU time of this process and of PostgreSQL.
+type cpuTime struct{ proc, pg time.Duration }
+
+func (a cpuTime) add(b cpuTime) cpuTime { return cpuTime{a.proc + b.proc, a.pg + b.pg} }
+func (a cpuTime) sub(b cpuTime) cpuTime { return cpuTime{a.proc - b.proc, a.pg - b.pg} }
+
+func (m *cpuMeter) now() cpuTime {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	t := cpuTime{proc: time.Duration(ru.Utime.Nano() + ru.Stime.Nano())}
+	if m.postmaster == 0 {
+		return t
+	}
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		if ppid, c, ok := procStat(pid); ok && (ppid == m.postmaster || pid == m.postmaster) {
+			t.pg += c
+		}
+	}
+	return t
+}
+
+// clockTick is the unit of /proc/<pid>/stat's times (USER_HZ, 100 on Linux).
+const clockTick = 10 * time.Millisecond
+
+// procStat reads a process's parent and CPU time (user and system).
+func procStat(pid int) (ppid int, cpu time.Duration, ok bool) {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0, 0, false
+	}
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return 0, 0, false
+	}
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 13 {
+		return 0, 0, false
+	}
+	ppid, _ = strconv.Atoi(f[1])
+	utime, _ := strconv.ParseInt(f[11], 10, 64)
+	stime, _ := strconv.ParseInt(f[12], 10, 64)
+	return ppid, time.Duration(utime+stime) * clockTick, true
 }
