@@ -110,6 +110,9 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 			if c.shape, c.operands = readShape(r.URL.RawQuery); c.shape != "" {
 				c.shapeKey = readKey(r, path, c.shape)
 				hit = c.sc.reads.get(c.shapeKey)
+				if hit != nil && hit.noShape {
+					hit, c.shapeKey = nil, ""
+				}
 			}
 		}
 		if hit != nil {

@@ -25,8 +25,13 @@ import (
 // each operand bound, unchanged, as one parameter of its own, later reads
 // of the shape reuse the statement with their operands bound in place.
 
-// readCacheMax bounds the entries per snapshot; when full it starts over.
-const readCacheMax = 4096
+// readCacheMax bounds the entries per snapshot (when full it starts over)
+// and readKeyMax the key of a read it keeps, so that a client sending ever
+// new or huge queries costs a bounded amount of memory.
+const (
+	readCacheMax = 1024
+	readKeyMax   = 2048
+)
 
 // cachedRead is what a read compiled to; it is shared and never changed.
 type cachedRead struct {
@@ -37,6 +42,9 @@ type cachedRead struct {
 	single bool
 	// slots, for a shape, are the parameter indexes of its operands.
 	slots []int
+	// noShape marks a shape that failed the check, so that its reads are
+	// not compiled twice again.
+	noShape bool
 }
 
 // statement is the cached statement with operands bound in its slots.
@@ -74,6 +82,9 @@ func (rc *readCache) get(key string) *cachedRead {
 }
 
 func (rc *readCache) put(key string, v *cachedRead) {
+	if len(key) > readKeyMax {
+		return
+	}
 	e := rc.cur.Load()
 	if e == nil || e.n.Load() >= readCacheMax {
 		fresh := &readEntries{}
@@ -214,13 +225,23 @@ func (c *call) learnShape(st *Statement, media MediaType) {
 	if c.shapeKey == "" || c.req.Target.Kind != TargetRelation {
 		return
 	}
+	if slots, ok := c.shapeSlots(st, media); ok {
+		c.sc.reads.put(c.shapeKey, &cachedRead{req: c.req, schema: c.schema, media: c.media, st: st, slots: slots})
+	} else {
+		c.sc.reads.put(c.shapeKey, &cachedRead{noShape: true})
+	}
+}
+
+// shapeSlots compiles the shape with marker operands and finds where each
+// operand is bound, if the check passes.
+func (c *call) shapeSlots(st *Statement, media MediaType) ([]int, bool) {
 	mreq, err := ParseRequest(c.r.Method, c.path, markerQuery(c.shape), c.r.Header)
 	if err != nil {
-		return
+		return nil, false
 	}
 	mst, err := newCompiler(c.sc, c.cfg, c.schema, mreq).compileRead(media)
 	if err != nil || mst.SQL != st.SQL || len(mst.Args) != len(st.Args) {
-		return
+		return nil, false
 	}
 	slots := make([]int, len(c.operands))
 	for i := range slots {
@@ -239,15 +260,15 @@ func (c *call) learnShape(st *Statement, media MediaType) {
 		case i >= 0 && slots[i] == -1 && st.Args[j] == any(c.operands[i]):
 			slots[i] = j
 		case i >= 0:
-			return // bound twice, or changed
+			return nil, false // bound twice, or changed
 		case !reflect.DeepEqual(a, st.Args[j]):
-			return // a parameter that depends on an operand
+			return nil, false // a parameter that depends on an operand
 		}
 	}
 	for _, j := range slots {
 		if j == -1 {
-			return
+			return nil, false
 		}
 	}
-	c.sc.reads.put(c.shapeKey, &cachedRead{req: c.req, schema: c.schema, media: c.media, st: st, slots: slots})
+	return slots, true
 }
