@@ -9,7 +9,9 @@
 //     alone streaming pgoutput from a slot of its own, same table, same run.
 //
 // Subscribers use the anon key, so every change also pays the visibility
-// check (one query per batch of waiting changes).
+// check (one query per batch of waiting changes). The subscribers are
+// minimal websocket readers (wsclient.go) and the server the real one: the
+// clients share the machine with it and PostgreSQL, and take little of it.
 //
 //	go run ./cmd/realtimebench -changes 200 -sustained 20000
 package main
@@ -20,7 +22,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -34,7 +35,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/coder/websocket"
 	"github.com/jackc/pglogrepl"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -189,7 +189,7 @@ type arrival struct {
 
 // subscriber is one socket; it counts and timestamps the changes it gets.
 type subscriber struct {
-	conn *websocket.Conn
+	conn *wsConn
 	mu   sync.Mutex
 	got  []arrival
 	n    atomic.Int64
@@ -200,22 +200,18 @@ type subscriber struct {
 func (b *bench) subscribe(ctx context.Context, n, changes int) ([]*subscriber, error) {
 	subs := make([]*subscriber, n)
 	for i := range subs {
-		c, resp, err := websocket.Dial(ctx, b.ws+"?vsn=2.0.0&apikey="+b.key, nil)
-		if resp != nil && resp.Body != nil {
-			_ = resp.Body.Close()
-		}
+		c, err := dialWS(ctx, b.ws+"?vsn=2.0.0&apikey="+b.key)
 		if err != nil {
 			return subs[:i], err
 		}
-		c.SetReadLimit(1 << 20)
 		s := &subscriber{conn: c, got: make([]arrival, 0, changes)}
 		subs[i] = s
 		join := `["1","1","realtime:bench","phx_join",{"config":{"postgres_changes":[{"event":"INSERT","schema":"public","table":"bench"}]}}]`
-		if err := c.Write(ctx, websocket.MessageText, []byte(join)); err != nil {
+		if err := c.writeText([]byte(join)); err != nil {
 			return subs[:i+1], err
 		}
 		for { // wait for the join reply
-			_, data, err := c.Read(ctx)
+			data, err := c.next()
 			if err != nil {
 				return subs[:i+1], err
 			}
@@ -226,41 +222,22 @@ func (b *bench) subscribe(ctx context.Context, n, changes int) ([]*subscriber, e
 				break
 			}
 		}
-		go s.read(context.WithoutCancel(ctx))
+		go s.read()
 	}
 	return subs, nil
 }
 
 var idKey = []byte(`"record":{"id":`)
 
-// read counts the changes until the socket is closed. Its context must not
-// be cancelable (each read would arm a timer on it): the clients share the
-// machine with the server.
-func (s *subscriber) read(ctx context.Context) {
-	buf := make([]byte, 4096) // reused: a message is parsed before the next is read
+// read counts the changes until the socket is closed.
+func (s *subscriber) read() {
 	for {
-		_, r, err := s.conn.Reader(ctx)
+		data, err := s.conn.next()
 		if err != nil {
 			s.err.Store(&err)
 			return
 		}
-		n := 0
-		for {
-			if n == len(buf) {
-				buf = append(buf, make([]byte, len(buf))...)
-			}
-			m, err := r.Read(buf[n:])
-			n += m
-			if errors.Is(err, io.EOF) {
-				break
-			}
-			if err != nil {
-				s.err.Store(&err)
-				return
-			}
-		}
 		now := time.Now()
-		data := buf[:n]
 		i := bytes.Index(data, idKey)
 		if i < 0 {
 			continue
@@ -283,7 +260,7 @@ func (s *subscriber) read(ctx context.Context) {
 
 func closeAll(subs []*subscriber) {
 	for _, s := range subs {
-		_ = s.conn.Close(websocket.StatusNormalClosure, "")
+		s.conn.close()
 	}
 }
 
