@@ -25,6 +25,32 @@ func TestFilterMatch(t *testing.T) {
 		{"owner=eq.x", false},
 		{"missing=eq.1", false},
 		{"title=gt.a", true},
+		{"id=not.eq.10", false},
+		{"id=not.in.(1,2)", true},
+		{"title=like.b", true},
+		{"title=like.B", false},
+		{"title=ilike.B", true},
+		{"title=like.%", true},
+		{"title=like._", true},
+		{"title=like.__", false},
+		{"title=not.like.a%", true},
+		{"title=match.^[a-c]$", true},
+		{"title=imatch.^B$", true},
+		{"owner=is.null", true},
+		{"owner=not.is.null", false},
+		{"title=is.null", false},
+		{"done=is.true", true},
+		{"done=is.false", false},
+		{"owner=isdistinct.x", true},
+		{"id=isdistinct.10", false},
+		{"id=not.isdistinct.10", true},
+		{"owner=neq.x", false}, // null: unknown, not passed
+		{"owner=not.eq.x", false},
+		{"id=gt.5,title=eq.b", true},
+		{"id=gt.5,title=eq.c", false},
+		{" id=gt.5 , done=eq.true ", true},
+		{`title=in.("a,b",b),id=eq.10`, true},
+		{`title=eq."b"`, true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.filter, func(t *testing.T) {
@@ -37,7 +63,7 @@ func TestFilterMatch(t *testing.T) {
 			}
 		})
 	}
-	for _, bad := range []string{"id", "id=eq", "id=like.x", "=eq.1", "id=in.1,2"} {
+	for _, bad := range []string{"id", "id=eq", "id=foo.x", "=eq.1", "id=in.1,2", "id=eq.1,,done=eq.true", "id=eq.1,", "owner=is.maybe", "title=match.(", "id=not.foo.1"} {
 		if _, err := parseFilter(bad); err == nil {
 			t.Errorf("%q parsed", bad)
 		}
@@ -64,7 +90,9 @@ func FuzzDecode(f *testing.F) {
 				t.Fatal("bad kind")
 			}
 		}
-		_, _ = parseFilter(string(b))
+		if f, err := parseFilter(string(b)); err == nil {
+			f.match([]Value{{Name: "id", Text: "1"}, {Name: "title", Text: string(b)}, {Name: "owner", Null: true}})
+		}
 		if sel, err := parseSelect(b); err == nil && sel != nil {
 			for _, name := range sel.list {
 				if !sel.keeps(Column{Name: name}) {

@@ -141,6 +141,12 @@ func TestFilters(t *testing.T) {
 		{"realtime:lt", "id=lt.2", "one"},
 		{"realtime:lte", "id=lte.1", "one"},
 		{"realtime:in", "title=in.(three,two)", "two"},
+		{"realtime:not-in", "title=not.in.(one,three)", "two"},
+		{"realtime:like", "title=like.t%", "two"},
+		{"realtime:ilike", "title=ilike.%NE", "one"},
+		{"realtime:match", "title=match.^t.o$", "two"},
+		{"realtime:is-null", "owner=is.null", "one"},
+		{"realtime:and", "id=gte.1,title=neq.one", "two"},
 	}
 	for _, tc := range cases {
 		c.join(tc.topic, map[string]any{
@@ -162,7 +168,7 @@ func TestBadJoins(t *testing.T) {
 	e.exec(`create table public.unpublished (id int primary key)`)
 	c := e.dial(e.token("anon", ""), "2.0.0")
 	for name, pgc := range map[string]map[string]any{
-		"bad filter":        {"event": "*", "schema": "public", "table": "unpublished", "filter": "id=like.1"},
+		"bad filter":        {"event": "*", "schema": "public", "table": "unpublished", "filter": "id=foo.1"},
 		"bad event":         {"event": "UPSERT", "schema": "public", "table": "unpublished"},
 		"unpublished table": {"event": "*", "schema": "public", "table": "unpublished"},
 	} {
