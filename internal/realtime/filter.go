@@ -3,6 +3,7 @@ package realtime
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -204,6 +205,20 @@ func splitList(s string) []string {
 	}
 	if s != "" {
 		out = append(out, strings.TrimSpace(cur.String()))
+	}
+	return out
+}
+
+// columns lists the columns the filter reads.
+func (f *filter) columns() []string {
+	if f == nil {
+		return nil
+	}
+	var out []string
+	for _, c := range f.conds {
+		if !slices.Contains(out, c.column) {
+			out = append(out, c.column)
+		}
 	}
 	return out
 }

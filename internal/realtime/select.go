@@ -67,6 +67,14 @@ func (s *selection) keeps(col Column) bool {
 	return s == nil || col.pk || s.cols[col.Name]
 }
 
+// columnList is the selected columns; nil for every column.
+func (s *selection) columnList() []string {
+	if s == nil {
+		return nil
+	}
+	return s.list
+}
+
 // groupKey is the selection's key; "" for every column.
 func (s *selection) groupKey() string {
 	if s == nil {

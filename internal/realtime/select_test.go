@@ -128,6 +128,7 @@ func TestSelectColumns(t *testing.T) {
 	}
 }
 
+// TestSelectRefusals also covers the columns a filter names.
 func TestSelectRefusals(t *testing.T) {
 	t.Parallel()
 	e := boot(t, Config{})
@@ -145,6 +146,7 @@ func TestSelectRefusals(t *testing.T) {
 		{"no table", map[string]any{"event": "*", "schema": "public", "select": []string{"id"}}, string(errSelectWildcard)},
 		{"unknown column", map[string]any{"event": "*", "schema": "public", "table": "todos", "select": []string{"title", "nope"}}, "Exception: invalid column for select nope"},
 		{"empty name", map[string]any{"event": "*", "schema": "public", "table": "todos", "select": []string{""}}, "Exception: invalid column for select "},
+		{"unknown filter column", map[string]any{"event": "*", "schema": "public", "table": "todos", "filter": "title=eq.x,nope=eq.1"}, "Exception: invalid column for filter nope"},
 	}
 	for i, tc := range cases {
 		ref := c.push("9", "realtime:refused-"+tc.name, evJoin, map[string]any{"config": map[string]any{"postgres_changes": []any{tc.pgc}}})

@@ -460,13 +460,23 @@ func (sk *socket) join(ctx context.Context, m *inMsg) {
 			sk.replyError(m, "Unable to subscribe to changes with given parameters. Please check Realtime is enabled for the given connect parameters: ["+params+"]")
 			return
 		}
-		if sel != nil {
-			bad, ok, err := checkSelect(ctx, pool, pr, b.Schema, b.Table, sel.list)
+		// The columns named must exist and be the principal's to select,
+		// as Supabase checks when it stores the subscription (a table
+		// wildcard is checked change by change: a row without the column
+		// does not pass).
+		for _, cols := range []struct {
+			what string
+			list []string
+		}{{"filter", f.columns()}, {"select", sel.columnList()}} {
+			if len(cols.list) == 0 || b.Table == "" || b.Table == "*" || b.Schema == "*" {
+				continue
+			}
+			bad, ok, err := checkColumns(ctx, pool, pr, b.Schema, b.Table, cols.list)
 			if err != nil {
-				sk.s.log.Warn("checking a postgres_changes select", "ref", sk.ref, "err", err)
+				sk.s.log.Warn("checking a postgres_changes binding's columns", "ref", sk.ref, "err", err)
 			}
 			if !ok {
-				sk.replyError(m, "Unable to subscribe to changes with given parameters. An exception happened so please check your connect parameters: ["+params+"]. Exception: invalid column for select "+bad)
+				sk.replyError(m, "Unable to subscribe to changes with given parameters. An exception happened so please check your connect parameters: ["+params+"]. Exception: invalid column for "+cols.what+" "+bad)
 				return
 			}
 		}
@@ -542,9 +552,9 @@ func checkBinding(ctx context.Context, pool *pgxpool.Pool, pr *authn.Principal, 
 	return nil
 }
 
-// checkSelect returns the first selected column that the table lacks or
-// that the principal may not select; ok when there is none.
-func checkSelect(ctx context.Context, pool *pgxpool.Pool, pr *authn.Principal, schema, table string, cols []string) (bad string, ok bool, err error) {
+// checkColumns returns the first of cols that the table lacks or that the
+// principal may not select; ok when there is none.
+func checkColumns(ctx context.Context, pool *pgxpool.Pool, pr *authn.Principal, schema, table string, cols []string) (bad string, ok bool, err error) {
 	err = pool.QueryRow(ctx, `select c from unnest($1::text[]) c
 		where not exists (
 			select from pg_attribute a
