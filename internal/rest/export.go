@@ -82,18 +82,9 @@ func (s *Server) QueryJSON(ctx context.Context, ref string, p *authn.Principal, 
 		return nil, fmt.Errorf("acquiring a connection: %w", err)
 	}
 	defer conn.Release()
-	b := &pgx.Batch{}
-	b.Queue(setupSQL, p.Role, string(p.ClaimsJSON), http.MethodPost, path, "{}", strings.Join(parts, ", "), readOnly)
-	b.Queue(sql, args...)
-	br := conn.SendBatch(ctx, b)
 	var out []byte
-	_, err = br.Exec()
-	if err == nil {
-		err = br.QueryRow().Scan(&out)
-	}
-	if cerr := br.Close(); err == nil {
-		err = cerr
-	}
+	tp := txPlan{setup: []any{p.Role, string(p.ClaimsJSON), http.MethodPost, path, "{}", strings.Join(parts, ", "), readOnly}, sql: sql, args: args}
+	err = runTx(ctx, conn.Conn(), tp, func(br pgx.BatchResults) error { return br.QueryRow().Scan(&out) })
 	if err != nil {
 		return nil, err
 	}

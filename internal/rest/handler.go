@@ -520,41 +520,13 @@ func (c *call) run(ctx context.Context, st *Statement, single, write bool) error
 		return fmt.Errorf("acquiring a connection: %w", err)
 	}
 	defer conn.Release()
-	b := &pgx.Batch{}
-	explicit := rollback || check
-	if explicit {
-		b.Queue("begin")
-	}
-	b.Queue(setupSQL, setup...)
-	tz := c.timezone()
-	if tz != "" {
-		b.Queue("select set_config('timezone', $1, true)", tz)
-	}
-	if plan {
-		b.Queue(explainPrefix(c.media)+st.SQL, st.Args...)
-	} else {
-		b.Queue(st.SQL, st.Args...)
-	}
-	if rollback {
-		b.Queue("rollback")
-	}
-	br := conn.SendBatch(ctx, b)
 	var res result
 	var planOut []string
-	err = func() error {
-		if explicit {
-			if _, err := br.Exec(); err != nil {
-				return err
-			}
-		}
-		if _, err := br.Exec(); err != nil {
-			return err
-		}
-		if tz != "" {
-			if _, err := br.Exec(); err != nil {
-				return err
-			}
-		}
+	tp := txPlan{setup: setup, tz: c.timezone(), sql: st.SQL, args: st.Args, rollback: rollback, hold: check}
+	if plan {
+		tp.sql = explainPrefix(c.media) + st.SQL
+	}
+	err = runTx(ctx, conn.Conn(), tp, func(br pgx.BatchResults) error {
 		if plan {
 			rows, err := br.Query()
 			if err != nil {
@@ -572,14 +544,8 @@ func (c *call) run(ctx context.Context, st *Statement, single, write bool) error
 			return rows.Err()
 		}
 		return br.QueryRow().Scan(&res.total, &res.n, &res.body, &res.loc)
-	}()
-	if cerr := br.Close(); err == nil {
-		err = cerr
-	}
+	})
 	if err != nil {
-		if explicit && conn.Conn().PgConn().TxStatus() != 'I' {
-			_, _ = conn.Exec(context.WithoutCancel(ctx), "rollback")
-		}
 		return err
 	}
 	if plan {
