@@ -4,6 +4,7 @@
 //
 // Tests get the server through the environment:
 //   MOBO_URL, MOBO_ANON_KEY, MOBO_SERVICE_KEY  the API and its keys
+//   MOBO_ADMIN_KEY                              the admin API's key
 //   MOBO_DB_URL                                 a superuser URL of the default
 //                                               project's database, for seeding
 import { spawn, execFileSync } from 'node:child_process';
@@ -80,6 +81,7 @@ async function main() {
       MOBO_URL: url,
       MOBO_ANON_KEY: key('anon key'),
       MOBO_SERVICE_KEY: key('service_role key'),
+      MOBO_ADMIN_KEY: key('admin key'),
       MOBO_DB_URL: `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${pgPort}/proj_default`,
     };
     const files = readdirSync(join(here, 'tests')).filter((f) => f.endsWith('.test.mjs')).sort().map((f) => join('tests', f));
