@@ -45,7 +45,10 @@
 // Concurrency: each socket has a reader (the HTTP handler's goroutine) and
 // a writer draining a bounded queue ([Config.SendQueue]); producers never
 // block on a socket, and a socket whose queue overflows is closed with
-// status 1008 and the reason "send queue full: client too slow". Start and
+// status 1008 and the reason "send queue full: client too slow". The
+// writer frames the messages waiting when it wakes onto the corked network
+// connection and sends them with one system call (cork.go). A goroutine
+// measures the replication slots every [Config.SlotCheckInterval]. Start and
 // Stop may be called again after Stop (the kernel restarts components);
 // Stop closes every socket with 1001 "server stopping" and waits for all
 // goroutines.
