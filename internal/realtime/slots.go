@@ -49,21 +49,27 @@ func (s *Server) runSlotCheck(ctx context.Context) {
 // cluster-wide: one connection to a project database sees them all.
 func (s *Server) checkSlots(ctx context.Context) error {
 	bySlot := map[string]string{}
-	var db string
+	var dbs []string
 	for _, ref := range s.projects.Refs() {
 		d, err := s.projects.Database(ref)
 		if err != nil {
 			continue
 		}
 		bySlot[SlotName(d)] = ref
-		db = d
+		dbs = append(dbs, d)
 	}
-	if db == "" {
+	var conn *pgx.Conn
+	var err error
+	for _, db := range dbs { // the first project database that answers
+		if conn, err = pgx.Connect(ctx, s.dbs.ConnString(db)); err == nil {
+			break
+		}
+	}
+	if conn == nil {
+		if err != nil {
+			return fmt.Errorf("connecting: %w", err)
+		}
 		return nil
-	}
-	conn, err := pgx.Connect(ctx, s.dbs.ConnString(db))
-	if err != nil {
-		return fmt.Errorf("connecting: %w", err)
 	}
 	defer conn.Close(context.WithoutCancel(ctx))
 	rows, err := conn.Query(ctx, `select slot_name::text from pg_replication_slots
