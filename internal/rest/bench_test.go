@@ -243,7 +243,8 @@ func (m *cpuMeter) now() cpuTime {
 // clockTick is the unit of /proc/<pid>/stat's times (USER_HZ, 100 on Linux).
 const clockTick = 10 * time.Millisecond
 
-// procStat reads a process's parent and CPU time (user and system).
+// procStat reads a process's parent and CPU time: from schedstat in
+// nanoseconds where the kernel keeps it, else from stat in clock ticks.
 func procStat(pid int) (ppid int, cpu time.Duration, ok bool) {
 	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
 	if err != nil {
@@ -258,6 +259,13 @@ func procStat(pid int) (ppid int, cpu time.Duration, ok bool) {
 		return 0, 0, false
 	}
 	ppid, _ = strconv.Atoi(f[1])
+	if ss, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/schedstat"); err == nil {
+		if run, _, found := strings.Cut(string(ss), " "); found {
+			if ns, err := strconv.ParseInt(run, 10, 64); err == nil {
+				return ppid, time.Duration(ns), true
+			}
+		}
+	}
 	utime, _ := strconv.ParseInt(f[11], 10, 64)
 	stime, _ := strconv.ParseInt(f[12], 10, 64)
 	return ppid, time.Duration(utime+stime) * clockTick, true
