@@ -113,6 +113,17 @@ func TestProjectRESTConfig(t *testing.T) {
 	if code, body := get("/p/capped/rest/v1/items?select=id&order=id", p.AnonKey); code != 200 || body != `[{"id":1},{"id":2},{"id":3}]` {
 		t.Errorf("after reset: %d %s", code, body)
 	}
+	// Each change is in the audit log.
+	conn, err := pgx.Connect(ctx, clusterURL(t, dir, "mobo"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var changes int
+	err = conn.QueryRow(ctx, "select count(*) from mobo.audit_log where action = 'project.rest_settings' and target = 'capped'").Scan(&changes)
+	conn.Close(ctx)
+	if err != nil || changes != 2 {
+		t.Errorf("audit log: %d changes, %v; want 2", changes, err)
+	}
 	s.stop(t, syscall.SIGINT)
 
 	// Offline, the settings are where the server left them.

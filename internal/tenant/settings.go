@@ -2,6 +2,7 @@ package tenant
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -34,7 +35,8 @@ func (m *Manager) RESTSettings(ctx context.Context, ref string) ([]byte, error) 
 // settings in one statement, so concurrent changes of different keys both
 // stay: a key with a value is set, a key set to null is removed (JSON merge
 // patch, RFC 7396, one level deep). It returns the settings after the
-// change. The caller validates the values.
+// change, and records the patch in the audit log. The caller validates the
+// values.
 func (m *Manager) PatchRESTSettings(ctx context.Context, ref string, patch []byte) ([]byte, error) {
 	pool, err := m.cp.Pool()
 	if err != nil {
@@ -51,6 +53,9 @@ func (m *Manager) PatchRESTSettings(ctx context.Context, ref string, patch []byt
 	}
 	if err != nil {
 		return nil, fmt.Errorf("changing the REST settings of project %q: %w", ref, err)
+	}
+	if err := m.cp.Audit(context.WithoutCancel(ctx), "admin", "project.rest_settings", ref, map[string]any{"patch": json.RawMessage(patch)}); err != nil {
+		return nil, err
 	}
 	return out, nil
 }
