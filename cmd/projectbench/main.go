@@ -260,10 +260,20 @@ func run(ctx context.Context, o options) (err error) {
 		if err != nil {
 			return loadResult{}, err
 		}
+		moboCPU0, pgCPU0, err := m.cpu()
+		if err != nil {
+			return loadResult{}, err
+		}
 		res, err := h.load(ctx, ps, o.requests)
 		if err != nil {
 			return res, err
 		}
+		moboCPU1, pgCPU1, err := m.cpu()
+		if err != nil {
+			return loadResult{}, err
+		}
+		res.moboCPU = (moboCPU1 - moboCPU0) / time.Duration(res.n)
+		res.pgCPU = (pgCPU1 - pgCPU0) / time.Duration(res.n)
 		after, err := sessions(ctx, su)
 		res.conns = after - before
 		return res, err
@@ -287,6 +297,11 @@ func run(ctx context.Context, o options) (err error) {
 	}
 	ms, mo := medianRate(spreadRes), medianRate(singleRes)
 	fmt.Printf("  median:  spread %.0f req/s   one project %.0f req/s   ratio %.2f (goal ≥ 0.9)\n", ms, mo, ms/mo)
+	moboCPU := func(r loadResult) time.Duration { return r.moboCPU }
+	pgCPU := func(r loadResult) time.Duration { return r.pgCPU }
+	fmt.Printf("  CPU per request (median): spread mobo %v + postgres %v | one project mobo %v + postgres %v\n",
+		median(spreadRes, moboCPU).Round(time.Microsecond), median(spreadRes, pgCPU).Round(time.Microsecond),
+		median(singleRes, moboCPU).Round(time.Microsecond), median(singleRes, pgCPU).Round(time.Microsecond))
 	fmt.Printf("  after the runs: %s\n", loaded)
 	return nil
 }
@@ -613,21 +628,19 @@ func (m *mobo) waitIdle(ctx context.Context, su *pgx.Conn, base snapshot, limit 
 	}
 }
 
-// postgresPSS sums the proportional set size of the postmaster and its
-// children, so shared buffers count once.
-func (m *mobo) postgresPSS() (int64, int, error) {
+// postgresPIDs returns the postmaster's pid and its children's.
+func (m *mobo) postgresPIDs() (pm int, children []int, err error) {
 	b, err := os.ReadFile(filepath.Join(m.dir, "pg", "postmaster.pid"))
 	if err != nil {
-		return 0, 0, fmt.Errorf("reading postmaster.pid: %w", err)
+		return 0, nil, fmt.Errorf("reading postmaster.pid: %w", err)
 	}
-	pm, err := strconv.Atoi(strings.TrimSpace(strings.SplitN(string(b), "\n", 2)[0]))
+	pm, err = strconv.Atoi(strings.TrimSpace(strings.SplitN(string(b), "\n", 2)[0]))
 	if err != nil {
-		return 0, 0, fmt.Errorf("postmaster.pid: %w", err)
+		return 0, nil, fmt.Errorf("postmaster.pid: %w", err)
 	}
-	pids := []int{pm}
 	entries, err := os.ReadDir("/proc")
 	if err != nil {
-		return 0, 0, err
+		return 0, nil, err
 	}
 	for _, e := range entries {
 		pid, err := strconv.Atoi(e.Name())
@@ -635,9 +648,50 @@ func (m *mobo) postgresPSS() (int64, int, error) {
 			continue
 		}
 		if ppid, err := parentPID(pid); err == nil && ppid == pm {
-			pids = append(pids, pid)
+			children = append(children, pid)
 		}
 	}
+	return pm, children, nil
+}
+
+// cpu is the CPU time mobo and PostgreSQL have used so far; PostgreSQL's
+// counts the backends that exited (the postmaster's reaped children) too.
+func (m *mobo) cpu() (mobo, postgres time.Duration, err error) {
+	f, err := statFields(m.cmd.Process.Pid)
+	if err != nil {
+		return 0, 0, err
+	}
+	mobo = ticks(f[11]) + ticks(f[12])
+	pm, children, err := m.postgresPIDs()
+	if err != nil {
+		return 0, 0, err
+	}
+	if f, err = statFields(pm); err != nil {
+		return 0, 0, err
+	}
+	postgres = ticks(f[11]) + ticks(f[12]) + ticks(f[13]) + ticks(f[14])
+	for _, pid := range children {
+		if f, err := statFields(pid); err == nil { // else it just exited
+			postgres += ticks(f[11]) + ticks(f[12])
+		}
+	}
+	return mobo, postgres, nil
+}
+
+// ticks converts a /proc stat time in clock ticks (USER_HZ, 100 on Linux).
+func ticks(s string) time.Duration {
+	n, _ := strconv.ParseInt(s, 10, 64)
+	return time.Duration(n) * (time.Second / 100)
+}
+
+// postgresPSS sums the proportional set size of the postmaster and its
+// children, so shared buffers count once.
+func (m *mobo) postgresPSS() (int64, int, error) {
+	pm, children, err := m.postgresPIDs()
+	if err != nil {
+		return 0, 0, err
+	}
+	pids := append([]int{pm}, children...)
 	var total int64
 	n := 0
 	for _, pid := range pids {
@@ -652,20 +706,30 @@ func (m *mobo) postgresPSS() (int64, int, error) {
 }
 
 func parentPID(pid int) (int, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	f, err := statFields(pid)
 	if err != nil {
 		return 0, err
+	}
+	return strconv.Atoi(f[1])
+}
+
+// statFields returns the fields of /proc/PID/stat after the command name:
+// state, ppid, … utime (11), stime (12), cutime (13), cstime (14), ….
+func statFields(pid int) ([]string, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return nil, err
 	}
 	// pid (comm) state ppid …; comm may hold spaces and parentheses.
 	i := bytes.LastIndexByte(b, ')')
 	if i < 0 {
-		return 0, errors.New("malformed stat")
+		return nil, errors.New("malformed stat")
 	}
 	f := strings.Fields(string(b[i+1:]))
-	if len(f) < 2 {
-		return 0, errors.New("malformed stat")
+	if len(f) < 15 {
+		return nil, errors.New("malformed stat")
 	}
-	return strconv.Atoi(f[1])
+	return f, nil
 }
 
 func vmRSS(pid int) (int64, error) {
@@ -720,12 +784,16 @@ type loadResult struct {
 	elapsed  time.Duration
 	p50, p99 time.Duration
 	conns    int64 // connections PostgreSQL accepted during the run
+	// CPU time per request, of mobo and of PostgreSQL (all its processes):
+	// less moved by other load on the machine than the rate.
+	moboCPU, pgCPU time.Duration
 }
 
 func (r loadResult) rate() float64 { return float64(r.n) / r.elapsed.Seconds() }
 
 func (r loadResult) String() string {
-	return fmt.Sprintf("%6.0f req/s (p50 %v, p99 %v, %d new connections)", r.rate(), r.p50.Round(time.Microsecond), r.p99.Round(time.Microsecond), r.conns)
+	return fmt.Sprintf("%6.0f req/s (p50 %v, p99 %v; CPU/req mobo %v, postgres %v; %d new connections)", r.rate(),
+		r.p50.Round(time.Microsecond), r.p99.Round(time.Microsecond), r.moboCPU.Round(time.Microsecond), r.pgCPU.Round(time.Microsecond), r.conns)
 }
 
 // load sends n GETs by primary key, round-robin over projects, from l.clients
@@ -767,10 +835,13 @@ func (l *loader) load(ctx context.Context, projects []project, n int) (loadResul
 	return loadResult{n: n, elapsed: elapsed, p50: pct(lat, 50), p99: pct(lat, 99)}, nil
 }
 
-func medianRate(rs []loadResult) float64 {
-	v := make([]float64, len(rs))
+func medianRate(rs []loadResult) float64 { return median(rs, loadResult.rate) }
+
+// median returns the median of f over rs.
+func median[T int64 | float64 | time.Duration](rs []loadResult, f func(loadResult) T) T {
+	v := make([]T, len(rs))
 	for i, r := range rs {
-		v[i] = r.rate()
+		v[i] = f(r)
 	}
 	slices.Sort(v)
 	return v[len(v)/2]
