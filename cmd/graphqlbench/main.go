@@ -28,12 +28,10 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"os/exec"
 	"os/signal"
 	"path/filepath"
-	"regexp"
 	"runtime"
 	"slices"
 	"strings"
@@ -43,6 +41,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/magflock/mobo/internal/benchkit"
 )
 
 type options struct {
@@ -193,42 +193,36 @@ const (
 func run(ctx context.Context, o options) (err error) {
 	ctx, cancel := context.WithTimeout(ctx, o.timeout)
 	defer cancel()
-	bin, err := filepath.Abs(o.bin)
+	bin, err := benchkit.MoboBinary(o.bin)
 	if err != nil {
 		return err
-	}
-	if _, err := os.Stat(bin); err != nil {
-		return fmt.Errorf("the mobo binary: %w (run `make build`)", err)
 	}
 	node := filepath.Join(o.benchDir, "node_modules", ".bin", "node")
 	if _, err := os.Stat(node); err != nil {
 		return fmt.Errorf("node 22: %w (run `npm ci` in %s)", err, o.benchDir)
 	}
-	dir, err := os.MkdirTemp("", "graphqlbench")
+	dir, err := benchkit.DataDir("graphqlbench")
 	if err != nil {
 		return err
 	}
 	defer func() { _ = os.RemoveAll(dir) }()
-	if err := os.Chmod(dir, 0o755); err != nil { //nolint:gosec // postgres's OS user must reach it when we run as root
-		return err
-	}
-	m, err := startMobo(ctx, bin, dir)
+	m, err := benchkit.StartMobo(ctx, bin, dir, "--log-level", "warn")
 	if err != nil {
 		return err
 	}
 	defer func() {
-		if serr := m.stop(); serr != nil && err == nil {
+		if serr := m.Stop(); serr != nil && err == nil {
 			err = serr
 		}
 		if err != nil {
-			err = fmt.Errorf("%w\nmobo's last output:\n%s", err, m.out.tail(15))
+			err = fmt.Errorf("%w\nmobo's last output:\n%s", err, m.Out().Tail(15))
 		}
 	}()
-	anonKey, err := m.createProject(ctx, "gqlbench")
+	anonKey, err := m.CreateProject(ctx, "gqlbench")
 	if err != nil {
 		return err
 	}
-	dbURL, err := m.databaseURL("proj_gqlbench")
+	dbURL, err := m.DatabaseURL("proj_gqlbench", "graphqlbench")
 	if err != nil {
 		return err
 	}
@@ -248,7 +242,7 @@ func run(ctx context.Context, o options) (err error) {
 	h := http.Header{"Content-Type": {"application/json"}, "Apikey": {anonKey}, "Authorization": {"Bearer " + anonKey}}
 	targets := []*target{
 		{
-			name: "mobo", url: m.url + "/p/gqlbench/graphql/v1", header: h, lookup: moboLookup, list: moboList,
+			name: "mobo", url: m.URL() + "/p/gqlbench/graphql/v1", header: h, lookup: moboLookup, list: moboList,
 			lookupCheck: `"authorCollection":{"edges":[{"node":{"id":`, listCheck: `"postCollection":{"edges":[{"node":{"id":`,
 			listed: moboListed,
 		},
@@ -271,7 +265,7 @@ func run(ctx context.Context, o options) (err error) {
 		return err
 	}
 	fmt.Printf("mobo %s on %s and PostGraphile %s (node %s) on %s; %d authors × 5 posts; %d clients, %d CPUs; %d rounds of %v each, alternated\n",
-		filepath.Base(bin), m.url, packageVersion(filepath.Join(o.benchDir, "node_modules", "postgraphile")), pg.version, pg.url,
+		filepath.Base(bin), m.URL(), packageVersion(filepath.Join(o.benchDir, "node_modules", "postgraphile")), pg.version, pg.url,
 		o.authors, o.clients, runtime.NumCPU(), o.rounds, o.duration)
 	type query struct {
 		name string
@@ -339,159 +333,17 @@ analyze public.author, public.post;`
 	return nil
 }
 
-// mobo is the running server.
-type mobo struct {
-	cmd      *exec.Cmd
-	dir      string
-	url      string
-	adminKey string
-	out      *logBuffer
-	waited   chan error
-	http     *http.Client
-}
-
-var adminKeyLine = regexp.MustCompile(`(?m)^\s+admin key\s+(\S+)$`)
-
-func startMobo(ctx context.Context, bin, dir string) (*mobo, error) {
-	addr, err := freeAddr()
-	if err != nil {
-		return nil, err
-	}
-	cmd := exec.Command(bin, "serve", "--data-dir", dir, "--http", addr, "--log-level", "warn")
-	m := &mobo{
-		cmd: cmd, dir: dir, url: "http://" + addr, out: &logBuffer{}, waited: make(chan error, 1),
-		http: &http.Client{Timeout: time.Minute},
-	}
-	cmd.Stdout, cmd.Stderr = m.out, m.out
-	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("starting mobo: %w", err)
-	}
-	go func() { m.waited <- cmd.Wait() }()
-	deadline := time.Now().Add(2 * time.Minute)
-	for {
-		select {
-		case err := <-m.waited:
-			m.waited <- err
-			return nil, fmt.Errorf("mobo exited before it was ready (%w):\n%s", err, m.out.tail(40))
-		case <-ctx.Done():
-			_ = m.stop()
-			return nil, ctx.Err()
-		default:
-		}
-		if time.Now().After(deadline) {
-			_ = m.stop()
-			return nil, fmt.Errorf("mobo not ready within 2 minutes:\n%s", m.out.tail(40))
-		}
-		if m.ready(ctx) {
-			if g := adminKeyLine.FindStringSubmatch(m.out.String()); g != nil {
-				m.adminKey = g[1]
-				return m, nil
-			}
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
-func (m *mobo) ready(ctx context.Context) bool {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, m.url+"/readyz", nil)
-	if err != nil {
-		return false
-	}
-	resp, err := m.http.Do(req)
-	if err != nil {
-		return false
-	}
-	_ = resp.Body.Close()
-	return resp.StatusCode == http.StatusOK && strings.Contains(m.out.String(), "Press Ctrl-C")
-}
-
-// stop interrupts mobo and waits for it (it stops PostgreSQL too).
-func (m *mobo) stop() error {
-	if err := m.cmd.Process.Signal(os.Interrupt); err != nil && !errors.Is(err, os.ErrProcessDone) {
-		return fmt.Errorf("interrupting mobo: %w", err)
-	}
-	select {
-	case err := <-m.waited:
-		m.waited <- err
-		if err != nil {
-			return fmt.Errorf("mobo exited with %w after SIGINT", err)
-		}
-		return nil
-	case <-time.After(time.Minute):
-		_ = m.cmd.Process.Kill()
-		return errors.New("mobo did not stop within a minute of SIGINT; killed it")
-	}
-}
-
-// createProject creates project ref and returns its anon key.
-func (m *mobo) createProject(ctx context.Context, ref string) (string, error) {
-	body, err := json.Marshal(map[string]string{"ref": ref, "name": "bench " + ref})
-	if err != nil {
-		return "", err
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, m.url+"/admin/v1/projects", bytes.NewReader(body))
-	if err != nil {
-		return "", err
-	}
-	req.Header.Set("Authorization", "Bearer "+m.adminKey)
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := m.http.Do(req)
-	if err != nil {
-		return "", fmt.Errorf("creating project %q: %w", ref, err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	if err != nil {
-		return "", fmt.Errorf("creating project %q: %w", ref, err)
-	}
-	if resp.StatusCode != http.StatusCreated {
-		return "", fmt.Errorf("creating project %q: %s: %s", ref, resp.Status, b)
-	}
-	var p struct {
-		AnonKey string `json:"anon_key"`
-	}
-	if err := json.Unmarshal(b, &p); err != nil || p.AnonKey == "" {
-		return "", fmt.Errorf("creating project %q: no anon_key in %s", ref, b)
-	}
-	return p.AnonKey, nil
-}
-
-// databaseURL is database's URL as the cluster's superuser, over TCP on the
-// port in postmaster.pid with the password mobo generated.
-func (m *mobo) databaseURL(database string) (string, error) {
-	pw, err := os.ReadFile(filepath.Join(m.dir, "pg_superuser_password"))
-	if err != nil {
-		return "", fmt.Errorf("reading the superuser password: %w", err)
-	}
-	pid, err := os.ReadFile(filepath.Join(m.dir, "pg", "postmaster.pid"))
-	if err != nil {
-		return "", fmt.Errorf("reading postmaster.pid: %w", err)
-	}
-	lines := strings.Split(string(pid), "\n")
-	if len(lines) < 4 {
-		return "", fmt.Errorf("postmaster.pid has %d lines, want a port on the 4th", len(lines))
-	}
-	u := url.URL{
-		Scheme:   "postgres",
-		User:     url.UserPassword("postgres", strings.TrimSpace(string(pw))),
-		Host:     net.JoinHostPort("127.0.0.1", strings.TrimSpace(lines[3])),
-		Path:     "/" + database,
-		RawQuery: "sslmode=disable&application_name=graphqlbench",
-	}
-	return u.String(), nil
-}
-
 // postGraphile is the running PostGraphile server.
 type postGraphile struct {
 	cmd     *exec.Cmd
 	url     string
 	version string
-	out     *logBuffer
+	out     *benchkit.LogBuffer
 	waited  chan error
 }
 
 func startPostGraphile(ctx context.Context, node, script, dbURL string) (*postGraphile, error) {
-	addr, err := freeAddr()
+	addr, err := benchkit.FreeAddr()
 	if err != nil {
 		return nil, err
 	}
@@ -502,7 +354,7 @@ func startPostGraphile(ctx context.Context, node, script, dbURL string) (*postGr
 	}
 	cmd := exec.Command(node, script)
 	cmd.Env = append(os.Environ(), "DATABASE_URL="+dbURL, "PORT="+port, "NODE_ENV=production")
-	p := &postGraphile{cmd: cmd, url: "http://" + addr, version: strings.TrimSpace(string(ver)), out: &logBuffer{}, waited: make(chan error, 1)}
+	p := &postGraphile{cmd: cmd, url: "http://" + addr, version: strings.TrimSpace(string(ver)), out: &benchkit.LogBuffer{}, waited: make(chan error, 1)}
 	cmd.Stdout, cmd.Stderr = p.out, p.out
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("starting PostGraphile: %w", err)
@@ -513,7 +365,7 @@ func startPostGraphile(ctx context.Context, node, script, dbURL string) (*postGr
 		select {
 		case err := <-p.waited:
 			p.waited <- err
-			return nil, fmt.Errorf("PostGraphile exited before it was ready (%w):\n%s", err, p.out.tail(40))
+			return nil, fmt.Errorf("PostGraphile exited before it was ready (%w):\n%s", err, p.out.Tail(40))
 		case <-ctx.Done():
 			_ = p.stop()
 			return nil, ctx.Err()
@@ -521,7 +373,7 @@ func startPostGraphile(ctx context.Context, node, script, dbURL string) (*postGr
 		}
 		if time.Now().After(deadline) {
 			_ = p.stop()
-			return nil, fmt.Errorf("PostGraphile not ready within a minute:\n%s", p.out.tail(40))
+			return nil, fmt.Errorf("PostGraphile not ready within a minute:\n%s", p.out.Tail(40))
 		}
 	}
 	return p, nil
@@ -652,36 +504,4 @@ func median(v []float64) float64 {
 	s := slices.Clone(v)
 	slices.Sort(s)
 	return s[len(s)/2]
-}
-
-func freeAddr() (string, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	defer ln.Close()
-	return ln.Addr().String(), nil
-}
-
-// logBuffer keeps a process's output.
-type logBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
-func (l *logBuffer) tail(n int) string {
-	lines := strings.Split(strings.TrimRight(l.String(), "\n"), "\n")
-	return strings.Join(lines[max(0, len(lines)-n):], "\n")
 }

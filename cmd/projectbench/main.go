@@ -27,14 +27,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
-	"net/url"
 	"os"
-	"os/exec"
 	"os/signal"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -44,6 +40,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/magflock/mobo/internal/benchkit"
 )
 
 const rounds = 3 // alternated throughput measurements of each kind
@@ -103,35 +101,30 @@ type project struct {
 func run(ctx context.Context, o options) (err error) {
 	ctx, cancel := context.WithTimeout(ctx, o.timeout)
 	defer cancel()
-	bin, err := filepath.Abs(o.bin)
+	bin, err := benchkit.MoboBinary(o.bin)
 	if err != nil {
 		return err
 	}
-	if _, err := os.Stat(bin); err != nil {
-		return fmt.Errorf("the mobo binary: %w (run `make build`)", err)
-	}
-	dir, err := os.MkdirTemp("", "projectbench")
+	dir, err := benchkit.DataDir("projectbench")
 	if err != nil {
 		return err
 	}
 	defer func() { _ = os.RemoveAll(dir) }()
-	if err := os.Chmod(dir, 0o755); err != nil { //nolint:gosec // postgres's OS user must reach it when we run as root
-		return err
-	}
 
-	m, err := startMobo(ctx, bin, dir)
+	bm, err := benchkit.StartMobo(ctx, bin, dir, "--log-level", "warn")
 	if err != nil {
 		return err
 	}
+	m := &mobo{bm}
 	defer func() {
-		if serr := m.stop(); serr != nil && err == nil {
+		if serr := m.Stop(); serr != nil && err == nil {
 			err = serr
 		}
 		if err != nil {
-			err = fmt.Errorf("%w\nmobo's last errors:\n%s\nmobo's last output:\n%s", err, m.out.grepTail(`"level":"ERROR"`, 10), m.out.tail(10))
+			err = fmt.Errorf("%w\nmobo's last errors:\n%s\nmobo's last output:\n%s", err, m.Out().GrepTail(`"level":"ERROR"`, 10), m.Out().Tail(10))
 		}
 	}()
-	fmt.Printf("mobo %s (pid %d) on %s, data dir %s\n", filepath.Base(bin), m.cmd.Process.Pid, m.url, dir)
+	fmt.Printf("mobo %s (pid %d) on %s, data dir %s\n", filepath.Base(bin), m.PID(), m.URL(), dir)
 
 	su, err := m.superuser(ctx, "proj_default")
 	if err != nil {
@@ -159,7 +152,7 @@ func run(ctx context.Context, o options) (err error) {
 	for i := range o.projects {
 		ref := fmt.Sprintf("bench-%04d", i+1)
 		start := time.Now()
-		p, err := m.createProject(ctx, ref)
+		p, err := m.newProject(ctx, ref)
 		if err != nil {
 			return fmt.Errorf("project %d of %d: %w", i+1, o.projects, err)
 		}
@@ -313,147 +306,26 @@ func sessions(ctx context.Context, su *pgx.Conn) (int64, error) {
 	return n, err
 }
 
-// mobo is the running server.
-type mobo struct {
-	cmd      *exec.Cmd
-	dir      string
-	url      string
-	adminKey string
-	out      *logBuffer
-	waited   chan error
-	http     *http.Client
+// mobo is the running server, with what this bench asks of it besides.
+type mobo struct{ *benchkit.Mobo }
+
+// newProject creates project ref through the admin API and returns it as
+// the bench uses it.
+func (m *mobo) newProject(ctx context.Context, ref string) (project, error) {
+	anonKey, err := m.CreateProject(ctx, ref)
+	if err != nil {
+		return project{}, err
+	}
+	return project{ref: ref, anonKey: anonKey, itemURL: m.URL() + "/p/" + ref + "/rest/v1/items?id=eq.1"}, nil
 }
 
-var adminKeyLine = regexp.MustCompile(`(?m)^\s+admin key\s+(\S+)$`)
-
-func startMobo(ctx context.Context, bin, dir string) (*mobo, error) {
-	addr, err := freeAddr()
+// superuser connects to database as the cluster's superuser.
+func (m *mobo) superuser(ctx context.Context, database string) (*pgx.Conn, error) {
+	dsn, err := m.DatabaseURL(database, "projectbench")
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.Command(bin, "serve", "--data-dir", dir, "--http", addr, "--log-level", "warn")
-	m := &mobo{
-		cmd: cmd, dir: dir, url: "http://" + addr, out: &logBuffer{}, waited: make(chan error, 1),
-		http: &http.Client{Timeout: time.Minute},
-	}
-	cmd.Stdout, cmd.Stderr = m.out, m.out
-	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("starting mobo: %w", err)
-	}
-	go func() { m.waited <- cmd.Wait() }()
-	deadline := time.Now().Add(2 * time.Minute)
-	for {
-		select {
-		case err := <-m.waited:
-			m.waited <- err
-			return nil, fmt.Errorf("mobo exited before it was ready (%w):\n%s", err, m.out.tail(40))
-		case <-ctx.Done():
-			_ = m.stop()
-			return nil, ctx.Err()
-		default:
-		}
-		if time.Now().After(deadline) {
-			_ = m.stop()
-			return nil, fmt.Errorf("mobo not ready within 2 minutes:\n%s", m.out.tail(40))
-		}
-		if m.ready(ctx) {
-			if g := adminKeyLine.FindStringSubmatch(m.out.String()); g != nil {
-				m.adminKey = g[1]
-				return m, nil
-			}
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
-// ready reports whether /readyz answers 200 and the banner is out.
-func (m *mobo) ready(ctx context.Context) bool {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, m.url+"/readyz", nil)
-	if err != nil {
-		return false
-	}
-	resp, err := m.http.Do(req)
-	if err != nil {
-		return false
-	}
-	_ = resp.Body.Close()
-	return resp.StatusCode == http.StatusOK && strings.Contains(m.out.String(), "Press Ctrl-C")
-}
-
-// stop interrupts mobo and waits for it (it stops PostgreSQL too); it kills
-// it after a minute.
-func (m *mobo) stop() error {
-	if err := m.cmd.Process.Signal(os.Interrupt); err != nil && !errors.Is(err, os.ErrProcessDone) {
-		return fmt.Errorf("interrupting mobo: %w", err)
-	}
-	select {
-	case err := <-m.waited:
-		m.waited <- err
-		if err != nil {
-			return fmt.Errorf("mobo exited with %w after SIGINT", err)
-		}
-		return nil
-	case <-time.After(time.Minute):
-		_ = m.cmd.Process.Kill()
-		return errors.New("mobo did not stop within a minute of SIGINT; killed it")
-	}
-}
-
-func (m *mobo) createProject(ctx context.Context, ref string) (project, error) {
-	body, err := json.Marshal(map[string]string{"ref": ref, "name": "bench " + ref})
-	if err != nil {
-		return project{}, err
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, m.url+"/admin/v1/projects", bytes.NewReader(body))
-	if err != nil {
-		return project{}, err
-	}
-	req.Header.Set("Authorization", "Bearer "+m.adminKey)
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := m.http.Do(req)
-	if err != nil {
-		return project{}, fmt.Errorf("creating project %q: %w", ref, err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	if err != nil {
-		return project{}, fmt.Errorf("creating project %q: %w", ref, err)
-	}
-	if resp.StatusCode != http.StatusCreated {
-		return project{}, fmt.Errorf("creating project %q: %s: %s", ref, resp.Status, b)
-	}
-	var p struct {
-		AnonKey string `json:"anon_key"`
-	}
-	if err := json.Unmarshal(b, &p); err != nil || p.AnonKey == "" {
-		return project{}, fmt.Errorf("creating project %q: no anon_key in %s", ref, b)
-	}
-	return project{ref: ref, anonKey: p.AnonKey, itemURL: m.url + "/p/" + ref + "/rest/v1/items?id=eq.1"}, nil
-}
-
-// superuser connects to database as the cluster's superuser, over TCP on
-// the port in postmaster.pid with the password mobo generated.
-func (m *mobo) superuser(ctx context.Context, database string) (*pgx.Conn, error) {
-	pw, err := os.ReadFile(filepath.Join(m.dir, "pg_superuser_password"))
-	if err != nil {
-		return nil, fmt.Errorf("reading the superuser password: %w", err)
-	}
-	pid, err := os.ReadFile(filepath.Join(m.dir, "pg", "postmaster.pid"))
-	if err != nil {
-		return nil, fmt.Errorf("reading postmaster.pid: %w", err)
-	}
-	lines := strings.Split(string(pid), "\n")
-	if len(lines) < 4 {
-		return nil, fmt.Errorf("postmaster.pid has %d lines, want a port on the 4th", len(lines))
-	}
-	u := url.URL{
-		Scheme:   "postgres",
-		User:     url.UserPassword("postgres", strings.TrimSpace(string(pw))),
-		Host:     net.JoinHostPort("127.0.0.1", strings.TrimSpace(lines[3])),
-		Path:     "/" + database,
-		RawQuery: "sslmode=disable&application_name=projectbench",
-	}
-	conn, err := pgx.Connect(ctx, u.String())
+	conn, err := pgx.Connect(ctx, dsn)
 	if err != nil {
 		return nil, fmt.Errorf("connecting to %s as superuser: %w", database, err)
 	}
@@ -483,7 +355,7 @@ func (m *mobo) firstGet(ctx context.Context, p project) (time.Duration, int, err
 	deadline := time.Now().Add(10 * time.Second)
 	for tries := 1; ; tries++ {
 		start := time.Now()
-		status, body, err := get(ctx, m.http, p)
+		status, body, err := get(ctx, m.Client(), p)
 		d := time.Since(start)
 		if err != nil {
 			return 0, tries, fmt.Errorf("GET %s: %w", p.itemURL, err)
@@ -523,12 +395,12 @@ func get(ctx context.Context, c *http.Client, p project) (int, []byte, error) {
 func (m *mobo) usageConnections(ctx context.Context, projects []project) (int, error) {
 	total := 0
 	for _, p := range projects {
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, m.url+"/admin/v1/projects/"+p.ref+"/usage", nil)
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, m.URL()+"/admin/v1/projects/"+p.ref+"/usage", nil)
 		if err != nil {
 			return 0, err
 		}
-		req.Header.Set("Authorization", "Bearer "+m.adminKey)
-		resp, err := m.http.Do(req)
+		req.Header.Set("Authorization", "Bearer "+m.AdminKey())
+		resp, err := m.Client().Do(req)
 		if err != nil {
 			return 0, fmt.Errorf("usage of %q: %w", p.ref, err)
 		}
@@ -566,7 +438,7 @@ func (s snapshot) String() string {
 func (m *mobo) snapshot(ctx context.Context, su *pgx.Conn) (snapshot, error) {
 	var s snapshot
 	var err error
-	if s.moboRSS, err = vmRSS(m.cmd.Process.Pid); err != nil {
+	if s.moboRSS, err = vmRSS(m.PID()); err != nil {
 		return s, err
 	}
 	if s.pgPSS, s.pgProcs, err = m.postgresPSS(); err != nil {
@@ -630,7 +502,7 @@ func (m *mobo) waitIdle(ctx context.Context, su *pgx.Conn, base snapshot, limit 
 
 // postgresPIDs returns the postmaster's pid and its children's.
 func (m *mobo) postgresPIDs() (pm int, children []int, err error) {
-	b, err := os.ReadFile(filepath.Join(m.dir, "pg", "postmaster.pid"))
+	b, err := os.ReadFile(filepath.Join(m.Dir(), "pg", "postmaster.pid"))
 	if err != nil {
 		return 0, nil, fmt.Errorf("reading postmaster.pid: %w", err)
 	}
@@ -657,7 +529,7 @@ func (m *mobo) postgresPIDs() (pm int, children []int, err error) {
 // cpu is the CPU time mobo and PostgreSQL have used so far; PostgreSQL's
 // counts the backends that exited (the postmaster's reaped children) too.
 func (m *mobo) cpu() (mobo, postgres time.Duration, err error) {
-	f, err := statFields(m.cmd.Process.Pid)
+	f, err := statFields(m.PID())
 	if err != nil {
 		return 0, 0, err
 	}
@@ -859,51 +731,4 @@ func mib(b int64) string { return fmt.Sprintf("%.1f MiB", float64(b)/(1<<20)) }
 
 func perProject(delta int64, n float64) string {
 	return fmt.Sprintf("%.0f KiB", float64(delta)/1024/n)
-}
-
-func freeAddr() (string, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	defer ln.Close()
-	return ln.Addr().String(), nil
-}
-
-// logBuffer collects mobo's output.
-type logBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.b.Len() > 8<<20 { // bounded: keep the banner and the start of trouble
-		return len(p), nil
-	}
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
-// grepTail returns the last n lines that contain s.
-func (l *logBuffer) grepTail(s string, n int) string {
-	var hits []string
-	for line := range strings.Lines(l.String()) {
-		if strings.Contains(line, s) {
-			hits = append(hits, strings.TrimRight(line, "\n"))
-		}
-	}
-	return strings.Join(hits[max(0, len(hits)-n):], "\n")
-}
-
-// tail returns the last n lines.
-func (l *logBuffer) tail(n int) string {
-	lines := strings.Split(strings.TrimRight(l.String(), "\n"), "\n")
-	return strings.Join(lines[max(0, len(lines)-n):], "\n")
 }
