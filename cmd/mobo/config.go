@@ -62,6 +62,7 @@ func defaultConfig() Config {
 			ReservedConnections: tenant.DefaultReservedConnections,
 			PoolIdleTimeout:     time.Minute,
 			QuotaCheckInterval:  tenant.DefaultQuotaCheckInterval,
+			ActiveBackends:      tenant.DefaultActiveBackends(),
 		},
 	}
 }
@@ -81,11 +82,14 @@ type ProjectsConfig struct {
 	StatementTimeout time.Duration `toml:"statement_timeout"`
 	// QuotaCheckInterval is how often database sizes meet their limits. Default 30s.
 	QuotaCheckInterval time.Duration `toml:"quota_check_interval"`
+	// ActiveBackends is how many API connections busy projects use at once
+	// between them, in fair shares. Default 4 per CPU, at least 8.
+	ActiveBackends int `toml:"active_backends"`
 }
 
 // Validate rejects negative values.
 func (c ProjectsConfig) Validate() error {
-	if c.PoolMaxConns < 0 || c.ReservedConnections < 0 || c.PoolIdleTimeout < 0 || c.StatementTimeout < 0 || c.QuotaCheckInterval < 0 {
+	if c.PoolMaxConns < 0 || c.ReservedConnections < 0 || c.ActiveBackends < 0 || c.PoolIdleTimeout < 0 || c.StatementTimeout < 0 || c.QuotaCheckInterval < 0 {
 		return errors.New("projects: limits must not be negative")
 	}
 	return nil

@@ -29,8 +29,11 @@ import (
 )
 
 // The tenant manager counts the REST schema listeners against the cluster's
-// connection budget.
-var _ rest.ConnectionHolder = (*tenant.Manager)(nil)
+// connection budget and shares the cluster's backends among busy projects.
+var (
+	_ rest.ConnectionHolder = (*tenant.Manager)(nil)
+	_ rest.Sharer           = (*tenant.Manager)(nil)
+)
 
 // stopTimeout bounds the whole shutdown after SIGINT/SIGTERM.
 const stopTimeout = 30 * time.Second
@@ -101,6 +104,7 @@ func assemble(cfg Config, log *slog.Logger) (*platform, error) {
 		PoolIdleTimeout:     cfg.Projects.PoolIdleTimeout,
 		StatementTimeout:    cfg.Projects.StatementTimeout,
 		QuotaCheckInterval:  cfg.Projects.QuotaCheckInterval,
+		ActiveBackends:      cfg.Projects.ActiveBackends,
 	}, cp, srv, external, kernel.ComponentLogger(log, "tenant"))
 	p.admin = admin.New(cp, admin.Info{Version: versionString(), Mode: p.mode, Database: p.dbDesc}, kernel.ComponentLogger(log, "admin"))
 	authSvc := auth.New(cfg.Auth, p.tenants, srv, kernel.ComponentLogger(log, "auth"))

@@ -2,7 +2,6 @@ package rest
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -73,15 +72,11 @@ func (s *Server) QueryJSON(ctx context.Context, ref string, p *authn.Principal, 
 			parts = append(parts, ident(sc))
 		}
 	}
-	pool, err := s.pool(ctx, proj.ref)
+	conn, release, err := s.acquire(ctx, proj.ref)
 	if err != nil {
 		return nil, err
 	}
-	conn, err := pool.Acquire(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("acquiring a connection: %w", err)
-	}
-	defer conn.Release()
+	defer release()
 	var out []byte
 	tp := txPlan{setup: []any{p.Role, string(p.ClaimsJSON), http.MethodPost, path, "{}", strings.Join(parts, ", "), readOnly}, sql: sql, args: args}
 	err = runTx(ctx, conn.Conn(), tp, func(br pgx.BatchResults) error { return br.QueryRow().Scan(&out) })

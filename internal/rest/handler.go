@@ -511,15 +511,11 @@ func (c *call) run(ctx context.Context, st *Statement, single, write bool) error
 	// the transaction: that costs a second round trip.
 	check := write && !rollback && (c.media.Kind == MediaObjectJSON || (req.Prefer.HasMaxAffected && req.Prefer.Handling == HandlingStrict))
 
-	pool, err := c.s.pool(ctx, c.proj.ref)
+	conn, release, err := c.s.acquire(ctx, c.proj.ref)
 	if err != nil {
 		return err
 	}
-	conn, err := pool.Acquire(ctx)
-	if err != nil {
-		return fmt.Errorf("acquiring a connection: %w", err)
-	}
-	defer conn.Release()
+	defer release()
 	var res result
 	var planOut []string
 	tp := txPlan{setup: setup, tz: c.timezone(), sql: st.SQL, args: st.Args, rollback: rollback, hold: check}

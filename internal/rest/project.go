@@ -19,6 +19,14 @@ type Projects interface {
 	Pool(ctx context.Context, ref string) (*pgxpool.Pool, error)
 }
 
+// Sharer is implemented by a Projects whose busy projects share the
+// cluster's backends in fair shares: Share is called before each
+// acquisition from a project's pool, and leave after the connection's
+// release. Its error is ctx's.
+type Sharer interface {
+	Share(ctx context.Context, ref string) (leave func(), err error)
+}
+
 // reloadChannel and reloadPayload are PostgREST's: NOTIFY pgrst, 'reload schema'.
 const (
 	reloadChannel = "pgrst"
@@ -185,6 +193,30 @@ func (s *Server) wake(ctx context.Context, p *project) error {
 // pool returns project ref's pool from the tenant.
 func (s *Server) pool(ctx context.Context, ref string) (*pgxpool.Pool, error) {
 	return s.opts.Projects.Pool(ctx, ref)
+}
+
+// acquire takes a connection of project ref's pool for one request, within
+// the project's share of the cluster's backends when the tenant keeps
+// shares; release gives back the connection, then the share.
+func (s *Server) acquire(ctx context.Context, ref string) (conn *pgxpool.Conn, release func(), err error) {
+	leave := func() {}
+	if sh, ok := s.opts.Projects.(Sharer); ok {
+		if leave, err = sh.Share(ctx, ref); err != nil {
+			return nil, nil, fmt.Errorf("waiting for a connection: %w", err)
+		}
+	}
+	pool, err := s.pool(ctx, ref)
+	if err == nil {
+		conn, err = pool.Acquire(ctx)
+		if err != nil {
+			err = fmt.Errorf("acquiring a connection: %w", err)
+		}
+	}
+	if err != nil {
+		leave()
+		return nil, nil, err
+	}
+	return conn, func() { conn.Release(); leave() }, nil
 }
 
 // ready returns a channel that is closed once the first load finished (or

@@ -90,6 +90,10 @@ type Config struct {
 	// PoolIdleTimeout closes a project pool's connections idle this long, so
 	// idle projects hold none. Default 1m.
 	PoolIdleTimeout time.Duration
+	// ActiveBackends is how many connections of the API pools the busy
+	// projects use at once between them, in fair shares (see share.go);
+	// each busy project may use at least one. Default DefaultActiveBackends.
+	ActiveBackends int
 }
 
 // Validate reports a secret too short to be safe.
@@ -171,6 +175,7 @@ type Manager struct {
 	teardown []setupHook
 	lifeMu   sync.Mutex // serialises lifecycle changes (create, pause, delete) in this process
 	budget   *budget
+	share    *sharer
 
 	stopWatch context.CancelFunc
 	watchWG   sync.WaitGroup
@@ -184,7 +189,11 @@ var (
 // New returns the tenant manager. externalDatabase is the database given by
 // --database-url, or "" in managed mode.
 func New(cfg Config, cp ControlPlane, srv Server, externalDatabase string, log *slog.Logger) *Manager {
-	return &Manager{cp: cp, srv: srv, cfg: cfg, external: externalDatabase, log: log, projects: map[string]*Project{}, pools: map[poolKey]*pgxpool.Pool{}, holds: map[*hold]struct{}{}}
+	return &Manager{
+		cp: cp, srv: srv, cfg: cfg, external: externalDatabase, log: log,
+		projects: map[string]*Project{}, pools: map[poolKey]*pgxpool.Pool{}, holds: map[*hold]struct{}{},
+		share: newSharer(cmp.Or(cfg.ActiveBackends, DefaultActiveBackends()), sharePatience),
+	}
 }
 
 // Name implements [kernel.Component].
@@ -438,7 +447,7 @@ func (m *Manager) ProjectState(ref string) (exists, active bool) {
 // tunePool applies the project's limits and the shared connection budget.
 // Idle connections are closed after a minute, so idle projects hold none.
 func (m *Manager) tunePool(cfg *pgxpool.Config, p *Project) {
-	cfg.MaxConns = int32(cmp.Or(p.Limits.MaxConnections, m.cfg.PoolMaxConns, DefaultPoolMaxConns)) //nolint:gosec // validated ≤ 1000
+	cfg.MaxConns = int32(m.poolMax(p)) //nolint:gosec // validated ≤ 1000
 	cfg.MinConns = 0
 	cfg.MaxConnIdleTime = cmp.Or(m.cfg.PoolIdleTimeout, time.Minute)
 	// Idle connections are reaped by the pool's health check, so it runs at
@@ -452,6 +461,11 @@ func (m *Manager) tunePool(cfg *pgxpool.Config, p *Project) {
 		cfg.BeforeConnect = func(ctx context.Context, _ *pgx.ConnConfig) error { return b.acquire(ctx) }
 		cfg.BeforeClose = func(*pgx.Conn) { b.release() }
 	}
+}
+
+// poolMax is the size limit of p's API pool.
+func (m *Manager) poolMax(p *Project) int {
+	return cmp.Or(p.Limits.MaxConnections, m.cfg.PoolMaxConns, DefaultPoolMaxConns)
 }
 
 // RequestRate returns project ref's own request rate rule, or "".
