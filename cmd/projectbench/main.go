@@ -11,7 +11,13 @@
 //   - the throughput of REST GETs by primary key spread round-robin over
 //     -spread projects against the same on one project, measured alternately
 //     three times each; the ratio of the medians shows what routing and one
-//     pool per project cost (goal ≥ 0.9).
+//     pool per project cost (goal ≥ 0.9);
+//   - the same ratio for PostgreSQL alone, as a baseline run in the same
+//     rounds: bare pgx pools (one per project database, of the projects'
+//     default size) sending the statements a REST GET sends (the request
+//     settings, then the select), with no HTTP. Spreading load over many
+//     databases costs PostgreSQL itself: a backend serves one database, so
+//     more of them take turns and each finds the CPU caches colder.
 //
 // Loopback only; it stops mobo with SIGINT and removes its temp dir.
 //
@@ -40,8 +46,10 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/magflock/mobo/internal/benchkit"
+	"github.com/magflock/mobo/internal/tenant"
 )
 
 const rounds = 3 // alternated throughput measurements of each kind
@@ -52,6 +60,7 @@ type options struct {
 	spread   int
 	requests int
 	clients  int
+	idleWait time.Duration
 	timeout  time.Duration
 }
 
@@ -62,6 +71,7 @@ func main() {
 	flag.IntVar(&o.spread, "spread", 50, "projects the spread throughput run goes round")
 	flag.IntVar(&o.requests, "requests", 20000, "REST GETs per throughput measurement")
 	flag.IntVar(&o.clients, "clients", 32, "concurrent HTTP clients in the throughput runs")
+	flag.DurationVar(&o.idleWait, "idle-wait", 150*time.Second, "longest wait for the pools to reap their idle connections (short: quicker runs, idle figures of the moment)")
 	flag.DurationVar(&o.timeout, "timeout", 20*time.Minute, "give up after this long")
 	flag.Parse()
 	if err := o.validate(); err != nil {
@@ -213,10 +223,9 @@ func run(ctx context.Context, o options) (err error) {
 	// close a connection idle for a minute at their next health check: every
 	// 15 s for the project pools, every minute (pgx's default) for the
 	// auth pools, hence the limit of 2.5 minutes.
-	const idleLimit = 150 * time.Second
-	fmt.Printf("\nwaiting for the pools to reap their idle connections (up to %v)…\n", idleLimit)
+	fmt.Printf("\nwaiting for the pools to reap their idle connections (up to %v)…\n", o.idleWait)
 	t0 = time.Now()
-	idle, err := m.waitIdle(ctx, su, base, idleLimit)
+	idle, err := m.waitIdle(ctx, su, base, o.idleWait)
 	if err != nil {
 		return err
 	}
@@ -235,20 +244,35 @@ func run(ctx context.Context, o options) (err error) {
 		idle.poolConns, base.poolConns, idle.clientConns, usageConns)
 
 	// Throughput: spread over -spread projects against one project,
-	// alternated, after a warm-up of each.
+	// alternated, after a warm-up of each; through mobo, then PostgreSQL
+	// alone.
 	spread, single := projects[:o.spread], projects[:1]
 	h := newLoader(o.clients)
+	b, err := m.newBare(ctx, spread)
+	if err != nil {
+		return err
+	}
+	defer b.close()
 	warm := max(o.requests/10, min(o.requests, 1000))
 	fmt.Printf("\nthroughput: %d GETs by %d clients, spread over %d projects vs on one project (warm-up %d each)\n",
 		o.requests, o.clients, o.spread, warm)
-	for _, ps := range [][]project{spread, single} {
-		if _, err := h.load(ctx, ps, warm); err != nil {
-			return fmt.Errorf("warm-up: %w", err)
+	kinds := []struct {
+		name string
+		do   func(ctx context.Context, i int) error
+	}{
+		{"mobo spread", h.get(spread)},
+		{"mobo one project", h.get(single)},
+		{"bare spread", b.query(len(spread))},
+		{"bare one project", b.query(1)},
+	}
+	for _, k := range kinds {
+		if _, err := load(ctx, o.clients, warm, k.do); err != nil {
+			return fmt.Errorf("warm-up %s: %w", k.name, err)
 		}
 	}
 	// run is one measurement, with the connections PostgreSQL accepted
 	// meanwhile (churn: pools reconnecting under the connection budget).
-	run := func(ps []project) (loadResult, error) {
+	run := func(do func(ctx context.Context, i int) error) (loadResult, error) {
 		before, err := sessions(ctx, su)
 		if err != nil {
 			return loadResult{}, err
@@ -257,7 +281,7 @@ func run(ctx context.Context, o options) (err error) {
 		if err != nil {
 			return loadResult{}, err
 		}
-		res, err := h.load(ctx, ps, o.requests)
+		res, err := load(ctx, o.clients, o.requests, do)
 		if err != nil {
 			return res, err
 		}
@@ -271,30 +295,34 @@ func run(ctx context.Context, o options) (err error) {
 		res.conns = after - before
 		return res, err
 	}
-	var spreadRes, singleRes []loadResult
+	results := make([][]loadResult, len(kinds))
 	for r := range rounds {
-		sr, err := run(spread)
-		if err != nil {
-			return fmt.Errorf("spread run %d: %w", r+1, err)
+		fmt.Printf("  round %d:\n", r+1)
+		for i, k := range kinds {
+			res, err := run(k.do)
+			if err != nil {
+				return fmt.Errorf("%s, round %d: %w", k.name, r+1, err)
+			}
+			results[i] = append(results[i], res)
+			fmt.Printf("    %-16s %s\n", k.name, res)
 		}
-		or, err := run(single)
-		if err != nil {
-			return fmt.Errorf("single-project run %d: %w", r+1, err)
-		}
-		spreadRes, singleRes = append(spreadRes, sr), append(singleRes, or)
-		fmt.Printf("  round %d: spread %s | one project %s\n", r+1, sr, or)
 	}
+	rate := func(i int) float64 { return medianRate(results[i]) }
+	fmt.Printf("  median through mobo:      spread %.0f req/s   one project %.0f req/s   ratio %.2f (goal ≥ 0.9)\n", rate(0), rate(1), rate(0)/rate(1))
+	fmt.Printf("  median, PostgreSQL alone: spread %.0f req/s   one project %.0f req/s   ratio %.2f\n", rate(2), rate(3), rate(2)/rate(3))
+	fmt.Printf("  mobo's ratio over PostgreSQL's own: %.2f (what routing and pooling add to PostgreSQL's cost of many databases)\n",
+		rate(0)/rate(1)/(rate(2)/rate(3)))
+	moboCPU := func(r loadResult) time.Duration { return r.moboCPU }
+	pgCPU := func(r loadResult) time.Duration { return r.pgCPU }
+	fmt.Printf("  CPU per request through mobo (median): spread mobo %v + postgres %v | one project mobo %v + postgres %v\n",
+		median(results[0], moboCPU).Round(time.Microsecond), median(results[0], pgCPU).Round(time.Microsecond),
+		median(results[1], moboCPU).Round(time.Microsecond), median(results[1], pgCPU).Round(time.Microsecond))
+	fmt.Printf("  PostgreSQL's CPU per request alone (median): spread %v | one project %v\n",
+		median(results[2], pgCPU).Round(time.Microsecond), median(results[3], pgCPU).Round(time.Microsecond))
 	loaded, err := m.snapshot(ctx, su)
 	if err != nil {
 		return err
 	}
-	ms, mo := medianRate(spreadRes), medianRate(singleRes)
-	fmt.Printf("  median:  spread %.0f req/s   one project %.0f req/s   ratio %.2f (goal ≥ 0.9)\n", ms, mo, ms/mo)
-	moboCPU := func(r loadResult) time.Duration { return r.moboCPU }
-	pgCPU := func(r loadResult) time.Duration { return r.pgCPU }
-	fmt.Printf("  CPU per request (median): spread mobo %v + postgres %v | one project mobo %v + postgres %v\n",
-		median(spreadRes, moboCPU).Round(time.Microsecond), median(spreadRes, pgCPU).Round(time.Microsecond),
-		median(singleRes, moboCPU).Round(time.Microsecond), median(singleRes, pgCPU).Round(time.Microsecond))
 	fmt.Printf("  after the runs: %s\n", loaded)
 	return nil
 }
@@ -668,32 +696,42 @@ func (r loadResult) String() string {
 		r.p50.Round(time.Microsecond), r.p99.Round(time.Microsecond), r.moboCPU.Round(time.Microsecond), r.pgCPU.Round(time.Microsecond), r.conns)
 }
 
-// load sends n GETs by primary key, round-robin over projects, from l.clients
-// goroutines; any answer but 200 stops the run with an error.
-func (l *loader) load(ctx context.Context, projects []project, n int) (loadResult, error) {
+// get returns a load step: a GET by primary key, round-robin over
+// projects; any answer but 200 is an error.
+func (l *loader) get(projects []project) func(ctx context.Context, i int) error {
+	return func(ctx context.Context, i int) error {
+		p := projects[i%len(projects)]
+		status, body, err := get(ctx, l.http, p)
+		switch {
+		case err != nil:
+			return fmt.Errorf("GET %s: %w", p.itemURL, err)
+		case status != http.StatusOK:
+			return fmt.Errorf("GET %s: %d: %s", p.itemURL, status, body)
+		}
+		return nil
+	}
+}
+
+// load runs n steps from clients goroutines; the first error stops the run.
+func load(ctx context.Context, clients, n int, do func(ctx context.Context, i int) error) (loadResult, error) {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	lat := make([]time.Duration, n)
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	start := time.Now()
-	for range l.clients {
+	for range clients {
 		wg.Go(func() {
 			for {
 				i := int(next.Add(1) - 1)
 				if i >= n || ctx.Err() != nil {
 					return
 				}
-				p := projects[i%len(projects)]
 				t := time.Now()
-				status, body, err := get(ctx, l.http, p)
+				err := do(ctx, i)
 				lat[i] = time.Since(t)
 				if err != nil {
-					cancel(fmt.Errorf("GET %s: %w", p.itemURL, err))
-					return
-				}
-				if status != http.StatusOK {
-					cancel(fmt.Errorf("GET %s: %d: %s", p.itemURL, status, body))
+					cancel(err)
 					return
 				}
 			}
@@ -705,6 +743,75 @@ func (l *loader) load(ctx context.Context, projects []project, n int) (loadResul
 		return loadResult{}, err
 	}
 	return loadResult{n: n, elapsed: elapsed, p50: pct(lat, 50), p99: pct(lat, 99)}, nil
+}
+
+// bare is the baseline: PostgreSQL alone, through one pgx pool per project
+// database of the projects' default size, as the cluster superuser.
+type bare struct {
+	pools []*pgxpool.Pool
+}
+
+func (m *mobo) newBare(ctx context.Context, projects []project) (*bare, error) {
+	b := &bare{}
+	for _, p := range projects {
+		dsn, err := m.DatabaseURL("proj_"+p.ref, "projectbench baseline")
+		if err != nil {
+			b.close()
+			return nil, err
+		}
+		cfg, err := pgxpool.ParseConfig(dsn)
+		if err != nil {
+			b.close()
+			return nil, err
+		}
+		cfg.MaxConns = tenant.DefaultPoolMaxConns
+		pool, err := pgxpool.NewWithConfig(ctx, cfg)
+		if err != nil {
+			b.close()
+			return nil, fmt.Errorf("baseline pool of project %q: %w", p.ref, err)
+		}
+		b.pools = append(b.pools, pool)
+	}
+	return b, nil
+}
+
+func (b *bare) close() {
+	for _, p := range b.pools {
+		p.Close()
+	}
+}
+
+// The statements of a REST GET by primary key, as mobo sends them in one
+// pipelined implicit transaction: the request settings, then the select.
+const (
+	bareSetup = `select set_config('role', $1, true), set_config('request.jwt.claims', $2, true),
+  set_config('request.method', $3, true), set_config('request.path', $4, true),
+  set_config('request.headers', $5, true), set_config('search_path', $6, true),
+  set_config('transaction_read_only', $7, true)`
+	bareSelect = `select null::bigint, count(*), coalesce(json_agg(x), '[]')::text
+  from (select "items"."id", "items"."name" from "public"."items" where "items"."id" = $1) x`
+)
+
+// query returns a load step over the first n pools: bareSetup and
+// bareSelect in one round trip, checking the row came back.
+func (b *bare) query(n int) func(ctx context.Context, i int) error {
+	return func(ctx context.Context, i int) error {
+		batch := &pgx.Batch{}
+		batch.Queue(bareSetup, "anon", `{"role":"anon"}`, "GET", "/items", `{"accept":"*/*"}`, `"public"`, "on")
+		var (
+			total *int64
+			rows  int64
+			body  string
+		)
+		batch.Queue(bareSelect, "1").QueryRow(func(row pgx.Row) error { return row.Scan(&total, &rows, &body) })
+		if err := b.pools[i%n].SendBatch(ctx, batch).Close(); err != nil {
+			return fmt.Errorf("baseline query: %w", err)
+		}
+		if rows != 1 {
+			return fmt.Errorf("baseline query: %d rows, want 1: %s", rows, body)
+		}
+		return nil
+	}
 }
 
 func medianRate(rs []loadResult) float64 { return median(rs, loadResult.rate) }
