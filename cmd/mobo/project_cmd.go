@@ -55,6 +55,7 @@ func newProjectCmd() *cobra.Command {
 		projectLimitsCmd(),
 		projectConfigCmd(),
 		projectUsageCmd(),
+		projectRotateKeysCmd(),
 	)
 	allowOffline(cmd)
 	return cmd
@@ -176,6 +177,38 @@ func printProject(cmd *cobra.Command, p admin.Project) error {
 	return tw.Flush()
 }
 
+func projectRotateKeysCmd() *cobra.Command {
+	var yes bool
+	c := &cobra.Command{
+		Use:   "rotate-keys REF",
+		Short: "Give a project a new JWT secret and new anon and service_role keys",
+		Long: `Give a project a new JWT secret and, signed with it, new anon and
+service_role keys. Every token signed with the old secret stops working: the
+old keys at once, and users' access tokens, which their clients renew with
+their refresh tokens (sessions are kept). Scoped secret keys (mobo keys) and
+RS256/ES256 signing keys are not derived from the secret and stay valid.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ref := args[0]
+			if !yes && !confirm(cmd.InOrStdin(), cmd.ErrOrStderr(), fmt.Sprintf("Rotate the keys of project %s? Its clients then need the new anon key.", ref), ref) {
+				return &exitError{code: 1, msg: "not rotated: the confirmation did not match"}
+			}
+			t, err := findServer(cmd, cmd.OutOrStdout())
+			if err != nil {
+				return err
+			}
+			var p admin.Project
+			q := url.Values{"confirm": {ref}}
+			if err := t.do(cmd.Context(), "POST", "/admin/v1/projects/"+url.PathEscape(ref)+"/keys/rotate?"+q.Encode(), nil, &p); err != nil {
+				return err
+			}
+			return printProject(cmd, p)
+		},
+	}
+	c.Flags().BoolVar(&yes, "yes", false, "do not ask for confirmation")
+	return c
+}
+
 func projectDeleteCmd() *cobra.Command {
 	var yes, noDump bool
 	c := &cobra.Command{
@@ -184,7 +217,7 @@ func projectDeleteCmd() *cobra.Command {
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ref := args[0]
-			if !yes && !confirm(cmd.InOrStdin(), cmd.ErrOrStderr(), ref) {
+			if !yes && !confirm(cmd.InOrStdin(), cmd.ErrOrStderr(), fmt.Sprintf("Delete project %s and its database?", ref), ref) {
 				return &exitError{code: 1, msg: "not deleted: the confirmation did not match"}
 			}
 			t, err := findServer(cmd, cmd.OutOrStdout())
@@ -294,8 +327,8 @@ func humanBytes(n int64) string {
 }
 
 // confirm asks the user to type the ref again.
-func confirm(in io.Reader, out io.Writer, ref string) bool {
-	fmt.Fprintf(out, "Delete project %s and its database? Type the ref to confirm: ", ref)
+func confirm(in io.Reader, out io.Writer, question, ref string) bool {
+	fmt.Fprintf(out, "%s Type the ref to confirm: ", question)
 	line, err := bufio.NewReader(in).ReadString('\n')
 	if err != nil && line == "" {
 		return false

@@ -38,7 +38,7 @@ func mapTenantError(err error) error {
 		return nil
 	case errors.Is(err, tenant.ErrNoProject):
 		return clientError{err, http.StatusNotFound}
-	case errors.Is(err, tenant.ErrProjectExists):
+	case errors.Is(err, tenant.ErrProjectExists), errors.Is(err, tenant.ErrSecretFromConfig):
 		return clientError{err, http.StatusConflict}
 	case errors.Is(err, tenant.ErrInvalidRef), errors.Is(err, tenant.ErrDefaultProject), errors.Is(err, tenant.ErrInvalidLimits):
 		return clientError{err, http.StatusBadRequest}
@@ -85,6 +85,14 @@ func (a projectAdmin) ProjectUsage(ctx context.Context, ref string) (admin.Usage
 		out.Requests = a.requests(ref)
 	}
 	return out, nil
+}
+
+func (a projectAdmin) RotateProjectKeys(ctx context.Context, ref string) (admin.Project, error) {
+	p, err := a.m.RotateKeys(ctx, ref)
+	if err != nil {
+		return admin.Project{}, mapTenantError(err)
+	}
+	return a.view(p, true), nil
 }
 
 func (a projectAdmin) ListProjects(ctx context.Context) ([]admin.Project, error) {

@@ -508,6 +508,105 @@ func TestProjectCommands(t *testing.T) {
 	s.stop(t, syscall.SIGINT)
 }
 
+// TestProjectKeyRotation: after rotate-keys the project's old keys and the
+// access tokens signed with the old secret are refused, the new keys work,
+// and a signed-in user renews the session with the refresh token.
+func TestProjectKeyRotation(t *testing.T) {
+	t.Parallel()
+	dir := dataDir(t)
+	s := startServer(t, dir)
+	mobo := func(stdin string, args ...string) (string, error) {
+		cmd := exec.Command(moboBin, append(args, "--data-dir", dir)...)
+		cmd.Stdin = strings.NewReader(stdin)
+		out, err := cmd.CombinedOutput()
+		return string(out), err
+	}
+	type keys struct {
+		AnonKey    string `json:"anon_key"`
+		ServiceKey string `json:"service_key"`
+	}
+	parse := func(out string) keys {
+		t.Helper()
+		var k keys
+		if i := strings.Index(out, "{"); i < 0 || json.Unmarshal([]byte(out[i:]), &k) != nil || k.AnonKey == "" || k.ServiceKey == "" {
+			t.Fatalf("no keys in:\n%s", out)
+		}
+		return k
+	}
+	out, err := mobo("", "project", "create", "--ref", "vault", "--json")
+	if err != nil {
+		t.Fatalf("create: %v\n%s", err, out)
+	}
+	old := parse(out)
+	call := func(method, path, key, bearer, body string) (int, map[string]any) {
+		t.Helper()
+		req, _ := http.NewRequest(method, s.url+path, strings.NewReader(body))
+		req.Header.Set("apikey", key)
+		req.Header.Set("Authorization", "Bearer "+bearer)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var m map[string]any
+		_ = json.NewDecoder(resp.Body).Decode(&m)
+		return resp.StatusCode, m
+	}
+	status, session := call("POST", "/p/vault/auth/v1/signup", old.AnonKey, old.AnonKey, `{"email":"ann@example.com","password":"correct horse battery"}`)
+	access, _ := session["access_token"].(string)
+	refresh, _ := session["refresh_token"].(string)
+	if status != 200 || access == "" || refresh == "" {
+		t.Fatalf("signup = %d %v", status, session)
+	}
+	if st, _ := call("GET", "/p/vault/auth/v1/user", old.AnonKey, access, ""); st != 200 {
+		t.Fatalf("user before the rotation = %d", st)
+	}
+
+	if out, err := mobo("wrong\n", "project", "rotate-keys", "vault"); err == nil || !strings.Contains(out, "not rotated") {
+		t.Errorf("rotate-keys with a wrong confirmation: %v\n%s", err, out)
+	}
+	out, err = mobo("vault\n", "project", "rotate-keys", "vault", "--json")
+	if err != nil {
+		t.Fatalf("rotate-keys: %v\n%s", err, out)
+	}
+	rotated := parse(out)
+	if rotated.AnonKey == old.AnonKey || rotated.ServiceKey == old.ServiceKey {
+		t.Fatalf("rotate-keys kept the keys")
+	}
+	if out, err := mobo("", "project", "show", "vault", "--json"); err != nil || parse(out) != rotated {
+		t.Errorf("show after rotate-keys: %v\n%s", err, out)
+	}
+	for _, c := range []struct {
+		name, path, key, bearer string
+		want                    int
+	}{
+		{"old anon key, REST", "/p/vault/rest/v1/", old.AnonKey, old.AnonKey, 401},
+		{"old service key, REST", "/p/vault/rest/v1/", old.ServiceKey, old.ServiceKey, 401},
+		{"new anon key, REST", "/p/vault/rest/v1/", rotated.AnonKey, rotated.AnonKey, 200},
+		{"new service key, auth admin", "/p/vault/auth/v1/admin/users", rotated.ServiceKey, rotated.ServiceKey, 200},
+		{"old access token", "/p/vault/auth/v1/user", rotated.AnonKey, access, 403}, // GoTrue's bad_jwt
+	} {
+		if got, body := call("GET", c.path, c.key, c.bearer, ""); got != c.want {
+			t.Errorf("%s: GET %s = %d %v, want %d", c.name, c.path, got, body, c.want)
+		}
+	}
+	// The session survives: the refresh token gets an access token signed
+	// with the new secret.
+	status, session = call("POST", "/p/vault/auth/v1/token?grant_type=refresh_token", rotated.AnonKey, rotated.AnonKey, `{"refresh_token":"`+refresh+`"}`)
+	renewed, _ := session["access_token"].(string)
+	if status != 200 || renewed == "" {
+		t.Fatalf("refresh after the rotation = %d %v", status, session)
+	}
+	if st, user := call("GET", "/p/vault/auth/v1/user", rotated.AnonKey, renewed, ""); st != 200 || user["email"] != "ann@example.com" {
+		t.Errorf("user with the renewed token = %d %v", st, user)
+	}
+	if out, err := mobo("", "project", "rotate-keys", "nope", "--yes"); err == nil || !strings.Contains(out, "no such project") {
+		t.Errorf("rotate-keys of an unknown project: %v\n%s", err, out)
+	}
+	s.stop(t, syscall.SIGINT)
+}
+
 // TestProjectCommandsOffline: with no server running, project commands boot
 // the platform in-process on the data dir and stop it again.
 func TestProjectCommandsOffline(t *testing.T) {

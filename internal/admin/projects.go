@@ -53,6 +53,9 @@ type Projects interface {
 	// DeleteProject returns the path of the final dump, or "" with noDump.
 	DeleteProject(ctx context.Context, ref string, noDump bool) (string, error)
 	SetProjectLimits(ctx context.Context, ref string, l Limits) error
+	// RotateProjectKeys issues a new JWT secret with new anon and
+	// service_role keys and returns the project with them.
+	RotateProjectKeys(ctx context.Context, ref string) (Project, error)
 	ProjectUsage(ctx context.Context, ref string) (Usage, error)
 }
 
@@ -66,6 +69,24 @@ func (a *API) mountProjects(mux *http.ServeMux) {
 	mux.HandleFunc("PATCH /admin/v1/projects/{ref}", a.updateProject)
 	mux.HandleFunc("DELETE /admin/v1/projects/{ref}", a.deleteProject)
 	mux.HandleFunc("GET /admin/v1/projects/{ref}/usage", a.projectUsage)
+	mux.HandleFunc("POST /admin/v1/projects/{ref}/keys/rotate", a.rotateKeys)
+}
+
+// rotateKeys answers with the project and its new keys. Like a deletion it
+// asks for the ref again in ?confirm=: every client of the project must
+// then be given the new anon key.
+func (a *API) rotateKeys(w http.ResponseWriter, r *http.Request) {
+	ref := r.PathValue("ref")
+	if r.URL.Query().Get("confirm") != ref {
+		writeError(w, http.StatusBadRequest, "confirmation_required", "repeat the project ref in ?confirm= to rotate its keys")
+		return
+	}
+	p, err := a.projects.RotateProjectKeys(r.Context(), ref)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	httpx.WriteJSON(w, http.StatusOK, p)
 }
 
 func (a *API) projectUsage(w http.ResponseWriter, r *http.Request) {

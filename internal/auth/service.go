@@ -161,6 +161,16 @@ func (s *Service) SetupProject(ctx context.Context, ref, connString string) erro
 	return nil
 }
 
+// SecretChanged drops what the service derived from project ref's JWT
+// secret (the secret itself and the tokens verified with it); the next
+// request loads the new one. It is the tenant keys hook.
+func (s *Service) SecretChanged(_ context.Context, ref string) error {
+	s.mu.Lock()
+	delete(s.projects, ref)
+	s.mu.Unlock()
+	return nil
+}
+
 // ForgetProject closes what the service holds for project ref, so that its
 // database can be dropped; it is the tenant teardown hook.
 func (s *Service) ForgetProject(_ context.Context, ref, _ string) error {

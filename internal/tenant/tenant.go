@@ -167,15 +167,16 @@ type Manager struct {
 	external string // the served database in external mode
 	log      *slog.Logger
 
-	mu       sync.RWMutex
-	projects map[string]*Project
-	pools    map[poolKey]*pgxpool.Pool
-	holds    map[*hold]struct{}
-	hooks    []setupHook
-	teardown []setupHook
-	lifeMu   sync.Mutex // serialises lifecycle changes (create, pause, delete) in this process
-	budget   *budget
-	share    *sharer
+	mu        sync.RWMutex
+	projects  map[string]*Project
+	pools     map[poolKey]*pgxpool.Pool
+	holds     map[*hold]struct{}
+	hooks     []setupHook
+	teardown  []setupHook
+	keysHooks []keysHook
+	lifeMu    sync.Mutex // serialises lifecycle changes (create, pause, delete) in this process
+	budget    *budget
+	share     *sharer
 
 	stopWatch context.CancelFunc
 	watchWG   sync.WaitGroup

@@ -3,6 +3,7 @@ package tenant
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"strings"
@@ -229,6 +230,13 @@ func TestJWTSecretFromConfig(t *testing.T) {
 	p2, _ := m2.Project(DefaultRef)
 	if p2.JWTSecret != secret2 || p2.AnonKey == p.AnonKey {
 		t.Error("changed secret did not re-issue keys")
+	}
+	// A secret set by the config is changed there, not rotated.
+	if _, err := m2.RotateKeys(t.Context(), DefaultRef); !errors.Is(err, ErrSecretFromConfig) {
+		t.Errorf("rotating a configured secret: %v", err)
+	}
+	if p3, _ := m2.Project(DefaultRef); p3.JWTSecret != secret2 {
+		t.Error("the refused rotation changed the secret")
 	}
 	if err := (Config{JWTSecret: "short"}).Validate(); err == nil {
 		t.Error("a short secret was accepted")

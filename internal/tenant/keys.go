@@ -1,0 +1,82 @@
+package tenant
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// ErrSecretFromConfig: the project's JWT secret is set by the platform's
+// configuration (jwt_secret), so it is changed there, not rotated.
+var ErrSecretFromConfig = errors.New("the default project's JWT secret is set by jwt_secret in the configuration; change it there")
+
+// KeysHook drops what a component derived from a project's JWT secret (its
+// verification keys, its cache of verified tokens). It runs after the
+// secret changed; it must not fail for a project it never saw.
+type KeysHook func(ctx context.Context, ref string) error
+
+// AddKeysHook registers a hook. Call it before Start.
+func (m *Manager) AddKeysHook(name string, fn KeysHook) {
+	m.keysHooks = append(m.keysHooks, keysHook{name: name, fn: fn})
+}
+
+type keysHook struct {
+	name string
+	fn   KeysHook
+}
+
+// RotateKeys gives project ref a new JWT secret and, signed with it, new
+// anon and service_role keys, and returns the project. Every token signed
+// with the old secret stops working: the old keys, and the access tokens of
+// signed-in users, who keep their sessions and get new access tokens with
+// their refresh tokens. Scoped API keys (sb_secret_…) and RS256/ES256
+// signing keys are not derived from the secret and stay.
+func (m *Manager) RotateKeys(ctx context.Context, ref string) (*Project, error) {
+	m.lifeMu.Lock()
+	defer m.lifeMu.Unlock()
+	p, err := m.Project(ref)
+	if err != nil {
+		return nil, err
+	}
+	if ref == DefaultRef && m.cfg.JWTSecret != "" {
+		return nil, ErrSecretFromConfig
+	}
+	secret, err := randomToken(48)
+	if err != nil {
+		return nil, err
+	}
+	np := *p
+	np.JWTSecret = secret
+	if err := np.signKeys(time.Now()); err != nil {
+		return nil, err
+	}
+	pool, err := m.cp.Pool()
+	if err != nil {
+		return nil, err
+	}
+	tag, err := pool.Exec(ctx, `update mobo.projects set jwt_secret = $2, anon_key = $3, service_key = $4, updated_at = now() where ref = $1`,
+		ref, np.JWTSecret, np.AnonKey, np.ServiceKey)
+	if err != nil {
+		return nil, fmt.Errorf("rotating the keys of project %q: %w", ref, err)
+	}
+	if tag.RowsAffected() == 0 {
+		return nil, fmt.Errorf("project %q: %w", ref, ErrNoProject)
+	}
+	m.mu.Lock()
+	m.projects[ref] = &np
+	m.mu.Unlock()
+	// The new secret is stored: from here on, failures are logged, not
+	// returned, so that the caller learns the new keys.
+	ctx = context.WithoutCancel(ctx)
+	for _, h := range m.keysHooks {
+		if err := h.fn(ctx, ref); err != nil {
+			m.log.Error("dropping state derived from the old JWT secret", "ref", ref, "hook", h.name, "err", err)
+		}
+	}
+	if err := m.cp.Audit(ctx, "admin", "project.rotate_keys", ref, nil); err != nil {
+		m.log.Error("auditing a key rotation", "ref", ref, "err", err)
+	}
+	m.log.Info("project keys rotated", "ref", ref)
+	return &np, nil
+}
