@@ -25,3 +25,6 @@ func poolerLine(w *pgwire.Server) string {
 	}
 	return "\n  pooler (psql)    " + w.URL(tenant.DefaultRef) + "  (password: the service_role key)"
 }
+
+// The budget reclaims idle connections of the pooler's pools too.
+var _ pgwire.PoolTracker = wireProjects{}

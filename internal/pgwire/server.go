@@ -44,6 +44,13 @@ type Projects interface {
 	PoolConfig(ctx context.Context, ref string) (*pgxpool.Config, error)
 }
 
+// PoolTracker is implemented by a [Projects] whose connection budget can
+// reclaim idle connections of the pooler's pools when other projects need
+// them; untrack is called before a pool is closed.
+type PoolTracker interface {
+	TrackPool(pool *pgxpool.Pool) (untrack func())
+}
+
 // Roles a client may ask for with its user name, and the database role each
 // maps to. The login role of a project can switch to exactly these.
 var userRoles = map[string]string{
@@ -67,7 +74,8 @@ type Server struct {
 	cancel   context.CancelFunc
 	ctx      context.Context // the server's lifetime; set by Start
 	pools    map[poolKey]*pgxpool.Pool
-	sessions map[uint32]*session // by the fake backend PID given to the client
+	untrack  map[*pgxpool.Pool]func() // PoolTracker's, for pools in pools
+	sessions map[uint32]*session      // by the fake backend PID given to the client
 	clients  map[net.Conn]struct{}
 	scram    scramCache
 	wg       sync.WaitGroup // accept loop, reaper, sessions, pumps, pool closers
@@ -99,6 +107,7 @@ func (s *Server) Start(context.Context) error {
 	s.mu.Lock()
 	s.ln, s.ctx, s.cancel = ln, ctx, cancel
 	s.pools = map[poolKey]*pgxpool.Pool{}
+	s.untrack = map[*pgxpool.Pool]func(){}
 	s.sessions = map[uint32]*session{}
 	s.clients = map[net.Conn]struct{}{}
 	s.mu.Unlock()
@@ -155,6 +164,9 @@ func (s *Server) Stop(ctx context.Context) error {
 		s.mu.Lock()
 		pools := s.pools
 		s.pools = map[poolKey]*pgxpool.Pool{}
+		for _, p := range pools {
+			s.untrackLocked(p)
+		}
 		s.mu.Unlock()
 		for _, p := range pools {
 			p.Close()
@@ -230,6 +242,7 @@ func (s *Server) closePoolLocked(k poolKey) {
 		return
 	}
 	delete(s.pools, k)
+	s.untrackLocked(p)
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
@@ -284,7 +297,18 @@ func (s *Server) pool(ctx context.Context, ref, role string) (*pgxpool.Pool, err
 		return existing, nil
 	}
 	s.pools[k] = p
+	if t, ok := s.projects.(PoolTracker); ok {
+		s.untrack[p] = t.TrackPool(p)
+	}
 	return p, nil
+}
+
+// untrackLocked takes p out of the budget's view before it closes.
+func (s *Server) untrackLocked(p *pgxpool.Pool) {
+	if u := s.untrack[p]; u != nil {
+		u()
+		delete(s.untrack, p)
+	}
 }
 
 // acquire takes a server connection of (ref, role) for one transaction.

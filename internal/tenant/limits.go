@@ -91,9 +91,9 @@ func (b *budget) InUse() int { return len(b.sem) }
 
 // stealIdle frees one slot of the budget for a new connection: it closes an
 // idle connection of a service pool, or else of the pool with the most idle
-// ones, or, when no pool has one, asks the holder of a long-lived
-// connection (a schema listener) of the project idle the longest to let
-// go. It reports whether it found one.
+// ones (the manager's or a tracked one), or, when no pool has one, asks the
+// holder of a long-lived connection (a schema listener) of the project idle
+// the longest to let go. It reports whether it found one.
 func (m *Manager) stealIdle() bool {
 	m.mu.RLock()
 	var victim *pgxpool.Pool
@@ -104,6 +104,11 @@ func (m *Manager) stealIdle() bool {
 			idle += servicePoolMaxConns // auth's connections go first: it needs them least often
 		}
 		if idle > most {
+			victim, most = p, idle
+		}
+	}
+	for p := range m.tracked {
+		if idle := p.Stat().IdleConns(); idle > most {
 			victim, most = p, idle
 		}
 	}
@@ -139,6 +144,20 @@ func (m *Manager) stealIdle() bool {
 		c.Release()
 	}
 	return len(conns) > 0
+}
+
+// TrackPool lets the connection budget reclaim idle connections of a pool
+// that another component made from [Manager.PoolConfig] (the wire pooler's),
+// as it does those of its own pools. Call untrack before closing the pool.
+func (m *Manager) TrackPool(pool *pgxpool.Pool) (untrack func()) {
+	m.mu.Lock()
+	m.tracked[pool] = struct{}{}
+	m.mu.Unlock()
+	return func() {
+		m.mu.Lock()
+		delete(m.tracked, pool)
+		m.mu.Unlock()
+	}
 }
 
 // hold is one connection that a component keeps open to a project's

@@ -141,6 +141,69 @@ func TestConnectionBudgetIsShared(t *testing.T) {
 	}
 }
 
+// TestTrackedPoolsYieldIdleConnections: the idle connections of a pool
+// another component made from PoolConfig (the wire pooler's) are reclaimed
+// for a project that needs a connection once the pool is tracked.
+func TestTrackedPoolsYieldIdleConnections(t *testing.T) {
+	t.Parallel()
+	m, db := bootManaged(t)
+	ctx := t.Context()
+	ref := uniqueRef(t)
+	t.Cleanup(func() { dropDatabases(t, db, "proj_"+ref) })
+	if _, err := m.Create(ctx, CreateOptions{Ref: ref}); err != nil {
+		t.Fatal(err)
+	}
+	m.budget = newBudget(1)
+	m.budget.steal = m.stealIdle
+	m.closePool(DefaultRef)
+	m.closePool(ref)
+
+	cfg, err := m.PoolConfig(ctx, DefaultRef)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ext, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ext.Close()
+	c, err := ext.Acquire(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Release() // idle, holding the budget's only slot
+	pool, err := m.Pool(ctx, ref)
+	if err == nil {
+		wctx, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+		var c *pgxpool.Conn
+		if c, err = pool.Acquire(wctx); err == nil {
+			c.Release()
+		}
+		cancel()
+	}
+	if err == nil {
+		t.Fatal("a connection opened beyond the budget while an untracked pool held it")
+	}
+	untrack := m.TrackPool(ext)
+	defer untrack()
+	if pool == nil {
+		if pool, err = m.Pool(ctx, ref); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c, err = pool.Acquire(ctx)
+	if err != nil {
+		t.Fatalf("reclaiming the tracked pool's idle connection: %v", err)
+	}
+	c.Release()
+	if n := ext.Stat().TotalConns(); n != 0 {
+		t.Errorf("the tracked pool still holds %d connections", n)
+	}
+	if got := m.budget.InUse(); got != 1 {
+		t.Errorf("budget in use = %d, want 1", got)
+	}
+}
+
 func TestIdlePoolsAreReaped(t *testing.T) {
 	t.Parallel()
 	m, db := bootManaged(t)

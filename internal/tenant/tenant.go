@@ -171,6 +171,7 @@ type Manager struct {
 	projects  map[string]*Project
 	pools     map[poolKey]*pgxpool.Pool
 	holds     map[*hold]struct{}
+	tracked   map[*pgxpool.Pool]struct{} // other components' pools under the budget (TrackPool)
 	hooks     []setupHook
 	teardown  []setupHook
 	keysHooks []keysHook
@@ -193,7 +194,8 @@ func New(cfg Config, cp ControlPlane, srv Server, externalDatabase string, log *
 	return &Manager{
 		cp: cp, srv: srv, cfg: cfg, external: externalDatabase, log: log,
 		projects: map[string]*Project{}, pools: map[poolKey]*pgxpool.Pool{}, holds: map[*hold]struct{}{},
-		share: newSharer(cmp.Or(cfg.ActiveBackends, DefaultActiveBackends()), sharePatience),
+		tracked: map[*pgxpool.Pool]struct{}{},
+		share:   newSharer(cmp.Or(cfg.ActiveBackends, DefaultActiveBackends()), sharePatience),
 	}
 }
 
