@@ -69,11 +69,7 @@ func (m *Manager) RotateKeys(ctx context.Context, ref string) (*Project, error) 
 	// The new secret is stored: from here on, failures are logged, not
 	// returned, so that the caller learns the new keys.
 	ctx = context.WithoutCancel(ctx)
-	for _, h := range m.keysHooks {
-		if err := h.fn(ctx, ref); err != nil {
-			m.log.Error("dropping state derived from the old JWT secret", "ref", ref, "hook", h.name, "err", err)
-		}
-	}
+	m.keysChanged(ctx, ref)
 	if err := m.cp.Audit(ctx, "admin", "project.rotate_keys", ref, nil); err != nil {
 		m.log.Error("auditing a key rotation", "ref", ref, "err", err)
 	}

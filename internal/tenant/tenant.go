@@ -234,6 +234,7 @@ func (m *Manager) Start(ctx context.Context) error {
 	wctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	m.stopWatch = cancel
 	m.watchQuotas(wctx, every, &m.watchWG)
+	m.watchProjects(wctx, &m.watchWG)
 	return nil
 }
 
