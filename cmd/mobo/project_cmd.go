@@ -56,6 +56,7 @@ func newProjectCmd() *cobra.Command {
 		projectConfigCmd(),
 		projectUsageCmd(),
 		projectRotateKeysCmd(),
+		projectAuthConfigCmd(),
 	)
 	allowOffline(cmd)
 	return cmd

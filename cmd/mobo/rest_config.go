@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
@@ -122,24 +121,9 @@ func nonNil(v []string) []string {
 }
 
 func printRESTConfig(cmd *cobra.Command, pc rest.ProjectConfig) error {
-	var own map[string]json.RawMessage
-	_ = json.Unmarshal(pc.Overrides, &own)
-	eff, err := json.Marshal(pc.Effective)
-	if err != nil {
-		return err
+	keys := make([]string, len(restSettingFlags))
+	for i, f := range restSettingFlags {
+		keys[i] = f.key
 	}
-	var values map[string]json.RawMessage
-	if err := json.Unmarshal(eff, &values); err != nil {
-		return err
-	}
-	tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
-	fmt.Fprintf(tw, "REST settings of %s\t\t\n", pc.Ref)
-	for _, f := range restSettingFlags {
-		from := "default"
-		if _, ok := own[f.key]; ok {
-			from = "project"
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\n", f.key, values[f.key], from)
-	}
-	return tw.Flush()
+	return printSettings(cmd, "REST settings of "+pc.Ref, pc.Overrides, pc.Effective, keys)
 }

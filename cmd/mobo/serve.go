@@ -137,10 +137,11 @@ func assemble(cfg Config, log *slog.Logger) (*platform, error) {
 	p.gateway.Handle(auth.Prefix, authSvc.Handler())
 	p.tenants.AddSetupHook("auth", authSvc.SetupProject)
 	p.tenants.AddTeardownHook("auth", authSvc.ForgetProject)
-	p.tenants.AddKeysHook("auth", authSvc.SecretChanged)
+	p.tenants.AddChangeHook("auth", authSvc.ProjectChanged)
 	p.gateway.SetProjects(p.tenants)
 	p.admin.SetProjects(projectAdmin{m: p.tenants, baseURL: p.gateway.URL, dumpDir: filepath.Join(cfg.DataDir, "dumps"), requests: p.gateway.Requests})
 	p.admin.SetRESTConfig(restConfigAdmin{restSrv})
+	p.admin.SetAuthConfig(authConfigAdmin{authSvc})
 	p.admin.SetDatabases(dbAdmin{m: p.tenants, srv: srv, audit: cp, log: kernel.ComponentLogger(log, "admin")})
 	p.gateway.Handle("/admin/v1/", p.admin.Handler())
 

@@ -55,7 +55,8 @@ type API struct {
 	src      Source
 	projects Projects
 	dbs      Databases
-	rest     RESTConfig
+	rest     Settings
+	auth     Settings
 	log      *slog.Logger
 
 	mu      sync.RWMutex
@@ -113,7 +114,10 @@ func (a *API) Handler() http.Handler {
 		a.mountDatabases(mux)
 	}
 	if a.rest != nil {
-		a.mountREST(mux)
+		a.mountSettings(mux, "rest", a.rest)
+	}
+	if a.auth != nil {
+		a.mountSettings(mux, "auth", a.auth)
 	}
 	mux.HandleFunc("/admin/v1/", func(w http.ResponseWriter, _ *http.Request) {
 		writeError(w, http.StatusNotFound, "not_found", "no such admin endpoint")

@@ -69,7 +69,7 @@ func (s *Service) handleSignup(w http.ResponseWriter, r *http.Request, p *projec
 	if b.Email == "" && b.Phone == "" && b.Password == "" {
 		return s.anonymousSignIn(w, r, p, b.Data)
 	}
-	if s.cfg.DisableSignup {
+	if s.conf(r.Context()).DisableSignup {
 		return errSignupDisabled
 	}
 	if b.Password == "" {
@@ -93,7 +93,7 @@ func (s *Service) handleSignup(w http.ResponseWriter, r *http.Request, p *projec
 	if err := s.allow(p.ref, ip, limitSignIn, account); err != nil {
 		return err
 	}
-	if err := s.checkStrength(b.Password); err != nil {
+	if err := s.checkStrength(r.Context(), b.Password); err != nil {
 		return err
 	}
 	hash, err := s.hashPassword(b.Password)
@@ -116,7 +116,7 @@ func (s *Service) handleSignup(w http.ResponseWriter, r *http.Request, p *projec
 		var u *user
 		switch {
 		case existing != nil && existing.ConfirmedAt != nil:
-			if !s.cfg.EnableConfirmations {
+			if !s.conf(r.Context()).EnableConfirmations {
 				return apiErr(http.StatusUnprocessableEntity, "user_already_exists", "User already registered")
 			}
 			// As GoTrue: answer as for a new user, so that the answer does
@@ -140,15 +140,15 @@ func (s *Service) handleSignup(w http.ResponseWriter, r *http.Request, p *projec
 		default:
 			u, err = s.insertUser(ctx, tx, newUser{
 				Email: b.Email, Phone: b.Phone, PasswordHash: hash, UserMetaData: b.Data,
-				EmailConfirmed: b.Email != "" && !s.cfg.EnableConfirmations,
-				PhoneConfirmed: b.Email == "" && !s.cfg.EnableConfirmations,
+				EmailConfirmed: b.Email != "" && !s.conf(r.Context()).EnableConfirmations,
+				PhoneConfirmed: b.Email == "" && !s.conf(r.Context()).EnableConfirmations,
 			})
 			if err != nil {
 				return err
 			}
 			s.audit(ctx, tx, ip, "user_signedup", u, map[string]any{"provider": u.AppMetaData["provider"]})
 		}
-		if !s.cfg.EnableConfirmations {
+		if !s.conf(r.Context()).EnableConfirmations {
 			tr, err := s.newSession(ctx, tx, p, r, u, "password")
 			if err != nil {
 				return err
@@ -192,7 +192,7 @@ func nonNil(m map[string]any) map[string]any {
 }
 
 func (s *Service) anonymousSignIn(w http.ResponseWriter, r *http.Request, p *project, data map[string]any) error {
-	if s.cfg.DisableAnonymous {
+	if s.conf(r.Context()).DisableAnonymous {
 		return apiErr(http.StatusUnprocessableEntity, "anonymous_provider_disabled", "Anonymous sign-ins are disabled")
 	}
 	ctx := r.Context()
@@ -299,10 +299,10 @@ func (s *Service) passwordGrant(r *http.Request, p *project, b tokenBody) (*toke
 	if u.banned(s.now()) {
 		return nil, errUserBanned
 	}
-	if b.Email != "" && u.EmailConfirmedAt == nil && s.cfg.EnableConfirmations {
+	if b.Email != "" && u.EmailConfirmedAt == nil && s.conf(r.Context()).EnableConfirmations {
 		return nil, badRequest("email_not_confirmed", "Email not confirmed")
 	}
-	if b.Email == "" && u.PhoneConfirmedAt == nil && s.cfg.EnableConfirmations {
+	if b.Email == "" && u.PhoneConfirmedAt == nil && s.conf(r.Context()).EnableConfirmations {
 		return nil, badRequest("phone_not_confirmed", "Phone not confirmed")
 	}
 	var resp *tokenResponse
@@ -388,7 +388,7 @@ func (s *Service) handleUpdateUser(w http.ResponseWriter, r *http.Request, p *pr
 	ip := clientIP(r)
 	var hash string
 	if b.Password != nil {
-		if err := s.checkStrength(*b.Password); err != nil {
+		if err := s.checkStrength(r.Context(), *b.Password); err != nil {
 			return err
 		}
 		if ru.user.EncryptedPassword != "" && s.checkPassword(ru.user.EncryptedPassword, *b.Password) {
@@ -441,7 +441,7 @@ func (s *Service) handleUpdateUser(w http.ResponseWriter, r *http.Request, p *pr
 			if taken {
 				return errEmailExists
 			}
-			if !s.cfg.EnableConfirmations {
+			if !s.conf(r.Context()).EnableConfirmations {
 				if err := s.setEmail(ctx, tx, u, *b.Email); err != nil {
 					return err
 				}

@@ -100,7 +100,7 @@ func (s *Service) handleAdminCreateUser(w http.ResponseWriter, r *http.Request, 
 		return errValidation("Unable to validate email address: invalid format")
 	}
 	if b.Password != nil {
-		if err := s.checkStrength(*b.Password); err != nil {
+		if err := s.checkStrength(r.Context(), *b.Password); err != nil {
 			return err
 		}
 		h, err := s.hashPassword(*b.Password)
@@ -172,7 +172,7 @@ func (s *Service) handleAdminUpdateUser(w http.ResponseWriter, r *http.Request, 
 	}
 	var hash string
 	if b.Password != nil {
-		if err := s.checkStrength(*b.Password); err != nil {
+		if err := s.checkStrength(r.Context(), *b.Password); err != nil {
 			return err
 		}
 		h, err := s.hashPassword(*b.Password)
@@ -400,7 +400,7 @@ func (s *Service) handleGenerateLink(w http.ResponseWriter, r *http.Request, p *
 				return errEmailExists
 			}
 			if u == nil {
-				if err := s.checkStrength(b.Password); err != nil {
+				if err := s.checkStrength(r.Context(), b.Password); err != nil {
 					return err
 				}
 				h, err := s.hashPassword(b.Password)

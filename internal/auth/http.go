@@ -84,6 +84,9 @@ func (s *Service) wrap(h handlerFunc, open bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		r.Body = http.MaxBytesReader(w, r.Body, maxBody)
 		p, err := s.project(r.Context(), httpx.ProjectRef(r.Context()))
+		if err == nil {
+			r = r.WithContext(context.WithValue(r.Context(), cfgKey{}, p.cfg))
+		}
 		if err == nil && !open {
 			err = s.checkAPIKey(r.Context(), p, r)
 		}
@@ -188,7 +191,7 @@ func (s *Service) externalURL(r *http.Request) string {
 // redirectTo returns want if it is allowed (site URL or an additional
 // redirect URL prefix), else the site URL.
 func (s *Service) redirectTo(r *http.Request, want string) string {
-	site := s.cfg.SiteURL
+	site := s.conf(r.Context()).SiteURL
 	if site == "" {
 		site = s.externalURL(r)
 	}
@@ -199,7 +202,7 @@ func (s *Service) redirectTo(r *http.Request, want string) string {
 	if err != nil || u.Host == "" {
 		return site
 	}
-	for _, allowed := range append([]string{site}, s.cfg.AdditionalRedirectURLs...) {
+	for _, allowed := range append([]string{site}, s.conf(r.Context()).AdditionalRedirectURLs...) {
 		a, err := url.Parse(allowed)
 		if err != nil || a.Host == "" {
 			continue
@@ -292,14 +295,15 @@ func (s *Service) handleHealth(w http.ResponseWriter, _ *http.Request, _ *projec
 	return nil
 }
 
-func (s *Service) handleSettings(w http.ResponseWriter, _ *http.Request, _ *project) error {
+func (s *Service) handleSettings(w http.ResponseWriter, r *http.Request, _ *project) error {
+	cfg := s.conf(r.Context())
 	httpx.WriteJSON(w, http.StatusOK, map[string]any{
 		"external": map[string]bool{
-			"email": true, "phone": true, "anonymous_users": !s.cfg.DisableAnonymous,
+			"email": true, "phone": true, "anonymous_users": !cfg.DisableAnonymous,
 		},
-		"disable_signup":     s.cfg.DisableSignup,
-		"mailer_autoconfirm": !s.cfg.EnableConfirmations,
-		"phone_autoconfirm":  !s.cfg.EnableConfirmations,
+		"disable_signup":     cfg.DisableSignup,
+		"mailer_autoconfirm": !cfg.EnableConfirmations,
+		"phone_autoconfirm":  !cfg.EnableConfirmations,
 		"sms_provider":       "custom",
 		"saml_enabled":       false,
 	})

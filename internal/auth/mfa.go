@@ -100,7 +100,7 @@ func (s *Service) handleEnroll(w http.ResponseWriter, r *http.Request, p *projec
 	if b.FactorType != "totp" {
 		return errFactorTypeNotSupprt
 	}
-	if len(ru.user.Factors) >= s.cfg.MFAMaxFactors {
+	if len(ru.user.Factors) >= s.conf(r.Context()).MFAMaxFactors {
 		return errTooManyFactors
 	}
 	issuer := b.Issuer

@@ -34,13 +34,14 @@ func tokenHash(address, code string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-func (s *Service) newOTP() (string, error) {
-	max := new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(s.cfg.OTPLength)), nil)
-	n, err := rand.Int(rand.Reader, max)
+func (s *Service) newOTP(ctx context.Context) (string, error) {
+	n := s.conf(ctx).OTPLength
+	max := new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(n)), nil)
+	v, err := rand.Int(rand.Reader, max)
 	if err != nil {
 		return "", err
 	}
-	return fmt.Sprintf("%0*d", s.cfg.OTPLength, n), nil
+	return fmt.Sprintf("%0*d", n, v), nil
 }
 
 // issueOTT stores a one-time token of typ for u, sent to address, and
@@ -48,7 +49,7 @@ func (s *Service) newOTP() (string, error) {
 func (s *Service) issueOTT(ctx context.Context, q querier, u *user, typ, address, fixedCode string) (code, hash string, err error) {
 	code = fixedCode
 	if code == "" {
-		if code, err = s.newOTP(); err != nil {
+		if code, err = s.newOTP(ctx); err != nil {
 			return "", "", err
 		}
 	}
@@ -91,7 +92,7 @@ func (s *Service) consumeOTT(ctx context.Context, tx pgx.Tx, hash string, types 
 	if err != nil {
 		return "", "", "", fmt.Errorf("reading a one-time token: %w", err)
 	}
-	if s.now().UTC().Sub(created) > s.cfg.OTPExpiry {
+	if s.now().UTC().Sub(created) > s.conf(ctx).OTPExpiry {
 		return "", "", "", errOTPExpired
 	}
 	return userID, typ, relatesTo, nil

@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"context"
 	"strings"
 	"unicode/utf8"
 
@@ -26,20 +27,21 @@ func (s *Service) checkPassword(hash, pw string) bool {
 
 // checkStrength applies the password rules; it returns a weak_password error
 // with GoTrue's reasons ("length", "characters").
-func (s *Service) checkStrength(pw string) error {
+func (s *Service) checkStrength(ctx context.Context, pw string) error {
+	cfg := s.conf(ctx)
 	var reasons []string
 	msgs := []string{}
-	if utf8.RuneCountInString(pw) < s.cfg.PasswordMinLength {
+	if utf8.RuneCountInString(pw) < cfg.PasswordMinLength {
 		reasons = append(reasons, "length")
-		msgs = append(msgs, "Password should be at least "+itoa(s.cfg.PasswordMinLength)+" characters.")
+		msgs = append(msgs, "Password should be at least "+itoa(cfg.PasswordMinLength)+" characters.")
 	}
 	if len(pw) > 72 { // bcrypt's limit
 		return errValidation("Password cannot be longer than 72 characters")
 	}
-	for _, set := range s.cfg.PasswordRequiredCharacters {
+	for _, set := range cfg.PasswordRequiredCharacters {
 		if !strings.ContainsAny(pw, set) {
 			reasons = append(reasons, "characters")
-			msgs = append(msgs, "Password should contain at least one character of each: "+strings.Join(s.cfg.PasswordRequiredCharacters, ", ")+".")
+			msgs = append(msgs, "Password should contain at least one character of each: "+strings.Join(cfg.PasswordRequiredCharacters, ", ")+".")
 			break
 		}
 	}

@@ -90,6 +90,7 @@ type project struct {
 	secret []byte
 	keys   *keyring
 	tokens tokenCache
+	cfg    *Config // the platform's settings with the project's own
 }
 
 var _ kernel.Component = (*Service)(nil)
@@ -161,10 +162,10 @@ func (s *Service) SetupProject(ctx context.Context, ref, connString string) erro
 	return nil
 }
 
-// SecretChanged drops what the service derived from project ref's JWT
-// secret (the secret itself and the tokens verified with it); the next
-// request loads the new one. It is the tenant keys hook.
-func (s *Service) SecretChanged(_ context.Context, ref string) error {
+// ProjectChanged drops what the service derived from project ref's stored
+// state (its JWT secret, the tokens verified with it, its settings); the
+// next request loads it anew. It is the tenant change hook.
+func (s *Service) ProjectChanged(_ context.Context, ref string) error {
 	s.mu.Lock()
 	delete(s.projects, ref)
 	s.mu.Unlock()
@@ -210,7 +211,11 @@ func (s *Service) project(ctx context.Context, ref string) (*project, error) {
 		}
 		s.migrated[ref] = true
 	}
-	p = &project{ref: ref, pool: dbPool{ref: ref, tenants: s.tenants}, secret: []byte(secret)}
+	cfg, _, err := s.projectConfig(ctx, ref)
+	if err != nil {
+		return nil, err
+	}
+	p = &project{ref: ref, pool: dbPool{ref: ref, tenants: s.tenants}, secret: []byte(secret), cfg: &cfg}
 	if p.keys, err = s.loadKeyring(ctx, p); err != nil {
 		return nil, err
 	}

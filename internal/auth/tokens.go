@@ -56,7 +56,7 @@ type tokenResponse struct {
 // accessToken signs an access token for u in session sess.
 func (s *Service) accessToken(p *project, issuer string, u *user, sess *session, amr []amrEntry) (string, time.Time, error) {
 	now := s.now()
-	exp := now.Add(s.cfg.JWTExpiry)
+	exp := now.Add(p.cfg.JWTExpiry)
 	if amr == nil {
 		amr = []amrEntry{}
 	}
@@ -128,7 +128,7 @@ func (s *Service) sessionResponse(ctx context.Context, q querier, p *project, r 
 		return nil, err
 	}
 	return &tokenResponse{
-		AccessToken: at, TokenType: "bearer", ExpiresIn: int(s.cfg.JWTExpiry / time.Second), ExpiresAt: exp.Unix(),
+		AccessToken: at, TokenType: "bearer", ExpiresIn: int(p.cfg.JWTExpiry / time.Second), ExpiresAt: exp.Unix(),
 		RefreshToken: rt, User: u.JSON(),
 	}, nil
 }
@@ -207,7 +207,7 @@ func (s *Service) refresh(ctx context.Context, p *project, r *http.Request, tok 
 		now := s.now()
 		next := ""
 		if revoked {
-			if now.Sub(updatedAt) > s.cfg.RefreshTokenReuseInterval {
+			if now.Sub(updatedAt) > s.conf(ctx).RefreshTokenReuseInterval {
 				reused = sess
 				return errRefreshReused
 			}

@@ -116,7 +116,7 @@ func (s *Service) handleOTP(w http.ResponseWriter, r *http.Request, p *project) 
 		}
 		isNew := false
 		if errors.Is(err, errUserNotFound) {
-			if !create || s.cfg.DisableSignup {
+			if !create || s.conf(r.Context()).DisableSignup {
 				return apiErr(http.StatusUnprocessableEntity, "otp_disabled", "Signups not allowed for otp")
 			}
 			n := newUser{UserMetaData: b.Data}

@@ -11,19 +11,21 @@ import (
 // configuration (jwt_secret), so it is changed there, not rotated.
 var ErrSecretFromConfig = errors.New("the default project's JWT secret is set by jwt_secret in the configuration; change it there")
 
-// KeysHook drops what a component derived from a project's JWT secret (its
-// verification keys, its cache of verified tokens). It runs after the
-// secret changed; it must not fail for a project it never saw.
-type KeysHook func(ctx context.Context, ref string) error
+// ChangeHook drops what a component derived from a project's stored state
+// (its JWT secret: verification keys, the cache of verified tokens; its
+// auth settings), so that the next request reloads it. It runs after such a
+// change, made on this node or another; it must not fail for a project it
+// never saw.
+type ChangeHook func(ctx context.Context, ref string) error
 
-// AddKeysHook registers a hook. Call it before Start.
-func (m *Manager) AddKeysHook(name string, fn KeysHook) {
-	m.keysHooks = append(m.keysHooks, keysHook{name: name, fn: fn})
+// AddChangeHook registers a hook. Call it before Start.
+func (m *Manager) AddChangeHook(name string, fn ChangeHook) {
+	m.changeHooks = append(m.changeHooks, changeHook{name: name, fn: fn})
 }
 
-type keysHook struct {
+type changeHook struct {
 	name string
-	fn   KeysHook
+	fn   ChangeHook
 }
 
 // RotateKeys gives project ref a new JWT secret and, signed with it, new
@@ -69,7 +71,7 @@ func (m *Manager) RotateKeys(ctx context.Context, ref string) (*Project, error) 
 	// The new secret is stored: from here on, failures are logged, not
 	// returned, so that the caller learns the new keys.
 	ctx = context.WithoutCancel(ctx)
-	m.keysChanged(ctx, ref)
+	m.projectChanged(ctx, ref)
 	if err := m.cp.Audit(ctx, "admin", "project.rotate_keys", ref, nil); err != nil {
 		m.log.Error("auditing a key rotation", "ref", ref, "err", err)
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -13,48 +14,89 @@ import (
 // per API, overrides of the platform's defaults. The API that owns them
 // validates them; the tenant only stores them.
 
+// settingsColumns are the columns of mobo.projects holding API settings,
+// by API; the SQL below names only these constants.
+var settingsColumns = map[string]string{"REST": "rest_settings", "auth": "auth_settings"}
+
 // RESTSettings returns project ref's overrides of the REST API's settings,
 // a JSON object ("{}" when none).
 func (m *Manager) RESTSettings(ctx context.Context, ref string) ([]byte, error) {
+	return m.settings(ctx, ref, "REST")
+}
+
+// PatchRESTSettings merges patch into project ref's REST settings; see
+// [Manager.patchSettings].
+func (m *Manager) PatchRESTSettings(ctx context.Context, ref string, patch []byte) ([]byte, error) {
+	return m.patchSettings(ctx, ref, "REST", patch)
+}
+
+// AuthSettings returns project ref's overrides of the auth service's
+// settings, a JSON object ("{}" when none).
+func (m *Manager) AuthSettings(ctx context.Context, ref string) ([]byte, error) {
+	return m.settings(ctx, ref, "auth")
+}
+
+// PatchAuthSettings merges patch into project ref's auth settings; see
+// [Manager.patchSettings]. The change hooks run on every node (this one at
+// once), so the auth service reloads the project with them.
+func (m *Manager) PatchAuthSettings(ctx context.Context, ref string, patch []byte) ([]byte, error) {
+	out, err := m.patchSettings(ctx, ref, "auth", patch)
+	if err != nil {
+		return nil, err
+	}
+	m.mu.Lock()
+	if p, ok := m.projects[ref]; ok {
+		cp := *p
+		cp.authSettings = string(out)
+		m.projects[ref] = &cp
+	}
+	m.mu.Unlock()
+	m.projectChanged(context.WithoutCancel(ctx), ref)
+	return out, nil
+}
+
+func (m *Manager) settings(ctx context.Context, ref, api string) ([]byte, error) {
 	pool, err := m.cp.Pool()
 	if err != nil {
 		return nil, err
 	}
 	var out []byte
-	err = pool.QueryRow(ctx, `select rest_settings::text from mobo.projects where ref = $1`, ref).Scan(&out)
+	err = pool.QueryRow(ctx, `select `+settingsColumns[api]+`::text from mobo.projects where ref = $1`, ref).Scan(&out)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, fmt.Errorf("project %q: %w", ref, ErrNoProject)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("reading the REST settings of project %q: %w", ref, err)
+		return nil, fmt.Errorf("reading the %s settings of project %q: %w", api, ref, err)
 	}
 	return out, nil
 }
 
-// PatchRESTSettings merges patch, a JSON object, into project ref's REST
-// settings in one statement, so concurrent changes of different keys both
+// patchSettings merges patch, a JSON object, into project ref's settings
+// of api in one statement, so concurrent changes of different keys both
 // stay: a key with a value is set, a key set to null is removed (JSON merge
 // patch, RFC 7396, one level deep). It returns the settings after the
 // change, and records the patch in the audit log. The caller validates the
 // values.
-func (m *Manager) PatchRESTSettings(ctx context.Context, ref string, patch []byte) ([]byte, error) {
+func (m *Manager) patchSettings(ctx context.Context, ref, api string, patch []byte) ([]byte, error) {
 	pool, err := m.cp.Pool()
 	if err != nil {
 		return nil, err
 	}
+	col := settingsColumns[api]
 	var out []byte
 	err = pool.QueryRow(ctx, `update mobo.projects p
-		set rest_settings = (select coalesce(jsonb_object_agg(e.key, e.value), '{}')
-			from jsonb_each(p.rest_settings || $2::jsonb) e where e.value <> 'null'::jsonb),
+		set `+col+` = (select coalesce(jsonb_object_agg(e.key, e.value), '{}')
+			from jsonb_each(p.`+col+` || $2::jsonb) e where e.value <> 'null'::jsonb),
 		    updated_at = now()
-		where ref = $1 returning rest_settings::text`, ref, string(patch)).Scan(&out)
+		where ref = $1 returning `+col+`::text`, ref, string(patch)).Scan(&out)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, fmt.Errorf("project %q: %w", ref, ErrNoProject)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("changing the REST settings of project %q: %w", ref, err)
+		return nil, fmt.Errorf("changing the %s settings of project %q: %w", api, ref, err)
 	}
-	if err := m.cp.Audit(context.WithoutCancel(ctx), "admin", "project.rest_settings", ref, map[string]any{"patch": json.RawMessage(patch)}); err != nil {
+	action := "project." + strings.ToLower(api) + "_settings"
+	if err := m.cp.Audit(context.WithoutCancel(ctx), "admin", action, ref, map[string]any{"patch": json.RawMessage(patch)}); err != nil {
 		return nil, err
 	}
 	return out, nil

@@ -131,7 +131,7 @@ func (m *Manager) apply(ctx context.Context, ref string, cur *Project) {
 		}
 		m.mu.Unlock()
 		m.release(ref)
-		m.keysChanged(ctx, ref)
+		m.projectChanged(ctx, ref)
 		m.log.Info("project deleted elsewhere", "ref", ref)
 	case cur.Status == StatusCreating:
 		// The creating node (or a restart) finishes it; the row turns
@@ -161,17 +161,17 @@ func (m *Manager) apply(ctx context.Context, ref string, cur *Project) {
 		if old.Limits != cur.Limits {
 			m.closePool(ref) // reopened with the new limits at next use
 		}
-		if old.JWTSecret != cur.JWTSecret {
-			m.keysChanged(ctx, ref)
+		if old.JWTSecret != cur.JWTSecret || old.authSettings != cur.authSettings {
+			m.projectChanged(ctx, ref)
 		}
 	}
 }
 
-// keysChanged runs the keys hooks of project ref; failures are logged.
-func (m *Manager) keysChanged(ctx context.Context, ref string) {
-	for _, h := range m.keysHooks {
+// projectChanged runs the change hooks of project ref; failures are logged.
+func (m *Manager) projectChanged(ctx context.Context, ref string) {
+	for _, h := range m.changeHooks {
 		if err := h.fn(ctx, ref); err != nil {
-			m.log.Error("dropping state derived from the old JWT secret", "ref", ref, "hook", h.name, "err", err)
+			m.log.Error("dropping state derived from a project's old settings", "ref", ref, "hook", h.name, "err", err)
 		}
 	}
 }

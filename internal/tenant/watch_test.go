@@ -51,7 +51,7 @@ func TestChangesReachOtherNodes(t *testing.T) {
 	ref := uniqueRef(t)
 	t.Cleanup(func() { dropDatabases(t, db, "proj_"+ref) })
 	rotated := make(chan string, 4)
-	b.keysHooks = append(b.keysHooks, keysHook{name: "test", fn: func(_ context.Context, r string) error {
+	b.changeHooks = append(b.changeHooks, changeHook{name: "test", fn: func(_ context.Context, r string) error {
 		rotated <- r
 		return nil
 	}})
