@@ -41,8 +41,9 @@ func eventually(t *testing.T, what string, cond func() bool) {
 }
 
 // TestChangesReachOtherNodes: what one node does to a project (create,
-// rotate its keys, set limits, pause, resume, delete) another node serving
-// the same control plane applies without a restart.
+// rotate its keys, change its auth settings, set limits, pause, resume,
+// delete) another node serving the same control plane applies without a
+// restart.
 func TestChangesReachOtherNodes(t *testing.T) {
 	t.Parallel()
 	a, db := bootManaged(t)
@@ -87,6 +88,19 @@ func TestChangesReachOtherNodes(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("b's keys hook did not run after the rotation")
+	}
+
+	// New auth settings: b's auth service must reload the project.
+	if _, err := a.PatchAuthSettings(ctx, ref, []byte(`{"disable_signup":true}`)); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case r := <-rotated:
+		if r != ref {
+			t.Errorf("b's change hook ran for %q", r)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("b's change hook did not run after the auth settings changed")
 	}
 
 	if err := a.SetLimits(ctx, ref, Limits{MaxConnections: 3}); err != nil {
