@@ -211,8 +211,10 @@ func settingsProblem(err error) string {
 		if te.Field == "" {
 			return "the settings must be a JSON object"
 		}
-		want := map[string]string{"bool": "true or false", "string": "a string", "int": "a whole number",
-			"[]string": "a list of strings", "*auth.duration": "a duration such as \"1h\""}[te.Type.String()]
+		want := map[string]string{
+			"bool": "true or false", "string": "a string", "int": "a whole number",
+			"[]string": "a list of strings", "*auth.duration": "a duration such as \"1h\"",
+		}[te.Type.String()]
 		if want == "" {
 			want = te.Type.String()
 		}

@@ -16,11 +16,13 @@ func TestWithProjectSettings(t *testing.T) {
 		err             string // a fragment of the error, "" for none
 	}{
 		{"none", `{}`, func(c Config) bool { return c.JWTExpiry == base.JWTExpiry && !c.DisableSignup }, ""},
-		{"values", `{"disable_signup":true,"jwt_expiry":"15m","otp_length":8,"additional_redirect_urls":["https://app.example.com"]}`,
+		{
+			"values", `{"disable_signup":true,"jwt_expiry":"15m","otp_length":8,"additional_redirect_urls":["https://app.example.com"]}`,
 			func(c Config) bool {
 				return c.DisableSignup && c.JWTExpiry == 15*time.Minute && c.OTPLength == 8 && c.AdditionalRedirectURLs[0] == "https://app.example.com" &&
 					c.PasswordMinLength == base.PasswordMinLength
-			}, ""},
+			}, "",
+		},
 		{"unknown key", `{"bcrypt_cost":4}`, nil, "bcrypt_cost"},
 		{"wrong type", `{"disable_signup":"yes"}`, nil, "disable_signup"},
 		{"bad duration", `{"otp_expiry":"soon"}`, nil, "duration"},
