@@ -138,6 +138,9 @@ func assemble(cfg Config, log *slog.Logger) (*platform, error) {
 	p.tenants.AddSetupHook("auth", authSvc.SetupProject)
 	p.tenants.AddTeardownHook("auth", authSvc.ForgetProject)
 	p.tenants.AddChangeHook("auth", authSvc.ProjectChanged)
+	// After auth's: realtime checks its channels' tokens against the new
+	// secret.
+	p.tenants.AddChangeHook("realtime", rt.ProjectChanged)
 	p.gateway.SetProjects(p.tenants)
 	p.admin.SetProjects(projectAdmin{m: p.tenants, baseURL: p.gateway.URL, dumpDir: filepath.Join(cfg.DataDir, "dumps"), requests: p.gateway.Requests})
 	p.admin.SetRESTConfig(restConfigAdmin{restSrv})

@@ -26,6 +26,11 @@ type Config struct {
 	// SlotCheckInterval is how often the slots are measured against
 	// MaxSlotWALMB. Default 1m.
 	SlotCheckInterval time.Duration `toml:"slot_check_interval" yaml:"slot_check_interval" json:"slot_check_interval"`
+	// TokenCheckInterval is how often each joined channel's token is
+	// checked again: a channel whose token expired or no longer verifies
+	// (the project's secret rotated, its key revoked) is told why and
+	// closed, as Supabase Realtime does. Default 15s.
+	TokenCheckInterval time.Duration `toml:"token_check_interval" yaml:"token_check_interval" json:"token_check_interval"`
 }
 
 // Validate reports a bad value.
@@ -43,6 +48,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("realtime.max_slot_wal_mb %d is negative", c.MaxSlotWALMB)
 	case c.SlotCheckInterval < 0:
 		return fmt.Errorf("realtime.slot_check_interval %v is negative", c.SlotCheckInterval)
+	case c.TokenCheckInterval < 0:
+		return fmt.Errorf("realtime.token_check_interval %v is negative", c.TokenCheckInterval)
 	}
 	return nil
 }
@@ -68,6 +75,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.SlotCheckInterval == 0 {
 		c.SlotCheckInterval = time.Minute
+	}
+	if c.TokenCheckInterval == 0 {
+		c.TokenCheckInterval = 15 * time.Second
 	}
 	return c
 }

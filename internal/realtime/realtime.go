@@ -113,6 +113,8 @@ func (s *Server) Start(ctx context.Context) error {
 	r := s.run
 	r.wg.Add(1)
 	go func() { defer r.wg.Done(); s.runSlotCheck(rctx) }()
+	r.wg.Add(1)
+	go func() { defer r.wg.Done(); s.runTokenCheck(rctx) }()
 	s.mu.Unlock()
 	for _, ref := range s.slotted(ctx) {
 		p, err := s.startProject(ref)

@@ -408,7 +408,7 @@ func (sk *socket) join(ctx context.Context, m *inMsg) {
 		sock: sk, topic: m.Topic, sub: strings.TrimPrefix(m.Topic, topicPrefix), joinRef: m.JoinRef,
 		self: cfg.Broadcast.Self, ack: cfg.Broadcast.Ack, private: cfg.Private, canWrite: true, presenceKey: cfg.Presence.Key,
 	}
-	ch.viewer.Store(newViewer(pr))
+	ch.viewer.Store(newViewer(pr, jp.AccessToken))
 	if ch.presenceKey == "" {
 		ch.presenceKey = newPhxRef()
 	}
@@ -658,16 +658,27 @@ func (sk *socket) accessToken(ctx context.Context, ch *channel, m *inMsg) {
 	_ = json.Unmarshal(m.Payload, &p)
 	pr, err := sk.s.auth.Authenticate(ctx, sk.ref, authn.Credentials{APIKey: sk.apiKey, Bearer: p.AccessToken})
 	if err != nil {
-		sk.system(ch, "error", "system", tokenError(err))
-		sk.mu.Lock()
-		delete(sk.channels, ch.topic)
-		sk.mu.Unlock()
-		sk.p.remove(ctx, ch)
-		sk.send(encodeText(sk.v2, ch.joinRef, nil, ch.topic, evClose, json.RawMessage("{}")))
+		sk.revoke(ctx, ch, err)
 		return
 	}
-	ch.viewer.Store(newViewer(pr))
+	ch.viewer.Store(newViewer(pr, p.AccessToken))
 	sk.reply(m, "ok", nil)
+}
+
+// revoke closes ch because its token failed (err): the client is told why
+// with a system message, then the channel closes, as Supabase Realtime
+// does.
+func (sk *socket) revoke(ctx context.Context, ch *channel, err error) {
+	sk.mu.Lock()
+	if sk.channels[ch.topic] != ch { // left or rejoined meanwhile
+		sk.mu.Unlock()
+		return
+	}
+	delete(sk.channels, ch.topic)
+	sk.mu.Unlock()
+	sk.system(ch, "error", "system", tokenError(err))
+	sk.p.remove(ctx, ch)
+	sk.send(encodeText(sk.v2, ch.joinRef, nil, ch.topic, evClose, json.RawMessage("{}")))
 }
 
 func (sk *socket) broadcast(ctx context.Context, ch *channel, m *inMsg) {

@@ -21,12 +21,13 @@ const visibleWait = 5 * time.Second
 // viewer is a channel's principal with the key that groups the channels
 // whose visibility checks are the same query: same role, same claims.
 type viewer struct {
-	pr  *authn.Principal
-	key string
+	pr    *authn.Principal
+	token string // the access token it came from; "" for the socket's apikey
+	key   string
 }
 
-func newViewer(pr *authn.Principal) *viewer {
-	return &viewer{pr: pr, key: pr.Role + "\x00" + string(pr.ClaimsJSON)}
+func newViewer(pr *authn.Principal, token string) *viewer {
+	return &viewer{pr: pr, token: token, key: pr.Role + "\x00" + string(pr.ClaimsJSON)}
 }
 
 // groupKey identifies a check query: the viewer, the table and its key
