@@ -36,6 +36,7 @@ type sharer struct {
 // request in flight or waiting.
 type gate struct {
 	inUse   int             // requests in flight
+	poolMax int             // the project's pool limit, as of its latest request
 	waiters []chan struct{} // requests waiting, oldest first
 }
 
@@ -60,6 +61,7 @@ func (s *sharer) enter(ctx context.Context, ref string, poolMax int) (leave func
 		s.gates[ref] = g
 		s.busy++
 	}
+	g.poolMax = poolMax
 	if len(g.waiters) == 0 && g.inUse < s.share(poolMax) {
 		g.inUse++
 		s.mu.Unlock()
@@ -67,6 +69,7 @@ func (s *sharer) enter(ctx context.Context, ref string, poolMax int) (leave func
 	}
 	ready := make(chan struct{})
 	g.waiters = append(g.waiters, ready)
+	s.dispatch(g) // the share may have room the queue has not used yet
 	s.mu.Unlock()
 
 	wait := time.NewTimer(s.patience)
@@ -104,27 +107,39 @@ func (s *sharer) leaver(ref string, poolMax int) func() {
 	return func() { once.Do(func() { s.leave(ref, poolMax) }) }
 }
 
-func (s *sharer) leave(ref string, poolMax int) {
+func (s *sharer) leave(ref string, _ int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	g := s.gates[ref]
 	g.inUse--
-	if len(g.waiters) > 0 && g.inUse < s.share(poolMax) {
+	s.dispatch(g)
+	s.idle(ref, g)
+}
+
+// dispatch hands g's free slots to its waiters, oldest first. Called with
+// s.mu held.
+func (s *sharer) dispatch(g *gate) {
+	for len(g.waiters) > 0 && g.inUse < s.share(g.poolMax) {
 		next := g.waiters[0]
 		g.waiters = g.waiters[1:]
 		g.inUse++
 		close(next)
-		return
 	}
-	s.idle(ref, g)
 }
 
-// idle forgets ref once nothing of it is in flight or waiting. Called with
-// s.mu held.
+// idle forgets ref once nothing of it is in flight or waiting; the other
+// busy projects' shares then grow, and their waiters get the room. Called
+// with s.mu held.
 func (s *sharer) idle(ref string, g *gate) {
-	if g.inUse == 0 && len(g.waiters) == 0 {
-		delete(s.gates, ref)
-		s.busy--
+	if g.inUse != 0 || len(g.waiters) != 0 {
+		return
+	}
+	delete(s.gates, ref)
+	s.busy--
+	for _, o := range s.gates {
+		if len(o.waiters) > 0 {
+			s.dispatch(o)
+		}
 	}
 }
 

@@ -125,6 +125,34 @@ func TestShareSplitsAmongBusyProjects(t *testing.T) {
 	})
 }
 
+// TestShareGrowsWhenProjectsIdle: when a busy project goes idle, the
+// others' shares grow and their waiters go ahead at once, not after the
+// patience.
+func TestShareGrowsWhenProjectsIdle(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		s := newSharer(4, sharePatience)
+		a := enterAll(t, s, "a", 10, 2) // two busy: 2 each
+		b := enterAll(t, s, "b", 10, 1)
+		got := entered(t.Context(), s, "a", 10)
+		synctest.Wait()
+		if g := s.state("a"); g != (gateState{2, 1}) {
+			t.Fatalf("a before b idles: %+v", g)
+		}
+		b[0]() // b idle: a's share is 4
+		synctest.Wait()
+		if d, ok := <-got; !ok || d != 0 {
+			t.Fatalf("a's waiter waited %v (ok %v) after its share grew", d, ok)
+		}
+		for _, l := range a {
+			l()
+		}
+		if busy, gates := s.counts(); busy != 0 || gates != 0 {
+			t.Fatalf("after all left: %d busy, %d gates", busy, gates)
+		}
+	})
+}
+
 func TestShareIsAtLeastOne(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
