@@ -65,7 +65,14 @@ func (m *Manager) RotateKeys(ctx context.Context, ref string) (*Project, error) 
 	if tag.RowsAffected() == 0 {
 		return nil, fmt.Errorf("project %q: %w", ref, ErrNoProject)
 	}
+	// The entry as it is now (the watcher may have replaced it meanwhile),
+	// with the new secret and keys.
 	m.mu.Lock()
+	if cur := m.projects[ref]; cur != nil {
+		c := *cur
+		c.JWTSecret, c.AnonKey, c.ServiceKey = np.JWTSecret, np.AnonKey, np.ServiceKey
+		np = c
+	}
 	m.projects[ref] = &np
 	m.mu.Unlock()
 	// The new secret is stored: from here on, failures are logged, not

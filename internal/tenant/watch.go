@@ -67,29 +67,33 @@ func (m *Manager) listenProjects(ctx context.Context) (connected bool, err error
 	if _, err := conn.Exec(ctx, "listen "+projectsChannel); err != nil {
 		return false, err
 	}
+	// A change this node fails to read must not be lost: the error ends
+	// the connection, and the next one compares every project again.
 	if err := m.refreshAll(ctx); err != nil {
-		m.log.Warn("bringing projects up to date", "err", err)
+		return true, fmt.Errorf("bringing projects up to date: %w", err)
 	}
 	for {
 		n, err := conn.WaitForNotification(ctx)
 		if err != nil {
 			return true, err
 		}
-		m.refresh(ctx, n.Payload)
+		if err := m.refresh(ctx, n.Payload); err != nil {
+			return true, err
+		}
 	}
 }
 
 // refresh applies the stored state of project ref.
-func (m *Manager) refresh(ctx context.Context, ref string) {
+func (m *Manager) refresh(ctx context.Context, ref string) error {
 	cur, err := m.load(ctx, ref)
 	if errors.Is(err, ErrNoProject) {
 		cur, err = nil, nil
 	}
 	if err != nil {
-		m.log.Warn("reading a changed project", "ref", ref, "err", err)
-		return
+		return fmt.Errorf("reading changed project %q: %w", ref, err)
 	}
 	m.apply(ctx, ref, cur)
+	return nil
 }
 
 // refreshAll applies the stored state of every project, and forgets those
@@ -137,20 +141,21 @@ func (m *Manager) apply(ctx context.Context, ref string, cur *Project) {
 		// The creating node (or a restart) finishes it; the row turns
 		// active once the database is ready.
 	case old == nil:
-		p := cur
-		if cur.Status == StatusActive {
-			// As a start does: set up this node's components for it.
-			var err error
-			if p, err = m.ensure(ctx, ref, cur.Name, cur.Database, ""); err != nil {
-				m.log.Warn("setting up a project created elsewhere", "ref", ref, "err", err)
-				return
-			}
-		}
+		// Made elsewhere, with its database set up there (the setup is the
+		// database's, not the node's): this node only needs to know it.
 		m.mu.Lock()
 		if m.projects[ref] == nil {
-			m.projects[ref] = p
+			m.projects[ref] = cur
 		}
 		m.mu.Unlock()
+	case old.CreatedAt != cur.CreatedAt || old.Database != cur.Database:
+		// Deleted and made again under the same ref: nothing of the old
+		// one may stay.
+		m.mu.Lock()
+		m.projects[ref] = cur
+		m.mu.Unlock()
+		m.release(ref)
+		m.projectChanged(ctx, ref)
 	default:
 		m.mu.Lock()
 		m.projects[ref] = cur
@@ -158,8 +163,10 @@ func (m *Manager) apply(ctx context.Context, ref string, cur *Project) {
 		if old.Status == StatusActive && cur.Status != StatusActive {
 			m.release(ref)
 		}
-		if old.Limits != cur.Limits {
-			m.closePool(ref) // reopened with the new limits at next use
+		if old.Limits != cur.Limits || old.OverQuota != cur.OverQuota {
+			// Reopened at next use with the new limits, or read-only (or
+			// writable again) from its first connection.
+			m.closePool(ref)
 		}
 		if old.JWTSecret != cur.JWTSecret || old.authSettings != cur.authSettings {
 			m.projectChanged(ctx, ref)
