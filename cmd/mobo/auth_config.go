@@ -86,8 +86,11 @@ func projectAuthConfigCmd() *cobra.Command {
 					patch[f.key], _ = cmd.Flags().GetBool(f.flag)
 				}
 			}
-			for _, k := range reset {
-				k = strings.ReplaceAll(k, "-", "_")
+			for _, name := range reset {
+				k, ok := authSettingKey(name)
+				if !ok {
+					return fmt.Errorf("--reset %s: no such setting (one of %s)", name, strings.Join(authKeys(), ", "))
+				}
 				if _, ok := patch[k]; ok {
 					return fmt.Errorf("%s is both set and reset", k)
 				}
@@ -127,6 +130,16 @@ func projectAuthConfigCmd() *cobra.Command {
 	}
 	c.Flags().StringSliceVar(&reset, "reset", nil, "setting to return to the platform's (e.g. disable_signup)")
 	return c
+}
+
+// authSettingKey maps a setting's key or flag name to its key.
+func authSettingKey(name string) (string, bool) {
+	for _, f := range authSettingFlags {
+		if name == f.key || name == f.flag {
+			return f.key, true
+		}
+	}
+	return "", false
 }
 
 func authKeys() []string {

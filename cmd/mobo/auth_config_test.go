@@ -94,7 +94,13 @@ func TestProjectAuthConfig(t *testing.T) {
 	if out, err := mobo("project", "auth-config", "club", "--jwt-expiry", "soon"); err == nil || !strings.Contains(out, "duration") {
 		t.Errorf("jwt-expiry soon: %v\n%s", err, out)
 	}
-	// Reset: the platform's value again, at once.
+	if out, err := mobo("project", "auth-config", "club", "--reset", "bogus"); err == nil || !strings.Contains(out, "no such setting") {
+		t.Errorf("reset of an unknown setting: %v\n%s", err, out)
+	}
+	// Reset (by key or by flag name): the platform's value again, at once.
+	if out, err := mobo("project", "auth-config", "club", "--reset", "password-min-length", "--json"); err != nil || strings.Contains(out, `"password_min_length": 12`) {
+		t.Errorf("reset by flag name: %v\n%s", err, out)
+	}
 	if out, err := mobo("project", "auth-config", "club", "--reset", "disable_signup"); err != nil || !strings.Contains(out, "disable_signup") {
 		t.Fatalf("reset: %v\n%s", err, out)
 	}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"strings"
 	"time"
 )
 
@@ -93,96 +94,107 @@ func (d *duration) UnmarshalJSON(b []byte) error {
 }
 
 // withProjectSettings returns c with overrides (a stored JSON object)
-// applied and checked; errors wrap [ErrInvalidSettings].
-func (c Config) withProjectSettings(overrides []byte) (Config, error) {
-	out := c
+// applied. Each key the project sets is checked on its own (the platform's
+// own values are not the project's to answer for). strict (a change being
+// made) refuses unknown keys and bad values with an error wrapping
+// [ErrInvalidSettings]; otherwise (loading what is stored, perhaps by a
+// newer node) they are skipped and named in skipped.
+func (c Config) withProjectSettings(overrides []byte, strict bool) (out Config, skipped []string, err error) {
+	out = c
 	if t := bytes.TrimSpace(overrides); len(t) == 0 || string(t) == "null" || string(t) == "{}" {
-		return out, nil
+		return out, nil, nil
 	}
 	var ps projectSettings
 	dec := json.NewDecoder(bytes.NewReader(overrides))
-	dec.DisallowUnknownFields()
+	if strict {
+		dec.DisallowUnknownFields()
+	}
 	if err := dec.Decode(&ps); err != nil {
-		return c, fmt.Errorf("%w: %s", ErrInvalidSettings, settingsProblem(err))
+		if strict {
+			return c, nil, fmt.Errorf("%w: %s", ErrInvalidSettings, settingsProblem(err))
+		}
+		return c, []string{settingsProblem(err)}, nil
 	}
-	if ps.SiteURL != nil {
-		out.SiteURL = *ps.SiteURL
+	var problems []string
+	// set applies one key the project sets, if check finds no problem.
+	set := func(present bool, check func() string, apply func()) {
+		if !present {
+			return
+		}
+		if p := check(); p != "" {
+			problems = append(problems, p)
+			return
+		}
+		apply()
 	}
-	if ps.AdditionalRedirectURLs != nil {
-		out.AdditionalRedirectURLs = *ps.AdditionalRedirectURLs
+	fine := func() string { return "" }
+	set(ps.SiteURL != nil, func() string { return urlProblem("site_url", *ps.SiteURL) }, func() { out.SiteURL = *ps.SiteURL })
+	set(ps.AdditionalRedirectURLs != nil, func() string {
+		for _, u := range *ps.AdditionalRedirectURLs {
+			if p := urlProblem("additional_redirect_urls", u); p != "" {
+				return p
+			}
+		}
+		return ""
+	}, func() { out.AdditionalRedirectURLs = *ps.AdditionalRedirectURLs })
+	set(ps.DisableSignup != nil, fine, func() { out.DisableSignup = *ps.DisableSignup })
+	set(ps.EnableConfirmations != nil, fine, func() { out.EnableConfirmations = *ps.EnableConfirmations })
+	set(ps.DisableAnonymous != nil, fine, func() { out.DisableAnonymous = *ps.DisableAnonymous })
+	set(ps.JWTExpiry != nil, func() string { return durationProblem("jwt_expiry", *ps.JWTExpiry, time.Minute, 7*24*time.Hour) },
+		func() { out.JWTExpiry = time.Duration(*ps.JWTExpiry) })
+	set(ps.RefreshTokenReuseInterval != nil, func() string {
+		return durationProblem("refresh_token_reuse_interval", *ps.RefreshTokenReuseInterval, 0, time.Hour)
+	}, func() { out.RefreshTokenReuseInterval = time.Duration(*ps.RefreshTokenReuseInterval) })
+	set(ps.PasswordMinLength != nil, func() string {
+		return intProblem("password_min_length", *ps.PasswordMinLength, 6, 72, " (bcrypt reads 72 bytes)")
+	}, func() { out.PasswordMinLength = *ps.PasswordMinLength })
+	set(ps.PasswordRequiredCharacters != nil, func() string {
+		for _, chars := range *ps.PasswordRequiredCharacters {
+			if chars == "" || strings.ContainsRune(chars, 0) {
+				return "password_required_characters: each set must hold characters, and no NUL"
+			}
+		}
+		return ""
+	}, func() { out.PasswordRequiredCharacters = *ps.PasswordRequiredCharacters })
+	set(ps.OTPExpiry != nil, func() string { return durationProblem("otp_expiry", *ps.OTPExpiry, time.Minute, 24*time.Hour) },
+		func() { out.OTPExpiry = time.Duration(*ps.OTPExpiry) })
+	set(ps.OTPLength != nil, func() string { return intProblem("otp_length", *ps.OTPLength, 6, 10, "") },
+		func() { out.OTPLength = *ps.OTPLength })
+	set(ps.MFAMaxFactors != nil, func() string { return intProblem("mfa_max_factors", *ps.MFAMaxFactors, 1, 100, "") },
+		func() { out.MFAMaxFactors = *ps.MFAMaxFactors })
+	if len(problems) > 0 && strict {
+		return c, nil, fmt.Errorf("%w: %s", ErrInvalidSettings, strings.Join(problems, "; "))
 	}
-	if ps.DisableSignup != nil {
-		out.DisableSignup = *ps.DisableSignup
-	}
-	if ps.EnableConfirmations != nil {
-		out.EnableConfirmations = *ps.EnableConfirmations
-	}
-	if ps.DisableAnonymous != nil {
-		out.DisableAnonymous = *ps.DisableAnonymous
-	}
-	if ps.JWTExpiry != nil {
-		out.JWTExpiry = time.Duration(*ps.JWTExpiry)
-	}
-	if ps.RefreshTokenReuseInterval != nil {
-		out.RefreshTokenReuseInterval = time.Duration(*ps.RefreshTokenReuseInterval)
-	}
-	if ps.PasswordMinLength != nil {
-		out.PasswordMinLength = *ps.PasswordMinLength
-	}
-	if ps.PasswordRequiredCharacters != nil {
-		out.PasswordRequiredCharacters = *ps.PasswordRequiredCharacters
-	}
-	if ps.OTPExpiry != nil {
-		out.OTPExpiry = time.Duration(*ps.OTPExpiry)
-	}
-	if ps.OTPLength != nil {
-		out.OTPLength = *ps.OTPLength
-	}
-	if ps.MFAMaxFactors != nil {
-		out.MFAMaxFactors = *ps.MFAMaxFactors
-	}
-	if err := out.checkProjectSettings(); err != nil {
-		return c, fmt.Errorf("%w: %w", ErrInvalidSettings, err)
-	}
-	return out, nil
+	return out, problems, nil
 }
 
-// checkProjectSettings bounds the values a project may set (GoTrue's
-// bounds where it has them).
-func (c Config) checkProjectSettings() error {
-	var errs []error
-	for _, u := range append([]string{c.SiteURL}, c.AdditionalRedirectURLs...) {
-		if u == "" {
-			continue
-		}
-		if p, err := url.Parse(u); err != nil || p.Host == "" || (p.Scheme != "http" && p.Scheme != "https" && p.Scheme != "") {
-			errs = append(errs, fmt.Errorf("%q is not an absolute http(s) URL (or a custom-scheme prefix)", u))
-		}
+// urlProblem checks a redirect target: an absolute http(s) URL, or a
+// custom scheme's (a mobile app's deep link, "com.example.app://callback").
+func urlProblem(key, u string) string {
+	p, err := url.Parse(u)
+	switch {
+	case strings.ContainsRune(u, 0):
+		return key + ": a URL without NUL"
+	case err != nil || p.Scheme == "":
+		return fmt.Sprintf("%s %q: want an absolute URL", key, u)
+	case (p.Scheme == "http" || p.Scheme == "https") && p.Host == "":
+		return fmt.Sprintf("%s %q: an http(s) URL needs a host", key, u)
 	}
-	if c.JWTExpiry < time.Minute || c.JWTExpiry > 7*24*time.Hour {
-		errs = append(errs, fmt.Errorf("jwt_expiry %v: want 1m to 168h", c.JWTExpiry))
+	return ""
+}
+
+func durationProblem(key string, d duration, lo, hi time.Duration) string {
+	if time.Duration(d) >= lo && time.Duration(d) <= hi {
+		return ""
 	}
-	if c.RefreshTokenReuseInterval < 0 || c.RefreshTokenReuseInterval > time.Hour {
-		errs = append(errs, fmt.Errorf("refresh_token_reuse_interval %v: want 0 to 1h", c.RefreshTokenReuseInterval))
+	return fmt.Sprintf("%s %v: want %v to %v", key, time.Duration(d), lo, hi)
+}
+
+func intProblem(key string, n, lo, hi int, why string) string {
+	if n >= lo && n <= hi {
+		return ""
 	}
-	if c.PasswordMinLength < 6 || c.PasswordMinLength > 72 {
-		errs = append(errs, fmt.Errorf("password_min_length %d: want 6 to 72 (bcrypt reads 72 bytes)", c.PasswordMinLength))
-	}
-	for _, set := range c.PasswordRequiredCharacters {
-		if set == "" {
-			errs = append(errs, errors.New("password_required_characters: an empty set"))
-		}
-	}
-	if c.OTPExpiry < time.Minute || c.OTPExpiry > 24*time.Hour {
-		errs = append(errs, fmt.Errorf("otp_expiry %v: want 1m to 24h", c.OTPExpiry))
-	}
-	if c.OTPLength < 6 || c.OTPLength > 10 {
-		errs = append(errs, fmt.Errorf("otp_length %d: want 6 to 10", c.OTPLength))
-	}
-	if c.MFAMaxFactors < 1 || c.MFAMaxFactors > 100 {
-		errs = append(errs, fmt.Errorf("mfa_max_factors %d: want 1 to 100", c.MFAMaxFactors))
-	}
-	return errors.Join(errs...)
+	return fmt.Sprintf("%s %d: want %d to %d%s", key, n, lo, hi, why)
 }
 
 // projectSettingsOf is c's view as [ProjectSettings].
@@ -259,9 +271,9 @@ func (s *Service) projectConfig(ctx context.Context, ref string) (Config, []byte
 	if err != nil {
 		return Config{}, nil, err
 	}
-	cfg, err := s.cfg.withProjectSettings(raw)
-	if err != nil {
-		return Config{}, nil, fmt.Errorf("project %q: %w", ref, err)
+	cfg, skipped, _ := s.cfg.withProjectSettings(raw, false)
+	if len(skipped) > 0 {
+		s.log.Warn("project auth settings skipped", "ref", ref, "problems", skipped)
 	}
 	return cfg, raw, nil
 }
@@ -294,17 +306,14 @@ func (s *Service) PatchProjectConfig(ctx context.Context, ref string, patch json
 	if err != nil {
 		return nil, err
 	}
-	if _, err := s.cfg.withProjectSettings(merged); err != nil {
+	if _, _, err := s.cfg.withProjectSettings(merged, true); err != nil {
 		return nil, err
 	}
 	raw, err := st.PatchAuthSettings(ctx, ref, patch)
 	if err != nil {
 		return nil, err
 	}
-	cfg, err := s.cfg.withProjectSettings(raw)
-	if err != nil { // a concurrent change made the merge invalid
-		return nil, fmt.Errorf("project %q: %w", ref, err)
-	}
+	cfg, _, _ := s.cfg.withProjectSettings(raw, false)
 	return json.Marshal(ProjectConfig{Ref: ref, Overrides: raw, Effective: projectSettingsOf(cfg)})
 }
 

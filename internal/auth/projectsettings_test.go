@@ -28,10 +28,16 @@ func TestWithProjectSettings(t *testing.T) {
 		{"bad duration", `{"otp_expiry":"soon"}`, nil, "duration"},
 		{"out of range", `{"otp_length":4,"jwt_expiry":"1s"}`, nil, "otp_length 4"},
 		{"relative URL", `{"site_url":"/home"}`, nil, "absolute"},
+		{"http without host", `{"additional_redirect_urls":["https:///x"]}`, nil, "host"},
+		{
+			"deep link", `{"additional_redirect_urls":["com.example.app://callback"]}`,
+			func(c Config) bool { return c.AdditionalRedirectURLs[0] == "com.example.app://callback" }, "",
+		},
+		{"NUL", `{"password_required_characters":["a\u0000"]}`, nil, "NUL"},
 		{"not an object", `[1]`, nil, "must be a JSON object"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			got, err := base.withProjectSettings([]byte(c.overrides))
+			got, _, err := base.withProjectSettings([]byte(c.overrides), true)
 			if c.err != "" {
 				if !errors.Is(err, ErrInvalidSettings) || !strings.Contains(err.Error(), c.err) {
 					t.Fatalf("error %v, want one with %q", err, c.err)
@@ -42,6 +48,23 @@ func TestWithProjectSettings(t *testing.T) {
 				t.Fatalf("got %+v, %v", got, err)
 			}
 		})
+	}
+}
+
+// TestStoredSettingsLoadLeniently: what is stored loads key by key: an
+// unknown key (written by a newer node) or a value out of bounds is skipped
+// and named, the other keys apply, and the platform's own values are never
+// the project's fault.
+func TestStoredSettingsLoadLeniently(t *testing.T) {
+	t.Parallel()
+	base := Defaults()
+	base.JWTExpiry = 30 * time.Second // below what a project may set, but the platform's choice
+	got, skipped, err := base.withProjectSettings([]byte(`{"disable_signup":true,"otp_length":99,"newer_key":1}`), false)
+	if err != nil || !got.DisableSignup || got.OTPLength != base.OTPLength || got.JWTExpiry != 30*time.Second || len(skipped) != 1 {
+		t.Fatalf("lenient load: %+v, skipped %v, %v", got, skipped, err)
+	}
+	if _, _, err := base.withProjectSettings([]byte(`{"disable_signup":true}`), true); err != nil {
+		t.Fatalf("a valid override refused over the platform's own values: %v", err)
 	}
 }
 
