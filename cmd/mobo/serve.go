@@ -151,6 +151,7 @@ func assemble(cfg Config, log *slog.Logger) (*platform, error) {
 	components := []kernel.Component{db, cp, p.tenants, p.admin, authSvc, restSrv, gqlSrv, rt, p.gateway}
 	if cfg.PGWire.Enabled() {
 		p.pgwire = pgwire.New(cfg.PGWire, wireProjects{p.tenants}, kernel.ComponentLogger(log, "pgwire"))
+		p.tenants.AddChangeHook("pgwire", p.pgwire.ProjectChanged) // sessions of a rotated key end
 		components = append(components, p.pgwire)
 	}
 	k, err := kernel.New(kernel.Options{Logger: log}, components...)

@@ -52,6 +52,7 @@ func (p projects) ServiceKey(ref string) (string, error) {
 // env is a tenant manager on the test server with the pooler in front.
 type env struct {
 	m     *tenant.Manager
+	w     *pgwire.Server
 	addr  string
 	admin string // superuser URL of the test database
 }
@@ -90,7 +91,7 @@ func boot(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &env{m: m, addr: addr, admin: db.ConnString}
+	return &env{m: m, w: w, addr: addr, admin: db.ConnString}
 }
 
 func dropDatabases(t *testing.T, db *pgtest.DB, names ...string) {
@@ -704,6 +705,53 @@ func TestStopEndsSessions(t *testing.T) {
 	}
 	if _, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
 		t.Error("still listening after Stop")
+	}
+}
+
+// TestRotatedKeyEndsSessions: once a project's keys are rotated, the
+// change hook ends the sessions that logged in with the old service_role
+// key, the old key no longer logs in, and the new one does; sessions of
+// other projects stay.
+func TestRotatedKeyEndsSessions(t *testing.T) {
+	t.Parallel()
+	e := boot(t)
+	p := e.project(t, 0)
+	other, err := e.m.Project(tenant.DefaultRef)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := e.connect(t, "postgres", p.ServiceKey, p.Ref)
+	bystander := e.connect(t, "postgres", other.ServiceKey, other.Ref)
+	if _, err := old.Exec(t.Context(), "select 1"); err != nil {
+		t.Fatal(err)
+	}
+	np, err := e.m.RotateKeys(t.Context(), p.Ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.w.ProjectChanged(t.Context(), p.Ref); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := old.Exec(t.Context(), "select 1"); err == nil {
+		t.Error("a session of the rotated key still runs queries")
+	}
+	if _, err := bystander.Exec(t.Context(), "select 1"); err != nil {
+		t.Errorf("another project's session ended: %v", err)
+	}
+	if c, err := pgx.Connect(t.Context(), e.url("postgres", p.ServiceKey, p.Ref)); err == nil {
+		c.Close(context.Background())
+		t.Error("the old key still logs in")
+	}
+	fresh := e.connect(t, "postgres", np.ServiceKey, p.Ref)
+	if got := queryString(t, fresh, "select current_user::text"); got != "service_role" {
+		t.Errorf("with the new key: current_user %q", got)
+	}
+	// A change that is not a rotation leaves the sessions alone.
+	if err := e.w.ProjectChanged(t.Context(), p.Ref); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := fresh.Exec(t.Context(), "select 1"); err != nil {
+		t.Errorf("a session of the current key ended: %v", err)
 	}
 }
 

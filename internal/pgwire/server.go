@@ -363,6 +363,28 @@ func (s *Server) register(sess *session) error {
 	}
 }
 
+// ProjectChanged ends the sessions of project ref that authenticated with
+// a service_role key the project no longer has (its keys were rotated): the
+// tenant change hook. Other changes leave the sessions alone.
+func (s *Server) ProjectChanged(_ context.Context, ref string) error {
+	key, err := s.projects.ServiceKey(ref)
+	if err != nil {
+		key = "" // gone: end them all
+	}
+	s.mu.Lock()
+	var stale []*session
+	for _, sess := range s.sessions {
+		if sess.ref == ref && sess.key != key {
+			stale = append(stale, sess)
+		}
+	}
+	s.mu.Unlock()
+	for _, sess := range stale {
+		sess.endRotated()
+	}
+	return nil
+}
+
 func (s *Server) unregister(sess *session) {
 	s.mu.Lock()
 	if s.sessions[sess.pid] == sess {

@@ -42,6 +42,7 @@ type session struct {
 	ref  string
 	role string
 	user string
+	key  string // the service_role key it authenticated with
 
 	pid    uint32
 	secret []byte
@@ -217,6 +218,7 @@ func (sess *session) startup(ctx context.Context) (bool, error) {
 	if err := sess.be.Flush(); err != nil {
 		return false, err
 	}
+	sess.key = key
 	if err := sess.scramAuth(keys); err != nil {
 		if errors.Is(err, errSCRAM) {
 			return false, sess.fatal(codeInvalidPassword, fmt.Sprintf("password authentication failed for user %q", sess.user), "")
@@ -271,6 +273,22 @@ func (sess *session) fatal(code, msg, hint string) error {
 		return err
 	}
 	return errors.New(msg)
+}
+
+// endRotated ends a session whose key was rotated away: a FATAL
+// admin_shutdown saying why when no transaction's results are being written
+// (else the client just sees the connection close), then the connection
+// closes; the session's own cleanup returns its server connection.
+func (sess *session) endRotated() {
+	if sess.wmu.TryLock() {
+		sess.be.Send(&pgproto3.ErrorResponse{
+			Severity: "FATAL", SeverityUnlocalized: "FATAL", Code: codeAdminShutdown,
+			Message: fmt.Sprintf("the keys of project %q were rotated", sess.ref), Hint: "Connect again with the new service_role key.",
+		})
+		_ = sess.be.Flush()
+		sess.wmu.Unlock()
+	}
+	_ = sess.conn.Close()
 }
 
 // upstreamError tells the client why no server connection could be had.

@@ -658,19 +658,22 @@ func (sk *socket) accessToken(ctx context.Context, ch *channel, m *inMsg) {
 	_ = json.Unmarshal(m.Payload, &p)
 	pr, err := sk.s.auth.Authenticate(ctx, sk.ref, authn.Credentials{APIKey: sk.apiKey, Bearer: p.AccessToken})
 	if err != nil {
-		sk.revoke(ctx, ch, err)
+		sk.revoke(ctx, ch, nil, err)
 		return
 	}
+	sk.mu.Lock() // revoke compares the viewer under sk.mu
 	ch.viewer.Store(newViewer(pr, p.AccessToken))
+	sk.mu.Unlock()
 	sk.reply(m, "ok", nil)
 }
 
 // revoke closes ch because its token failed (err): the client is told why
 // with a system message, then the channel closes, as Supabase Realtime
-// does.
-func (sk *socket) revoke(ctx context.Context, ch *channel, err error) {
+// does. With checked set, only if ch still has that viewer: a client that
+// sent a new token meanwhile keeps its channel.
+func (sk *socket) revoke(ctx context.Context, ch *channel, checked *viewer, err error) {
 	sk.mu.Lock()
-	if sk.channels[ch.topic] != ch { // left or rejoined meanwhile
+	if sk.channels[ch.topic] != ch || (checked != nil && ch.viewer.Load() != checked) { // left, rejoined or renewed meanwhile
 		sk.mu.Unlock()
 		return
 	}

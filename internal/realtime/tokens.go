@@ -76,7 +76,7 @@ func (s *Server) checkTokens(ctx context.Context, ref string) {
 				return
 			case tokenFailed(err):
 				s.log.Debug("closing a channel whose token no longer holds", "ref", sk.ref, "topic", ch.topic, "err", err)
-				sk.revoke(ctx, ch, err)
+				sk.revoke(ctx, ch, v, err)
 			default: // the authenticator could not tell (its database, say): try again next time
 				s.log.Warn("checking a channel's token", "ref", sk.ref, "err", err)
 			}
