@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"net/http"
 	"os/exec"
 	"strings"
 	"syscall"
@@ -34,18 +33,7 @@ func TestProjectAuthConfig(t *testing.T) {
 	defaultKey := s.keys(t)["anon key"]
 	call := func(method, path, key, body string) (int, map[string]any) {
 		t.Helper()
-		req, _ := http.NewRequest(method, s.url+path, strings.NewReader(body))
-		req.Header.Set("apikey", key)
-		req.Header.Set("Authorization", "Bearer "+key)
-		req.Header.Set("Content-Type", "application/json")
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		var m map[string]any
-		_ = json.NewDecoder(resp.Body).Decode(&m)
-		return resp.StatusCode, m
+		return s.call(t, method, path, key, key, body)
 	}
 	signup := func(prefix, key, email string) (int, map[string]any) {
 		return call("POST", prefix+"/auth/v1/signup", key, `{"email":"`+email+`","password":"correct horse battery"}`)

@@ -151,6 +151,27 @@ func (s *server) stop(t *testing.T, sig syscall.Signal) {
 
 var keyLine = regexp.MustCompile(`(?m)^\s+(anon key|service_role key|admin key)\s+(\S+)$`)
 
+// call sends a JSON request with apikey key and bearer token, and returns
+// the status and the decoded JSON object of the answer (nil if not one).
+func (s *server) call(t *testing.T, method, path, key, bearer, body string) (int, map[string]any) {
+	t.Helper()
+	req, err := http.NewRequest(method, s.url+path, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("apikey", key)
+	req.Header.Set("Authorization", "Bearer "+bearer)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var m map[string]any
+	_ = json.NewDecoder(resp.Body).Decode(&m)
+	return resp.StatusCode, m
+}
+
 func (s *server) keys(t *testing.T) map[string]string {
 	t.Helper()
 	m := map[string]string{}
@@ -540,18 +561,7 @@ func TestProjectKeyRotation(t *testing.T) {
 	old := parse(out)
 	call := func(method, path, key, bearer, body string) (int, map[string]any) {
 		t.Helper()
-		req, _ := http.NewRequest(method, s.url+path, strings.NewReader(body))
-		req.Header.Set("apikey", key)
-		req.Header.Set("Authorization", "Bearer "+bearer)
-		req.Header.Set("Content-Type", "application/json")
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		var m map[string]any
-		_ = json.NewDecoder(resp.Body).Decode(&m)
-		return resp.StatusCode, m
+		return s.call(t, method, path, key, bearer, body)
 	}
 	status, session := call("POST", "/p/vault/auth/v1/signup", old.AnonKey, old.AnonKey, `{"email":"ann@example.com","password":"correct horse battery"}`)
 	access, _ := session["access_token"].(string)
