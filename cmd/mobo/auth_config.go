@@ -1,43 +1,13 @@
 package main
 
 import (
-	"context"
-	"encoding/json"
-	"errors"
-	"net/http"
-
 	"github.com/spf13/cobra"
 
-	"github.com/magflock/mobo/internal/admin"
 	"github.com/magflock/mobo/internal/auth"
 	"github.com/magflock/mobo/internal/tenant"
 )
 
-// authConfigAdmin gives the admin API the auth service's per-project
-// settings, with the HTTP status of each client error.
-type authConfigAdmin struct{ s *auth.Service }
-
-var (
-	_ admin.Settings     = authConfigAdmin{}
-	_ auth.SettingsStore = (*tenant.Manager)(nil)
-)
-
-func mapAuthConfigError(err error) error {
-	if errors.Is(err, auth.ErrInvalidSettings) {
-		return clientError{err, http.StatusBadRequest}
-	}
-	return mapTenantError(err)
-}
-
-func (a authConfigAdmin) ProjectConfig(ctx context.Context, ref string) (json.RawMessage, error) {
-	out, err := a.s.ProjectConfig(ctx, ref)
-	return out, mapAuthConfigError(err)
-}
-
-func (a authConfigAdmin) PatchProjectConfig(ctx context.Context, ref string, patch json.RawMessage) (json.RawMessage, error) {
-	out, err := a.s.PatchProjectConfig(ctx, ref, patch)
-	return out, mapAuthConfigError(err)
-}
+var _ auth.SettingsStore = (*tenant.Manager)(nil)
 
 // authSettingFlags are the CLI flags of `project auth-config`.
 var authSettingFlags = []settingFlag{

@@ -1,39 +1,6 @@
 package main
 
-import (
-	"context"
-	"encoding/json"
-	"errors"
-	"net/http"
-
-	"github.com/spf13/cobra"
-
-	"github.com/magflock/mobo/internal/admin"
-	"github.com/magflock/mobo/internal/rest"
-)
-
-// restConfigAdmin gives the admin API the REST component's per-project
-// settings, with the HTTP status of each client error.
-type restConfigAdmin struct{ s *rest.Server }
-
-var _ admin.RESTConfig = restConfigAdmin{}
-
-func mapRESTConfigError(err error) error {
-	if errors.Is(err, rest.ErrInvalidConfig) {
-		return clientError{err, http.StatusBadRequest}
-	}
-	return mapTenantError(err)
-}
-
-func (a restConfigAdmin) ProjectConfig(ctx context.Context, ref string) (json.RawMessage, error) {
-	out, err := a.s.ProjectConfig(ctx, ref)
-	return out, mapRESTConfigError(err)
-}
-
-func (a restConfigAdmin) PatchProjectConfig(ctx context.Context, ref string, patch json.RawMessage) (json.RawMessage, error) {
-	out, err := a.s.PatchProjectConfig(ctx, ref, patch)
-	return out, mapRESTConfigError(err)
-}
+import "github.com/spf13/cobra"
 
 // restSettingFlags are the CLI flags of `project config`.
 var restSettingFlags = []settingFlag{
