@@ -85,19 +85,27 @@ func TestStatementTimeoutLimit(t *testing.T) {
 	}
 }
 
-func TestConnectionBudgetIsShared(t *testing.T) {
-	t.Parallel()
+// budgeted boots a manager with a second project (ref) and a budget of n
+// connections for all project pools, whose pools are closed.
+func budgeted(t *testing.T, n int) (m *Manager, ref string) {
+	t.Helper()
 	m, db := bootManaged(t)
-	ctx := t.Context()
-	ref := uniqueRef(t)
+	ref = uniqueRef(t)
 	t.Cleanup(func() { dropDatabases(t, db, "proj_"+ref) })
-	if _, err := m.Create(ctx, CreateOptions{Ref: ref}); err != nil {
+	if _, err := m.Create(t.Context(), CreateOptions{Ref: ref}); err != nil {
 		t.Fatal(err)
 	}
-	m.budget = newBudget(2) // two connections for all project pools
+	m.budget = newBudget(n)
 	m.budget.steal = m.stealIdle
 	m.closePool(DefaultRef)
 	m.closePool(ref)
+	return m, ref
+}
+
+func TestConnectionBudgetIsShared(t *testing.T) {
+	t.Parallel()
+	m, ref := budgeted(t, 2)
+	ctx := t.Context()
 
 	a, err := m.Pool(ctx, DefaultRef)
 	if err != nil {
@@ -146,17 +154,8 @@ func TestConnectionBudgetIsShared(t *testing.T) {
 // for a project that needs a connection once the pool is tracked.
 func TestTrackedPoolsYieldIdleConnections(t *testing.T) {
 	t.Parallel()
-	m, db := bootManaged(t)
+	m, ref := budgeted(t, 1)
 	ctx := t.Context()
-	ref := uniqueRef(t)
-	t.Cleanup(func() { dropDatabases(t, db, "proj_"+ref) })
-	if _, err := m.Create(ctx, CreateOptions{Ref: ref}); err != nil {
-		t.Fatal(err)
-	}
-	m.budget = newBudget(1)
-	m.budget.steal = m.stealIdle
-	m.closePool(DefaultRef)
-	m.closePool(ref)
 
 	cfg, err := m.PoolConfig(ctx, DefaultRef)
 	if err != nil {
@@ -252,17 +251,8 @@ func TestIdlePoolsAreReaped(t *testing.T) {
 // longest first; pausing a project takes back everything it holds.
 func TestLongLivedConnectionsYieldToPools(t *testing.T) {
 	t.Parallel()
-	m, db := bootManaged(t)
+	m, ref := budgeted(t, 2)
 	ctx := t.Context()
-	ref := uniqueRef(t)
-	t.Cleanup(func() { dropDatabases(t, db, "proj_"+ref) })
-	if _, err := m.Create(ctx, CreateOptions{Ref: ref}); err != nil {
-		t.Fatal(err)
-	}
-	m.budget = newBudget(2)
-	m.budget.steal = m.stealIdle
-	m.closePool(DefaultRef)
-	m.closePool(ref)
 
 	// listener opens a real connection to project r under a hold whose
 	// stop closes it, as the REST schema listener does.
