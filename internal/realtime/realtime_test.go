@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -166,15 +167,33 @@ func TestBadJoins(t *testing.T) {
 	t.Parallel()
 	e := boot(t, Config{})
 	e.exec(`create table public.unpublished (id int primary key)`)
+	e.exec(`create table public.typed (id int primary key, at timestamptz); alter publication supabase_realtime add table public.typed;
+		grant select on public.typed to anon`)
 	c := e.dial(e.token("anon", ""), "2.0.0")
 	for name, pgc := range map[string]map[string]any{
 		"bad filter":        {"event": "*", "schema": "public", "table": "unpublished", "filter": "id=foo.1"},
 		"bad event":         {"event": "UPSERT", "schema": "public", "table": "unpublished"},
 		"unpublished table": {"event": "*", "schema": "public", "table": "unpublished"},
+		// Values a column cannot hold are refused with PostgreSQL's reason.
+		"not an integer":     {"event": "*", "schema": "public", "table": "typed", "filter": "id=eq.abc"},
+		"not an integer, in": {"event": "*", "schema": "public", "table": "typed", "filter": "id=in.(1,2,x)"},
+		"not a timestamp":    {"event": "*", "schema": "public", "table": "typed", "filter": "id=gt.1,at=lt.yesterday-ish"},
 	} {
 		ref := c.push("9", "realtime:"+name, evJoin, map[string]any{"config": map[string]any{"postgres_changes": []any{pgc}}})
-		if status, resp := c.reply(ref); status != "error" || !strings.Contains(string(resp), "reason") {
+		status, resp := c.reply(ref)
+		if status != "error" || !strings.Contains(string(resp), "reason") {
 			t.Errorf("%s: %s %s", name, status, resp)
+		}
+		if strings.HasPrefix(name, "not a") && !strings.Contains(string(resp), "invalid input syntax") {
+			t.Errorf("%s: the reason does not give PostgreSQL's: %s", name, resp)
+		}
+	}
+	// Values the columns can hold join.
+	for i, filter := range []string{"id=eq.5", "id=in.(1,2,3)", "at=lt.2030-01-01T00:00:00Z", "id=is.null"} {
+		pgc := map[string]any{"event": "*", "schema": "public", "table": "typed", "filter": filter}
+		ref := c.push("9", fmt.Sprintf("realtime:fine%d", i), evJoin, map[string]any{"config": map[string]any{"postgres_changes": []any{pgc}}})
+		if status, resp := c.reply(ref); status != "ok" {
+			t.Errorf("filter %s: %s %s", filter, status, resp)
 		}
 	}
 	ref := c.push("10", "realtime:x", evJoin, map[string]any{"config": map[string]any{}, "access_token": "not-a-jwt"})

@@ -16,6 +16,7 @@ import (
 
 	"github.com/coder/websocket"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/magflock/mobo/internal/authn"
@@ -480,6 +481,16 @@ func (sk *socket) join(ctx context.Context, m *inMsg) {
 				return
 			}
 		}
+		if f != nil && b.Table != "" && b.Table != "*" && b.Schema != "*" {
+			problem, err := checkValues(ctx, pool, b.Schema, b.Table, f)
+			if err != nil {
+				sk.s.log.Warn("checking a postgres_changes filter's values", "ref", sk.ref, "err", err)
+			}
+			if problem != "" {
+				sk.replyError(m, "Unable to subscribe to changes with given parameters. An exception happened so please check your connect parameters: ["+params+"]. Exception: "+problem)
+				return
+			}
+		}
 		id := crc32.ChecksumIEEE([]byte(b.Event + "\x00" + b.Schema + "\x00" + b.Table + "\x00" + b.Filter + "\x00" + sel.groupKey()))
 		ch.pg = append(ch.pg, pgBinding{id: id, event: b.Event, schema: b.Schema, table: b.Table, filter: b.Filter, f: f, sel: sel})
 		bindings = append(bindings, serverBinding{ID: id, Event: b.Event, Schema: b.Schema, Table: b.Table, Filter: b.Filter, Select: b.Select})
@@ -567,6 +578,76 @@ func checkColumns(ctx context.Context, pool *pgxpool.Pool, pr *authn.Principal, 
 		return "", true, nil
 	}
 	return bad, false, err
+}
+
+// checkValues has PostgreSQL read each value a filter compares with as its
+// column's type (the type's own input function, the type bound as the
+// parameter's), as Supabase checks when it stores a subscription: a value
+// the column cannot hold ("abc" for an integer) is refused at join instead
+// of never matching. problem is PostgreSQL's message; err is a failure to
+// check.
+func checkValues(ctx context.Context, pool *pgxpool.Pool, schema, table string, f *filter) (problem string, err error) {
+	rows, err := pool.Query(ctx, `select a.attname::text, a.atttypid from pg_attribute a
+		where a.attrelid = to_regclass(format('%I.%I', $1::text, $2::text)) and a.attnum > 0 and not a.attisdropped
+		  and a.attname = any($3)`, schema, table, f.columns())
+	if err != nil {
+		return "", err
+	}
+	types := map[string]uint32{}
+	for rows.Next() {
+		var name string
+		var oid uint32
+		if err := rows.Scan(&name, &oid); err != nil {
+			rows.Close()
+			return "", err
+		}
+		types[name] = oid
+	}
+	if err := rows.Err(); err != nil {
+		return "", err
+	}
+	var (
+		sql    strings.Builder
+		values [][]byte
+		oids   []uint32
+	)
+	for _, c := range f.conds {
+		oid, ok := types[c.column]
+		if !ok {
+			continue
+		}
+		var vals []string
+		switch c.op {
+		case "eq", "neq", "lt", "lte", "gt", "gte", "isdistinct":
+			vals = []string{c.value}
+		case "in":
+			vals = c.set
+		}
+		for _, v := range vals {
+			if len(values) == 0 {
+				sql.WriteString("select ")
+			} else {
+				sql.WriteString(", ")
+			}
+			fmt.Fprintf(&sql, "$%d", len(values)+1)
+			values = append(values, []byte(v))
+			oids = append(oids, oid)
+		}
+	}
+	if len(values) == 0 {
+		return "", nil
+	}
+	conn, err := pool.Acquire(ctx)
+	if err != nil {
+		return "", err
+	}
+	defer conn.Release()
+	_, err = conn.Conn().PgConn().ExecParams(ctx, sql.String(), values, oids, nil, nil).Close()
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		return pe.Message, nil
+	}
+	return "", err
 }
 
 // authorizePrivate asks realtime.messages' RLS policies whether pr may read
