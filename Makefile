@@ -6,7 +6,7 @@ GOBIN ?= $(shell $(GO) env GOPATH)/bin
 TESTDB_DIR := $(CURDIR)/.testdb
 export CGO_ENABLED ?= 1
 
-.PHONY: help run build test test-go test-e2e lint fmt bench bench-bus bench-boot bench-realtime bench-rest bench-auth bench-projects bench-graphql fuzz tools clean
+.PHONY: help run build test test-go test-e2e lint fmt bench bench-bus bench-boot bench-realtime bench-rest bench-auth bench-projects bench-share bench-graphql fuzz tools clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  %-12s %s\n", $$1, $$2}'
@@ -48,7 +48,7 @@ tools: ## install the pinned golangci-lint if missing
 		$(GO) install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_VERSION); \
 	fi
 
-bench: bench-bus bench-boot bench-rest bench-auth bench-realtime bench-projects bench-graphql ## all benchmarks (figures go in closing notes)
+bench: bench-bus bench-boot bench-rest bench-auth bench-realtime bench-projects bench-share bench-graphql ## all benchmarks (figures go in closing notes)
 
 bench-bus: ## event bus publish→deliver, against a bare channel baseline
 	$(GO) test -run='^$$' -bench='Bus|Baseline' -benchmem -count=3 ./internal/kernel/
@@ -61,6 +61,9 @@ bench-boot: build ## boot time: cold (initdb) and warm (existing data dir)
 
 bench-projects: build ## projects: creation time, memory and connections per idle project, REST GETs over 50 projects vs one
 	$(GO) run ./cmd/projectbench -bin bin/mobo
+
+bench-share: ## the fair share of backends: enter+leave per request, one project and 50, against a bare mutex
+	$(GO) test -run='^$$' -bench='Share' -benchmem -count=3 ./internal/tenant/
 
 bench-rest: ## /rest/v1 against a bare pgx handler: GET by pk and list-20 at 1 and 32 clients
 	set -o pipefail; $(GO) test -run='^$$' -bench='RESTvsBaseline' -benchtime=12000x -v ./internal/rest/ | grep -E 'ratio'
