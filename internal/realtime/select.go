@@ -2,6 +2,7 @@ package realtime
 
 import (
 	"encoding/json"
+	"maps"
 	"slices"
 	"strings"
 )
@@ -9,9 +10,13 @@ import (
 // selection is the "select" of a postgres_changes binding, as Supabase
 // Realtime takes it: the columns the change payload carries (its columns,
 // record and old_record), the primary key's always among them. A nil
-// selection keeps every column; an empty one only the primary key.
+// selection keeps every column; an empty one only the primary key. It is
+// also how column-level grants apply: allowed, when set, are the only
+// columns the subscriber's role may select, and no other column is carried,
+// the primary key's included.
 type selection struct {
-	cols map[string]bool
+	cols    map[string]bool // nil: every column (a selection by grants alone)
+	allowed map[string]bool // nil: no column-level limit
 	// key identifies the selection among a channel's bindings: bindings
 	// matched by one change share a message when their keys are equal.
 	key  string
@@ -64,7 +69,31 @@ func parseSelect(raw json.RawMessage) (*selection, error) {
 
 // keeps reports whether the payload carries col.
 func (s *selection) keeps(col Column) bool {
-	return s == nil || col.pk || s.cols[col.Name]
+	if s == nil {
+		return true
+	}
+	if s.allowed != nil && !s.allowed[col.Name] {
+		return false
+	}
+	return s.cols == nil || col.pk || s.cols[col.Name]
+}
+
+// limitTo returns s limited to the allowed columns (a role's column-level
+// grants); nil allowed leaves s as it is.
+func (s *selection) limitTo(allowed []string) *selection {
+	if allowed == nil {
+		return s
+	}
+	out := &selection{allowed: make(map[string]bool, len(allowed))}
+	if s != nil {
+		out.cols, out.list, out.key = s.cols, s.list, s.key
+	}
+	for _, c := range allowed {
+		out.allowed[c] = true
+	}
+	sorted := slices.Sorted(maps.Keys(out.allowed))
+	out.key += "\x01grants:" + strings.Join(sorted, "\x00")
+	return out
 }
 
 // columnList is the selected columns; nil for every column.

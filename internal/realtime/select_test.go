@@ -164,3 +164,45 @@ func TestSelectRefusals(t *testing.T) {
 		"postgres_changes": []map[string]any{{"event": "*", "schema": "public", "table": "todos", "select": []string{"title"}}},
 	}, "")
 }
+
+// TestColumnGrantsLimitPayloads: a role with SELECT on some columns of a
+// table only (column-level grants) may subscribe to it by name, and its
+// change payloads carry only those columns; a role with the whole table
+// gets every column; a wildcard subscription still needs the whole table.
+func TestColumnGrantsLimitPayloads(t *testing.T) {
+	t.Parallel()
+	e := boot(t, Config{})
+	e.exec(`create table public.staff (id int primary key, name text, salary int);
+		alter publication supabase_realtime add table public.staff;
+		revoke all on public.staff from anon; -- the default privileges gave it the table
+		grant select (id, name) on public.staff to anon;
+		grant select on public.staff to authenticated`)
+	pgc := func(table string) map[string]any {
+		return map[string]any{"postgres_changes": []any{map[string]any{"event": "*", "schema": "public", "table": table}}}
+	}
+	anon := e.dial(e.token("anon", ""), "2.0.0")
+	anon.join("realtime:staff", pgc("staff"), "")
+	ref := anon.push("9", "realtime:all", evJoin, map[string]any{"config": pgc("*")})
+	if status, resp := anon.reply(ref); status != "error" {
+		t.Errorf("anon's wildcard subscription with column grants only: %s %s", status, resp)
+	}
+	full := e.dial(e.token("anon", ""), "2.0.0")
+	full.join("realtime:staff", pgc("staff"), e.token("authenticated", "u1"))
+
+	e.exec(`insert into public.staff values (1, 'Ann', 5000)`)
+	ch := anon.nextChange("realtime:staff")
+	if ch.Data.Record["name"] != "Ann" || ch.Data.Record["id"] != float64(1) {
+		t.Errorf("anon's record %v", ch.Data.Record)
+	}
+	if _, ok := ch.Data.Record["salary"]; ok {
+		t.Errorf("anon received a column it may not select: %v", ch.Data.Record)
+	}
+	for _, col := range ch.Data.Columns {
+		if col.Name == "salary" {
+			t.Errorf("anon's columns name salary: %v", ch.Data.Columns)
+		}
+	}
+	if ch := full.nextChange("realtime:staff"); ch.Data.Record["salary"] != float64(5000) {
+		t.Errorf("authenticated's record %v", ch.Data.Record)
+	}
+}

@@ -491,6 +491,15 @@ func (sk *socket) join(ctx context.Context, m *inMsg) {
 				return
 			}
 		}
+		if b.Table != "" && b.Table != "*" && b.Schema != "*" && pr.Role != roleService {
+			allowed, err := grantedColumns(ctx, pool, pr, b.Schema, b.Table)
+			if err != nil {
+				sk.s.log.Warn("reading a postgres_changes table's column grants", "ref", sk.ref, "err", err)
+				sk.replyError(m, "Unable to subscribe to changes with given parameters. Please check Realtime is enabled for the given connect parameters: ["+params+"]")
+				return
+			}
+			sel = sel.limitTo(allowed)
+		}
 		id := crc32.ChecksumIEEE([]byte(b.Event + "\x00" + b.Schema + "\x00" + b.Table + "\x00" + b.Filter + "\x00" + sel.groupKey()))
 		ch.pg = append(ch.pg, pgBinding{id: id, event: b.Event, schema: b.Schema, table: b.Table, filter: b.Filter, f: f, sel: sel})
 		bindings = append(bindings, serverBinding{ID: id, Event: b.Event, Schema: b.Schema, Table: b.Table, Filter: b.Filter, Select: b.Select})
@@ -552,7 +561,10 @@ func checkBinding(ctx context.Context, pool *pgxpool.Pool, pr *authn.Principal, 
 		select from pg_publication_tables t
 		where t.pubname = $1 and ($2 = '*' or t.schemaname = $2) and ($3 in ('', '*') or t.tablename = $3)
 		  and ($4 = $5 or not exists (select from pg_roles where rolname = $4)
-		       or has_table_privilege($4, format('%I.%I', t.schemaname, t.tablename), 'SELECT')))`,
+		       or case when $2 = '*' or $3 in ('', '*')
+		               then has_table_privilege($4, format('%I.%I', t.schemaname, t.tablename), 'SELECT')
+		               -- a named table: column-level grants are enough, the payload then carries only those columns
+		               else has_any_column_privilege($4, format('%I.%I', t.schemaname, t.tablename), 'SELECT') end))`,
 		Publication, schema, table, pr.Role, roleService).Scan(&ok)
 	if err != nil {
 		return err
@@ -578,6 +590,25 @@ func checkColumns(ctx context.Context, pool *pgxpool.Pool, pr *authn.Principal, 
 		return "", true, nil
 	}
 	return bad, false, err
+}
+
+// grantedColumns returns the columns of schema.table pr's role may select
+// when column-level grants keep it from some (nil when it may select them
+// all, or the role is not a database role), so that change payloads carry
+// no column the role could not read with a select.
+func grantedColumns(ctx context.Context, pool *pgxpool.Pool, pr *authn.Principal, schema, table string) ([]string, error) {
+	var allowed []string
+	var all int
+	err := pool.QueryRow(ctx, `select coalesce(array_agg(a.attname::text order by a.attnum)
+			filter (where not exists (select from pg_roles where rolname = $3)
+			            or has_column_privilege($3, a.attrelid, a.attnum, 'SELECT')), '{}'), count(*)
+		from pg_attribute a
+		where a.attrelid = to_regclass(format('%I.%I', $1::text, $2::text)) and a.attnum > 0 and not a.attisdropped`,
+		schema, table, pr.Role).Scan(&allowed, &all)
+	if err != nil || len(allowed) == all {
+		return nil, err
+	}
+	return allowed, nil
 }
 
 // checkValues has PostgreSQL read each value a filter compares with as its
