@@ -45,6 +45,10 @@ type checkGroup struct {
 	rows    [][]string // distinct key values, column by column per row
 	seenRow map[string]bool
 	seen    map[string]bool // after the check: the keys the viewer sees
+	// whole: the viewer may select the whole table. When it may not
+	// (column-level grants), only bindings that name the table, whose
+	// payloads are limited to the granted columns, receive its changes.
+	whole bool
 }
 
 // authorize decides, per change and target, whether the target's principal
@@ -126,11 +130,25 @@ func (p *project) authorize(ctx context.Context, work []pending) {
 	for wi := range work {
 		w := &work[wi]
 		for i, gi := range w.group {
-			if gi >= 0 && groups[gi].seen[w.rowKey] {
+			if gi >= 0 && groups[gi].seen[w.rowKey] && (groups[gi].whole || grantLimited(w.targets[i].sels)) {
 				w.visible[i] = true
 			}
 		}
 	}
+}
+
+// grantLimited reports whether every matched binding's payload is limited
+// to the viewer's granted columns (it named the table, see limitTo).
+func grantLimited(sels []*selection) bool {
+	if len(sels) == 0 {
+		return false
+	}
+	for _, s := range sels {
+		if s == nil || s.allowed == nil {
+			return false
+		}
+	}
+	return true
 }
 
 // keyOf returns the key columns of c's new record and their text values:
@@ -190,6 +208,8 @@ func (p *project) check(ctx context.Context, pool *pgxpool.Pool, g *checkGroup, 
 		b.Queue("begin isolation level repeatable read read only")
 		b.Queue("select set_config('request.jwt.claims', $1, true), set_config('role', $2, true)", string(g.pr.ClaimsJSON), g.pr.Role)
 		b.Queue(xidsVisible, xids).QueryRow(func(row pgx.Row) error { return row.Scan(&committed) })
+		b.Queue("select has_table_privilege(format('%I.%I', $1::text, $2::text), 'SELECT')", g.schema, g.table).
+			QueryRow(func(row pgx.Row) error { return row.Scan(&g.whole) })
 		b.Queue(query, args...).Query(func(rows pgx.Rows) error {
 			vals := make([]string, len(g.keys))
 			ptrs := make([]any, len(vals))
