@@ -173,10 +173,12 @@ func keyOf(c *Change) ([]Column, []string) {
 
 // xidsVisible says whether every transaction (32-bit ids, as pgoutput gives
 // them) is visible in the statement's snapshot; 64-bit ids are rebuilt from
-// the snapshot's epoch.
+// the snapshot's epoch. In the same statement: whether the current role may
+// select the whole table $2.$3.
 const xidsVisible = `select coalesce(bool_and(pg_visible_in_snapshot((
 	case when ((m >> 32) << 32 | x) > m and m >= 4294967296 then ((m >> 32) << 32 | x) - 4294967296
-	else ((m >> 32) << 32 | x) end)::text::xid8, pg_current_snapshot())), true)
+	else ((m >> 32) << 32 | x) end)::text::xid8, pg_current_snapshot())), true),
+	has_table_privilege(format('%I.%I', $2::text, $3::text), 'SELECT')
 from unnest($1::int8[]) x, (select pg_snapshot_xmax(pg_current_snapshot())::text::int8 m) s`
 
 // check runs one group's query in a repeatable-read transaction as its
@@ -207,9 +209,7 @@ func (p *project) check(ctx context.Context, pool *pgxpool.Pool, g *checkGroup, 
 		b := &pgx.Batch{}
 		b.Queue("begin isolation level repeatable read read only")
 		b.Queue("select set_config('request.jwt.claims', $1, true), set_config('role', $2, true)", string(g.pr.ClaimsJSON), g.pr.Role)
-		b.Queue(xidsVisible, xids).QueryRow(func(row pgx.Row) error { return row.Scan(&committed) })
-		b.Queue("select has_table_privilege(format('%I.%I', $1::text, $2::text), 'SELECT')", g.schema, g.table).
-			QueryRow(func(row pgx.Row) error { return row.Scan(&g.whole) })
+		b.Queue(xidsVisible, xids, g.schema, g.table).QueryRow(func(row pgx.Row) error { return row.Scan(&committed, &g.whole) })
 		b.Queue(query, args...).Query(func(rows pgx.Rows) error {
 			vals := make([]string, len(g.keys))
 			ptrs := make([]any, len(vals))
