@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"os/exec"
 	"strings"
 	"syscall"
 	"testing"
@@ -15,21 +14,8 @@ func TestProjectAuthConfig(t *testing.T) {
 	t.Parallel()
 	dir := dataDir(t)
 	s := startServer(t, dir)
-	mobo := func(args ...string) (string, error) {
-		out, err := exec.Command(moboBin, append(args, "--data-dir", dir)...).CombinedOutput()
-		return string(out), err
-	}
-	out, err := mobo("project", "create", "--ref", "club", "--json")
-	if err != nil {
-		t.Fatalf("create: %v\n%s", err, out)
-	}
-	var p struct {
-		AnonKey    string `json:"anon_key"`
-		ServiceKey string `json:"service_key"`
-	}
-	if err := json.Unmarshal([]byte(out[strings.Index(out, "{"):]), &p); err != nil {
-		t.Fatal(err)
-	}
+	mobo := func(args ...string) (string, error) { return cli(dir, "", args...) }
+	p := createProject(t, dir, "club")
 	defaultKey := s.keys(t)["anon key"]
 	call := func(method, path, key, body string) (int, map[string]any) {
 		t.Helper()
@@ -39,7 +25,7 @@ func TestProjectAuthConfig(t *testing.T) {
 		return call("POST", prefix+"/auth/v1/signup", key, `{"email":"`+email+`","password":"correct horse battery"}`)
 	}
 
-	out, err = mobo("project", "auth-config", "club", "--disable-signup", "--jwt-expiry", "10m", "--password-min-length", "12", "--json")
+	out, err := mobo("project", "auth-config", "club", "--disable-signup", "--jwt-expiry", "10m", "--password-min-length", "12", "--json")
 	if err != nil {
 		t.Fatalf("auth-config: %v\n%s", err, out)
 	}

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"os/exec"
 	"strings"
 	"syscall"
 	"testing"
@@ -22,21 +21,8 @@ func TestProjectRESTConfig(t *testing.T) {
 	t.Parallel()
 	dir := dataDir(t)
 	s := startServer(t, dir)
-	mobo := func(args ...string) (string, error) {
-		out, err := exec.Command(moboBin, append(args, "--data-dir", dir)...).CombinedOutput()
-		return string(out), err
-	}
-	out, err := mobo("project", "create", "--ref", "capped", "--json")
-	if err != nil {
-		t.Fatalf("create: %v\n%s", err, out)
-	}
-	var p struct {
-		Database string
-		AnonKey  string `json:"anon_key"`
-	}
-	if err := json.Unmarshal([]byte(out[strings.Index(out, "{"):]), &p); err != nil {
-		t.Fatal(err)
-	}
+	mobo := func(args ...string) (string, error) { return cli(dir, "", args...) }
+	p := createProject(t, dir, "capped")
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	for _, db := range []string{p.Database, "proj_default"} {
@@ -82,7 +68,7 @@ func TestProjectRESTConfig(t *testing.T) {
 		t.Fatalf("before: %d %s", code, body)
 	}
 
-	out, err = mobo("project", "config", "capped", "--max-rows", "2", "--disable-anonymous", "--json")
+	out, err := mobo("project", "config", "capped", "--max-rows", "2", "--disable-anonymous", "--json")
 	if err != nil || !strings.Contains(out, `"max_rows": 2`) || !strings.Contains(out, `"disable_anonymous": true`) {
 		t.Fatalf("config: %v\n%s", err, out)
 	}

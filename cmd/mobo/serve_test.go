@@ -415,28 +415,43 @@ func pgtestPassword(u string) string {
 	return "\x00"
 }
 
+// cli runs the mobo CLI on data dir dir, with stdin, and returns its
+// combined output.
+func cli(dir, stdin string, args ...string) (string, error) {
+	cmd := exec.Command(moboBin, append(args, "--data-dir", dir)...)
+	cmd.Stdin = strings.NewReader(stdin)
+	out, err := cmd.CombinedOutput()
+	return string(out), err
+}
+
+// createdProject is what `mobo project create --json` prints.
+type createdProject struct {
+	Ref, Name, Status, Database string
+	AnonKey                     string `json:"anon_key"`
+	ServiceKey                  string `json:"service_key"`
+	APIURL                      string `json:"api_url"`
+}
+
+// createProject creates project ref with the CLI (more flags in args).
+func createProject(t *testing.T, dir, ref string, args ...string) createdProject {
+	t.Helper()
+	out, err := cli(dir, "", append([]string{"project", "create", "--ref", ref, "--json"}, args...)...)
+	if err != nil {
+		t.Fatalf("create %s: %v\n%s", ref, err, out)
+	}
+	var p createdProject
+	if i := strings.Index(out, "{"); i < 0 || json.Unmarshal([]byte(out[i:]), &p) != nil {
+		t.Fatalf("create %s --json printed:\n%s", ref, out)
+	}
+	return p
+}
+
 func TestProjectCommands(t *testing.T) {
 	t.Parallel()
 	dir := dataDir(t)
 	s := startServer(t, dir)
-	mobo := func(stdin string, args ...string) (string, error) {
-		cmd := exec.Command(moboBin, append(args, "--data-dir", dir)...)
-		cmd.Stdin = strings.NewReader(stdin)
-		out, err := cmd.CombinedOutput()
-		return string(out), err
-	}
-	out, err := mobo("", "project", "create", "--ref", "shop", "--name", "Shop", "--json")
-	if err != nil {
-		t.Fatalf("create: %v\n%s", err, out)
-	}
-	var p struct {
-		Ref, Status string
-		AnonKey     string `json:"anon_key"`
-		APIURL      string `json:"api_url"`
-	}
-	if err := json.Unmarshal([]byte(out[strings.Index(out, "{"):]), &p); err != nil {
-		t.Fatalf("create --json: %v\n%s", err, out)
-	}
+	mobo := func(stdin string, args ...string) (string, error) { return cli(dir, stdin, args...) }
+	p := createProject(t, dir, "shop", "--name", "Shop")
 	if p.Ref != "shop" || p.Status != "active" || !strings.HasSuffix(p.APIURL, "/p/shop") || p.AnonKey == "" {
 		t.Errorf("created %+v", p)
 	}
@@ -484,7 +499,7 @@ func TestProjectCommands(t *testing.T) {
 	if got := status("/p/nope/healthz"); got != 404 {
 		t.Errorf("/p/nope/healthz = %d", got)
 	}
-	out, err = mobo("", "project", "list")
+	out, err := mobo("", "project", "list")
 	if err != nil || !strings.Contains(out, "shop") || !strings.Contains(out, "default") {
 		t.Errorf("list: %v\n%s", err, out)
 	}
@@ -536,12 +551,7 @@ func TestProjectKeyRotation(t *testing.T) {
 	t.Parallel()
 	dir := dataDir(t)
 	s := startServer(t, dir)
-	mobo := func(stdin string, args ...string) (string, error) {
-		cmd := exec.Command(moboBin, append(args, "--data-dir", dir)...)
-		cmd.Stdin = strings.NewReader(stdin)
-		out, err := cmd.CombinedOutput()
-		return string(out), err
-	}
+	mobo := func(stdin string, args ...string) (string, error) { return cli(dir, stdin, args...) }
 	type keys struct {
 		AnonKey    string `json:"anon_key"`
 		ServiceKey string `json:"service_key"`
