@@ -14,6 +14,7 @@ import (
 
 	"github.com/magflock/mobo/internal/admin"
 	"github.com/magflock/mobo/internal/auth"
+	"github.com/magflock/mobo/internal/gate"
 )
 
 // newKeysCmd manages a project's scoped secret API keys through the running
@@ -40,7 +41,7 @@ func newKeysCmd() *cobra.Command {
 				return errors.New("give at least one --scope (rest:read:public.todos, rest:write:*, auth:admin, …)")
 			}
 			for _, s := range scopes {
-				if _, err := auth.ParseScope(s); err != nil {
+				if _, err := gate.ParseScope(s); err != nil {
 					return err
 				}
 			}

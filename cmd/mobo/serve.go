@@ -18,6 +18,7 @@ import (
 	"github.com/magflock/mobo/internal/admin"
 	"github.com/magflock/mobo/internal/auth"
 	"github.com/magflock/mobo/internal/controlplane"
+	"github.com/magflock/mobo/internal/gate"
 	"github.com/magflock/mobo/internal/gateway"
 	"github.com/magflock/mobo/internal/graphql"
 	"github.com/magflock/mobo/internal/kernel"
@@ -108,20 +109,22 @@ func assemble(cfg Config, log *slog.Logger) (*platform, error) {
 	}, cp, srv, external, kernel.ComponentLogger(log, "tenant"))
 	p.admin = admin.New(cp, admin.Info{Version: versionString(), Mode: p.mode, Database: p.dbDesc}, kernel.ComponentLogger(log, "admin"))
 	authSvc := auth.New(cfg.Auth, p.tenants, srv, kernel.ComponentLogger(log, "auth"))
+	// The one request path: every API authenticates and authorizes
+	// through the gate, whose decisions alone run SQL as a principal.
+	gt := gate.New(gate.Options{Authenticator: authSvc.Authenticator("anon"), Roles: authSvc.Authorizer()})
 	restSrv := rest.New(rest.Options{
-		Config:        cfg.REST,
-		Projects:      p.tenants,
-		Authenticator: authSvc.Authenticator("anon"),
-		Authorizer:    authSvc.Authorizer(),
-		Logger:        kernel.ComponentLogger(log, "rest"),
+		Config:   cfg.REST,
+		Projects: p.tenants,
+		Gate:     gt,
+		Logger:   kernel.ComponentLogger(log, "rest"),
 	})
-	gqlSrv := graphql.New(graphql.Options{Config: cfg.GraphQL, Backend: restSrv, Authorizer: authSvc.Authorizer(), Logger: kernel.ComponentLogger(log, "graphql")})
+	gqlSrv := graphql.New(graphql.Options{Config: cfg.GraphQL, Backend: restSrv, Gate: gt, Logger: kernel.ComponentLogger(log, "graphql")})
 	bus := kernel.NewBus(kernel.BusLogger(kernel.ComponentLogger(log, "bus")))
 	rt, err := realtime.New(realtime.Options{
 		Config:   cfg.Realtime,
 		Projects: p.tenants,
 		DB:       srv,
-		Auth:     authSvc.Authenticator("anon"),
+		Gate:     gt,
 		Bus:      bus,
 		Log:      kernel.ComponentLogger(log, "realtime"),
 	})

@@ -40,8 +40,8 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgproto3"
 
-	"github.com/magflock/mobo/internal/authn"
 	"github.com/magflock/mobo/internal/controlplane"
+	"github.com/magflock/mobo/internal/gate"
 	"github.com/magflock/mobo/internal/kernel"
 	"github.com/magflock/mobo/internal/pg"
 	"github.com/magflock/mobo/internal/realtime"
@@ -117,7 +117,7 @@ func run(ctx context.Context, changes, sustained int, socketList string) error {
 	tenants := tenant.New(tenant.Config{DumpDir: filepath.Join(dir, "dumps")}, cp, cluster, "", log)
 	rt, err := realtime.New(realtime.Options{
 		Projects: tenants, DB: cluster, Bus: kernel.NewBus(kernel.BusLogger(log)), Log: log,
-		Auth:   &authn.SecretAuthenticator{Secret: tenants.JWTSecret, AnonymousRole: "anon"},
+		Gate:   gate.New(gate.Options{Authenticator: &gate.SecretAuthenticator{Secret: tenants.JWTSecret, AnonymousRole: "anon"}}),
 		Config: realtime.Config{SendQueue: 4096},
 	})
 	if err != nil {

@@ -12,7 +12,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/magflock/mobo/internal/authn"
+	"github.com/magflock/mobo/internal/gate"
 )
 
 // apiKeyPrefix starts every scoped secret key, so that it is told apart
@@ -62,7 +62,7 @@ func (s *Service) CreateKey(ctx context.Context, ref string, spec KeySpec) (KeyI
 		return KeyInfo{}, "", fmt.Errorf("%w: a key needs at least one scope", ErrBadScope)
 	}
 	for i, sc := range spec.Scopes {
-		parsed, err := ParseScope(sc)
+		parsed, err := gate.ParseScope(sc)
 		if err != nil {
 			return KeyInfo{}, "", err
 		}
@@ -148,7 +148,7 @@ func (s *Service) RevokeKey(ctx context.Context, ref, id string) error {
 type cachedKey struct {
 	found     bool
 	id        string
-	scopes    []string
+	scopes    []gate.Scope // parsed once per lookup
 	roles     []string
 	ips       []netip.Prefix
 	expiresAt *time.Time
@@ -157,15 +157,16 @@ type cachedKey struct {
 
 // authenticateKey checks a scoped key: known, not revoked, not expired, and
 // from an allowed address. Lookups are cached for keyCacheTTL.
-func (s *Service) authenticateKey(ctx context.Context, p *project, key, ip string) (*authn.Principal, error) {
+func (s *Service) authenticateKey(ctx context.Context, p *project, key, ip string) (*gate.Principal, error) {
 	hash := hashKey(key)
 	ck, ok := s.keyCache.get(p.ref + "|" + hash)
 	if !ok {
 		ck = &cachedKey{}
-		var ips []string
+		var ips, scopes []string
 		err := p.pool.QueryRow(ctx, `update auth.api_keys set last_used_at = $2 where key_hash = $1
 			returning id, scopes, roles, allowed_ips::text[], expires_at, revoked_at is not null`, hash, s.now()).
-			Scan(&ck.id, &ck.scopes, &ck.roles, &ips, &ck.expiresAt, &ck.revoked)
+			Scan(&ck.id, &scopes, &ck.roles, &ips, &ck.expiresAt, &ck.revoked)
+		ck.scopes = gate.ParseScopes(scopes)
 		switch {
 		case errors.Is(err, pgx.ErrNoRows):
 		case err != nil:
@@ -181,10 +182,10 @@ func (s *Service) authenticateKey(ctx context.Context, p *project, key, ip strin
 		s.keyCache.put(p.ref+"|"+hash, ck)
 	}
 	if !ck.found || ck.revoked {
-		return nil, fmt.Errorf("%w: %w", authn.ErrInvalidToken, errKeyRefused)
+		return nil, fmt.Errorf("%w: %w", gate.ErrInvalidToken, errKeyRefused)
 	}
 	if ck.expiresAt != nil && !s.now().Before(*ck.expiresAt) {
-		return nil, fmt.Errorf("%w: api key expired", authn.ErrExpiredToken)
+		return nil, fmt.Errorf("%w: api key expired", gate.ErrExpiredToken)
 	}
 	if len(ck.ips) > 0 {
 		addr, err := netip.ParseAddr(ip)
@@ -196,20 +197,20 @@ func (s *Service) authenticateKey(ctx context.Context, p *project, key, ip strin
 			}
 		}
 		if !allowed {
-			return nil, fmt.Errorf("%w: api key not allowed from this address", authn.ErrInvalidToken)
+			return nil, fmt.Errorf("%w: api key not allowed from this address", gate.ErrInvalidToken)
 		}
 	}
 	roles := ck.roles
 	if roles == nil {
 		roles = []string{}
 	}
-	claims := map[string]any{authn.ClaimRole: "service_role", "key_id": ck.id, authn.ClaimAppMetadata: map[string]any{"roles": roles}}
-	pr, err := authn.PrincipalFromClaims(claims)
+	claims := map[string]any{gate.ClaimRole: "service_role", "key_id": ck.id, gate.ClaimAppMetadata: map[string]any{"roles": roles}}
+	pr, err := gate.PrincipalFromClaims(claims)
 	if err != nil {
 		return nil, err
 	}
 	pr.KeyID = ck.id
-	pr.Scopes = append([]string{}, ck.scopes...)
+	pr.Scopes = ck.scopes
 	return pr, nil
 }
 

@@ -15,41 +15,41 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
-	"github.com/magflock/mobo/internal/authn"
+	"github.com/magflock/mobo/internal/gate"
 )
 
 // leeway tolerates clock skew on exp, nbf and iat.
 const leeway = 30 * time.Second
 
-// Authenticator implements [authn.Authenticator] for the API components:
+// Authenticator implements [gate.Authenticator] for the API components:
 // HS256 tokens signed with the project secret, RS256/ES256 tokens signed by
 // one of the project's keys (by kid), and scoped secret API keys.
 type Authenticator struct {
 	s *Service
 	// AnonymousRole is the role of a request without credentials, or "" to
-	// refuse such requests with [authn.ErrNoCredentials].
+	// refuse such requests with [gate.ErrNoCredentials].
 	AnonymousRole string
 }
 
-var _ authn.Authenticator = (*Authenticator)(nil)
+var _ gate.Authenticator = (*Authenticator)(nil)
 
-// Authenticator returns the service's [authn.Authenticator].
+// Authenticator returns the service's [gate.Authenticator].
 func (s *Service) Authenticator(anonymousRole string) *Authenticator {
 	return &Authenticator{s: s, AnonymousRole: anonymousRole}
 }
 
-// Authenticate implements [authn.Authenticator]. The bearer token wins over
+// Authenticate implements [gate.Authenticator]. The bearer token wins over
 // the apikey, as in Supabase.
-func (a *Authenticator) Authenticate(ctx context.Context, ref string, c authn.Credentials) (*authn.Principal, error) {
+func (a *Authenticator) Authenticate(ctx context.Context, ref string, c gate.Credentials) (*gate.Principal, error) {
 	tok := c.Bearer
 	if tok == "" {
 		tok = c.APIKey
 	}
 	if tok == "" {
 		if a.AnonymousRole == "" {
-			return nil, authn.ErrNoCredentials
+			return nil, gate.ErrNoCredentials
 		}
-		return authn.Anonymous(a.AnonymousRole), nil
+		return gate.Anonymous(a.AnonymousRole), nil
 	}
 	p, err := a.s.project(ctx, ref)
 	if err != nil {
@@ -59,7 +59,7 @@ func (a *Authenticator) Authenticate(ctx context.Context, ref string, c authn.Cr
 }
 
 // authenticate turns a JWT or a scoped API key into a principal.
-func (s *Service) authenticate(ctx context.Context, p *project, tok, ip string) (*authn.Principal, error) {
+func (s *Service) authenticate(ctx context.Context, p *project, tok, ip string) (*gate.Principal, error) {
 	if strings.HasPrefix(tok, apiKeyPrefix) {
 		return s.authenticateKey(ctx, p, tok, ip)
 	}
@@ -93,13 +93,13 @@ type tokenCache struct {
 }
 
 type tokenCacheEntry struct {
-	p   *authn.Principal
+	p   *gate.Principal
 	exp time.Time
 }
 
 const tokenCacheMax = 20_000
 
-func (c *tokenCache) get(tok string, now time.Time) (*authn.Principal, bool) {
+func (c *tokenCache) get(tok string, now time.Time) (*gate.Principal, bool) {
 	if c.off {
 		return nil, false
 	}
@@ -112,7 +112,7 @@ func (c *tokenCache) get(tok string, now time.Time) (*authn.Principal, bool) {
 	return e.p, true
 }
 
-func (c *tokenCache) put(tok string, p *authn.Principal, exp time.Time) {
+func (c *tokenCache) put(tok string, p *gate.Principal, exp time.Time) {
 	if c.off {
 		return
 	}
@@ -152,11 +152,11 @@ func decodeHeader(h string) (joseHeader, error) {
 	}
 	b, err := base64.RawURLEncoding.DecodeString(h)
 	if err != nil {
-		return joseHeader{}, fmt.Errorf("%w: bad header encoding", authn.ErrInvalidToken)
+		return joseHeader{}, fmt.Errorf("%w: bad header encoding", gate.ErrInvalidToken)
 	}
 	var jh joseHeader
 	if err := json.Unmarshal(b, &jh); err != nil {
-		return joseHeader{}, fmt.Errorf("%w: bad header", authn.ErrInvalidToken)
+		return joseHeader{}, fmt.Errorf("%w: bad header", gate.ErrInvalidToken)
 	}
 	if len(h) < 256 {
 		headerCache.Store(h, jh)
@@ -170,11 +170,11 @@ func decodeHeader(h string) (joseHeader, error) {
 func (s *Service) verifyJWT(p *project, tok string) (jwt.MapClaims, []byte, error) {
 	h, rest, ok := strings.Cut(tok, ".")
 	if !ok {
-		return nil, nil, fmt.Errorf("%w: not a JWT", authn.ErrInvalidToken)
+		return nil, nil, fmt.Errorf("%w: not a JWT", gate.ErrInvalidToken)
 	}
 	payload64, sig64, ok := strings.Cut(rest, ".")
 	if !ok || strings.Contains(sig64, ".") {
-		return nil, nil, fmt.Errorf("%w: not a JWT", authn.ErrInvalidToken)
+		return nil, nil, fmt.Errorf("%w: not a JWT", gate.ErrInvalidToken)
 	}
 	jh, err := decodeHeader(h)
 	if err != nil {
@@ -182,7 +182,7 @@ func (s *Service) verifyJWT(p *project, tok string) (jwt.MapClaims, []byte, erro
 	}
 	sig, err := base64.RawURLEncoding.DecodeString(sig64)
 	if err != nil {
-		return nil, nil, fmt.Errorf("%w: bad signature encoding", authn.ErrInvalidToken)
+		return nil, nil, fmt.Errorf("%w: bad signature encoding", gate.ErrInvalidToken)
 	}
 	signed := tok[:len(h)+1+len(payload64)]
 	switch jh.Alg {
@@ -190,51 +190,51 @@ func (s *Service) verifyJWT(p *project, tok string) (jwt.MapClaims, []byte, erro
 		mac := hmac.New(sha256.New, p.secret)
 		_, _ = mac.Write([]byte(signed))
 		if subtle.ConstantTimeCompare(mac.Sum(nil), sig) != 1 {
-			return nil, nil, fmt.Errorf("%w: signature is invalid", authn.ErrInvalidToken)
+			return nil, nil, fmt.Errorf("%w: signature is invalid", gate.ErrInvalidToken)
 		}
 	case "RS256", "ES256":
 		key, ok := p.keys.verifyKey(jh.Kid)
 		if !ok || key.alg != jh.Alg {
-			return nil, nil, fmt.Errorf("%w: unknown signing key %q", authn.ErrInvalidToken, jh.Kid)
+			return nil, nil, fmt.Errorf("%w: unknown signing key %q", gate.ErrInvalidToken, jh.Kid)
 		}
 		if err := jwt.GetSigningMethod(jh.Alg).Verify(signed, sig, key.pub); err != nil {
-			return nil, nil, fmt.Errorf("%w: %w", authn.ErrInvalidToken, err)
+			return nil, nil, fmt.Errorf("%w: %w", gate.ErrInvalidToken, err)
 		}
 	default:
-		return nil, nil, fmt.Errorf("%w: algorithm %q not accepted", authn.ErrInvalidToken, jh.Alg)
+		return nil, nil, fmt.Errorf("%w: algorithm %q not accepted", gate.ErrInvalidToken, jh.Alg)
 	}
 	payload, err := base64.RawURLEncoding.DecodeString(payload64)
 	if err != nil {
-		return nil, nil, fmt.Errorf("%w: bad payload encoding", authn.ErrInvalidToken)
+		return nil, nil, fmt.Errorf("%w: bad payload encoding", gate.ErrInvalidToken)
 	}
 	claims := jwt.MapClaims{}
 	if err := json.Unmarshal(payload, &claims); err != nil {
-		return nil, nil, fmt.Errorf("%w: bad payload", authn.ErrInvalidToken)
+		return nil, nil, fmt.Errorf("%w: bad payload", gate.ErrInvalidToken)
 	}
 	now := s.now()
 	if exp, ok := claims["exp"].(float64); ok {
 		if now.After(time.Unix(int64(exp), 0).Add(leeway)) {
-			return nil, nil, fmt.Errorf("%w: expired", authn.ErrExpiredToken)
+			return nil, nil, fmt.Errorf("%w: expired", gate.ErrExpiredToken)
 		}
 	} else if _, present := claims["exp"]; present {
-		return nil, nil, fmt.Errorf("%w: bad exp", authn.ErrInvalidToken)
+		return nil, nil, fmt.Errorf("%w: bad exp", gate.ErrInvalidToken)
 	}
 	if nbf, ok := claims["nbf"].(float64); ok && now.Add(leeway).Before(time.Unix(int64(nbf), 0)) {
-		return nil, nil, fmt.Errorf("%w: not valid yet", authn.ErrInvalidToken)
+		return nil, nil, fmt.Errorf("%w: not valid yet", gate.ErrInvalidToken)
 	}
 	return claims, payload, nil
 }
 
-// principalFromClaims is authn.PrincipalFromClaims without re-encoding:
+// principalFromClaims is gate.PrincipalFromClaims without re-encoding:
 // the verified payload is the claims JSON.
-func principalFromClaims(claims map[string]any, payload []byte) (*authn.Principal, error) {
-	role, _ := claims[authn.ClaimRole].(string)
+func principalFromClaims(claims map[string]any, payload []byte) (*gate.Principal, error) {
+	role, _ := claims[gate.ClaimRole].(string)
 	if role == "" {
-		return nil, fmt.Errorf("%w: the token has no role claim", authn.ErrInvalidToken)
+		return nil, fmt.Errorf("%w: the token has no role claim", gate.ErrInvalidToken)
 	}
-	pr := &authn.Principal{Role: role, Claims: claims, ClaimsJSON: payload}
-	pr.Subject, _ = claims[authn.ClaimSub].(string)
-	if md, ok := claims[authn.ClaimAppMetadata].(map[string]any); ok {
+	pr := &gate.Principal{Role: role, Claims: claims, ClaimsJSON: payload}
+	pr.Subject, _ = claims[gate.ClaimSub].(string)
+	if md, ok := claims[gate.ClaimAppMetadata].(map[string]any); ok {
 		if roles, ok := md["roles"].([]any); ok {
 			for _, r := range roles {
 				if s, ok := r.(string); ok {

@@ -11,50 +11,49 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/magflock/mobo/internal/authn"
+	"github.com/magflock/mobo/internal/gate"
 	"github.com/magflock/mobo/internal/httpx"
 )
 
 // roleCacheTTL bounds how long another node acts on changed role permissions.
 const roleCacheTTL = 10 * time.Second
 
-// Authorizer implements [authn.Authorizer]: a scoped key must hold a scope
-// for the action, and a principal carrying RBAC roles (app_metadata.roles,
-// or a key's roles) must hold one whose permissions cover it. A principal
-// without roles is left to PostgreSQL's grants and RLS.
+// Authorizer is the gate's RBAC stage ([gate.RoleAuthorizer]): a principal
+// carrying roles (app_metadata.roles, or a key's roles) must hold one whose
+// permissions cover the action. Key scopes are the gate's own check.
 type Authorizer struct{ s *Service }
 
-var _ authn.Authorizer = (*Authorizer)(nil)
+var _ gate.RoleAuthorizer = (*Authorizer)(nil)
 
-// Authorizer returns the service's [authn.Authorizer].
+// Authorizer returns the service's RBAC stage for the gate.
 func (s *Service) Authorizer() *Authorizer { return &Authorizer{s: s} }
 
-// Authorize implements [authn.Authorizer]. The project is the request's
-// (httpx.ProjectRef(ctx)).
-func (a *Authorizer) Authorize(ctx context.Context, p *authn.Principal, act authn.Action) error {
-	schema := act.Schema
-	if schema == "" {
-		schema = "public"
-	}
-	resource := schema + "." + act.Relation
-	if p.Scopes != nil && !scopesAllow(p.Scopes, act.API, string(act.Op), resource) {
-		return fmt.Errorf("%w: key scopes do not allow %s %s on %s", authn.ErrForbidden, act.API, act.Op, resource)
-	}
+// AuthorizeRoles implements [gate.RoleAuthorizer]. Permissions name
+// database resources (schema.relation); an action on a channel topic is
+// covered by a permission whose resource is "*".
+func (a *Authorizer) AuthorizeRoles(ctx context.Context, ref string, p *gate.Principal, act gate.Action) error {
 	if len(p.Roles) == 0 {
 		return nil
 	}
-	perms, err := a.s.rolePermissions(ctx, httpx.ProjectRef(ctx))
+	schema, relation := act.Schema, act.Relation
+	if schema == "" && act.Topic == "" {
+		schema = "public"
+	}
+	perms, err := a.s.rolePermissions(ctx, ref)
 	if err != nil {
 		return err
 	}
 	for _, r := range p.Roles {
 		for _, perm := range perms[r] {
-			if perm.allows(schema, act.Relation, string(act.Op)) {
+			if act.Topic != "" && perm.Resource != "*" {
+				continue
+			}
+			if perm.allows(schema, relation, string(act.Op)) {
 				return nil
 			}
 		}
 	}
-	return fmt.Errorf("%w: roles %s do not allow %s on %s", authn.ErrForbidden, strings.Join(p.Roles, ","), act.Op, resource)
+	return fmt.Errorf("%w: roles %s do not allow %s", gate.ErrForbidden, strings.Join(p.Roles, ","), act)
 }
 
 // permission is a row of auth.role_permissions.

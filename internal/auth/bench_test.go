@@ -11,7 +11,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 	"golang.org/x/crypto/bcrypt"
 
-	"github.com/magflock/mobo/internal/authn"
+	"github.com/magflock/mobo/internal/gate"
 )
 
 // A Supabase-shaped access token, as the REST API sees on every request.
@@ -39,7 +39,7 @@ func BenchmarkVerifyHS256(b *testing.B) {
 	s := &Service{now: time.Now, projects: map[string]*project{}}
 	s.projects["default"] = &project{ref: "default", secret: secret, keys: &keyring{secret: secret, alg: "HS256"}}
 	a := s.Authenticator("anon")
-	c := authn.Credentials{Bearer: benchToken(b, secret)}
+	c := gate.Credentials{Bearer: benchToken(b, secret)}
 	ctx := b.Context()
 	b.ReportAllocs()
 	for b.Loop() {
@@ -57,7 +57,7 @@ func BenchmarkVerifyHS256Cold(b *testing.B) {
 	s.projects["default"] = &project{ref: "default", secret: secret, keys: &keyring{secret: secret, alg: "HS256"}}
 	s.projects["default"].tokens.off = true
 	a := s.Authenticator("anon")
-	c := authn.Credentials{Bearer: benchToken(b, secret)}
+	c := gate.Credentials{Bearer: benchToken(b, secret)}
 	ctx := b.Context()
 	b.ReportAllocs()
 	for b.Loop() {

@@ -10,10 +10,10 @@
 // created. It talks to each project database through a small pool of its
 // own, as GoTrue does through supabase_auth_admin.
 //
-// For the API components it provides [Authenticator] (HS256 with the
-// project secret, RS256/ES256 by kid, scoped secret API keys) and
-// [Authorizer] (key scopes and RBAC roles), implementing the interfaces of
-// package authn.
+// For the request path (package gate) it provides [Authenticator] (HS256
+// with the project secret, RS256/ES256 by kid, scoped secret API keys,
+// whose scopes it parses into the principal) and [Authorizer] (the RBAC
+// stage: roles and their permissions).
 //
 // # Concurrency
 //

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+
+	"github.com/magflock/mobo/internal/gate"
 )
 
 // Error is an error in Supabase Auth's shape: an HTTP status, a stable
@@ -46,6 +48,6 @@ var (
 var (
 	// ErrKeyNotFound: no API key with that id.
 	ErrKeyNotFound = errors.New("api key not found")
-	// ErrBadScope: a scope string that does not parse.
-	ErrBadScope = errors.New("bad scope")
+	// ErrBadScope: a scope string that does not parse (the gate's grammar).
+	ErrBadScope = gate.ErrBadScope
 )

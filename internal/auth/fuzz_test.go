@@ -8,51 +8,6 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 )
 
-func TestParseScope(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		in, canon string
-		ok        bool
-	}{
-		{"rest:read:public.todos", "rest:read:public.todos", true},
-		{"rest:write:*", "rest:write:*", true},
-		{"rest:read:todos", "rest:read:public.todos", true},
-		{"rest:read:app.*", "rest:read:app.*", true},
-		{"auth:admin", "auth:admin:*", true},
-		{"*:*", "*:*:*", true},
-		{"rest", "", false},
-		{"rest:fly:x", "", false},
-		{"REST:read", "", false},
-		{"rest:read:", "", false},
-		{"rest:read:a.b.c", "", false},
-		{"rest:read:bad name", "", false},
-	}
-	for _, tt := range tests {
-		sc, err := ParseScope(tt.in)
-		if (err == nil) != tt.ok || (tt.ok && sc.String() != tt.canon) {
-			t.Errorf("ParseScope(%q) = %v, %v; want %q ok=%v", tt.in, sc, err, tt.canon, tt.ok)
-		}
-	}
-}
-
-// FuzzParseScope: parsing never panics, and a parsed scope's canonical form
-// parses to the same scope.
-func FuzzParseScope(f *testing.F) {
-	for _, s := range []string{"rest:read:public.todos", "rest:write:*", "auth:admin", "*:*:*", "a:b:c.d.e", "rest:read:", ":::"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		sc, err := ParseScope(s)
-		if err != nil {
-			return
-		}
-		again, err := ParseScope(sc.String())
-		if err != nil || again != sc {
-			t.Fatalf("%q → %q → %v, %v", s, sc.String(), again, err)
-		}
-	})
-}
-
 // FuzzParseJWK: decoding any JSON as a private JWK never panics.
 func FuzzParseJWK(f *testing.F) {
 	f.Add(`{"kty":"EC","crv":"P-256","d":"AAAA"}`)

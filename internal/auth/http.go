@@ -15,7 +15,7 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
-	"github.com/magflock/mobo/internal/authn"
+	"github.com/magflock/mobo/internal/gate"
 	"github.com/magflock/mobo/internal/httpx"
 )
 
@@ -111,7 +111,7 @@ func (s *Service) checkAPIKey(ctx context.Context, p *project, r *http.Request) 
 		key = c.Bearer
 	}
 	if _, err := s.authenticate(ctx, p, key, c.RemoteIP); err != nil {
-		if errors.Is(err, authn.ErrExpiredToken) {
+		if errors.Is(err, gate.ErrExpiredToken) {
 			return apiErr(http.StatusUnauthorized, "bad_jwt", "invalid JWT: token is expired")
 		}
 		return apiErr(http.StatusUnauthorized, "invalid_api_key", "Invalid API key")
@@ -119,8 +119,8 @@ func (s *Service) checkAPIKey(ctx context.Context, p *project, r *http.Request) 
 	return nil
 }
 
-func credentials(r *http.Request) authn.Credentials {
-	return authn.FromRequest(r)
+func credentials(r *http.Request) gate.Credentials {
+	return gate.FromRequest(r)
 }
 
 func (s *Service) writeError(w http.ResponseWriter, r *http.Request, err error) {
@@ -236,7 +236,7 @@ func (s *Service) userFromRequest(ctx context.Context, p *project, r *http.Reque
 	}
 	claims, err := s.parseToken(p, c.Bearer)
 	if err != nil {
-		if errors.Is(err, authn.ErrExpiredToken) {
+		if errors.Is(err, gate.ErrExpiredToken) {
 			return nil, apiErr(http.StatusForbidden, "bad_jwt", "invalid JWT: unable to parse or verify signature, token has invalid claims: token is expired")
 		}
 		return nil, errBadJWT
@@ -283,7 +283,7 @@ func (s *Service) admin(h handlerFunc) handlerFunc {
 		if pr.Role != "service_role" {
 			return errNotAdmin
 		}
-		if pr.Scopes != nil && !scopesAllow(pr.Scopes, "auth", "admin", "") {
+		if !pr.ScopesAllow(gate.Action{API: gate.APIAuth, Op: gate.OpAdmin}) {
 			return errNotAdmin
 		}
 		return h(w, r, p)

@@ -14,7 +14,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/magflock/mobo/internal/authn"
+	"github.com/magflock/mobo/internal/gate"
 	"github.com/magflock/mobo/internal/httpx"
 	"github.com/magflock/mobo/internal/pg"
 )
@@ -25,7 +25,7 @@ func TestScopedAPIKeys(t *testing.T) {
 	e := newEnv(t, nil, WithClock(clk.now))
 	ctx := t.Context()
 	a := e.svc.Authenticator("")
-	az := e.svc.Authorizer()
+	gt := gate.New(gate.Options{Authenticator: a, Roles: e.svc.Authorizer()})
 
 	created := e.callKey(t, "POST", "/admin/keys", e.service, e.service, map[string]any{
 		"name": "reporting", "scopes": []string{"rest:read:public.todos", "rest:write:reports"}, "expires_in": "1h",
@@ -47,7 +47,7 @@ func TestScopedAPIKeys(t *testing.T) {
 		t.Fatal("the list shows the secret")
 	}
 
-	p, err := a.Authenticate(ctx, "default", authn.Credentials{APIKey: key, RemoteIP: "127.0.0.1"})
+	p, err := a.Authenticate(ctx, "default", gate.Credentials{APIKey: key, RemoteIP: "127.0.0.1"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,19 +56,19 @@ func TestScopedAPIKeys(t *testing.T) {
 	}
 	tests := []struct {
 		name string
-		act  authn.Action
+		act  gate.Action
 		ok   bool
 	}{
-		{"read granted table", authn.Action{API: "rest", Schema: "public", Relation: "todos", Op: authn.OpRead}, true},
-		{"write not granted", authn.Action{API: "rest", Schema: "public", Relation: "todos", Op: authn.OpWrite}, false},
-		{"schema defaults to public", authn.Action{API: "rest", Relation: "reports", Op: authn.OpWrite}, true},
-		{"other table", authn.Action{API: "rest", Schema: "public", Relation: "secrets", Op: authn.OpRead}, false},
-		{"other api", authn.Action{API: "graphql", Schema: "public", Relation: "todos", Op: authn.OpRead}, false},
+		{"read granted table", gate.Action{API: "rest", Schema: "public", Relation: "todos", Op: gate.OpRead}, true},
+		{"write not granted", gate.Action{API: "rest", Schema: "public", Relation: "todos", Op: gate.OpWrite}, false},
+		{"a schema-less scope is in public", gate.Action{API: "rest", Schema: "public", Relation: "reports", Op: gate.OpWrite}, true},
+		{"other table", gate.Action{API: "rest", Schema: "public", Relation: "secrets", Op: gate.OpRead}, false},
+		{"other api", gate.Action{API: "graphql", Schema: "public", Relation: "todos", Op: gate.OpRead}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := az.Authorize(ctx, p, tt.act)
-			if tt.ok != (err == nil) || (err != nil && !errors.Is(err, authn.ErrForbidden)) {
+			_, err := gt.Authorize(ctx, "default", p, tt.act)
+			if tt.ok != (err == nil) || (err != nil && !errors.Is(err, gate.ErrForbidden)) {
 				t.Fatalf("Authorize = %v, want ok=%v", err, tt.ok)
 			}
 		})
@@ -80,7 +80,7 @@ func TestScopedAPIKeys(t *testing.T) {
 
 	// Revocation takes effect on the next request, cache or not.
 	e.callKey(t, "DELETE", "/admin/keys/"+id, e.service, e.service, nil).want(t, 204, "")
-	if _, err := a.Authenticate(ctx, "default", authn.Credentials{APIKey: key}); !errors.Is(err, authn.ErrInvalidToken) {
+	if _, err := a.Authenticate(ctx, "default", gate.Credentials{APIKey: key}); !errors.Is(err, gate.ErrInvalidToken) {
 		t.Fatalf("revoked key: %v", err)
 	}
 	e.callKey(t, "DELETE", "/admin/keys/"+id+"0", e.service, e.service, nil).want(t, 404, "api_key_not_found")
@@ -90,26 +90,26 @@ func TestScopedAPIKeys(t *testing.T) {
 	if err != nil || ipKey.AllowedIPs[0] != "10.0.0.0/8" {
 		t.Fatal(ipKey, err)
 	}
-	if _, err := a.Authenticate(ctx, "default", authn.Credentials{APIKey: secret, RemoteIP: "10.1.2.3"}); err != nil {
+	if _, err := a.Authenticate(ctx, "default", gate.Credentials{APIKey: secret, RemoteIP: "10.1.2.3"}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := a.Authenticate(ctx, "default", authn.Credentials{APIKey: secret, RemoteIP: "192.168.1.1"}); !errors.Is(err, authn.ErrInvalidToken) {
+	if _, err := a.Authenticate(ctx, "default", gate.Credentials{APIKey: secret, RemoteIP: "192.168.1.1"}); !errors.Is(err, gate.ErrInvalidToken) {
 		t.Fatalf("from outside the allow-list: %v", err)
 	}
-	if _, err := a.Authenticate(ctx, "default", authn.Credentials{APIKey: secret}); !errors.Is(err, authn.ErrInvalidToken) {
+	if _, err := a.Authenticate(ctx, "default", gate.Credentials{APIKey: secret}); !errors.Is(err, gate.ErrInvalidToken) {
 		t.Fatalf("without an address: %v", err)
 	}
 	clk.add(2 * time.Hour)
 	if _, err := e.svc.keyCache.get("x"); err {
 		t.Fatal("cache hit on unknown key")
 	}
-	if _, err := a.Authenticate(ctx, "default", authn.Credentials{APIKey: created.str("key")}); err == nil {
+	if _, err := a.Authenticate(ctx, "default", gate.Credentials{APIKey: created.str("key")}); err == nil {
 		t.Fatal("expired and revoked key accepted")
 	}
 	if _, _, err := e.svc.CreateKey(ctx, "default", KeySpec{Scopes: []string{"rest:fly:*"}}); !errors.Is(err, ErrBadScope) {
 		t.Fatalf("bad scope: %v", err)
 	}
-	if _, err := a.Authenticate(ctx, "default", authn.Credentials{APIKey: apiKeyPrefix + "nope"}); !errors.Is(err, authn.ErrInvalidToken) {
+	if _, err := a.Authenticate(ctx, "default", gate.Credentials{APIKey: apiKeyPrefix + "nope"}); !errors.Is(err, gate.ErrInvalidToken) {
 		t.Fatalf("unknown key: %v", err)
 	}
 }
@@ -144,39 +144,39 @@ func TestRolesAuthorizer(t *testing.T) {
 	adm("PUT", "/admin/users/"+uid+"/roles", map[string]any{"roles": []string{"viewer"}}).want(t, 200, "")
 	adm("PUT", "/admin/users/"+uid+"/roles", map[string]any{"roles": []string{"ghost"}}).want(t, 400, "validation_failed")
 	s = e.call(t, "POST", "/token?grant_type=password", "", map[string]any{"email": "viewer@example.com", "password": "password1"}).want(t, 200, "")
-	p, err := e.svc.Authenticator("").Authenticate(ctx, "default", authn.Credentials{Bearer: s.str("access_token")})
+	p, err := e.svc.Authenticator("").Authenticate(ctx, "default", gate.Credentials{Bearer: s.str("access_token")})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(p.Roles) != 1 || p.Roles[0] != "viewer" {
 		t.Fatalf("roles = %v", p.Roles)
 	}
-	az := e.svc.Authorizer()
+	gt := gate.New(gate.Options{Authenticator: e.svc.Authenticator(""), Roles: e.svc.Authorizer()})
 	tests := []struct {
 		roles []string
 		rel   string
-		op    authn.Op
+		op    gate.Op
 		ok    bool
 	}{
-		{[]string{"viewer"}, "todos", authn.OpRead, true},
-		{[]string{"viewer"}, "todos", authn.OpWrite, false},
-		{[]string{"viewer"}, "notes", authn.OpRead, false},
-		{[]string{"editor"}, "notes", authn.OpWrite, true},
-		{[]string{"editor"}, "notes", authn.OpDelete, false},
-		{[]string{"ghost"}, "todos", authn.OpRead, false},
-		{nil, "todos", authn.OpDelete, true}, // no roles: RLS decides
+		{[]string{"viewer"}, "todos", gate.OpRead, true},
+		{[]string{"viewer"}, "todos", gate.OpWrite, false},
+		{[]string{"viewer"}, "notes", gate.OpRead, false},
+		{[]string{"editor"}, "notes", gate.OpWrite, true},
+		{[]string{"editor"}, "notes", gate.OpDelete, false},
+		{[]string{"ghost"}, "todos", gate.OpRead, false},
+		{nil, "todos", gate.OpDelete, true}, // no roles: RLS decides
 	}
 	for _, tt := range tests {
 		pr := *p
 		pr.Roles = tt.roles
-		err := az.Authorize(ctx, &pr, authn.Action{API: "rest", Schema: "public", Relation: tt.rel, Op: tt.op})
+		_, err := gt.Authorize(ctx, "default", &pr, gate.Action{API: "rest", Schema: "public", Relation: tt.rel, Op: tt.op})
 		if tt.ok != (err == nil) {
 			t.Errorf("%v %s %s: %v, want ok=%v", tt.roles, tt.op, tt.rel, err, tt.ok)
 		}
 	}
 	// Changing a role takes effect at once on this node.
 	adm("POST", "/admin/roles", map[string]any{"name": "viewer", "permissions": []map[string]any{{"resource": "public.todos", "actions": []string{"read", "write"}}}}).want(t, 200, "")
-	if err := az.Authorize(ctx, p, authn.Action{API: "rest", Relation: "todos", Op: authn.OpWrite}); err != nil {
+	if _, err := gt.Authorize(ctx, "default", p, gate.Action{API: "rest", Schema: "public", Relation: "todos", Op: gate.OpWrite}); err != nil {
 		t.Fatal(err)
 	}
 	list := adm("GET", "/admin/roles", nil).want(t, 200, "")
@@ -209,7 +209,7 @@ func TestRLS(t *testing.T) {
 
 	asUser := func(tok, query string) []string {
 		t.Helper()
-		p, err := e.svc.Authenticator("anon").Authenticate(ctx, "default", authn.Credentials{Bearer: tok})
+		p, err := e.svc.Authenticator("anon").Authenticate(ctx, "default", gate.Credentials{Bearer: tok})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -289,7 +289,7 @@ func TestAsymmetricKeys(t *testing.T) {
 	if ks := jwks.body["keys"].([]any); len(ks) != 1 || ks[0].(map[string]any)["kid"] != kid1 || ks[0].(map[string]any)["d"] != nil {
 		t.Fatalf("jwks = %s", jwks.raw)
 	}
-	if _, err := a.Authenticate(ctx, "default", authn.Credentials{Bearer: tok1}); err != nil {
+	if _, err := a.Authenticate(ctx, "default", gate.Credentials{Bearer: tok1}); err != nil {
 		t.Fatal(err)
 	}
 	// Rotate to RS256: new tokens use the new key, old ones stay valid.
@@ -299,7 +299,7 @@ func TestAsymmetricKeys(t *testing.T) {
 		t.Fatalf("after rotation header = %v", h)
 	}
 	for _, tok := range []string{tok1, s2.str("access_token"), e.service} {
-		if _, err := a.Authenticate(ctx, "default", authn.Credentials{Bearer: tok}); err != nil {
+		if _, err := a.Authenticate(ctx, "default", gate.Credentials{Bearer: tok}); err != nil {
 			t.Fatalf("token after rotation: %v", err)
 		}
 	}
@@ -308,7 +308,7 @@ func TestAsymmetricKeys(t *testing.T) {
 	}
 	// Tampering is caught.
 	bad := tok1[:len(tok1)-4] + "AAAA"
-	if _, err := a.Authenticate(ctx, "default", authn.Credentials{Bearer: bad}); !errors.Is(err, authn.ErrInvalidToken) {
+	if _, err := a.Authenticate(ctx, "default", gate.Credentials{Bearer: bad}); !errors.Is(err, gate.ErrInvalidToken) {
 		t.Fatalf("tampered token: %v", err)
 	}
 }
@@ -334,7 +334,7 @@ func TestSigningKeysFile(t *testing.T) {
 	if headerOf(t, s.str("access_token"))["kid"] != "file-key-1" {
 		t.Fatal("token not signed by the file's key")
 	}
-	if _, err := e.svc.Authenticator("").Authenticate(context.Background(), "default", authn.Credentials{Bearer: s.str("access_token")}); err != nil {
+	if _, err := e.svc.Authenticator("").Authenticate(context.Background(), "default", gate.Credentials{Bearer: s.str("access_token")}); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -361,16 +361,16 @@ func TestAuthenticatorTokens(t *testing.T) {
 	a := e.svc.Authenticator("anon")
 	tests := []struct {
 		name string
-		c    authn.Credentials
+		c    gate.Credentials
 		role string
 		err  error
 	}{
-		{"nothing: anonymous role", authn.Credentials{}, "anon", nil},
-		{"anon key", authn.Credentials{APIKey: e.anon}, "anon", nil},
-		{"bearer wins over apikey", authn.Credentials{APIKey: e.anon, Bearer: s.str("access_token")}, "authenticated", nil},
-		{"service key", authn.Credentials{Bearer: e.service}, "service_role", nil},
-		{"garbage", authn.Credentials{Bearer: "a.b.c"}, "", authn.ErrInvalidToken},
-		{"alg none", authn.Credentials{Bearer: "eyJhbGciOiJub25lIn0.e30."}, "", authn.ErrInvalidToken},
+		{"nothing: anonymous role", gate.Credentials{}, "anon", nil},
+		{"anon key", gate.Credentials{APIKey: e.anon}, "anon", nil},
+		{"bearer wins over apikey", gate.Credentials{APIKey: e.anon, Bearer: s.str("access_token")}, "authenticated", nil},
+		{"service key", gate.Credentials{Bearer: e.service}, "service_role", nil},
+		{"garbage", gate.Credentials{Bearer: "a.b.c"}, "", gate.ErrInvalidToken},
+		{"alg none", gate.Credentials{Bearer: "eyJhbGciOiJub25lIn0.e30."}, "", gate.ErrInvalidToken},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -384,10 +384,10 @@ func TestAuthenticatorTokens(t *testing.T) {
 		})
 	}
 	clk.add(2 * time.Minute)
-	if _, err := a.Authenticate(ctx, "default", authn.Credentials{Bearer: s.str("access_token")}); !errors.Is(err, authn.ErrExpiredToken) {
+	if _, err := a.Authenticate(ctx, "default", gate.Credentials{Bearer: s.str("access_token")}); !errors.Is(err, gate.ErrExpiredToken) {
 		t.Fatalf("expired token: %v", err)
 	}
-	if _, err := a.Authenticate(ctx, "nope", authn.Credentials{Bearer: e.service}); err == nil {
+	if _, err := a.Authenticate(ctx, "nope", gate.Credentials{Bearer: e.service}); err == nil {
 		t.Fatal("unknown project accepted")
 	}
 }

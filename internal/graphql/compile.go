@@ -11,7 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/vektah/gqlparser/v2/ast"
 
-	"github.com/magflock/mobo/internal/authn"
+	"github.com/magflock/mobo/internal/gate"
 	"github.com/magflock/mobo/internal/rest"
 )
 
@@ -26,7 +26,7 @@ type statement struct {
 	static []byte
 	// Actions are the relations the statement reads or changes, for the
 	// authorizer, in a stable order.
-	Actions []authn.Action
+	Actions []gate.Action
 }
 
 // compiler turns one validated operation into one SQL statement. Values
@@ -43,15 +43,15 @@ type compiler struct {
 	rows    int64
 	alias   int
 	usesDB  bool
-	actions map[authn.Action]bool
+	actions map[gate.Action]bool
 }
 
 // touch records that the statement does op on t.
-func (c *compiler) touch(t *table, op authn.Op) {
+func (c *compiler) touch(t *table, op gate.Op) {
 	if c.actions == nil {
-		c.actions = map[authn.Action]bool{}
+		c.actions = map[gate.Action]bool{}
 	}
-	c.actions[authn.Action{API: "graphql", Schema: t.rel.Schema, Relation: t.rel.Name, Op: op}] = true
+	c.actions[gate.Action{API: "graphql", Schema: t.rel.Schema, Relation: t.rel.Name, Op: op}] = true
 }
 
 // queryError is a client mistake found while compiling: it becomes a
@@ -167,7 +167,7 @@ func compile(m *model, cfg Config, doc *ast.QueryDocument, op *ast.OperationDefi
 	for a := range c.actions {
 		st.Actions = append(st.Actions, a)
 	}
-	slices.SortFunc(st.Actions, func(x, y authn.Action) int {
+	slices.SortFunc(st.Actions, func(x, y gate.Action) int {
 		return strings.Compare(x.Schema+"."+x.Relation+" "+string(x.Op), y.Schema+"."+y.Relation+" "+string(y.Op))
 	})
 	return st, nil
@@ -325,7 +325,7 @@ func (c *compiler) node(f *ast.Field) (string, error) {
 	for i, k := range t.pk {
 		conds = append(conds, a+"."+ident(k.col.Name)+" = "+c.value(k, pk[i]))
 	}
-	c.touch(t, authn.OpRead)
+	c.touch(t, gate.OpRead)
 	obj, err := c.object(t, f.SelectionSet, a, 2, 1)
 	if err != nil {
 		return "", err
@@ -590,7 +590,7 @@ func (c *compiler) connectionFrom(t *table, f *ast.Field, from string, join stri
 		return "", errorf("the query may return more than the limit of %d rows", c.cfg.MaxRows)
 	}
 	c.rows += rows
-	c.touch(t, authn.OpRead)
+	c.touch(t, gate.OpRead)
 	keys, err := c.orderKeys(t, args["orderBy"])
 	if err != nil {
 		return "", err
@@ -800,7 +800,7 @@ func (c *compiler) relation(rel *relField, f *ast.Field, a string, depth int, mu
 	if rel.many {
 		return c.connection(rel.target, f, cond, depth, mult)
 	}
-	c.touch(rel.target, authn.OpRead)
+	c.touch(rel.target, gate.OpRead)
 	a2 := c.next()
 	obj, err := c.object(rel.target, f.SelectionSet, a2, depth+1, mult)
 	if err != nil {

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 
-	"github.com/magflock/mobo/internal/authn"
 	"github.com/magflock/mobo/internal/rest"
 )
 
@@ -48,10 +47,9 @@ const catalogCommentsSQL = `select json_build_object(
       join pg_description d on d.objoid = t.oid and d.classoid = 'pg_type'::regclass
       where t.typtype = 'e' and strpos(d.description, '@graphql(') > 0), '[]'))`
 
-// loadComments reads the catalog comments of project ref as principal p
-// (the catalog is readable by every role).
-func (s *Server) loadComments(ctx context.Context, ref string, p *authn.Principal, schema string) (*catalogComments, error) {
-	out, err := s.opts.Backend.QueryJSON(ctx, ref, p, false, "/graphql/v1", catalogCommentsSQL, []any{schema})
+// loadComments reads the catalog comments of project ref.
+func (s *Server) loadComments(ctx context.Context, ref, schema string) (*catalogComments, error) {
+	out, err := s.opts.Backend.CatalogJSON(ctx, ref, catalogCommentsSQL, []any{schema})
 	if err != nil {
 		return nil, fmt.Errorf("reading comment directives: %w", err)
 	}

@@ -8,7 +8,7 @@ import (
 
 	"github.com/vektah/gqlparser/v2/ast"
 
-	"github.com/magflock/mobo/internal/authn"
+	"github.com/magflock/mobo/internal/gate"
 	"github.com/magflock/mobo/internal/rest"
 )
 
@@ -257,9 +257,9 @@ func (c *compiler) call(fn *function, f *ast.Field) string {
 // touchFunction records that the statement calls fn.
 func (c *compiler) touchFunction(fn *function) {
 	if c.actions == nil {
-		c.actions = map[authn.Action]bool{}
+		c.actions = map[gate.Action]bool{}
 	}
-	c.actions[authn.Action{API: "graphql", Schema: fn.fn.Schema, Relation: fn.fn.Name, Op: authn.OpExecute}] = true
+	c.actions[gate.Action{API: "graphql", Schema: fn.fn.Schema, Relation: fn.fn.Name, Op: gate.OpExecute}] = true
 }
 
 // rowOf is the row of table t at alias a as t's row type, built from its
@@ -312,7 +312,7 @@ func (c *compiler) functionResult(fn *function, f *ast.Field, call string, depth
 // functionRow is a function's row as the target's node type, null when the
 // function returns no row or a row of nulls (as pg_graphql does).
 func (c *compiler) functionRow(fn *function, f *ast.Field, from string, depth int) (string, error) {
-	c.touch(fn.target, authn.OpRead)
+	c.touch(fn.target, gate.OpRead)
 	a := c.next()
 	obj, err := c.object(fn.target, f.SelectionSet, a, depth+1, 1)
 	if err != nil {

@@ -11,7 +11,7 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
-	"github.com/magflock/mobo/internal/authn"
+	"github.com/magflock/mobo/internal/gate"
 )
 
 type scenario struct {
@@ -288,17 +288,17 @@ func TestHTTP(t *testing.T) {
 func TestSchema(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, Config{})
-	sdl, err := e.gql.SDL(context.Background(), "", anonPrincipal)
+	sdl, err := e.gql.SDL(context.Background(), "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	goldenText(t, "schema.graphql", sdl)
 	// One generated schema per schema cache snapshot.
-	m1, err := e.gql.model(context.Background(), "", anonPrincipal)
+	m1, err := e.gql.model(context.Background(), "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if m2, _ := e.gql.model(context.Background(), "", anonPrincipal); m1 != m2 {
+	if m2, _ := e.gql.model(context.Background(), ""); m1 != m2 {
 		t.Error("the generated schema was rebuilt for the same snapshot")
 	}
 	st, body := e.post(t, e.anon, introspectionQuery(t), nil)
@@ -332,25 +332,26 @@ func TestSchema(t *testing.T) {
 // readOnlyAccount allows reading account and nothing else.
 type readOnlyAccount struct{}
 
-func (readOnlyAccount) Authorize(_ context.Context, _ *authn.Principal, act authn.Action) error {
-	if act.API == "graphql" && act.Relation == "account" && act.Op == authn.OpRead {
+func (readOnlyAccount) AuthorizeRoles(_ context.Context, _ string, _ *gate.Principal, act gate.Action) error {
+	if act.API == "graphql" && act.Relation == "account" && act.Op == gate.OpRead {
 		return nil
 	}
-	return authn.ErrForbidden
+	return gate.ErrForbidden
 }
 
 func TestAuthorizer(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, Config{})
-	e.gql.opts.Authorizer = readOnlyAccount{}
-	if st, body := e.post(t, e.svc, `{ accountCollection { edges { node { name } } } }`, nil); st != http.StatusOK {
+	e := newEnv(t, Config{}, readOnlyAccount{})
+	// A principal carrying RBAC roles meets the gate's roles stage.
+	withRoles := token(t, jwt.MapClaims{"role": "service_role", "app_metadata": map[string]any{"roles": []string{"reader"}}})
+	if st, body := e.post(t, withRoles, `{ accountCollection { edges { node { name } } } }`, nil); st != http.StatusOK {
 		t.Errorf("allowed read: %d %s", st, body)
 	}
 	for _, q := range []string{
 		`{ accountCollection { edges { node { blog_postCollection { edges { node { id } } } } } } }`,
 		`mutation { deleteFromaccountCollection(filter: {id: {eq: 3}}) { affectedCount } }`,
 	} {
-		if st, body := e.post(t, e.svc, q, nil); st != http.StatusForbidden || !strings.Contains(string(body), `"errors"`) {
+		if st, body := e.post(t, withRoles, q, nil); st != http.StatusForbidden || !strings.Contains(string(body), `"errors"`) {
 			t.Errorf("%s: %d %s", q, st, body)
 		}
 	}
@@ -367,7 +368,7 @@ func TestAuthorizer(t *testing.T) {
 func TestFunctions(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, Config{})
-	sdl, err := e.gql.SDL(t.Context(), "", anonPrincipal)
+	sdl, err := e.gql.SDL(t.Context(), "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -420,7 +421,7 @@ func TestFunctions(t *testing.T) {
 func TestCommentDirectives(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, Config{})
-	sdl, err := e.gql.SDL(t.Context(), "", anonPrincipal)
+	sdl, err := e.gql.SDL(t.Context(), "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -506,7 +507,7 @@ func TestInflection(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	sdl, err := e.gql.SDL(t.Context(), "", anonPrincipal)
+	sdl, err := e.gql.SDL(t.Context(), "")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,7 +18,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/magflock/mobo/internal/authn"
+	"github.com/magflock/mobo/internal/gate"
 	"github.com/magflock/mobo/internal/pg/pgtest"
 	"github.com/magflock/mobo/internal/rest"
 	"github.com/magflock/mobo/internal/tenant/tenanttest"
@@ -145,16 +145,18 @@ type env struct {
 	svc  string
 }
 
-func newEnv(t testing.TB, cfg Config) *env {
+// newEnv starts the servers; roles, when given, is the gate's RBAC stage.
+func newEnv(t testing.TB, cfg Config, roles ...gate.RoleAuthorizer) *env {
 	t.Helper()
 	db := pgtest.NewDB(t, template(t))
 	log := slog.New(slog.NewTextHandler(tlog{t}, nil))
-	rs := rest.New(rest.Options{
-		Projects:      poolProjects{db.Pool},
-		Logger:        log,
-		Authenticator: &authn.SecretAuthenticator{Secret: func(string) (string, error) { return testSecret, nil }, AnonymousRole: "anon"},
-	})
-	gs := New(Options{Config: cfg, Backend: rs, Logger: log})
+	gopts := gate.Options{Authenticator: &gate.SecretAuthenticator{Secret: func(string) (string, error) { return testSecret, nil }, AnonymousRole: "anon"}}
+	if len(roles) > 0 {
+		gopts.Roles = roles[0]
+	}
+	gt := gate.New(gopts)
+	rs := rest.New(rest.Options{Projects: poolProjects{db.Pool}, Logger: log, Gate: gt})
+	gs := New(Options{Config: cfg, Backend: rs, Gate: gt, Logger: log})
 	ctx := context.Background()
 	if err := rs.Start(ctx); err != nil {
 		t.Fatal(err)
@@ -243,6 +245,3 @@ func golden(t *testing.T, name string, got []byte) {
 		t.Errorf("%s mismatch (-want +got):\n%s", path, d)
 	}
 }
-
-// anonPrincipal is who the tests read the generated schema as.
-var anonPrincipal = &authn.Principal{Role: "anon", ClaimsJSON: []byte(`{"role":"anon"}`)}

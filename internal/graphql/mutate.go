@@ -7,7 +7,7 @@ import (
 
 	"github.com/vektah/gqlparser/v2/ast"
 
-	"github.com/magflock/mobo/internal/authn"
+	"github.com/magflock/mobo/internal/gate"
 )
 
 // atMostMarker starts the text of the error a mutation raises when it
@@ -64,7 +64,7 @@ func (c *compiler) insert(t *table, f *ast.Field) (string, error) {
 	if len(objs) == 0 {
 		return "", errorf("At least one record must be provided to objects")
 	}
-	c.touch(t, authn.OpWrite)
+	c.touch(t, gate.OpWrite)
 	c.rows += int64(len(objs))
 	if c.rows > c.cfg.MaxRows {
 		return "", errorf("the query may return more than the limit of %d rows", c.cfg.MaxRows)
@@ -124,7 +124,7 @@ func (c *compiler) update(t *table, f *ast.Field) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	c.touch(t, authn.OpWrite)
+	c.touch(t, gate.OpWrite)
 	a := c.next()
 	var sets []string
 	for _, col := range t.order {
@@ -154,7 +154,7 @@ func (c *compiler) delete(t *table, f *ast.Field) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	c.touch(t, authn.OpDelete)
+	c.touch(t, gate.OpDelete)
 	a := c.next()
 	cond, err := c.filter(t, a, args["filter"])
 	if err != nil {

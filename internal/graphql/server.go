@@ -19,7 +19,7 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 	"github.com/vektah/gqlparser/v2/validator"
 
-	"github.com/magflock/mobo/internal/authn"
+	"github.com/magflock/mobo/internal/gate"
 	"github.com/magflock/mobo/internal/httpx"
 	"github.com/magflock/mobo/internal/kernel"
 	"github.com/magflock/mobo/internal/rest"
@@ -34,20 +34,25 @@ type Backend interface {
 	Schema(ctx context.Context, ref string) (*rest.Schema, error)
 	// Schemas are project ref's exposed schemas; GraphQL serves the first.
 	Schemas(ref string) []string
-	Authenticate(ctx context.Context, r *http.Request) (*authn.Principal, error)
+	Authenticate(ctx context.Context, r *http.Request) (*gate.Principal, error)
 	// QueryJSON runs a statement returning one json value in a
-	// transaction under p's role and claims.
-	QueryJSON(ctx context.Context, ref string, p *authn.Principal, write bool, path, sql string, args []any) ([]byte, error)
+	// transaction of the decision's project under its principal's role
+	// and claims.
+	QueryJSON(ctx context.Context, d *gate.Decision, write bool, path, sql string, args []any) ([]byte, error)
+	// CatalogJSON reads the system catalog of project ref, as no
+	// principal.
+	CatalogJSON(ctx context.Context, ref, sql string, args []any) ([]byte, error)
 }
 
 // Options are the dependencies of a [Server].
 type Options struct {
 	Config  Config
 	Backend Backend
-	// Authorizer, when set, is asked for each relation a request reads or
-	// changes (API "graphql"), before any SQL runs.
-	Authorizer authn.Authorizer
-	Logger     *slog.Logger
+	// Gate authorizes each relation a request reads or changes (API
+	// "graphql") before any SQL runs; its decision runs the statement.
+	// Required.
+	Gate   *gate.Gate
+	Logger *slog.Logger
 }
 
 // Server is the "graphql" component: pg_graphql's API at /graphql/v1. It
@@ -98,7 +103,7 @@ func (s *Server) Stop(context.Context) error {
 // model returns the generated schema of project ref's current snapshot,
 // generating it once per snapshot; p is who asks, as whom the comment
 // directives the snapshot lacks are read.
-func (s *Server) model(ctx context.Context, ref string, p *authn.Principal) (*model, error) {
+func (s *Server) model(ctx context.Context, ref string) (*model, error) {
 	sc, err := s.opts.Backend.Schema(ctx, ref)
 	if err != nil {
 		return nil, err
@@ -110,7 +115,7 @@ func (s *Server) model(ctx context.Context, ref string, p *authn.Principal) (*mo
 		return c.m, nil
 	}
 	schema := s.opts.Backend.Schemas(ref)[0]
-	cc, err := s.loadComments(ctx, ref, p, schema)
+	cc, err := s.loadComments(ctx, ref, schema)
 	if err != nil {
 		return nil, err
 	}
@@ -124,10 +129,9 @@ func (s *Server) model(ctx context.Context, ref string, p *authn.Principal) (*mo
 	return m, nil
 }
 
-// SDL returns the generated schema of project ref as GraphQL SDL, reading
-// the catalog as p.
-func (s *Server) SDL(ctx context.Context, ref string, p *authn.Principal) (string, error) {
-	m, err := s.model(ctx, ref, p)
+// SDL returns the generated schema of project ref as GraphQL SDL.
+func (s *Server) SDL(ctx context.Context, ref string) (string, error) {
+	m, err := s.model(ctx, ref)
 	if err != nil {
 		return "", err
 	}
@@ -211,9 +215,9 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var req request
-	d := json.NewDecoder(strings.NewReader(string(body)))
-	d.UseNumber()
-	if err := d.Decode(&req); err != nil || req.Query == "" {
+	dec := json.NewDecoder(strings.NewReader(string(body)))
+	dec.UseNumber()
+	if err := dec.Decode(&req); err != nil || req.Query == "" {
 		clientErr(w, http.StatusBadRequest, "the body must be a JSON object with a query")
 		return
 	}
@@ -228,7 +232,7 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ref := httpx.ProjectRef(ctx)
-	m, err := s.model(ctx, ref, p)
+	m, err := s.model(ctx, ref)
 	if err != nil {
 		s.internal(w, r, err)
 		return
@@ -242,19 +246,18 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		writeData(w, st.static)
 		return
 	}
-	if az := s.opts.Authorizer; az != nil {
-		for _, act := range st.Actions {
-			if err := az.Authorize(ctx, p, act); err != nil {
-				if errors.Is(err, authn.ErrForbidden) {
-					clientErr(w, http.StatusForbidden, "permission denied: "+act.Schema+"."+act.Relation+" ("+string(act.Op)+")")
-					return
-				}
-				s.internal(w, r, err)
-				return
-			}
+	d, err := s.opts.Gate.Authorize(ctx, ref, p, st.Actions...)
+	if err != nil {
+		var fe *gate.ForbiddenError
+		if errors.As(err, &fe) {
+			a := fe.Action
+			clientErr(w, http.StatusForbidden, "permission denied: "+a.Schema+"."+a.Relation+" ("+string(a.Op)+")")
+			return
 		}
+		s.internal(w, r, err)
+		return
 	}
-	out, err := s.opts.Backend.QueryJSON(ctx, ref, p, st.Write, "/graphql/v1", st.SQL, st.Args)
+	out, err := s.opts.Backend.QueryJSON(ctx, d, st.Write, "/graphql/v1", st.SQL, st.Args)
 	if err != nil {
 		var pe *pgconn.PgError
 		switch {

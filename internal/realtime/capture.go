@@ -542,7 +542,7 @@ func (c *capture) message(ctx context.Context, r *relation, t *pglogrepl.TupleDa
 	} else {
 		b.Payload = []byte("{}")
 	}
-	return c.p.s.publishBroadcast(ctx, c.p.ref, b)
+	return c.p.s.publishCommitted(ctx, c.p.ref, b)
 }
 
 // busToken makes a name usable as one bus subject token.

@@ -7,7 +7,9 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/magflock/mobo/internal/authn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/magflock/mobo/internal/gate"
 	"github.com/magflock/mobo/internal/httpx"
 )
 
@@ -70,9 +72,9 @@ func (s *Server) serveBroadcastEvent(w http.ResponseWriter, r *http.Request) {
 	s.sendHTTP(w, r, pr, []*Broadcast{b})
 }
 
-func (s *Server) httpPrincipal(w http.ResponseWriter, r *http.Request) (*authn.Principal, bool) {
+func (s *Server) httpPrincipal(w http.ResponseWriter, r *http.Request) (*gate.Principal, bool) {
 	ref := httpx.ProjectRef(r.Context())
-	pr, err := s.auth.Authenticate(r.Context(), ref, authn.FromRequest(r))
+	pr, err := s.gate.Authenticate(r.Context(), ref, gate.FromRequest(r))
 	if err != nil {
 		httpx.WriteJSON(w, http.StatusUnauthorized, map[string]string{"message": tokenError(err)})
 		return nil, false
@@ -80,39 +82,45 @@ func (s *Server) httpPrincipal(w http.ResponseWriter, r *http.Request) (*authn.P
 	return pr, true
 }
 
-func (s *Server) sendHTTP(w http.ResponseWriter, r *http.Request, pr *authn.Principal, msgs []*Broadcast) {
+func (s *Server) sendHTTP(w http.ResponseWriter, r *http.Request, pr *gate.Principal, msgs []*Broadcast) {
 	ctx := r.Context()
 	ref := httpx.ProjectRef(ctx)
 	if _, err := s.startProject(ref); err != nil {
 		httpx.WriteJSON(w, http.StatusServiceUnavailable, map[string]string{"message": "realtime is not running"})
 		return
 	}
-	allowed := map[string]bool{}
-	for _, b := range msgs {
-		if !b.Private {
-			continue
+	// Every message needs the gate's decision to write on its topic and,
+	// on a private topic, realtime.messages' policies; all are checked
+	// before any is sent.
+	decisions := make([]*gate.Decision, len(msgs))
+	private := map[string]bool{}
+	for i, b := range msgs {
+		d, err := s.gate.Authorize(ctx, ref, pr, topicAction(gate.APIBroadcast, gate.OpWrite, b.Topic))
+		ok := err == nil
+		if err == nil && b.Private {
+			var seen bool
+			if ok, seen = private[b.Topic]; !seen {
+				var pool *pgxpool.Pool
+				if pool, err = s.projects.Pool(ctx, ref); err == nil {
+					_, ok, err = authorizePrivate(ctx, pool, d, b.Topic)
+				}
+				private[b.Topic] = ok
+			}
 		}
-		ok, seen := allowed[b.Topic]
-		if !seen {
-			pool, err := s.projects.Pool(ctx, ref)
-			if err == nil {
-				_, ok, err = authorizePrivate(ctx, pool, pr, b.Topic)
-			}
-			if err != nil {
-				id := httpx.RequestID(ctx)
-				s.log.Error("authorising a broadcast", "ref", ref, "err", err, "error_id", id)
-				httpx.WriteJSON(w, http.StatusInternalServerError, map[string]string{"message": "internal error", "error_id": id})
-				return
-			}
-			allowed[b.Topic] = ok
+		if err != nil && !gate.IsForbidden(err) {
+			id := httpx.RequestID(ctx)
+			s.log.Error("authorising a broadcast", "ref", ref, "err", err, "error_id", id)
+			httpx.WriteJSON(w, http.StatusInternalServerError, map[string]string{"message": "internal error", "error_id": id})
+			return
 		}
 		if !ok {
 			httpx.WriteJSON(w, http.StatusForbidden, map[string]string{"message": "Unauthorized: You do not have permissions to write to this Channel topic: " + b.Topic})
 			return
 		}
+		decisions[i] = d
 	}
-	for _, b := range msgs {
-		if err := s.publishBroadcast(ctx, ref, b); err != nil {
+	for i, b := range msgs {
+		if err := s.publishBroadcast(ctx, decisions[i], b); err != nil {
 			if errors.Is(err, ctx.Err()) {
 				return
 			}

@@ -14,8 +14,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/magflock/mobo/internal/authn"
 	"github.com/magflock/mobo/internal/controlplane"
+	"github.com/magflock/mobo/internal/gate"
 	"github.com/magflock/mobo/internal/kernel"
 	"github.com/magflock/mobo/internal/pg"
 	"github.com/magflock/mobo/internal/tenant"
@@ -58,7 +58,7 @@ func TestSlotInvalidatedByPostgreSQLIsReplaced(t *testing.T) {
 	rt, err := New(Options{
 		Config:   Config{SlotCheckInterval: time.Hour}, // the capture, not the slot check, meets the lost slot
 		Projects: tenants, DB: cluster, Bus: kernel.NewBus(kernel.BusLogger(log)), Log: log,
-		Auth: &authn.SecretAuthenticator{Secret: tenants.JWTSecret, AnonymousRole: "anon"},
+		Gate: gate.New(gate.Options{Authenticator: &gate.SecretAuthenticator{Secret: tenants.JWTSecret, AnonymousRole: "anon"}}),
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -17,8 +17,8 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/magflock/mobo/internal/authn"
 	"github.com/magflock/mobo/internal/controlplane"
+	"github.com/magflock/mobo/internal/gate"
 	"github.com/magflock/mobo/internal/kernel"
 	"github.com/magflock/mobo/internal/pg/pgtest"
 	"github.com/magflock/mobo/internal/tenant"
@@ -94,7 +94,7 @@ func boot(t *testing.T, cfg Config) *env {
 	m := tenant.New(tenant.Config{DefaultDatabase: dbName, DumpDir: t.TempDir()}, cp, srv, "", log)
 	rt, err := New(Options{
 		Config: cfg, Projects: superPools{m, srv}, DB: srv, Bus: kernel.NewBus(kernel.BusLogger(log)), Log: log,
-		Auth: &authn.SecretAuthenticator{Secret: m.JWTSecret, AnonymousRole: "anon"},
+		Gate: gate.New(gate.Options{Authenticator: &gate.SecretAuthenticator{Secret: m.JWTSecret, AnonymousRole: "anon"}}),
 	})
 	if err != nil {
 		t.Fatal(err)

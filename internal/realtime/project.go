@@ -457,6 +457,9 @@ func (p *project) deliverBroadcast(b *Broadcast) {
 		if ch.sub != b.Topic || ch.private != b.Private || (ch == b.from && !ch.self) {
 			continue
 		}
+		if v := ch.viewer.Load(); v == nil || !v.hears {
+			continue
+		}
 		ch.sock.send(broadcastFrame(ch, b))
 	}
 }
@@ -488,7 +491,7 @@ func (p *project) deliverPresence(d *presenceDiff) {
 	p.mu.RLock()
 	defer p.mu.RUnlock()
 	for ch := range p.channels {
-		if ch.sub == d.topic.sub && ch.private == d.topic.private {
+		if v := ch.viewer.Load(); ch.sub == d.topic.sub && ch.private == d.topic.private && v != nil && v.senses {
 			ch.sock.send(encodeText(ch.sock.v2, nil, nil, ch.topic, evPresDiff, d.diff))
 		}
 	}

@@ -14,7 +14,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/magflock/mobo/internal/authn"
+	"github.com/magflock/mobo/internal/gate"
 	"github.com/magflock/mobo/internal/kernel"
 )
 
@@ -40,9 +40,11 @@ type Options struct {
 	Config   Config
 	Projects Projects
 	DB       DBServer
-	Auth     authn.Authenticator
-	Bus      *kernel.Bus
-	Log      *slog.Logger
+	// Gate authenticates sockets and authorizes every subscription,
+	// broadcast and presence; its decisions run the row checks.
+	Gate *gate.Gate
+	Bus  *kernel.Bus
+	Log  *slog.Logger
 }
 
 // Server is the "realtime" component.
@@ -50,7 +52,7 @@ type Server struct {
 	cfg      Config
 	projects Projects
 	dbs      DBServer
-	auth     authn.Authenticator
+	gate     *gate.Gate
 	bus      *kernel.Bus
 	log      *slog.Logger
 
@@ -83,13 +85,13 @@ func New(o Options) (*Server, error) {
 	if err := o.Config.Validate(); err != nil {
 		return nil, err
 	}
-	if o.Projects == nil || o.DB == nil || o.Auth == nil || o.Bus == nil {
-		return nil, errors.New("realtime: Projects, DB, Auth and Bus are required")
+	if o.Projects == nil || o.DB == nil || o.Gate == nil || o.Bus == nil {
+		return nil, errors.New("realtime: Projects, DB, Gate and Bus are required")
 	}
 	if o.Log == nil {
 		o.Log = slog.Default()
 	}
-	return &Server{cfg: o.Config.withDefaults(), projects: o.Projects, dbs: o.DB, auth: o.Auth, bus: o.Bus, log: o.Log}, nil
+	return &Server{cfg: o.Config.withDefaults(), projects: o.Projects, dbs: o.DB, gate: o.Gate, bus: o.Bus, log: o.Log}, nil
 }
 
 // Name implements [kernel.Component].

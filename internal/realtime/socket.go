@@ -19,7 +19,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/magflock/mobo/internal/authn"
+	"github.com/magflock/mobo/internal/gate"
 	"github.com/magflock/mobo/internal/httpx"
 )
 
@@ -39,7 +39,7 @@ type socket struct {
 	cork   *corkConn // conn's network connection
 	v2     bool
 	apiKey string
-	pr     *authn.Principal
+	pr     *gate.Principal
 
 	// The send queue: frames waiting for the writer, at most
 	// [Config.SendQueue]. A slice, not a buffered channel, so that an idle
@@ -112,11 +112,11 @@ func (s *Server) serveWebsocket(w http.ResponseWriter, r *http.Request) {
 	}
 	apiKey := q.Get("apikey")
 	if apiKey == "" {
-		apiKey = r.Header.Get(authn.HeaderAPIKey)
+		apiKey = r.Header.Get(gate.HeaderAPIKey)
 	}
-	creds := authn.FromRequest(r)
+	creds := gate.FromRequest(r)
 	creds.APIKey = apiKey // realtime-js sends the key as a query parameter
-	pr, err := s.auth.Authenticate(r.Context(), ref, creds)
+	pr, err := s.gate.Authenticate(r.Context(), ref, creds)
 	if err != nil {
 		httpx.WriteJSON(w, http.StatusUnauthorized, map[string]string{"message": tokenError(err)})
 		return
@@ -386,7 +386,7 @@ func (sk *socket) join(ctx context.Context, m *inMsg) {
 	pr := sk.pr
 	if jp.AccessToken != "" {
 		var err error
-		if pr, err = sk.s.auth.Authenticate(ctx, sk.ref, authn.Credentials{APIKey: sk.apiKey, Bearer: jp.AccessToken}); err != nil {
+		if pr, err = sk.s.gate.Authenticate(ctx, sk.ref, gate.Credentials{APIKey: sk.apiKey, Bearer: jp.AccessToken}); err != nil {
 			sk.replyError(m, tokenError(err))
 			return
 		}
@@ -409,7 +409,6 @@ func (sk *socket) join(ctx context.Context, m *inMsg) {
 		sock: sk, topic: m.Topic, sub: strings.TrimPrefix(m.Topic, topicPrefix), joinRef: m.JoinRef,
 		self: cfg.Broadcast.Self, ack: cfg.Broadcast.Ack, private: cfg.Private, canWrite: true, presenceKey: cfg.Presence.Key,
 	}
-	ch.viewer.Store(newViewer(pr, jp.AccessToken))
 	if ch.presenceKey == "" {
 		ch.presenceKey = newPhxRef()
 	}
@@ -457,7 +456,12 @@ func (sk *socket) join(ctx context.Context, m *inMsg) {
 		if sel != nil {
 			params += ", select: [" + strings.Join(sel.list, ", ") + "]"
 		}
-		if err := checkBinding(ctx, pool, pr, b.Schema, b.Table); err != nil {
+		// The gate first: a table outside a key's scopes is refused as one
+		// that is not published, telling nothing of it.
+		if _, err := sk.s.gate.Authorize(ctx, sk.ref, pr, changesAction(b.Schema, b.Table)); err != nil || checkBinding(ctx, pool, pr.Role, b.Schema, b.Table) != nil {
+			if err != nil && !gate.IsForbidden(err) {
+				sk.s.log.Warn("authorizing a postgres_changes binding", "ref", sk.ref, "err", err)
+			}
 			sk.replyError(m, "Unable to subscribe to changes with given parameters. Please check Realtime is enabled for the given connect parameters: ["+params+"]")
 			return
 		}
@@ -472,7 +476,7 @@ func (sk *socket) join(ctx context.Context, m *inMsg) {
 			if len(cols.list) == 0 || b.Table == "" || b.Table == "*" || b.Schema == "*" {
 				continue
 			}
-			bad, ok, err := checkColumns(ctx, pool, pr, b.Schema, b.Table, cols.list)
+			bad, ok, err := checkColumns(ctx, pool, pr.Role, b.Schema, b.Table, cols.list)
 			if err != nil {
 				sk.s.log.Warn("checking a postgres_changes binding's columns", "ref", sk.ref, "err", err)
 			}
@@ -492,7 +496,7 @@ func (sk *socket) join(ctx context.Context, m *inMsg) {
 			}
 		}
 		if b.Table != "" && b.Table != "*" && b.Schema != "*" && pr.Role != roleService {
-			allowed, err := grantedColumns(ctx, pool, pr, b.Schema, b.Table)
+			allowed, err := grantedColumns(ctx, pool, pr.Role, b.Schema, b.Table)
 			if err != nil {
 				sk.s.log.Warn("reading a postgres_changes table's column grants", "ref", sk.ref, "err", err)
 				sk.replyError(m, "Unable to subscribe to changes with given parameters. Please check Realtime is enabled for the given connect parameters: ["+params+"]")
@@ -504,8 +508,17 @@ func (sk *socket) join(ctx context.Context, m *inMsg) {
 		ch.pg = append(ch.pg, pgBinding{id: id, event: b.Event, schema: b.Schema, table: b.Table, filter: b.Filter, f: f, sel: sel})
 		bindings = append(bindings, serverBinding{ID: id, Event: b.Event, Schema: b.Schema, Table: b.Table, Filter: b.Filter, Select: b.Select})
 	}
+	v, err := sk.s.decide(ctx, sk.ref, ch, pr, jp.AccessToken)
+	if err != nil {
+		if !gate.IsForbidden(err) {
+			sk.s.log.Warn("authorizing a channel", "ref", sk.ref, "err", err)
+		}
+		sk.replyError(m, "Unauthorized: You do not have permissions to read from this Channel topic: "+ch.sub)
+		return
+	}
+	ch.viewer.Store(v)
 	if ch.private {
-		read, write, err := authorizePrivate(ctx, pool, pr, ch.sub)
+		read, write, err := authorizePrivate(ctx, pool, v.d, ch.sub)
 		if err != nil {
 			sk.s.log.Warn("authorising a private channel", "ref", sk.ref, "err", err)
 			sk.replyError(m, "Unauthorized: You do not have permissions to read from this Channel topic: "+ch.sub)
@@ -519,7 +532,7 @@ func (sk *socket) join(ctx context.Context, m *inMsg) {
 	}
 	var replay []frame
 	if r := cfg.Broadcast.Replay; r != nil && ch.private {
-		if replay, err = replayBroadcasts(ctx, pool, ch, pr, r.Since, r.Limit); err != nil {
+		if replay, err = replayBroadcasts(ctx, pool, ch, v.d, r.Since, r.Limit); err != nil {
 			sk.s.log.Warn("replaying broadcasts", "ref", sk.ref, "err", err)
 		}
 	}
@@ -545,7 +558,11 @@ func (sk *socket) join(ctx context.Context, m *inMsg) {
 			sk.p.noticeLost(ch)
 		}
 		if cfg.Presence.Enabled {
-			sk.send(encodeText(sk.v2, nil, nil, ch.topic, evPresState, sk.p.presenceState(ch)))
+			state := json.RawMessage("{}")
+			if v.senses {
+				state = sk.p.presenceState(ch)
+			}
+			sk.send(encodeText(sk.v2, nil, nil, ch.topic, evPresState, state))
 		}
 		for _, f := range replay {
 			sk.send(f)
@@ -555,7 +572,7 @@ func (sk *socket) join(ctx context.Context, m *inMsg) {
 
 // checkBinding verifies that a postgres_changes subscription names published
 // tables the principal may select.
-func checkBinding(ctx context.Context, pool *pgxpool.Pool, pr *authn.Principal, schema, table string) error {
+func checkBinding(ctx context.Context, pool *pgxpool.Pool, role, schema, table string) error {
 	var ok bool
 	err := pool.QueryRow(ctx, `select exists (
 		select from pg_publication_tables t
@@ -565,7 +582,7 @@ func checkBinding(ctx context.Context, pool *pgxpool.Pool, pr *authn.Principal, 
 		               then has_table_privilege($4, format('%I.%I', t.schemaname, t.tablename), 'SELECT')
 		               -- a named table: column-level grants are enough, the payload then carries only those columns
 		               else has_any_column_privilege($4, format('%I.%I', t.schemaname, t.tablename), 'SELECT') end))`,
-		Publication, schema, table, pr.Role, roleService).Scan(&ok)
+		Publication, schema, table, role, roleService).Scan(&ok)
 	if err != nil {
 		return err
 	}
@@ -575,9 +592,9 @@ func checkBinding(ctx context.Context, pool *pgxpool.Pool, pr *authn.Principal, 
 	return nil
 }
 
-// checkColumns returns the first of cols that the table lacks or that the
-// principal may not select; ok when there is none.
-func checkColumns(ctx context.Context, pool *pgxpool.Pool, pr *authn.Principal, schema, table string, cols []string) (bad string, ok bool, err error) {
+// checkColumns returns the first of cols that the table lacks or that role
+// may not select; ok when there is none.
+func checkColumns(ctx context.Context, pool *pgxpool.Pool, role, schema, table string, cols []string) (bad string, ok bool, err error) {
 	err = pool.QueryRow(ctx, `select c from unnest($1::text[]) c
 		where not exists (
 			select from pg_attribute a
@@ -585,18 +602,18 @@ func checkColumns(ctx context.Context, pool *pgxpool.Pool, pr *authn.Principal, 
 			  and a.attname = c
 			  and ($4 = $5 or not exists (select from pg_roles where rolname = $4)
 			       or has_column_privilege($4, a.attrelid, a.attnum, 'SELECT')))
-		limit 1`, cols, schema, table, pr.Role, roleService).Scan(&bad)
+		limit 1`, cols, schema, table, role, roleService).Scan(&bad)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return "", true, nil
 	}
 	return bad, false, err
 }
 
-// grantedColumns returns the columns of schema.table pr's role may select
+// grantedColumns returns the columns of schema.table role may select
 // when column-level grants keep it from some (nil when it may select them
 // all, or the role is not a database role), so that change payloads carry
 // no column the role could not read with a select.
-func grantedColumns(ctx context.Context, pool *pgxpool.Pool, pr *authn.Principal, schema, table string) ([]string, error) {
+func grantedColumns(ctx context.Context, pool *pgxpool.Pool, role, schema, table string) ([]string, error) {
 	var allowed []string
 	var all int
 	err := pool.QueryRow(ctx, `select coalesce(array_agg(a.attname::text order by a.attnum)
@@ -604,7 +621,7 @@ func grantedColumns(ctx context.Context, pool *pgxpool.Pool, pr *authn.Principal
 			            or has_column_privilege($3, a.attrelid, a.attnum, 'SELECT')), '{}'), count(*)
 		from pg_attribute a
 		where a.attrelid = to_regclass(format('%I.%I', $1::text, $2::text)) and a.attnum > 0 and not a.attisdropped`,
-		schema, table, pr.Role).Scan(&allowed, &all)
+		schema, table, role).Scan(&allowed, &all)
 	if err != nil || len(allowed) == all {
 		return nil, err
 	}
@@ -681,198 +698,11 @@ func checkValues(ctx context.Context, pool *pgxpool.Pool, schema, table string, 
 	return "", err
 }
 
-// authorizePrivate asks realtime.messages' RLS policies whether pr may read
-// (receive) and write (send) on a private topic, as Supabase does: probe rows
-// are inserted, selected and inserted again under the principal's role, and
-// everything is rolled back.
-func authorizePrivate(ctx context.Context, pool *pgxpool.Pool, pr *authn.Principal, topic string) (read, write bool, err error) {
-	if pr.Role == roleService {
-		return true, true, nil
-	}
-	tx, err := pool.Begin(ctx)
-	if err != nil {
-		return false, false, err
-	}
-	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
-	if _, err := tx.Exec(ctx, "select set_config('role', $1, true)", roleService); err != nil {
-		return false, false, err
-	}
-	var ids []string
-	rows, err := tx.Query(ctx, `insert into realtime.messages (topic, extension, private) values ($1, 'broadcast', true), ($1, 'presence', true) returning id::text`, topic)
-	if err != nil {
-		return false, false, err
-	}
-	ids, err = pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
-		return false, false, err
-	}
-	if _, err := tx.Exec(ctx, "select set_config('request.jwt.claims', $1, true), set_config('role', $2, true), set_config('realtime.topic', $3, true)",
-		string(pr.ClaimsJSON), pr.Role, topic); err != nil {
-		return false, false, err
-	}
-	var n int
-	if err := tx.QueryRow(ctx, "select count(*) from realtime.messages where id = any($1::uuid[])", ids).Scan(&n); err != nil {
-		return false, false, nil // no select privilege: no read
-	}
-	if _, err := tx.Exec(ctx, "savepoint probe"); err != nil {
-		return false, false, err
-	}
-	_, werr := tx.Exec(ctx, "insert into realtime.messages (topic, extension, private) values ($1, 'broadcast', true)", topic)
-	return n > 0, werr == nil, nil
-}
-
-// replayBroadcasts sends a private channel the persisted broadcasts since a
-// time (ms since the epoch), as the principal may read them.
-func replayBroadcasts(ctx context.Context, pool *pgxpool.Pool, ch *channel, pr *authn.Principal, since int64, limit int) ([]frame, error) {
-	if limit <= 0 || limit > 25 {
-		limit = 25
-	}
-	tx, err := pool.Begin(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
-	if _, err := tx.Exec(ctx, "select set_config('request.jwt.claims', $1, true), set_config('role', $2, true), set_config('realtime.topic', $3, true)",
-		string(pr.ClaimsJSON), pr.Role, ch.sub); err != nil {
-		return nil, err
-	}
-	rows, err := tx.Query(ctx, `select id::text, coalesce(event, ''), payload, binary_payload from realtime.messages
-		where topic = $1 and extension = 'broadcast' and private and inserted_at >= to_timestamp($2::float8 / 1000)
-		order by inserted_at limit $3`, ch.sub, since, limit)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []frame
-	for rows.Next() {
-		var id, event string
-		var payload, bin []byte
-		if err := rows.Scan(&id, &event, &payload, &bin); err != nil {
-			return nil, err
-		}
-		b := &Broadcast{Topic: ch.sub, Event: event, Private: true, Meta: mustJSON(map[string]any{"id": id, "replayed": true})}
-		if bin != nil {
-			b.Payload, b.Binary = bin, true
-		} else if payload != nil {
-			b.Payload = payload
-		} else {
-			b.Payload = []byte("{}")
-		}
-		out = append(out, broadcastFrame(ch, b))
-	}
-	return out, rows.Err()
-}
-
-func (sk *socket) accessToken(ctx context.Context, ch *channel, m *inMsg) {
-	var p struct {
-		AccessToken string `json:"access_token"`
-	}
-	_ = json.Unmarshal(m.Payload, &p)
-	pr, err := sk.s.auth.Authenticate(ctx, sk.ref, authn.Credentials{APIKey: sk.apiKey, Bearer: p.AccessToken})
-	if err != nil {
-		sk.revoke(ctx, ch, nil, err)
-		return
-	}
-	sk.mu.Lock() // revoke compares the viewer under sk.mu
-	ch.viewer.Store(newViewer(pr, p.AccessToken))
-	sk.mu.Unlock()
-	sk.reply(m, "ok", nil)
-}
-
-// revoke closes ch because its token failed (err): the client is told why
-// with a system message, then the channel closes, as Supabase Realtime
-// does. With checked set, only if ch still has that viewer: a client that
-// sent a new token meanwhile keeps its channel.
-func (sk *socket) revoke(ctx context.Context, ch *channel, checked *viewer, err error) {
-	sk.mu.Lock()
-	if sk.channels[ch.topic] != ch || (checked != nil && ch.viewer.Load() != checked) { // left, rejoined or renewed meanwhile
-		sk.mu.Unlock()
-		return
-	}
-	delete(sk.channels, ch.topic)
-	sk.mu.Unlock()
-	sk.system(ch, "error", "system", tokenError(err))
-	sk.p.remove(ctx, ch)
-	sk.send(encodeText(sk.v2, ch.joinRef, nil, ch.topic, evClose, json.RawMessage("{}")))
-}
-
-func (sk *socket) broadcast(ctx context.Context, ch *channel, m *inMsg) {
-	b := &Broadcast{Topic: ch.sub, Private: ch.private, from: ch}
-	if m.bin != nil {
-		b.Event, b.Payload, b.Binary, b.Meta = m.bin.Event, m.bin.Payload, m.bin.Encoding == encodingBinary, m.bin.Meta
-	} else {
-		var p struct {
-			Event   string          `json:"event"`
-			Payload json.RawMessage `json:"payload"`
-		}
-		if err := json.Unmarshal(m.Payload, &p); err != nil {
-			sk.replyError(m, "invalid broadcast payload")
-			return
-		}
-		b.Event, b.Payload = p.Event, p.Payload
-		if len(b.Payload) == 0 {
-			b.Payload = []byte("{}")
-		}
-	}
-	if ch.private && !ch.canWrite {
-		if ch.ack {
-			sk.replyError(m, "Unauthorized: You do not have permissions to write to this Channel topic: "+ch.sub)
-		}
-		return
-	}
-	if err := sk.s.publishBroadcast(ctx, sk.ref, b); err != nil {
-		sk.s.log.Warn("publishing a broadcast", "ref", sk.ref, "err", err)
-		if ch.ack {
-			sk.replyError(m, "broadcast failed")
-		}
-		return
-	}
-	if ch.ack {
-		sk.reply(m, "ok", nil)
-	}
-}
-
-func (sk *socket) presence(ctx context.Context, ch *channel, m *inMsg) {
-	var p struct {
-		Event   string          `json:"event"`
-		Payload json.RawMessage `json:"payload"`
-	}
-	if err := json.Unmarshal(m.Payload, &p); err != nil {
-		sk.replyError(m, "invalid presence payload")
-		return
-	}
-	if ch.private && !ch.canWrite {
-		sk.replyError(m, "Unauthorized: You do not have permissions to track presence on this Channel topic: "+ch.sub)
-		return
-	}
-	var err error
-	switch p.Event {
-	case "track":
-		err = sk.p.track(ctx, ch, p.Payload)
-	case "untrack":
-		err = sk.p.untrack(ctx, ch)
-	default:
-		sk.replyError(m, "unknown presence event "+p.Event)
-		return
-	}
-	if err != nil {
-		sk.s.log.Warn("publishing presence", "ref", sk.ref, "err", err)
-		sk.replyError(m, "presence failed")
-		return
-	}
-	sk.reply(m, "ok", nil)
-}
-
-// publishBroadcast fans a broadcast out through the bus.
-func (s *Server) publishBroadcast(ctx context.Context, ref string, b *Broadcast) error {
-	return s.bus.Publish(ctx, "realtime."+ref+".fanout."+busToken(b.Topic), b)
-}
-
 func tokenError(err error) string {
 	switch {
-	case errors.Is(err, authn.ErrExpiredToken):
+	case errors.Is(err, gate.ErrExpiredToken):
 		return "Token has expired"
-	case errors.Is(err, authn.ErrNoCredentials):
+	case errors.Is(err, gate.ErrNoCredentials):
 		return "No API key found in request"
 	}
 	return "Invalid JWT Token"

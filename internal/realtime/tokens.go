@@ -5,7 +5,7 @@ import (
 	"errors"
 	"time"
 
-	"github.com/magflock/mobo/internal/authn"
+	"github.com/magflock/mobo/internal/gate"
 )
 
 // A channel's token is checked at join and whenever the client sends a new
@@ -39,8 +39,8 @@ func (s *Server) ProjectChanged(ctx context.Context, ref string) error {
 
 // tokenFailed tells a token that does not hold from a failure to check it.
 func tokenFailed(err error) bool {
-	return errors.Is(err, authn.ErrInvalidToken) || errors.Is(err, authn.ErrExpiredToken) ||
-		errors.Is(err, authn.ErrNoCredentials) || errors.Is(err, authn.ErrForbidden)
+	return errors.Is(err, gate.ErrInvalidToken) || errors.Is(err, gate.ErrExpiredToken) ||
+		errors.Is(err, gate.ErrNoCredentials) || errors.Is(err, gate.ErrForbidden)
 }
 
 // checkTokens authenticates again the token of each joined channel of
@@ -69,9 +69,14 @@ func (s *Server) checkTokens(ctx context.Context, ref string) {
 			if v == nil {
 				continue
 			}
-			_, err := s.auth.Authenticate(ctx, sk.ref, authn.Credentials{APIKey: sk.apiKey, Bearer: v.token})
+			pr, err := s.gate.Authenticate(ctx, sk.ref, gate.Credentials{APIKey: sk.apiKey, Bearer: v.token})
+			var nv *viewer
+			if err == nil { // and the gate still allows what the channel does (roles change)
+				nv, err = s.decide(ctx, sk.ref, ch, pr, v.token)
+			}
 			switch {
 			case err == nil:
+				ch.viewer.CompareAndSwap(v, nv)
 			case ctx.Err() != nil:
 				return
 			case tokenFailed(err):

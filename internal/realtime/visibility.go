@@ -10,25 +10,13 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/magflock/mobo/internal/authn"
+	"github.com/magflock/mobo/internal/gate"
 )
 
 // visibleWait bounds the wait for a decoded transaction to become visible
 // to other sessions: the walsender may send a commit a moment before the
 // committing backend has left the proc array.
 const visibleWait = 5 * time.Second
-
-// viewer is a channel's principal with the key that groups the channels
-// whose visibility checks are the same query: same role, same claims.
-type viewer struct {
-	pr    *authn.Principal
-	token string // the access token it came from; "" for the socket's apikey
-	key   string
-}
-
-func newViewer(pr *authn.Principal, token string) *viewer {
-	return &viewer{pr: pr, token: token, key: pr.Role + "\x00" + string(pr.ClaimsJSON)}
-}
 
 // groupKey identifies a check query: the viewer, the table and its key
 // columns.
@@ -38,7 +26,7 @@ type groupKey struct {
 
 // checkGroup is the rows of one table to check for one viewer.
 type checkGroup struct {
-	pr      *authn.Principal
+	d       *gate.Decision // a viewer's decision (the group's role and claims)
 	schema  string
 	table   string
 	keys    []Column   // the key columns
@@ -85,7 +73,7 @@ func (p *project) authorize(ctx context.Context, work []pending) {
 		lastGroup := int32(-1)
 		for i, t := range w.targets {
 			w.group[i] = -1
-			if t.v.pr.Role == roleService {
+			if t.v.principal().Role == roleService {
 				w.visible[i] = true
 				continue
 			}
@@ -101,7 +89,7 @@ func (p *project) authorize(ctx context.Context, work []pending) {
 			if !ok {
 				gi = int32(len(groups)) //nolint:gosec // fewer groups than targets
 				index[gk] = gi
-				groups = append(groups, &checkGroup{pr: t.v.pr, schema: c.Schema, table: c.Table, keys: keys, seenRow: map[string]bool{}})
+				groups = append(groups, &checkGroup{d: t.v.d, schema: c.Schema, table: c.Table, keys: keys, seenRow: map[string]bool{}})
 			}
 			if g := groups[gi]; !g.seenRow[w.rowKey] {
 				g.seenRow[w.rowKey] = true
@@ -124,7 +112,7 @@ func (p *project) authorize(ctx context.Context, work []pending) {
 	}
 	for _, g := range groups {
 		if g.seen, err = p.check(ctx, pool, g, xids); err != nil {
-			p.s.log.Warn("row visibility check failed", "ref", p.ref, "role", g.pr.Role, "table", g.schema+"."+g.table, "err", err)
+			p.s.log.Warn("row visibility check failed", "ref", p.ref, "role", g.d.Principal().Role, "table", g.schema+"."+g.table, "err", err)
 		}
 	}
 	for wi := range work {
@@ -208,7 +196,7 @@ func (p *project) check(ctx context.Context, pool *pgxpool.Pool, g *checkGroup, 
 		var committed bool
 		b := &pgx.Batch{}
 		b.Queue("begin isolation level repeatable read read only")
-		b.Queue("select set_config('request.jwt.claims', $1, true), set_config('role', $2, true)", string(g.pr.ClaimsJSON), g.pr.Role)
+		g.d.QueueSetup(b, gate.Settings{})
 		b.Queue(xidsVisible, xids, g.schema, g.table).QueryRow(func(row pgx.Row) error { return row.Scan(&committed, &g.whole) })
 		b.Queue(query, args...).Query(func(rows pgx.Rows) error {
 			vals := make([]string, len(g.keys))

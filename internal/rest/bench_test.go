@@ -20,7 +20,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/magflock/mobo/internal/authn"
+	"github.com/magflock/mobo/internal/gate"
 	"github.com/magflock/mobo/internal/pg/pgtest"
 )
 
@@ -47,9 +47,9 @@ func BenchmarkRESTvsBaseline(b *testing.B) {
 	}
 	defer pool.Close()
 
-	srv := New(Options{Projects: poolProjects{pool}, Authenticator: &authn.SecretAuthenticator{
+	srv := New(Options{Projects: poolProjects{pool}, Gate: gate.New(gate.Options{Authenticator: &gate.SecretAuthenticator{
 		Secret: func(string) (string, error) { return testSecret, nil }, AnonymousRole: "anon",
-	}})
+	}})})
 	if err := srv.Start(ctx); err != nil {
 		b.Fatal(err)
 	}

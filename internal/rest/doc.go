@@ -26,11 +26,13 @@
 //     the request's shape, never on its values, so pgx's statement cache
 //     hits; FuzzCompile checks it.
 //  4. The handler ([Server], the "rest" component) authenticates the
-//     request ([authn.Authenticator]; PGRST301/302/303), asks the optional
-//     [authn.Authorizer] and [Limiter], and runs the statement in one
-//     pipelined round trip: set_config of the role, request.jwt.claims,
-//     request.method, request.path, request.headers and search_path, then
-//     the statement, in one transaction, so row-level security decides.
+//     request through the [gate.Gate] (PGRST301/302/303), asks it for a
+//     decision on the target relation or function (a refusal is 403
+//     42501), and the decision runs the statement in one pipelined round
+//     trip ([gate.Decision.Run]): set_config of the role,
+//     request.jwt.claims, request.method, request.path, request.headers
+//     and search_path, then the statement, in one transaction, so
+//     row-level security decides.
 //     Writes whose outcome may undo them (max-affected, a singular
 //     response) take a second round trip to commit or roll back.
 //

@@ -8,7 +8,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/magflock/mobo/internal/authn"
+	"github.com/magflock/mobo/internal/gate"
 	"github.com/magflock/mobo/internal/httpx"
 )
 
@@ -28,7 +28,7 @@ func (s *Server) Schema(ctx context.Context, ref string) (*Schema, error) {
 
 // Authenticate maps a request's credentials to a principal, with the same
 // rules and cache as the REST API. Its errors have an HTTPStatus method.
-func (s *Server) Authenticate(ctx context.Context, r *http.Request) (*authn.Principal, error) {
+func (s *Server) Authenticate(ctx context.Context, r *http.Request) (*gate.Principal, error) {
 	p, err := s.project(ctx, httpx.ProjectRef(ctx))
 	if err != nil {
 		return nil, err
@@ -52,17 +52,14 @@ func (s *Server) Schemas(ref string) []string {
 }
 
 // QueryJSON runs sql, a statement returning one row of one json column, in
-// one pipelined transaction of project ref under p's role and claims (so
-// row-level security applies), as the REST API runs its statements. write
-// says whether the statement may change data; path is request.path.
-func (s *Server) QueryJSON(ctx context.Context, ref string, p *authn.Principal, write bool, path, sql string, args []any) ([]byte, error) {
-	proj, err := s.project(ctx, ref)
+// one pipelined transaction of the decision's project under its principal's
+// role and claims (so row-level security applies), as the REST API runs its
+// statements. write says whether the statement may change data; path is
+// request.path.
+func (s *Server) QueryJSON(ctx context.Context, d *gate.Decision, write bool, path, sql string, args []any) ([]byte, error) {
+	proj, err := s.project(ctx, d.Ref())
 	if err != nil {
 		return nil, err
-	}
-	readOnly := "off"
-	if !write {
-		readOnly = "on"
 	}
 	cfg := proj.current().config()
 	schemas := cfg.schemas()
@@ -78,12 +75,26 @@ func (s *Server) QueryJSON(ctx context.Context, ref string, p *authn.Principal, 
 	}
 	defer release()
 	var out []byte
-	tp := txPlan{setup: []any{p.Role, string(p.ClaimsJSON), http.MethodPost, path, "{}", strings.Join(parts, ", "), readOnly}, sql: sql, args: args}
-	err = runTx(ctx, conn.Conn(), tp, func(br pgx.BatchResults) error { return br.QueryRow().Scan(&out) })
+	settings := gate.Settings{Method: http.MethodPost, Path: path, Headers: "{}", SearchPath: strings.Join(parts, ", "), ReadOnly: !write}
+	err = d.Run(ctx, conn.Conn(), gate.Plan{Settings: settings, SQL: sql, Args: args}, func(br pgx.BatchResults) error { return br.QueryRow().Scan(&out) })
 	if err != nil {
 		return nil, err
 	}
 	return out, nil
+}
+
+// CatalogJSON runs sql, a read of the system catalog returning one row of
+// one json column, on project ref's database as the login role: catalog
+// reads act as no principal, as the schema cache's load does.
+func (s *Server) CatalogJSON(ctx context.Context, ref, sql string, args []any) ([]byte, error) {
+	conn, release, err := s.acquire(ctx, ref)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+	var out []byte
+	err = conn.QueryRow(ctx, sql, args...).Scan(&out)
+	return out, err
 }
 
 // Sanitize quotes the name for SQL.

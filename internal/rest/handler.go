@@ -19,7 +19,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
-	"github.com/magflock/mobo/internal/authn"
+	"github.com/magflock/mobo/internal/gate"
 	"github.com/magflock/mobo/internal/httpx"
 )
 
@@ -36,13 +36,6 @@ const (
 // maxBody bounds request bodies.
 const maxBody = 32 << 20
 
-// setupSQL sets the request's role and PostgREST's request settings for the
-// transaction.
-const setupSQL = `select set_config('role', $1, true), set_config('request.jwt.claims', $2, true),
-  set_config('request.method', $3, true), set_config('request.path', $4, true),
-  set_config('request.headers', $5, true), set_config('search_path', $6, true),
-  set_config('transaction_read_only', $7, true)`
-
 // result is the row every compiled statement returns.
 type result struct {
 	total *int64
@@ -57,7 +50,8 @@ type call struct {
 	w      http.ResponseWriter
 	r      *http.Request
 	req    *Request
-	p      *authn.Principal
+	p      *gate.Principal
+	d      *gate.Decision // the gate's decision for the request's target
 	proj   *project
 	sc     *Schema
 	cfg    *Config // the project's settings, from the snapshot
@@ -96,14 +90,6 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c.p = p
-	if s.opts.Limiter != nil {
-		// Rate limits per key and per user are checked here, after
-		// authentication and before any SQL.
-		if err := s.opts.Limiter.Allow(ctx, w, httpx.ProjectRef(ctx), p); err != nil {
-			c.fail(err)
-			return
-		}
-	}
 	if c.readKey = readKey(r, path, r.URL.RawQuery); c.readKey != "" {
 		hit := c.sc.reads.get(c.readKey)
 		if hit == nil {
@@ -162,9 +148,9 @@ func (c *call) finish(err error) {
 
 // serveCached runs a read compiled by an earlier request.
 func (c *call) serveCached(ctx context.Context, hit *cachedRead) error {
-	op := authn.OpRead
+	op := gate.OpRead
 	if hit.req.Target.Kind == TargetRoutine {
-		op = authn.OpExecute
+		op = gate.OpExecute
 	}
 	if err := c.authorize(ctx, hit.req.Target.Name, op); err != nil {
 		return err
@@ -223,31 +209,20 @@ func pickSchema(cfg *Config, profile string) (string, error) {
 }
 
 // authenticate maps credentials to a principal, with PostgREST's 401s.
-func (s *Server) authenticate(ctx context.Context, r *http.Request, cfg *Config) (*authn.Principal, error) {
-	creds := authn.FromRequest(r)
+func (s *Server) authenticate(ctx context.Context, r *http.Request, cfg *Config) (*gate.Principal, error) {
+	creds := gate.FromRequest(r)
 	if cfg.DisableAnonymous && creds.APIKey == "" && creds.Bearer == "" {
 		return nil, authError(CodeAnonDisabled, "Anonymous access is disabled", "")
 	}
-	key := principalKey{ref: httpx.ProjectRef(ctx), apikey: creds.APIKey, bearer: creds.Bearer}
-	now := time.Now()
-	_, stateless := s.opts.Authenticator.(*authn.SecretAuthenticator)
-	if stateless {
-		if p := s.principals.get(key, now); p != nil {
-			return p, nil
-		}
-	}
-	p, err := s.opts.Authenticator.Authenticate(ctx, key.ref, creds)
+	p, err := s.opts.Gate.Authenticate(ctx, httpx.ProjectRef(ctx), creds)
 	switch {
 	case err == nil:
-		if stateless {
-			s.principals.put(key, p, now)
-		}
 		return p, nil
-	case errors.Is(err, authn.ErrNoCredentials):
+	case errors.Is(err, gate.ErrNoCredentials):
 		return nil, authError(CodeAnonDisabled, "Anonymous access is disabled", "")
-	case errors.Is(err, authn.ErrExpiredToken):
+	case errors.Is(err, gate.ErrExpiredToken):
 		return nil, authError(CodeJWTClaims, "JWT expired", `Bearer error="invalid_token", error_description="JWT expired"`)
-	case errors.Is(err, authn.ErrInvalidToken):
+	case errors.Is(err, gate.ErrInvalidToken):
 		return nil, authError(CodeJWT, "JWT cryptographic operation failed", `Bearer error="invalid_token", error_description="JWT cryptographic operation failed"`)
 	}
 	return nil, err
@@ -281,7 +256,7 @@ func (c *call) fail(err error) {
 	case ok:
 	case errors.As(err, &pe):
 		e = pgError(pe, c.p != nil && c.p.Role == "anon")
-	case errors.Is(err, authn.ErrForbidden):
+	case errors.Is(err, gate.ErrForbidden):
 		e = clientError(http.StatusForbidden, "42501", "permission denied", "", "")
 	case errors.Is(err, context.Canceled):
 		return // the client is gone
@@ -320,11 +295,12 @@ func (c *call) fail(err error) {
 	}
 }
 
-func (c *call) authorize(ctx context.Context, name string, op authn.Op) error {
-	if c.s.opts.Authorizer == nil {
-		return nil
-	}
-	return c.s.opts.Authorizer.Authorize(ctx, c.p, authn.Action{API: "rest", Schema: c.schema, Relation: name, Op: op})
+// authorize asks the gate whether the request's principal may do op on
+// name; its decision is what runs the statement ([call.run]).
+func (c *call) authorize(ctx context.Context, name string, op gate.Op) error {
+	d, err := c.s.opts.Gate.Authorize(ctx, c.proj.ref, c.p, gate.Action{API: gate.APIRest, Schema: c.schema, Relation: name, Op: op})
+	c.d = d
+	return err
 }
 
 var (
@@ -367,7 +343,7 @@ func (c *call) serve(ctx context.Context) error {
 				return err
 			}
 		}
-		if err := c.authorize(ctx, req.Target.Name, authn.OpExecute); err != nil {
+		if err := c.authorize(ctx, req.Target.Name, gate.OpExecute); err != nil {
 			return err
 		}
 		st, single, err := comp.compileRPC(body, media)
@@ -381,7 +357,7 @@ func (c *call) serve(ctx context.Context) error {
 	}
 	switch req.Method {
 	case http.MethodGet, http.MethodHead:
-		if err := c.authorize(ctx, req.Target.Name, authn.OpRead); err != nil {
+		if err := c.authorize(ctx, req.Target.Name, gate.OpRead); err != nil {
 			return err
 		}
 		st, err := comp.compileRead(media)
@@ -392,10 +368,10 @@ func (c *call) serve(ctx context.Context) error {
 		c.learnShape(st, media)
 		return c.run(ctx, st, false, false)
 	}
-	op := authn.OpWrite
+	op := gate.OpWrite
 	var body []byte
 	if req.Method == http.MethodDelete {
-		op = authn.OpDelete
+		op = gate.OpDelete
 	} else if body, err = c.readBody(); err != nil {
 		return err
 	}
@@ -500,11 +476,7 @@ func writeJSONString(b *strings.Builder, s string) {
 // the response. write says whether the request may change data.
 func (c *call) run(ctx context.Context, st *Statement, single, write bool) error {
 	req := c.req
-	readOnly := "off"
-	if !write {
-		readOnly = "on"
-	}
-	setup := []any{c.p.Role, string(c.p.ClaimsJSON), req.Method, c.path, c.headersJSON(), c.searchPath(), readOnly}
+	settings := gate.Settings{Method: req.Method, Path: c.path, Headers: c.headersJSON(), SearchPath: c.searchPath(), ReadOnly: !write, TimeZone: c.timezone()}
 	plan := c.media.Kind == MediaPlan
 	rollback := c.cfg.TxOverrides && req.Prefer.Tx == TxRollback
 	// A check that may undo the writes needs the result before the end of
@@ -518,11 +490,11 @@ func (c *call) run(ctx context.Context, st *Statement, single, write bool) error
 	defer release()
 	var res result
 	var planOut []string
-	tp := txPlan{setup: setup, tz: c.timezone(), sql: st.SQL, args: st.Args, rollback: rollback, hold: check}
+	tp := gate.Plan{Settings: settings, SQL: st.SQL, Args: st.Args, Rollback: rollback, Hold: check}
 	if plan {
-		tp.sql = explainPrefix(c.media) + st.SQL
+		tp.SQL = explainPrefix(c.media) + st.SQL
 	}
-	err = runTx(ctx, conn.Conn(), tp, func(br pgx.BatchResults) error {
+	err = c.d.Run(ctx, conn.Conn(), tp, func(br pgx.BatchResults) error {
 		if plan {
 			rows, err := br.Query()
 			if err != nil {

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/magflock/mobo/internal/authn"
+	"github.com/magflock/mobo/internal/gate"
 
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/google/go-cmp/cmp"
@@ -399,20 +399,23 @@ func TestAuth(t *testing.T) {
 	})
 }
 
-// denyWrites is an Authorizer that lets only reads through.
+// denyWrites is an RBAC stage that lets only reads through.
 type denyWrites struct{}
 
-func (denyWrites) Authorize(_ context.Context, _ *authn.Principal, a authn.Action) error {
-	if a.Op != authn.OpRead {
-		return fmt.Errorf("%s on %s.%s: %w", a.Op, a.Schema, a.Relation, authn.ErrForbidden)
+func (denyWrites) AuthorizeRoles(_ context.Context, _ string, _ *gate.Principal, a gate.Action) error {
+	if a.Op != gate.OpRead {
+		return fmt.Errorf("%s on %s.%s: %w", a.Op, a.Schema, a.Relation, gate.ErrForbidden)
 	}
 	return nil
 }
 
 func TestAuthorizerAndProfiles(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, Config{Schemas: []string{"public", "extra"}, Aggregates: true})
-	e.srv.opts.Authorizer = denyWrites{}
+	e := newEnv(t, Config{Schemas: []string{"public", "extra"}, Aggregates: true}, func(o *Options) {
+		o.Gate = gate.New(gate.Options{Authenticator: &gate.SecretAuthenticator{Secret: func(string) (string, error) { return testSecret, nil }, AnonymousRole: "anon"}, Roles: denyWrites{}})
+	})
+	// A principal carrying RBAC roles meets the roles stage; others don't.
+	reader := token(t, jwt.MapClaims{"role": "anon", "app_metadata": map[string]any{"roles": []string{"reader"}}})
 	if _, err := e.db.Pool.Exec(t.Context(), `create schema extra; grant usage on schema extra to anon;
 		create table extra.things (id int primary key, name text); grant select on extra.things to anon;
 		insert into extra.things values (1, 'thing')`); err != nil {
@@ -435,8 +438,8 @@ func TestAuthorizerAndProfiles(t *testing.T) {
 			want: `[{"name":"thing"}]`, headers: map[string]string{"Content-Profile": "extra", "Content-Location": "/things?select=name"},
 		},
 		{name: "default schema", path: "/things", status: 404, has: []string{"PGRST205"}},
-		{name: "authorizer refuses writes", method: "POST", path: "/labels", body: `{"name":"x"}`, status: 403, has: []string{`"code":"42501"`}},
-		{name: "authorizer allows reads", path: "/labels?select=name&id=eq.1", status: 200, want: `[{"name":"go"}]`},
+		{name: "roles refuse writes", method: "POST", path: "/labels", body: `{"name":"x"}`, as: reader, status: 403, has: []string{`"code":"42501"`}},
+		{name: "roles allow reads", path: "/labels?select=name&id=eq.1", as: reader, status: 200, want: `[{"name":"go"}]`},
 		{
 			name: "aggregate with a to-one embed", path: "/posts?select=count(),author:users!posts_author_fk(name)", status: 200,
 			has: []string{`{"count":2,"author":{"name": "Ada"}}`, `{"count":1,"author":{"name": "Brian"}}`},

@@ -13,7 +13,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/magflock/mobo/internal/authn"
+	"github.com/magflock/mobo/internal/gate"
 	"github.com/magflock/mobo/internal/pg/pgtest"
 	"github.com/magflock/mobo/internal/tenant/tenanttest"
 )
@@ -138,10 +138,10 @@ func newEnv(t *testing.T, cfg Config, opts ...func(*Options)) *env {
 	t.Helper()
 	db := pgtest.NewDB(t, template(t))
 	o := Options{
-		Config:        cfg,
-		Projects:      poolProjects{db.Pool},
-		Logger:        slog.New(slog.NewTextHandler(tlog{t}, nil)),
-		Authenticator: &authn.SecretAuthenticator{Secret: func(string) (string, error) { return testSecret, nil }, AnonymousRole: "anon"},
+		Config:   cfg,
+		Projects: poolProjects{db.Pool},
+		Logger:   slog.New(slog.NewTextHandler(tlog{t}, nil)),
+		Gate:     gate.New(gate.Options{Authenticator: &gate.SecretAuthenticator{Secret: func(string) (string, error) { return testSecret, nil }, AnonymousRole: "anon"}}),
 	}
 	for _, f := range opts {
 		f(&o)

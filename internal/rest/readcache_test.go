@@ -12,7 +12,7 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
-	"github.com/magflock/mobo/internal/authn"
+	"github.com/magflock/mobo/internal/gate"
 )
 
 // TestReadCache: a read answered from the compiled-read cache answers as a
@@ -20,7 +20,9 @@ import (
 // request is still authorised and runs under its own role.
 func TestReadCache(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, Config{})
+	e := newEnv(t, Config{}, func(o *Options) {
+		o.Gate = gate.New(gate.Options{Authenticator: &gate.SecretAuthenticator{Secret: func(string) (string, error) { return testSecret, nil }, AnonymousRole: "anon"}, Roles: denyUsers{}})
+	})
 	const path = "/users?select=id&order=id"
 	for range 2 { // the second round is served from the cache
 		runScenarios(t, e, []scenario{
@@ -35,16 +37,18 @@ func TestReadCache(t *testing.T) {
 		})
 	}
 	e.waitCached(t, path, "/users", "select=id&order=id")
-	// The authorizer is asked at every request, cached or not.
-	e.srv.opts.Authorizer = denyUsers{}
-	e.check(t, scenario{path: path, status: 403, has: []string{`"code":"42501"`}})
+	// The gate is asked at every request, cached or not: a principal whose
+	// roles may not read users is refused the cached read.
+	withRoles := token(t, jwt.MapClaims{"role": "anon", "app_metadata": map[string]any{"roles": []string{"no-users"}}})
+	e.check(t, scenario{path: path, as: withRoles, status: 403, has: []string{`"code":"42501"`}})
+	e.check(t, scenario{path: path, status: 200, want: `[{"id":1},{"id":2},{"id":3}]`})
 }
 
 type denyUsers struct{}
 
-func (denyUsers) Authorize(_ context.Context, _ *authn.Principal, a authn.Action) error {
+func (denyUsers) AuthorizeRoles(_ context.Context, _ string, _ *gate.Principal, a gate.Action) error {
 	if a.Relation == "users" {
-		return authn.ErrForbidden
+		return gate.ErrForbidden
 	}
 	return nil
 }

@@ -7,30 +7,18 @@ import (
 	"sync"
 	"time"
 
-	"github.com/magflock/mobo/internal/authn"
+	"github.com/magflock/mobo/internal/gate"
 	"github.com/magflock/mobo/internal/kernel"
 )
-
-// Limiter is the hook for per-key and per-user rate limits, checked after
-// authentication and before any SQL. It returns nil to let the request
-// through, or an error with an HTTPStatus method (429 with its headers set
-// on w) to refuse it. The rate limiting component provides one.
-type Limiter interface {
-	Allow(ctx context.Context, w http.ResponseWriter, ref string, p *authn.Principal) error
-}
 
 // Options are the dependencies of a [Server].
 type Options struct {
 	Config   Config
 	Projects Projects
-	// Authenticator turns a request's apikey or bearer token into a
-	// principal.
-	Authenticator authn.Authenticator
-	// Authorizer, when set, is asked before any SQL runs.
-	Authorizer authn.Authorizer
-	// Limiter, when set, is asked after authentication.
-	Limiter Limiter
-	Logger  *slog.Logger
+	// Gate authenticates requests and authorizes each before any SQL runs;
+	// its decision is what runs the statement. Required.
+	Gate   *gate.Gate
+	Logger *slog.Logger
 	// ListenerIdle is how long a project may go without requests before its
 	// schema listener lets its connection go. Default 1m.
 	ListenerIdle time.Duration
@@ -49,8 +37,6 @@ type Server struct {
 	ctx      context.Context
 	cancel   context.CancelFunc
 	wg       sync.WaitGroup
-
-	principals principalCache
 }
 
 var _ kernel.Component = (*Server)(nil)

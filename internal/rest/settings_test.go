@@ -17,7 +17,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/magflock/mobo/internal/authn"
+	"github.com/magflock/mobo/internal/gate"
 	"github.com/magflock/mobo/internal/httpx"
 	"github.com/magflock/mobo/internal/pg/pgtest"
 )
@@ -101,7 +101,7 @@ func newProjectsEnv(t *testing.T, platform Config) *projectsEnv {
 	}
 	srv := New(Options{
 		Config: platform, Projects: store, Logger: slog.New(slog.NewTextHandler(tlog{t}, nil)),
-		Authenticator: &authn.SecretAuthenticator{Secret: func(string) (string, error) { return testSecret, nil }, AnonymousRole: "anon"},
+		Gate: gate.New(gate.Options{Authenticator: &gate.SecretAuthenticator{Secret: func(string) (string, error) { return testSecret, nil }, AnonymousRole: "anon"}}),
 	})
 	if err := srv.Start(t.Context()); err != nil {
 		t.Fatal(err)

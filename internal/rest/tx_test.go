@@ -10,7 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/magflock/mobo/internal/authn"
+	"github.com/magflock/mobo/internal/gate"
 )
 
 // TestLoginRoleWithoutPrivileges: the API logs in as a role that may do
@@ -67,7 +67,11 @@ func TestLoginRoleWithoutPrivileges(t *testing.T) {
 		t.Fatal(err)
 	}
 	pool.Reset()
-	out, err := e.srv.QueryJSON(ctx, "default", authn.Anonymous("anon"), false, "/graphql/v1", `select json_agg(name) from api.things`, nil)
+	d, err := e.srv.opts.Gate.Authorize(ctx, "default", gate.Anonymous("anon"), gate.Action{API: gate.APIGraphQL, Schema: "api", Relation: "things", Op: gate.OpRead})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := e.srv.QueryJSON(ctx, d, false, "/graphql/v1", `select json_agg(name) from api.things`, nil)
 	if err != nil || string(out) != `["thing"]` {
 		t.Errorf("QueryJSON = %s, %v", out, err)
 	}

@@ -1,13 +1,4 @@
-// Package authn is the shared vocabulary of authentication and authorization
-// between the API components (rest, graphql, realtime) and the auth
-// component: the [Principal] a request acts as, the [Authenticator] that turns
-// credentials into one, and the [Authorizer] consulted before any SQL runs.
-//
-// It holds no state of its own; [SecretAuthenticator] verifies HS256 JWTs
-// (Supabase's anon and service_role keys, and user tokens) with a project's
-// secret. The auth component provides a richer Authenticator (asymmetric
-// signing keys, scoped API keys) that wraps it.
-package authn
+package gate
 
 import (
 	"context"
@@ -49,8 +40,9 @@ type Principal struct {
 	// KeyID names the scoped API key used, when one was.
 	KeyID string
 	// Scopes restrict a scoped API key ("rest:read:public.todos"); nil means
-	// unrestricted (JWTs and the anon/service_role keys).
-	Scopes []string
+	// unrestricted (JWTs and the anon/service_role keys), empty means
+	// nothing is allowed.
+	Scopes []Scope
 	// Roles are RBAC roles (app_metadata.roles) for [Authorizer]s.
 	Roles []string
 }
@@ -95,12 +87,22 @@ type Authenticator interface {
 	Authenticate(ctx context.Context, ref string, c Credentials) (*Principal, error)
 }
 
-// Action is what a request is about to do, for an [Authorizer].
+// Action is what a request is about to do, for the [Gate]'s decision.
 type Action struct {
-	API      string // "rest", "graphql", "realtime"
+	API      string // one of the API constants (APIRest, APIRealtime, …)
 	Schema   string
-	Relation string // table, view or function name
+	Relation string // table, view or function name; "*": every relation of Schema
+	Topic    string // a realtime channel's topic (APIBroadcast, APIPresence)
 	Op       Op
+}
+
+// String names the action for error messages: "rest read public.todos".
+func (a Action) String() string {
+	res := a.Topic
+	if res == "" && a.Relation != "" {
+		res = a.Schema + "." + a.Relation
+	}
+	return strings.TrimSpace(a.API + " " + string(a.Op) + " " + res)
 }
 
 // Op is the kind of access.
@@ -112,15 +114,18 @@ const (
 	OpWrite   Op = "write"
 	OpDelete  Op = "delete"
 	OpExecute Op = "execute"
+	OpAdmin   Op = "admin"
 )
 
-// Authorizer decides, before any SQL runs, whether p may do a. It returns
-// nil, or an error wrapping [ErrForbidden].
-type Authorizer interface {
-	Authorize(ctx context.Context, p *Principal, a Action) error
+// RoleAuthorizer is the RBAC stage of a decision: whether a principal
+// carrying roles (app_metadata.roles, or a key's roles) holds one whose
+// permissions cover the action on project ref. It returns nil, or an error
+// wrapping [ErrForbidden]. The auth component provides it.
+type RoleAuthorizer interface {
+	AuthorizeRoles(ctx context.Context, ref string, p *Principal, a Action) error
 }
 
-// Errors returned by Authenticators and Authorizers. APIs map them to their
+// Errors returned by Authenticators and the Gate. APIs map them to their
 // peers' formats (PostgREST's PGRST301/PGRST302, GoTrue's, GraphQL's).
 var (
 	// ErrNoCredentials: the request presented neither an apikey nor a bearer token.

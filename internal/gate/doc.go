@@ -1,0 +1,35 @@
+// Package gate is the request path every API shares: credentials →
+// principal → authorization → a transaction as that principal.
+//
+//   - [Credentials] are what a request presented (apikey, bearer token,
+//     address); an [Authenticator] (the auth component's, or
+//     [SecretAuthenticator]) turns them into a [Principal]: the database
+//     role, the verified claims, a scoped key's [Scope]s and RBAC roles.
+//   - [Gate.Authorize] decides whether a principal may do some [Action]s
+//     on a project, in order: a scoped key's scopes must allow each
+//     action (pure, no I/O); a principal carrying roles must hold one
+//     whose permissions cover it ([RoleAuthorizer], the auth component's;
+//     without one such principals are refused); what is left is
+//     PostgreSQL's own grants and row-level security.
+//   - A [Decision] is the only way to run SQL as a principal:
+//     [Decision.Run] (one pipelined round trip, as REST and GraphQL run
+//     their statements), [Decision.Begin] and [Decision.QueueSetup] switch
+//     the transaction to the principal's role with its claims in
+//     request.jwt.claims. Only this package switches roles
+//     (TestOnlyTheGateSwitchesRoles checks the module's code), and only
+//     [Gate.Authorize] makes a Decision, so an API cannot run a statement,
+//     a subscription's row checks or a broadcast for a principal it did
+//     not authorize.
+//
+// The project ref travels explicitly: [Gate.Authorize] takes it, and the
+// decision carries it ([Decision.Ref]).
+//
+// Scopes are written api:action[:resource] ([ParseScope]); the APIs are
+// rest, graphql and realtime (tables: schema.relation, schema.*, *),
+// broadcast and presence (channel topics, "*" matching any run of
+// characters) and auth (admin).
+//
+// Concurrency: a [Gate] and its decisions are immutable and safe for
+// concurrent use; the gate keeps no state beyond its dependencies, which
+// keep their own caches.
+package gate

@@ -1,0 +1,134 @@
+package gate
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// Options are the dependencies of a [Gate].
+type Options struct {
+	// Authenticator turns credentials into a principal. Required.
+	Authenticator Authenticator
+	// Roles is the RBAC stage. Without it, a principal that carries roles
+	// is refused (the gate fails closed rather than ignore them).
+	Roles RoleAuthorizer
+}
+
+// Gate is the request path's checkpoint: it authenticates credentials and
+// decides whether a principal may do an action on a project. Its
+// [Decision] is the only value from which a role-switched transaction can
+// be had, so no API can run SQL as a principal it did not authorize.
+// A Gate is safe for concurrent use.
+type Gate struct {
+	authn Authenticator
+	roles RoleAuthorizer
+}
+
+// New returns a gate. It panics without an Authenticator: the assembly of
+// components is a programming matter, checked at start.
+func New(opts Options) *Gate {
+	if opts.Authenticator == nil {
+		panic("gate: New needs an Authenticator")
+	}
+	return &Gate{authn: opts.Authenticator, roles: opts.Roles}
+}
+
+// Authenticate turns credentials into project ref's principal. Errors wrap
+// [ErrNoCredentials], [ErrInvalidToken] or [ErrExpiredToken] when the
+// credentials are at fault; others are the authenticator's own failures.
+func (g *Gate) Authenticate(ctx context.Context, ref string, c Credentials) (*Principal, error) {
+	return g.authn.Authenticate(ctx, ref, c)
+}
+
+// Authorize decides whether p may do every one of acts on project ref:
+// a scoped key's scopes must allow each action, then a principal carrying
+// RBAC roles must hold one that covers it; what is left is PostgreSQL's
+// own (grants and row-level security, under the decision's role). It
+// returns the decision, or an error wrapping [ErrForbidden] (or the role
+// store's failure).
+func (g *Gate) Authorize(ctx context.Context, ref string, p *Principal, acts ...Action) (*Decision, error) {
+	if p == nil || p.Role == "" {
+		return nil, fmt.Errorf("%w: no principal", ErrForbidden)
+	}
+	if len(acts) == 0 {
+		return nil, fmt.Errorf("%w: a decision needs an action", ErrForbidden)
+	}
+	for _, a := range acts {
+		if err := g.authorize(ctx, ref, p, a); err != nil {
+			return nil, err
+		}
+	}
+	return &Decision{ref: ref, p: p, acts: acts}, nil
+}
+
+func (g *Gate) authorize(ctx context.Context, ref string, p *Principal, a Action) error {
+	if !p.ScopesAllow(a) {
+		return &ForbiddenError{Action: a, Reason: "the key's scopes do not allow it"}
+	}
+	if len(p.Roles) == 0 {
+		return nil
+	}
+	if g.roles == nil {
+		return &ForbiddenError{Action: a, Reason: "roles " + strings.Join(p.Roles, ",") + " cannot be checked here"}
+	}
+	err := g.roles.AuthorizeRoles(ctx, ref, p, a)
+	if errors.Is(err, ErrForbidden) {
+		return &ForbiddenError{Action: a, Reason: err.Error()}
+	}
+	return err
+}
+
+// ForbiddenError is the gate's refusal of an action. It wraps
+// [ErrForbidden].
+type ForbiddenError struct {
+	Action Action
+	Reason string
+}
+
+func (e *ForbiddenError) Error() string {
+	return fmt.Sprintf("%s: %s: %s", ErrForbidden, e.Action, e.Reason)
+}
+
+// Unwrap returns [ErrForbidden].
+func (e *ForbiddenError) Unwrap() error { return ErrForbidden }
+
+// Check is [Gate.Authenticate] then [Gate.Authorize].
+func (g *Gate) Check(ctx context.Context, ref string, c Credentials, acts ...Action) (*Decision, error) {
+	p, err := g.Authenticate(ctx, ref, c)
+	if err != nil {
+		return nil, err
+	}
+	return g.Authorize(ctx, ref, p, acts...)
+}
+
+// Decision is a principal's authorization for some actions on one project.
+// Only [Gate.Authorize] makes one; it is immutable.
+type Decision struct {
+	ref  string
+	p    *Principal
+	acts []Action
+}
+
+// Ref is the project the decision is for.
+func (d *Decision) Ref() string { return d.ref }
+
+// Principal is who the decision authorized.
+func (d *Decision) Principal() *Principal { return d.p }
+
+// Actions are what the decision authorized.
+func (d *Decision) Actions() []Action { return d.acts }
+
+// Covers reports whether the decision authorized a.
+func (d *Decision) Covers(a Action) bool {
+	for _, x := range d.acts {
+		if x == a {
+			return true
+		}
+	}
+	return false
+}
+
+// IsForbidden reports whether err is a refusal by the gate.
+func IsForbidden(err error) bool { return errors.Is(err, ErrForbidden) }
