@@ -13,7 +13,7 @@ import (
 
 	"github.com/magflock/mobo/internal/admin"
 	"github.com/magflock/mobo/internal/dbmigrate"
-	"github.com/magflock/mobo/internal/pg"
+	"github.com/magflock/mobo/internal/pgcode"
 	"github.com/magflock/mobo/internal/tenant"
 )
 
@@ -216,7 +216,7 @@ func mapMigrateError(err error) error {
 		return clientError{err, http.StatusConflict}
 	case errors.As(err, &re) && (errors.As(err, &pe) || errors.Is(err, dbmigrate.ErrTxEnded)):
 		return clientError{err, http.StatusUnprocessableEntity}
-	case pg.IsCode(err, "3D000"): // the database vanished under us: deleted meanwhile
+	case pgcode.Is(err, pgcode.InvalidCatalogName): // the database vanished under us: deleted meanwhile
 		return clientError{err, http.StatusNotFound}
 	}
 	return err

@@ -80,8 +80,11 @@ type platform struct {
 func assemble(cfg Config, log *slog.Logger) (*platform, error) {
 	p := &platform{}
 	var (
-		db       kernel.Component
-		srv      interface{ ConnString(string) string }
+		db  kernel.Component
+		srv interface {
+			ConnString(database string) string
+			CreateDatabase(ctx context.Context, db string) error
+		}
 		external string
 	)
 	if cfg.managed() {

@@ -16,7 +16,7 @@ import (
 
 	"github.com/magflock/mobo/internal/gate"
 	"github.com/magflock/mobo/internal/httpx"
-	"github.com/magflock/mobo/internal/pg"
+	"github.com/magflock/mobo/internal/pgcode"
 )
 
 func TestScopedAPIKeys(t *testing.T) {
@@ -258,7 +258,7 @@ func TestRLS(t *testing.T) {
 		_, err := tx.Exec(ctx, `select id from auth.users`)
 		return err
 	})
-	if !pg.IsCode(err, "42501") {
+	if !pgcode.Is(err, pgcode.InsufficientPrivilege) {
 		t.Fatalf("anon reading auth.users: %v", err)
 	}
 }

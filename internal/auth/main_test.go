@@ -54,10 +54,6 @@ func (f fakeTenants) Database(ref string) (string, error) {
 	return f.db, nil
 }
 
-type urlServer string
-
-func (u urlServer) ConnString(db string) string { return pgtest.WithDatabase(string(u), db) }
-
 // projectTemplate is a database with the tenant's and the auth schema, as a
 // project database has after boot.
 var projectTemplate = func() pgtest.Option {
@@ -220,7 +216,7 @@ func newEnvTB(t testing.TB, mutate func(*Config), opts ...Option) *env {
 	if mutate != nil {
 		mutate(&cfg)
 	}
-	svc := New(cfg, fakeTenants{secret: secret, db: db.Name, pool: db.Pool}, urlServer(pgtest.Cluster(t)), slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn})), opts...)
+	svc := New(cfg, fakeTenants{secret: secret, db: db.Name, pool: db.Pool}, pgtest.Server(pgtest.Cluster(t)), slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn})), opts...)
 	if err := svc.Start(t.Context()); err != nil {
 		t.Fatal(err)
 	}

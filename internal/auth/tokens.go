@@ -12,7 +12,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/jackc/pgx/v5"
 
-	"github.com/magflock/mobo/internal/pg"
+	"github.com/magflock/mobo/internal/pgcode"
 )
 
 // Claim names beyond those authn names.
@@ -256,7 +256,7 @@ func randomString(n int) (string, error) {
 	return base64.RawURLEncoding.EncodeToString(b), nil
 }
 
-func isUniqueViolation(err error) bool { return pg.IsCode(err, "23505") }
+func isUniqueViolation(err error) bool { return pgcode.Is(err, pgcode.UniqueViolation) }
 
-func pgCheckViolation(err error) bool      { return pg.IsCode(err, "23514") }
-func pgForeignKeyViolation(err error) bool { return pg.IsCode(err, "23503") }
+func pgCheckViolation(err error) bool      { return pgcode.Is(err, pgcode.CheckViolation) }
+func pgForeignKeyViolation(err error) bool { return pgcode.Is(err, pgcode.ForeignKeyViolation) }

@@ -27,7 +27,6 @@ import (
 
 	"github.com/magflock/mobo/internal/kernel"
 	"github.com/magflock/mobo/internal/migrate"
-	"github.com/magflock/mobo/internal/pg"
 )
 
 // Database is the control plane's database in managed mode.
@@ -46,6 +45,8 @@ func Migrations() (*migrate.Set, error) {
 // server provide it.
 type Server interface {
 	ConnString(database string) string
+	// CreateDatabase creates database db unless it exists.
+	CreateDatabase(ctx context.Context, db string) error
 }
 
 // Options select the mode.
@@ -90,7 +91,7 @@ func (c *ControlPlane) Start(ctx context.Context) error {
 	db := c.opts.ExternalDatabase
 	if db == "" {
 		db = Database
-		if err := pg.CreateDatabase(ctx, c.srv.ConnString("postgres"), db); err != nil {
+		if err := c.srv.CreateDatabase(ctx, db); err != nil {
 			return err
 		}
 	}

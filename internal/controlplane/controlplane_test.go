@@ -14,16 +14,11 @@ import (
 
 func TestMain(m *testing.M) { pgtest.Main(m) }
 
-// urlServer serves connection strings from a test server's superuser URL.
-type urlServer string
-
-func (u urlServer) ConnString(db string) string { return pgtest.WithDatabase(string(u), db) }
-
 // start runs a control plane in external mode on a fresh database.
 func start(t *testing.T) *ControlPlane {
 	t.Helper()
 	db := pgtest.NewDB(t)
-	cp := New(urlServer(db.ConnString), Options{ExternalDatabase: db.Name}, slog.New(slog.DiscardHandler))
+	cp := New(pgtest.Server(db.ConnString), Options{ExternalDatabase: db.Name}, slog.New(slog.DiscardHandler))
 	if err := cp.Start(t.Context()); err != nil {
 		t.Fatal(err)
 	}
@@ -36,7 +31,7 @@ func TestStartMigratesOnce(t *testing.T) {
 	db := pgtest.NewDB(t)
 	log := slog.New(slog.DiscardHandler)
 	for range 2 {
-		cp := New(urlServer(db.ConnString), Options{ExternalDatabase: db.Name}, log)
+		cp := New(pgtest.Server(db.ConnString), Options{ExternalDatabase: db.Name}, log)
 		if err := cp.Start(t.Context()); err != nil {
 			t.Fatal(err)
 		}
@@ -61,7 +56,7 @@ func TestStartMigratesOnce(t *testing.T) {
 	if n != len(set.List) {
 		t.Errorf("%d migrations recorded, want %d", n, len(set.List))
 	}
-	if _, err := New(urlServer(db.ConnString), Options{}, log).Pool(); !errors.Is(err, ErrNotStarted) {
+	if _, err := New(pgtest.Server(db.ConnString), Options{}, log).Pool(); !errors.Is(err, ErrNotStarted) {
 		t.Errorf("Pool before Start = %v, want ErrNotStarted", err)
 	}
 }

@@ -11,8 +11,8 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/vektah/gqlparser/v2/ast"
 
+	"github.com/magflock/mobo/internal/catalog"
 	"github.com/magflock/mobo/internal/gate"
-	"github.com/magflock/mobo/internal/rest"
 )
 
 // statement is a compiled operation: one SQL statement returning the
@@ -307,7 +307,7 @@ func (c *compiler) decodeNodeID(id string) (*table, []any, error) {
 	}
 	s, _ := parts[0].(string)
 	n, _ := parts[1].(string)
-	t := c.m.byRel[rest.QName{Schema: s, Name: n}]
+	t := c.m.byRel[catalog.QName{Schema: s, Name: n}]
 	if t == nil || len(parts)-2 != len(t.pk) {
 		return nil, nil, errorf("Invalid nodeId")
 	}

@@ -8,15 +8,15 @@ import (
 	"github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/validator"
 
-	"github.com/magflock/mobo/internal/rest"
+	"github.com/magflock/mobo/internal/catalog"
 )
 
 // fuzzModel is a fixed schema: account 1—n post, with every scalar kind.
 func fuzzModel(t testing.TB) *model {
 	t.Helper()
-	account := &rest.Relation{
-		QName: rest.QName{Schema: "public", Name: "account"}, Kind: 'r', Description: `@graphql({"totalCount": {"enabled": true}})`, Insertable: true, PK: []string{"id"},
-		Columns: []*rest.Column{
+	account := &catalog.Relation{
+		QName: catalog.QName{Schema: "public", Name: "account"}, Kind: 'r', Description: `@graphql({"totalCount": {"enabled": true}})`, Insertable: true, PK: []string{"id"},
+		Columns: []*catalog.Column{
 			{Name: "id", Type: "integer", BaseType: "int4"},
 			{Name: "name", Type: "text", BaseType: "text"},
 			{Name: "visits", Type: "bigint", BaseType: "int8", Nullable: true},
@@ -27,29 +27,30 @@ func fuzzModel(t testing.TB) *model {
 			{Name: "tags", Type: "text[]", BaseType: "_text", Nullable: true},
 		},
 	}
-	post := &rest.Relation{
-		QName: rest.QName{Schema: "public", Name: "post"}, Kind: 'r', Description: `@graphql({"totalCount": {"enabled": true}})`, Insertable: true, PK: []string{"id"},
-		Columns: []*rest.Column{
+	post := &catalog.Relation{
+		QName: catalog.QName{Schema: "public", Name: "post"}, Kind: 'r', Description: `@graphql({"totalCount": {"enabled": true}})`, Insertable: true, PK: []string{"id"},
+		Columns: []*catalog.Column{
 			{Name: "id", Type: "integer", BaseType: "int4"},
 			{Name: "title", Type: "text", BaseType: "text"},
 			{Name: "author_id", Type: "integer", BaseType: "int4", Nullable: true},
 		},
 	}
-	fk := &rest.ForeignKey{Name: "post_author_id_fkey", From: post, FromCols: []string{"author_id"}, To: account, ToCols: []string{"id"}}
-	post.FKs = []*rest.ForeignKey{fk}
-	account.Referenced = []*rest.ForeignKey{fk}
-	search := &rest.Function{
-		QName: rest.QName{Schema: "public", Name: "search"}, Volatility: 's', SetOf: true, ReturnType: "post", ReturnRel: post,
-		Args: []rest.FuncArg{{Name: "term", Type: "text", Required: true}, {Name: "ids", Type: "integer[]"}},
+	fk := &catalog.ForeignKey{Name: "post_author_id_fkey", From: post, FromCols: []string{"author_id"}, To: account, ToCols: []string{"id"}}
+	post.FKs = []*catalog.ForeignKey{fk}
+	account.Referenced = []*catalog.ForeignKey{fk}
+	search := &catalog.Function{
+		QName: catalog.QName{Schema: "public", Name: "search"}, Volatility: 's', SetOf: true, ReturnType: "post", ReturnRel: post,
+		Args: []catalog.FuncArg{{Name: "term", Type: "text", Required: true}, {Name: "ids", Type: "integer[]"}},
 	}
-	bump := &rest.Function{
-		QName: rest.QName{Schema: "public", Name: "bump"}, Volatility: 'v', ReturnType: "bigint",
-		Args: []rest.FuncArg{{Name: "n", Type: "integer", Required: true}, {Name: "at", Type: "timestamp with time zone"}},
+	bump := &catalog.Function{
+		QName: catalog.QName{Schema: "public", Name: "bump"}, Volatility: 'v', ReturnType: "bigint",
+		Args: []catalog.FuncArg{{Name: "n", Type: "integer", Required: true}, {Name: "at", Type: "timestamp with time zone"}},
 	}
-	sc := &rest.Schema{
-		Schemas: []string{"public"}, Relations: map[rest.QName]*rest.Relation{account.QName: account, post.QName: post},
-		Functions: map[rest.QName][]*rest.Function{search.QName: {search}, bump.QName: {bump}},
-	}
+	sc := catalog.New([]string{"public"})
+	sc.AddRelation(account)
+	sc.AddRelation(post)
+	sc.Functions[search.QName] = []*catalog.Function{search}
+	sc.Functions[bump.QName] = []*catalog.Function{bump}
 	m, err := buildModel(sc, "public", nil)
 	if err != nil {
 		t.Fatal(err)

@@ -5,7 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 
-	"github.com/magflock/mobo/internal/rest"
+	"github.com/magflock/mobo/internal/catalog"
 )
 
 // pg_graphql reads @graphql comment directives from more objects than the
@@ -62,7 +62,7 @@ func (s *Server) loadComments(ctx context.Context, ref, schema string) (*catalog
 
 // fkKey names a foreign key by its constrained relation and name.
 type fkKey struct {
-	rel  rest.QName
+	rel  catalog.QName
 	name string
 }
 
@@ -85,7 +85,7 @@ func indexComments(cc *catalogComments) commentIndex {
 	ix.inflect = ix.schema.InflectNames
 	for _, fk := range cc.FKs {
 		d, _ := directive(fk.Comment)
-		ix.fks[fkKey{rest.QName{Schema: fk.Schema, Name: fk.Table}, fk.Name}] = d
+		ix.fks[fkKey{catalog.QName{Schema: fk.Schema, Name: fk.Table}, fk.Name}] = d
 	}
 	for _, t := range cc.Types {
 		d, _ := directive(t.Comment)
@@ -95,21 +95,21 @@ func indexComments(cc *catalogComments) commentIndex {
 }
 
 // fk is the directive of foreign key fk.
-func (ix commentIndex) fk(fk *rest.ForeignKey) commentDirective {
+func (ix commentIndex) fk(fk *catalog.ForeignKey) commentDirective {
 	return ix.fks[fkKey{fk.From.QName, fk.Name}]
 }
 
 // virtualFKs are the foreign keys a relation's foreign_keys directive
 // declares (views have no constraints), with their names; keys naming an
 // unexposed relation or unknown columns are left out.
-func virtualFKs(m *model, t *table, d commentDirective) map[*rest.ForeignKey]commentDirective {
-	out := map[*rest.ForeignKey]commentDirective{}
+func virtualFKs(m *model, t *table, d commentDirective) map[*catalog.ForeignKey]commentDirective {
+	out := map[*catalog.ForeignKey]commentDirective{}
 	for _, v := range d.ForeignKeys {
 		schema := v.ForeignSchema
 		if schema == "" {
 			schema = t.rel.Schema
 		}
-		target := m.byRel[rest.QName{Schema: schema, Name: v.ForeignTable}]
+		target := m.byRel[catalog.QName{Schema: schema, Name: v.ForeignTable}]
 		if target == nil || len(v.LocalColumns) == 0 || len(v.LocalColumns) != len(v.ForeignColumns) {
 			continue
 		}
@@ -122,7 +122,7 @@ func virtualFKs(m *model, t *table, d commentDirective) map[*rest.ForeignKey]com
 		if !ok {
 			continue
 		}
-		fk := &rest.ForeignKey{From: t.rel, FromCols: v.LocalColumns, To: target.rel, ToCols: v.ForeignColumns}
+		fk := &catalog.ForeignKey{From: t.rel, FromCols: v.LocalColumns, To: target.rel, ToCols: v.ForeignColumns}
 		out[fk] = commentDirective{LocalName: v.LocalName, ForeignName: v.ForeignName}
 	}
 	return out

@@ -8,8 +8,8 @@ import (
 
 	"github.com/vektah/gqlparser/v2/ast"
 
+	"github.com/magflock/mobo/internal/catalog"
 	"github.com/magflock/mobo/internal/gate"
-	"github.com/magflock/mobo/internal/rest"
 )
 
 // Functions are exposed as pg_graphql exposes them: immutable and stable
@@ -32,7 +32,7 @@ const (
 
 // function is one exposed function.
 type function struct {
-	fn *rest.Function
+	fn *catalog.Function
 	// name is the GraphQL field name: the function's, or its @graphql name.
 	name        string
 	description string
@@ -92,15 +92,15 @@ func scalarOfSQL(ft string) (gql string, text, array, ok bool) {
 
 // buildFunctions makes the functions of schema name that take a row of a
 // table computed fields of it, and returns the others, the root fields.
-func buildFunctions(m *model, sc *rest.Schema, name string, inflect bool) []*function {
+func buildFunctions(m *model, sc *catalog.Catalog, name string, inflect bool) []*function {
 	var roots []*function
-	var fns []*rest.Function
+	var fns []*catalog.Function
 	for q, list := range sc.Functions {
 		if q.Schema == name && len(list) == 1 {
 			fns = append(fns, list[0])
 		}
 	}
-	slices.SortFunc(fns, func(a, b *rest.Function) int { return strings.Compare(a.Name, b.Name) })
+	slices.SortFunc(fns, func(a, b *catalog.Function) int { return strings.Compare(a.Name, b.Name) })
 	for _, f := range fns {
 		fd, desc := directive(f.Description)
 		fn := &function{fn: f, name: f.Name, description: desc}
@@ -109,7 +109,7 @@ func buildFunctions(m *model, sc *rest.Schema, name string, inflect bool) []*fun
 			fn.name = fd.Name
 		case inflect:
 			fn.name = camel(f.Name)
-		case f.RowArg() != nil:
+		case f.RowArg != nil:
 			// A computed field's function may start with an underscore,
 			// which its field name drops, as in pg_graphql.
 			fn.name = strings.TrimPrefix(f.Name, "_")
@@ -138,7 +138,7 @@ func buildFunctions(m *model, sc *rest.Schema, name string, inflect bool) []*fun
 				continue
 			}
 		}
-		if rel := f.RowArg(); rel != nil {
+		if rel := f.RowArg; rel != nil {
 			if t := m.byRel[rel.QName]; t != nil {
 				addComputed(t, fn)
 			}

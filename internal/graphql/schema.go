@@ -10,7 +10,7 @@ import (
 	"github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
 
-	"github.com/magflock/mobo/internal/rest"
+	"github.com/magflock/mobo/internal/catalog"
 )
 
 // nameRE is a valid GraphQL name; relations and columns with other names
@@ -24,7 +24,7 @@ type model struct {
 	sdl    string
 	// tables by GraphQL type name, and by relation.
 	tables map[string]*table
-	byRel  map[rest.QName]*table
+	byRel  map[catalog.QName]*table
 	// roots map root field names to their tables and operation.
 	roots map[string]rootField
 	// prepared are the operations clients sent, ready to run.
@@ -49,7 +49,7 @@ type rootField struct {
 
 // table is one exposed relation.
 type table struct {
-	rel  *rest.Relation
+	rel  *catalog.Relation
 	name string // the GraphQL type name
 	cols map[string]*column
 	// order is the columns in table order.
@@ -69,7 +69,7 @@ type table struct {
 }
 
 type column struct {
-	col *rest.Column
+	col *catalog.Column
 	// name is the GraphQL field name: the column's, or its @graphql name.
 	name        string
 	description string
@@ -90,7 +90,7 @@ type column struct {
 // enumType is the GraphQL enum type of enum column c (the type's name, or
 // its @graphql name), setting col's value mappings; "" when a value or the
 // name is not a GraphQL name.
-func enumType(ix *commentIndex, c *rest.Column, col *column) string {
+func enumType(ix *commentIndex, c *catalog.Column, col *column) string {
 	d := ix.enums[c.BaseType]
 	name := c.BaseType
 	if d.Name != "" {
@@ -134,7 +134,7 @@ func (col *column) enumValues(labels []string) []string {
 }
 
 type relField struct {
-	fk *rest.ForeignKey
+	fk *catalog.ForeignKey
 	// many is true for a one-to-many connection.
 	many bool
 	// reverse is true when the parent is the referenced side.
@@ -236,9 +236,9 @@ func filterSDL(b *strings.Builder, name, scalar string, ops []string) {
 
 // buildModel generates the GraphQL schema of the relations of schema
 // name in sc, with pg_graphql's naming (inflection off).
-func buildModel(sc *rest.Schema, name string, cc *catalogComments) (*model, error) {
+func buildModel(sc *catalog.Catalog, name string, cc *catalogComments) (*model, error) {
 	ix := indexComments(cc)
-	m := &model{tables: map[string]*table{}, byRel: map[rest.QName]*table{}, roots: map[string]rootField{}}
+	m := &model{tables: map[string]*table{}, byRel: map[catalog.QName]*table{}, roots: map[string]rootField{}}
 	var b strings.Builder
 	b.WriteString(preludeSDL)
 	b.WriteString(idFilterSDL)
@@ -251,7 +251,7 @@ func buildModel(sc *rest.Schema, name string, cc *catalogComments) (*model, erro
 		filterSDL(&b, s+"Filter", s, filterOps[s])
 	}
 	enums := map[string][]string{}
-	var rels []*rest.Relation
+	var rels []*catalog.Relation
 	for q, r := range sc.Relations {
 		// A relation without a primary key (a view) needs one from its
 		// primary_key_columns directive.
@@ -259,7 +259,7 @@ func buildModel(sc *rest.Schema, name string, cc *catalogComments) (*model, erro
 			rels = append(rels, r)
 		}
 	}
-	slices.SortFunc(rels, func(a, b *rest.Relation) int { return strings.Compare(a.Name, b.Name) })
+	slices.SortFunc(rels, func(a, b *catalog.Relation) int { return strings.Compare(a.Name, b.Name) })
 	for _, r := range rels {
 		td, tdesc := directive(r.Description)
 		t := &table{
@@ -346,8 +346,8 @@ func buildModel(sc *rest.Schema, name string, cc *catalogComments) (*model, erro
 	}
 	// Foreign keys views declare in their foreign_keys directive, and the
 	// names directives give foreign keys.
-	virtual := map[*rest.ForeignKey]commentDirective{}
-	virtualOut, virtualIn := map[*table][]*rest.ForeignKey{}, map[*table][]*rest.ForeignKey{}
+	virtual := map[*catalog.ForeignKey]commentDirective{}
+	virtualOut, virtualIn := map[*table][]*catalog.ForeignKey{}, map[*table][]*catalog.ForeignKey{}
 	for _, t := range sortedTables(m) {
 		vs := virtualFKs(m, t, t.directive)
 		for fk, d := range vs {
@@ -356,14 +356,14 @@ func buildModel(sc *rest.Schema, name string, cc *catalogComments) (*model, erro
 			virtualIn[m.byRel[fk.To.QName]] = append(virtualIn[m.byRel[fk.To.QName]], fk)
 		}
 	}
-	for _, fks := range []map[*table][]*rest.ForeignKey{virtualOut, virtualIn} {
+	for _, fks := range []map[*table][]*catalog.ForeignKey{virtualOut, virtualIn} {
 		for _, list := range fks {
-			slices.SortFunc(list, func(a, b *rest.ForeignKey) int {
+			slices.SortFunc(list, func(a, b *catalog.ForeignKey) int {
 				return strings.Compare(a.From.Name+strings.Join(a.FromCols, ","), b.From.Name+strings.Join(b.FromCols, ","))
 			})
 		}
 	}
-	fkNames := func(fk *rest.ForeignKey) commentDirective {
+	fkNames := func(fk *catalog.ForeignKey) commentDirective {
 		if d, ok := virtual[fk]; ok {
 			return d
 		}
@@ -400,7 +400,7 @@ func buildModel(sc *rest.Schema, name string, cc *catalogComments) (*model, erro
 			if src == nil {
 				continue
 			}
-			one := rest.OneToOne(fk)
+			one := fk.OneToOne()
 			n := lowerFirst(src.name) + "Collection"
 			if one {
 				n = lowerFirst(src.name)

@@ -19,19 +19,19 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 	"github.com/vektah/gqlparser/v2/validator"
 
+	"github.com/magflock/mobo/internal/catalog"
 	"github.com/magflock/mobo/internal/gate"
 	"github.com/magflock/mobo/internal/httpx"
 	"github.com/magflock/mobo/internal/kernel"
-	"github.com/magflock/mobo/internal/rest"
 )
 
 // Backend is what the GraphQL API needs from the REST component (which
-// *rest.Server provides): its schema cache, its authentication and its
+// *rest.Server provides): its schema catalog, its authentication and its
 // request transaction, so both APIs see the same schema and RLS applies
 // the same way.
 type Backend interface {
-	// Schema returns the current schema cache snapshot of project ref.
-	Schema(ctx context.Context, ref string) (*rest.Schema, error)
+	// Catalog returns the current catalog snapshot of project ref.
+	Catalog(ctx context.Context, ref string) (*catalog.Catalog, error)
 	// Schemas are project ref's exposed schemas; GraphQL serves the first.
 	Schemas(ref string) []string
 	Authenticate(ctx context.Context, r *http.Request) (*gate.Principal, error)
@@ -68,7 +68,7 @@ type Server struct {
 }
 
 type cached struct {
-	sc *rest.Schema
+	sc *catalog.Catalog
 	m  *model
 }
 
@@ -104,7 +104,7 @@ func (s *Server) Stop(context.Context) error {
 // generating it once per snapshot; p is who asks, as whom the comment
 // directives the snapshot lacks are read.
 func (s *Server) model(ctx context.Context, ref string) (*model, error) {
-	sc, err := s.opts.Backend.Schema(ctx, ref)
+	sc, err := s.opts.Backend.Catalog(ctx, ref)
 	if err != nil {
 		return nil, err
 	}

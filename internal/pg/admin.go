@@ -2,12 +2,24 @@ package pg
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/magflock/mobo/internal/pgcode"
 )
+
+// CreateDatabase creates database db in the managed cluster unless it
+// exists.
+func (c *Cluster) CreateDatabase(ctx context.Context, db string) error {
+	return CreateDatabase(ctx, c.ConnString("postgres"), db)
+}
+
+// CreateDatabase creates database db on the external server unless it
+// exists (mobo's role needs CREATEDB).
+func (e *External) CreateDatabase(ctx context.Context, db string) error {
+	return CreateDatabase(ctx, e.ConnString("postgres"), db)
+}
 
 // CreateDatabase creates database db unless it exists, connecting with
 // maintenanceConnString (a superuser connection to any other database).
@@ -27,17 +39,11 @@ func CreateDatabase(ctx context.Context, maintenanceConnString, db string) error
 		return nil
 	}
 	_, err = conn.Exec(ctx, "create database "+pgx.Identifier{db}.Sanitize())
-	if IsCode(err, "42P04") { // duplicate_database
+	if pgcode.Is(err, pgcode.DuplicateDatabase) { // duplicate_database
 		return nil
 	}
 	if err != nil {
 		return fmt.Errorf("creating database %q: %w", db, err)
 	}
 	return nil
-}
-
-// IsCode reports whether err is a PostgreSQL error with SQLSTATE code.
-func IsCode(err error, code string) bool {
-	var pgErr *pgconn.PgError
-	return errors.As(err, &pgErr) && pgErr.Code == code
 }

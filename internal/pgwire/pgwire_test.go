@@ -34,10 +34,6 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-type urlServer string
-
-func (u urlServer) ConnString(db string) string { return pgtest.WithDatabase(string(u), db) }
-
 // projects adapts the tenant manager as cmd/mobo does.
 type projects struct{ *tenant.Manager }
 
@@ -64,7 +60,7 @@ func discard() *slog.Logger { return slog.New(slog.DiscardHandler) }
 func boot(t *testing.T) *env {
 	t.Helper()
 	db := pgtest.NewDB(t)
-	srv := urlServer(db.ConnString)
+	srv := pgtest.Server(db.ConnString)
 	cp := controlplane.New(srv, controlplane.Options{ExternalDatabase: db.Name}, discard())
 	if err := cp.Start(t.Context()); err != nil {
 		t.Fatal(err)

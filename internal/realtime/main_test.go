@@ -26,16 +26,12 @@ import (
 
 func TestMain(m *testing.M) { pgtest.Main(m) }
 
-type urlServer string
-
-func (u urlServer) ConnString(db string) string { return pgtest.WithDatabase(string(u), db) }
-
 // superPools gives the component superuser pools: parallel tests share the
 // cluster's login roles but not their passwords. RLS still applies, the
 // checks SET ROLE to the API roles.
 type superPools struct {
 	*tenant.Manager
-	srv urlServer
+	srv pgtest.Server
 }
 
 var (
@@ -68,7 +64,7 @@ type env struct {
 	t       *testing.T
 	rt      *Server
 	tenants *tenant.Manager
-	srv     urlServer
+	srv     pgtest.Server
 	url     string // ws://…/realtime/v1/websocket
 	http    string // http://…
 	super   *pgxpool.Pool
@@ -80,7 +76,7 @@ const testDeadline = 20 * time.Second
 func boot(t *testing.T, cfg Config) *env {
 	t.Helper()
 	db := pgtest.NewDB(t)
-	srv := urlServer(db.ConnString)
+	srv := pgtest.Server(db.ConnString)
 	log := slog.New(slog.DiscardHandler)
 	if os.Getenv("MOBO_TEST_LOG") != "" {
 		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))

@@ -130,7 +130,7 @@ func (q *rowsQuery) countSQL() string {
 
 // relation resolves the target relation of the request.
 func (c *compiler) relation(name string) (*Relation, error) {
-	r := c.sc.Relations[QName{c.schema, name}]
+	r := c.sc.Relations[QName{Schema: c.schema, Name: name}]
 	if r == nil {
 		return nil, noRelationError(c.sc, c.schema, name)
 	}
@@ -321,7 +321,7 @@ func defaultName(f Field) string {
 }
 
 func (c *compiler) cast(name string) (string, error) {
-	t := c.sc.castType(name)
+	t := c.sc.CastType(name)
 	if t == "" {
 		return "", clientError(http.StatusBadRequest, "42704", fmt.Sprintf("type %q does not exist", name), "", "")
 	}
@@ -334,7 +334,7 @@ func (c *compiler) fieldExpr(lvl *level, f Field) (string, error) {
 	if col := lvl.rel.Column(f.Name); col != nil {
 		expr = lvl.alias + "." + ident(col.Name)
 	} else if fn := c.computedField(lvl, f.Name); fn != nil {
-		expr = fn.sanitize() + "(" + lvl.alias + ")"
+		expr = fn.Sanitize() + "(" + lvl.alias + ")"
 	} else {
 		return "", noColumnError(lvl.rel, f.Name)
 	}
@@ -342,10 +342,10 @@ func (c *compiler) fieldExpr(lvl *level, f Field) (string, error) {
 }
 
 func (c *compiler) computedField(lvl *level, name string) *Function {
-	if lvl.noRowType || lvl.rel.synthetic {
+	if lvl.noRowType || lvl.rel.Synthetic {
 		return nil
 	}
-	fn := c.sc.computed(lvl.rel.Schema, name, lvl.rel)
+	fn := c.sc.Computed(lvl.rel.Schema, name, lvl.rel)
 	if fn == nil || fn.SetOf || fn.Void {
 		return nil
 	}
@@ -382,7 +382,7 @@ func (c *compiler) jsonPath(expr string, path []JSONOp) string {
 // embedItem compiles an embedded resource into a lateral join.
 func (c *compiler) embedItem(parent *level, q *rowsQuery, it SelectItem) error {
 	rels := c.sc.relationships(parent.rel, it.Relation, it.Hint)
-	if parent.rel.synthetic {
+	if parent.rel.Synthetic {
 		rels = nil
 	}
 	switch {
@@ -446,7 +446,7 @@ func (c *compiler) embedItem(parent *level, q *rowsQuery, it SelectItem) error {
 // embedJoin is the FROM item of an embedded level and the condition that
 // ties its rows to the parent row.
 func (c *compiler) embedJoin(parent, child *level, rel *relationship) (from, join string) {
-	from = rel.target.sanitize() + " " + child.alias
+	from = rel.target.Sanitize() + " " + child.alias
 	var conds []string
 	switch rel.kind {
 	case relManyToOne:
@@ -466,9 +466,9 @@ func (c *compiler) embedJoin(parent, child *level, rel *relationship) (from, joi
 		for i := range rel.fk.FromCols {
 			conds = append(conds, j+"."+ident(rel.fk.FromCols[i])+" = "+parent.alias+"."+ident(rel.fk.ToCols[i]))
 		}
-		from += " JOIN " + rel.fk.From.sanitize() + " " + j + " ON " + strings.Join(on, " AND ")
+		from += " JOIN " + rel.fk.From.Sanitize() + " " + j + " ON " + strings.Join(on, " AND ")
 	case relComputed:
-		from = rel.fn.sanitize() + "(" + parent.alias + ") " + child.alias
+		from = rel.fn.Sanitize() + "(" + parent.alias + ") " + child.alias
 		conds = append(conds, "true")
 	}
 	return from, strings.Join(conds, " AND ")
@@ -659,7 +659,7 @@ func (c *compiler) compileRead(media MediaType) (*Statement, error) {
 	if c.cfg.MaxRows > 0 && (rng.Limit == NoLimit || rng.Limit > c.cfg.MaxRows) {
 		rng.Limit = c.cfg.MaxRows
 	}
-	q, err := c.buildLevel(root, rel.sanitize()+" t0", nil, rng)
+	q, err := c.buildLevel(root, rel.Sanitize()+" t0", nil, rng)
 	if err != nil {
 		return nil, err
 	}

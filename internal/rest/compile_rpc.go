@@ -19,7 +19,7 @@ type rpcCall struct {
 // resolveRPC picks the overload of name that the given argument names fit.
 func (c *compiler) resolveRPC(body []byte) (*rpcCall, error) {
 	name := c.req.Target.Name
-	cands := c.sc.Functions[QName{c.schema, name}]
+	cands := c.sc.Functions[QName{Schema: c.schema, Name: name}]
 	args := map[string]json.RawMessage{}
 	readOnly := c.req.Method == http.MethodGet || c.req.Method == http.MethodHead
 	var filters []Filter
@@ -106,7 +106,7 @@ func (c *compiler) compileRPC(body []byte, media MediaType) (*Statement, bool, e
 	f := call.fn
 	var from, callExpr string
 	if call.single {
-		callExpr = f.sanitize() + "(" + c.param(string(call.rawBody)) + "::" + f.Args[0].Type + ")"
+		callExpr = f.Sanitize() + "(" + c.param(string(call.rawBody)) + "::" + f.Args[0].Type + ")"
 	} else {
 		var defs, named []string
 		for _, a := range f.Args {
@@ -120,14 +120,14 @@ func (c *compiler) compileRPC(body []byte, media MediaType) (*Statement, bool, e
 			b, _ := json.Marshal(call.args) // raw messages re-encode
 			from = "json_to_record(" + c.param(string(b)) + "::json) AS pgrst_args(" + strings.Join(defs, ", ") + "), "
 		}
-		callExpr = f.sanitize() + "(" + strings.Join(named, ", ") + ")"
+		callExpr = f.Sanitize() + "(" + strings.Join(named, ", ") + ")"
 	}
 	single := !f.SetOf
 	switch {
 	case f.Void:
 		return &Statement{SQL: "SELECT NULL::int8 AS total, 0::int8 AS n, NULL::json AS body, NULL::text[] AS loc FROM " + from + "LATERAL " + callExpr + " pgrst_void", Args: c.args}, false, nil
 	case f.ReturnRel != nil:
-		root := &level{rel: f.ReturnRel, alias: "t0", items: c.req.Query.Select, noRowType: f.ReturnRel.synthetic}
+		root := &level{rel: f.ReturnRel, alias: "t0", items: c.req.Query.Select, noRowType: f.ReturnRel.Synthetic}
 		rng := c.req.Range
 		if c.cfg.MaxRows > 0 && (rng.Limit == NoLimit || rng.Limit > c.cfg.MaxRows) {
 			rng.Limit = c.cfg.MaxRows

@@ -11,26 +11,23 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/magflock/mobo/internal/catalog"
 )
 
 // fixedSchema is a small schema built in memory, for compiler tests that
 // need no database: users, posts (two foreign keys to users), comments,
 // labels through post_labels, and a computed field.
 func fixedSchema() *Schema {
-	sc := &Schema{
-		Schemas: []string{"public"}, Relations: map[QName]*Relation{}, Functions: map[QName][]*Function{},
-		Types: map[string]string{"int4": "pg_catalog", "text": "pg_catalog", "numeric": "pg_catalog", "jsonb": "pg_catalog"}, byOID: map[uint32]*Relation{},
-	}
+	sc := &Schema{Catalog: catalog.New([]string{"public"})}
+	sc.Types = map[string]string{"int4": "pg_catalog", "text": "pg_catalog", "numeric": "pg_catalog", "jsonb": "pg_catalog"}
 	rel := func(oid uint32, name string, pk []string, cols ...string) *Relation {
-		r := &Relation{QName: QName{"public", name}, OID: oid, Kind: 'r', Insertable: true, PK: pk, cols: map[string]*Column{}}
+		r := &Relation{QName: QName{Schema: "public", Name: name}, OID: oid, Kind: 'r', Insertable: true, PK: pk}
 		for i, c := range cols {
 			name, typ, _ := strings.Cut(c, " ")
-			col := &Column{Name: name, Type: typ, BaseType: typ, Position: i + 1, Nullable: true}
-			r.Columns = append(r.Columns, col)
-			r.cols[name] = col
+			r.AddColumn(&Column{Name: name, Type: typ, BaseType: typ, Position: i + 1, Nullable: true})
 		}
-		sc.Relations[r.QName] = r
-		sc.byOID[oid] = r
+		sc.AddRelation(r)
 		return r
 	}
 	fk := func(name string, from *Relation, fc string, to *Relation, tc string) {
@@ -48,7 +45,7 @@ func fixedSchema() *Schema {
 	fk("comments_post_fk", comments, "post_id", posts, "id")
 	fk("pl_post_fk", pl, "post_id", posts, "id")
 	fk("pl_label_fk", pl, "label_id", labels, "id")
-	sc.Functions[QName{"public", "full_name"}] = []*Function{{QName: QName{"public", "full_name"}, Volatility: 's', ReturnType: "text", rowArg: users, Args: []FuncArg{{Type: "users", Required: true}}}}
+	sc.Functions[QName{Schema: "public", Name: "full_name"}] = []*Function{{QName: QName{Schema: "public", Name: "full_name"}, Volatility: 's', ReturnType: "text", RowArg: users, Args: []FuncArg{{Type: "users", Required: true}}}}
 	return sc
 }
 

@@ -99,7 +99,7 @@ func (c *compiler) insertSource(rel *Relation, cols []*Column, p *payload) strin
 		exprs[i] = e
 	}
 	return "SELECT " + strings.Join(exprs, ", ") + " FROM json_array_elements(" + c.param(string(p.raw)) +
-		"::json) pgrst_raw(v), LATERAL json_populate_record(NULL::" + rel.sanitize() + ", pgrst_raw.v) pgrst_body"
+		"::json) pgrst_raw(v), LATERAL json_populate_record(NULL::" + rel.Sanitize() + ", pgrst_raw.v) pgrst_body"
 }
 
 func quoteLiteral(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
@@ -128,11 +128,11 @@ func (c *compiler) compileInsert(rel *Relation, p *payload) (string, error) {
 	}
 	if len(cols) == 0 {
 		if p.rows == 0 {
-			return "SELECT t0.* FROM " + rel.sanitize() + " t0 WHERE false", nil
+			return "SELECT t0.* FROM " + rel.Sanitize() + " t0 WHERE false", nil
 		}
-		return "INSERT INTO " + rel.sanitize() + " AS t0 DEFAULT VALUES RETURNING t0.*", nil
+		return "INSERT INTO " + rel.Sanitize() + " AS t0 DEFAULT VALUES RETURNING t0.*", nil
 	}
-	sql := "INSERT INTO " + rel.sanitize() + " AS t0 (" + columnList(cols) + ") " + c.insertSource(rel, cols, p)
+	sql := "INSERT INTO " + rel.Sanitize() + " AS t0 (" + columnList(cols) + ") " + c.insertSource(rel, cols, p)
 	resolution := c.req.Prefer.Resolution
 	if c.req.Method == http.MethodPut {
 		resolution = MergeDuplicates
@@ -233,7 +233,7 @@ func (c *compiler) limitedWhere(rel *Relation, where []string) ([]string, error)
 	if err != nil {
 		return nil, err
 	}
-	sub := "SELECT t9.ctid FROM " + rel.sanitize() + " t9"
+	sub := "SELECT t9.ctid FROM " + rel.Sanitize() + " t9"
 	if len(inner) > 0 {
 		sub += " WHERE " + strings.Join(inner, " AND ")
 	}
@@ -279,14 +279,14 @@ func (c *compiler) compileUpdate(rel *Relation, p *payload) (string, error) {
 		return "", err
 	}
 	if len(cols) == 0 {
-		return "SELECT t0.* FROM " + rel.sanitize() + " t0 WHERE false", nil
+		return "SELECT t0.* FROM " + rel.Sanitize() + " t0 WHERE false", nil
 	}
 	sets := make([]string, len(cols))
 	for i, col := range cols {
 		sets[i] = ident(col.Name) + " = pgrst_body." + ident(col.Name)
 	}
-	sql := "UPDATE " + rel.sanitize() + " AS t0 SET " + strings.Join(sets, ", ") +
-		" FROM (SELECT * FROM json_populate_record(NULL::" + rel.sanitize() + ", " + c.param(string(p.first2())) + "::json)) pgrst_body"
+	sql := "UPDATE " + rel.Sanitize() + " AS t0 SET " + strings.Join(sets, ", ") +
+		" FROM (SELECT * FROM json_populate_record(NULL::" + rel.Sanitize() + ", " + c.param(string(p.first2())) + "::json)) pgrst_body"
 	if len(where) > 0 {
 		sql += " WHERE " + strings.Join(where, " AND ")
 	}
@@ -304,7 +304,7 @@ func (c *compiler) compileDelete(rel *Relation) (string, error) {
 	if where, err = c.limitedWhere(rel, where); err != nil {
 		return "", err
 	}
-	sql := "DELETE FROM " + rel.sanitize() + " AS t0"
+	sql := "DELETE FROM " + rel.Sanitize() + " AS t0"
 	if len(where) > 0 {
 		sql += " WHERE " + strings.Join(where, " AND ")
 	}

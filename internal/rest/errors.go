@@ -46,7 +46,7 @@ func clientError(status int, code, msg, details, hint string) *Error {
 func noRelationError(sc *Schema, schema, name string) *Error {
 	e := clientError(http.StatusNotFound, CodeNoRelation,
 		fmt.Sprintf("Could not find the table '%s.%s' in the schema cache", schema, name), "", "")
-	if m := closest(name, sc.relationNames(schema)); m != "" {
+	if m := closest(name, sc.RelationNames(schema)); m != "" {
 		e.Hint = fmt.Sprintf("Perhaps you meant the table '%s.%s'", schema, m)
 	}
 	return e

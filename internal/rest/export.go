@@ -8,6 +8,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/magflock/mobo/internal/catalog"
 	"github.com/magflock/mobo/internal/gate"
 	"github.com/magflock/mobo/internal/httpx"
 )
@@ -16,14 +17,14 @@ import (
 // schema cache (the GraphQL API): the current snapshot, authentication and
 // the request transaction.
 
-// Schema returns the current schema cache snapshot of project ref, loading
-// it at first use. The snapshot is immutable; a reload swaps in a new one.
-func (s *Server) Schema(ctx context.Context, ref string) (*Schema, error) {
+// Catalog returns the current catalog snapshot of project ref, loading it
+// at first use. The snapshot is immutable; a reload swaps in a new one.
+func (s *Server) Catalog(ctx context.Context, ref string) (*catalog.Catalog, error) {
 	p, err := s.project(ctx, ref)
 	if err != nil {
 		return nil, err
 	}
-	return p.current(), nil
+	return p.current().Catalog, nil
 }
 
 // Authenticate maps a request's credentials to a principal, with the same
@@ -96,10 +97,3 @@ func (s *Server) CatalogJSON(ctx context.Context, ref, sql string, args []any) (
 	err = conn.QueryRow(ctx, sql, args...).Scan(&out)
 	return out, err
 }
-
-// Sanitize quotes the name for SQL.
-func (q QName) Sanitize() string { return q.sanitize() }
-
-// OneToOne reports whether fk's columns are its referencing relation's
-// primary key, so it embeds as an object both ways.
-func OneToOne(fk *ForeignKey) bool { return isOneToOne(fk) }

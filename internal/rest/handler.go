@@ -758,7 +758,7 @@ func firstElement(body []byte) []byte {
 }
 
 func (c *call) location(pk []string) string {
-	rel := c.sc.Relations[QName{c.schema, c.req.Target.Name}]
+	rel := c.sc.Relations[QName{Schema: c.schema, Name: c.req.Target.Name}]
 	var q []string
 	for i, k := range rel.PK {
 		if i < len(pk) {

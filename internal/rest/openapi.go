@@ -47,7 +47,7 @@ func OpenAPI(sc *Schema, s string) map[string]any {
 		},
 	}
 	for _, n := range names {
-		rel := sc.Relations[QName{s, n}]
+		rel := sc.Relations[QName{Schema: s, Name: n}]
 		schemas[n] = relationSchema(rel)
 		ref := map[string]any{"$ref": "#/components/schemas/" + n}
 		rowFilters := []any{}
@@ -94,7 +94,7 @@ func OpenAPI(sc *Schema, s string) map[string]any {
 	}
 	slices.Sort(fnames)
 	for _, n := range fnames {
-		f := sc.Functions[QName{s, n}][0]
+		f := sc.Functions[QName{Schema: s, Name: n}][0]
 		props := map[string]any{}
 		var required []string
 		for _, a := range f.Args {

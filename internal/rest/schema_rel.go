@@ -26,19 +26,9 @@ type relationship struct {
 
 func (r *relationship) toOne() bool {
 	if r.kind == relComputed {
-		return !r.fn.SetOf || r.fn.rows == 1
+		return !r.fn.SetOf || r.fn.Rows == 1
 	}
-	return r.kind == relManyToOne || (r.kind == relOneToMany && isOneToOne(r.fk))
-}
-
-// isOneToOne: a foreign key whose columns are the referencing table's
-// primary key embeds as an object both ways.
-func isOneToOne(fk *ForeignKey) bool {
-	pk := slices.Clone(fk.From.PK)
-	cols := slices.Clone(fk.FromCols)
-	slices.Sort(pk)
-	slices.Sort(cols)
-	return len(pk) > 0 && slices.Equal(pk, cols)
+	return r.kind == relManyToOne || (r.kind == relOneToMany && r.fk.OneToOne())
 }
 
 func (r *relationship) hintName() string {
@@ -67,10 +57,10 @@ func (r *relationship) describe() string {
 // column or a computed relationship) in parent, filtered by hint.
 func (sc *Schema) relationships(parent *Relation, name, hint string) []*relationship {
 	var out []*relationship
-	if f := sc.computed(parent.Schema, name, parent); f != nil && f.ReturnRel != nil && !f.ReturnRel.synthetic {
+	if f := sc.Computed(parent.Schema, name, parent); f != nil && f.ReturnRel != nil && !f.ReturnRel.Synthetic {
 		out = append(out, &relationship{kind: relComputed, target: f.ReturnRel, fn: f})
 	}
-	target := sc.Relations[QName{parent.Schema, name}]
+	target := sc.Relations[QName{Schema: parent.Schema, Name: name}]
 	for _, fk := range parent.FKs {
 		if fk.To == target || (len(fk.FromCols) == 1 && fk.FromCols[0] == name) {
 			out = append(out, &relationship{kind: relManyToOne, target: fk.To, fk: fk})

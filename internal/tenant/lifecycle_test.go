@@ -19,7 +19,7 @@ import (
 func bootManaged(t *testing.T) (*Manager, *pgtest.DB) {
 	t.Helper()
 	db := pgtest.NewDB(t)
-	srv := urlServer(db.ConnString)
+	srv := pgtest.Server(db.ConnString)
 	log := discard()
 	cp := controlplane.New(srv, controlplane.Options{ExternalDatabase: db.Name}, log)
 	if err := cp.Start(t.Context()); err != nil {
@@ -270,7 +270,7 @@ func TestRecoverHalfMadeProjects(t *testing.T) {
 func TestSetupHooksRunPerProject(t *testing.T) {
 	t.Parallel()
 	db := pgtest.NewDB(t)
-	srv := urlServer(db.ConnString)
+	srv := pgtest.Server(db.ConnString)
 	cp := controlplane.New(srv, controlplane.Options{ExternalDatabase: db.Name}, discard())
 	if err := cp.Start(t.Context()); err != nil {
 		t.Fatal(err)

@@ -9,7 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/magflock/mobo/internal/pg"
+	"github.com/magflock/mobo/internal/pgcode"
 )
 
 func TestSizeQuotaMakesProjectReadOnly(t *testing.T) {
@@ -32,7 +32,7 @@ func TestSizeQuotaMakesProjectReadOnly(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = pool.Exec(ctx, "create temporary table t (x int)")
-	if !pg.IsCode(err, "25006") { // read_only_sql_transaction
+	if !pgcode.Is(err, pgcode.ReadOnlySQLTransaction) { // read_only_sql_transaction
 		t.Errorf("write over quota = %v, want a read-only refusal", err)
 	}
 	if err := m.SetLimits(ctx, ref, Limits{}); err != nil {
@@ -76,7 +76,7 @@ func TestStatementTimeoutLimit(t *testing.T) {
 	if got := pool.Config().MaxConns; got != 3 {
 		t.Errorf("pool max conns = %d, want 3", got)
 	}
-	if _, err := pool.Exec(ctx, "select pg_sleep(5)"); !pg.IsCode(err, "57014") { // query_canceled
+	if _, err := pool.Exec(ctx, "select pg_sleep(5)"); !pgcode.Is(err, pgcode.QueryCanceled) { // query_canceled
 		t.Errorf("long statement = %v, want a statement timeout", err)
 	}
 	p, _ := m.Project(ref)

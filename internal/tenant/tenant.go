@@ -36,7 +36,7 @@ import (
 
 	"github.com/magflock/mobo/internal/kernel"
 	"github.com/magflock/mobo/internal/migrate"
-	"github.com/magflock/mobo/internal/pg"
+	"github.com/magflock/mobo/internal/pgcode"
 )
 
 // DefaultRef is the ref of the project served at the root paths.
@@ -160,6 +160,8 @@ type ControlPlane interface {
 // string for a database.
 type Server interface {
 	ConnString(database string) string
+	// CreateDatabase creates database db unless it exists.
+	CreateDatabase(ctx context.Context, db string) error
 }
 
 // Manager is the "tenant" component.
@@ -563,7 +565,7 @@ func (m *Manager) ensure(ctx context.Context, ref, name, db, secret string) (*Pr
 	}
 
 	if m.external == "" {
-		if err := pg.CreateDatabase(ctx, m.srv.ConnString("postgres"), p.Database); err != nil {
+		if err := m.srv.CreateDatabase(ctx, p.Database); err != nil {
 			return nil, err
 		}
 	}
@@ -759,7 +761,7 @@ func (m *Manager) ensureRoles(ctx context.Context, conn *pgx.Conn) error {
 // session created at the same moment: duplicate_object, or a unique
 // violation on pg_authid when both passed the existence check.
 func isConcurrentCreate(err error) bool {
-	return pg.IsCode(err, "42710") || pg.IsCode(err, "23505")
+	return pgcode.Is(err, pgcode.DuplicateObject) || pgcode.Is(err, pgcode.UniqueViolation)
 }
 
 func roleExists(ctx context.Context, conn *pgx.Conn, name string) (bool, error) {

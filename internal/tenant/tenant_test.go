@@ -19,10 +19,6 @@ import (
 
 func TestMain(m *testing.M) { pgtest.Main(m) }
 
-type urlServer string
-
-func (u urlServer) ConnString(db string) string { return pgtest.WithDatabase(string(u), db) }
-
 type logBuf struct {
 	mu sync.Mutex
 	b  bytes.Buffer
@@ -45,7 +41,7 @@ func (l *logBuf) String() string {
 func boot(t *testing.T, db *pgtest.DB, cfg Config, logs io.Writer) *Manager {
 	t.Helper()
 	log := slog.New(slog.NewTextHandler(logs, nil))
-	srv := urlServer(db.ConnString)
+	srv := pgtest.Server(db.ConnString)
 	cp := controlplane.New(srv, controlplane.Options{ExternalDatabase: db.Name}, log)
 	if err := cp.Start(t.Context()); err != nil {
 		t.Fatal(err)

@@ -391,3 +391,15 @@ func randomHex(n int) string {
 	_, _ = rand.Read(b) // never fails
 	return hex.EncodeToString(b)
 }
+
+// Server is a test server's superuser URL serving the connection strings
+// and database creation that components ask of the managed cluster.
+type Server string
+
+// ConnString returns the URL for database.
+func (s Server) ConnString(database string) string { return WithDatabase(string(s), database) }
+
+// CreateDatabase creates database db unless it exists.
+func (s Server) CreateDatabase(ctx context.Context, db string) error {
+	return pg.CreateDatabase(ctx, s.ConnString("postgres"), db)
+}
