@@ -267,7 +267,7 @@ func (c *compiler) rootField(f *ast.Field, root string) (string, error) {
 	}
 	switch rf.kind {
 	case rootCollection:
-		return c.connection(rf.table, f, "", 1, 1)
+		return c.connection(rf.table, f, nil, 1, 1)
 	case rootInsert:
 		return c.insert(rf.table, f)
 	case rootUpdate:
@@ -534,10 +534,15 @@ func (c *compiler) afterCursor(keys []orderKey, a, cursor string) (string, error
 	return "(" + strings.Join(ors, " or ") + ")", nil
 }
 
-// connection compiles a <Table>Connection field. join is the condition
-// tying the rows to the parent row ("" at the root); mult is the number of
-// parent rows it may repeat for, for the row limit.
-func (c *compiler) connection(t *table, f *ast.Field, join string, depth int, mult int64) (string, error) {
+// joinCond builds the condition tying a child's rows, under alias, to the
+// parent row. Aliases are the compiler's own (t1, t2, …); identifiers are
+// quoted where the condition is built, so no text is substituted later.
+type joinCond func(alias string) string
+
+// connection compiles a <Table>Connection field. join ties the rows to the
+// parent row (nil at the root); mult is the number of parent rows it may
+// repeat for, for the row limit.
+func (c *compiler) connection(t *table, f *ast.Field, join joinCond, depth int, mult int64) (string, error) {
 	return c.connectionFrom(t, f, t.rel.Sanitize(), join, depth, mult)
 }
 
@@ -551,7 +556,7 @@ func intLit(n int64) string { return strconv.FormatInt(n, 10) }
 
 // connectionFrom is connection over the rows of from (a relation, a
 // function call or a CTE) rather than the table itself.
-func (c *compiler) connectionFrom(t *table, f *ast.Field, from string, join string, depth int, mult int64) (string, error) {
+func (c *compiler) connectionFrom(t *table, f *ast.Field, from string, join joinCond, depth int, mult int64) (string, error) {
 	args := f.ArgumentMap(c.vars)
 	first, hasFirst, err := intArg(args, "first")
 	if err != nil {
@@ -601,8 +606,8 @@ func (c *compiler) connectionFrom(t *table, f *ast.Field, from string, join stri
 		return "", err
 	}
 	conds := []string{filter}
-	if join != "" {
-		conds = append(conds, strings.ReplaceAll(join, "$$", a))
+	if join != nil {
+		conds = append(conds, join(a))
 	}
 	if after != "" {
 		cond, err := c.afterCursor(keys, a, after)
@@ -664,8 +669,8 @@ func (c *compiler) connectionFrom(t *table, f *ast.Field, from string, join stri
 				return "", err
 			}
 			tc := []string{tf}
-			if join != "" {
-				tc = append(tc, strings.ReplaceAll(join, "$$", a2))
+			if join != nil {
+				tc = append(tc, join(a2))
 			}
 			expr = "(select count(*) from " + from + " " + a2 + " where " + strings.Join(tc, " and ") + ")"
 		case "aggregate":
@@ -675,8 +680,8 @@ func (c *compiler) connectionFrom(t *table, f *ast.Field, from string, join stri
 				return "", err
 			}
 			tc := []string{tf}
-			if join != "" {
-				tc = append(tc, strings.ReplaceAll(join, "$$", a2))
+			if join != nil {
+				tc = append(tc, join(a2))
 			}
 			expr = c.aggregate(t, cf, from, a2, strings.Join(tc, " and "))
 		case "pageInfo":
@@ -792,11 +797,13 @@ func (c *compiler) relation(rel *relField, f *ast.Field, a string, depth int, mu
 	if rel.reverse {
 		parentCols, childCols = rel.fk.ToCols, rel.fk.FromCols
 	}
-	var join []string
-	for i := range parentCols {
-		join = append(join, "$$."+ident(childCols[i])+" = "+a+"."+ident(parentCols[i]))
+	cond := func(child string) string {
+		parts := make([]string, len(parentCols))
+		for i := range parentCols {
+			parts[i] = child + "." + ident(childCols[i]) + " = " + a + "." + ident(parentCols[i])
+		}
+		return strings.Join(parts, " and ")
 	}
-	cond := strings.Join(join, " and ")
 	if rel.many {
 		return c.connection(rel.target, f, cond, depth, mult)
 	}
@@ -806,5 +813,5 @@ func (c *compiler) relation(rel *relField, f *ast.Field, a string, depth int, mu
 	if err != nil {
 		return "", err
 	}
-	return "(select " + obj + " from " + rel.target.rel.Sanitize() + " " + a2 + " where " + strings.ReplaceAll(cond, "$$", a2) + " limit 1)", nil
+	return "(select " + obj + " from " + rel.target.rel.Sanitize() + " " + a2 + " where " + cond(a2) + " limit 1)", nil
 }

@@ -290,7 +290,7 @@ func (c *compiler) functionField(fn *function, f *ast.Field, mutation bool) (str
 		case funcRow:
 			return c.functionRow(fn, f, name, 1)
 		}
-		return c.connectionFrom(fn.target, f, name, "", 1, 1)
+		return c.connectionFrom(fn.target, f, name, nil, 1, 1)
 	}
 	return c.functionResult(fn, f, call, 1, 1)
 }
@@ -306,7 +306,7 @@ func (c *compiler) functionResult(fn *function, f *ast.Field, call string, depth
 	case funcRow:
 		return c.functionRow(fn, f, call, depth)
 	}
-	return c.connectionFrom(fn.target, f, call, "", depth, mult)
+	return c.connectionFrom(fn.target, f, call, nil, depth, mult)
 }
 
 // functionRow is a function's row as the target's node type, null when the
