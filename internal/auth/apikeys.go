@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
-	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -140,7 +139,7 @@ func (s *Service) RevokeKey(ctx context.Context, ref, id string) error {
 	if err != nil {
 		return fmt.Errorf("revoking api key %s: %w", id, err)
 	}
-	s.keyCache.delete(ref + "|" + hash)
+	_ = s.caches.keys.Delete(ctx, ref+"|"+hash)
 	return nil
 }
 
@@ -159,7 +158,8 @@ type cachedKey struct {
 // from an allowed address. Lookups are cached for keyCacheTTL.
 func (s *Service) authenticateKey(ctx context.Context, p *project, key, ip string) (*gate.Principal, error) {
 	hash := hashKey(key)
-	ck, ok := s.keyCache.get(p.ref + "|" + hash)
+	now := s.now()
+	ck, ok := getFresh(s.caches.keys, p.ref+"|"+hash, now)
 	if !ok {
 		ck = &cachedKey{}
 		var ips, scopes []string
@@ -179,7 +179,7 @@ func (s *Service) authenticateKey(ctx context.Context, p *project, key, ip strin
 				}
 			}
 		}
-		s.keyCache.put(p.ref+"|"+hash, ck)
+		putUntil(s.caches.keys, p.ref+"|"+hash, ck, now, now.Add(keyCacheTTL))
 	}
 	if !ck.found || ck.revoked {
 		return nil, fmt.Errorf("%w: %w", gate.ErrInvalidToken, errKeyRefused)
@@ -238,53 +238,4 @@ func newUUIDCheck(id string) (string, error) {
 		}
 	}
 	return id, nil
-}
-
-// keyCache is a small TTL map of key lookups, negative ones included.
-type keyCache struct {
-	now func() time.Time
-	mu  sync.Mutex
-	m   map[string]keyCacheEntry
-}
-
-type keyCacheEntry struct {
-	k       *cachedKey
-	expires time.Time
-}
-
-func newKeyCache(now func() time.Time) *keyCache {
-	return &keyCache{now: now, m: map[string]keyCacheEntry{}}
-}
-
-func (c *keyCache) get(k string) (*cachedKey, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	e, ok := c.m[k]
-	if !ok || !c.now().Before(e.expires) {
-		return nil, false
-	}
-	return e.k, true
-}
-
-func (c *keyCache) put(k string, v *cachedKey) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if len(c.m) > 10_000 {
-		now := c.now()
-		for kk, e := range c.m {
-			if !now.Before(e.expires) {
-				delete(c.m, kk)
-			}
-		}
-		if len(c.m) > 10_000 {
-			clear(c.m)
-		}
-	}
-	c.m[k] = keyCacheEntry{k: v, expires: c.now().Add(keyCacheTTL)}
-}
-
-func (c *keyCache) delete(k string) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	delete(c.m, k)
 }

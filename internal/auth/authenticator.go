@@ -10,7 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -63,7 +62,9 @@ func (s *Service) authenticate(ctx context.Context, p *project, tok, ip string) 
 	if strings.HasPrefix(tok, apiKeyPrefix) {
 		return s.authenticateKey(ctx, p, tok, ip)
 	}
-	if pr, ok := p.tokens.get(tok, s.now()); ok {
+	now := s.now()
+	key := p.tokenKey(tok)
+	if pr, ok := getFresh(s.caches.tokens, key, now); ok {
 		return pr, nil
 	}
 	claims, payload, err := s.verifyJWT(p, tok)
@@ -75,59 +76,9 @@ func (s *Service) authenticate(ctx context.Context, p *project, tok, ip string) 
 		return nil, err
 	}
 	if exp, ok := claims["exp"].(float64); ok {
-		p.tokens.put(tok, pr, time.Unix(int64(exp), 0).Add(leeway))
+		putUntil(s.caches.tokens, key, pr, now, time.Unix(int64(exp), 0).Add(leeway))
 	}
 	return pr, nil
-}
-
-// tokenCache remembers verified tokens until they expire: a client sends the
-// same token with every request, and verification (HMAC, JSON decoding, or
-// an RSA/ECDSA check) is most of the cost of authenticating. Principals in
-// it are shared and must not be modified. It is cleared when signing keys
-// change, and holds at most tokenCacheMax entries (cleared when full).
-type tokenCache struct {
-	mu sync.RWMutex
-	m  map[string]tokenCacheEntry
-	// off disables the cache (benchmarks of the cold path).
-	off bool
-}
-
-type tokenCacheEntry struct {
-	p   *gate.Principal
-	exp time.Time
-}
-
-const tokenCacheMax = 20_000
-
-func (c *tokenCache) get(tok string, now time.Time) (*gate.Principal, bool) {
-	if c.off {
-		return nil, false
-	}
-	c.mu.RLock()
-	e, ok := c.m[tok]
-	c.mu.RUnlock()
-	if !ok || !now.Before(e.exp) {
-		return nil, false
-	}
-	return e.p, true
-}
-
-func (c *tokenCache) put(tok string, p *gate.Principal, exp time.Time) {
-	if c.off {
-		return
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.m == nil || len(c.m) >= tokenCacheMax {
-		c.m = make(map[string]tokenCacheEntry, 1024)
-	}
-	c.m[tok] = tokenCacheEntry{p: p, exp: exp}
-}
-
-func (c *tokenCache) clear() {
-	c.mu.Lock()
-	c.m = nil
-	c.mu.Unlock()
 }
 
 // parseToken verifies tok and returns its claims.
@@ -136,19 +87,16 @@ func (s *Service) parseToken(p *project, tok string) (jwt.MapClaims, error) {
 	return claims, err
 }
 
-// headerCache remembers decoded JOSE headers: a project's tokens share a
-// handful of them, and decoding is a good share of a verification.
-var headerCache sync.Map // string -> joseHeader
-
 type joseHeader struct {
 	Alg string `json:"alg"`
 	Kid string `json:"kid"`
 	Typ string `json:"typ"`
 }
 
-func decodeHeader(h string) (joseHeader, error) {
-	if v, ok := headerCache.Load(h); ok {
-		return v.(joseHeader), nil
+// decodeHeader decodes a token's JOSE header, kept in the headers cache.
+func (s *Service) decodeHeader(h string) (joseHeader, error) {
+	if jh, ok, _ := s.caches.headers.Get(context.Background(), h); ok {
+		return jh, nil
 	}
 	b, err := base64.RawURLEncoding.DecodeString(h)
 	if err != nil {
@@ -158,8 +106,8 @@ func decodeHeader(h string) (joseHeader, error) {
 	if err := json.Unmarshal(b, &jh); err != nil {
 		return joseHeader{}, fmt.Errorf("%w: bad header", gate.ErrInvalidToken)
 	}
-	if len(h) < 256 {
-		headerCache.Store(h, jh)
+	if len(h) < headerMaxLen {
+		_ = s.caches.headers.Set(context.Background(), h, jh, 0)
 	}
 	return jh, nil
 }
@@ -176,7 +124,7 @@ func (s *Service) verifyJWT(p *project, tok string) (jwt.MapClaims, []byte, erro
 	if !ok || strings.Contains(sig64, ".") {
 		return nil, nil, fmt.Errorf("%w: not a JWT", gate.ErrInvalidToken)
 	}
-	jh, err := decodeHeader(h)
+	jh, err := s.decodeHeader(h)
 	if err != nil {
 		return nil, nil, err
 	}

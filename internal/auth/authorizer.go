@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -76,35 +75,11 @@ func (pm permission) allows(schema, relation, op string) bool {
 	return (s == "*" || s == schema) && (r == "*" || r == relation)
 }
 
-type roleCache struct {
-	now func() time.Time
-	mu  sync.Mutex
-	m   map[string]roleCacheEntry
-}
-
-type roleCacheEntry struct {
-	perms   map[string][]permission
-	expires time.Time
-}
-
-func newRoleCache(now func() time.Time) *roleCache {
-	return &roleCache{now: now, m: map[string]roleCacheEntry{}}
-}
-
-func (c *roleCache) invalidate(ref string) {
-	c.mu.Lock()
-	delete(c.m, ref)
-	c.mu.Unlock()
-}
-
 // rolePermissions returns project ref's permissions by role, cached.
 func (s *Service) rolePermissions(ctx context.Context, ref string) (map[string][]permission, error) {
-	c := s.roleCache
-	c.mu.Lock()
-	e, ok := c.m[ref]
-	c.mu.Unlock()
-	if ok && s.now().Before(e.expires) {
-		return e.perms, nil
+	now := s.now()
+	if perms, ok := getFresh(s.caches.roles, ref, now); ok {
+		return perms, nil
 	}
 	p, err := s.project(ctx, ref)
 	if err != nil {
@@ -126,9 +101,7 @@ func (s *Service) rolePermissions(ctx context.Context, ref string) (map[string][
 	if err != nil {
 		return nil, fmt.Errorf("reading role permissions: %w", err)
 	}
-	c.mu.Lock()
-	c.m[ref] = roleCacheEntry{perms: perms, expires: s.now().Add(roleCacheTTL)}
-	c.mu.Unlock()
+	putUntil(s.caches.roles, ref, perms, now, now.Add(roleCacheTTL))
 	return perms, nil
 }
 
@@ -179,7 +152,7 @@ func (s *Service) PutRole(ctx context.Context, ref string, r Role) error {
 	if err != nil {
 		return fmt.Errorf("storing role %q: %w", r.Name, err)
 	}
-	s.roleCache.invalidate(ref)
+	_ = s.caches.roles.Delete(ctx, ref)
 	return nil
 }
 
@@ -224,7 +197,7 @@ func (s *Service) handleDeleteRole(w http.ResponseWriter, r *http.Request, p *pr
 		(raw_app_meta_data->'roles') - $1) where raw_app_meta_data->'roles' ? $1`, name); err != nil {
 		return err
 	}
-	s.roleCache.invalidate(p.ref)
+	_ = s.caches.roles.Delete(r.Context(), p.ref)
 	s.audit(r.Context(), p.pool, clientIP(r), "role_deleted", nil, map[string]any{"role": name})
 	w.WriteHeader(http.StatusNoContent)
 	return nil

@@ -31,7 +31,8 @@ func FuzzVerifyJWT(f *testing.F) {
 	f.Add("a.b.c")
 	f.Add("eyJhbGciOiJub25lIn0.e30.")
 	f.Add(good + ".x")
-	s := &Service{now: time.Now}
+	s := &Service{now: time.Now, caches: newCaches()}
+	f.Cleanup(s.caches.close)
 	p := &project{secret: secret, keys: &keyring{secret: secret, alg: "HS256", keys: map[string]*signingKey{}}}
 	f.Fuzz(func(t *testing.T, tok string) {
 		_, _, err := s.verifyJWT(p, tok)

@@ -100,7 +100,7 @@ func TestScopedAPIKeys(t *testing.T) {
 		t.Fatalf("without an address: %v", err)
 	}
 	clk.add(2 * time.Hour)
-	if _, err := e.svc.keyCache.get("x"); err {
+	if _, hit := getFresh(e.svc.caches.keys, "x", clk.now()); hit {
 		t.Fatal("cache hit on unknown key")
 	}
 	if _, err := a.Authenticate(ctx, "default", gate.Credentials{APIKey: created.str("key")}); err == nil {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -75,8 +76,7 @@ type Service struct {
 	// unknown email costs what a wrong password does.
 	dummyHash []byte
 
-	keyCache  *keyCache
-	roleCache *roleCache
+	caches *caches
 
 	mu       sync.RWMutex
 	projects map[string]*project
@@ -89,8 +89,10 @@ type project struct {
 	pool   dbPool
 	secret []byte
 	keys   *keyring
-	tokens tokenCache
-	cfg    *Config // the platform's settings with the project's own
+	// epoch names this state of the project in the tokens cache; a new
+	// state (or new signing keys) has a new one.
+	epoch atomic.Uint64
+	cfg   *Config // the platform's settings with the project's own
 }
 
 var _ kernel.Component = (*Service)(nil)
@@ -110,8 +112,7 @@ func New(cfg Config, tenants Tenants, srv Server, log *slog.Logger, opts ...Opti
 	if s.limiter == nil {
 		s.limiter = newBuckets(s.now)
 	}
-	s.keyCache = newKeyCache(s.now)
-	s.roleCache = newRoleCache(s.now)
+	s.caches = newCaches()
 	return s
 }
 
@@ -147,6 +148,7 @@ func (s *Service) Stop(context.Context) error {
 	s.mu.Lock()
 	s.projects = map[string]*project{}
 	s.mu.Unlock()
+	s.caches.close()
 	return nil
 }
 
@@ -179,7 +181,7 @@ func (s *Service) ForgetProject(_ context.Context, ref, _ string) error {
 	delete(s.projects, ref)
 	delete(s.migrated, ref)
 	s.mu.Unlock()
-	s.roleCache.invalidate(ref)
+	_ = s.caches.roles.Delete(context.Background(), ref)
 	return nil
 }
 
@@ -216,6 +218,7 @@ func (s *Service) project(ctx context.Context, ref string) (*project, error) {
 		return nil, err
 	}
 	p = &project{ref: ref, pool: dbPool{ref: ref, tenants: s.tenants}, secret: []byte(secret), cfg: &cfg}
+	p.renew()
 	if p.keys, err = s.loadKeyring(ctx, p); err != nil {
 		return nil, err
 	}

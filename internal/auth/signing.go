@@ -221,7 +221,7 @@ func generateKey(alg string) (*signingKey, error) {
 // configured, else from auth.signing_keys, generating a current key when
 // the configured algorithm needs one and none exists.
 func (s *Service) loadKeyring(ctx context.Context, p *project) (*keyring, error) {
-	k := &keyring{secret: p.secret, alg: strings.ToUpper(s.cfg.JWTAlgorithm), keys: map[string]*signingKey{}, onChange: p.tokens.clear}
+	k := &keyring{secret: p.secret, alg: strings.ToUpper(s.cfg.JWTAlgorithm), keys: map[string]*signingKey{}, onChange: p.renew}
 	if s.cfg.SigningKeysPath != "" {
 		b, err := os.ReadFile(s.cfg.SigningKeysPath)
 		if err != nil {

@@ -8,11 +8,13 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/magflock/mobo/internal/httpx"
+	"github.com/magflock/mobo/internal/kernel"
 )
 
 // Header and claim names that security decisions depend on.
@@ -138,7 +140,11 @@ var (
 	ErrForbidden = errors.New("forbidden")
 )
 
-// SecretAuthenticator verifies HS256 JWTs with the project's secret.
+// SecretAuthenticator verifies HS256 JWTs with the project's secret: the
+// authenticator of a deployment without the auth component (tests, tools).
+// Verified tokens are kept in a kernel cache, under the secret that
+// verified them, until they expire or for at most secretCacheTTL, as the
+// auth component keeps its own.
 type SecretAuthenticator struct {
 	// Secret returns project ref's JWT secret.
 	Secret func(ref string) (string, error)
@@ -147,13 +153,21 @@ type SecretAuthenticator struct {
 	AnonymousRole string
 	// Leeway tolerates clock skew on exp/nbf/iat. Default 30s.
 	Leeway time.Duration
+
+	once  sync.Once
+	cache *kernel.MemoryCache[*Principal]
 }
+
+const (
+	secretCacheTTL = 10 * time.Second
+	secretCacheMax = 10_000
+)
 
 var _ Authenticator = (*SecretAuthenticator)(nil)
 
 // Authenticate verifies the bearer token if present, else the apikey (which
 // for Supabase clients is itself a JWT), and returns its role.
-func (a *SecretAuthenticator) Authenticate(_ context.Context, ref string, c Credentials) (*Principal, error) {
+func (a *SecretAuthenticator) Authenticate(ctx context.Context, ref string, c Credentials) (*Principal, error) {
 	tok := c.Bearer
 	if tok == "" {
 		tok = c.APIKey
@@ -168,7 +182,22 @@ func (a *SecretAuthenticator) Authenticate(_ context.Context, ref string, c Cred
 	if err != nil {
 		return nil, err
 	}
-	return VerifyHS256(tok, []byte(secret), a.Leeway)
+	// The secret is part of the key: a rotated one finds nothing.
+	a.once.Do(func() { a.cache = kernel.NewMemoryCache[*Principal](secretCacheMax) })
+	key := ref + "\x00" + secret + "\x00" + tok
+	if p, ok, _ := a.cache.Get(ctx, key); ok {
+		return p, nil
+	}
+	p, err := VerifyHS256(tok, []byte(secret), a.Leeway)
+	if err != nil {
+		return nil, err
+	}
+	if exp, ok := p.Claims[ClaimExp].(float64); ok {
+		if ttl := min(time.Until(time.Unix(int64(exp), 0)), secretCacheTTL); ttl > 0 {
+			_ = a.cache.Set(ctx, key, p, ttl)
+		}
+	}
+	return p, nil
 }
 
 // Anonymous is the principal of a request without credentials.

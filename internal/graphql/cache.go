@@ -1,20 +1,22 @@
 package graphql
 
 import (
-	"sync"
+	"context"
 
 	"github.com/vektah/gqlparser/v2/ast"
+
+	"github.com/magflock/mobo/internal/kernel"
 )
 
-// Clients send the same few documents over and over, so each model keeps
-// its parsed and validated operations by document and operation name, and
-// the compiled statement of those that take no variables. The cache dies
-// with the model (a schema reload) and is cleared when it grows past
-// maxPrepared entries; documents longer than maxPreparedQuery are not kept.
-// Both bound what a client sending ever new documents can make it hold.
-
+// Clients send the same few documents over and over, so the server keeps
+// parsed and validated operations by model, document and operation name,
+// and the compiled statement of those that take no variables, in one kernel
+// cache whose entries' estimated sizes add up to at most preparedCost.
+// Entries are keyed by model, so a schema reload starts empty; documents
+// longer than maxPreparedQuery are not kept. Both bound what a client
+// sending ever new documents can make it hold.
 const (
-	maxPrepared      = 500
+	preparedCost     = 16 << 20
 	maxPreparedQuery = 8 << 10
 )
 
@@ -28,28 +30,35 @@ type prepared struct {
 	st *statement
 }
 
-type preparedCache struct {
-	mu sync.RWMutex
-	m  map[string]*prepared
+// preparedSize estimates a prepared operation's memory: the document
+// parsed is some times its text, which the key holds.
+func preparedSize(key string, p *prepared) uint32 {
+	n := 4*len(key) + 1024
+	if p.st != nil {
+		n += len(p.st.SQL) + 32*len(p.st.Args)
+	}
+	return uint32(min(n, 1<<30))
 }
 
-func (c *preparedCache) get(key string) *prepared {
-	c.mu.RLock()
-	p := c.m[key]
-	c.mu.RUnlock()
+// preparedCache is one model's view of the server's prepared operations.
+type preparedCache struct {
+	c      *kernel.MemoryCache[*prepared]
+	prefix string // the model's sequence number
+}
+
+func (pc preparedCache) get(key string) *prepared {
+	if pc.c == nil {
+		return nil
+	}
+	p, _, _ := pc.c.Get(context.Background(), pc.prefix+key) // a memory cache never fails
 	return p
 }
 
-func (c *preparedCache) put(key string, p *prepared) {
-	if len(key) > maxPreparedQuery {
+func (pc preparedCache) put(key string, p *prepared) {
+	if pc.c == nil || len(key) > maxPreparedQuery {
 		return
 	}
-	c.mu.Lock()
-	if c.m == nil || len(c.m) >= maxPrepared {
-		c.m = make(map[string]*prepared)
-	}
-	c.m[key] = p
-	c.mu.Unlock()
+	_ = pc.c.Set(context.Background(), pc.prefix+key, p, 0)
 }
 
 // appendCompact appends src, json from PostgreSQL (valid, with spaces

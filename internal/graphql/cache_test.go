@@ -6,8 +6,11 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/magflock/mobo/internal/kernel"
 )
 
 // TestPreparedReuse: a document sent again runs again with its new
@@ -94,23 +97,34 @@ func TestFuzzSeedsExist(t *testing.T) {
 	}
 }
 
-// TestPreparedBounds: long documents are not kept, and the cache starts
-// over when full.
+// TestPreparedBounds: long documents are not kept; two models' operations
+// with the same text are kept apart; the cache's entries cost at most
+// preparedCost however many documents arrive.
 func TestPreparedBounds(t *testing.T) {
 	t.Parallel()
-	var c preparedCache
-	c.put(strings.Repeat("x", maxPreparedQuery+1), &prepared{})
-	if len(c.m) != 0 {
+	c := kernel.NewCostCache(preparedCost, preparedSize)
+	t.Cleanup(c.Close)
+	m1, m2 := preparedCache{c: c, prefix: "1\x00"}, preparedCache{c: c, prefix: "2\x00"}
+	m1.put(strings.Repeat("x", maxPreparedQuery+1), &prepared{})
+	if m1.get(strings.Repeat("x", maxPreparedQuery+1)) != nil {
 		t.Errorf("kept a document of %d bytes", maxPreparedQuery+1)
 	}
-	for i := range maxPrepared {
-		c.put(strings.Repeat("q", i+1), &prepared{})
+	p := &prepared{}
+	m1.put("{ a }", p)
+	if m1.get("{ a }") != p || m2.get("{ a }") != nil {
+		t.Error("a model sees another's operations, or not its own")
 	}
-	if c.get("q") == nil || len(c.m) != maxPrepared {
-		t.Fatalf("%d entries, want %d", len(c.m), maxPrepared)
+	doc := strings.Repeat("q", maxPreparedQuery-8)
+	for i := range 10_000 {
+		m1.put(strconv.Itoa(i)+doc, &prepared{})
 	}
-	c.put("one more", &prepared{})
-	if len(c.m) != 1 || c.get("q") != nil || c.get("one more") == nil {
-		t.Errorf("a full cache did not start over: %d entries", len(c.m))
+	var n int
+	for i := range 10_000 {
+		if m1.get(strconv.Itoa(i)+doc) != nil {
+			n++
+		}
+	}
+	if n == 0 || uint64(n)*uint64(preparedSize("0"+doc, &prepared{})) > preparedCost {
+		t.Errorf("%d documents of %d bytes kept, over %d bytes of cost", n, len(doc), preparedCost)
 	}
 }

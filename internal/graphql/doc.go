@@ -15,7 +15,7 @@
 // ([catalogComments]). A browser's GET gets GraphiQL (graphiql.go).
 //
 // Concurrency: a [Server] serves requests from any goroutine. A model is
-// built once per snapshot and immutable after, but for its cache of
-// prepared operations ([prepared]), which is guarded by its own lock and
-// whose entries are shared read-only by requests.
+// built once per snapshot and immutable after; its prepared operations
+// ([prepared]) are kept in the server's kernel cache, keyed by model, and
+// shared read-only by requests.
 package graphql

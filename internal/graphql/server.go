@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/vektah/gqlparser/v2"
@@ -65,6 +66,11 @@ type Server struct {
 
 	mu     sync.Mutex
 	models map[string]cached
+
+	// prepared are the prepared operations of every model; built numbers
+	// the models, to key them.
+	prepared *kernel.MemoryCache[*prepared]
+	built    atomic.Uint64
 }
 
 type cached struct {
@@ -80,7 +86,7 @@ func New(opts Options) *Server {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Server{opts: opts, cfg: opts.Config.withDefaults(), log: log, models: map[string]cached{}}
+	return &Server{opts: opts, cfg: opts.Config.withDefaults(), log: log, models: map[string]cached{}, prepared: kernel.NewCostCache(preparedCost, preparedSize)}
 }
 
 // Name implements [kernel.Component].
@@ -97,6 +103,8 @@ func (s *Server) Stop(context.Context) error {
 	s.mu.Lock()
 	s.models = map[string]cached{}
 	s.mu.Unlock()
+	s.prepared.Clear()
+	s.prepared.Close() // still usable after a restart; its entries have no TTL to sweep
 	return nil
 }
 
@@ -120,6 +128,9 @@ func (s *Server) model(ctx context.Context, ref string) (*model, error) {
 		return nil, err
 	}
 	m, err := buildModel(sc, schema, cc)
+	if err == nil {
+		m.prepared = preparedCache{c: s.prepared, prefix: strconv.FormatUint(s.built.Add(1), 36) + "\x00"}
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -56,8 +56,27 @@ func NewMemoryCache[V any](maxEntries int) *MemoryCache[V] {
 	if maxEntries < 1 {
 		panic("kernel: NewMemoryCache: maxEntries must be at least 1")
 	}
-	c := otter.Must(&otter.Options[string, memoryItem[V]]{
-		MaximumSize: maxEntries,
+	o := memoryOptions[V]()
+	o.MaximumSize = maxEntries
+	return &MemoryCache[V]{c: otter.Must(o)}
+}
+
+// NewCostCache returns an empty cache whose entries' costs (cost of the key
+// and value, in bytes or any unit) add up to at most maxCost: for entries
+// of very different sizes, such as compiled statements keyed by their
+// query. It panics if maxCost is 0 or cost is nil.
+func NewCostCache[V any](maxCost uint64, cost func(key string, v V) uint32) *MemoryCache[V] {
+	if maxCost == 0 || cost == nil {
+		panic("kernel: NewCostCache: needs a maxCost and a cost function")
+	}
+	o := memoryOptions[V]()
+	o.MaximumWeight = maxCost
+	o.Weigher = func(k string, it memoryItem[V]) uint32 { return cost(k, it.v) }
+	return &MemoryCache[V]{c: otter.Must(o)}
+}
+
+func memoryOptions[V any]() *otter.Options[string, memoryItem[V]] {
+	return &otter.Options[string, memoryItem[V]]{
 		// Writing, not Accessing: a Get does not extend the TTL, as with Redis.
 		// Every write, a replacement too, sets the expiry from its own TTL.
 		ExpiryCalculator: otter.ExpiryWritingFunc(func(e otter.Entry[string, memoryItem[V]]) time.Duration {
@@ -66,8 +85,7 @@ func NewMemoryCache[V any](maxEntries int) *MemoryCache[V] {
 			}
 			return e.Value.ttl
 		}),
-	})
-	return &MemoryCache[V]{c: c}
+	}
 }
 
 // Get returns the value of key, if it is present and has not expired.
@@ -87,6 +105,9 @@ func (m *MemoryCache[V]) Delete(_ context.Context, key string) error {
 	m.c.Invalidate(key)
 	return nil
 }
+
+// Clear removes every entry (signing keys changed, say).
+func (m *MemoryCache[V]) Clear() { m.c.InvalidateAll() }
 
 // Close stops the goroutine that removes expired entries in the background.
 // The cache stays usable and Get still never returns an expired entry; expired

@@ -189,3 +189,32 @@ func TestNewMemoryCachePanicsOnBadBound(t *testing.T) {
 		})
 	}
 }
+
+// TestCostCacheBound: entries' costs add up to at most the bound, however
+// the costs are spread.
+func TestCostCacheBound(t *testing.T) {
+	t.Parallel()
+	const maxCost = 10_000
+	c := NewCostCache(maxCost, func(k string, v []byte) uint32 { return uint32(len(k) + len(v)) })
+	t.Cleanup(c.Close)
+	ctx := t.Context()
+	for i := range 2000 {
+		v := make([]byte, i%500)
+		if err := c.Set(ctx, fmt.Sprint(i), v, time.Hour); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c.c.CleanUp()
+	var total int
+	for k, it := range c.c.All() {
+		total += len(k) + len(it.v)
+	}
+	if total > maxCost || total == 0 {
+		t.Errorf("entries cost %d, want 1..%d", total, maxCost)
+	}
+	c.Clear()
+	c.c.CleanUp()
+	if n := c.c.EstimatedSize(); n != 0 {
+		t.Errorf("%d entries after Clear", n)
+	}
+}

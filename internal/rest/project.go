@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -396,6 +397,7 @@ func (s *Server) reload(ctx context.Context, p *project) error {
 		return err
 	}
 	sc.cfg = &cfg
+	sc.reads = readCache{c: s.reads, prefix: strconv.FormatUint(s.snapshots.Add(1), 36) + "\x00"}
 	p.store(sc)
 	s.log.Debug("schema cache loaded", "ref", p.ref, "relations", len(sc.Relations), "functions", len(sc.Functions))
 	return nil

@@ -1,20 +1,21 @@
 package rest
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"reflect"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
+
+	"github.com/magflock/mobo/internal/kernel"
 )
 
 // Reads are compiled once per distinct request: a GET or HEAD whose path,
 // query string and the headers the parser reads are those of an earlier
 // request on the same schema snapshot reuses its parsed request and
-// statement, and only authorisation and the SQL run again. The cache lives
-// in the snapshot, so a reload (new schema or new settings) starts empty.
+// statement, and only authorisation and the SQL run again. Entries are keyed
+// by snapshot, so a reload (new schema or new settings) starts empty.
 // The compiled statement depends only on the snapshot and the request, not
 // on who sends it: row-level security and grants are PostgreSQL's, applied
 // when the statement runs under the request's role.
@@ -25,13 +26,26 @@ import (
 // each operand bound, unchanged, as one parameter of its own, later reads
 // of the shape reuse the statement with their operands bound in place.
 
-// readCacheMax bounds the entries per snapshot (when full it starts over)
-// and readKeyMax the key of a read it keeps, so that a client sending ever
-// new or huge queries costs a bounded amount of memory.
+// The compiled reads of every project are kept in one kernel cache of the
+// server, whose entries' estimated sizes add up to at most readCacheCost;
+// an entry's key starts with its snapshot's sequence number, so a reload
+// leaves the reads of the old snapshot to be evicted. Reads whose key is
+// longer than readKeyMax are not kept: a client sending ever new or huge
+// queries costs a bounded amount of memory.
 const (
-	readCacheMax = 1024
-	readKeyMax   = 2048
+	readCacheCost = 16 << 20
+	readKeyMax    = 2048
 )
+
+// readCost estimates the memory of a cached read: its key, its SQL and
+// parameters, and the parsed request.
+func readCost(key string, cr *cachedRead) uint32 {
+	n := len(key) + 512
+	if cr.st != nil {
+		n += len(cr.st.SQL) + 32*len(cr.st.Args)
+	}
+	return uint32(min(n, 1<<30))
+}
 
 // cachedRead is what a read compiled to; it is shared and never changed.
 type cachedRead struct {
@@ -60,42 +74,25 @@ func (cr *cachedRead) statement(operands []string) *Statement {
 	return &Statement{SQL: cr.st.SQL, Args: args}
 }
 
+// readCache is one snapshot's view of the server's compiled reads.
 type readCache struct {
-	cur atomic.Pointer[readEntries]
+	c      *kernel.MemoryCache[*cachedRead] // nil: nothing is kept
+	prefix string                           // the snapshot's sequence number
 }
 
-type readEntries struct {
-	m sync.Map // key → *cachedRead
-	n atomic.Int64
-}
-
-func (rc *readCache) get(key string) *cachedRead {
-	e := rc.cur.Load()
-	if e == nil {
+func (rc readCache) get(key string) *cachedRead {
+	if rc.c == nil {
 		return nil
 	}
-	v, ok := e.m.Load(key)
-	if !ok {
-		return nil
-	}
-	return v.(*cachedRead)
+	cr, _, _ := rc.c.Get(context.Background(), rc.prefix+key) // a memory cache never fails
+	return cr
 }
 
-func (rc *readCache) put(key string, v *cachedRead) {
-	if len(key) > readKeyMax {
+func (rc readCache) put(key string, v *cachedRead) {
+	if rc.c == nil || len(key) > readKeyMax {
 		return
 	}
-	e := rc.cur.Load()
-	if e == nil || e.n.Load() >= readCacheMax {
-		fresh := &readEntries{}
-		if !rc.cur.CompareAndSwap(e, fresh) {
-			return // another request just started over
-		}
-		e = fresh
-	}
-	if _, loaded := e.m.LoadOrStore(key, v); !loaded {
-		e.n.Add(1)
-	}
+	_ = rc.c.Set(context.Background(), rc.prefix+key, v, 0)
 }
 
 // readKey identifies a read by everything ParseRequest looks at, with

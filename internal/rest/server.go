@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/magflock/mobo/internal/gate"
@@ -37,6 +38,11 @@ type Server struct {
 	ctx      context.Context
 	cancel   context.CancelFunc
 	wg       sync.WaitGroup
+
+	// reads are the compiled reads of every project's snapshots.
+	reads *kernel.MemoryCache[*cachedRead]
+	// snapshots numbers the loaded snapshots, to key their reads.
+	snapshots atomic.Uint64
 }
 
 var _ kernel.Component = (*Server)(nil)
@@ -47,7 +53,7 @@ func New(opts Options) *Server {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Server{opts: opts, log: log}
+	return &Server{opts: opts, log: log, reads: kernel.NewCostCache(readCacheCost, readCost)}
 }
 
 // Name implements [kernel.Component].
@@ -80,6 +86,8 @@ func (s *Server) Stop(ctx context.Context) error {
 		return nil
 	}
 	cancel()
+	s.reads.Clear()
+	s.reads.Close() // still usable after a restart; its entries have no TTL to sweep
 	done := make(chan struct{})
 	go func() { s.wg.Wait(); close(done) }()
 	select {
