@@ -273,15 +273,6 @@ func (s *Server) pool(ctx context.Context, ref, role string) (*pgxpool.Pool, err
 	cfg.ConnConfig.StatementCacheCapacity = 0
 	cfg.ConnConfig.DescriptionCacheCapacity = 0
 	cfg.ConnConfig.DefaultQueryExecMode = pgx.QueryExecModeSimpleProtocol
-	if bc := cfg.BeforeConnect; bc != nil {
-		// The tenant's BeforeConnect takes a slot of the shared budget.
-		cfg.BeforeConnect = func(ctx context.Context, cc *pgx.ConnConfig) error {
-			if err := bc(ctx, cc); err != nil {
-				return fmt.Errorf("%w: %w", errBudget, err)
-			}
-			return nil
-		}
-	}
 	p, err = pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("project %q pool: %w", ref, err)
@@ -332,10 +323,7 @@ func (s *Server) acquire(ctx context.Context, ref, role string) (*pgxpool.Conn, 
 	return c, nil
 }
 
-var (
-	errProjectPaused = errors.New("project is not active")
-	errBudget        = errors.New("no connection slot")
-)
+var errProjectPaused = errors.New("project is not active")
 
 // register gives sess a fake backend key for CancelRequest.
 func (s *Server) register(sess *session) error {

@@ -297,7 +297,7 @@ func (sess *session) upstreamError(err error) error {
 	switch {
 	case errors.Is(err, errProjectPaused):
 		return sess.fatal(codeCannotConnectNow, fmt.Sprintf("project %q is paused", sess.ref), "")
-	case errors.Is(err, errBudget), errors.Is(err, context.DeadlineExceeded):
+	case unavailable(err), errors.Is(err, context.DeadlineExceeded):
 		return sess.fatal(codeTooManyConnections, "no server connection became free in time", "")
 	case errors.Is(err, ErrStopped) || sess.srv.ctx.Err() != nil:
 		return sess.fatal(codeAdminShutdown, "the server is shutting down", "")
@@ -305,6 +305,13 @@ func (sess *session) upstreamError(err error) error {
 	id := errorID()
 	sess.srv.log.Error("connecting to a project database", "ref", sess.ref, "role", sess.role, "err", err, "error_id", id)
 	return sess.fatal(codeConnectionFailure, "could not connect to the project database (error_id "+id+")", "")
+}
+
+// unavailable reports whether err says the platform is out of capacity for
+// now (the tenant's connection budget: its errors answer HTTPStatus 503).
+func unavailable(err error) bool {
+	var hs interface{ HTTPStatus() int }
+	return errors.As(err, &hs) && hs.HTTPStatus() == 503
 }
 
 func errorID() string {

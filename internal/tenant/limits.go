@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -34,8 +36,10 @@ var ErrOverQuota = errors.New("the project's database is over its size quota; wr
 
 // budget caps the connections that all project pools hold together, so that
 // their sum stays under the server's max_connections with headroom for the
-// control plane and admin work. A connection takes a slot in BeforeConnect
-// and gives it back in BeforeClose.
+// control plane and admin work. The slot belongs to the network connection
+// ([budget.dial]): taken before dialing, given back when the dial fails or
+// when the connection closes, however it closes (pool, hijack, a failed
+// start-up, PostgreSQL gone), so no path can leak one.
 type budget struct {
 	sem   chan struct{}
 	steal func() bool // closes one idle connection of some pool; reports whether it did
@@ -82,8 +86,38 @@ const (
 func (b *budget) release() {
 	select {
 	case <-b.sem:
-	default: // never taken (a connection that failed before BeforeConnect returned)
+	default: // never taken
 	}
+}
+
+// dial wraps a pool's dialer: each connection holds a slot of the budget
+// from before its dial until its close.
+func (b *budget) dial(next pgconn.DialFunc) pgconn.DialFunc {
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		if err := b.acquire(ctx); err != nil {
+			return nil, err
+		}
+		c, err := next(ctx, network, addr)
+		if err != nil {
+			b.release()
+			return nil, err
+		}
+		return &budgetConn{Conn: c, b: b}, nil
+	}
+}
+
+// budgetConn is a network connection holding a slot of the budget.
+type budgetConn struct {
+	net.Conn
+	b    *budget
+	once sync.Once
+}
+
+// Close closes the connection and gives its slot back, once.
+func (c *budgetConn) Close() error {
+	err := c.Conn.Close()
+	c.once.Do(c.b.release)
+	return err
 }
 
 // InUse is the number of connections the project pools hold.
@@ -134,11 +168,9 @@ func (m *Manager) stealIdle() bool {
 	conns := victim.AcquireAllIdle(ctx)
 	for i, c := range conns {
 		if i == 0 {
-			// Hijacked connections leave the pool without BeforeClose: give
-			// the slot back by hand.
+			// Closing it gives its slot back (budgetConn).
 			conn := c.Hijack()
 			_ = conn.Close(ctx)
-			m.budget.release()
 			continue
 		}
 		c.Release()

@@ -3,6 +3,7 @@ package tenant
 import (
 	"context"
 	"errors"
+	"net"
 	"testing"
 	"time"
 
@@ -324,4 +325,96 @@ func TestLongLivedConnectionsYieldToPools(t *testing.T) {
 	if _, err := m.HoldConnection(ctx, ref, time.Now, func() {}); !errors.Is(err, ErrPaused) {
 		t.Errorf("holding a connection to a paused project: %v, want ErrPaused", err)
 	}
+}
+
+// TestConnectionBudgetNeverLeaks: a slot is given back on every path a
+// connection can take: a dial that fails (PostgreSQL unreachable), a
+// start-up that fails after the dial (refused login), a connection a
+// backend crash ends, and a pool closed.
+func TestConnectionBudgetNeverLeaks(t *testing.T) {
+	t.Parallel()
+	m, ref := budgeted(t, 3)
+	ctx := t.Context()
+	inUse := func() int { _, total := m.PoolStats(); return total }
+	waitInUse := func(want int, why string) {
+		t.Helper()
+		for deadline := time.Now().Add(10 * time.Second); inUse() != want; {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: budget in use = %d, want %d", why, inUse(), want)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	try := func(mutate func(*pgxpool.Config)) {
+		t.Helper()
+		cfg, err := m.PoolConfig(ctx, ref)
+		if err != nil {
+			t.Fatal(err)
+		}
+		mutate(cfg)
+		p, err := pgxpool.NewWithConfig(ctx, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer p.Close()
+		for range 10 { // more attempts than slots: a leak would exhaust the budget
+			if c, err := p.Acquire(ctx); err == nil {
+				c.Release()
+				t.Fatal("a connection that should fail succeeded")
+			}
+		}
+	}
+	try(func(cfg *pgxpool.Config) { cfg.ConnConfig.Port = closedPort(t) })
+	waitInUse(0, "after failed dials")
+	try(func(cfg *pgxpool.Config) { cfg.ConnConfig.Password = "wrong" })
+	waitInUse(0, "after refused logins")
+
+	// A backend that dies takes its slot with it.
+	pool, err := m.Pool(ctx, ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := pool.Acquire(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pid int
+	if err := c.QueryRow(ctx, "select pg_backend_pid()").Scan(&pid); err != nil {
+		t.Fatal(err)
+	}
+	if inUse() != 1 {
+		t.Fatalf("budget in use = %d with one connection open", inUse())
+	}
+	super, err := pgx.Connect(ctx, m.srv.ConnString("postgres"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer super.Close(context.Background())
+	if _, err := super.Exec(ctx, "select pg_terminate_backend($1)", pid); err != nil {
+		t.Fatal(err)
+	}
+	_ = c.Ping(ctx) // finds the connection dead
+	c.Release()
+	waitInUse(0, "after a backend was terminated")
+	for range 5 { // and the slots are there for new connections
+		c, err := pool.Acquire(ctx)
+		if err != nil {
+			t.Fatalf("after the crash: %v", err)
+		}
+		c.Release()
+	}
+	m.closePool(ref)
+	waitInUse(0, "after the pool closed")
+}
+
+// closedPort returns a TCP port nothing listens on.
+func closedPort(t *testing.T) uint16 {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	_ = ln.Close()
+	return uint16(port)
 }

@@ -467,8 +467,7 @@ func (m *Manager) tunePool(cfg *pgxpool.Config, p *Project) {
 		cfg.ConnConfig.RuntimeParams["statement_timeout"] = strconv.FormatInt(t.Milliseconds(), 10)
 	}
 	if b := m.budget; b != nil {
-		cfg.BeforeConnect = func(ctx context.Context, _ *pgx.ConnConfig) error { return b.acquire(ctx) }
-		cfg.BeforeClose = func(*pgx.Conn) { b.release() }
+		cfg.ConnConfig.DialFunc = b.dial(cfg.ConnConfig.DialFunc) // ParseConfig set pgconn's dialer
 	}
 }
 
