@@ -25,10 +25,13 @@ import (
 )
 
 // BenchmarkRESTvsBaseline compares, in one run, GET-by-primary-key and
-// list-20-rows through /rest/v1 with a baseline handler that runs the same
-// SQL with pgx and writes the result out, at 1 and 32 concurrent clients,
-// over loopback HTTP. Each sub-benchmark reports both throughputs and their
-// ratio. Run it with a bounded count: make bench-rest.
+// list-20-rows through /rest/v1 with two baseline handlers, at 1 and 32
+// concurrent clients, over loopback HTTP: one runs the same SQL as REST
+// with pgx and writes the result out (what the request path adds: the
+// gate, the transaction, the role switch and request settings), the other
+// only a bare SELECT building the same JSON (what a hand-written handler
+// would run). Each sub-benchmark reports the throughputs and the ratios.
+// Run it with a bounded count: make bench-rest.
 func BenchmarkRESTvsBaseline(b *testing.B) {
 	db := pgtest.NewDB(b, template(b))
 	ctx := context.Background()
@@ -87,16 +90,32 @@ func BenchmarkRESTvsBaseline(b *testing.B) {
 	}
 	mux.Handle("/base/pk", baseline(pkSQL, func(r *http.Request) any { return r.URL.Query().Get("id") }))
 	mux.Handle("/base/list", baseline(listSQL, func(*http.Request) any { return int64(20) }))
+	bare := func(sql string, arg func(*http.Request) any) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
+			var body []byte
+			if err := pool.QueryRow(r.Context(), sql, arg(r)).Scan(&body); err != nil {
+				http.Error(w, err.Error(), http.StatusInternalServerError)
+				return
+			}
+			w.Header().Set("Content-Type", "application/json; charset=utf-8")
+			_, _ = w.Write(body)
+		}
+	}
+	mux.Handle("/bare/pk", bare(`select coalesce(json_agg(b), '[]') from bench b where id = $1::int`, func(r *http.Request) any { return r.URL.Query().Get("id") }))
+	mux.Handle("/bare/list", bare(`select coalesce(json_agg(b), '[]') from (select * from bench limit $1) b`, func(*http.Request) any { return int64(20) }))
 	hs := httptest.NewServer(mux)
 	defer hs.Close()
 	key := token(b, jwt.MapClaims{"role": "anon"})
 
 	shapes := []struct {
-		name       string
-		rest, base func(i int) string
+		name             string
+		rest, base, bare func(i int) string
 	}{
-		{"pk", func(i int) string { return "/rest/v1/bench?id=eq." + strconv.Itoa(i%10000+1) }, func(i int) string { return "/base/pk?id=" + strconv.Itoa(i%10000+1) }},
-		{"list20", func(int) string { return "/rest/v1/bench?limit=20" }, func(int) string { return "/base/list" }},
+		{
+			"pk", func(i int) string { return "/rest/v1/bench?id=eq." + strconv.Itoa(i%10000+1) },
+			func(i int) string { return "/base/pk?id=" + strconv.Itoa(i%10000+1) }, func(i int) string { return "/bare/pk?id=" + strconv.Itoa(i%10000+1) },
+		},
+		{"list20", func(int) string { return "/rest/v1/bench?limit=20" }, func(int) string { return "/base/list" }, func(int) string { return "/bare/list" }},
 	}
 	// Baseline and REST run in alternating rounds so that load from other
 	// processes on the machine weighs on both alike; the median of the
@@ -107,9 +126,10 @@ func BenchmarkRESTvsBaseline(b *testing.B) {
 		for _, clients := range []int{1, 32} {
 			b.Run(fmt.Sprintf("%s/c%d", sh.name, clients), func(b *testing.B) {
 				per := max(b.N/rounds, 1)
-				var baseT, restT time.Duration
-				var baseCPU, restCPU cpuTime
+				var bareT, baseT, restT time.Duration
+				var bareCPU, baseCPU, restCPU cpuTime
 				ratios := make([]float64, 0, rounds)
+				bareRatios := make([]float64, 0, rounds)
 				for r := range rounds {
 					off := r * per
 					c0 := cpu.now()
@@ -117,31 +137,40 @@ func BenchmarkRESTvsBaseline(b *testing.B) {
 					c1 := cpu.now()
 					rt := load(b, hs.URL, key, clients, per, func(i int) string { return sh.rest(off + i) })
 					c2 := cpu.now()
-					baseT, restT = baseT+bt, restT+rt
-					baseCPU, restCPU = baseCPU.add(c1.sub(c0)), restCPU.add(c2.sub(c1))
+					xt := load(b, hs.URL, key, clients, per, func(i int) string { return sh.bare(off + i) })
+					c3 := cpu.now()
+					bareT, baseT, restT = bareT+xt, baseT+bt, restT+rt
+					baseCPU, restCPU, bareCPU = baseCPU.add(c1.sub(c0)), restCPU.add(c2.sub(c1)), bareCPU.add(c3.sub(c2))
 					ratios = append(ratios, bt.Seconds()/rt.Seconds())
+					bareRatios = append(bareRatios, xt.Seconds()/rt.Seconds())
 				}
-				slices.Sort(ratios)
-				median := (ratios[(rounds-1)/2] + ratios[rounds/2]) / 2
+				median := func(rs []float64) float64 {
+					slices.Sort(rs)
+					return (rs[(rounds-1)/2] + rs[rounds/2]) / 2
+				}
 				total := float64(per * rounds)
-				base, rest := total/baseT.Seconds(), total/restT.Seconds()
+				bareRate, base, rest := total/bareT.Seconds(), total/baseT.Seconds(), total/restT.Seconds()
 				b.ReportMetric(base, "baseline-req/s")
+				b.ReportMetric(bareRate, "bare-req/s")
 				b.ReportMetric(rest, "rest-req/s")
 				b.ReportMetric(rest/base, "ratio")
-				b.ReportMetric(median, "median-ratio")
+				b.ReportMetric(median(ratios), "median-ratio")
+				b.ReportMetric(median(bareRatios), "median-bare-ratio")
 				// CPU per request of this process (server and clients) and
 				// of PostgreSQL: what throughput comes to on a machine
 				// whose cores are all busy, and unmoved by other load.
 				us := func(d time.Duration) float64 { return d.Seconds() * 1e6 / total }
-				baseUS, restUS := us(baseCPU.proc+baseCPU.pg), us(restCPU.proc+restCPU.pg)
+				bareUS, baseUS, restUS := us(bareCPU.proc+bareCPU.pg), us(baseCPU.proc+baseCPU.pg), us(restCPU.proc+restCPU.pg)
 				if cpu.ok() {
 					b.ReportMetric(baseUS/restUS, "cpu-ratio")
+					b.ReportMetric(bareUS/restUS, "cpu-bare-ratio")
 				}
 				if b.N > 1 {
-					b.Logf("%-7s c=%-2d baseline %8.0f req/s  rest %8.0f req/s  ratio %.2f  median of %d rounds %.2f",
-						sh.name, clients, base, rest, rest/base, rounds, median)
-					b.Logf("%-7s c=%-2d cpu/req (go+pg) baseline %.0fµs (%.0f+%.0f)  rest %.0fµs (%.0f+%.0f)  cpu ratio %.2f",
-						sh.name, clients, baseUS, us(baseCPU.proc), us(baseCPU.pg), restUS, us(restCPU.proc), us(restCPU.pg), baseUS/restUS)
+					b.Logf("%-7s c=%-2d same-SQL baseline %6.0f req/s  bare SELECT %6.0f req/s  rest %6.0f req/s  median ratio of %d rounds: to same-SQL %.2f, to bare %.2f",
+						sh.name, clients, base, bareRate, rest, rounds, median(ratios), median(bareRatios))
+					b.Logf("%-7s c=%-2d cpu/req (go+pg) same-SQL %.0fµs (%.0f+%.0f)  bare %.0fµs (%.0f+%.0f)  rest %.0fµs (%.0f+%.0f)  cpu ratio: to same-SQL %.2f, to bare %.2f",
+						sh.name, clients, baseUS, us(baseCPU.proc), us(baseCPU.pg), bareUS, us(bareCPU.proc), us(bareCPU.pg),
+						restUS, us(restCPU.proc), us(restCPU.pg), baseUS/restUS, bareUS/restUS)
 				}
 			})
 		}
