@@ -26,16 +26,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 	anon, service := k["anon key"], k["service_role key"]
 	ctx := t.Context()
 
-	out, err := cli(dir, "", "project", "show", "default", "--json")
-	var proj createdProject
-	if i := strings.Index(out, "{"); err != nil || i < 0 || json.Unmarshal([]byte(out[i:]), &proj) != nil {
-		t.Fatalf("project show: %v\n%s", err, out)
-	}
-	db, err := pgx.Connect(ctx, clusterURL(t, dir, proj.Database))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close(context.Background())
+	db := projectDB(t, dir, "default")
 	mustExec(t, db, `
 		create table public.todos (id serial primary key, task text not null);
 		alter table public.todos enable row level security;
@@ -170,6 +161,22 @@ func TestAuthorizationMatrix(t *testing.T) {
 	}
 }
 
+// projectDB connects to project ref's database as the cluster's superuser.
+func projectDB(t *testing.T, dir, ref string) *pgx.Conn {
+	t.Helper()
+	out, err := cli(dir, "", "project", "show", ref, "--json")
+	var proj createdProject
+	if i := strings.Index(out, "{"); err != nil || i < 0 || json.Unmarshal([]byte(out[i:]), &proj) != nil {
+		t.Fatalf("project show %s: %v\n%s", ref, err, out)
+	}
+	db, err := pgx.Connect(t.Context(), clusterURL(t, dir, proj.Database))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close(context.Background()) })
+	return db
+}
+
 func mustExec(t *testing.T, db *pgx.Conn, sql string) {
 	t.Helper()
 	if _, err := db.Exec(t.Context(), sql); err != nil {
@@ -302,10 +309,7 @@ const quietPeriod = 300 * time.Millisecond
 func changesReach(t *testing.T, s *server, db *pgx.Conn, apikey, bearer, table, service string) bool {
 	t.Helper()
 	cfg := map[string]any{"postgres_changes": []map[string]any{{"event": "INSERT", "schema": "public", "table": table}}}
-	obs := dialRT(t, s, service)
-	if obs == nil || !obs.join(t, "realtime:observe-"+table, cfg, service) {
-		t.Fatal("the observer could not join")
-	}
+	obs := observer(t, s, service, "realtime:observe-"+table, cfg)
 	c := dialRT(t, s, apikey)
 	joined := c != nil && c.join(t, "realtime:changes-"+table, cfg, bearer)
 	marker := fmt.Sprintf("m%d", time.Now().UnixNano())
@@ -331,27 +335,45 @@ func changesReach(t *testing.T, s *server, db *pgx.Conn, apikey, bearer, table, 
 	return joined && got
 }
 
+// observer joins topic with the service key: it sees what the credential
+// under test managed to send.
+func observer(t *testing.T, s *server, service, topic string, config map[string]any) *rtClient {
+	t.Helper()
+	obs := dialRT(t, s, service)
+	if obs == nil || !obs.join(t, topic, config, service) {
+		t.Fatal("the observer could not join " + topic)
+	}
+	return obs
+}
+
+// sees reports whether the observer receives event carrying marker: waited
+// for when the sender was told it went out (sent), else watched for
+// quietPeriod, and then it must not arrive.
+func (c *rtClient) sees(t *testing.T, sent bool, event, marker string) bool {
+	t.Helper()
+	wait := quietPeriod
+	if sent {
+		wait = 10 * time.Second
+	}
+	_, got := c.await(wait, func(m rtMsg) bool { return m.Event == event && strings.Contains(string(m.Payload), marker) })
+	if got && !sent {
+		t.Errorf("a refused %s reached the observer", event)
+	}
+	return sent && got
+}
+
 // broadcastReaches has the credential join room:1 and send a broadcast, and
 // reports whether an observer received it.
 func broadcastReaches(t *testing.T, s *server, apikey, bearer, service string) bool {
 	t.Helper()
-	obs := dialRT(t, s, service)
-	if obs == nil || !obs.join(t, "realtime:room:1", map[string]any{}, service) {
-		t.Fatal("the observer could not join")
-	}
+	obs := observer(t, s, service, "realtime:room:1", map[string]any{})
 	c := dialRT(t, s, apikey)
 	if c == nil || !c.join(t, "realtime:room:1", map[string]any{"broadcast": map[string]any{"ack": true}}, bearer) {
 		return false
 	}
 	marker := fmt.Sprintf("b%d", time.Now().UnixNano())
 	acked := c.request(t, "realtime:room:1", "broadcast", map[string]any{"type": "broadcast", "event": "e", "payload": map[string]any{"m": marker}})
-	_, got := obs.await(map[bool]time.Duration{true: 10 * time.Second, false: quietPeriod}[acked], func(m rtMsg) bool {
-		return m.Event == "broadcast" && strings.Contains(string(m.Payload), marker)
-	})
-	if got && !acked {
-		t.Error("a refused broadcast reached the observer")
-	}
-	return acked && got
+	return obs.sees(t, acked, "broadcast", marker)
 }
 
 // presenceReaches has the credential track presence on room:2, and reports
@@ -359,42 +381,23 @@ func broadcastReaches(t *testing.T, s *server, apikey, bearer, service string) b
 func presenceReaches(t *testing.T, s *server, apikey, bearer, service string) bool {
 	t.Helper()
 	presence := map[string]any{"presence": map[string]any{"enabled": true}}
-	obs := dialRT(t, s, service)
-	if obs == nil || !obs.join(t, "realtime:room:2", presence, service) {
-		t.Fatal("the observer could not join")
-	}
+	obs := observer(t, s, service, "realtime:room:2", presence)
 	c := dialRT(t, s, apikey)
 	if c == nil || !c.join(t, "realtime:room:2", presence, bearer) {
 		return false
 	}
 	marker := fmt.Sprintf("p%d", time.Now().UnixNano())
 	tracked := c.request(t, "realtime:room:2", "presence", map[string]any{"type": "presence", "event": "track", "payload": map[string]any{"m": marker}})
-	_, got := obs.await(map[bool]time.Duration{true: 10 * time.Second, false: quietPeriod}[tracked], func(m rtMsg) bool {
-		return m.Event == "presence_diff" && strings.Contains(string(m.Payload), marker)
-	})
-	if got && !tracked {
-		t.Error("a refused presence reached the observer")
-	}
-	return tracked && got
+	return obs.sees(t, tracked, "presence_diff", marker)
 }
 
 // httpBroadcastReaches posts a broadcast to room:3 and reports whether an
 // observer received it.
 func httpBroadcastReaches(t *testing.T, s *server, apikey, bearer, service string) bool {
 	t.Helper()
-	obs := dialRT(t, s, service)
-	if obs == nil || !obs.join(t, "realtime:room:3", map[string]any{}, service) {
-		t.Fatal("the observer could not join")
-	}
+	obs := observer(t, s, service, "realtime:room:3", map[string]any{})
 	marker := fmt.Sprintf("h%d", time.Now().UnixNano())
 	st, _ := s.call(t, "POST", "/realtime/v1/api/broadcast", apikey, bearer,
 		`{"messages":[{"topic":"room:3","event":"e","payload":{"m":"`+marker+`"}}]}`)
-	accepted := st == http.StatusAccepted
-	_, got := obs.await(map[bool]time.Duration{true: 10 * time.Second, false: quietPeriod}[accepted], func(m rtMsg) bool {
-		return m.Event == "broadcast" && strings.Contains(string(m.Payload), marker)
-	})
-	if got && !accepted {
-		t.Errorf("a refused HTTP broadcast (%d) reached the observer", st)
-	}
-	return accepted && got
+	return obs.sees(t, st == http.StatusAccepted, "broadcast", marker)
 }

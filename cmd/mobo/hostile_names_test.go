@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -9,8 +8,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/jackc/pgx/v5"
 )
 
 // TestHostileIdentifiers: tables and columns whose names are legal in
@@ -22,16 +19,7 @@ func TestHostileIdentifiers(t *testing.T) {
 	dir := dataDir(t)
 	s := startServer(t, dir)
 	service := s.keys(t)["service_role key"]
-	out, err := cli(dir, "", "project", "show", "default", "--json")
-	var proj createdProject
-	if i := strings.Index(out, "{"); err != nil || i < 0 || json.Unmarshal([]byte(out[i:]), &proj) != nil {
-		t.Fatalf("project show: %v\n%s", err, out)
-	}
-	db, err := pgx.Connect(t.Context(), clusterURL(t, dir, proj.Database))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close(context.Background())
+	db := projectDB(t, dir, "default")
 	mustExec(t, db, `
 		create table public."a$$b" ("x;drop" int primary key, """x""" text, "ünï" text, "select" text);
 		create table public.author (id int primary key, name text);
