@@ -24,6 +24,7 @@ import (
 	"github.com/magflock/mobo/internal/gate"
 	"github.com/magflock/mobo/internal/httpx"
 	"github.com/magflock/mobo/internal/kernel"
+	"github.com/magflock/mobo/internal/pgcode"
 )
 
 // Backend is what the GraphQL API needs from the REST component (which
@@ -272,6 +273,8 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		var pe *pgconn.PgError
 		switch {
+		case pgcode.Unavailable(err):
+			s.internal(w, r, err)
 		case errors.As(err, &pe):
 			writeJSON(w, http.StatusOK, response{Errors: gqlerror.List{{Message: pgMessage(pe)}}})
 		case errors.Is(err, context.Canceled):
@@ -359,6 +362,13 @@ func pgMessage(pe *pgconn.PgError) string {
 }
 
 func (s *Server) internal(w http.ResponseWriter, r *http.Request, err error) {
+	if pgcode.Unavailable(err) {
+		// PostgreSQL is down, starting, in recovery or dropped the
+		// connection: the client may retry.
+		w.Header().Set("Retry-After", "1")
+		writeJSON(w, http.StatusServiceUnavailable, response{Errors: gqlerror.List{{Message: "The database is unavailable; retry shortly."}}})
+		return
+	}
 	id := httpx.RequestID(r.Context())
 	if id == "" {
 		b := make([]byte, 8)

@@ -226,3 +226,20 @@ func distance(a, b string) int {
 	}
 	return suggest.Distance(a, b)
 }
+
+// unavailableError is PostgREST's 503 for a database that cannot serve now:
+// PGRST000 when no connection could be made, PGRST001 when the server
+// ended it; PostgreSQL's own message is the details.
+func unavailableError(err error) *Error {
+	e := &Error{Status: http.StatusServiceUnavailable, Code: "PGRST001", Message: "Database client error. Retrying the connection.", Err: err}
+	var ce *pgconn.ConnectError
+	var pe *pgconn.PgError
+	if errors.As(err, &ce) {
+		e.Code, e.Message = "PGRST000", "Database connection error. Retrying the connection."
+	}
+	if errors.As(err, &pe) {
+		e.Details = pe.Message
+	}
+	e.Headers = map[string]string{"Retry-After": "1"}
+	return e
+}

@@ -21,6 +21,7 @@ import (
 
 	"github.com/magflock/mobo/internal/gate"
 	"github.com/magflock/mobo/internal/httpx"
+	"github.com/magflock/mobo/internal/pgcode"
 )
 
 // Response headers.
@@ -254,6 +255,11 @@ func (c *call) fail(err error) {
 	e, ok := asRESTError(err)
 	switch {
 	case ok:
+	case pgcode.Unavailable(err):
+		// PostgreSQL is down, starting, in recovery or dropped the
+		// connection: the client may retry, as PostgREST's PGRST000/001
+		// say, never a 500.
+		e = unavailableError(err)
 	case errors.As(err, &pe):
 		e = pgError(pe, c.p != nil && c.p.Role == "anon")
 	case errors.Is(err, gate.ErrForbidden):

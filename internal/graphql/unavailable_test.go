@@ -1,0 +1,52 @@
+package graphql
+
+import (
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/golang-jwt/jwt/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/magflock/mobo/internal/gate"
+	"github.com/magflock/mobo/internal/rest"
+)
+
+// TestDatabaseUnavailable: when no connection can be made, a request gets a
+// 503 with Retry-After and a GraphQL error, never a 500.
+func TestDatabaseUnavailable(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	_ = ln.Close() // nothing listens there now
+	pool, err := pgxpool.New(t.Context(), "postgres://nobody@"+addr+"/nothing?connect_timeout=2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	gt := gate.New(gate.Options{Authenticator: &gate.SecretAuthenticator{Secret: func(string) (string, error) { return testSecret, nil }, AnonymousRole: "anon"}})
+	rs := rest.New(rest.Options{Projects: poolProjects{pool}, Gate: gt})
+	gs := New(Options{Backend: rs, Gate: gt})
+	if err := rs.Start(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = rs.Stop(t.Context()) })
+	hs := httptest.NewServer(gs.Handler())
+	t.Cleanup(hs.Close)
+	req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, hs.URL, strings.NewReader(`{"query":"{ __typename }"}`))
+	req.Header.Set("apikey", token(t, jwt.MapClaims{"role": "anon"}))
+	req.Header.Set("Content-Type", "application/json")
+	res, err := hs.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	if res.StatusCode != http.StatusServiceUnavailable || res.Header.Get("Retry-After") != "1" {
+		t.Errorf("status %d, Retry-After %q; want 503 and 1", res.StatusCode, res.Header.Get("Retry-After"))
+	}
+}

@@ -1,0 +1,68 @@
+package rest
+
+import (
+	"context"
+	"net"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// TestDatabaseUnavailable: a database that cannot serve gets PostgREST's
+// 503 with Retry-After, never a 500: no connection can be made (PGRST000),
+// or the server ends the request's connection (PGRST001, a terminated
+// backend here).
+func TestDatabaseUnavailable(t *testing.T) {
+	t.Parallel()
+	t.Run("no connection", func(t *testing.T) {
+		t.Parallel()
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		addr := ln.Addr().String()
+		_ = ln.Close() // nothing listens there now
+		pool, err := pgxpool.New(t.Context(), "postgres://nobody@"+addr+"/nothing?connect_timeout=2")
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(pool.Close)
+		e := newEnv(t, Config{}, func(o *Options) { o.Projects = poolProjects{pool} })
+		e.check(t, scenario{path: "/users", status: http.StatusServiceUnavailable, has: []string{`"code":"PGRST000"`}, headers: map[string]string{"Retry-After": "1"}})
+	})
+	t.Run("terminated backend", func(t *testing.T) {
+		t.Parallel()
+		e := newEnv(t, Config{})
+		ctx := t.Context()
+		if _, err := e.db.Pool.Exec(ctx, `create function slow() returns int language sql as 'select pg_sleep(30); select 1';
+			notify pgrst, 'reload schema'`); err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); {
+				var n int
+				_ = e.db.Pool.QueryRow(context.Background(), `select count(pg_terminate_backend(pid)) from pg_stat_activity
+					where query like '%slow%' and query not like '%pg_stat_activity%' and state = 'active'`).Scan(&n)
+				if n > 0 {
+					return
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+		}()
+		for deadline := time.Now().Add(10 * time.Second); ; { // until the schema cache has slow()
+			res, _ := e.do(t, scenario{method: "POST", path: "/rpc/slow", body: `{}`})
+			if res.StatusCode != http.StatusNotFound || time.Now().After(deadline) {
+				if res.StatusCode != http.StatusServiceUnavailable || res.Header.Get("Retry-After") != "1" {
+					t.Errorf("a terminated backend answered %d (Retry-After %q), want 503", res.StatusCode, res.Header.Get("Retry-After"))
+				}
+				break
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		<-done
+	})
+}
