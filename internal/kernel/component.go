@@ -30,6 +30,17 @@ type HealthChecker interface {
 	Health(ctx context.Context) error
 }
 
+// FaultReporter is implemented by components that know at once when they
+// fail, such as a supervised process that exited, rather than at the next
+// health check. Faulted returns a channel closed when the current run has
+// failed (nil while none is running); the health monitor asks again after
+// each restart. A fault marks the component unhealthy at once and restarts
+// it without waiting for FailureThreshold checks or a first backoff; the
+// backoff applies to repeated failures.
+type FaultReporter interface {
+	Faulted() <-chan struct{}
+}
+
 // State is a component's lifecycle state.
 type State string
 

@@ -311,17 +311,26 @@ func (k *Kernel) setState(e *entry, s State, err error) {
 func (k *Kernel) monitor(ctx context.Context, e *entry, hc HealthChecker) {
 	backoff := k.opts.RestartBackoff
 	failures := 0
+	recovered := true // no restart since the last passing check
 	t := time.NewTimer(k.opts.HealthInterval)
 	defer t.Stop()
+	fr, _ := e.c.(FaultReporter)
 	for {
+		var faulted <-chan struct{}
+		if fr != nil {
+			faulted = fr.Faulted()
+		}
+		fault := false
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+		case <-faulted:
+			fault = true
 		}
 		err := k.check(ctx, e, hc)
 		if err == nil {
-			failures = 0
+			failures, recovered = 0, true
 			backoff = k.opts.RestartBackoff
 			t.Reset(k.opts.HealthInterval)
 			continue
@@ -330,15 +339,23 @@ func (k *Kernel) monitor(ctx context.Context, e *entry, hc HealthChecker) {
 			return
 		}
 		failures++
+		if fault {
+			failures = max(failures, k.opts.FailureThreshold)
+		}
 		if failures < k.opts.FailureThreshold || !k.requirementsHealthy(e) {
 			t.Reset(k.opts.HealthInterval)
 			continue
 		}
-		k.opts.Logger.Warn("component unhealthy; restarting", "component", e.c.Name(), "err", err, "failed_checks", failures, "backoff", backoff)
+		k.opts.Logger.Warn("component unhealthy; restarting", "component", e.c.Name(), "err", err, "failed_checks", failures, "fault", fault, "backoff", backoff)
+		wait := backoff
+		if fault && recovered {
+			wait = 0 // a first fault restarts at once; repeated ones back off
+		}
+		recovered = false
 		select {
 		case <-ctx.Done():
 			return
-		case <-time.After(backoff):
+		case <-time.After(wait):
 		}
 		rerr := k.restart(ctx, e)
 		backoff = min(backoff*2, k.opts.RestartBackoffMax)

@@ -399,3 +399,99 @@ func TestNoRestartWhileARequirementIsDown(t *testing.T) {
 		}
 	})
 }
+
+// faultyFake reports a fault when its run's channel closes, as a supervised
+// process that exited; each Start begins a new run.
+type faultyFake struct {
+	healthyFake
+	mu  sync.Mutex
+	run chan struct{}
+}
+
+func (f *faultyFake) Start(ctx context.Context) error {
+	f.mu.Lock()
+	f.run = make(chan struct{})
+	f.mu.Unlock()
+	return f.fake.Start(ctx)
+}
+
+func (f *faultyFake) Faulted() <-chan struct{} {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.run
+}
+
+func (f *faultyFake) fail() {
+	f.mu.Lock()
+	close(f.run)
+	f.mu.Unlock()
+}
+
+// TestFaultRestartsAtOnce: a reported fault makes the component unhealthy
+// and restarts it at once, without waiting for FailureThreshold checks or a
+// backoff; a fault again before a check passed waits the backoff.
+func TestFaultRestartsAtOnce(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		var down atomic.Bool
+		f := &faultyFake{healthyFake: healthyFake{&fake{name: "db"}}}
+		f.healthFn = func() error {
+			if down.Load() {
+				return errors.New("server exited")
+			}
+			return nil
+		}
+		k, err := New(Options{Logger: quiet, HealthInterval: 5 * time.Second, RestartBackoff: 2 * time.Second, FailureThreshold: 3}, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := k.Start(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(time.Second)
+		synctest.Wait()
+		down.Store(true)
+		t0 := time.Now()
+		f.fail()
+		synctest.Wait()
+		if f.starts.Load() != 2 || time.Since(t0) != 0 {
+			t.Fatalf("after a fault: %d starts at +%v, want a restart at once", f.starts.Load(), time.Since(t0))
+		}
+		// Restarted, but the check right after still fails (the fault's
+		// check ran before the restart): not ready until a check passes.
+		down.Store(false)
+		time.Sleep(5 * time.Second)
+		synctest.Wait()
+		if ok, bad := k.Ready(); !ok {
+			t.Errorf("not ready after the restart and a passing check: %v", bad)
+		}
+		// A second fault after recovery restarts at once too.
+		down.Store(true)
+		f.fail()
+		synctest.Wait()
+		if f.starts.Load() != 3 {
+			t.Errorf("starts = %d after the second fault, want 3", f.starts.Load())
+		}
+		// A fault before any check passed waits the backoff, doubled by
+		// the restart before it (2s → 4s).
+		f.fail()
+		synctest.Wait()
+		if ok, _ := k.Ready(); ok {
+			t.Error("ready while waiting to restart after a fault")
+		}
+		time.Sleep(3 * time.Second)
+		synctest.Wait()
+		if f.starts.Load() != 3 {
+			t.Errorf("a repeated fault restarted without backoff (%d starts)", f.starts.Load())
+		}
+		time.Sleep(time.Second)
+		synctest.Wait()
+		if f.starts.Load() != 4 {
+			t.Errorf("starts = %d after the backoff, want 4", f.starts.Load())
+		}
+		down.Store(false)
+		if err := k.Stop(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+	})
+}

@@ -24,6 +24,7 @@ import (
 var (
 	_ kernel.Component     = (*Cluster)(nil)
 	_ kernel.HealthChecker = (*Cluster)(nil)
+	_ kernel.FaultReporter = (*Cluster)(nil)
 )
 
 // Timing of Start and Stop.
@@ -389,6 +390,18 @@ func (c *Cluster) terminate(ctx context.Context, proc *process) error {
 		return fmt.Errorf("stopping postgres: killed after %w", ctx.Err())
 	}
 	return fmt.Errorf("stopping postgres: pid %d does not exit after SIGKILL: %w", proc.pid, ctx.Err())
+}
+
+// Faulted implements [kernel.FaultReporter]: it is closed when the
+// postmaster this cluster started exits, so that the kernel restarts the
+// server at once instead of at its third failed health check.
+func (c *Cluster) Faulted() <-chan struct{} {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.proc == nil {
+		return nil
+	}
+	return c.proc.done
 }
 
 // Health runs SELECT 1 on the server.

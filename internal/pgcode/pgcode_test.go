@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"syscall"
 	"testing"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -31,6 +32,7 @@ func TestUnavailable(t *testing.T) {
 		{&pgconn.PgError{Code: AdminShutdown}, true},
 		{&pgconn.PgError{Code: "08006"}, true},
 		{fmt.Errorf("reading: %w", io.ErrUnexpectedEOF), true},
+		{fmt.Errorf("write failed: %w", syscall.EPIPE), true},
 		{&pgconn.PgError{Code: UniqueViolation}, false},
 		{&pgconn.PgError{Code: QueryCanceled}, false},
 		{errors.New("something else"), false},
