@@ -160,12 +160,14 @@ func (s *Service) verifyJWT(p *project, tok string) (jwt.MapClaims, []byte, erro
 		return nil, nil, fmt.Errorf("%w: bad payload", gate.ErrInvalidToken)
 	}
 	now := s.now()
-	if exp, ok := claims["exp"].(float64); ok {
-		if now.After(time.Unix(int64(exp), 0).Add(leeway)) {
-			return nil, nil, fmt.Errorf("%w: expired", gate.ErrExpiredToken)
-		}
-	} else if _, present := claims["exp"]; present {
-		return nil, nil, fmt.Errorf("%w: bad exp", gate.ErrInvalidToken)
+	// A token must expire, as GoTrue requires: one without exp signed with
+	// the project's secret would be valid for ever.
+	exp, ok := claims["exp"].(float64)
+	if !ok {
+		return nil, nil, fmt.Errorf("%w: missing or bad exp claim", gate.ErrInvalidToken)
+	}
+	if now.After(time.Unix(int64(exp), 0).Add(leeway)) {
+		return nil, nil, fmt.Errorf("%w: expired", gate.ErrExpiredToken)
 	}
 	if nbf, ok := claims["nbf"].(float64); ok && now.Add(leeway).Before(time.Unix(int64(nbf), 0)) {
 		return nil, nil, fmt.Errorf("%w: not valid yet", gate.ErrInvalidToken)

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/golang-jwt/jwt/v5"
 	"github.com/jackc/pgx/v5"
 
 	"github.com/magflock/mobo/internal/gate"
@@ -371,6 +372,9 @@ func TestAuthenticatorTokens(t *testing.T) {
 		{"service key", gate.Credentials{Bearer: e.service}, "service_role", nil},
 		{"garbage", gate.Credentials{Bearer: "a.b.c"}, "", gate.ErrInvalidToken},
 		{"alg none", gate.Credentials{Bearer: "eyJhbGciOiJub25lIn0.e30."}, "", gate.ErrInvalidToken},
+		// Signed with the project's secret, but it would never expire.
+		{"no exp", gate.Credentials{Bearer: signHS256(t, e.secret, jwt.MapClaims{"role": "service_role"})}, "", gate.ErrInvalidToken},
+		{"exp not a number", gate.Credentials{Bearer: signHS256(t, e.secret, jwt.MapClaims{"role": "service_role", "exp": "never"})}, "", gate.ErrInvalidToken},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -390,4 +394,13 @@ func TestAuthenticatorTokens(t *testing.T) {
 	if _, err := a.Authenticate(ctx, "nope", gate.Credentials{Bearer: e.service}); err == nil {
 		t.Fatal("unknown project accepted")
 	}
+}
+
+func signHS256(t *testing.T, secret string, claims jwt.MapClaims) string {
+	t.Helper()
+	tok, err := jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString([]byte(secret))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
 }

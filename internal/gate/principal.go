@@ -214,7 +214,7 @@ func VerifyHS256(tok string, secret []byte, leeway time.Duration) (*Principal, e
 	}
 	claims := jwt.MapClaims{}
 	_, err := jwt.ParseWithClaims(tok, claims, func(*jwt.Token) (any, error) { return secret, nil },
-		jwt.WithValidMethods([]string{"HS256"}), jwt.WithLeeway(leeway))
+		jwt.WithValidMethods([]string{"HS256"}), jwt.WithLeeway(leeway), jwt.WithExpirationRequired())
 	if err != nil {
 		if errors.Is(err, jwt.ErrTokenExpired) {
 			return nil, fmt.Errorf("%w: %w", ErrExpiredToken, err)

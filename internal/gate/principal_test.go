@@ -36,7 +36,8 @@ func TestSecretAuthenticator(t *testing.T) {
 		{"expired", Credentials{Bearer: sign(t, jwt.SigningMethodHS256, []byte(secret), jwt.MapClaims{"role": "anon", "exp": time.Now().Add(-time.Hour).Unix()})}, "", ErrExpiredToken},
 		{"forged", Credentials{Bearer: sign(t, jwt.SigningMethodHS256, []byte("another-secret-another-secret-xx"), jwt.MapClaims{"role": "service_role"})}, "", ErrInvalidToken},
 		{"alg none", Credentials{Bearer: sign(t, jwt.SigningMethodNone, jwt.UnsafeAllowNoneSignatureType, jwt.MapClaims{"role": "service_role"})}, "", ErrInvalidToken},
-		{"no role", Credentials{Bearer: sign(t, jwt.SigningMethodHS256, []byte(secret), jwt.MapClaims{"sub": "x"})}, "", ErrInvalidToken},
+		{"no role", Credentials{Bearer: sign(t, jwt.SigningMethodHS256, []byte(secret), jwt.MapClaims{"sub": "x", "exp": future})}, "", ErrInvalidToken},
+		{"no exp: it would never expire", Credentials{Bearer: sign(t, jwt.SigningMethodHS256, []byte(secret), jwt.MapClaims{"role": "service_role"})}, "", ErrInvalidToken},
 		{"malformed", Credentials{Bearer: "a.b.c"}, "", ErrInvalidToken},
 	}
 	for _, tt := range tests {
