@@ -37,6 +37,10 @@ const (
 // maxBody bounds request bodies.
 const maxBody = 32 << 20
 
+// maxEchoedLocation bounds the Content-Location a read echoes; a longer
+// request URL gets none.
+const maxEchoedLocation = 8 << 10
+
 // result is the row every compiled statement returns.
 type result struct {
 	total *int64
@@ -691,7 +695,9 @@ func (c *call) respond(res *result, single, write bool) error {
 			if q := c.r.URL.RawQuery; q != "" {
 				loc += "?" + q
 			}
-			h.Set(headerContentLocation, loc)
+			if len(loc) <= maxEchoedLocation { // a huge URL is not echoed back whole
+				h.Set(headerContentLocation, loc)
+			}
 		}
 		if res.total != nil {
 			switch {

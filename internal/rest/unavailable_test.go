@@ -4,6 +4,7 @@ import (
 	"context"
 	"net"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -65,4 +66,19 @@ func TestDatabaseUnavailable(t *testing.T) {
 		}
 		<-done
 	})
+}
+
+// TestLongURLNotEchoed: a read's Content-Location echoes its URL unless it
+// is longer than maxEchoedLocation.
+func TestLongURLNotEchoed(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, Config{})
+	res, _ := e.do(t, scenario{path: "/users?select=id&name=not.eq." + strings.Repeat("x", maxEchoedLocation)})
+	if res.StatusCode != http.StatusOK || res.Header.Get("Content-Location") != "" {
+		t.Errorf("long URL: %d, Content-Location of %d bytes", res.StatusCode, len(res.Header.Get("Content-Location")))
+	}
+	res, _ = e.do(t, scenario{path: "/users?select=id"})
+	if res.Header.Get("Content-Location") != "/users?select=id" {
+		t.Errorf("short URL: Content-Location %q", res.Header.Get("Content-Location"))
+	}
 }
