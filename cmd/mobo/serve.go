@@ -114,7 +114,7 @@ func assemble(cfg Config, log *slog.Logger) (*platform, error) {
 	authSvc := auth.New(cfg.Auth, p.tenants, srv, kernel.ComponentLogger(log, "auth"))
 	// The one request path: every API authenticates and authorizes
 	// through the gate, whose decisions alone run SQL as a principal.
-	gt := gate.New(gate.Options{Authenticator: authSvc.Authenticator("anon"), Roles: authSvc.Authorizer()})
+	gt := gate.New(gate.Options{Authenticator: authSvc.Authenticator("anon"), Roles: authSvc.Authorizer(), Quota: p.tenants})
 	restSrv := rest.New(rest.Options{
 		Config:   cfg.REST,
 		Projects: p.tenants,

@@ -14,6 +14,16 @@ type Options struct {
 	// Roles is the RBAC stage. Without it, a principal that carries roles
 	// is refused (the gate fails closed rather than ignore them).
 	Roles RoleAuthorizer
+	// Quota, when set, tells whether a project is over its size quota:
+	// its writes are then refused and its other statements run read-only,
+	// but deletes go through, so that it can shrink.
+	Quota QuotaChecker
+}
+
+// QuotaChecker tells whether project ref's database is over its size quota
+// (the tenant component's).
+type QuotaChecker interface {
+	OverQuota(ref string) bool
 }
 
 // Gate is the request path's checkpoint: it authenticates credentials and
@@ -24,6 +34,7 @@ type Options struct {
 type Gate struct {
 	authn Authenticator
 	roles RoleAuthorizer
+	quota QuotaChecker
 }
 
 // New returns a gate. It panics without an Authenticator: the assembly of
@@ -32,7 +43,7 @@ func New(opts Options) *Gate {
 	if opts.Authenticator == nil {
 		panic("gate: New needs an Authenticator")
 	}
-	return &Gate{authn: opts.Authenticator, roles: opts.Roles}
+	return &Gate{authn: opts.Authenticator, roles: opts.Roles, quota: opts.Quota}
 }
 
 // Authenticate turns credentials into project ref's principal. Errors wrap
@@ -55,13 +66,27 @@ func (g *Gate) Authorize(ctx context.Context, ref string, p *Principal, acts ...
 	if len(acts) == 0 {
 		return nil, fmt.Errorf("%w: a decision needs an action", ErrForbidden)
 	}
+	d := &Decision{ref: ref, p: p, acts: acts}
 	for _, a := range acts {
 		if err := g.authorize(ctx, ref, p, a); err != nil {
 			return nil, err
 		}
+		d.deletes = d.deletes || a.Op == OpDelete
 	}
-	return &Decision{ref: ref, p: p, acts: acts}, nil
+	if g.quota != nil && g.quota.OverQuota(ref) {
+		for _, a := range acts {
+			if a.Op == OpWrite {
+				return nil, fmt.Errorf("%w: %s", ErrOverQuota, a)
+			}
+		}
+		d.overQuota = true
+	}
+	return d, nil
 }
+
+// ErrOverQuota: a write to a project over its size quota. APIs answer it
+// with a 4xx of their peer's format.
+var ErrOverQuota = errors.New("the project's database is over its size quota; writes are refused")
 
 func (g *Gate) authorize(ctx context.Context, ref string, p *Principal, a Action) error {
 	if !p.ScopesAllow(a) {
@@ -109,6 +134,9 @@ type Decision struct {
 	ref  string
 	p    *Principal
 	acts []Action
+	// deletes: an action deletes rows; overQuota: the project was over
+	// its size quota (statements then run read-only, but for deletes).
+	deletes, overQuota bool
 }
 
 // Ref is the project the decision is for.
@@ -119,6 +147,11 @@ func (d *Decision) Principal() *Principal { return d.p }
 
 // Actions are what the decision authorized.
 func (d *Decision) Actions() []Action { return d.acts }
+
+// OverQuota reports whether the project was over its size quota when the
+// decision was made: a statement refused for being read-only was refused
+// for that.
+func (d *Decision) OverQuota() bool { return d.overQuota }
 
 // Covers reports whether the decision authorized a.
 func (d *Decision) Covers(a Action) bool {

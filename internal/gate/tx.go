@@ -139,9 +139,19 @@ func parsedTooEarly(err error) bool {
 }
 
 func (d *Decision) runOnce(ctx context.Context, conn *pgx.Conn, p Plan, split bool, read func(pgx.BatchResults) error) error {
-	explicit := p.Rollback || p.Hold || split
+	// Over its quota a project's database defaults to read-only
+	// transactions; a delete asks for a read-write one before any query
+	// (setting it later is refused), others stay read-only.
+	readWrite := d.deletes && !p.Settings.ReadOnly
+	if d.overQuota && !d.deletes {
+		p.Settings.ReadOnly = true
+	}
+	explicit := p.Rollback || p.Hold || split || readWrite
 	b := &pgx.Batch{}
-	if explicit {
+	switch {
+	case readWrite:
+		b.Queue("begin read write")
+	case explicit:
 		b.Queue("begin")
 	}
 	d.QueueSetup(b, p.Settings)
@@ -157,7 +167,7 @@ func (d *Decision) runOnce(ctx context.Context, conn *pgx.Conn, p Plan, split bo
 		switch {
 		case p.Rollback:
 			b.Queue("rollback")
-		case split && !p.Hold:
+		case (split || readWrite) && !p.Hold:
 			b.Queue("commit")
 		}
 		br := conn.SendBatch(ctx, b)

@@ -341,7 +341,7 @@ func (readOnlyAccount) AuthorizeRoles(_ context.Context, _ string, _ *gate.Princ
 
 func TestAuthorizer(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, Config{}, readOnlyAccount{})
+	e := newEnv(t, Config{}, func(o *gate.Options) { o.Roles = readOnlyAccount{} })
 	// A principal carrying RBAC roles meets the gate's roles stage.
 	withRoles := token(t, jwt.MapClaims{"role": "service_role", "app_metadata": map[string]any{"roles": []string{"reader"}}})
 	if st, body := e.post(t, withRoles, `{ accountCollection { edges { node { name } } } }`, nil); st != http.StatusOK {

@@ -145,14 +145,15 @@ type env struct {
 	svc  string
 }
 
-// newEnv starts the servers; roles, when given, is the gate's RBAC stage.
-func newEnv(t testing.TB, cfg Config, roles ...gate.RoleAuthorizer) *env {
+// newEnv starts the servers; opts change the gate's options (its RBAC and
+// quota stages).
+func newEnv(t testing.TB, cfg Config, opts ...func(*gate.Options)) *env {
 	t.Helper()
 	db := pgtest.NewDB(t, template(t))
 	log := slog.New(slog.NewTextHandler(tlog{t}, nil))
 	gopts := gate.Options{Authenticator: &gate.SecretAuthenticator{Secret: func(string) (string, error) { return testSecret, nil }, AnonymousRole: "anon"}}
-	if len(roles) > 0 {
-		gopts.Roles = roles[0]
+	for _, o := range opts {
+		o(&gopts)
 	}
 	gt := gate.New(gopts)
 	rs := rest.New(rest.Options{Projects: poolProjects{db.Pool}, Logger: log, Gate: gt})

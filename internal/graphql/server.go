@@ -190,6 +190,9 @@ func writeData(w http.ResponseWriter, data []byte) {
 	_, _ = w.Write(b) //nolint:gosec // G705: json under its content type, not html
 }
 
+// overQuotaMessage refuses a write to a project over its size quota.
+const overQuotaMessage = "The project's database is over its size quota: writes are refused; deletes are allowed"
+
 func clientErr(w http.ResponseWriter, status int, msg string) {
 	writeJSON(w, status, response{Errors: gqlerror.List{{Message: msg}}})
 }
@@ -260,6 +263,10 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	d, err := s.opts.Gate.Authorize(ctx, ref, p, st.Actions...)
 	if err != nil {
+		if errors.Is(err, gate.ErrOverQuota) {
+			clientErr(w, http.StatusForbidden, overQuotaMessage)
+			return
+		}
 		var fe *gate.ForbiddenError
 		if errors.As(err, &fe) {
 			a := fe.Action
@@ -275,6 +282,8 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		switch {
 		case pgcode.Unavailable(err):
 			s.internal(w, r, err)
+		case d.OverQuota() && pgcode.Is(err, pgcode.ReadOnlySQLTransaction):
+			clientErr(w, http.StatusForbidden, overQuotaMessage)
 		case errors.As(err, &pe):
 			writeJSON(w, http.StatusOK, response{Errors: gqlerror.List{{Message: pgMessage(pe)}}})
 		case errors.Is(err, context.Canceled):

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/golang-jwt/jwt/v5"
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/magflock/mobo/internal/gate"
@@ -48,5 +49,31 @@ func TestDatabaseUnavailable(t *testing.T) {
 	defer res.Body.Close()
 	if res.StatusCode != http.StatusServiceUnavailable || res.Header.Get("Retry-After") != "1" {
 		t.Errorf("status %d, Retry-After %q; want 503 and 1", res.StatusCode, res.Header.Get("Retry-After"))
+	}
+}
+
+type overQuota struct{}
+
+func (overQuota) OverQuota(string) bool { return true }
+
+// TestOverQuota: over its size quota a project refuses GraphQL inserts and
+// updates with a 403 saying why, and still takes deletes.
+func TestOverQuota(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, Config{}, func(o *gate.Options) { o.Quota = overQuota{} })
+	if _, err := e.db.Pool.Exec(t.Context(), "alter database "+pgx.Identifier{e.db.Name}.Sanitize()+" set default_transaction_read_only = on"); err != nil {
+		t.Fatal(err)
+	}
+	e.db.Pool.Reset()
+	for _, q := range []string{
+		`mutation { insertIntoaccountCollection(objects: [{name: "x", email: "x@example.com"}]) { affectedCount } }`,
+		`mutation { updateaccountCollection(set: {name: "y"}, filter: {id: {eq: 1}}) { affectedCount } }`,
+	} {
+		if st, body := e.post(t, e.svc, q, nil); st != http.StatusForbidden || !strings.Contains(string(body), "over its size quota") {
+			t.Errorf("%s: %d %s", q, st, body)
+		}
+	}
+	if st, body := e.post(t, e.svc, `mutation { deleteFromcommentCollection(atMost: 100) { affectedCount } }`, nil); st != http.StatusOK || strings.Contains(string(body), `"errors"`) {
+		t.Errorf("delete over quota: %d %s", st, body)
 	}
 }

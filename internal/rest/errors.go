@@ -243,3 +243,10 @@ func unavailableError(err error) *Error {
 	e.Headers = map[string]string{"Retry-After": "1"}
 	return e
 }
+
+// overQuotaError refuses a write to a project over its size quota, with
+// PostgreSQL's disk_full code; deletes still go through.
+func overQuotaError() *Error {
+	return clientError(http.StatusForbidden, "53100", "The project's database is over its size quota: writes are refused",
+		"", "Delete rows to shrink it (deletes are allowed), or raise its size limit (mobo project limits REF --db-size-limit).")
+}

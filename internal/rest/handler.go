@@ -259,6 +259,8 @@ func (c *call) fail(err error) {
 	e, ok := asRESTError(err)
 	switch {
 	case ok:
+	case errors.Is(err, gate.ErrOverQuota) || (c.d != nil && c.d.OverQuota() && pgcode.Is(err, pgcode.ReadOnlySQLTransaction)):
+		e = overQuotaError()
 	case pgcode.Unavailable(err):
 		// PostgreSQL is down, starting, in recovery or dropped the
 		// connection: the client may retry, as PostgREST's PGRST000/001

@@ -8,7 +8,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/magflock/mobo/internal/gate"
 )
 
 // TestDatabaseUnavailable: a database that cannot serve gets PostgREST's
@@ -81,4 +84,35 @@ func TestLongURLNotEchoed(t *testing.T) {
 	if res.Header.Get("Content-Location") != "/users?select=id" {
 		t.Errorf("short URL: Content-Location %q", res.Header.Get("Content-Location"))
 	}
+}
+
+// overQuota is the gate's quota stage for a project over its size quota.
+type overQuota struct{}
+
+func (overQuota) OverQuota(string) bool { return true }
+
+// TestOverQuota: over its size quota (the tenant makes the database
+// read-only by default and the gate knows), a project refuses inserts,
+// updates and writing functions with a 403 in PostgREST's format, and still
+// takes deletes, so it can shrink; reads go on.
+func TestOverQuota(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, Config{}, func(o *Options) {
+		o.Gate = gate.New(gate.Options{Authenticator: &gate.SecretAuthenticator{Secret: func(string) (string, error) { return testSecret, nil }, AnonymousRole: "anon"}, Quota: overQuota{}})
+	})
+	ctx := t.Context()
+	if _, err := e.db.Pool.Exec(ctx, "alter database "+pgx.Identifier{e.db.Name}.Sanitize()+" set default_transaction_read_only = on"); err != nil {
+		t.Fatal(err)
+	}
+	e.db.Pool.Reset()
+	e.srv.opts.Projects.(poolProjects).pool.Reset()
+	quota := []string{`"code":"53100"`, "over its size quota"}
+	runScenarios(t, e, []scenario{
+		{name: "read", path: "/labels?select=name&id=eq.1", status: 200, want: `[{"name":"go"}]`},
+		{name: "insert", method: "POST", path: "/labels", body: `{"name":"new"}`, as: "service", status: 403, has: quota},
+		{name: "update", method: "PATCH", path: "/labels?id=eq.1", body: `{"name":"renamed"}`, as: "service", status: 403, has: quota},
+		{name: "writing function", method: "POST", path: "/rpc/touch", body: `{"p_id":1}`, as: "service", status: 403, has: quota},
+		{name: "delete", method: "DELETE", path: "/post_labels", as: "service", status: 204},
+		{name: "deleted", path: "/post_labels?select=post_id", as: "service", status: 200, want: `[]`},
+	})
 }

@@ -316,6 +316,13 @@ func (m *Manager) QuotaError(ref string) error {
 	return nil
 }
 
+// OverQuota reports whether project ref's database is over its size quota
+// (false for an unknown project).
+func (m *Manager) OverQuota(ref string) bool {
+	p, err := m.Project(ref)
+	return err == nil && p.OverQuota
+}
+
 // checkQuota compares project ref's database size with its limit and makes
 // the database read-only (default_transaction_read_only, for new sessions;
 // the pool is closed so that none keeps writing) or writable again.
