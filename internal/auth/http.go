@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -12,6 +13,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/golang-jwt/jwt/v5"
 
@@ -149,15 +151,25 @@ func errorID() string {
 
 // decode reads a JSON body into v; an empty body leaves v as it is.
 func decode(r *http.Request, v any) error {
-	err := json.NewDecoder(r.Body).Decode(v)
-	if err == nil || errors.Is(err, io.EOF) {
-		return nil
-	}
+	b, err := io.ReadAll(r.Body)
 	var mbe *http.MaxBytesError
 	if errors.As(err, &mbe) {
 		return err
 	}
-	return badRequest("bad_json", "Could not parse request body as JSON: "+err.Error())
+	if err != nil {
+		return badRequest("bad_json", "Could not read the request body: "+err.Error())
+	}
+	if len(bytes.TrimSpace(b)) == 0 {
+		return nil
+	}
+	// JSON decoding would turn invalid UTF-8 into U+FFFD and store it so.
+	if !utf8.Valid(b) {
+		return badRequest("bad_json", "Could not parse request body as JSON: the body is not valid UTF-8")
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return badRequest("bad_json", "Could not parse request body as JSON: "+err.Error())
+	}
+	return nil
 }
 
 // clientIP is the peer address. X-Forwarded-For is not trusted: a proxy in

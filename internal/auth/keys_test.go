@@ -404,3 +404,16 @@ func signHS256(t *testing.T, secret string, claims jwt.MapClaims) string {
 	}
 	return tok
 }
+
+// TestInvalidUTF8Refused: a body that is not valid UTF-8 is refused (400
+// bad_json), not stored with replacement characters.
+func TestInvalidUTF8Refused(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil)
+	body := json.RawMessage("{\"email\":\"bad\xff\xfe@example.com\",\"password\":\"password1\"}")
+	e.call(t, "POST", "/signup", "", body).want(t, 400, "bad_json")
+	var n int
+	if err := e.db.Pool.QueryRow(t.Context(), `select count(*) from auth.users where email like 'bad%'`).Scan(&n); err != nil || n != 0 {
+		t.Errorf("%d users stored (%v)", n, err)
+	}
+}

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/vektah/gqlparser/v2"
@@ -227,6 +228,10 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
 	if err != nil || len(body) > maxBody {
 		clientErr(w, http.StatusBadRequest, "could not read the request body")
+		return
+	}
+	if !utf8.Valid(body) { // JSON decoding would turn it into U+FFFD
+		clientErr(w, http.StatusBadRequest, "the request body is not valid UTF-8")
 		return
 	}
 	var req request

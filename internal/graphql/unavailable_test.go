@@ -77,3 +77,22 @@ func TestOverQuota(t *testing.T) {
 		t.Errorf("delete over quota: %d %s", st, body)
 	}
 }
+
+// TestInvalidUTF8Refused: a request whose body is not valid UTF-8 (in a
+// variable here) is refused with a 400, as REST refuses the same bytes.
+func TestInvalidUTF8Refused(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, Config{})
+	req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, e.url,
+		strings.NewReader("{\"query\":\"query($n: String) { accountCollection(filter: {name: {eq: $n}}) { totalCount } }\",\"variables\":{\"n\":\"a\xffb\"}}"))
+	req.Header.Set("apikey", e.svc)
+	req.Header.Set("Content-Type", "application/json")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	if res.StatusCode != http.StatusBadRequest {
+		t.Errorf("status %d, want 400", res.StatusCode)
+	}
+}
