@@ -132,7 +132,7 @@ func TestOpenAPIGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := json.MarshalIndent(OpenAPI(p.current(), "public"), "", "  ")
+	b, err := json.MarshalIndent(OpenAPI(p.current(), "public", nil), "", "  ")
 	if err != nil {
 		t.Fatal(err)
 	}

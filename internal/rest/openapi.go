@@ -2,17 +2,25 @@ package rest
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/magflock/mobo/internal/gate"
 )
 
+// serviceRole bypasses the OpenAPI document's filter: it sees everything.
+const serviceRole = "service_role"
+
 // OpenAPI builds the OpenAPI 3 description of schema s of the cache: a path
-// per relation and function, a component schema per relation. It depends
-// only on the cache, so it is regenerated after each reload.
-func OpenAPI(sc *Schema, s string) map[string]any {
+// per relation and function, a component schema per relation, with what acc
+// lets its principal use (nil: everything), as PostgREST shows a role only
+// what it may use.
+func OpenAPI(sc *Schema, s string, acc *access) map[string]any {
 	paths := map[string]any{
 		"/": map[string]any{"get": map[string]any{
 			"summary":   "OpenAPI description (this document)",
@@ -48,6 +56,10 @@ func OpenAPI(sc *Schema, s string) map[string]any {
 	}
 	for _, n := range names {
 		rel := sc.Relations[QName{Schema: s, Name: n}]
+		may := acc.relation(rel)
+		if may == (relAccess{}) {
+			continue // the role may not use it: PostgREST leaves it out
+		}
 		schemas[n] = relationSchema(rel)
 		ref := map[string]any{"$ref": "#/components/schemas/" + n}
 		rowFilters := []any{}
@@ -63,25 +75,32 @@ func OpenAPI(sc *Schema, s string) map[string]any {
 			"text/csv":                          map[string]any{"schema": map[string]any{"type": "string"}},
 			"application/vnd.pgrst.object+json": map[string]any{"schema": ref},
 		}}
-		item := map[string]any{
-			"get": map[string]any{
+		item := map[string]any{}
+		if may.read {
+			item["get"] = map[string]any{
 				"tags": []string{n}, "summary": rel.Description, "parameters": read,
 				"responses": map[string]any{"200": list, "206": map[string]any{"description": "Partial Content"}},
-			},
+			}
 		}
 		if rel.Insertable {
 			body := map[string]any{"content": map[string]any{"application/json": map[string]any{"schema": ref}}}
-			item["post"] = map[string]any{
-				"tags": []string{n}, "parameters": []any{ref2("select"), ref2("preferReturn")},
-				"requestBody": body, "responses": map[string]any{"201": map[string]any{"description": "Created"}},
+			if may.insert {
+				item["post"] = map[string]any{
+					"tags": []string{n}, "parameters": []any{ref2("select"), ref2("preferReturn")},
+					"requestBody": body, "responses": map[string]any{"201": map[string]any{"description": "Created"}},
+				}
 			}
-			item["patch"] = map[string]any{
-				"tags": []string{n}, "parameters": append([]any{ref2("preferReturn")}, rowFilters...),
-				"requestBody": body, "responses": map[string]any{"204": map[string]any{"description": "No Content"}},
+			if may.update {
+				item["patch"] = map[string]any{
+					"tags": []string{n}, "parameters": append([]any{ref2("preferReturn")}, rowFilters...),
+					"requestBody": body, "responses": map[string]any{"204": map[string]any{"description": "No Content"}},
+				}
 			}
-			item["delete"] = map[string]any{
-				"tags": []string{n}, "parameters": append([]any{ref2("preferReturn")}, rowFilters...),
-				"responses": map[string]any{"204": map[string]any{"description": "No Content"}},
+			if may.delete {
+				item["delete"] = map[string]any{
+					"tags": []string{n}, "parameters": append([]any{ref2("preferReturn")}, rowFilters...),
+					"responses": map[string]any{"204": map[string]any{"description": "No Content"}},
+				}
 			}
 		}
 		paths["/"+n] = item
@@ -95,6 +114,9 @@ func OpenAPI(sc *Schema, s string) map[string]any {
 	slices.Sort(fnames)
 	for _, n := range fnames {
 		f := sc.Functions[QName{Schema: s, Name: n}][0]
+		if !acc.function(f) {
+			continue
+		}
 		props := map[string]any{}
 		var required []string
 		for _, a := range f.Args {
@@ -214,7 +236,11 @@ func (c *call) serveOpenAPI() error {
 	if c.r.Method != http.MethodGet && c.r.Method != http.MethodHead {
 		return unsupportedMethodError(c.r.Method)
 	}
-	doc := OpenAPI(c.sc, c.schema)
+	acc, err := c.access(c.r.Context())
+	if err != nil {
+		return err
+	}
+	doc := OpenAPI(c.sc, c.schema, acc)
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
@@ -232,4 +258,94 @@ func (c *call) serveOpenAPI() error {
 		_, _ = c.w.Write(buf.Bytes())
 	}
 	return nil
+}
+
+// access is what the requesting principal may use, for the OpenAPI
+// document: its role's privileges (PostgreSQL's grants) and its key's
+// scopes. A nil access allows everything.
+type access struct {
+	p    *gate.Principal
+	rels map[uint32]relAccess // by OID; nil: every relation
+	fns  map[uint32]bool      // by OID; nil: every function
+}
+
+// relAccess is what a role may do with a relation.
+type relAccess struct{ read, insert, update, delete bool }
+
+func (a *access) relation(rel *Relation) relAccess {
+	if a == nil {
+		return relAccess{true, true, true, true}
+	}
+	may := relAccess{true, true, true, true}
+	if a.rels != nil {
+		may = a.rels[rel.OID]
+	}
+	act := func(op gate.Op) bool {
+		return a.p.ScopesAllow(gate.Action{API: gate.APIRest, Op: op, Schema: rel.Schema, Relation: rel.Name})
+	}
+	may.read = may.read && act(gate.OpRead)
+	may.insert = may.insert && act(gate.OpWrite)
+	may.update = may.update && act(gate.OpWrite)
+	may.delete = may.delete && act(gate.OpDelete)
+	return may
+}
+
+func (a *access) function(f *Function) bool {
+	if a == nil {
+		return true
+	}
+	return (a.fns == nil || a.fns[f.OID]) &&
+		a.p.ScopesAllow(gate.Action{API: gate.APIRest, Op: gate.OpExecute, Schema: f.Schema, Relation: f.Name})
+}
+
+// accessSQL reads a role's privileges on relations and functions, as the
+// login role (a catalog read: no principal acts). An unknown role may use
+// nothing.
+const accessSQL = `with r as (select exists (select from pg_roles where rolname = $1) ok)
+select coalesce((select json_agg(json_build_array(c.oid::int8,
+    r.ok and has_any_column_privilege($1, c.oid, 'SELECT'), r.ok and has_any_column_privilege($1, c.oid, 'INSERT'),
+    r.ok and has_any_column_privilege($1, c.oid, 'UPDATE'), r.ok and has_table_privilege($1, c.oid, 'DELETE')))
+  from unnest($2::oid[]) c(oid), r), '[]'),
+  coalesce((select json_agg(f.oid::int8) from unnest($3::oid[]) f(oid), r where r.ok and has_function_privilege($1, f.oid, 'EXECUTE')), '[]')`
+
+// access reads what the request's principal may use in its schema. The
+// service role sees everything, as PostgREST shows it.
+func (c *call) access(ctx context.Context) (*access, error) {
+	a := &access{p: c.p}
+	if c.p.Role == serviceRole {
+		return a, nil
+	}
+	var rels, fns []uint32
+	for q, r := range c.sc.Relations {
+		if q.Schema == c.schema {
+			rels = append(rels, r.OID)
+		}
+	}
+	for q, fs := range c.sc.Functions {
+		if q.Schema == c.schema {
+			for _, f := range fs {
+				fns = append(fns, f.OID)
+			}
+		}
+	}
+	conn, release, err := c.s.acquire(ctx, c.proj.ref)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+	var relRows [][5]any
+	var fnRows []uint32
+	if err := conn.QueryRow(ctx, accessSQL, c.p.Role, rels, fns).Scan(&relRows, &fnRows); err != nil {
+		return nil, fmt.Errorf("reading the role's privileges: %w", err)
+	}
+	a.rels, a.fns = make(map[uint32]relAccess, len(relRows)), make(map[uint32]bool, len(fnRows))
+	for _, row := range relRows {
+		oid, _ := row[0].(float64)
+		b := func(i int) bool { v, _ := row[i].(bool); return v }
+		a.rels[uint32(oid)] = relAccess{b(1), b(2), b(3), b(4)}
+	}
+	for _, oid := range fnRows {
+		a.fns[oid] = true
+	}
+	return a, nil
 }

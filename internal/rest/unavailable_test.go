@@ -2,8 +2,11 @@ package rest
 
 import (
 	"context"
+	"encoding/json"
+	"maps"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -115,4 +118,50 @@ func TestOverQuota(t *testing.T) {
 		{name: "delete", method: "DELETE", path: "/post_labels", as: "service", status: 204},
 		{name: "deleted", path: "/post_labels?select=post_id", as: "service", status: 200, want: `[]`},
 	})
+}
+
+// TestOpenAPIPerRole: the OpenAPI document shows a role only the relations,
+// methods and functions it may use, as PostgREST does; the service role
+// sees everything.
+func TestOpenAPIPerRole(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, Config{})
+	if _, err := e.db.Pool.Exec(t.Context(), `revoke all on labels from anon;
+		revoke insert, update, delete on comments from anon;
+		revoke execute on function add(int, int) from anon, public`); err != nil {
+		t.Fatal(err)
+	}
+	paths := func(as string) map[string]map[string]any {
+		t.Helper()
+		res, body := e.do(t, scenario{path: "/", as: as})
+		if res.StatusCode != http.StatusOK {
+			t.Fatalf("GET / as %s: %d %s", as, res.StatusCode, body)
+		}
+		var doc struct {
+			Paths map[string]map[string]any `json:"paths"`
+		}
+		if err := json.Unmarshal(body, &doc); err != nil {
+			t.Fatal(err)
+		}
+		return doc.Paths
+	}
+	anon := paths("anon")
+	if _, ok := anon["/labels"]; ok {
+		t.Error("anon sees labels, on which it has no privilege")
+	}
+	if _, ok := anon["/rpc/add"]; ok {
+		t.Error("anon sees add(), which it may not execute")
+	}
+	if c := anon["/comments"]; c["get"] == nil || c["post"] != nil || c["patch"] != nil || c["delete"] != nil {
+		t.Errorf("anon's comments methods: %v, want only get", slices.Sorted(maps.Keys(c)))
+	}
+	if anon["/users"]["get"] == nil {
+		t.Error("anon does not see users")
+	}
+	svc := paths("service")
+	for _, p := range []string{"/labels", "/rpc/add", "/comments"} {
+		if svc[p] == nil {
+			t.Errorf("the service role does not see %s", p)
+		}
+	}
 }
