@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -384,9 +385,15 @@ func TestRateLimits(t *testing.T) {
 	for range 3 {
 		e.call(t, "POST", "/token?grant_type=password", "", body).want(t, 400, "invalid_credentials")
 	}
-	e.call(t, "POST", "/token?grant_type=password", "", body).want(t, 429, "over_request_rate_limit")
+	limited := e.call(t, "POST", "/token?grant_type=password", "", body).want(t, 429, "over_request_rate_limit")
+	// 3 per 5 minutes: the next token comes within 100 s.
+	if ra, err := strconv.Atoi(limited.header.Get("Retry-After")); err != nil || ra < 1 || ra > 100 {
+		t.Errorf("Retry-After %q, want 1..100 seconds", limited.header.Get("Retry-After"))
+	}
 	e.call(t, "POST", "/recover", "", map[string]any{"email": "a@example.com"}).want(t, 200, "")
-	e.call(t, "POST", "/recover", "", map[string]any{"email": "b@example.com"}).want(t, 429, "over_email_send_rate_limit")
+	if ra := e.call(t, "POST", "/recover", "", map[string]any{"email": "b@example.com"}).want(t, 429, "over_email_send_rate_limit").header.Get("Retry-After"); ra == "" {
+		t.Error("an email rate limit without Retry-After")
+	}
 
 	// Per account: one address, many IPs would still be limited; here the
 	// account limit is lower than the IP one.

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"time"
 
 	"github.com/magflock/mobo/internal/gate"
 )
@@ -17,6 +18,15 @@ type Error struct {
 	Msg    string
 	// Extra fields merged into the body (weak_password reasons).
 	Extra map[string]any
+	// RetryAfter, when set, is sent as Retry-After (a rate limit).
+	RetryAfter time.Duration
+}
+
+// after is a copy of e telling the client to retry after d.
+func (e *Error) after(d time.Duration) *Error {
+	c := *e
+	c.RetryAfter = max(d, time.Second)
+	return &c
 }
 
 func (e *Error) Error() string { return fmt.Sprintf("%d %s: %s", e.Status, e.Code, e.Msg) }

@@ -12,7 +12,9 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -130,6 +132,9 @@ func (s *Service) writeError(w http.ResponseWriter, r *http.Request, err error) 
 	if errors.As(err, &e) {
 		body := map[string]any{"code": e.Status, "error_code": e.Code, "msg": e.Msg}
 		maps.Copy(body, e.Extra)
+		if e.RetryAfter > 0 {
+			w.Header().Set("Retry-After", strconv.FormatInt(int64((e.RetryAfter+time.Second-1)/time.Second), 10))
+		}
 		httpx.WriteJSON(w, e.Status, body)
 		return
 	}

@@ -2,66 +2,17 @@ package auth
 
 import (
 	"context"
-	"sync"
 	"time"
 
 	"github.com/magflock/mobo/internal/ratelimit"
 )
 
 // Limiter decides whether one more event under key is allowed, given at most
-// limit events per window. The in-process token bucket is the default; a
-// shared one (Redis, internal/ratelimit) fits behind the same interface.
+// limit events per window, and when refused how long until it would be.
+// [StoreLimiter] over the gateway's [ratelimit] stores (in-process by
+// default, a shared one for several nodes) is the implementation.
 type Limiter interface {
-	Allow(key string, limit int, window time.Duration) bool
-}
-
-// buckets is a token bucket per key: capacity limit, refilled at
-// limit/window. Full buckets are dropped when the map grows.
-type buckets struct {
-	now func() time.Time
-	mu  sync.Mutex
-	m   map[string]*bucket
-}
-
-type bucket struct {
-	tokens float64
-	last   time.Time
-}
-
-func newBuckets(now func() time.Time) *buckets { return &buckets{now: now, m: map[string]*bucket{}} }
-
-// Allow implements [Limiter].
-func (b *buckets) Allow(key string, limit int, window time.Duration) bool {
-	if limit <= 0 {
-		return true
-	}
-	now := b.now()
-	rate := float64(limit) / window.Seconds()
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	bk, ok := b.m[key]
-	if !ok {
-		if len(b.m) > 100_000 {
-			b.sweep(now, rate, float64(limit))
-		}
-		bk = &bucket{tokens: float64(limit), last: now}
-		b.m[key] = bk
-	}
-	bk.tokens = min(float64(limit), bk.tokens+now.Sub(bk.last).Seconds()*rate)
-	bk.last = now
-	if bk.tokens < 1 {
-		return false
-	}
-	bk.tokens--
-	return true
-}
-
-func (b *buckets) sweep(now time.Time, rate, limit float64) {
-	for k, bk := range b.m {
-		if bk.tokens+now.Sub(bk.last).Seconds()*rate >= limit {
-			delete(b.m, k)
-		}
-	}
+	Allow(key string, limit int, window time.Duration) (ok bool, retryAfter time.Duration)
 }
 
 // limit kinds.
@@ -95,11 +46,13 @@ func (s *Service) allow(ref, ip, kind, account string) error {
 	case limitSMS:
 		limit, window, fail = rl.SMSSent, time.Hour, errSMSRateLimited
 	}
-	if !s.limiter.Allow(ref+"|"+kind+"|ip|"+ip, limit, window) {
-		return fail
+	if ok, retry := s.limiter.Allow(ref+"|"+kind+"|ip|"+ip, limit, window); !ok {
+		return fail.after(retry)
 	}
-	if account != "" && !s.limiter.Allow(ref+"|"+limitAccount+"|"+account, rl.PerAccount, 5*time.Minute) {
-		return fail
+	if account != "" {
+		if ok, retry := s.limiter.Allow(ref+"|"+limitAccount+"|"+account, rl.PerAccount, 5*time.Minute); !ok {
+			return fail.after(retry)
+		}
 	}
 	return nil
 }
@@ -114,14 +67,17 @@ type StoreLimiter struct {
 }
 
 // Allow implements [Limiter].
-func (l StoreLimiter) Allow(key string, limit int, window time.Duration) bool {
+func (l StoreLimiter) Allow(key string, limit int, window time.Duration) (bool, time.Duration) {
 	if limit <= 0 {
-		return true
+		return true, 0
 	}
 	now := time.Now
 	if l.Now != nil {
 		now = l.Now
 	}
 	d, err := l.Store.Take(context.Background(), "auth\x1f"+key, ratelimit.Rule{Rate: float64(limit) / window.Seconds(), Burst: limit}, 1, now())
-	return err != nil || d.Allowed
+	if err != nil || d.Allowed {
+		return true, 0
+	}
+	return false, d.RetryAfter
 }

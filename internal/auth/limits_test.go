@@ -15,7 +15,6 @@ func TestLimiters(t *testing.T) {
 		name string
 		mk   func(now func() time.Time) Limiter
 	}{
-		{"buckets", func(now func() time.Time) Limiter { return newBuckets(now) }},
 		{"ratelimit store", func(now func() time.Time) Limiter { return StoreLimiter{Store: store, Now: now} }},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
@@ -23,25 +22,27 @@ func TestLimiters(t *testing.T) {
 			clk := &clock{t: time.Unix(1_700_000_000, 0)}
 			l := tt.mk(clk.now)
 			key := tt.name + "|k"
+			allow := func(key string, limit int) bool { ok, _ := l.Allow(key, limit, time.Minute); return ok }
 			for i := range 3 {
-				if !l.Allow(key, 3, time.Minute) {
+				if !allow(key, 3) {
 					t.Fatalf("call %d refused", i)
 				}
 			}
-			if l.Allow(key, 3, time.Minute) {
-				t.Fatal("fourth call allowed")
+			ok, retry := l.Allow(key, 3, time.Minute)
+			if ok || retry <= 0 || retry > 20*time.Second {
+				t.Fatalf("fourth call: allowed %v, retry after %v; want refused, within 20 s", ok, retry)
 			}
-			if !l.Allow(tt.name+"|other", 3, time.Minute) {
+			if !allow(tt.name+"|other", 3) {
 				t.Fatal("another key refused")
 			}
 			clk.add(20 * time.Second) // one token back (3 per minute)
-			if !l.Allow(key, 3, time.Minute) {
+			if !allow(key, 3) {
 				t.Fatal("refill did not happen")
 			}
-			if l.Allow(key, 3, time.Minute) {
+			if allow(key, 3) {
 				t.Fatal("refilled more than one token")
 			}
-			if !l.Allow(key, 0, time.Minute) {
+			if !allow(key, 0) {
 				t.Fatal("limit 0 means no limit")
 			}
 		})

@@ -18,6 +18,7 @@ import (
 
 	"github.com/magflock/mobo/internal/kernel"
 	"github.com/magflock/mobo/internal/migrate"
+	"github.com/magflock/mobo/internal/ratelimit"
 )
 
 //go:embed migrations/*.sql
@@ -59,7 +60,8 @@ func WithMailer(m Mailer) Option { return func(svc *Service) { svc.mail = m } }
 // WithClock sets the clock (tests).
 func WithClock(now func() time.Time) Option { return func(svc *Service) { svc.now = now } }
 
-// WithLimiter sets the rate limiter (default: in-process token buckets).
+// WithLimiter sets the rate limiter (default: a [StoreLimiter] over an
+// in-process ratelimit store).
 func WithLimiter(l Limiter) Option { return func(svc *Service) { svc.limiter = l } }
 
 // Service is the "auth" component.
@@ -110,7 +112,9 @@ func New(cfg Config, tenants Tenants, srv Server, log *slog.Logger, opts ...Opti
 		s.sms = logSMS{log: log}
 	}
 	if s.limiter == nil {
-		s.limiter = newBuckets(s.now)
+		// In-process buckets, without a sweeper goroutine: full ones are
+		// dropped when a shard reaches its bound.
+		s.limiter = StoreLimiter{Store: ratelimit.NewMemoryStore(ratelimit.MemoryOptions{SweepInterval: -1, Now: s.now}), Now: s.now}
 	}
 	s.caches = newCaches()
 	return s
