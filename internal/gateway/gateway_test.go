@@ -149,6 +149,25 @@ func TestRequestID(t *testing.T) {
 	}
 }
 
+// TestSecurityHeaders: every response carries the browser security headers.
+func TestSecurityHeaders(t *testing.T) {
+	t.Parallel()
+	g := startGateway(t, &fakeReady{})
+	for _, path := range []string{"/echo-id", "/healthz", "/nowhere"} {
+		resp, _ := get(t, g.URL()+path, nil)
+		for h, want := range map[string]string{
+			"X-Content-Type-Options":  "nosniff",
+			"Referrer-Policy":         "strict-origin-when-cross-origin",
+			"X-Frame-Options":         "DENY",
+			"Content-Security-Policy": "frame-ancestors 'none'",
+		} {
+			if got := resp.Header.Get(h); got != want {
+				t.Errorf("%s: %s = %q, want %q", path, h, got, want)
+			}
+		}
+	}
+}
+
 func TestStartFailsOnTakenAddress(t *testing.T) {
 	t.Parallel()
 	g1 := startGateway(t, nil)
