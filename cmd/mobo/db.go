@@ -49,10 +49,10 @@ func (a dbAdmin) recordMigrations(ctx context.Context, action, ref string, versi
 func (a dbAdmin) connect(ctx context.Context, ref string) (*pgx.Conn, error) {
 	p, err := a.m.Project(ref)
 	if err != nil {
-		return nil, mapTenantError(err)
+		return nil, err
 	}
 	if p.Status == tenant.StatusPaused {
-		return nil, clientError{fmt.Errorf("project %q: %w", ref, tenant.ErrPaused), http.StatusConflict}
+		return nil, fmt.Errorf("project %q: %w", ref, tenant.ErrPaused)
 	}
 	if p.Status != tenant.StatusActive {
 		return nil, clientError{fmt.Errorf("project %q is %s", ref, p.Status), http.StatusConflict}
@@ -152,7 +152,7 @@ func (a dbAdmin) RepairMigrations(ctx context.Context, ref string, files []admin
 func (a dbAdmin) ProjectConnection(ctx context.Context, ref string) (admin.Connection, error) {
 	p, err := a.m.Project(ref)
 	if err != nil {
-		return admin.Connection{}, mapTenantError(err)
+		return admin.Connection{}, err
 	}
 	// Handing out a password is worth a record; no record, no password.
 	if err := a.audit.Audit(ctx, "admin", "db.connection", ref, nil); err != nil {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"time"
@@ -21,8 +20,7 @@ type projectAdmin struct {
 
 var _ admin.Projects = projectAdmin{}
 
-// clientError gives tenant's sentinel errors the HTTP status the admin API
-// answers with.
+// clientError gives an error the HTTP status the admin API answers with.
 type clientError struct {
 	err    error
 	status int
@@ -31,20 +29,6 @@ type clientError struct {
 func (e clientError) Error() string   { return e.err.Error() }
 func (e clientError) Unwrap() error   { return e.err }
 func (e clientError) HTTPStatus() int { return e.status }
-
-func mapTenantError(err error) error {
-	switch {
-	case err == nil:
-		return nil
-	case errors.Is(err, tenant.ErrNoProject):
-		return clientError{err, http.StatusNotFound}
-	case errors.Is(err, tenant.ErrProjectExists), errors.Is(err, tenant.ErrSecretFromConfig):
-		return clientError{err, http.StatusConflict}
-	case errors.Is(err, tenant.ErrInvalidRef), errors.Is(err, tenant.ErrDefaultProject), errors.Is(err, tenant.ErrInvalidLimits):
-		return clientError{err, http.StatusBadRequest}
-	}
-	return err
-}
 
 func (a projectAdmin) view(p *tenant.Project, keys bool) admin.Project {
 	v := admin.Project{Ref: p.Ref, Name: p.Name, Status: p.Status, Database: p.Database, CreatedAt: p.CreatedAt}
@@ -72,13 +56,13 @@ func (a projectAdmin) SetProjectLimits(ctx context.Context, ref string, l admin.
 		}
 		tl.StatementTimeout = d
 	}
-	return mapTenantError(a.m.SetLimits(ctx, ref, tl))
+	return a.m.SetLimits(ctx, ref, tl)
 }
 
 func (a projectAdmin) ProjectUsage(ctx context.Context, ref string) (admin.Usage, error) {
 	u, err := a.m.Usage(ctx, ref)
 	if err != nil {
-		return admin.Usage{}, mapTenantError(err)
+		return admin.Usage{}, err
 	}
 	out := admin.Usage{Ref: ref, SizeBytes: u.SizeBytes, RowsEstimate: u.RowsEstimate, Connections: u.Connections}
 	if a.requests != nil {
@@ -90,7 +74,7 @@ func (a projectAdmin) ProjectUsage(ctx context.Context, ref string) (admin.Usage
 func (a projectAdmin) RotateProjectKeys(ctx context.Context, ref string) (admin.Project, error) {
 	p, err := a.m.RotateKeys(ctx, ref)
 	if err != nil {
-		return admin.Project{}, mapTenantError(err)
+		return admin.Project{}, err
 	}
 	return a.view(p, true), nil
 }
@@ -110,7 +94,7 @@ func (a projectAdmin) ListProjects(ctx context.Context) ([]admin.Project, error)
 func (a projectAdmin) GetProject(_ context.Context, ref string) (admin.Project, error) {
 	p, err := a.m.Project(ref)
 	if err != nil {
-		return admin.Project{}, mapTenantError(err)
+		return admin.Project{}, err
 	}
 	return a.view(p, true), nil
 }
@@ -118,24 +102,24 @@ func (a projectAdmin) GetProject(_ context.Context, ref string) (admin.Project, 
 func (a projectAdmin) CreateProject(ctx context.Context, ref, name string) (admin.Project, error) {
 	p, err := a.m.Create(ctx, tenant.CreateOptions{Ref: ref, Name: name})
 	if err != nil {
-		return admin.Project{}, mapTenantError(err)
+		return admin.Project{}, err
 	}
 	return a.view(p, true), nil
 }
 
 func (a projectAdmin) RenameProject(ctx context.Context, ref, name string) error {
-	return mapTenantError(a.m.Rename(ctx, ref, name))
+	return a.m.Rename(ctx, ref, name)
 }
 
 func (a projectAdmin) PauseProject(ctx context.Context, ref string) error {
-	return mapTenantError(a.m.Pause(ctx, ref))
+	return a.m.Pause(ctx, ref)
 }
 
 func (a projectAdmin) ResumeProject(ctx context.Context, ref string) error {
-	return mapTenantError(a.m.Resume(ctx, ref))
+	return a.m.Resume(ctx, ref)
 }
 
 func (a projectAdmin) DeleteProject(ctx context.Context, ref string, noDump bool) (string, error) {
 	dump, err := a.m.Delete(ctx, ref, tenant.DeleteOptions{NoDump: noDump, DumpDir: a.dumpDir})
-	return dump, mapTenantError(err)
+	return dump, err
 }

@@ -149,8 +149,8 @@ func assemble(cfg Config, log *slog.Logger) (*platform, error) {
 	p.tenants.AddChangeHook("realtime", rt.ProjectChanged)
 	p.gateway.SetProjects(p.tenants)
 	p.admin.SetProjects(projectAdmin{m: p.tenants, baseURL: p.gateway.URL, dumpDir: filepath.Join(cfg.DataDir, "dumps"), requests: p.gateway.Requests})
-	p.admin.SetRESTConfig(settingsAdmin{restSrv, rest.ErrInvalidConfig})
-	p.admin.SetAuthConfig(settingsAdmin{authSvc, auth.ErrInvalidSettings})
+	p.admin.SetRESTConfig(restSrv)
+	p.admin.SetAuthConfig(authSvc)
 	p.admin.SetDatabases(dbAdmin{m: p.tenants, srv: srv, audit: cp, log: kernel.ComponentLogger(log, "admin")})
 	p.gateway.Handle("/admin/v1/", p.admin.Handler())
 

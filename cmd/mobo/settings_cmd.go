@@ -1,46 +1,14 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"net/http"
 	"net/url"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
-
-	"github.com/magflock/mobo/internal/admin"
 )
-
-// settingsAdmin gives the admin API an API's per-project settings (the
-// REST server's, the auth service's), answering 400 for the API's own
-// invalid-settings error and the tenant's statuses otherwise.
-type settingsAdmin struct {
-	s       admin.Settings
-	invalid error
-}
-
-var _ admin.Settings = settingsAdmin{}
-
-func (a settingsAdmin) mapError(err error) error {
-	if a.invalid != nil && errors.Is(err, a.invalid) {
-		return clientError{err, http.StatusBadRequest}
-	}
-	return mapTenantError(err)
-}
-
-func (a settingsAdmin) ProjectConfig(ctx context.Context, ref string) (json.RawMessage, error) {
-	out, err := a.s.ProjectConfig(ctx, ref)
-	return out, a.mapError(err)
-}
-
-func (a settingsAdmin) PatchProjectConfig(ctx context.Context, ref string, patch json.RawMessage) (json.RawMessage, error) {
-	out, err := a.s.PatchProjectConfig(ctx, ref, patch)
-	return out, a.mapError(err)
-}
 
 // settingFlag is one of an API's per-project settings as a CLI flag; kind
 // is "string", "list" (comma-separated), "int" or "bool".

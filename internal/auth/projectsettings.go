@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"net/url"
 	"strings"
 	"time"
@@ -30,8 +31,16 @@ type SettingsStore interface {
 }
 
 // ErrInvalidSettings: a project's auth settings are not valid; nothing was
-// changed.
-var ErrInvalidSettings = errors.New("invalid auth settings")
+// changed. The admin API answers it with a 400.
+var ErrInvalidSettings error = badSettings("invalid auth settings")
+
+// badSettings is a client's mistake in settings: HTTP 400.
+type badSettings string
+
+func (e badSettings) Error() string { return string(e) }
+
+// HTTPStatus is 400.
+func (badSettings) HTTPStatus() int { return http.StatusBadRequest }
 
 // projectSettings are the keys a project may set, each nil when unset.
 type projectSettings struct {

@@ -37,7 +37,16 @@ const (
 
 // ErrInvalidConfig: a project's REST settings, or a change to them, are
 // malformed (an unknown key, a value of the wrong type, a bad schema name).
-var ErrInvalidConfig = errors.New("invalid REST settings")
+// The admin API answers it with a 400.
+var ErrInvalidConfig error = badSettings("invalid REST settings")
+
+// badSettings is a client's mistake in settings: HTTP 400.
+type badSettings string
+
+func (e badSettings) Error() string { return string(e) }
+
+// HTTPStatus is 400.
+func (badSettings) HTTPStatus() int { return http.StatusBadRequest }
 
 func clientError(status int, code, msg, details, hint string) *Error {
 	return &Error{Status: status, Code: code, Message: msg, Details: details, Hint: hint}

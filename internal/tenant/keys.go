@@ -2,14 +2,9 @@ package tenant
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 )
-
-// ErrSecretFromConfig: the project's JWT secret is set by the platform's
-// configuration (jwt_secret), so it is changed there, not rotated.
-var ErrSecretFromConfig = errors.New("the default project's JWT secret is set by jwt_secret in the configuration; change it there")
 
 // ChangeHook drops what a component derived from a project's stored state
 // (its JWT secret: verification keys, the cache of verified tokens; its

@@ -23,18 +23,6 @@ const (
 	StatusDeleting = "deleting"
 )
 
-// Errors of the project lifecycle.
-var (
-	// ErrPaused: the project exists but is paused; its database refuses connections.
-	ErrPaused = errors.New("project is paused")
-	// ErrInvalidRef: a ref that is not 3–40 lowercase letters, digits and dashes starting with a letter.
-	ErrInvalidRef = errors.New("invalid project ref: use 3 to 40 lowercase letters, digits and dashes, starting with a letter")
-	// ErrProjectExists: a project with that ref exists already.
-	ErrProjectExists = errors.New("project already exists")
-	// ErrDefaultProject: the operation is not allowed on the default project.
-	ErrDefaultProject = errors.New("not allowed on the default project")
-)
-
 var refPattern = regexp.MustCompile(`^[a-z][a-z0-9-]{1,38}[a-z0-9]$`)
 
 // ValidRef reports whether ref can name a project.

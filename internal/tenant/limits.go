@@ -300,9 +300,6 @@ func (m *Manager) SetLimits(ctx context.Context, ref string, l Limits) error {
 	return m.checkQuota(ctx, ref)
 }
 
-// ErrInvalidLimits: a limit out of range.
-var ErrInvalidLimits = errors.New("invalid limits")
-
 // QuotaError returns ErrOverQuota (wrapped) while project ref is over its
 // size quota, so APIs can explain a refused write.
 func (m *Manager) QuotaError(ref string) error {

@@ -430,9 +430,6 @@ func (m *Manager) Health(ctx context.Context) error {
 	return conn.Ping(ctx)
 }
 
-// ErrNoProject is returned for an unknown project ref.
-var ErrNoProject = errors.New("no such project")
-
 // Project returns a loaded project by ref.
 func (m *Manager) Project(ref string) (*Project, error) {
 	m.mu.RLock()
