@@ -151,7 +151,7 @@ func assemble(cfg Config, log *slog.Logger) (*platform, error) {
 	p.admin.SetProjects(projectAdmin{m: p.tenants, baseURL: p.gateway.URL, dumpDir: filepath.Join(cfg.DataDir, "dumps"), requests: p.gateway.Requests})
 	p.admin.SetRESTConfig(restSrv)
 	p.admin.SetAuthConfig(authSvc)
-	p.admin.SetDatabases(dbAdmin{m: p.tenants, srv: srv, audit: cp, log: kernel.ComponentLogger(log, "admin")})
+	p.admin.SetDatabases(admin.NewMigrator(projectDatabases{p.tenants}, cp, kernel.ComponentLogger(log, "admin")))
 	p.gateway.Handle("/admin/v1/", p.admin.Handler())
 
 	components := []kernel.Component{db, cp, p.tenants, p.admin, authSvc, restSrv, gqlSrv, rt, p.gateway}

@@ -2,7 +2,6 @@ package tenant
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"sync"
@@ -32,7 +31,7 @@ func (e unavailableError) HTTPStatus() int { return 503 }
 
 // ErrOverQuota: the project's database is larger than its size limit; it is
 // read-only until it shrinks or the limit rises.
-var ErrOverQuota = errors.New("the project's database is over its size quota; writes are refused")
+var ErrOverQuota error = &statusError{"the project's database is over its size quota; writes are refused", 409}
 
 // budget caps the connections that all project pools hold together, so that
 // their sum stays under the server's max_connections with headroom for the
