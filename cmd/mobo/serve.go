@@ -144,6 +144,7 @@ func assemble(cfg Config, log *slog.Logger) (*platform, error) {
 	p.tenants.AddSetupHook("auth", authSvc.SetupProject)
 	p.tenants.AddTeardownHook("auth", authSvc.ForgetProject)
 	p.tenants.AddChangeHook("auth", authSvc.ProjectChanged)
+	p.tenants.AddChangeHook("rest", restSrv.ProjectChanged) // per-project settings, on every node
 	// After auth's: realtime checks its channels' tokens against the new
 	// secret.
 	p.tenants.AddChangeHook("realtime", rt.ProjectChanged)

@@ -41,8 +41,9 @@
 // component ([SettingsStore]) and changed through
 // [Server.PatchProjectConfig], are read with each schema-cache load and
 // travel with the snapshot, so a request sees settings and schema that
-// agree. A change reloads the project at once on this node and, through
-// NOTIFY pgrst, on every other.
+// agree. A change reaches every node the way every project change does:
+// the tenant runs its change hooks ([Server.ProjectChanged] reloads the
+// project) on this node at once and on the others through its watcher.
 //
 // Compiled reads are cached in the snapshot: a GET or HEAD identical to an
 // earlier one, or differing only in the operands of simple filters

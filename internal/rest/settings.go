@@ -64,9 +64,9 @@ func (s *Server) ProjectConfig(ctx context.Context, ref string) (json.RawMessage
 // PatchProjectConfig changes project ref's REST settings: patch is a JSON
 // object of settings under [Config]'s key names, a null value restoring
 // the platform default. An invalid patch is an error wrapping
-// [ErrInvalidConfig] and changes nothing. The change applies at once on
-// this node (the project's schema cache is reloaded with it) and reaches
-// the other nodes through the project's reload notification.
+// [ErrInvalidConfig] and changes nothing. The store tells every node of the
+// change ([Server.ProjectChanged]); this node's snapshot is reloaded before
+// the call returns.
 func (s *Server) PatchProjectConfig(ctx context.Context, ref string, patch json.RawMessage) (json.RawMessage, error) {
 	if err := validatePatch(patch); err != nil {
 		return nil, err
@@ -83,29 +83,22 @@ func (s *Server) PatchProjectConfig(ctx context.Context, ref string, patch json.
 	if err != nil {
 		return nil, fmt.Errorf("project %q: %w", ref, err)
 	}
-	s.applied(ctx, ref)
 	return json.Marshal(ProjectConfig{Ref: ref, Overrides: raw, Effective: cfg.resolved()})
 }
 
-// applied makes a settings change take effect: this node reloads the
-// project's snapshot now, and a notification on the project's reload
-// channel tells every node's schema listener (this one's too) to reload.
-// A project that is not loaded, or whose database is unavailable (paused),
-// reads its settings at its next load.
-func (s *Server) applied(ctx context.Context, ref string) {
+// ProjectChanged reloads project ref's snapshot with its stored settings;
+// it is the tenant change hook, run on every node when a project's settings
+// change. A project that is not loaded, or whose database is unavailable
+// (paused), reads its settings at its next load.
+func (s *Server) ProjectChanged(ctx context.Context, ref string) error {
 	s.mu.Lock()
 	p := s.projects[ref]
 	s.mu.Unlock()
-	if p != nil && p.current() != nil {
-		if err := s.reload(ctx, p); err != nil {
-			s.log.Warn("reloading after a settings change", "ref", ref, "err", err)
-		}
+	if p == nil || p.current() == nil {
+		return nil
 	}
-	pool, err := s.pool(ctx, ref)
-	if err != nil {
-		return
+	if err := s.reload(ctx, p); err != nil {
+		s.log.Warn("reloading after a settings change", "ref", ref, "err", err)
 	}
-	if _, err := pool.Exec(ctx, "select pg_notify($1, $2)", reloadChannel, reloadPayload); err != nil {
-		s.log.Warn("notifying other nodes of a settings change", "ref", ref, "err", err)
-	}
+	return nil
 }

@@ -24,9 +24,11 @@ import (
 
 // twoProjects is a Projects with a database per project and their REST
 // settings kept in memory (the tenant component keeps them in the control
-// plane; its SQL is tested with the admin API in cmd/mobo).
+// plane; its SQL is tested with the admin API in cmd/mobo). As the tenant,
+// it runs the change hook after a change.
 type twoProjects struct {
-	pools map[string]*pgxpool.Pool
+	pools   map[string]*pgxpool.Pool
+	changed func(ctx context.Context, ref string) error
 
 	mu       sync.Mutex
 	settings map[string]map[string]json.RawMessage
@@ -47,7 +49,15 @@ func (p *twoProjects) RESTSettings(_ context.Context, ref string) ([]byte, error
 	return json.Marshal(p.settings[ref])
 }
 
-func (p *twoProjects) PatchRESTSettings(_ context.Context, ref string, patch []byte) ([]byte, error) {
+func (p *twoProjects) PatchRESTSettings(ctx context.Context, ref string, patch []byte) ([]byte, error) {
+	out, err := p.patch(ref, patch)
+	if err == nil && p.changed != nil {
+		err = p.changed(ctx, ref)
+	}
+	return out, err
+}
+
+func (p *twoProjects) patch(ref string, patch []byte) ([]byte, error) {
 	var m map[string]json.RawMessage
 	if err := json.Unmarshal(patch, &m); err != nil {
 		return nil, err
@@ -103,6 +113,7 @@ func newProjectsEnv(t *testing.T, platform Config) *projectsEnv {
 		Config: platform, Projects: store, Logger: slog.New(slog.NewTextHandler(tlog{t}, nil)),
 		Gate: gate.New(gate.Options{Authenticator: &gate.SecretAuthenticator{Secret: func(string) (string, error) { return testSecret, nil }, AnonymousRole: "anon"}}),
 	})
+	store.changed = srv.ProjectChanged
 	if err := srv.Start(t.Context()); err != nil {
 		t.Fatal(err)
 	}
@@ -252,7 +263,7 @@ func TestProjectSettings(t *testing.T) {
 	t.Run("a change made by another node arrives by notification", func(t *testing.T) {
 		// Another node changed the settings in the control plane and
 		// notified the project's database; this node's listener reloads.
-		if _, err := e.store.PatchRESTSettings(t.Context(), "two", []byte(`{"max_rows":1}`)); err != nil {
+		if _, err := e.store.patch("two", []byte(`{"max_rows":1}`)); err != nil { // as another node: no hook here
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { e.patch(t, "two", `{"max_rows":null}`) })

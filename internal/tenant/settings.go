@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -14,48 +13,40 @@ import (
 // per API, overrides of the platform's defaults. The API that owns them
 // validates them; the tenant only stores them.
 
-// settingsColumns are the columns of mobo.projects holding API settings,
-// by API; the SQL below names only these constants.
-var settingsColumns = map[string]string{"REST": "rest_settings", "auth": "auth_settings"}
+// The settings of each API: its column of mobo.projects (the SQL below names
+// only these constants), by index in Project.settings.
+const (
+	settingsREST = iota
+	settingsAuth
+)
+
+var settingsColumns = [...]string{settingsREST: "rest_settings", settingsAuth: "auth_settings"}
 
 // RESTSettings returns project ref's overrides of the REST API's settings,
 // a JSON object ("{}" when none).
 func (m *Manager) RESTSettings(ctx context.Context, ref string) ([]byte, error) {
-	return m.settings(ctx, ref, "REST")
+	return m.settings(ctx, ref, settingsREST)
 }
 
 // PatchRESTSettings merges patch into project ref's REST settings; see
 // [Manager.patchSettings].
 func (m *Manager) PatchRESTSettings(ctx context.Context, ref string, patch []byte) ([]byte, error) {
-	return m.patchSettings(ctx, ref, "REST", patch)
+	return m.patchSettings(ctx, ref, settingsREST, patch)
 }
 
 // AuthSettings returns project ref's overrides of the auth service's
 // settings, a JSON object ("{}" when none).
 func (m *Manager) AuthSettings(ctx context.Context, ref string) ([]byte, error) {
-	return m.settings(ctx, ref, "auth")
+	return m.settings(ctx, ref, settingsAuth)
 }
 
 // PatchAuthSettings merges patch into project ref's auth settings; see
-// [Manager.patchSettings]. The change hooks run on every node (this one at
-// once), so the auth service reloads the project with them.
+// [Manager.patchSettings].
 func (m *Manager) PatchAuthSettings(ctx context.Context, ref string, patch []byte) ([]byte, error) {
-	out, err := m.patchSettings(ctx, ref, "auth", patch)
-	if err != nil {
-		return nil, err
-	}
-	m.mu.Lock()
-	if p, ok := m.projects[ref]; ok {
-		cp := *p
-		cp.authSettings = string(out)
-		m.projects[ref] = &cp
-	}
-	m.mu.Unlock()
-	m.projectChanged(context.WithoutCancel(ctx), ref)
-	return out, nil
+	return m.patchSettings(ctx, ref, settingsAuth, patch)
 }
 
-func (m *Manager) settings(ctx context.Context, ref, api string) ([]byte, error) {
+func (m *Manager) settings(ctx context.Context, ref string, api int) ([]byte, error) {
 	pool, err := m.cp.Pool()
 	if err != nil {
 		return nil, err
@@ -66,7 +57,7 @@ func (m *Manager) settings(ctx context.Context, ref, api string) ([]byte, error)
 		return nil, fmt.Errorf("project %q: %w", ref, ErrNoProject)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("reading the %s settings of project %q: %w", api, ref, err)
+		return nil, fmt.Errorf("reading the %s of project %q: %w", settingsColumns[api], ref, err)
 	}
 	return out, nil
 }
@@ -76,8 +67,10 @@ func (m *Manager) settings(ctx context.Context, ref, api string) ([]byte, error)
 // stay: a key with a value is set, a key set to null is removed (JSON merge
 // patch, RFC 7396, one level deep). It returns the settings after the
 // change, and records the patch in the audit log. The caller validates the
-// values.
-func (m *Manager) patchSettings(ctx context.Context, ref, api string, patch []byte) ([]byte, error) {
+// values. The change reaches every component the one way project changes
+// do: the change hooks run on this node at once, and on every other node
+// through the project watcher.
+func (m *Manager) patchSettings(ctx context.Context, ref string, api int, patch []byte) ([]byte, error) {
 	pool, err := m.cp.Pool()
 	if err != nil {
 		return nil, err
@@ -93,11 +86,19 @@ func (m *Manager) patchSettings(ctx context.Context, ref, api string, patch []by
 		return nil, fmt.Errorf("project %q: %w", ref, ErrNoProject)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("changing the %s settings of project %q: %w", api, ref, err)
+		return nil, fmt.Errorf("changing the %s of project %q: %w", col, ref, err)
 	}
-	action := "project." + strings.ToLower(api) + "_settings"
+	action := "project." + col
 	if err := m.cp.Audit(context.WithoutCancel(ctx), "admin", action, ref, map[string]any{"patch": json.RawMessage(patch)}); err != nil {
 		return nil, err
 	}
+	m.mu.Lock()
+	if p, ok := m.projects[ref]; ok {
+		cp := *p
+		cp.settings[api] = string(out)
+		m.projects[ref] = &cp
+	}
+	m.mu.Unlock()
+	m.projectChanged(context.WithoutCancel(ctx), ref)
 	return out, nil
 }

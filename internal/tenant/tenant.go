@@ -118,9 +118,10 @@ type Project struct {
 	// OverQuota is set while the database is larger than Limits.DBSizeLimit;
 	// the database is then read-only.
 	OverQuota bool `json:"over_quota"`
-	// authSettings are the auth overrides as stored, compared by the
-	// watcher to tell the auth service of changes made elsewhere.
-	authSettings string
+	// settings are the APIs' overrides as stored (by settingsColumns'
+	// keys), compared by the watcher to tell the change hooks of changes
+	// made on other nodes.
+	settings [2]string
 }
 
 // Limits are a project's own limits; zero values mean the platform defaults.
@@ -138,13 +139,13 @@ type Limits struct {
 // projectColumns and scanProject read a project row; keep them together.
 const projectColumns = `ref, name, database, status, jwt_secret, anon_key, service_key, created_at,
 	coalesce(max_connections, 0), coalesce(extract(epoch from statement_timeout) * 1000, 0)::bigint,
-	coalesce(db_size_limit, 0), coalesce(request_rate, ''), over_quota, auth_settings::text`
+	coalesce(db_size_limit, 0), coalesce(request_rate, ''), over_quota, rest_settings::text, auth_settings::text`
 
 func scanProject(row pgx.Row) (*Project, error) {
 	var p Project
 	var timeoutMS int64
 	err := row.Scan(&p.Ref, &p.Name, &p.Database, &p.Status, &p.JWTSecret, &p.AnonKey, &p.ServiceKey, &p.CreatedAt,
-		&p.Limits.MaxConnections, &timeoutMS, &p.Limits.DBSizeLimit, &p.Limits.RequestRate, &p.OverQuota, &p.authSettings)
+		&p.Limits.MaxConnections, &timeoutMS, &p.Limits.DBSizeLimit, &p.Limits.RequestRate, &p.OverQuota, &p.settings[settingsREST], &p.settings[settingsAuth])
 	p.Limits.StatementTimeout = time.Duration(timeoutMS) * time.Millisecond
 	return &p, err
 }

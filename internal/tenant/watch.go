@@ -168,7 +168,7 @@ func (m *Manager) apply(ctx context.Context, ref string, cur *Project) {
 			// writable again) from its first connection.
 			m.closePool(ref)
 		}
-		if old.JWTSecret != cur.JWTSecret || old.authSettings != cur.authSettings {
+		if old.JWTSecret != cur.JWTSecret || old.settings != cur.settings {
 			m.projectChanged(ctx, ref)
 		}
 	}
