@@ -222,3 +222,29 @@ func mustScope(t *testing.T, s string) Scope {
 	}
 	return sc
 }
+
+type quotaOf map[string]bool
+
+func (q quotaOf) OverQuota(ref string) bool { return q[ref] }
+
+// TestGateQuota: over its quota a project's writes are refused by the
+// gate; reads and deletes are decided, and the decision says the project
+// is over its quota (its statements then run read-only, but for deletes).
+func TestGateQuota(t *testing.T) {
+	t.Parallel()
+	g := New(Options{Authenticator: &SecretAuthenticator{Secret: func(string) (string, error) { return secret, nil }}, Quota: quotaOf{"full": true}})
+	p := Anonymous("anon")
+	act := func(op Op) Action { return Action{API: APIRest, Op: op, Schema: "public", Relation: "t"} }
+	if _, err := g.Authorize(t.Context(), "full", p, act(OpRead), act(OpWrite)); !errors.Is(err, ErrOverQuota) {
+		t.Errorf("a write over quota: %v, want ErrOverQuota", err)
+	}
+	for _, op := range []Op{OpRead, OpDelete, OpExecute} {
+		d, err := g.Authorize(t.Context(), "full", p, act(op))
+		if err != nil || !d.OverQuota() {
+			t.Errorf("%s over quota: %v, over quota %v", op, err, d != nil && d.OverQuota())
+		}
+	}
+	if d, err := g.Authorize(t.Context(), "roomy", p, act(OpWrite)); err != nil || d.OverQuota() {
+		t.Errorf("a write within quota: %v", err)
+	}
+}

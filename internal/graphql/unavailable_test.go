@@ -1,7 +1,6 @@
 package graphql
 
 import (
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -9,9 +8,9 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/magflock/mobo/internal/gate"
+	"github.com/magflock/mobo/internal/pg/pgtest"
 	"github.com/magflock/mobo/internal/rest"
 )
 
@@ -19,17 +18,7 @@ import (
 // 503 with Retry-After and a GraphQL error, never a 500.
 func TestDatabaseUnavailable(t *testing.T) {
 	t.Parallel()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	_ = ln.Close() // nothing listens there now
-	pool, err := pgxpool.New(t.Context(), "postgres://nobody@"+addr+"/nothing?connect_timeout=2")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(pool.Close)
+	pool := pgtest.UnreachablePool(t)
 	gt := gate.New(gate.Options{Authenticator: &gate.SecretAuthenticator{Secret: func(string) (string, error) { return testSecret, nil }, AnonymousRole: "anon"}})
 	rs := rest.New(rest.Options{Projects: poolProjects{pool}, Gate: gt})
 	gs := New(Options{Backend: rs, Gate: gt})

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"maps"
-	"net"
 	"net/http"
 	"slices"
 	"strings"
@@ -12,9 +11,9 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/magflock/mobo/internal/gate"
+	"github.com/magflock/mobo/internal/pg/pgtest"
 )
 
 // TestDatabaseUnavailable: a database that cannot serve gets PostgREST's
@@ -25,17 +24,7 @@ func TestDatabaseUnavailable(t *testing.T) {
 	t.Parallel()
 	t.Run("no connection", func(t *testing.T) {
 		t.Parallel()
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		addr := ln.Addr().String()
-		_ = ln.Close() // nothing listens there now
-		pool, err := pgxpool.New(t.Context(), "postgres://nobody@"+addr+"/nothing?connect_timeout=2")
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(pool.Close)
+		pool := pgtest.UnreachablePool(t)
 		e := newEnv(t, Config{}, func(o *Options) { o.Projects = poolProjects{pool} })
 		e.check(t, scenario{path: "/users", status: http.StatusServiceUnavailable, has: []string{`"code":"PGRST000"`}, headers: map[string]string{"Retry-After": "1"}})
 	})

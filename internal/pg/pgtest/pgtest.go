@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"log/slog"
+	"net"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -402,4 +403,22 @@ func (s Server) ConnString(database string) string { return WithDatabase(string(
 // CreateDatabase creates database db unless it exists.
 func (s Server) CreateDatabase(ctx context.Context, db string) error {
 	return pg.CreateDatabase(ctx, s.ConnString("postgres"), db)
+}
+
+// UnreachablePool returns a pool whose every connection attempt fails: it
+// points at a loopback port nothing listens on, as a server that is down.
+func UnreachablePool(t testing.TB) *pgxpool.Pool {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	_ = ln.Close() // nothing listens there now
+	pool, err := pgxpool.New(context.Background(), "postgres://nobody@"+addr+"/nothing?connect_timeout=2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	return pool
 }
