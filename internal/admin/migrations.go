@@ -2,7 +2,6 @@ package admin
 
 import (
 	"context"
-	"encoding/json"
 	"net/http"
 	"time"
 
@@ -171,13 +170,7 @@ func (a *API) connection(w http.ResponseWriter, r *http.Request) {
 
 // decodeLarge is decode with room for a migrations directory.
 func decodeLarge(w http.ResponseWriter, r *http.Request, v any) bool {
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxMigrationsBody))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		writeError(w, http.StatusBadRequest, "bad_json", "invalid JSON body: "+err.Error())
-		return false
-	}
-	return true
+	return decodeAtMost(w, r, v, maxMigrationsBody)
 }
 
 func nonNil(l []MigrationRef) []MigrationRef {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync"
@@ -124,5 +125,31 @@ func TestDatabaseEndpoints(t *testing.T) {
 				t.Error("connection answer may be cached")
 			}
 		})
+	}
+}
+
+// TestBodyLimits: a body over its limit is a 413, a malformed one a 400.
+func TestBodyLimits(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		body   string
+		status int
+		code   string
+	}{
+		{`{"name":"ok"}`, 200, ""},
+		{`{"name":"` + strings.Repeat("x", 64) + `"}`, 413, "request_too_large"},
+		{`{"name":`, 400, "bad_json"},
+	} {
+		h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			var v struct{ Name string }
+			if decodeAtMost(w, r, &v, 32) {
+				w.WriteHeader(http.StatusOK)
+			}
+		})
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest("POST", "/", strings.NewReader(tt.body)))
+		if rec.Code != tt.status || !strings.Contains(rec.Body.String(), tt.code) {
+			t.Errorf("%.20s…: %d %s, want %d %s", tt.body, rec.Code, rec.Body.String(), tt.status, tt.code)
+		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/magflock/mobo/internal/httpx"
@@ -186,13 +187,32 @@ func (a *API) deleteProject(w http.ResponseWriter, r *http.Request) {
 }
 
 func decode(w http.ResponseWriter, r *http.Request, v any) bool {
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20))
+	return decodeAtMost(w, r, v, maxBody)
+}
+
+// maxBody bounds an admin request's body (a migrations directory excepted).
+const maxBody = 1 << 20
+
+// decodeAtMost decodes a JSON body of at most limit bytes into v, answering
+// a 413 beyond the limit and a 400 for anything else wrong.
+func decodeAtMost(w http.ResponseWriter, r *http.Request, v any, limit int64) bool {
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, limit))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		writeError(w, http.StatusBadRequest, "bad_json", "invalid JSON body: "+err.Error())
+		bodyError(w, err)
 		return false
 	}
 	return true
+}
+
+// bodyError answers a body that could not be read or decoded.
+func bodyError(w http.ResponseWriter, err error) {
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		writeError(w, http.StatusRequestEntityTooLarge, "request_too_large", "the body is larger than "+strconv.FormatInt(mbe.Limit, 10)+" bytes")
+		return
+	}
+	writeError(w, http.StatusBadRequest, "bad_json", "invalid JSON body: "+err.Error())
 }
 
 // fail writes a client error with its status, or a 500 with an error id that

@@ -43,8 +43,12 @@ func (a *API) mountSettings(mux *http.ServeMux, name string, s Settings) {
 		writeRaw(w, out)
 	})
 	mux.HandleFunc("PATCH "+path, func(w http.ResponseWriter, r *http.Request) {
-		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 1<<20))
-		if err != nil || !json.Valid(body) {
+		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+		if err != nil {
+			bodyError(w, err)
+			return
+		}
+		if !json.Valid(body) {
 			writeError(w, http.StatusBadRequest, "bad_json", "the body must be a JSON object of settings")
 			return
 		}

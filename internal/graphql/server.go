@@ -226,8 +226,12 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx := r.Context()
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
-	if err != nil || len(body) > maxBody {
+	if err != nil {
 		clientErr(w, http.StatusBadRequest, "could not read the request body")
+		return
+	}
+	if len(body) > maxBody {
+		clientErr(w, http.StatusRequestEntityTooLarge, "the request body is larger than 1 MiB")
 		return
 	}
 	if !utf8.Valid(body) { // JSON decoding would turn it into U+FFFD

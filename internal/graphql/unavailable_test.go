@@ -85,3 +85,21 @@ func TestInvalidUTF8Refused(t *testing.T) {
 		t.Errorf("status %d, want 400", res.StatusCode)
 	}
 }
+
+// TestBodyTooLarge: a body over the limit is a 413.
+func TestBodyTooLarge(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, Config{})
+	big := `{"query":"{ __typename }","variables":{"pad":"` + strings.Repeat("x", maxBody) + `"}}`
+	req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, e.url, strings.NewReader(big))
+	req.Header.Set("apikey", e.svc)
+	req.Header.Set("Content-Type", "application/json")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	if res.StatusCode != http.StatusRequestEntityTooLarge {
+		t.Errorf("status %d, want 413", res.StatusCode)
+	}
+}
