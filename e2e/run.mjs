@@ -69,10 +69,13 @@ async function main() {
       } catch { /* not listening yet */ }
       await sleep(50);
     }
+    // Off a terminal mobo prints no keys: read them as scripts do.
+    const shown = JSON.parse(execFileSync(bin, ['project', 'show', 'default', '--json', '--data-dir', dataDir], { encoding: 'utf8' }));
+    const info = JSON.parse(readFileSync(join(dataDir, 'server.json'), 'utf8'));
+    const keys = { 'anon key': shown.anon_key, 'service_role key': shown.service_key, 'admin key': info.admin_key };
     const key = (name) => {
-      const m = out.match(new RegExp(`^\\s+${name}\\s+(\\S+)$`, 'm'));
-      if (!m) throw new Error(`banner lacks ${name}:\n${out}`);
-      return m[1];
+      if (!keys[name]) throw new Error(`no ${name} (project show: ${JSON.stringify(shown)})`);
+      return keys[name];
     };
     const password = readFileSync(join(dataDir, 'pg_superuser_password'), 'utf8').trim();
     const pgPort = readFileSync(join(dataDir, 'pg', 'postmaster.pid'), 'utf8').split('\n')[3].trim();

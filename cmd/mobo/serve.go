@@ -207,6 +207,13 @@ func serve(ctx context.Context, stopSignals func(), cfg Config, log *slog.Logger
 	}
 	defer removeServerInfo(cfg.DataDir, info.PID)
 
+	anon, service, admin := proj.AnonKey, proj.ServiceKey, info.AdminKey
+	if !isTerminal(out) {
+		// Output that is not a terminal ends up in log files: no secrets
+		// there. Scripts read the keys from the CLI and server.json.
+		anon = "(not printed off a terminal: mobo project show default)"
+		service, admin = anon, "(not printed off a terminal: <data dir>/server.json, mode 0600)"
+	}
 	fmt.Fprintf(out, `
   MagFlock is running (%s PostgreSQL, ready in %s)
 
@@ -219,12 +226,22 @@ func serve(ctx context.Context, stopSignals func(), cfg Config, log *slog.Logger
   database         %s%s
 
   Press Ctrl-C to stop.
-`, p.mode, time.Since(begin).Round(time.Millisecond), info.URL, info.URL, proj.AnonKey, proj.ServiceKey, info.AdminKey, info.DataDir, p.dbDesc, poolerLine(p.pgwire))
+`, p.mode, time.Since(begin).Round(time.Millisecond), info.URL, info.URL, anon, service, admin, info.DataDir, p.dbDesc, poolerLine(p.pgwire))
 
 	<-ctx.Done()
 	stopSignals()
 	log.Info("shutting down")
 	return stopAll()
+}
+
+// isTerminal reports whether w is a terminal (a character device).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
 
 // explainStartError turns boot failures into advice where we have some.

@@ -13,7 +13,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -66,8 +65,12 @@ func dataDir(t *testing.T) string {
 type server struct {
 	cmd    *exec.Cmd
 	url    string
+	dir    string
 	out    *syncBuffer
 	waited chan error
+
+	mu         sync.Mutex
+	keysCached map[string]string
 }
 
 type syncBuffer struct {
@@ -102,7 +105,7 @@ func startServer(t *testing.T, dir string, extraArgs ...string) *server {
 	t.Helper()
 	addr := freeAddr(t)
 	cmd := exec.Command(moboBin, append([]string{"serve", "--data-dir", dir, "--http", addr, "--log-format", "json"}, extraArgs...)...)
-	s := &server{cmd: cmd, url: "http://" + addr, out: &syncBuffer{}, waited: make(chan error, 1)}
+	s := &server{cmd: cmd, url: "http://" + addr, dir: dir, out: &syncBuffer{}, waited: make(chan error, 1)}
 	cmd.Stdout, cmd.Stderr = s.out, s.out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -149,8 +152,6 @@ func (s *server) stop(t *testing.T, sig syscall.Signal) {
 	}
 }
 
-var keyLine = regexp.MustCompile(`(?m)^\s+(anon key|service_role key|admin key)\s+(\S+)$`)
-
 // call sends a JSON request with apikey key and bearer token, and returns
 // the status and the decoded JSON object of the answer (nil if not one).
 func (s *server) call(t *testing.T, method, path, key, bearer, body string) (int, map[string]any) {
@@ -172,16 +173,27 @@ func (s *server) call(t *testing.T, method, path, key, bearer, body string) (int
 	return resp.StatusCode, m
 }
 
+// keys are the default project's anon and service_role keys and the admin
+// key, read as a script would (the banner prints them only on a terminal):
+// from mobo project show and server.json.
 func (s *server) keys(t *testing.T) map[string]string {
 	t.Helper()
-	m := map[string]string{}
-	for _, g := range keyLine.FindAllStringSubmatch(s.out.String(), -1) {
-		m[g[1]] = g[2]
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.keysCached != nil {
+		return s.keysCached
 	}
-	if len(m) != 3 {
-		t.Fatalf("banner lacks keys:\n%s", s.out.String())
+	out, err := cli(s.dir, "", "project", "show", "default", "--json")
+	var p createdProject
+	if i := strings.Index(out, "{"); err != nil || i < 0 || json.Unmarshal([]byte(out[i:]), &p) != nil {
+		t.Fatalf("project show default: %v\n%s", err, out)
 	}
-	return m
+	info, err := readServerInfo(s.dir)
+	if err != nil || info.AdminKey == "" {
+		t.Fatalf("server.json: %v", err)
+	}
+	s.keysCached = map[string]string{"anon key": p.AnonKey, "service_role key": p.ServiceKey, "admin key": info.AdminKey}
+	return s.keysCached
 }
 
 // postmasterPID reads the pid of the cluster's postmaster from its pid file.
@@ -218,6 +230,12 @@ func TestServeLifecycle(t *testing.T) {
 	s := startServer(t, dir)
 	keys := s.keys(t)
 	pgPID := postmasterPID(t, dir)
+	// Its output is not a terminal (it would reach log files): no key in it.
+	for name, k := range keys {
+		if strings.Contains(s.out.String(), k) {
+			t.Errorf("the %s was printed off a terminal:\n%s", name, s.out.String())
+		}
+	}
 
 	// The anon key is an HS256 JWT of the default project's secret, role anon.
 	secret := projectSecret(t, dir)
