@@ -33,6 +33,7 @@ func TestUnavailable(t *testing.T) {
 		{&pgconn.PgError{Code: "08006"}, true},
 		{fmt.Errorf("reading: %w", io.ErrUnexpectedEOF), true},
 		{fmt.Errorf("write failed: %w", syscall.EPIPE), true},
+		{fmt.Errorf("failed to deallocate cached statement(s): %w", pgconn.ErrConnClosed), true},
 		{&pgconn.PgError{Code: UniqueViolation}, false},
 		{&pgconn.PgError{Code: QueryCanceled}, false},
 		{errors.New("something else"), false},
