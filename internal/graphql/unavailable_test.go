@@ -67,39 +67,28 @@ func TestOverQuota(t *testing.T) {
 	}
 }
 
-// TestInvalidUTF8Refused: a request whose body is not valid UTF-8 (in a
-// variable here) is refused with a 400, as REST refuses the same bytes.
-func TestInvalidUTF8Refused(t *testing.T) {
+// TestRawBodies: a body that is not valid UTF-8 (in a variable here) is a
+// 400, as REST refuses the same bytes; a body over the limit is a 413.
+func TestRawBodies(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, Config{})
-	req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, e.url,
-		strings.NewReader("{\"query\":\"query($n: String) { accountCollection(filter: {name: {eq: $n}}) { totalCount } }\",\"variables\":{\"n\":\"a\xffb\"}}"))
-	req.Header.Set("apikey", e.svc)
-	req.Header.Set("Content-Type", "application/json")
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	if res.StatusCode != http.StatusBadRequest {
-		t.Errorf("status %d, want 400", res.StatusCode)
-	}
-}
-
-// TestBodyTooLarge: a body over the limit is a 413.
-func TestBodyTooLarge(t *testing.T) {
-	t.Parallel()
-	e := newEnv(t, Config{})
-	big := `{"query":"{ __typename }","variables":{"pad":"` + strings.Repeat("x", maxBody) + `"}}`
-	req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, e.url, strings.NewReader(big))
-	req.Header.Set("apikey", e.svc)
-	req.Header.Set("Content-Type", "application/json")
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	if res.StatusCode != http.StatusRequestEntityTooLarge {
-		t.Errorf("status %d, want 413", res.StatusCode)
+	for _, tt := range []struct {
+		name, body string
+		status     int
+	}{
+		{"invalid UTF-8", "{\"query\":\"query($n: String) { accountCollection(filter: {name: {eq: $n}}) { totalCount } }\",\"variables\":{\"n\":\"a\xffb\"}}", http.StatusBadRequest},
+		{"too large", `{"query":"{ __typename }","variables":{"pad":"` + strings.Repeat("x", maxBody) + `"}}`, http.StatusRequestEntityTooLarge},
+	} {
+		req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, e.url, strings.NewReader(tt.body))
+		req.Header.Set("apikey", e.svc)
+		req.Header.Set("Content-Type", "application/json")
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = res.Body.Close()
+		if res.StatusCode != tt.status {
+			t.Errorf("%s: status %d, want %d", tt.name, res.StatusCode, tt.status)
+		}
 	}
 }
