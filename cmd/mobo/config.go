@@ -47,7 +47,7 @@ func defaultConfig() Config {
 	// `mobo config` show what is in effect.
 	return Config{
 		DataDir: "mobo_data",
-		HTTP:    gateway.Config{Listen: "127.0.0.1:8000", ReadHeaderTimeout: 10 * time.Second, ShutdownTimeout: 10 * time.Second},
+		HTTP:    gateway.Config{Listen: "127.0.0.1:8000", ReadHeaderTimeout: 10 * time.Second, ShutdownTimeout: 10 * time.Second, RequestTimeout: gateway.DefaultRequestTimeout},
 		Postgres: pg.Config{
 			OSUser:         pg.DefaultOSUser,
 			MaxConnections: pg.DefaultMaxConnections,

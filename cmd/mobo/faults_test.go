@@ -1,118 +1,468 @@
 package main
 
 import (
+	"context"
+	"fmt"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 )
 
-// TestPostmasterCrashRecovers: kill -9 of the managed postmaster while
-// clients send requests. /readyz turns false within a second; mobo restarts
-// PostgreSQL at once; within 5 s of /readyz being true again every request
-// answers 200 (no connection slot was lost to the failed attempts of the
-// outage); during the outage requests get 503s, never a 500.
-func TestPostmasterCrashRecovers(t *testing.T) {
-	t.Parallel()
+// The fault suite: a running mobo under steady load (8 clients: readers and
+// writers on two projects) while PostgreSQL fails in one way or another.
+// Each test asserts that
+//   - no request answers anything but success, 503 or 504 (never a 500);
+//   - no acknowledged write is lost;
+//   - /readyz tells the truth throughout: sampled every 20 ms, it is false
+//     within a second of the fault, and whenever it says ready a request
+//     sent right after succeeds;
+//   - within 5 s of PostgreSQL accepting connections again, every project
+//     answers 200;
+//   - afterwards the connection budget agrees with PostgreSQL: every slot
+//     held is an open connection, a dial in flight or a hold, and the open
+//     connections are the pools' backends.
+
+// faultRig is a mobo with two projects, a table to read and one to write
+// in each, and the load and the samples of one fault test.
+type faultRig struct {
+	t        *testing.T
+	s        *server
+	projects []rigProject
+
+	stop     atomic.Bool
+	wg       sync.WaitGroup
+	nextID   atomic.Int64
+	mu       sync.Mutex
+	statuses map[int]int
+	acked    map[string][]int64 // project ref → ids whose insert answered 201
+	samples  []readySample
+}
+
+type rigProject struct {
+	ref, prefix, anon, service string
+}
+
+// readySample is /readyz's answer at a moment and the status of a read sent
+// right after it.
+type readySample struct {
+	at     time.Time
+	ready  bool
+	status int
+}
+
+// newFaultRig starts mobo (with the configuration lines given) and sets up
+// the default project and one more.
+func newFaultRig(t *testing.T, config ...string) *faultRig {
+	t.Helper()
 	dir := dataDir(t)
-	s := startServer(t, dir)
-	anon := s.keys(t)["anon key"]
-	db := projectDB(t, dir, "default")
-	mustExec(t, db, `create table public.pings (id int primary key); insert into public.pings values (1);
-		grant select on public.pings to anon; notify pgrst, 'reload schema'`)
-	get := func() int {
-		req, _ := http.NewRequest(http.MethodGet, s.url+"/rest/v1/pings?select=id", nil)
-		req.Header.Set("apikey", anon)
-		res, err := http.DefaultClient.Do(req)
-		if err != nil {
-			return 0
+	var args []string
+	if len(config) > 0 {
+		path := filepath.Join(dir, "mobo.toml")
+		if err := os.WriteFile(path, []byte(strings.Join(config, "\n")+"\n"), 0o600); err != nil {
+			t.Fatal(err)
 		}
-		_, _ = io.Copy(io.Discard, res.Body)
-		_ = res.Body.Close()
-		return res.StatusCode
+		args = append(args, "--config", path)
 	}
-	ready := func() bool {
-		res, err := http.Get(s.url + "/readyz")
-		if err != nil {
-			return false
+	s := startServer(t, dir, args...)
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("server log (requests left out):\n%s", serverEvents(s.out.String()))
 		}
-		_ = res.Body.Close()
-		return res.StatusCode == http.StatusOK
+	})
+	keys := s.keys(t)
+	r := &faultRig{t: t, s: s, statuses: map[int]int{}, acked: map[string][]int64{}}
+	other := createProject(t, dir, "second")
+	r.projects = []rigProject{
+		{ref: "default", anon: keys["anon key"], service: keys["service_role key"]},
+		{ref: other.Ref, prefix: "/p/" + other.Ref, anon: other.AnonKey, service: other.ServiceKey},
 	}
-	for deadline := time.Now().Add(10 * time.Second); get() != 200; { // the schema cache has pings
+	for _, p := range r.projects {
+		db := projectDB(t, dir, p.ref)
+		mustExec(t, db, `create table public.pings (id int primary key); insert into public.pings values (1);
+			create table public.acks (id bigint primary key, body text);
+			grant select on public.pings to anon; grant select, insert, delete on public.acks to service_role;
+			notify pgrst, 'reload schema'`)
+		r.waitServed(p)
+	}
+	return r
+}
+
+// waitServed waits until project p serves its pings.
+func (r *faultRig) waitServed(p rigProject) {
+	r.t.Helper()
+	for deadline := time.Now().Add(15 * time.Second); r.read(p) != http.StatusOK; {
 		if time.Now().After(deadline) {
-			t.Fatal("pings never served")
+			r.t.Fatalf("project %s never served its pings", p.ref)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
 
-	var stop atomic.Bool
-	var mu sync.Mutex
-	statuses := map[int]int{}
-	var wg sync.WaitGroup
-	for range 8 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for !stop.Load() {
-				st := get()
-				mu.Lock()
-				statuses[st]++
-				mu.Unlock()
+// read GETs the project's pings; 0 means no HTTP answer.
+func (r *faultRig) read(p rigProject) int {
+	return r.do(http.MethodGet, p.prefix+"/rest/v1/pings?select=id", p.anon, "")
+}
+
+// write inserts a new row in the project's acks and records it when the
+// insert is acknowledged.
+func (r *faultRig) write(p rigProject, body string) int {
+	id := r.nextID.Add(1)
+	st := r.do(http.MethodPost, p.prefix+"/rest/v1/acks", p.service, fmt.Sprintf(`{"id":%d,"body":%q}`, id, body))
+	if st == http.StatusCreated {
+		r.mu.Lock()
+		r.acked[p.ref] = append(r.acked[p.ref], id)
+		r.mu.Unlock()
+	}
+	return st
+}
+
+func (r *faultRig) do(method, path, key, body string) int {
+	req, err := http.NewRequest(method, r.s.url+path, strings.NewReader(body))
+	if err != nil {
+		r.t.Error(err)
+		return 0
+	}
+	req.Header.Set("apikey", key)
+	req.Header.Set("Authorization", "Bearer "+key)
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Prefer", "return=minimal")
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0
+	}
+	_, _ = io.Copy(io.Discard, res.Body)
+	_ = res.Body.Close()
+	return res.StatusCode
+}
+
+func (r *faultRig) ready() bool {
+	res, err := http.Get(r.s.url + "/readyz")
+	if err != nil {
+		return false
+	}
+	_ = res.Body.Close()
+	return res.StatusCode == http.StatusOK
+}
+
+// start sends load from 8 clients (on both projects, reads and writes)
+// and samples /readyz until finish.
+func (r *faultRig) start() {
+	for i := range 8 {
+		p := r.projects[i%2]
+		r.wg.Go(func() {
+			for !r.stop.Load() {
+				var st int
+				if i < 4 {
+					st = r.read(p)
+				} else {
+					st = r.write(p, "x")
+				}
+				r.mu.Lock()
+				r.statuses[st]++
+				r.mu.Unlock()
+				if st != http.StatusOK && st != http.StatusCreated {
+					time.Sleep(10 * time.Millisecond) // an outage: no busy loop
+				}
 			}
-		}()
+		})
 	}
-	defer func() { stop.Store(true); wg.Wait() }()
+	r.wg.Go(func() {
+		for !r.stop.Load() {
+			at := time.Now()
+			ready := r.ready()
+			st := r.read(r.projects[0])
+			r.mu.Lock()
+			r.samples = append(r.samples, readySample{at: at, ready: ready, status: st})
+			r.mu.Unlock()
+			time.Sleep(20 * time.Millisecond)
+		}
+	})
+}
 
-	pid := postmasterPID(t, dir)
-	killed := time.Now()
-	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
-	for ready() { // /readyz tells of the loss
-		if time.Since(killed) > time.Second {
-			t.Fatal("/readyz still ready a second after the postmaster died")
+// finish stops the load.
+func (r *faultRig) finish() {
+	r.stop.Store(true)
+	r.wg.Wait()
+}
+
+// waitNotReady waits until /readyz says not ready, and fails when that
+// takes longer than within.
+func (r *faultRig) waitNotReady(since time.Time, within time.Duration) {
+	r.t.Helper()
+	for r.ready() {
+		if time.Since(since) > within {
+			r.t.Fatalf("/readyz still ready %v after the fault", within)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	for !ready() {
-		if time.Since(killed) > 30*time.Second {
-			t.Fatal("not ready again 30 s after the postmaster died")
+}
+
+// waitRecovered waits until PostgreSQL accepts connections again (up to
+// timeout), then until every project answers 20 reads in a row with 200,
+// which must happen within 5 s.
+func (r *faultRig) waitRecovered(timeout time.Duration) {
+	r.t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !r.postgresAccepts() {
+		if time.Now().After(deadline) {
+			r.t.Fatalf("PostgreSQL not accepting connections %v after the fault", timeout)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	t.Logf("ready again %v after the kill", time.Since(killed).Round(time.Millisecond))
 	back := time.Now()
-	for {
-		ok := true
-		for range 20 {
-			if get() != 200 {
-				ok = false
-				break
+	for _, p := range r.projects {
+		for ok := 0; ok < 20; {
+			if r.read(p) == http.StatusOK {
+				ok++
+				continue
+			}
+			ok = 0
+			if time.Since(back) > 5*time.Second {
+				r.t.Fatalf("project %s still fails 5 s after PostgreSQL accepted connections again", p.ref)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	r.t.Logf("every project served %v after PostgreSQL accepted connections", time.Since(back).Round(time.Millisecond))
+}
+
+func (r *faultRig) postgresAccepts() bool {
+	if _, err := os.Stat(filepath.Join(r.s.dir, "pg", "postmaster.pid")); err != nil {
+		return false // not running
+	}
+	ctx, cancel := context.WithTimeout(r.t.Context(), time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, clusterURL(r.t, r.s.dir, "postgres"))
+	if err != nil {
+		return false
+	}
+	defer conn.Close(context.Background())
+	return conn.Ping(ctx) == nil
+}
+
+// check asserts what every fault test asserts, given when the fault began
+// and how long /readyz may take to notice it.
+func (r *faultRig) check(fault time.Time, detect time.Duration) {
+	r.t.Helper()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.t.Logf("statuses: %v; %d readiness samples", r.statuses, len(r.samples))
+	for st, n := range r.statuses {
+		if !slices.Contains([]int{0, 200, 201, 503, 504}, st) {
+			r.t.Errorf("%d requests answered %d; want only success, 503 or 504", n, st)
+		}
+	}
+	lies := 0
+	for _, s := range r.samples {
+		if s.ready && s.status != http.StatusOK && s.at.After(fault.Add(detect)) {
+			lies++
+			r.t.Logf("at +%v /readyz said ready, then a read answered %d", s.at.Sub(fault).Round(time.Millisecond), s.status)
+		}
+	}
+	if lies > 0 {
+		r.t.Errorf("/readyz said ready %d times while requests failed", lies)
+	}
+	r.checkAcked()
+	r.checkBudget()
+}
+
+// checkAcked asserts that every acknowledged insert is in its table.
+func (r *faultRig) checkAcked() {
+	r.t.Helper()
+	for _, p := range r.projects {
+		db := projectDB(r.t, r.s.dir, p.ref)
+		rows, err := db.Query(r.t.Context(), "select id from public.acks")
+		if err != nil {
+			r.t.Fatal(err)
+		}
+		have, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+		if err != nil {
+			r.t.Fatal(err)
+		}
+		lost := 0
+		for _, id := range r.acked[p.ref] {
+			if !slices.Contains(have, id) {
+				lost++
 			}
 		}
-		if ok {
+		r.t.Logf("project %s: %d writes acknowledged, %d rows", p.ref, len(r.acked[p.ref]), len(have))
+		if lost > 0 || len(r.acked[p.ref]) == 0 {
+			r.t.Errorf("project %s: %d of %d acknowledged writes lost", p.ref, lost, len(r.acked[p.ref]))
+		}
+	}
+}
+
+// checkBudget asserts the connection budget's invariant once the load has
+// stopped: read through the admin API and PostgreSQL's own view, it must
+// settle within 5 s (connections closing).
+func (r *faultRig) checkBudget() {
+	r.t.Helper()
+	db := projectDB(r.t, r.s.dir, "default")
+	var last string
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		var st struct {
+			Details struct {
+				Connections struct {
+					Budget, Held, Open, Dialing, Holds int
+				} `json:"connections"`
+			} `json:"details"`
+		}
+		if code := r.s.adminCall(r.t, http.MethodGet, "/admin/v1/status", nil, &st); code != http.StatusOK {
+			r.t.Fatalf("admin status: %d", code)
+		}
+		c := st.Details.Connections
+		var backends int
+		if err := db.QueryRow(r.t.Context(), `select count(*) from pg_stat_activity
+			where backend_type = 'client backend' and application_name ~ '^mobo (api|service|pgwire) '`).Scan(&backends); err != nil {
+			r.t.Fatal(err)
+		}
+		last = fmt.Sprintf("budget %+v, %d pool backends in PostgreSQL", c, backends)
+		if c.Budget > 0 && c.Held == c.Open+c.Dialing+c.Holds && c.Open == backends && c.Dialing == 0 {
+			r.t.Log(last)
+			return
+		}
+	}
+	r.t.Errorf("the connection budget disagrees with PostgreSQL: %s", last)
+}
+
+// TestPostmasterCrashRecovers: kill -9 of the managed postmaster under
+// load. mobo restarts PostgreSQL at once and resets every pool.
+func TestPostmasterCrashRecovers(t *testing.T) {
+	t.Parallel()
+	r := newFaultRig(t)
+	r.start()
+	defer r.finish()
+	fault := time.Now()
+	if err := syscall.Kill(postmasterPID(t, r.s.dir), syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	r.waitNotReady(fault, time.Second)
+	r.waitRecovered(30 * time.Second)
+	r.finish()
+	r.check(fault, time.Second)
+}
+
+// TestBackendCrashRecovers: kill -9 of one backend serving the API. The
+// postmaster ends every other backend and recovers (the server is "in
+// recovery mode" meanwhile); mobo's postmaster keeps running.
+func TestBackendCrashRecovers(t *testing.T) {
+	t.Parallel()
+	r := newFaultRig(t)
+	r.start()
+	defer r.finish()
+	db := projectDB(t, r.s.dir, "default")
+	var pid int
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		err := db.QueryRow(t.Context(), `select pid from pg_stat_activity
+			where application_name like 'mobo api %' and backend_type = 'client backend' limit 1`).Scan(&pid)
+		if err == nil {
 			break
 		}
-		if time.Since(back) > 5*time.Second {
-			t.Fatalf("requests still fail 5 s after /readyz was ready again")
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	stop.Store(true)
-	wg.Wait()
-	mu.Lock()
-	defer mu.Unlock()
-	t.Logf("statuses during the test: %v", statuses)
-	if statuses[500] > 0 {
-		t.Logf("server log:\n%s", s.out.String())
-	}
-	for st, n := range statuses {
-		if st != 200 && st != 503 && st != 0 {
-			t.Errorf("%d requests answered %d; want only 200 or 503", n, st)
+		if time.Now().After(deadline) {
+			t.Fatalf("no API backend to kill: %v", err)
 		}
 	}
+	fault := time.Now()
+	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	r.waitNotReady(fault, time.Second)
+	r.waitRecovered(30 * time.Second)
+	r.finish()
+	r.check(fault, time.Second)
+}
+
+// TestFrozenPostgresRecovers: every PostgreSQL process stopped (SIGSTOP)
+// for 30 s: the server neither answers nor refuses. Requests end by the
+// request timeout with 504 rather than hanging; /readyz turns false within
+// a second; mobo may restart the server meanwhile. After SIGCONT every
+// project serves again.
+func TestFrozenPostgresRecovers(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a 30 s outage")
+	}
+	t.Parallel()
+	r := newFaultRig(t, "[http]", `request_timeout = "3s"`)
+	r.start()
+	defer r.finish()
+	// The postmaster first, so that it forks no backend after its
+	// children are listed.
+	postmaster := postmasterPID(t, r.s.dir)
+	fault := time.Now()
+	if err := syscall.Kill(postmaster, syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	pids := postgresPIDs(t, postmaster)
+	for _, pid := range pids {
+		_ = syscall.Kill(pid, syscall.SIGSTOP)
+	}
+	defer func() {
+		for _, pid := range pids {
+			_ = syscall.Kill(pid, syscall.SIGCONT)
+		}
+	}()
+	r.waitNotReady(fault, time.Second)
+	time.Sleep(30*time.Second - time.Since(fault))
+	for _, pid := range pids {
+		_ = syscall.Kill(pid, syscall.SIGCONT)
+	}
+	r.waitRecovered(60 * time.Second)
+	r.finish()
+	r.mu.Lock()
+	timeouts := r.statuses[http.StatusGatewayTimeout] + r.statuses[http.StatusServiceUnavailable]
+	r.mu.Unlock()
+	if timeouts == 0 {
+		t.Error("no request ended with 503 or 504 during a 30 s outage: requests hung")
+	}
+	r.check(fault, time.Second)
+}
+
+// postgresPIDs returns the postmaster's pid and its children's.
+func postgresPIDs(t *testing.T, postmaster int) []int {
+	t.Helper()
+	pids := []int{postmaster}
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
+		if err != nil {
+			continue
+		}
+		// pid (comm) state ppid …: comm may hold spaces, so split after ')'.
+		i := strings.LastIndexByte(string(b), ')')
+		if f := strings.Fields(string(b[i+1:])); i > 0 && len(f) > 2 && f[1] == strconv.Itoa(postmaster) {
+			pids = append(pids, pid)
+		}
+	}
+	return pids
+}
+
+// serverEvents returns mobo's log without the request lines.
+func serverEvents(log string) string {
+	var b strings.Builder
+	for line := range strings.Lines(log) {
+		if !strings.Contains(line, `"msg":"request"`) {
+			b.WriteString(line)
+		}
+	}
+	return b.String()
 }

@@ -110,7 +110,6 @@ func assemble(cfg Config, log *slog.Logger) (*platform, error) {
 		QuotaCheckInterval:  cfg.Projects.QuotaCheckInterval,
 		ActiveBackends:      cfg.Projects.ActiveBackends,
 	}, cp, srv, external, kernel.ComponentLogger(log, "tenant"))
-	p.admin = admin.New(cp, admin.Info{Version: versionString(), Mode: p.mode, Database: p.dbDesc}, kernel.ComponentLogger(log, "admin"))
 	authSvc := auth.New(cfg.Auth, p.tenants, srv, kernel.ComponentLogger(log, "auth"))
 	// The one request path: every API authenticates and authorizes
 	// through the gate, whose decisions alone run SQL as a principal.
@@ -149,10 +148,16 @@ func assemble(cfg Config, log *slog.Logger) (*platform, error) {
 	// secret.
 	p.tenants.AddChangeHook("realtime", rt.ProjectChanged)
 	p.gateway.SetProjects(p.tenants)
-	p.admin.SetProjects(projectAdmin{m: p.tenants, baseURL: p.gateway.URL, dumpDir: filepath.Join(cfg.DataDir, "dumps"), requests: p.gateway.Requests})
-	p.admin.SetRESTConfig(restSrv)
-	p.admin.SetAuthConfig(authSvc)
-	p.admin.SetDatabases(admin.NewMigrator(projectDatabases{p.tenants}, cp, kernel.ComponentLogger(log, "admin")))
+	p.admin = admin.New(admin.Options{
+		Keys:      cp,
+		Info:      admin.Info{Version: versionString(), Mode: p.mode, Database: p.dbDesc},
+		Projects:  projectAdmin{m: p.tenants, baseURL: p.gateway.URL, dumpDir: filepath.Join(cfg.DataDir, "dumps"), requests: p.gateway.Requests},
+		Databases: admin.NewMigrator(projectDatabases{p.tenants}, cp, kernel.ComponentLogger(log, "admin")),
+		REST:      restSrv,
+		Auth:      authSvc,
+		Details:   map[string]func() any{"connections": func() any { return p.tenants.Stats() }},
+		Logger:    kernel.ComponentLogger(log, "admin"),
+	})
 	p.gateway.Handle("/admin/v1/", p.admin.Handler())
 
 	components := []kernel.Component{db, cp, p.tenants, p.admin, authSvc, restSrv, gqlSrv, rt, p.gateway}

@@ -33,7 +33,7 @@ type Status struct {
 // Source is what the admin API reports on: the kernel implements it.
 type Source interface {
 	Status() []kernel.ComponentStatus
-	Ready() (bool, []string)
+	Ready(ctx context.Context) (bool, []string)
 }
 
 // KeySource yields the admin key: the control plane implements it.
@@ -57,6 +57,7 @@ type API struct {
 	dbs      Databases
 	rest     Settings
 	auth     Settings
+	details  map[string]func() any
 	log      *slog.Logger
 
 	mu      sync.RWMutex
@@ -66,9 +67,27 @@ type API struct {
 
 var _ kernel.Component = (*API)(nil)
 
+// Options assemble the admin API. Keys and Info are required; each of
+// Projects, Databases, REST and Auth, when set, enables its endpoints.
+type Options struct {
+	Keys      KeySource
+	Info      Info
+	Projects  Projects  // /admin/v1/projects
+	Databases Databases // /admin/v1/projects/{ref}/migrations and /connection
+	REST      Settings  // /admin/v1/projects/{ref}/rest
+	Auth      Settings  // /admin/v1/projects/{ref}/auth
+	// Details are sections of the status, each computed when it is asked
+	// for: the connection budget's state, for one.
+	Details map[string]func() any
+	Logger  *slog.Logger
+}
+
 // New returns the admin API. Mount [API.Handler] on the gateway at /admin/v1/.
-func New(keys KeySource, info Info, log *slog.Logger) *API {
-	return &API{keys: keys, info: info, log: log}
+func New(o Options) *API {
+	return &API{
+		keys: o.Keys, info: o.Info, projects: o.Projects, dbs: o.Databases,
+		rest: o.REST, auth: o.Auth, details: o.Details, log: o.Logger,
+	}
 }
 
 // SetSource sets what the API reports on. Call it before Start.
@@ -139,15 +158,22 @@ func (a *API) authorize(h http.Handler) http.Handler {
 	})
 }
 
-func (a *API) status(w http.ResponseWriter, _ *http.Request) {
-	ready, failing := a.src.Ready()
+func (a *API) status(w http.ResponseWriter, r *http.Request) {
+	ready, failing := a.src.Ready(r.Context())
 	a.mu.RLock()
 	started := a.started
 	a.mu.RUnlock()
-	httpx.WriteJSON(w, http.StatusOK, Status{
+	st := Status{
 		Version: a.info.Version, Mode: a.info.Mode, StartedAt: started, Database: a.info.Database,
 		Ready: ready, Failing: failing, Comps: a.src.Status(),
-	})
+	}
+	if len(a.details) > 0 {
+		st.Details = make(map[string]any, len(a.details))
+		for name, f := range a.details {
+			st.Details[name] = f()
+		}
+	}
+	httpx.WriteJSON(w, http.StatusOK, st)
 }
 
 func (a *API) components(w http.ResponseWriter, _ *http.Request) {

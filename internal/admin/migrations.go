@@ -70,10 +70,6 @@ type Databases interface {
 // schema dumps run to megabytes.
 const maxMigrationsBody = 64 << 20
 
-// SetDatabases enables the /admin/v1/projects/{ref}/migrations and
-// /connection endpoints. Call it before Start.
-func (a *API) SetDatabases(d Databases) { a.dbs = d }
-
 func (a *API) mountDatabases(mux *http.ServeMux) {
 	mux.HandleFunc("GET /admin/v1/projects/{ref}/migrations", a.listMigrations)
 	mux.HandleFunc("POST /admin/v1/projects/{ref}/migrations/up", a.migrateUp)

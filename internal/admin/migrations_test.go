@@ -88,8 +88,7 @@ func TestDatabaseEndpoints(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			dbs := &fakeDatabases{err: tt.err}
-			a := New(staticKey("k"), Info{}, slog.New(slog.DiscardHandler))
-			a.SetDatabases(dbs)
+			a := New(Options{Keys: staticKey("k"), Databases: dbs, Logger: slog.New(slog.DiscardHandler)})
 			if err := a.Start(t.Context()); err != nil {
 				t.Fatal(err)
 			}

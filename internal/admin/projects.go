@@ -60,9 +60,6 @@ type Projects interface {
 	ProjectUsage(ctx context.Context, ref string) (Usage, error)
 }
 
-// SetProjects enables the /admin/v1/projects endpoints. Call it before Start.
-func (a *API) SetProjects(p Projects) { a.projects = p }
-
 func (a *API) mountProjects(mux *http.ServeMux) {
 	mux.HandleFunc("GET /admin/v1/projects", a.listProjects)
 	mux.HandleFunc("POST /admin/v1/projects", a.createProject)

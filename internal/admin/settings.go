@@ -25,12 +25,6 @@ type Settings interface {
 // RESTConfig is the REST API's [Settings].
 type RESTConfig = Settings
 
-// SetRESTConfig enables /admin/v1/projects/{ref}/rest. Call it before Start.
-func (a *API) SetRESTConfig(c Settings) { a.rest = c }
-
-// SetAuthConfig enables /admin/v1/projects/{ref}/auth. Call it before Start.
-func (a *API) SetAuthConfig(c Settings) { a.auth = c }
-
 // mountSettings serves an API's settings at /admin/v1/projects/{ref}/name.
 func (a *API) mountSettings(mux *http.ServeMux, name string, s Settings) {
 	path := "/admin/v1/projects/{ref}/" + name

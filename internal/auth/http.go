@@ -21,6 +21,7 @@ import (
 
 	"github.com/magflock/mobo/internal/gate"
 	"github.com/magflock/mobo/internal/httpx"
+	"github.com/magflock/mobo/internal/pgcode"
 )
 
 // Prefix is where the service is mounted on the gateway.
@@ -141,6 +142,18 @@ func (s *Service) writeError(w http.ResponseWriter, r *http.Request, err error) 
 	var mbe *http.MaxBytesError
 	if errors.As(err, &mbe) {
 		httpx.WriteJSON(w, http.StatusRequestEntityTooLarge, map[string]any{"code": 413, "error_code": "request_too_large", "msg": "Request body too large"})
+		return
+	}
+	switch {
+	case errors.Is(err, context.DeadlineExceeded):
+		w.Header().Set("Retry-After", "1")
+		httpx.WriteJSON(w, http.StatusGatewayTimeout, map[string]any{"code": 504, "error_code": "request_timeout", "msg": "Processing this request timed out, please retry after a moment."})
+		return
+	case pgcode.Unavailable(err):
+		// PostgreSQL is down, starting, in recovery or dropped the
+		// connection: the client may retry.
+		w.Header().Set("Retry-After", "1")
+		httpx.WriteJSON(w, http.StatusServiceUnavailable, map[string]any{"code": 503, "error_code": "unexpected_failure", "msg": "The database is unavailable, please retry after a moment."})
 		return
 	}
 	id := errorID()

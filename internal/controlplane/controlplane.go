@@ -70,6 +70,7 @@ type ControlPlane struct {
 var (
 	_ kernel.Component     = (*ControlPlane)(nil)
 	_ kernel.HealthChecker = (*ControlPlane)(nil)
+	_ kernel.Resetter      = (*ControlPlane)(nil)
 )
 
 // New returns the control plane component; it connects in Start.
@@ -131,6 +132,14 @@ func (c *ControlPlane) Stop(context.Context) error {
 		c.pool = nil
 	}
 	return nil
+}
+
+// Reset implements kernel.Resetter: after PostgreSQL restarted, the pool's
+// connections are stale; it drops them and opens new ones as needed.
+func (c *ControlPlane) Reset(context.Context) {
+	if pool, err := c.Pool(); err == nil {
+		pool.Reset()
+	}
 }
 
 // Health pings the control database.

@@ -49,6 +49,12 @@ type Config struct {
 	RateLimit ratelimit.Config `toml:"rate_limit"`
 	// TrustedProxies are the CIDRs whose X-Forwarded-For is believed.
 	TrustedProxies []string `toml:"trusted_proxies"`
+	// RequestTimeout bounds an API request (REST, GraphQL, auth, HTTP
+	// broadcast): past it, the request's database work is abandoned and it
+	// answers 504 in its API's format, so that a database that hangs holds
+	// no client forever. Websockets and the admin API (migrations may build
+	// indexes for long) are not bounded. Default 60s.
+	RequestTimeout time.Duration `toml:"request_timeout"`
 }
 
 // Validate checks the listen address.
@@ -80,12 +86,19 @@ func (c Config) withDefaults() Config {
 	if c.ShutdownTimeout <= 0 {
 		c.ShutdownTimeout = 10 * time.Second
 	}
+	if c.RequestTimeout <= 0 {
+		c.RequestTimeout = DefaultRequestTimeout
+	}
 	return c
 }
 
+// DefaultRequestTimeout is [Config.RequestTimeout]'s default, as long as an
+// API gateway in front of PostgREST commonly waits for its upstream.
+const DefaultRequestTimeout = 60 * time.Second
+
 // Readiness reports whether the platform can serve: the kernel implements it.
 type Readiness interface {
-	Ready() (bool, []string)
+	Ready(ctx context.Context) (bool, []string)
 }
 
 // Projects tells the gateway which project refs it may route to.
@@ -165,7 +178,7 @@ func (g *Gateway) Start(ctx context.Context) error {
 	g.policy = policy
 	g.limiter = &ratelimit.Limiter{Store: g.store, Logger: g.log}
 	srv := &http.Server{
-		Handler:           g.withRequestID(g.route(g.mux)),
+		Handler:           g.withRequestID(g.route(g.withDeadline(g.mux))),
 		ReadHeaderTimeout: g.cfg.ReadHeaderTimeout,
 		ErrorLog:          slog.NewLogLogger(g.log.Handler(), slog.LevelWarn),
 	}
@@ -223,17 +236,31 @@ func (g *Gateway) healthz(w http.ResponseWriter, _ *http.Request) {
 	httpx.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 }
 
-func (g *Gateway) readyz(w http.ResponseWriter, _ *http.Request) {
+func (g *Gateway) readyz(w http.ResponseWriter, r *http.Request) {
 	if g.ready == nil {
 		httpx.WriteJSON(w, http.StatusServiceUnavailable, map[string]any{"status": "starting"})
 		return
 	}
-	ok, failing := g.ready.Ready()
+	ok, failing := g.ready.Ready(r.Context())
 	if !ok {
 		httpx.WriteJSON(w, http.StatusServiceUnavailable, map[string]any{"status": "unavailable", "failing": failing})
 		return
 	}
 	httpx.WriteJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+}
+
+// withDeadline bounds each API request by the request timeout; websocket
+// upgrades and the admin API run unbounded.
+func (g *Gateway) withDeadline(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/admin/") || strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
+			h.ServeHTTP(w, r)
+			return
+		}
+		ctx, cancel := context.WithTimeout(r.Context(), g.cfg.RequestTimeout)
+		defer cancel()
+		h.ServeHTTP(w, r.WithContext(ctx))
+	})
 }
 
 // withRequestID gives each request an id: the client's X-Request-Id when it is

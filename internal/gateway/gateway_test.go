@@ -24,7 +24,7 @@ type fakeReady struct {
 	failing []string
 }
 
-func (f *fakeReady) Ready() (bool, []string) {
+func (f *fakeReady) Ready(context.Context) (bool, []string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return len(f.failing) == 0, f.failing

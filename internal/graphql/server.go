@@ -289,7 +289,7 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		var pe *pgconn.PgError
 		switch {
-		case pgcode.Unavailable(err):
+		case pgcode.Unavailable(err), errors.Is(err, context.DeadlineExceeded):
 			s.internal(w, r, err)
 		case d.OverQuota() && pgcode.Is(err, pgcode.ReadOnlySQLTransaction):
 			clientErr(w, http.StatusForbidden, overQuotaMessage)
@@ -380,6 +380,12 @@ func pgMessage(pe *pgconn.PgError) string {
 }
 
 func (s *Server) internal(w http.ResponseWriter, r *http.Request, err error) {
+	if errors.Is(err, context.DeadlineExceeded) {
+		// The request timeout passed while the database did not answer.
+		w.Header().Set("Retry-After", "1")
+		writeJSON(w, http.StatusGatewayTimeout, response{Errors: gqlerror.List{{Message: "The database did not answer in time; retry shortly."}}})
+		return
+	}
 	if pgcode.Unavailable(err) {
 		// PostgreSQL is down, starting, in recovery or dropped the
 		// connection: the client may retry.

@@ -41,6 +41,35 @@ type FaultReporter interface {
 	Faulted() <-chan struct{}
 }
 
+// Resetter is implemented by components that keep what a restart of one of
+// their requirements makes stale, such as pooled connections to a database
+// server that was restarted. After a component restarts, the kernel calls
+// Reset on every running component that requires it, directly or through
+// others, in boot order. Reset must not block for long: it drops what is
+// stale and lets the next use rebuild it.
+type Resetter interface {
+	Reset(ctx context.Context)
+}
+
+// ResetReporter is implemented by components that know when what their
+// dependents keep went stale while they themselves ran on, such as a
+// database server that ended every session to recover from one backend's
+// crash. Resets returns a channel that receives a value each time; the
+// kernel then resets the dependents ([Resetter]) as after a restart.
+type ResetReporter interface {
+	Resets() <-chan struct{}
+}
+
+// ReadinessChecker is implemented by components whose readiness to serve is
+// more than being healthy: a component can run and pass its health check
+// while the work it serves cannot succeed (no database connection can be
+// had, the connection budget is spent). /readyz asks it, with a short
+// deadline, on every call; a non-nil error makes the node not ready. It is
+// not a health check: a component that is not ready is not restarted.
+type ReadinessChecker interface {
+	Ready(ctx context.Context) error
+}
+
 // State is a component's lifecycle state.
 type State string
 

@@ -228,8 +228,23 @@ func (k *Kernel) Start(ctx context.Context) error {
 		if hc, ok := e.c.(HealthChecker); ok {
 			k.monitorWG.Go(func() { k.monitor(mctx, e, hc) })
 		}
+		if rr, ok := e.c.(ResetReporter); ok {
+			k.monitorWG.Go(func() { k.relayResets(mctx, e, rr.Resets()) })
+		}
 	}
 	return nil
+}
+
+// relayResets resets e's dependents each time e reports a reset.
+func (k *Kernel) relayResets(ctx context.Context, e *entry, resets <-chan struct{}) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-resets:
+			k.resetDependents(ctx, e)
+		}
+	}
 }
 
 func (k *Kernel) startEntry(ctx context.Context, e *entry) error {
@@ -424,7 +439,40 @@ func (k *Kernel) restart(ctx context.Context, e *entry) error {
 	if err := e.c.Stop(sctx); err != nil {
 		k.opts.Logger.Warn("stop before restart failed", "component", e.c.Name(), "err", err)
 	}
-	return k.startEntry(ctx, e)
+	if err := k.startEntry(ctx, e); err != nil {
+		return err
+	}
+	k.resetDependents(ctx, e)
+	return nil
+}
+
+// resetDependents calls Reset on every running [Resetter] that requires e,
+// directly or through others, in boot order.
+func (k *Kernel) resetDependents(ctx context.Context, e *entry) {
+	for _, d := range k.order {
+		r, ok := d.c.(Resetter)
+		if !ok || d == e || !k.dependsOn(d, e.c.Name()) {
+			continue
+		}
+		k.mu.Lock()
+		running := d.state == StateRunning || d.state == StateUnhealthy
+		k.mu.Unlock()
+		if running {
+			k.opts.Logger.Info("resetting after a requirement restarted", "component", d.c.Name(), "restarted", e.c.Name())
+			r.Reset(ctx)
+		}
+	}
+}
+
+// dependsOn reports whether e requires the component named name, directly
+// or through others. The graph has no cycles (New refused them).
+func (k *Kernel) dependsOn(e *entry, name string) bool {
+	for _, r := range e.c.Requires() {
+		if r == name || k.dependsOn(k.entries[r], name) {
+			return true
+		}
+	}
+	return false
 }
 
 // Status returns a snapshot of every component in boot order.
@@ -452,13 +500,32 @@ func (k *Kernel) Status() []ComponentStatus {
 	return out
 }
 
-// Ready reports whether every component is running and healthy; if not, it
-// returns the names of those that are not.
-func (k *Kernel) Ready() (bool, []string) {
+// ReadyTimeout bounds each [ReadinessChecker] that Ready asks.
+const ReadyTimeout = 500 * time.Millisecond
+
+// Ready reports whether every component is running and healthy and every
+// [ReadinessChecker] is ready; if not, it returns the names of those that
+// are not, with the reason where there is one ("tenant: …").
+func (k *Kernel) Ready(ctx context.Context) (bool, []string) {
 	var failing []string
 	for _, s := range k.Status() {
 		if s.State != StateRunning || !s.Healthy {
 			failing = append(failing, s.Name)
+		}
+	}
+	if len(failing) > 0 {
+		return false, failing
+	}
+	for _, e := range k.order {
+		rc, ok := e.c.(ReadinessChecker)
+		if !ok {
+			continue
+		}
+		rctx, cancel := context.WithTimeout(ctx, ReadyTimeout)
+		err := rc.Ready(rctx)
+		cancel()
+		if err != nil {
+			failing = append(failing, e.c.Name()+": "+err.Error())
 		}
 	}
 	return len(failing) == 0, failing

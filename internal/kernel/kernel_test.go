@@ -201,7 +201,7 @@ func TestStopReverseOrderAndIdempotent(t *testing.T) {
 	if err := k.Start(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	if ok, failing := k.Ready(); !ok {
+	if ok, failing := k.Ready(t.Context()); !ok {
 		t.Fatalf("not ready: %v", failing)
 	}
 	if err := k.Stop(t.Context()); err != nil {
@@ -215,7 +215,7 @@ func TestStopReverseOrderAndIdempotent(t *testing.T) {
 	if diff := cmp.Diff([]string{"stop c", "stop b", "stop a"}, got[3:]); diff != "" {
 		t.Errorf("stops (-want +got):\n%s", diff)
 	}
-	if ok, _ := k.Ready(); ok {
+	if ok, _ := k.Ready(t.Context()); ok {
 		t.Error("ready after stop")
 	}
 }
@@ -262,7 +262,7 @@ func TestHealthRestartWithBackoff(t *testing.T) {
 		if st.Restarts != 5 || st.LastError != "connection refused" {
 			t.Errorf("status = %+v, want 5 restarts and the last error", st)
 		}
-		if ok, _ := k.Ready(); ok {
+		if ok, _ := k.Ready(t.Context()); ok {
 			t.Error("ready while unhealthy")
 		}
 
@@ -270,7 +270,7 @@ func TestHealthRestartWithBackoff(t *testing.T) {
 		failing.Store(false)
 		time.Sleep(20 * time.Second)
 		synctest.Wait()
-		if ok, bad := k.Ready(); !ok {
+		if ok, bad := k.Ready(t.Context()); !ok {
 			t.Errorf("not ready after recovery: %v", bad)
 		}
 		if err := k.Stop(t.Context()); err != nil {
@@ -462,7 +462,7 @@ func TestFaultRestartsAtOnce(t *testing.T) {
 		down.Store(false)
 		time.Sleep(5 * time.Second)
 		synctest.Wait()
-		if ok, bad := k.Ready(); !ok {
+		if ok, bad := k.Ready(t.Context()); !ok {
 			t.Errorf("not ready after the restart and a passing check: %v", bad)
 		}
 		// A second fault after recovery restarts at once too.
@@ -476,7 +476,7 @@ func TestFaultRestartsAtOnce(t *testing.T) {
 		// the restart before it (2s → 4s).
 		f.fail()
 		synctest.Wait()
-		if ok, _ := k.Ready(); ok {
+		if ok, _ := k.Ready(t.Context()); ok {
 			t.Error("ready while waiting to restart after a fault")
 		}
 		time.Sleep(3 * time.Second)
@@ -490,6 +490,128 @@ func TestFaultRestartsAtOnce(t *testing.T) {
 			t.Errorf("starts = %d after the backoff, want 4", f.starts.Load())
 		}
 		down.Store(false)
+		if err := k.Stop(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+// resetSpy counts its Reset calls.
+type resetSpy struct {
+	*fake
+	resets atomic.Int32
+}
+
+func (r *resetSpy) Reset(context.Context) { r.resets.Add(1) }
+
+// TestRestartResetsDependents: when a component restarts, every running
+// Resetter that requires it, directly or through others, is reset once; a
+// component that does not depend on it is not.
+func TestRestartResetsDependents(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		var fail atomic.Bool
+		db := healthyFake{&fake{name: "postgres", healthFn: func() error {
+			if fail.Load() {
+				return errors.New("gone")
+			}
+			return nil
+		}}}
+		direct := &resetSpy{fake: &fake{name: "controlplane", requires: []string{"postgres"}}}
+		indirect := &resetSpy{fake: &fake{name: "tenant", requires: []string{"controlplane"}}}
+		unrelated := &resetSpy{fake: &fake{name: "bus"}}
+		k, err := New(Options{Logger: quiet, HealthInterval: time.Second, FailureThreshold: 1}, db, direct, indirect, unrelated)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := k.Start(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		fail.Store(true)
+		time.Sleep(1500 * time.Millisecond) // the check at 1 s fails; the restart follows after the 1 s backoff
+		fail.Store(false)
+		time.Sleep(2 * time.Second)
+		synctest.Wait()
+		if n := db.starts.Load(); n != 2 {
+			t.Fatalf("postgres started %d times, want 2", n)
+		}
+		if d, i, u := direct.resets.Load(), indirect.resets.Load(), unrelated.resets.Load(); d != 1 || i != 1 || u != 0 {
+			t.Errorf("resets: controlplane %d, tenant %d, bus %d; want 1, 1, 0", d, i, u)
+		}
+		if err := k.Stop(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+// readyGate is a component whose readiness is set by the test.
+type readyGate struct {
+	*fake
+	err atomic.Pointer[error]
+}
+
+func (r *readyGate) Ready(context.Context) error {
+	if p := r.err.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
+// TestReadinessCheckers: a running, healthy component that is not ready
+// makes the kernel not ready, with its reason, and is not restarted.
+func TestReadinessCheckers(t *testing.T) {
+	t.Parallel()
+	r := &readyGate{fake: &fake{name: "tenant"}}
+	k, err := New(Options{Logger: quiet}, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := k.Start(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = k.Stop(t.Context()) }()
+	if ok, bad := k.Ready(t.Context()); !ok {
+		t.Fatalf("not ready: %v", bad)
+	}
+	spent := errors.New("the connection budget is exhausted")
+	r.err.Store(&spent)
+	ok, bad := k.Ready(t.Context())
+	if ok || len(bad) != 1 || bad[0] != "tenant: the connection budget is exhausted" {
+		t.Errorf("Ready = %v %q, want false with the reason", ok, bad)
+	}
+	if st := k.Status()[0]; st.State != StateRunning || st.Restarts != 0 {
+		t.Errorf("status %+v: a component that is not ready stays running", st)
+	}
+}
+
+// resetSource reports resets on demand.
+type resetSource struct {
+	*fake
+	ch chan struct{}
+}
+
+func (r resetSource) Resets() <-chan struct{} { return r.ch }
+
+// TestReportedResetsReachDependents: a reset reported by a running
+// component (a server that ended every session) resets its dependents
+// without restarting anything.
+func TestReportedResetsReachDependents(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		db := resetSource{fake: &fake{name: "postgres"}, ch: make(chan struct{})}
+		pools := &resetSpy{fake: &fake{name: "tenant", requires: []string{"postgres"}}}
+		k, err := New(Options{Logger: quiet}, db, pools)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := k.Start(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		db.ch <- struct{}{}
+		synctest.Wait()
+		if n := pools.resets.Load(); n != 1 || db.starts.Load() != 1 {
+			t.Errorf("%d resets and %d starts, want 1 reset and no restart", n, db.starts.Load())
+		}
 		if err := k.Stop(t.Context()); err != nil {
 			t.Fatal(err)
 		}

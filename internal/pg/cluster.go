@@ -25,6 +25,7 @@ var (
 	_ kernel.Component     = (*Cluster)(nil)
 	_ kernel.HealthChecker = (*Cluster)(nil)
 	_ kernel.FaultReporter = (*Cluster)(nil)
+	_ kernel.ResetReporter = (*Cluster)(nil)
 )
 
 // Timing of Start and Stop.
@@ -68,6 +69,8 @@ type Cluster struct {
 	lock      *os.File // the data directory lock, held while running
 	proc      *process
 	pool      *pgxpool.Pool // for Health
+
+	resets chan struct{} // Resets: the server ended every session
 }
 
 // NewCluster returns a stopped cluster. Nothing is checked or touched
@@ -76,7 +79,7 @@ func NewCluster(cfg Config, log *slog.Logger) *Cluster {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Cluster{cfg: cfg, log: log}
+	return &Cluster{cfg: cfg, log: log, resets: make(chan struct{}, 1)}
 }
 
 // Name returns "postgres".
@@ -249,7 +252,7 @@ func (c *Cluster) launch(ctx context.Context, b *binaries, u *osUser, dataDir, b
 		"-k", listQuote(socketDir),
 		"-c", "listen_addresses=127.0.0.1",
 	}
-	proc, err := startProcess(b.postgres, args, childEnv(), baseDir, u, newServerOutput(c.log))
+	proc, err := startProcess(b.postgres, args, childEnv(), baseDir, u, newServerOutput(c.log, c.reinitialized))
 	if err != nil {
 		return nil, fmt.Errorf("starting %s: %w", b.postgres, err)
 	}
@@ -402,6 +405,18 @@ func (c *Cluster) Faulted() <-chan struct{} {
 		return nil
 	}
 	return c.proc.done
+}
+
+// Resets implements [kernel.ResetReporter]: it receives a value when the
+// server ended every session to recover from a backend's crash, so that
+// the pools of the components above drop their dead connections at once.
+func (c *Cluster) Resets() <-chan struct{} { return c.resets }
+
+func (c *Cluster) reinitialized() {
+	select {
+	case c.resets <- struct{}{}:
+	default: // one is pending
+	}
 }
 
 // Health runs SELECT 1 on the server.

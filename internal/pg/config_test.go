@@ -141,7 +141,7 @@ func (h *recordHandler) Handle(_ context.Context, r slog.Record) error {
 func TestServerOutput(t *testing.T) {
 	t.Parallel()
 	h := &recordHandler{}
-	o := newServerOutput(slog.New(h))
+	o := newServerOutput(slog.New(h), nil)
 	input := strings.Join([]string{
 		"[42] LOG:  database system is ready to accept connections",
 		"[43] ERROR:  relation \"nope\" does not exist at character 15",
@@ -177,5 +177,22 @@ func TestServerOutput(t *testing.T) {
 	lines := o.lines()
 	if len(lines) != outputTail || lines[0] != strings.Repeat("y", 5) || lines[outputTail-1] != strings.Repeat("y", outputTail+4) {
 		t.Errorf("tail after overflow: %d lines, first %q", len(lines), lines[0])
+	}
+}
+
+// TestServerOutputReportsReinit: the postmaster's line after it ended every
+// session to recover from a crash calls reinit, once per line; nothing else does.
+func TestServerOutputReportsReinit(t *testing.T) {
+	t.Parallel()
+	n := 0
+	o := newServerOutput(slog.New(slog.DiscardHandler), func() { n++ })
+	o.consume(strings.NewReader(strings.Join([]string{
+		"[42] LOG:  server process (PID 77) was terminated by signal 9: Killed",
+		"[42] LOG:  terminating any other active server processes",
+		"[42] LOG:  all server processes terminated; reinitializing",
+		"[43] ERROR:  all server processes terminated; reinitializing or not",
+	}, "\n")))
+	if n != 1 {
+		t.Errorf("reinit called %d times, want 1", n)
 	}
 }

@@ -29,11 +29,18 @@ type serverOutput struct {
 	next int
 	// level of the last primary message, for its DETAIL/HINT lines.
 	level slog.Level
+	// reinit is called when the server has ended every session to
+	// recover from a crash (reinitMessage).
+	reinit func()
 }
 
-func newServerOutput(log *slog.Logger) *serverOutput {
-	return &serverOutput{log: log}
+func newServerOutput(log *slog.Logger, reinit func()) *serverOutput {
+	return &serverOutput{log: log, reinit: reinit}
 }
+
+// reinitMessage is the postmaster's log line when it has ended every
+// session after a backend crashed, and recovers.
+const reinitMessage = "all server processes terminated; reinitializing"
 
 // consume reads r to EOF. It keeps reading whatever happens: a server whose
 // stderr pipe fills up would block.
@@ -114,6 +121,9 @@ func (o *serverOutput) line(s string) {
 		o.level = level
 	}
 	o.mu.Unlock()
+	if msg == reinitMessage && o.reinit != nil {
+		o.reinit()
+	}
 	o.log.LogAttrs(context.Background(), level, msg, attrs...)
 }
 

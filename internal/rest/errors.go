@@ -253,6 +253,16 @@ func unavailableError(err error) *Error {
 	return e
 }
 
+// timeoutError answers a request that ran out of time (the gateway's
+// request timeout) waiting for the database: 504, as PostgREST answers a
+// timed-out wait for a connection; the client may retry.
+func timeoutError() *Error {
+	return &Error{
+		Status: http.StatusGatewayTimeout, Code: "PGRST003", Message: "Timed out acquiring connection from connection pool.",
+		Details: "The database did not answer within the request timeout.", Headers: map[string]string{"Retry-After": "1"},
+	}
+}
+
 // overQuotaError refuses a write to a project over its size quota, with
 // PostgreSQL's disk_full code; deletes still go through.
 func overQuotaError() *Error {

@@ -272,6 +272,8 @@ func (c *call) fail(err error) {
 		e = clientError(http.StatusForbidden, "42501", "permission denied", "", "")
 	case errors.Is(err, context.Canceled):
 		return // the client is gone
+	case errors.Is(err, context.DeadlineExceeded):
+		e = timeoutError()
 	default:
 		var hs interface{ HTTPStatus() int }
 		if errors.As(err, &hs) && hs.HTTPStatus() < 500 {

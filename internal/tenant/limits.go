@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -42,6 +43,12 @@ var ErrOverQuota error = &statusError{"the project's database is over its size q
 type budget struct {
 	sem   chan struct{}
 	steal func() bool // closes one idle connection of some pool; reports whether it did
+
+	// The accounting behind [ConnectionStats]: connections open and dials
+	// in flight, and when a caller last waited the budget out.
+	open, dialing atomic.Int64
+	exhausted     atomic.Uint64
+	lastExhausted atomic.Int64 // unix nanoseconds
 }
 
 func newBudget(n int) *budget { return &budget{sem: make(chan struct{}, max(n, 1))} }
@@ -68,6 +75,8 @@ func (b *budget) acquire(ctx context.Context) error {
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-wait.C:
+			b.exhausted.Add(1)
+			b.lastExhausted.Store(time.Now().UnixNano())
 			return ErrConnectionBudget
 		case <-retry.C:
 		}
@@ -96,11 +105,15 @@ func (b *budget) dial(next pgconn.DialFunc) pgconn.DialFunc {
 		if err := b.acquire(ctx); err != nil {
 			return nil, err
 		}
+		b.dialing.Add(1)
 		c, err := next(ctx, network, addr)
 		if err != nil {
+			b.dialing.Add(-1)
 			b.release()
 			return nil, err
 		}
+		b.open.Add(1)
+		b.dialing.Add(-1)
 		return &budgetConn{Conn: c, b: b}, nil
 	}
 }
@@ -115,11 +128,14 @@ type budgetConn struct {
 // Close closes the connection and gives its slot back, once.
 func (c *budgetConn) Close() error {
 	err := c.Conn.Close()
-	c.once.Do(c.b.release)
+	c.once.Do(func() {
+		c.b.open.Add(-1)
+		c.b.release()
+	})
 	return err
 }
 
-// InUse is the number of connections the project pools hold.
+// InUse is the number of slots taken.
 func (b *budget) InUse() int { return len(b.sem) }
 
 // stealIdle frees one slot of the budget for a new connection: it closes an
@@ -246,24 +262,6 @@ func (h *hold) release() {
 			h.m.budget.release()
 		}
 	})
-}
-
-// PoolStats reports the connections held by each project's pools and long-
-// lived connections, and the budget in use in all.
-func (m *Manager) PoolStats() (perProject map[string]int32, total int) {
-	m.mu.RLock()
-	defer m.mu.RUnlock()
-	perProject = make(map[string]int32, len(m.pools))
-	for key, p := range m.pools {
-		perProject[key.ref] += p.Stat().TotalConns()
-	}
-	for h := range m.holds {
-		perProject[h.ref]++
-	}
-	if m.budget != nil {
-		total = m.budget.InUse()
-	}
-	return perProject, total
 }
 
 // SetLimits changes a project's limits; its pool is rebuilt to apply them.
@@ -422,7 +420,6 @@ func (m *Manager) Usage(ctx context.Context, ref string) (Usage, error) {
 			return u, fmt.Errorf("measuring project %q: %w", ref, err)
 		}
 	}
-	per, _ := m.PoolStats()
-	u.Connections = per[ref]
+	u.Connections = m.Stats().Projects[ref]
 	return u, nil
 }

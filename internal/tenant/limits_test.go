@@ -118,7 +118,7 @@ func TestConnectionBudgetIsShared(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if _, total := m.PoolStats(); total != 2 {
+	if total := m.Stats().Held; total != 2 {
 		t.Errorf("budget in use = %d, want 2", total)
 	}
 	// The budget is spent and nothing is idle: another project must wait.
@@ -145,7 +145,7 @@ func TestConnectionBudgetIsShared(t *testing.T) {
 	}
 	c.Release()
 	held[0].Release()
-	if _, total := m.PoolStats(); total > 2 {
+	if total := m.Stats().Held; total > 2 {
 		t.Errorf("budget in use = %d, want at most 2", total)
 	}
 }
@@ -229,7 +229,8 @@ func TestIdlePoolsAreReaped(t *testing.T) {
 	// Idle projects end up holding no connection at all.
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		per, total := m.PoolStats()
+		st := m.Stats()
+		per, total := st.Projects, st.Held
 		held := int32(0)
 		for _, ref := range refs {
 			held += per[ref]
@@ -284,8 +285,8 @@ func TestLongLivedConnectionsYieldToPools(t *testing.T) {
 	}
 	old := listen(DefaultRef, time.Now().Add(-time.Hour))
 	recent := listen(ref, time.Now())
-	if per, total := m.PoolStats(); total != 2 || per[DefaultRef] != 1 || per[ref] != 1 {
-		t.Fatalf("budget in use %d, per project %v; want 2, one each", total, per)
+	if st := m.Stats(); st.Held != 2 || st.Projects[DefaultRef] != 1 || st.Projects[ref] != 1 {
+		t.Fatalf("budget in use %d, per project %v; want 2, one each", st.Held, st.Projects)
 	}
 	// The budget is full of listeners: a pool connection takes the slot of
 	// the listener idle the longest.
@@ -307,7 +308,7 @@ func TestLongLivedConnectionsYieldToPools(t *testing.T) {
 	if err := svc.QueryRow(ctx, "select current_user").Scan(&owner); err != nil {
 		t.Fatal(err)
 	}
-	if per, _ := m.PoolStats(); per[ref] != 2 || per[DefaultRef] != 0 {
+	if per := m.Stats().Projects; per[ref] != 2 || per[DefaultRef] != 0 {
 		t.Errorf("per project %v; want %s: 2 (service pool + listener), %s: 0", per, ref, DefaultRef)
 	}
 	// Pausing the project frees its pools and its listener at once.
@@ -319,8 +320,8 @@ func TestLongLivedConnectionsYieldToPools(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("pausing the project did not stop its listener")
 	}
-	if per, total := m.PoolStats(); per[ref] != 0 || total != 0 {
-		t.Errorf("after pause: per project %v, budget in use %d; want nothing held", per, total)
+	if st := m.Stats(); st.Projects[ref] != 0 || st.Held != 0 {
+		t.Errorf("after pause: per project %v, budget in use %d; want nothing held", st.Projects, st.Held)
 	}
 	if _, err := m.HoldConnection(ctx, ref, time.Now, func() {}); !errors.Is(err, ErrPaused) {
 		t.Errorf("holding a connection to a paused project: %v, want ErrPaused", err)
@@ -335,7 +336,7 @@ func TestConnectionBudgetNeverLeaks(t *testing.T) {
 	t.Parallel()
 	m, ref := budgeted(t, 3)
 	ctx := t.Context()
-	inUse := func() int { _, total := m.PoolStats(); return total }
+	inUse := func() int { return m.Stats().Held }
 	waitInUse := func(want int, why string) {
 		t.Helper()
 		for deadline := time.Now().Add(10 * time.Second); inUse() != want; {
@@ -403,8 +404,55 @@ func TestConnectionBudgetNeverLeaks(t *testing.T) {
 		}
 		c.Release()
 	}
+	conns := make([]*pgxpool.Conn, 3)
+	for i := range conns {
+		if conns[i], err = pool.Acquire(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, c := range conns {
+		c.Release()
+	}
+	budgetAgrees(t, m, super, 3)
+	// After PostgreSQL restarted, Reset drops every connection: their
+	// slots come back and the next request opens a new one.
+	m.Reset(ctx)
+	waitInUse(0, "after a reset")
+	budgetAgrees(t, m, super, 0)
+	if err := pool.Ping(ctx); err != nil {
+		t.Fatalf("after a reset: %v", err)
+	}
+	budgetAgrees(t, m, super, 1)
 	m.closePool(ref)
 	waitInUse(0, "after the pool closed")
+}
+
+// budgetAgrees checks the budget's invariant, with no connection changing
+// state: the slots held are the pool connections open (and holds), and
+// PostgreSQL serves exactly as many client backends to the pools.
+func budgetAgrees(t *testing.T, m *Manager, super *pgx.Conn, want int) {
+	t.Helper()
+	st := m.Stats()
+	// The pools' backends: their application names on this manager's
+	// databases (other tests' managers have a "default" project too).
+	var names, dbs []string
+	for _, ref := range m.Refs() {
+		p, err := m.Project(ref)
+		if err != nil {
+			t.Fatal(err)
+		}
+		names, dbs = append(names, "mobo api "+ref, "mobo service "+ref), append(dbs, p.Database, p.Database)
+	}
+	var backends int
+	err := super.QueryRow(t.Context(), `select count(*) from pg_stat_activity
+		where backend_type = 'client backend' and (application_name, datname) in (select * from unnest($1::text[], $2::text[]))`,
+		names, dbs).Scan(&backends)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Held != st.Open+st.Dialing+st.Holds || st.Open != backends || st.Open != want {
+		t.Errorf("budget %+v, %d backends in PostgreSQL; want held = open + dialing + holds = backends = %d", st, backends, want)
+	}
 }
 
 // closedPort returns a TCP port nothing listens on.

@@ -183,6 +183,7 @@ type Manager struct {
 	changeHooks []changeHook
 	lifeMu      sync.Mutex // serialises lifecycle changes (create, pause, delete) in this process
 	budget      *budget
+	ready       memo // the last readiness answer (Ready)
 	share       *sharer
 
 	stopWatch context.CancelFunc

@@ -120,7 +120,7 @@ func TestChangesReachOtherNodes(t *testing.T) {
 	}
 	eventually(t, "b sees the pause and holds no connection", func() bool {
 		exists, active := b.ProjectState(ref)
-		per, _ := b.PoolStats()
+		per := b.Stats().Projects
 		return exists && !active && per[ref] == 0
 	})
 	if _, err := b.Pool(ctx, ref); !errors.Is(err, ErrPaused) {
