@@ -6,7 +6,7 @@ GOBIN ?= $(shell $(GO) env GOPATH)/bin
 TESTDB_DIR := $(CURDIR)/.testdb
 export CGO_ENABLED ?= 1
 
-.PHONY: help run build test test-go test-e2e lint fmt bench bench-bus bench-boot bench-realtime bench-rest bench-auth bench-projects bench-share bench-graphql fuzz tools clean
+.PHONY: help run build test test-go test-faults soak test-e2e lint fmt bench bench-bus bench-boot bench-realtime bench-rest bench-auth bench-projects bench-share bench-graphql fuzz tools clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  %-12s %s\n", $$1, $$2}'
@@ -31,6 +31,12 @@ test: ## all tests: one managed PostgreSQL for the whole run, go test -race, the
 
 test-go: ## go tests only, each package starting its own PostgreSQL
 	$(GO) test -race -count=1 ./...
+
+test-faults: ## the fault suite alone: postmaster and backend kill -9, a 30 s SIGSTOP of PostgreSQL, under load (also part of make test)
+	$(GO) test -count=1 -v -run 'TestPostmasterCrashRecovers|TestBackendCrashRecovers|TestFrozenPostgresRecovers|TestQuotaFilledStillShrinks' ./cmd/mobo/
+
+soak: ## 30 minutes of REST and realtime load with a postmaster kill every 5 minutes (SOAK=30m); figures for closing notes
+	$(GO) test -count=1 -v -timeout 0 -run '^TestSoak$$' ./cmd/mobo/ -soak=$(or $(SOAK),30m)
 
 test-e2e: ## the Node client suite against a running `mobo serve`
 	cd e2e && npm ci --no-audit --no-fund && npm test

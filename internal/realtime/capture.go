@@ -38,11 +38,13 @@ type capture struct {
 	inTx      bool
 	confirmed pglogrepl.LSN
 	since     time.Time // changes committed before are not published
+	seen      bool      // the current transaction was published before (project.published)
 }
 
-// stale reports whether the current transaction committed before c.since.
+// stale reports whether the current transaction committed before c.since,
+// or was published already by an earlier capture run of this process.
 func (c *capture) stale() bool {
-	return !c.commit.IsZero() && c.commit.Before(c.since)
+	return c.seen || (!c.commit.IsZero() && c.commit.Before(c.since))
 }
 
 // acquire counts a channel joining the project and makes sure its capture
@@ -370,9 +372,13 @@ func (c *capture) decode(ctx context.Context, data []byte) (committed bool, err 
 		return false, c.relation(ctx, m)
 	case *pglogrepl.BeginMessage:
 		c.inTx, c.commit, c.xid = true, m.CommitTime, m.Xid
+		c.seen = uint64(m.FinalLSN) <= c.p.published.Load()
 	case *pglogrepl.CommitMessage:
 		c.inTx = false
 		c.confirmed = m.TransactionEndLSN
+		if !c.seen {
+			c.p.published.Store(uint64(m.CommitLSN))
+		}
 		return true, nil
 	case *pglogrepl.InsertMessage:
 		r := c.rels[m.RelationID]

@@ -27,6 +27,12 @@ type project struct {
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup
 	started atomic.Int64 // unix ns when the current capture run began
+	// published is the commit position of the last transaction whose
+	// changes this process published: a capture that resumes from an older
+	// position (the slot's confirmed position persists only at PostgreSQL's
+	// checkpoints, so a crash rewinds it) skips what it sees again, so that
+	// no subscriber gets a change twice.
+	published atomic.Uint64
 
 	// Capture runs only while needed: see acquire, release and resume.
 	capMu     sync.Mutex
