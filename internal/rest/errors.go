@@ -27,6 +27,7 @@ const (
 	CodeNoRelationship     = "PGRST200"
 	CodeAmbiguousEmbedding = "PGRST201"
 	CodeNoFunction         = "PGRST202"
+	CodeAmbiguousFunction  = "PGRST203"
 	CodeNoColumn           = "PGRST204"
 	CodeNoRelation         = "PGRST205"
 	CodeJWT                = "PGRST301"
@@ -108,22 +109,6 @@ func ambiguousEmbeddingError(parent *Relation, name string, rels []*relationship
 		fmt.Sprintf("Could not embed because more than one relationship was found for '%s' and '%s'", parent.Name, name),
 		strings.Join(d, "; "),
 		"Try changing '"+name+"' to one of the following: "+strings.Join(h, ", ")+". Find the desired relationship in the 'details' key.")
-}
-
-func noFunctionError(sc *Schema, schema, name string, args []string) *Error {
-	e := clientError(http.StatusNotFound, CodeNoFunction,
-		fmt.Sprintf("Could not find the function %s.%s(%s) in the schema cache", schema, name, strings.Join(args, ", ")),
-		fmt.Sprintf("Searched for the function %s.%s with parameters %s or with a single unnamed json/jsonb parameter, but no matches were found in the schema cache.", schema, name, strings.Join(args, ", ")), "")
-	var names []string
-	for q := range sc.Functions {
-		if q.Schema == schema {
-			names = append(names, q.Name)
-		}
-	}
-	if m := closest(name, names); m != "" && m != name {
-		e.Hint = fmt.Sprintf("Perhaps you meant to call the function %s.%s", schema, m)
-	}
-	return e
 }
 
 func invalidBodyError(details string) *Error {

@@ -1,0 +1,147 @@
+package rest
+
+import (
+	"testing"
+)
+
+// compatSQL adds to the fixture what the PostgREST-compatibility scenarios
+// need: overloads, single unnamed parameters.
+const compatSQL = `
+create function unnamed_text(text) returns text language sql immutable as $$ select 'got ' || $1 $$;
+create function unnamed_xml(xml) returns text language sql immutable as $$ select $1::text $$;
+create function unnamed_bytea(bytea) returns text language sql immutable as $$ select encode($1, 'hex') $$;
+create function unnamed_int(int) returns int language sql immutable as $$ select $1 $$;
+create function named_json(data json) returns json language sql immutable as $$ select data $$;
+create function ovl() returns int language sql immutable as $$ select 1 $$;
+create function ovl(x int, y int) returns int language sql immutable as $$ select x + y $$;
+create function ovl(json) returns json language sql immutable as $$ select $1 $$;
+create function ovl(text) returns text language sql immutable as $$ select 'text ' || $1 $$;
+create function ovl(bytea) returns text language sql immutable as $$ select encode($1, 'hex') $$;
+create function same(arg int) returns text language sql immutable as $$ select 'int' $$;
+create function same(arg xml) returns text language sql immutable as $$ select 'xml' $$;
+create function same(arg text, num int default 0) returns text language sql immutable as $$ select 'text' $$;
+create function uj(json) returns text language sql immutable as $$ select 'json' $$;
+create function uj(jsonb) returns text language sql immutable as $$ select 'jsonb' $$;
+create function defs(a int, b int default 2) returns int language sql immutable as $$ select a + b $$;
+create function defs(a int) returns int language sql immutable as $$ select a $$;
+create function sayhello(name text) returns text language sql immutable as $$ select 'Hello, ' || name $$;
+`
+
+// newCompatEnv is newEnv with compatSQL applied before the first request
+// loads the schema cache.
+func newCompatEnv(t *testing.T, cfg Config) *env {
+	t.Helper()
+	e := newEnv(t, cfg)
+	if _, err := e.db.Pool.Exec(t.Context(), compatSQL); err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+func TestRPCResolution(t *testing.T) {
+	t.Parallel()
+	e := newCompatEnv(t, Config{})
+	text := map[string]string{"Content-Type": "text/plain"}
+	xml := map[string]string{"Content-Type": "text/xml"}
+	octet := map[string]string{"Content-Type": "application/octet-stream"}
+	runScenarios(t, e, []scenario{
+		{name: "unnamed json takes the body", method: "POST", path: "/rpc/echo", body: `{"A":1,"B":2}`, status: 200, want: `{"A":1,"B":2}`},
+		{name: "unnamed json takes an array", method: "POST", path: "/rpc/echo", body: `[1,2]`, status: 200, want: `[1,2]`},
+		{name: "unnamed text", method: "POST", path: "/rpc/unnamed_text", header: text, body: "plain words", status: 200, want: `"got plain words"`},
+		{name: "unnamed xml", method: "POST", path: "/rpc/unnamed_xml", header: xml, body: "<a>b</a>", status: 200, want: `"<a>b</a>"`},
+		{name: "unnamed bytea", method: "POST", path: "/rpc/unnamed_bytea", header: octet, body: "\x00\x01\xff", status: 200, want: `"0001ff"`},
+		{name: "invalid xml", method: "POST", path: "/rpc/unnamed_xml", header: xml, body: "<", status: 400, has: []string{`"code":"2200N"`}},
+		{
+			name: "named json param does not take the body", method: "POST", path: "/rpc/named_json", body: `{"A":1,"B":2,"C":3}`, status: 404,
+			want: `{"code":"PGRST202","message":"Could not find the function public.named_json(A, B, C) in the schema cache",
+				"details":"Searched for the function public.named_json with parameters A, B, C or with a single unnamed json/jsonb parameter, but no matches were found in the schema cache.",
+				"hint":null}`,
+		},
+		{name: "named json param by name", method: "POST", path: "/rpc/named_json", body: `{"data":{"x":1}}`, status: 200, want: `{"x":1}`},
+		{
+			name: "single object", method: "POST", path: "/rpc/named_json", header: map[string]string{"Prefer": "params=single-object"},
+			body: `{"A":1}`, status: 200, want: `{"A":1}`,
+		},
+		{
+			name: "no json fallback", method: "POST", path: "/rpc/unnamed_int", body: `{"x":1,"y":2}`, status: 404,
+			want: `{"code":"PGRST202","message":"Could not find the function public.unnamed_int(x, y) in the schema cache",
+				"details":"Searched for the function public.unnamed_int with parameters x, y or with a single unnamed json/jsonb parameter, but no matches were found in the schema cache.",
+				"hint":null}`,
+		},
+		{
+			name: "no text fallback", method: "POST", path: "/rpc/unnamed_int", header: text, body: "a simple text", status: 404,
+			want: `{"code":"PGRST202","message":"Could not find the function public.unnamed_int in the schema cache",
+				"details":"Searched for the function public.unnamed_int with a single unnamed text parameter, but no matches were found in the schema cache.",
+				"hint":null}`,
+		},
+		{
+			name: "no xml fallback", method: "POST", path: "/rpc/unnamed_int", header: xml, body: "<a/>", status: 404,
+			want: `{"code":"PGRST202","message":"Could not find the function public.unnamed_int in the schema cache",
+				"details":"Searched for the function public.unnamed_int with a single unnamed xml parameter, but no matches were found in the schema cache.",
+				"hint":null}`,
+		},
+		{
+			name: "no bytea fallback", method: "POST", path: "/rpc/unnamed_int", header: octet, body: "\x01", status: 404,
+			want: `{"code":"PGRST202","message":"Could not find the function public.unnamed_int in the schema cache",
+				"details":"Searched for the function public.unnamed_int with a single unnamed bytea parameter, but no matches were found in the schema cache.",
+				"hint":null}`,
+		},
+		{name: "overload without args", method: "POST", path: "/rpc/ovl", body: `{}`, status: 200, want: `1`},
+		{name: "overload with empty body", method: "POST", path: "/rpc/ovl", status: 200, want: `1`},
+		{name: "overload by names", method: "POST", path: "/rpc/ovl", body: `{"x":1,"y":2}`, status: 200, want: `3`},
+		{name: "overload falls back to json", method: "POST", path: "/rpc/ovl", body: `{"A":1}`, status: 200, want: `{"A":1}`},
+		{name: "overload falls back to text", method: "POST", path: "/rpc/ovl", header: text, body: "abc", status: 200, want: `"text abc"`},
+		{name: "overload falls back to bytea", method: "POST", path: "/rpc/ovl", header: octet, body: "\x0a", status: 200, want: `"0a"`},
+		{name: "get never falls back", path: "/rpc/ovl", header: text, status: 200, want: `1`},
+		{
+			name: "form names no overload", method: "POST", path: "/rpc/ovl", header: map[string]string{"Content-Type": "application/x-www-form-urlencoded"}, body: "a=1&b=2", status: 404,
+			want: `{"code":"PGRST202","message":"Could not find the function public.ovl(a, b) in the schema cache",
+				"details":"Searched for the function public.ovl with parameters a, b, but no matches were found in the schema cache.",
+				"hint":"Perhaps you meant to call the function public.ovl(x, y)"}`,
+		},
+		{
+			name: "same names, different types", path: "/rpc/same?arg=value", status: 300,
+			want: `{"code":"PGRST203","message":"Could not choose the best candidate function between: public.same(arg => integer), public.same(arg => xml), public.same(arg => text, num => integer)",
+				"details":null,"hint":"Try renaming the parameters or the function itself in the database so function overloading can be resolved"}`,
+		},
+		{name: "same names resolved by another name", path: "/rpc/same?arg=value&num=1", status: 200, want: `"text"`},
+		{
+			name: "two unnamed fallbacks", method: "POST", path: "/rpc/uj", body: `{"A":1}`, status: 300,
+			want: `{"code":"PGRST203","message":"Could not choose the best candidate function between: public.uj( => json), public.uj( => jsonb)",
+				"details":null,"hint":"Try renaming the parameters or the function itself in the database so function overloading can be resolved"}`,
+		},
+		{name: "a default makes two fit", method: "POST", path: "/rpc/defs", body: `{"a":1}`, status: 300, has: []string{`"code":"PGRST203"`, "public.defs(a => integer, b => integer), public.defs(a => integer)"}},
+		{name: "the default's name picks one", method: "POST", path: "/rpc/defs", body: `{"a":1,"b":5}`, status: 200, want: `6`},
+		{
+			name: "unknown name", path: "/rpc/sayhell", status: 404,
+			want: `{"code":"PGRST202","message":"Could not find the function public.sayhell without parameters in the schema cache",
+				"details":"Searched for the function public.sayhell without parameters, but no matches were found in the schema cache.",
+				"hint":"Perhaps you meant to call the function public.sayhello"}`,
+		},
+		{
+			name: "near parameter name", path: "/rpc/sayhello?nam=Peter", status: 404,
+			want: `{"code":"PGRST202","message":"Could not find the function public.sayhello(nam) in the schema cache",
+				"details":"Searched for the function public.sayhello with parameter nam, but no matches were found in the schema cache.",
+				"hint":"Perhaps you meant to call the function public.sayhello(name)"}`,
+		},
+		{
+			name: "an extra argument", path: "/rpc/add?a=1&b=2&smthelse=blabla", status: 404,
+			want: `{"code":"PGRST202","message":"Could not find the function public.add(a, b, smthelse) in the schema cache",
+				"details":"Searched for the function public.add with parameters a, b, smthelse, but no matches were found in the schema cache.",
+				"hint":"Perhaps you meant to call the function public.add(a, b)"}`,
+		},
+		{
+			name: "no near overload", path: "/rpc/ovl?wrong_arg=value", status: 404,
+			want: `{"code":"PGRST202","message":"Could not find the function public.ovl(wrong_arg) in the schema cache",
+				"details":"Searched for the function public.ovl with parameter wrong_arg, but no matches were found in the schema cache.",
+				"hint":null}`,
+		},
+		{
+			name: "single object without a json function", method: "POST", path: "/rpc/add", header: map[string]string{"Prefer": "params=single-object"}, body: `{"a":1}`, status: 404,
+			want: `{"code":"PGRST202","message":"Could not find the function public.add in the schema cache",
+				"details":"Searched for the function public.add with a single json/jsonb parameter, but no matches were found in the schema cache.",
+				"hint":null}`,
+		},
+		{name: "invalid json", method: "POST", path: "/rpc/add", body: `{"a":`, status: 400, has: []string{`"code":"PGRST102"`}},
+	})
+}
