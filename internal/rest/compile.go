@@ -17,6 +17,10 @@ import (
 type Statement struct {
 	SQL  string
 	Args []any
+	// Explain, for Prefer: count=planned or count=estimated, is the EXPLAIN
+	// (FORMAT JSON) of the rows counted, whose top plan node's row
+	// estimate is the planned count. It runs in the same round trip.
+	Explain *Statement
 }
 
 // compiler builds one statement. It resolves every identifier against the
@@ -113,9 +117,17 @@ func (q *rowsQuery) sql() string {
 }
 
 // countSQL counts the rows of the level without its range.
-func (q *rowsQuery) countSQL() string {
+func (q *rowsQuery) countSQL() string { return "SELECT count(*)" + q.fromWhere() }
+
+// cappedCountSQL counts the rows of the level up to limit.
+func (q *rowsQuery) cappedCountSQL(limit string) string {
+	return "SELECT count(*) FROM (SELECT 1" + q.fromWhere() + " LIMIT " + limit + ") pgrst_capped"
+}
+
+// fromWhere is the level's FROM and WHERE clauses.
+func (q *rowsQuery) fromWhere() string {
 	var b strings.Builder
-	b.WriteString("SELECT count(*) FROM ")
+	b.WriteString(" FROM ")
 	b.WriteString(q.from)
 	for _, j := range q.joins {
 		b.WriteString(" ")
@@ -663,25 +675,43 @@ func (c *compiler) compileRead(media MediaType) (*Statement, error) {
 	if err != nil {
 		return nil, err
 	}
-	total := c.totalExpr(q, rel)
-	sql := "SELECT " + total + " AS total, count(*) AS n, " + c.bodyExpr(media) + " AS body, NULL::text[] AS loc FROM (" + q.sql() + ") x"
-	return &Statement{SQL: sql, Args: c.args}, nil
+	sql := "SELECT " + c.totalExpr(q) + " AS total, count(*) AS n, " + c.bodyExpr(media) + " AS body, NULL::text[] AS loc FROM (" + q.sql() + ") x"
+	st := &Statement{SQL: sql, Args: c.args}
+	if st.Explain, err = c.explainCount(root.rel, root.items, rel.Sanitize()+" t0", nil); err != nil {
+		return nil, err
+	}
+	return st, nil
 }
 
-func (c *compiler) totalExpr(q *rowsQuery, rel *Relation) string {
+// totalExpr is the total column: the exact count for count=exact, the
+// exact count up to max-rows and one more for count=estimated (past
+// max-rows the planner's estimate may take over), none for count=planned.
+func (c *compiler) totalExpr(q *rowsQuery) string {
 	switch c.req.Prefer.Count {
 	case CountExact:
 		return "(" + q.countSQL() + ")"
-	case CountPlanned, CountEstimated:
-		if rel == nil || rel.OID == 0 {
-			return "(" + q.countSQL() + ")"
+	case CountEstimated:
+		if c.cfg.MaxRows > 0 {
+			return "(" + q.cappedCountSQL(c.param(c.cfg.MaxRows+1)) + ")"
 		}
-		exact := "(" + q.countSQL() + ")"
-		est := "(SELECT CASE WHEN c.reltuples < 0 THEN " + exact + " ELSE c.reltuples::int8 END FROM pg_catalog.pg_class c WHERE c.oid = " + c.param(int64(rel.OID)) + "::oid)"
-		if c.req.Prefer.Count == CountEstimated && c.cfg.MaxRows > 0 {
-			return "(SELECT CASE WHEN e.v > " + c.param(c.cfg.MaxRows) + " THEN e.v ELSE " + exact + " END FROM (SELECT " + est + " AS v) e)"
-		}
-		return est
+		return "(" + q.countSQL() + ")"
 	}
 	return "NULL::int8"
+}
+
+// explainCount is the EXPLAIN of every row the request reads, without its
+// range, compiled on its own so that it binds only the parameters it uses
+// (fromArgs are those of from); nil unless the count is planned or
+// estimated.
+func (c *compiler) explainCount(rel *Relation, items []SelectItem, from string, fromArgs []any) (*Statement, error) {
+	if c.req.Prefer.Count != CountPlanned && c.req.Prefer.Count != CountEstimated {
+		return nil, nil
+	}
+	ec := newCompiler(c.sc, c.cfg, c.schema, c.req)
+	ec.args = slices.Clone(fromArgs)
+	q, err := ec.buildLevel(&level{rel: rel, alias: "t0", items: items, noRowType: rel.Synthetic}, from, nil, AllRows)
+	if err != nil {
+		return nil, err
+	}
+	return &Statement{SQL: "EXPLAIN (FORMAT JSON) " + q.sql(), Args: ec.args}, nil
 }

@@ -77,23 +77,31 @@ func (c *compiler) compileRPC(body []byte, media MediaType) (*Statement, bool, e
 		if c.cfg.MaxRows > 0 && (rng.Limit == NoLimit || rng.Limit > c.cfg.MaxRows) {
 			rng.Limit = c.cfg.MaxRows
 		}
+		callArgs := slices.Clone(c.args)
 		q, err := c.buildLevel(root, from+"LATERAL "+callExpr+" t0", nil, rng)
 		if err != nil {
 			return nil, false, err
 		}
-		total := "NULL::int8"
-		if c.req.Prefer.Count != CountUnset {
-			total = "(" + q.countSQL() + ")"
-		}
-		sql := "SELECT " + total + " AS total, count(*) AS n, " + c.bodyExpr(media) + " AS body, NULL::text[] AS loc FROM (" + q.sql() + ") x"
-		return &Statement{SQL: sql, Args: c.args}, single, nil
+		sql := "SELECT " + c.totalExpr(q) + " AS total, count(*) AS n, " + c.bodyExpr(media) + " AS body, NULL::text[] AS loc FROM (" + q.sql() + ") x"
+		st := &Statement{SQL: sql, Args: c.args}
+		st.Explain, err = c.explainCount(root.rel, root.items, from+"LATERAL "+callExpr+" t0", callArgs)
+		return st, single, err
 	case f.SetOf:
-		sql := "SELECT NULL::int8 AS total, count(*) AS n, coalesce(json_agg(t0.v), '[]') AS body, NULL::text[] AS loc FROM " + from + "LATERAL " + callExpr + " t0(v)"
+		sql := "SELECT " + c.countedTotal("count(*)") + " AS total, count(*) AS n, coalesce(json_agg(t0.v), '[]') AS body, NULL::text[] AS loc FROM " + from + "LATERAL " + callExpr + " t0(v)"
 		return &Statement{SQL: sql, Args: c.args}, false, nil
 	}
-	sql := "SELECT NULL::int8 AS total, 1::int8 AS n, to_json(" + callExpr + ") AS body, NULL::text[] AS loc"
+	// A scalar, as PostgREST counts it: one row.
+	sql := "SELECT " + c.countedTotal("1") + "::int8 AS total, 1::int8 AS n, to_json(" + callExpr + ") AS body, NULL::text[] AS loc"
 	if from != "" {
 		sql += " FROM " + strings.TrimSuffix(from, ", ")
 	}
 	return &Statement{SQL: sql, Args: c.args}, false, nil
+}
+
+// countedTotal is expr when the request asks for a count, else null.
+func (c *compiler) countedTotal(expr string) string {
+	if c.req.Prefer.Count == CountUnset {
+		return "NULL::int8"
+	}
+	return expr
 }

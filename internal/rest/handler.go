@@ -503,8 +503,12 @@ func (c *call) run(ctx context.Context, st *Statement, single, write bool) error
 	var res result
 	var planOut []string
 	tp := gate.Plan{Settings: settings, SQL: st.SQL, Args: st.Args, Rollback: rollback, Hold: check}
-	if plan {
+	var planned []byte
+	switch {
+	case plan:
 		tp.SQL = explainPrefix(c.media) + st.SQL
+	case st.Explain != nil:
+		tp.Then = []gate.Statement{{SQL: st.Explain.SQL, Args: st.Explain.Args}}
 	}
 	err = c.d.Run(ctx, conn.Conn(), tp, func(br pgx.BatchResults) error {
 		if plan {
@@ -523,10 +527,19 @@ func (c *call) run(ctx context.Context, st *Statement, single, write bool) error
 			rows.Close()
 			return rows.Err()
 		}
-		return br.QueryRow().Scan(&res.total, &res.n, &res.body, &res.loc)
+		if err := br.QueryRow().Scan(&res.total, &res.n, &res.body, &res.loc); err != nil {
+			return err
+		}
+		if tp.Then != nil {
+			return br.QueryRow().Scan(&planned)
+		}
+		return nil
 	})
 	if err != nil {
 		return err
+	}
+	if tp.Then != nil {
+		res.total = c.estimatedTotal(res.total, planRows(planned))
 	}
 	if plan {
 		return c.writePlan(planOut)
@@ -552,6 +565,35 @@ func (c *call) run(ctx context.Context, st *Statement, single, write bool) error
 		}
 	}
 	return c.respond(&res, single, write)
+}
+
+// estimatedTotal is the total PostgREST answers count=planned with (the
+// planner's estimate) and count=estimated with: the exact count up to
+// max-rows, past it the larger of that and the estimate.
+func (c *call) estimatedTotal(exact, planned *int64) *int64 {
+	if c.req.Prefer.Count == CountPlanned {
+		return planned
+	}
+	if exact == nil || planned == nil || (c.cfg.MaxRows > 0 && *exact <= c.cfg.MaxRows) {
+		return exact
+	}
+	return ptr(max(*exact, *planned))
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// planRows is the row estimate of the top node of an EXPLAIN (FORMAT
+// JSON), or nil.
+func planRows(explain []byte) *int64 {
+	var out []struct {
+		Plan struct {
+			Rows *float64 `json:"Plan Rows"`
+		}
+	}
+	if json.Unmarshal(explain, &out) != nil || len(out) == 0 || out[0].Plan.Rows == nil {
+		return nil
+	}
+	return ptr(int64(*out[0].Plan.Rows))
 }
 
 // timezone is the valid Prefer: timezone, or "" (an unknown zone is

@@ -222,6 +222,11 @@ func (c *call) learnShape(st *Statement, media MediaType) {
 	if c.shapeKey == "" || c.req.Target.Kind != TargetRelation {
 		return
 	}
+	if st.Explain != nil {
+		// Its operands are bound in two statements: kept whole only.
+		c.sc.reads.put(c.shapeKey, &cachedRead{noShape: true})
+		return
+	}
 	if slots, ok := c.shapeSlots(st, media); ok {
 		c.sc.reads.put(c.shapeKey, &cachedRead{req: c.req, schema: c.schema, media: c.media, st: st, slots: slots})
 	} else {
