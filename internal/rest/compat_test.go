@@ -198,3 +198,69 @@ func TestCounts(t *testing.T) {
 		}
 	})
 }
+
+// csvSQL has text that needs quoting in every way a CSV field may.
+const csvSQL = `
+create table quoting (id int primary key, t text, b bool, arr text[], j jsonb, ts timestamp);
+insert into quoting values
+  (1, 'a,b', true, '{x,y}', '{"k": "v"}', '2024-01-02 03:04:05'),
+  (2, 'say "hi"', false, '{}', null, null),
+  (3, E'two\nlines', null, null, '[1]', null),
+  (4, E'back\\slash', null, null, null, null),
+  (5, 'two words', null, null, null, null),
+  (6, '', null, null, null, null),
+  (7, null, null, null, null, null),
+  (8, 'plain', null, null, null, null);
+`
+
+func TestCSVOutput(t *testing.T) {
+	t.Parallel()
+	e := newCompatEnv(t, Config{})
+	if _, err := e.db.Pool.Exec(t.Context(), csvSQL); err != nil {
+		t.Fatal(err)
+	}
+	for _, sc := range []struct {
+		name, method, path, body string
+		header                   map[string]string
+		status                   int
+		want                     string
+	}{
+		{
+			name: "record text quoting", path: "/quoting?order=id", status: 200,
+			want: "id,t,b,arr,j,ts\n" +
+				"1,\"a,b\",t,\"{x,y}\",\"{\"\"k\"\": \"\"v\"\"}\",\"2024-01-02 03:04:05\"\n" +
+				"2,\"say \"\"hi\"\"\",f,{},,\n" +
+				"3,\"two\nlines\",,,[1],\n" +
+				"4,\"back\\\\slash\",,,,\n" +
+				"5,\"two words\",,,,\n" +
+				"6,\"\",,,,\n" +
+				"7,,,,,\n" +
+				"8,plain,,,,",
+		},
+		{name: "aliases name the header", path: "/quoting?select=key:id,text:t&id=eq.8", status: 200, want: "key,text\n8,plain"},
+		{name: "no rows, no header", path: "/quoting?id=eq.0", status: 200, want: "\n"},
+		{
+			name: "an embedding is its JSON", path: "/posts?select=id,author:users!posts_author_fk(name)&id=eq.1", status: 200,
+			want: "id,author\n1,\"{\"\"name\"\":\"\"Ada\"\"}\"",
+		},
+		{
+			name: "representation of a write", method: "POST", path: "/quoting?select=id,t", body: `{"id":9,"t":"x y"}`,
+			header: map[string]string{"Prefer": "return=representation"}, status: 201, want: "id,t\n9,\"x y\"",
+		},
+		{name: "a function's rows", path: "/rpc/names?prefix=B", status: 200, want: "id,name\n2,Brian"},
+	} {
+		t.Run(sc.name, func(t *testing.T) {
+			h := map[string]string{"Accept": "text/csv"}
+			for k, v := range sc.header {
+				h[k] = v
+			}
+			res, b := e.do(t, scenario{method: sc.method, path: sc.path, body: sc.body, header: h})
+			if res.StatusCode != sc.status || string(b) != sc.want {
+				t.Errorf("got %d %q, want %d %q", res.StatusCode, b, sc.status, sc.want)
+			}
+			if ct := res.Header.Get("Content-Type"); ct != "text/csv; charset=utf-8" {
+				t.Errorf("Content-Type %q", ct)
+			}
+		})
+	}
+}

@@ -21,6 +21,9 @@ type Statement struct {
 	// (FORMAT JSON) of the rows counted, whose top plan node's row
 	// estimate is the planned count. It runs in the same round trip.
 	Explain *Statement
+	// Text is true when the body is already in the response's media type
+	// (CSV), not JSON.
+	Text bool
 }
 
 // compiler builds one statement. It resolves every identifier against the
@@ -32,6 +35,8 @@ type compiler struct {
 	args    []any
 	aliases int
 	req     *Request
+	// textBody is set when the body is built as text (CSV).
+	textBody bool
 }
 
 func newCompiler(sc *Schema, cfg *Config, schema string, req *Request) *compiler {
@@ -641,9 +646,12 @@ func (c *compiler) logic(lvl *level, e LogicExpr) (string, error) {
 	return s, nil
 }
 
-// bodyExpr wraps the rows x of a response according to the media type.
-func (c *compiler) bodyExpr(media MediaType) string {
+// bodyExpr wraps the rows x of a response, whose columns are cols,
+// according to the media type.
+func (c *compiler) bodyExpr(media MediaType, cols []string) string {
 	switch media.Kind {
+	case MediaCSV:
+		return c.csvExpr(cols)
 	case MediaGeoJSON:
 		return "json_build_object('type', 'FeatureCollection', 'features', coalesce(json_agg(ST_AsGeoJSON(x.*)::json), '[]'))"
 	case MediaArrayJSON:
@@ -654,6 +662,22 @@ func (c *compiler) bodyExpr(media MediaType) string {
 		}
 	}
 	return "coalesce(json_agg(x), '[]')"
+}
+
+// csvExpr renders the rows x as PostgREST's CSV: a header of the column
+// names (none without rows), then each row as PostgreSQL's record text
+// output without its parentheses, which quotes a field holding a comma,
+// a quote, a backslash, a parenthesis or white space, or empty, and
+// doubles quotes and backslashes in it; a null is an empty field.
+func (c *compiler) csvExpr(cols []string) string {
+	c.textBody = true
+	return "CASE WHEN count(*) = 0 THEN '' ELSE " + c.param(strings.Join(cols, ",")) + "::text END || chr(10) || " +
+		"coalesce(string_agg(substring(x::text, 2, length(x::text) - 2), chr(10)), '')"
+}
+
+// statement is the compiled statement of sql.
+func (c *compiler) statement(sql string) *Statement {
+	return &Statement{SQL: sql, Args: c.args, Text: c.textBody}
 }
 
 // compileRead compiles GET and HEAD on a relation.
@@ -675,8 +699,8 @@ func (c *compiler) compileRead(media MediaType) (*Statement, error) {
 	if err != nil {
 		return nil, err
 	}
-	sql := "SELECT " + c.totalExpr(q) + " AS total, count(*) AS n, " + c.bodyExpr(media) + " AS body, NULL::text[] AS loc FROM (" + q.sql() + ") x"
-	st := &Statement{SQL: sql, Args: c.args}
+	sql := "SELECT " + c.totalExpr(q) + " AS total, count(*) AS n, " + c.bodyExpr(media, q.outCols) + " AS body, NULL::text[] AS loc FROM (" + q.sql() + ") x"
+	st := c.statement(sql)
 	if st.Explain, err = c.explainCount(root.rel, root.items, rel.Sanitize()+" t0", nil); err != nil {
 		return nil, err
 	}

@@ -82,8 +82,8 @@ func (c *compiler) compileRPC(body []byte, media MediaType) (*Statement, bool, e
 		if err != nil {
 			return nil, false, err
 		}
-		sql := "SELECT " + c.totalExpr(q) + " AS total, count(*) AS n, " + c.bodyExpr(media) + " AS body, NULL::text[] AS loc FROM (" + q.sql() + ") x"
-		st := &Statement{SQL: sql, Args: c.args}
+		sql := "SELECT " + c.totalExpr(q) + " AS total, count(*) AS n, " + c.bodyExpr(media, q.outCols) + " AS body, NULL::text[] AS loc FROM (" + q.sql() + ") x"
+		st := c.statement(sql)
 		st.Explain, err = c.explainCount(root.rel, root.items, from+"LATERAL "+callExpr+" t0", callArgs)
 		return st, single, err
 	case f.SetOf:

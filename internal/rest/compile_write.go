@@ -352,7 +352,7 @@ func (c *compiler) compileMutation(body []byte, media MediaType, location bool) 
 		if err != nil {
 			return nil, err
 		}
-		body2 = "(SELECT " + c.bodyExpr(media) + " FROM (" + q.sql() + ") x)"
+		body2 = "(SELECT " + c.bodyExpr(media, q.outCols) + " FROM (" + q.sql() + ") x)"
 	}
 	loc := "NULL::text[]"
 	if location && len(rel.PK) > 0 {
@@ -363,5 +363,5 @@ func (c *compiler) compileMutation(body []byte, media MediaType, location bool) 
 		loc = "(SELECT ARRAY[" + strings.Join(parts, ", ") + "] FROM pgrst_mut t0 LIMIT 1)"
 	}
 	sql := "WITH pgrst_mut AS (" + mut + ") SELECT NULL::int8 AS total, (SELECT count(*) FROM pgrst_mut) AS n, " + body2 + " AS body, " + loc + " AS loc"
-	return &Statement{SQL: sql, Args: c.args}, nil
+	return c.statement(sql), nil
 }

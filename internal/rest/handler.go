@@ -47,6 +47,8 @@ type result struct {
 	n     int64
 	body  []byte
 	loc   []string
+	// text is a body already in the response's media type.
+	text bool
 }
 
 // call is one request being served.
@@ -527,6 +529,7 @@ func (c *call) run(ctx context.Context, st *Statement, single, write bool) error
 			rows.Close()
 			return rows.Err()
 		}
+		res.text = st.Text
 		if err := br.QueryRow().Scan(&res.total, &res.n, &res.body, &res.loc); err != nil {
 			return err
 		}
@@ -754,7 +757,7 @@ func (c *call) respond(res *result, single, write bool) error {
 		}
 	}
 	body := res.body
-	if body == nil {
+	if body == nil && !res.text {
 		body = []byte("null") // a function that returned NULL
 	}
 	if single {
@@ -770,8 +773,10 @@ func (c *call) respond(res *result, single, write bool) error {
 	switch c.media.Kind {
 	case MediaCSV:
 		var err error
-		if body, err = jsonToCSV(body); err != nil {
-			return err
+		if !res.text {
+			if body, err = jsonToCSV(body); err != nil {
+				return err
+			}
 		}
 		ct = "text/csv; charset=utf-8"
 	case MediaGeoJSON:
