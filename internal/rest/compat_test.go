@@ -264,3 +264,52 @@ func TestCSVOutput(t *testing.T) {
 		})
 	}
 }
+
+func TestWritesCompat(t *testing.T) {
+	t.Parallel()
+	e := newCompatEnv(t, Config{})
+	prefer := func(p string) map[string]string { return map[string]string{"Prefer": p} }
+	runScenarios(t, e, []scenario{
+		{
+			name: "merge duplicates on on_conflict", method: "POST", path: "/labels?on_conflict=name&select=name&order=name",
+			body: `[{"name":"go"},{"name":"new"}]`, header: prefer("return=representation,resolution=merge-duplicates"), status: 201,
+			want:    `[{"name":"go"},{"name":"new"}]`,
+			headers: map[string]string{"Preference-Applied": "resolution=merge-duplicates, return=representation", "Content-Range": "*/*"},
+		},
+		{
+			name: "merge duplicates on the primary key", method: "POST", path: "/labels?select=id,name", body: `{"id":1,"name":"golang"}`,
+			header: prefer("resolution=merge-duplicates,return=representation"), status: 201, want: `[{"id":1,"name":"golang"}]`,
+			headers: map[string]string{"Preference-Applied": "resolution=merge-duplicates, return=representation"},
+		},
+		{
+			name: "merge duplicates minimal", method: "POST", path: "/labels", body: `{"id":1,"name":"go"}`,
+			header: prefer("resolution=merge-duplicates"), status: 201, headers: map[string]string{"Preference-Applied": "resolution=merge-duplicates", "Content-Length": "0"},
+		},
+		{name: "merged", path: "/labels?select=name&id=eq.1", status: 200, want: `[{"name":"go"}]`},
+		{
+			name: "no key, plain insert", method: "POST", path: "/events?select=id", body: `{"id":1,"at":"2024-06-01","what":"again"}`,
+			header: prefer("resolution=merge-duplicates,return=representation"), status: 201, want: `[{"id":1}]`,
+			headers: map[string]string{"Preference-Applied": "return=representation"},
+		},
+		{
+			name: "different keys with columns and missing=default", method: "POST", path: "/posts?columns=title,body,published&select=title,body,published",
+			body:   `[{"title":"a"},{"title":"b","body":"x","published":true}]`,
+			header: prefer("return=representation,missing=default"), status: 201,
+			want:    `[{"title":"a","body":null,"published":false},{"title":"b","body":"x","published":true}]`,
+			headers: map[string]string{"Preference-Applied": "missing=default, return=representation"},
+		},
+		{
+			name: "different keys with columns are null", method: "POST", path: "/posts?columns=title,body&select=title,body",
+			body: `[{"title":"c","body":"y"},{"title":"d"}]`, header: prefer("return=representation"), status: 201,
+			want: `[{"title":"c","body":"y"},{"title":"d","body":null}]`,
+		},
+		{
+			name: "different keys without columns", method: "POST", path: "/posts", body: `[{"title":"e"},{"title":"f","body":"z"}]`, status: 400,
+			want: `{"code":"PGRST102","message":"All object keys must match","details":null,"hint":null}`,
+		},
+		{
+			name: "invalid json", method: "POST", path: "/posts", body: `[{"title":`, status: 400,
+			want: `{"code":"PGRST102","message":"Empty or invalid json","details":null,"hint":null}`,
+		},
+	})
+}

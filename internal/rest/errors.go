@@ -115,6 +115,11 @@ func invalidBodyError(details string) *Error {
 	return clientError(http.StatusBadRequest, CodeInvalidBody, "Empty or invalid json", details, "")
 }
 
+// bodyError is PGRST102 with a message of its own.
+func bodyError(msg string) *Error {
+	return clientError(http.StatusBadRequest, CodeInvalidBody, msg, "", "")
+}
+
 func singularityError(n int64) *Error {
 	return clientError(http.StatusNotAcceptable, CodeSingularity, "Cannot coerce the result to a single JSON object",
 		fmt.Sprintf("The result contains %d rows", n), "")

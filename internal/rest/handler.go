@@ -640,58 +640,50 @@ func (c *call) writePlan(lines []string) error {
 	return nil
 }
 
-// prefsApplied lists the honoured preferences.
+// prefsApplied lists the honoured preferences in PostgREST's order:
+// resolution (only where an ON CONFLICT applies), missing and return on
+// writes to a relation, then count, tx, handling, timezone and a strict max-affected.
 func (c *call) prefsApplied(write bool) string {
 	p := c.req.Prefer
 	var out []string
-	if write {
-		switch p.Return {
-		case ReturnMinimal:
-			out = append(out, "return=minimal")
-		case ReturnHeadersOnly:
-			out = append(out, "return=headers-only")
-		case ReturnRepresentation:
-			out = append(out, "return=representation")
-		}
-		switch p.Resolution {
-		case MergeDuplicates:
-			out = append(out, "resolution=merge-duplicates")
-		case IgnoreDuplicates:
-			out = append(out, "resolution=ignore-duplicates")
-		}
-		if p.Missing == MissingDefault {
-			out = append(out, "missing=default")
-		}
-		if p.HasMaxAffected && p.Handling == HandlingStrict {
-			out = append(out, "max-affected="+strconv.FormatInt(p.MaxAffected, 10))
+	add := func(ok bool, v string) {
+		if ok {
+			out = append(out, v)
 		}
 	}
-	switch p.Count {
-	case CountExact:
-		out = append(out, "count=exact")
-	case CountPlanned:
-		out = append(out, "count=planned")
-	case CountEstimated:
-		out = append(out, "count=estimated")
+	if write && c.req.Target.Kind == TargetRelation {
+		add(c.upserts() && p.Resolution == MergeDuplicates, "resolution=merge-duplicates")
+		add(c.upserts() && p.Resolution == IgnoreDuplicates, "resolution=ignore-duplicates")
+		add(p.Missing == MissingDefault, "missing=default")
+		add(p.Missing == MissingNull, "missing=null")
+		add(p.Return == ReturnRepresentation, "return=representation")
+		add(p.Return == ReturnMinimal, "return=minimal")
+		add(p.Return == ReturnHeadersOnly, "return=headers-only")
 	}
-	switch p.Handling {
-	case HandlingStrict:
-		out = append(out, "handling=strict")
-	case HandlingLenient:
-		out = append(out, "handling=lenient")
-	}
-	if tz := c.timezone(); tz != "" {
-		out = append(out, "timezone="+tz)
-	}
-	if c.cfg.TxOverrides {
-		switch p.Tx {
-		case TxCommit:
-			out = append(out, "tx=commit")
-		case TxRollback:
-			out = append(out, "tx=rollback")
-		}
-	}
+	add(p.Count == CountExact, "count=exact")
+	add(p.Count == CountPlanned, "count=planned")
+	add(p.Count == CountEstimated, "count=estimated")
+	add(c.cfg.TxOverrides && p.Tx == TxCommit, "tx=commit")
+	add(c.cfg.TxOverrides && p.Tx == TxRollback, "tx=rollback")
+	add(p.Handling == HandlingStrict, "handling=strict")
+	add(p.Handling == HandlingLenient, "handling=lenient")
+	tz := c.timezone()
+	add(tz != "", "timezone="+tz)
+	add(write && p.HasMaxAffected && p.Handling == HandlingStrict, "max-affected="+strconv.FormatInt(p.MaxAffected, 10))
 	return strings.Join(out, ", ")
+}
+
+// upserts reports whether a write's resolution applies: a POST on a
+// relation with on_conflict= or a primary key.
+func (c *call) upserts() bool {
+	if c.req.Method != http.MethodPost || c.req.Target.Kind != TargetRelation {
+		return false
+	}
+	if c.req.Query.OnConflict != nil {
+		return true
+	}
+	rel := c.sc.Relations[QName{Schema: c.schema, Name: c.req.Target.Name}]
+	return rel != nil && len(rel.PK) > 0
 }
 
 func (c *call) respond(res *result, single, write bool) error {
