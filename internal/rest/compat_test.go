@@ -313,3 +313,52 @@ func TestWritesCompat(t *testing.T) {
 		},
 	})
 }
+
+func TestEmbeddingCompat(t *testing.T) {
+	t.Parallel()
+	e := newCompatEnv(t, Config{})
+	runScenarios(t, e, []scenario{
+		{
+			name: "ambiguous many-to-one", path: "/posts?select=title,users(name)", status: 300,
+			want: `{"code":"PGRST201","details":[
+				{"cardinality":"many-to-one","embedding":"posts with users","relationship":"posts_author_fk using posts(author_id) and users(id)"},
+				{"cardinality":"many-to-one","embedding":"posts with users","relationship":"posts_editor_fk using posts(editor_id) and users(id)"}],
+				"hint":"Try changing 'users' to one of the following: 'users!posts_author_fk', 'users!posts_editor_fk'. Find the desired relationship in the 'details' key.",
+				"message":"Could not embed because more than one relationship was found for 'posts' and 'users'"}`,
+		},
+		{
+			name: "ambiguous one-to-many", path: "/users?select=name,posts(title)", status: 300,
+			want: `{"code":"PGRST201","details":[
+				{"cardinality":"one-to-many","embedding":"users with posts","relationship":"posts_author_fk using users(id) and posts(author_id)"},
+				{"cardinality":"one-to-many","embedding":"users with posts","relationship":"posts_editor_fk using users(id) and posts(editor_id)"}],
+				"hint":"Try changing 'posts' to one of the following: 'posts!posts_author_fk', 'posts!posts_editor_fk'. Find the desired relationship in the 'details' key.",
+				"message":"Could not embed because more than one relationship was found for 'users' and 'posts'"}`,
+		},
+		{name: "constraint as target", path: "/posts?select=title,author:posts_author_fk(name)&id=eq.1", status: 200, want: `[{"title":"Hello world","author":{"name":"Ada"}}]`},
+		{name: "column as target", path: "/posts?select=title,editor_id(name)&id=eq.1", status: 200, want: `[{"title":"Hello world","editor_id":{"name":"Brian"}}]`},
+		{name: "hint by the target's column", path: "/users?select=name,posts!author_id(title)&id=eq.2", status: 200, want: `[{"name":"Brian","posts":[{"title":"Brian writes"}]}]`},
+		{
+			name: "a constraint names the table's relationship, not its view's", path: "/users?select=name,posts_author_fk(id)&id=eq.2", status: 200,
+			want: `[{"name":"Brian","posts_author_fk":[{"id":3}]}]`,
+		},
+		{name: "hint by junction", path: "/posts?select=id,labels!post_labels(name)&id=eq.1&labels.order=name", status: 200, want: `[{"id":1,"labels":[{"name":"go"},{"name":"sql"}]}]`},
+		{name: "one-to-one both ways", path: "/profiles?select=bio,users(name)", status: 200, want: `[{"bio":"Mathematician","users":{"name":"Ada"}}]`},
+		{name: "self: children by the table", path: "/users?select=name,users(name)&id=eq.1&users.order=id", status: 200, want: `[{"name":"Ada","users":[{"name":"Brian"},{"name":"Cleo"}]}]`},
+		{name: "self: parent by the column", path: "/users?select=name,boss:manager_id(name)&id=eq.3", status: 200, want: `[{"name":"Cleo","boss":{"name":"Ada"}}]`},
+		{
+			name: "self: the constraint is no hint", path: "/users?select=name,users!users_manager_id_fkey(name)", status: 400,
+			want: `{"code":"PGRST200","details":"Searched for a foreign key relationship between 'users' and 'users' using the hint 'users_manager_id_fkey' in the schema 'public', but no matches were found.",
+				"hint":null,"message":"Could not find a relationship between 'users' and 'users' in the schema cache"}`,
+		},
+		{
+			name: "the same table twice without aliases", path: "/posts?select=users!posts_author_fk(name),users!posts_editor_fk(name)", status: 400,
+			want: `{"code":"42712","details":null,"hint":null,"message":"table name \"users\" specified more than once"}`,
+		},
+		{
+			name: "the same table twice with aliases", path: "/posts?select=a:users!posts_author_fk(name),e:users!posts_editor_fk(name)&id=eq.1", status: 200,
+			want: `[{"a":{"name":"Ada"},"e":{"name":"Brian"}}]`,
+		},
+		{name: "an empty embed filters but is not shown", path: "/posts?select=id,comments!inner()&comments.body=eq.meh", status: 200, want: `[{"id":2}]`},
+		{name: "an empty embed in a null filter", path: "/posts?select=id,comments()&comments=not.is.null&order=id", status: 200, want: `[{"id":1},{"id":2}]`},
+	})
+}

@@ -75,6 +75,7 @@ type embedding struct {
 	rel    *relationship
 	lvl    *level
 	lat    string // the lateral's alias
+	name   string // the output name: alias or relation
 	inner  bool
 	spread bool
 	// join is the condition tying the child to the parent, in the child's alias.
@@ -404,15 +405,19 @@ func (c *compiler) embedItem(parent *level, q *rowsQuery, it SelectItem) error {
 	}
 	switch {
 	case len(rels) == 0:
-		return noRelationshipError(c.sc, parent.rel, it.Relation)
+		return noRelationshipError(c.sc, parent.rel, it.Relation, it.Hint)
 	case len(rels) > 1:
 		return ambiguousEmbeddingError(parent.rel, it.Relation, rels)
 	}
 	rel := rels[0]
 	name := cmpOr(it.Alias, it.Relation)
+	if slices.ContainsFunc(parent.ordered, func(e *embedding) bool { return e.name == name }) {
+		// PostgREST names the join after the embedding: PostgreSQL refuses the second.
+		return clientError(http.StatusBadRequest, "42712", fmt.Sprintf("table name %q specified more than once", name), "", "")
+	}
 	child := &level{rel: rel.target, alias: c.alias("t"), path: append(slices.Clone(parent.path), name), items: it.Children}
 	lat := c.alias("e")
-	e := &embedding{rel: rel, lvl: child, lat: lat, inner: it.Join == JoinInner, spread: it.Kind == SelectSpread}
+	e := &embedding{rel: rel, lvl: child, lat: lat, name: name, inner: it.Join == JoinInner, spread: it.Kind == SelectSpread}
 	parent.embeds[name] = e
 	parent.ordered = append(parent.ordered, e)
 	if it.Alias != "" {
@@ -449,14 +454,23 @@ func (c *compiler) embedItem(parent *level, q *rowsQuery, it SelectItem) error {
 		}
 		return nil
 	}
+	// An empty embedding, rel(), filters (with !inner or rel=not.is.null)
+	// but is left out of the output, as in PostgREST.
+	shown := len(it.Children) > 0
 	if rel.toOne() {
 		q.joins = append(q.joins, "LEFT JOIN LATERAL (SELECT row_to_json(x) AS v FROM ("+cq.sql()+") x LIMIT 1) "+lat+" ON true")
-		q.selects = append(q.selects, "pgrst_json:"+lat+".v AS "+ident(name))
+		if shown {
+			q.selects = append(q.selects, "pgrst_json:"+lat+".v AS "+ident(name))
+		}
 	} else {
 		q.joins = append(q.joins, "LEFT JOIN LATERAL (SELECT json_agg(x) AS v, count(*) AS n FROM ("+cq.sql()+") x) "+lat+" ON true")
-		q.selects = append(q.selects, "pgrst_json:coalesce("+lat+".v, '[]') AS "+ident(name))
+		if shown {
+			q.selects = append(q.selects, "pgrst_json:coalesce("+lat+".v, '[]') AS "+ident(name))
+		}
 	}
-	q.outCols = append(q.outCols, name)
+	if shown {
+		q.outCols = append(q.outCols, name)
+	}
 	return nil
 }
 
