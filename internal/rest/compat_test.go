@@ -360,5 +360,13 @@ func TestEmbeddingCompat(t *testing.T) {
 		},
 		{name: "an empty embed filters but is not shown", path: "/posts?select=id,comments!inner()&comments.body=eq.meh", status: 200, want: `[{"id":2}]`},
 		{name: "an empty embed in a null filter", path: "/posts?select=id,comments()&comments=not.is.null&order=id", status: 200, want: `[{"id":1},{"id":2}]`},
+		{
+			name: "related order on a to-many alias", path: "/posts?select=id,c:comments(id)&order=c(id)", status: 400,
+			want: `{"code":"PGRST118","details":"'posts' and 'c' do not form a many-to-one or one-to-one relationship","hint":null,"message":"A related order on 'c' is not possible"}`,
+		},
+		{
+			name: "related order on no embedding", path: "/posts?select=id&order=author(name)", status: 400,
+			want: `{"code":"PGRST108","details":null,"hint":"Verify that 'author' is included in the 'select' query parameter.","message":"'author' is not an embedded resource in this request"}`,
+		},
 	})
 }

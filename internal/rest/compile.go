@@ -510,10 +510,13 @@ func (c *compiler) orderTerm(lvl *level, t OrderTerm) (string, error) {
 	var expr string
 	if t.Relation != "" {
 		e := lvl.embeds[t.Relation]
-		if e == nil || !e.rel.toOne() {
-			return "", clientError(http.StatusBadRequest, CodeQueryParam,
-				fmt.Sprintf("A related order on '%s' is not possible", t.Relation),
-				"Only to-one relationships that are embedded can be used for ordering", "")
+		switch {
+		case e == nil:
+			return "", clientError(http.StatusBadRequest, "PGRST108", fmt.Sprintf("'%s' is not an embedded resource in this request", t.Relation), "",
+				fmt.Sprintf("Verify that '%s' is included in the 'select' query parameter.", t.Relation))
+		case !e.rel.toOne():
+			return "", clientError(http.StatusBadRequest, "PGRST118", fmt.Sprintf("A related order on '%s' is not possible", t.Relation),
+				fmt.Sprintf("'%s' and '%s' do not form a many-to-one or one-to-one relationship", lvl.rel.Name, t.Relation), "")
 		}
 		fe, err := c.fieldExpr(e.lvl, t.Field)
 		if err != nil {
