@@ -104,6 +104,10 @@ type Plan struct {
 	Settings Settings
 	SQL      string
 	Args     []any
+	// Then are statements run after SQL in the same transaction and
+	// round trip (an EXPLAIN for a planned count); read takes their
+	// results after SQL's.
+	Then []Statement
 	// Rollback ends the transaction with a rollback (Prefer: tx=rollback);
 	// Hold leaves it open for the caller to end once it has the result.
 	Rollback, Hold bool
@@ -164,6 +168,9 @@ func (d *Decision) runOnce(ctx context.Context, conn *pgx.Conn, p Plan, split bo
 		}
 		pre := len(b.QueuedQueries)
 		b.Queue(p.SQL, p.Args...)
+		for _, st := range p.Then {
+			b.Queue(st.SQL, st.Args...)
+		}
 		switch {
 		case p.Rollback:
 			b.Queue("rollback")

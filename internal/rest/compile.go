@@ -17,6 +17,13 @@ import (
 type Statement struct {
 	SQL  string
 	Args []any
+	// Explain, for Prefer: count=planned or count=estimated, is the EXPLAIN
+	// (FORMAT JSON) of the rows counted, whose top plan node's row
+	// estimate is the planned count. It runs in the same round trip.
+	Explain *Statement
+	// Text is true when the body is already in the response's media type
+	// (CSV), not JSON.
+	Text bool
 }
 
 // compiler builds one statement. It resolves every identifier against the
@@ -28,6 +35,8 @@ type compiler struct {
 	args    []any
 	aliases int
 	req     *Request
+	// textBody is set when the body is built as text (CSV).
+	textBody bool
 }
 
 func newCompiler(sc *Schema, cfg *Config, schema string, req *Request) *compiler {
@@ -66,6 +75,7 @@ type embedding struct {
 	rel    *relationship
 	lvl    *level
 	lat    string // the lateral's alias
+	name   string // the output name: alias or relation
 	inner  bool
 	spread bool
 	// join is the condition tying the child to the parent, in the child's alias.
@@ -113,9 +123,17 @@ func (q *rowsQuery) sql() string {
 }
 
 // countSQL counts the rows of the level without its range.
-func (q *rowsQuery) countSQL() string {
+func (q *rowsQuery) countSQL() string { return "SELECT count(*)" + q.fromWhere() }
+
+// cappedCountSQL counts the rows of the level up to limit.
+func (q *rowsQuery) cappedCountSQL(limit string) string {
+	return "SELECT count(*) FROM (SELECT 1" + q.fromWhere() + " LIMIT " + limit + ") pgrst_capped"
+}
+
+// fromWhere is the level's FROM and WHERE clauses.
+func (q *rowsQuery) fromWhere() string {
 	var b strings.Builder
-	b.WriteString("SELECT count(*) FROM ")
+	b.WriteString(" FROM ")
 	b.WriteString(q.from)
 	for _, j := range q.joins {
 		b.WriteString(" ")
@@ -387,15 +405,19 @@ func (c *compiler) embedItem(parent *level, q *rowsQuery, it SelectItem) error {
 	}
 	switch {
 	case len(rels) == 0:
-		return noRelationshipError(c.sc, parent.rel, it.Relation)
+		return noRelationshipError(c.sc, parent.rel, it.Relation, it.Hint)
 	case len(rels) > 1:
 		return ambiguousEmbeddingError(parent.rel, it.Relation, rels)
 	}
 	rel := rels[0]
 	name := cmpOr(it.Alias, it.Relation)
+	if slices.ContainsFunc(parent.ordered, func(e *embedding) bool { return e.name == name }) {
+		// PostgREST names the join after the embedding: PostgreSQL refuses the second.
+		return clientError(http.StatusBadRequest, "42712", fmt.Sprintf("table name %q specified more than once", name), "", "")
+	}
 	child := &level{rel: rel.target, alias: c.alias("t"), path: append(slices.Clone(parent.path), name), items: it.Children}
 	lat := c.alias("e")
-	e := &embedding{rel: rel, lvl: child, lat: lat, inner: it.Join == JoinInner, spread: it.Kind == SelectSpread}
+	e := &embedding{rel: rel, lvl: child, lat: lat, name: name, inner: it.Join == JoinInner, spread: it.Kind == SelectSpread}
 	parent.embeds[name] = e
 	parent.ordered = append(parent.ordered, e)
 	if it.Alias != "" {
@@ -432,14 +454,23 @@ func (c *compiler) embedItem(parent *level, q *rowsQuery, it SelectItem) error {
 		}
 		return nil
 	}
+	// An empty embedding, rel(), filters (with !inner or rel=not.is.null)
+	// but is left out of the output, as in PostgREST.
+	shown := len(it.Children) > 0
 	if rel.toOne() {
 		q.joins = append(q.joins, "LEFT JOIN LATERAL (SELECT row_to_json(x) AS v FROM ("+cq.sql()+") x LIMIT 1) "+lat+" ON true")
-		q.selects = append(q.selects, "pgrst_json:"+lat+".v AS "+ident(name))
+		if shown {
+			q.selects = append(q.selects, "pgrst_json:"+lat+".v AS "+ident(name))
+		}
 	} else {
 		q.joins = append(q.joins, "LEFT JOIN LATERAL (SELECT json_agg(x) AS v, count(*) AS n FROM ("+cq.sql()+") x) "+lat+" ON true")
-		q.selects = append(q.selects, "pgrst_json:coalesce("+lat+".v, '[]') AS "+ident(name))
+		if shown {
+			q.selects = append(q.selects, "pgrst_json:coalesce("+lat+".v, '[]') AS "+ident(name))
+		}
 	}
-	q.outCols = append(q.outCols, name)
+	if shown {
+		q.outCols = append(q.outCols, name)
+	}
 	return nil
 }
 
@@ -479,10 +510,13 @@ func (c *compiler) orderTerm(lvl *level, t OrderTerm) (string, error) {
 	var expr string
 	if t.Relation != "" {
 		e := lvl.embeds[t.Relation]
-		if e == nil || !e.rel.toOne() {
-			return "", clientError(http.StatusBadRequest, CodeQueryParam,
-				fmt.Sprintf("A related order on '%s' is not possible", t.Relation),
-				"Only to-one relationships that are embedded can be used for ordering", "")
+		switch {
+		case e == nil:
+			return "", clientError(http.StatusBadRequest, "PGRST108", fmt.Sprintf("'%s' is not an embedded resource in this request", t.Relation), "",
+				fmt.Sprintf("Verify that '%s' is included in the 'select' query parameter.", t.Relation))
+		case !e.rel.toOne():
+			return "", clientError(http.StatusBadRequest, "PGRST118", fmt.Sprintf("A related order on '%s' is not possible", t.Relation),
+				fmt.Sprintf("'%s' and '%s' do not form a many-to-one or one-to-one relationship", lvl.rel.Name, t.Relation), "")
 		}
 		fe, err := c.fieldExpr(e.lvl, t.Field)
 		if err != nil {
@@ -629,9 +663,12 @@ func (c *compiler) logic(lvl *level, e LogicExpr) (string, error) {
 	return s, nil
 }
 
-// bodyExpr wraps the rows x of a response according to the media type.
-func (c *compiler) bodyExpr(media MediaType) string {
+// bodyExpr wraps the rows x of a response, whose columns are cols,
+// according to the media type.
+func (c *compiler) bodyExpr(media MediaType, cols []string) string {
 	switch media.Kind {
+	case MediaCSV:
+		return c.csvExpr(cols)
 	case MediaGeoJSON:
 		return "json_build_object('type', 'FeatureCollection', 'features', coalesce(json_agg(ST_AsGeoJSON(x.*)::json), '[]'))"
 	case MediaArrayJSON:
@@ -642,6 +679,22 @@ func (c *compiler) bodyExpr(media MediaType) string {
 		}
 	}
 	return "coalesce(json_agg(x), '[]')"
+}
+
+// csvExpr renders the rows x as PostgREST's CSV: a header of the column
+// names (none without rows), then each row as PostgreSQL's record text
+// output without its parentheses, which quotes a field holding a comma,
+// a quote, a backslash, a parenthesis or white space, or empty, and
+// doubles quotes and backslashes in it; a null is an empty field.
+func (c *compiler) csvExpr(cols []string) string {
+	c.textBody = true
+	return "CASE WHEN count(*) = 0 THEN '' ELSE " + c.param(strings.Join(cols, ",")) + "::text END || chr(10) || " +
+		"coalesce(string_agg(substring(x::text, 2, length(x::text) - 2), chr(10)), '')"
+}
+
+// statement is the compiled statement of sql.
+func (c *compiler) statement(sql string) *Statement {
+	return &Statement{SQL: sql, Args: c.args, Text: c.textBody}
 }
 
 // compileRead compiles GET and HEAD on a relation.
@@ -663,25 +716,43 @@ func (c *compiler) compileRead(media MediaType) (*Statement, error) {
 	if err != nil {
 		return nil, err
 	}
-	total := c.totalExpr(q, rel)
-	sql := "SELECT " + total + " AS total, count(*) AS n, " + c.bodyExpr(media) + " AS body, NULL::text[] AS loc FROM (" + q.sql() + ") x"
-	return &Statement{SQL: sql, Args: c.args}, nil
+	sql := "SELECT " + c.totalExpr(q) + " AS total, count(*) AS n, " + c.bodyExpr(media, q.outCols) + " AS body, NULL::text[] AS loc FROM (" + q.sql() + ") x"
+	st := c.statement(sql)
+	if st.Explain, err = c.explainCount(root.rel, root.items, rel.Sanitize()+" t0", nil); err != nil {
+		return nil, err
+	}
+	return st, nil
 }
 
-func (c *compiler) totalExpr(q *rowsQuery, rel *Relation) string {
+// totalExpr is the total column: the exact count for count=exact, the
+// exact count up to max-rows and one more for count=estimated (past
+// max-rows the planner's estimate may take over), none for count=planned.
+func (c *compiler) totalExpr(q *rowsQuery) string {
 	switch c.req.Prefer.Count {
 	case CountExact:
 		return "(" + q.countSQL() + ")"
-	case CountPlanned, CountEstimated:
-		if rel == nil || rel.OID == 0 {
-			return "(" + q.countSQL() + ")"
+	case CountEstimated:
+		if c.cfg.MaxRows > 0 {
+			return "(" + q.cappedCountSQL(c.param(c.cfg.MaxRows+1)) + ")"
 		}
-		exact := "(" + q.countSQL() + ")"
-		est := "(SELECT CASE WHEN c.reltuples < 0 THEN " + exact + " ELSE c.reltuples::int8 END FROM pg_catalog.pg_class c WHERE c.oid = " + c.param(int64(rel.OID)) + "::oid)"
-		if c.req.Prefer.Count == CountEstimated && c.cfg.MaxRows > 0 {
-			return "(SELECT CASE WHEN e.v > " + c.param(c.cfg.MaxRows) + " THEN e.v ELSE " + exact + " END FROM (SELECT " + est + " AS v) e)"
-		}
-		return est
+		return "(" + q.countSQL() + ")"
 	}
 	return "NULL::int8"
+}
+
+// explainCount is the EXPLAIN of every row the request reads, without its
+// range, compiled on its own so that it binds only the parameters it uses
+// (fromArgs are those of from); nil unless the count is planned or
+// estimated.
+func (c *compiler) explainCount(rel *Relation, items []SelectItem, from string, fromArgs []any) (*Statement, error) {
+	if c.req.Prefer.Count != CountPlanned && c.req.Prefer.Count != CountEstimated {
+		return nil, nil
+	}
+	ec := newCompiler(c.sc, c.cfg, c.schema, c.req)
+	ec.args = slices.Clone(fromArgs)
+	q, err := ec.buildLevel(&level{rel: rel, alias: "t0", items: items, noRowType: rel.Synthetic}, from, nil, AllRows)
+	if err != nil {
+		return nil, err
+	}
+	return &Statement{SQL: "EXPLAIN (FORMAT JSON) " + q.sql(), Args: ec.args}, nil
 }

@@ -14,71 +14,9 @@ type rpcCall struct {
 	args    map[string]json.RawMessage
 	rawBody []byte
 	single  bool
-}
-
-// resolveRPC picks the overload of name that the given argument names fit.
-func (c *compiler) resolveRPC(body []byte) (*rpcCall, error) {
-	name := c.req.Target.Name
-	cands := c.sc.Functions[QName{Schema: c.schema, Name: name}]
-	args := map[string]json.RawMessage{}
-	readOnly := c.req.Method == http.MethodGet || c.req.Method == http.MethodHead
-	var filters []Filter
-	if readOnly {
-		for _, a := range c.req.Query.Args {
-			isArg := slices.ContainsFunc(cands, func(f *Function) bool {
-				return slices.ContainsFunc(f.Args, func(fa FuncArg) bool { return fa.Name == a.Name })
-			})
-			if !isArg && a.Filter != nil {
-				filters = append(filters, *a.Filter)
-				continue
-			}
-			b, _ := json.Marshal(a.Value) // a string always encodes
-			args[a.Name] = b
-		}
-	} else if len(strings.TrimSpace(string(body))) > 0 {
-		var obj map[string]json.RawMessage
-		if err := json.Unmarshal(body, &obj); err != nil || obj == nil {
-			obj = nil
-		}
-		// A function with one unnamed json/jsonb parameter takes the body whole.
-		for _, f := range cands {
-			if len(f.Args) == 1 && f.Args[0].Name == "" && (f.Args[0].Type == "json" || f.Args[0].Type == "jsonb") {
-				return &rpcCall{fn: f, rawBody: body, single: true}, c.rpcMethod(f, filters)
-			}
-			if c.req.Prefer.Params == ParamsSingleObject && len(f.Args) == 1 && (f.Args[0].Type == "json" || f.Args[0].Type == "jsonb") {
-				return &rpcCall{fn: f, rawBody: body, single: true}, c.rpcMethod(f, filters)
-			}
-		}
-		if obj == nil {
-			return nil, invalidBodyError("")
-		}
-		args = obj
-	}
-	names := make([]string, 0, len(args))
-	for k := range args {
-		names = append(names, k)
-	}
-	slices.Sort(names)
-	for _, f := range cands {
-		if fits(f, args) {
-			return &rpcCall{fn: f, args: args}, c.rpcMethod(f, filters)
-		}
-	}
-	return nil, noFunctionError(c.sc, c.schema, name, names)
-}
-
-func fits(f *Function, args map[string]json.RawMessage) bool {
-	for k := range args {
-		if !slices.ContainsFunc(f.Args, func(a FuncArg) bool { return a.Name == k }) {
-			return false
-		}
-	}
-	for _, a := range f.Args {
-		if _, ok := args[a.Name]; a.Required && !ok {
-			return false
-		}
-	}
-	return true
+	// badBody is a JSON body that is no object, which named arguments
+	// cannot come from.
+	badBody bool
 }
 
 // rpcMethod refuses GET on a volatile function and keeps filters of a read.
@@ -103,10 +41,17 @@ func (c *compiler) compileRPC(body []byte, media MediaType) (*Statement, bool, e
 	if err != nil {
 		return nil, false, err
 	}
+	if call.badBody {
+		return nil, false, invalidBodyError("")
+	}
 	f := call.fn
 	var from, callExpr string
 	if call.single {
-		callExpr = f.Sanitize() + "(" + c.param(string(call.rawBody)) + "::" + f.Args[0].Type + ")"
+		var v any = string(call.rawBody)
+		if f.Args[0].Type == "bytea" {
+			v = call.rawBody
+		}
+		callExpr = f.Sanitize() + "(" + c.param(v) + "::" + f.Args[0].Type + ")"
 	} else {
 		var defs, named []string
 		for _, a := range f.Args {
@@ -132,23 +77,31 @@ func (c *compiler) compileRPC(body []byte, media MediaType) (*Statement, bool, e
 		if c.cfg.MaxRows > 0 && (rng.Limit == NoLimit || rng.Limit > c.cfg.MaxRows) {
 			rng.Limit = c.cfg.MaxRows
 		}
+		callArgs := slices.Clone(c.args)
 		q, err := c.buildLevel(root, from+"LATERAL "+callExpr+" t0", nil, rng)
 		if err != nil {
 			return nil, false, err
 		}
-		total := "NULL::int8"
-		if c.req.Prefer.Count != CountUnset {
-			total = "(" + q.countSQL() + ")"
-		}
-		sql := "SELECT " + total + " AS total, count(*) AS n, " + c.bodyExpr(media) + " AS body, NULL::text[] AS loc FROM (" + q.sql() + ") x"
-		return &Statement{SQL: sql, Args: c.args}, single, nil
+		sql := "SELECT " + c.totalExpr(q) + " AS total, count(*) AS n, " + c.bodyExpr(media, q.outCols) + " AS body, NULL::text[] AS loc FROM (" + q.sql() + ") x"
+		st := c.statement(sql)
+		st.Explain, err = c.explainCount(root.rel, root.items, from+"LATERAL "+callExpr+" t0", callArgs)
+		return st, single, err
 	case f.SetOf:
-		sql := "SELECT NULL::int8 AS total, count(*) AS n, coalesce(json_agg(t0.v), '[]') AS body, NULL::text[] AS loc FROM " + from + "LATERAL " + callExpr + " t0(v)"
+		sql := "SELECT " + c.countedTotal("count(*)") + " AS total, count(*) AS n, coalesce(json_agg(t0.v), '[]') AS body, NULL::text[] AS loc FROM " + from + "LATERAL " + callExpr + " t0(v)"
 		return &Statement{SQL: sql, Args: c.args}, false, nil
 	}
-	sql := "SELECT NULL::int8 AS total, 1::int8 AS n, to_json(" + callExpr + ") AS body, NULL::text[] AS loc"
+	// A scalar, as PostgREST counts it: one row.
+	sql := "SELECT " + c.countedTotal("1") + "::int8 AS total, 1::int8 AS n, to_json(" + callExpr + ") AS body, NULL::text[] AS loc"
 	if from != "" {
 		sql += " FROM " + strings.TrimSuffix(from, ", ")
 	}
 	return &Statement{SQL: sql, Args: c.args}, false, nil
+}
+
+// countedTotal is expr when the request asks for a count, else null.
+func (c *compiler) countedTotal(expr string) string {
+	if c.req.Prefer.Count == CountUnset {
+		return "NULL::int8"
+	}
+	return expr
 }

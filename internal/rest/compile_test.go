@@ -152,7 +152,7 @@ func TestCompileErrors(t *testing.T) {
 		{"order=nope", "42703"},
 		{"select=id.sum()", CodeAggregates},
 		{"select=id::nosuchtype", "42704"},
-		{"order=comments(id)", CodeQueryParam},
+		{"order=comments(id)", "PGRST108"},
 	} {
 		_, err := compileFor(sc, &Config{}, "GET", "/posts", tc.query, nil, "")
 		e, ok := asRESTError(err)

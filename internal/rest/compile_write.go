@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -18,10 +19,16 @@ type payload struct {
 	// single is true when the body was one object.
 	single bool
 	first  map[string]json.RawMessage
+	// mismatch is an array whose objects have different keys: only
+	// columns= can say what to write then.
+	mismatch bool
 }
 
-// parsePayload reads a JSON body: one object or an array of objects whose
-// keys all match, as PostgREST requires.
+// keysMismatchError is PostgREST's refusal of an array whose objects have
+// different keys, without columns=.
+func keysMismatchError() *Error { return bodyError("All object keys must match") }
+
+// parsePayload reads a JSON body: one object or an array of objects.
 func parsePayload(body []byte) (*payload, error) {
 	body = bytes.TrimSpace(body)
 	p := &payload{}
@@ -29,36 +36,20 @@ func parsePayload(body []byte) (*payload, error) {
 	case len(body) > 0 && body[0] == '{':
 		var obj map[string]json.RawMessage
 		if err := json.Unmarshal(body, &obj); err != nil {
-			return nil, invalidBodyError(err.Error())
+			return nil, invalidBodyError("")
 		}
-		p.single, p.rows, p.first = true, 1, obj
-		for k := range obj {
-			p.keys = append(p.keys, k)
-		}
+		p.single, p.rows, p.first, p.keys = true, 1, obj, slices.Collect(maps.Keys(obj))
 		p.raw = append(append([]byte{'['}, body...), ']')
 	case len(body) > 0 && body[0] == '[':
 		var arr []map[string]json.RawMessage
 		if err := json.Unmarshal(body, &arr); err != nil {
-			return nil, invalidBodyError(err.Error())
+			return nil, invalidBodyError("")
 		}
 		p.rows, p.raw = len(arr), body
-		for i, obj := range arr {
-			if i == 0 {
-				p.first = obj
-				for k := range obj {
-					p.keys = append(p.keys, k)
-				}
-				continue
-			}
-			if len(obj) != len(p.keys) {
-				return nil, invalidBodyError("All object keys must match")
-			}
-			for _, k := range p.keys {
-				if _, ok := obj[k]; !ok {
-					return nil, invalidBodyError("All object keys must match")
-				}
-			}
+		if len(arr) > 0 {
+			p.first, p.keys = arr[0], slices.Collect(maps.Keys(arr[0]))
 		}
+		p.mismatch = slices.ContainsFunc(arr, func(obj map[string]json.RawMessage) bool { return !sameKeys(obj, p.first) })
 	default:
 		return nil, invalidBodyError("")
 	}
@@ -66,12 +57,27 @@ func parsePayload(body []byte) (*payload, error) {
 	return p, nil
 }
 
+func sameKeys(a, b map[string]json.RawMessage) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k := range a {
+		if _, ok := b[k]; !ok {
+			return false
+		}
+	}
+	return true
+}
+
 // targetColumns are the columns written: columns= when given, else the
 // payload's keys, in table order.
 func (c *compiler) targetColumns(rel *Relation, p *payload) ([]*Column, error) {
 	keys := p.keys
-	if c.req.Query.Columns != nil {
+	switch {
+	case c.req.Query.Columns != nil:
 		keys = c.req.Query.Columns
+	case p.mismatch:
+		return nil, keysMismatchError()
 	}
 	var cols []*Column
 	for _, k := range keys {
@@ -137,14 +143,8 @@ func (c *compiler) compileInsert(rel *Relation, p *payload) (string, error) {
 	if c.req.Method == http.MethodPut {
 		resolution = MergeDuplicates
 	}
-	if resolution != ResolutionUnset {
-		conflict := rel.PK
-		if c.req.Query.OnConflict != nil {
-			conflict = c.req.Query.OnConflict
-		}
-		if len(conflict) == 0 {
-			return "", clientError(http.StatusBadRequest, "42P10", "there is no unique or exclusion constraint matching the ON CONFLICT specification", "", "")
-		}
+	// Without a primary key or on_conflict, PostgREST inserts plainly.
+	if conflict := c.conflictColumns(rel); resolution != ResolutionUnset && len(conflict) > 0 {
 		var quoted []string
 		for _, k := range conflict {
 			col := rel.Column(k)
@@ -165,6 +165,15 @@ func (c *compiler) compileInsert(rel *Relation, p *payload) (string, error) {
 		}
 	}
 	return sql + " RETURNING t0.*", nil
+}
+
+// conflictColumns are the columns of an upsert's ON CONFLICT: on_conflict=
+// or the primary key.
+func (c *compiler) conflictColumns(rel *Relation) []string {
+	if c.req.Query.OnConflict != nil {
+		return c.req.Query.OnConflict
+	}
+	return rel.PK
 }
 
 // checkPut enforces PostgREST's PUT rules: filters are eq on exactly the
@@ -352,7 +361,7 @@ func (c *compiler) compileMutation(body []byte, media MediaType, location bool) 
 		if err != nil {
 			return nil, err
 		}
-		body2 = "(SELECT " + c.bodyExpr(media) + " FROM (" + q.sql() + ") x)"
+		body2 = "(SELECT " + c.bodyExpr(media, q.outCols) + " FROM (" + q.sql() + ") x)"
 	}
 	loc := "NULL::text[]"
 	if location && len(rel.PK) > 0 {
@@ -363,5 +372,5 @@ func (c *compiler) compileMutation(body []byte, media MediaType, location bool) 
 		loc = "(SELECT ARRAY[" + strings.Join(parts, ", ") + "] FROM pgrst_mut t0 LIMIT 1)"
 	}
 	sql := "WITH pgrst_mut AS (" + mut + ") SELECT NULL::int8 AS total, (SELECT count(*) FROM pgrst_mut) AS n, " + body2 + " AS body, " + loc + " AS loc"
-	return &Statement{SQL: sql, Args: c.args}, nil
+	return c.statement(sql), nil
 }

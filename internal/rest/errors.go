@@ -27,6 +27,7 @@ const (
 	CodeNoRelationship     = "PGRST200"
 	CodeAmbiguousEmbedding = "PGRST201"
 	CodeNoFunction         = "PGRST202"
+	CodeAmbiguousFunction  = "PGRST203"
 	CodeNoColumn           = "PGRST204"
 	CodeNoRelation         = "PGRST205"
 	CodeJWT                = "PGRST301"
@@ -81,53 +82,47 @@ func noPayloadColumnError(rel *Relation, col string) *Error {
 		fmt.Sprintf("Could not find the '%s' column of '%s' in the schema cache", col, rel.Name), "", "")
 }
 
-func noRelationshipError(sc *Schema, parent *Relation, name string) *Error {
+func noRelationshipError(sc *Schema, parent *Relation, name, hint string) *Error {
+	using := ""
+	if hint != "" {
+		using = "' using the hint '" + hint
+	}
 	e := clientError(http.StatusBadRequest, CodeNoRelationship,
 		fmt.Sprintf("Could not find a relationship between '%s' and '%s' in the schema cache", parent.Name, name),
-		fmt.Sprintf("Searched for a foreign key relationship between '%s' and '%s' in the schema '%s', but no matches were found.", parent.Name, name, parent.Schema), "")
+		fmt.Sprintf("Searched for a foreign key relationship between '%s' and '%s%s' in the schema '%s', but no matches were found.", parent.Name, name, using, parent.Schema), "")
 	var cands []string
-	for _, fk := range parent.FKs {
-		cands = append(cands, fk.To.Name)
+	for _, r := range sc.allRelationships(parent) {
+		cands = append(cands, r.target.Name)
 	}
-	for _, fk := range parent.Referenced {
-		cands = append(cands, fk.From.Name)
-	}
-	if m := closest(name, cands); m != "" {
+	if m := closest(name, cands); m != "" && m != name {
 		e.Hint = fmt.Sprintf("Perhaps you meant '%s' instead of '%s'.", m, name)
 	}
 	return e
 }
 
+// ambiguousEmbeddingError is PGRST201: its details list the relationships
+// found, its hint how to name each.
 func ambiguousEmbeddingError(parent *Relation, name string, rels []*relationship) *Error {
-	var d, h []string
-	for _, r := range rels {
-		d = append(d, fmt.Sprintf("%s using %s", r.describe(), r.hintName()))
-		h = append(h, fmt.Sprintf("'%s!%s'", name, r.hintName()))
+	details := make([]relDetail, len(rels))
+	h := make([]string, len(rels))
+	for i, r := range rels {
+		details[i] = r.detail()
+		h[i] = fmt.Sprintf("'%s!%s'", r.target.Name, r.hintName())
 	}
-	return clientError(http.StatusMultipleChoices, CodeAmbiguousEmbedding,
-		fmt.Sprintf("Could not embed because more than one relationship was found for '%s' and '%s'", parent.Name, name),
-		strings.Join(d, "; "),
+	e := clientError(http.StatusMultipleChoices, CodeAmbiguousEmbedding,
+		fmt.Sprintf("Could not embed because more than one relationship was found for '%s' and '%s'", parent.Name, name), "",
 		"Try changing '"+name+"' to one of the following: "+strings.Join(h, ", ")+". Find the desired relationship in the 'details' key.")
-}
-
-func noFunctionError(sc *Schema, schema, name string, args []string) *Error {
-	e := clientError(http.StatusNotFound, CodeNoFunction,
-		fmt.Sprintf("Could not find the function %s.%s(%s) in the schema cache", schema, name, strings.Join(args, ", ")),
-		fmt.Sprintf("Searched for the function %s.%s with parameters %s or with a single unnamed json/jsonb parameter, but no matches were found in the schema cache.", schema, name, strings.Join(args, ", ")), "")
-	var names []string
-	for q := range sc.Functions {
-		if q.Schema == schema {
-			names = append(names, q.Name)
-		}
-	}
-	if m := closest(name, names); m != "" && m != name {
-		e.Hint = fmt.Sprintf("Perhaps you meant to call the function %s.%s", schema, m)
-	}
+	e.DetailsJSON = details
 	return e
 }
 
 func invalidBodyError(details string) *Error {
 	return clientError(http.StatusBadRequest, CodeInvalidBody, "Empty or invalid json", details, "")
+}
+
+// bodyError is PGRST102 with a message of its own.
+func bodyError(msg string) *Error {
+	return clientError(http.StatusBadRequest, CodeInvalidBody, msg, "", "")
 }
 
 func singularityError(n int64) *Error {

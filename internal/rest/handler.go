@@ -47,6 +47,8 @@ type result struct {
 	n     int64
 	body  []byte
 	loc   []string
+	// text is a body already in the response's media type.
+	text bool
 }
 
 // call is one request being served.
@@ -505,8 +507,12 @@ func (c *call) run(ctx context.Context, st *Statement, single, write bool) error
 	var res result
 	var planOut []string
 	tp := gate.Plan{Settings: settings, SQL: st.SQL, Args: st.Args, Rollback: rollback, Hold: check}
-	if plan {
+	var planned []byte
+	switch {
+	case plan:
 		tp.SQL = explainPrefix(c.media) + st.SQL
+	case st.Explain != nil:
+		tp.Then = []gate.Statement{{SQL: st.Explain.SQL, Args: st.Explain.Args}}
 	}
 	err = c.d.Run(ctx, conn.Conn(), tp, func(br pgx.BatchResults) error {
 		if plan {
@@ -525,10 +531,20 @@ func (c *call) run(ctx context.Context, st *Statement, single, write bool) error
 			rows.Close()
 			return rows.Err()
 		}
-		return br.QueryRow().Scan(&res.total, &res.n, &res.body, &res.loc)
+		res.text = st.Text
+		if err := br.QueryRow().Scan(&res.total, &res.n, &res.body, &res.loc); err != nil {
+			return err
+		}
+		if tp.Then != nil {
+			return br.QueryRow().Scan(&planned)
+		}
+		return nil
 	})
 	if err != nil {
 		return err
+	}
+	if tp.Then != nil {
+		res.total = c.estimatedTotal(res.total, planRows(planned))
 	}
 	if plan {
 		return c.writePlan(planOut)
@@ -554,6 +570,35 @@ func (c *call) run(ctx context.Context, st *Statement, single, write bool) error
 		}
 	}
 	return c.respond(&res, single, write)
+}
+
+// estimatedTotal is the total PostgREST answers count=planned with (the
+// planner's estimate) and count=estimated with: the exact count up to
+// max-rows, past it the larger of that and the estimate.
+func (c *call) estimatedTotal(exact, planned *int64) *int64 {
+	if c.req.Prefer.Count == CountPlanned {
+		return planned
+	}
+	if exact == nil || planned == nil || (c.cfg.MaxRows > 0 && *exact <= c.cfg.MaxRows) {
+		return exact
+	}
+	return ptr(max(*exact, *planned))
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// planRows is the row estimate of the top node of an EXPLAIN (FORMAT
+// JSON), or nil.
+func planRows(explain []byte) *int64 {
+	var out []struct {
+		Plan struct {
+			Rows *float64 `json:"Plan Rows"`
+		}
+	}
+	if json.Unmarshal(explain, &out) != nil || len(out) == 0 || out[0].Plan.Rows == nil {
+		return nil
+	}
+	return ptr(int64(*out[0].Plan.Rows))
 }
 
 // timezone is the valid Prefer: timezone, or "" (an unknown zone is
@@ -597,58 +642,50 @@ func (c *call) writePlan(lines []string) error {
 	return nil
 }
 
-// prefsApplied lists the honoured preferences.
+// prefsApplied lists the honoured preferences in PostgREST's order:
+// resolution (only where an ON CONFLICT applies), missing and return on
+// writes to a relation, then count, tx, handling, timezone and a strict max-affected.
 func (c *call) prefsApplied(write bool) string {
 	p := c.req.Prefer
 	var out []string
-	if write {
-		switch p.Return {
-		case ReturnMinimal:
-			out = append(out, "return=minimal")
-		case ReturnHeadersOnly:
-			out = append(out, "return=headers-only")
-		case ReturnRepresentation:
-			out = append(out, "return=representation")
-		}
-		switch p.Resolution {
-		case MergeDuplicates:
-			out = append(out, "resolution=merge-duplicates")
-		case IgnoreDuplicates:
-			out = append(out, "resolution=ignore-duplicates")
-		}
-		if p.Missing == MissingDefault {
-			out = append(out, "missing=default")
-		}
-		if p.HasMaxAffected && p.Handling == HandlingStrict {
-			out = append(out, "max-affected="+strconv.FormatInt(p.MaxAffected, 10))
+	add := func(ok bool, v string) {
+		if ok {
+			out = append(out, v)
 		}
 	}
-	switch p.Count {
-	case CountExact:
-		out = append(out, "count=exact")
-	case CountPlanned:
-		out = append(out, "count=planned")
-	case CountEstimated:
-		out = append(out, "count=estimated")
+	if write && c.req.Target.Kind == TargetRelation {
+		add(c.upserts() && p.Resolution == MergeDuplicates, "resolution=merge-duplicates")
+		add(c.upserts() && p.Resolution == IgnoreDuplicates, "resolution=ignore-duplicates")
+		add(p.Missing == MissingDefault, "missing=default")
+		add(p.Missing == MissingNull, "missing=null")
+		add(p.Return == ReturnRepresentation, "return=representation")
+		add(p.Return == ReturnMinimal, "return=minimal")
+		add(p.Return == ReturnHeadersOnly, "return=headers-only")
 	}
-	switch p.Handling {
-	case HandlingStrict:
-		out = append(out, "handling=strict")
-	case HandlingLenient:
-		out = append(out, "handling=lenient")
-	}
-	if tz := c.timezone(); tz != "" {
-		out = append(out, "timezone="+tz)
-	}
-	if c.cfg.TxOverrides {
-		switch p.Tx {
-		case TxCommit:
-			out = append(out, "tx=commit")
-		case TxRollback:
-			out = append(out, "tx=rollback")
-		}
-	}
+	add(p.Count == CountExact, "count=exact")
+	add(p.Count == CountPlanned, "count=planned")
+	add(p.Count == CountEstimated, "count=estimated")
+	add(c.cfg.TxOverrides && p.Tx == TxCommit, "tx=commit")
+	add(c.cfg.TxOverrides && p.Tx == TxRollback, "tx=rollback")
+	add(p.Handling == HandlingStrict, "handling=strict")
+	add(p.Handling == HandlingLenient, "handling=lenient")
+	tz := c.timezone()
+	add(tz != "", "timezone="+tz)
+	add(write && p.HasMaxAffected && p.Handling == HandlingStrict, "max-affected="+strconv.FormatInt(p.MaxAffected, 10))
 	return strings.Join(out, ", ")
+}
+
+// upserts reports whether a write's resolution applies: a POST on a
+// relation with on_conflict= or a primary key.
+func (c *call) upserts() bool {
+	if c.req.Method != http.MethodPost || c.req.Target.Kind != TargetRelation {
+		return false
+	}
+	if c.req.Query.OnConflict != nil {
+		return true
+	}
+	rel := c.sc.Relations[QName{Schema: c.schema, Name: c.req.Target.Name}]
+	return rel != nil && len(rel.PK) > 0
 }
 
 func (c *call) respond(res *result, single, write bool) error {
@@ -714,7 +751,7 @@ func (c *call) respond(res *result, single, write bool) error {
 		}
 	}
 	body := res.body
-	if body == nil {
+	if body == nil && !res.text {
 		body = []byte("null") // a function that returned NULL
 	}
 	if single {
@@ -730,8 +767,10 @@ func (c *call) respond(res *result, single, write bool) error {
 	switch c.media.Kind {
 	case MediaCSV:
 		var err error
-		if body, err = jsonToCSV(body); err != nil {
-			return err
+		if !res.text {
+			if body, err = jsonToCSV(body); err != nil {
+				return err
+			}
 		}
 		ct = "text/csv; charset=utf-8"
 	case MediaGeoJSON:

@@ -53,6 +53,9 @@ type Error struct {
 	Err error
 	// Headers are extra response headers (RAISE SQLSTATE 'PGRST').
 	Headers map[string]string
+	// DetailsJSON, when set, is the details as a JSON value other than a
+	// string (PGRST201's list of relationships).
+	DetailsJSON any
 }
 
 var _ interface{ HTTPStatus() int } = (*Error)(nil)
@@ -79,13 +82,16 @@ func (e *Error) Unwrap() error { return e.Err }
 func (e *Error) MarshalJSON() ([]byte, error) {
 	type body struct {
 		Code    string  `json:"code"`
-		Details *string `json:"details"`
+		Details any     `json:"details"`
 		Hint    *string `json:"hint"`
 		Message string  `json:"message"`
 	}
 	out := body{Code: e.Code, Message: e.Message}
-	if e.Details != "" {
-		out.Details = &e.Details
+	switch {
+	case e.DetailsJSON != nil:
+		out.Details = e.DetailsJSON
+	case e.Details != "":
+		out.Details = e.Details
 	}
 	if e.Hint != "" {
 		out.Hint = &e.Hint

@@ -71,7 +71,7 @@ func (cr *cachedRead) statement(operands []string) *Statement {
 	for i, j := range cr.slots {
 		args[j] = operands[i]
 	}
-	return &Statement{SQL: cr.st.SQL, Args: args}
+	return &Statement{SQL: cr.st.SQL, Args: args, Text: cr.st.Text}
 }
 
 // readCache is one snapshot's view of the server's compiled reads.
@@ -220,6 +220,11 @@ func markerOperand(i int) string { return markerPrefix + strconv.Itoa(i) + "\x1f
 // again with marker operands, and caches it if so.
 func (c *call) learnShape(st *Statement, media MediaType) {
 	if c.shapeKey == "" || c.req.Target.Kind != TargetRelation {
+		return
+	}
+	if st.Explain != nil {
+		// Its operands are bound in two statements: kept whole only.
+		c.sc.reads.put(c.shapeKey, &cachedRead{noShape: true})
 		return
 	}
 	if slots, ok := c.shapeSlots(st, media); ok {

@@ -1,6 +1,9 @@
 package rest
 
-import "slices"
+import (
+	"slices"
+	"strings"
+)
 
 // relKind is the cardinality of an embedding.
 type relKind uint8
@@ -15,6 +18,7 @@ const (
 // relationship is one way to embed Target in a parent relation.
 type relationship struct {
 	kind   relKind
+	parent *Relation
 	target *Relation
 	// fk is the foreign key: parent→target for many-to-one, target→parent
 	// for one-to-many, junction→parent for many-to-many.
@@ -31,6 +35,43 @@ func (r *relationship) toOne() bool {
 	return r.kind == relManyToOne || (r.kind == relOneToMany && r.fk.OneToOne())
 }
 
+// self reports whether the relationship is a table's foreign key to
+// itself, which PostgREST sees both ways: many-to-one and one-to-many.
+func (r *relationship) self() bool {
+	return (r.kind == relManyToOne || r.kind == relOneToMany) && r.fk.From == r.fk.To
+}
+
+// columns are the relationship's column pairs as PostgREST lists them:
+// the parent's column, then the target's.
+func (r *relationship) columns() (parent, target []string) {
+	if r.kind == relManyToOne {
+		return r.fk.FromCols, r.fk.ToCols
+	}
+	return r.fk.ToCols, r.fk.FromCols
+}
+
+// singleCol is the parent's (side 0) or the target's (side 1) column of a
+// one-column foreign key relationship, or "".
+func (r *relationship) singleCol(side int) string {
+	if r.kind != relManyToOne && r.kind != relOneToMany || len(r.fk.FromCols) != 1 {
+		return ""
+	}
+	p, t := r.columns()
+	if side == 0 {
+		return p[0]
+	}
+	return t[0]
+}
+
+// constraint is the foreign key's name, "" for many-to-many and computed.
+func (r *relationship) constraint() string {
+	if r.kind != relManyToOne && r.kind != relOneToMany {
+		return ""
+	}
+	return r.fk.Name
+}
+
+// hintName is what disambiguates the relationship after '!'.
 func (r *relationship) hintName() string {
 	switch r.kind {
 	case relManyToMany:
@@ -41,75 +82,95 @@ func (r *relationship) hintName() string {
 	return r.fk.Name
 }
 
-func (r *relationship) describe() string {
-	switch r.kind {
-	case relManyToOne:
-		return "many-to-one " + r.target.Name
-	case relOneToMany:
-		return "one-to-many " + r.target.Name
-	case relManyToMany:
-		return "many-to-many " + r.target.Name + " through " + r.fk.From.Name
+func (r *relationship) cardinality() string {
+	switch {
+	case r.kind == relManyToMany:
+		return "many-to-many"
+	case r.fk.OneToOne() && (r.kind == relManyToOne || r.kind == relOneToMany):
+		return "one-to-one"
+	case r.kind == relManyToOne:
+		return "many-to-one"
 	}
-	return "computed " + r.fn.Name
+	return "one-to-many"
 }
 
-// relationships lists the ways to embed name (a relation, a foreign-key
-// column or a computed relationship) in parent, filtered by hint.
-func (sc *Schema) relationships(parent *Relation, name, hint string) []*relationship {
+// relDetail is one element of PGRST201's details, as PostgREST writes it.
+type relDetail struct {
+	Cardinality  string `json:"cardinality"`
+	Embedding    string `json:"embedding"`
+	Relationship string `json:"relationship"`
+}
+
+func (r *relationship) detail() relDetail {
+	d := relDetail{Cardinality: r.cardinality(), Embedding: r.parent.Name + " with " + r.target.Name}
+	cols := func(c []string) string { return "(" + strings.Join(c, ", ") + ")" }
+	if r.kind == relManyToMany {
+		d.Relationship = r.fk.From.Name + " using " + r.fk.Name + cols(r.fk.FromCols) + " and " + r.fk2.Name + cols(r.fk2.FromCols)
+		return d
+	}
+	p, t := r.columns()
+	d.Relationship = r.fk.Name + " using " + r.parent.Name + cols(p) + " and " + r.target.Name + cols(t)
+	return d
+}
+
+// allRelationships lists every way to embed a relation in parent:
+// many-to-one, one-to-many and many-to-many through a
+// junction whose two keys are part of its primary key, as PostgREST
+// requires.
+func (sc *Schema) allRelationships(parent *Relation) []*relationship {
 	var out []*relationship
-	if f := sc.Computed(parent.Schema, name, parent); f != nil && f.ReturnRel != nil && !f.ReturnRel.Synthetic {
-		out = append(out, &relationship{kind: relComputed, target: f.ReturnRel, fn: f})
-	}
-	target := sc.Relations[QName{Schema: parent.Schema, Name: name}]
 	for _, fk := range parent.FKs {
-		if fk.To == target || (len(fk.FromCols) == 1 && fk.FromCols[0] == name) {
-			out = append(out, &relationship{kind: relManyToOne, target: fk.To, fk: fk})
-		}
+		out = append(out, &relationship{kind: relManyToOne, parent: parent, target: fk.To, fk: fk})
 	}
-	if target != nil {
-		for _, fk := range parent.Referenced {
-			if fk.From == target {
-				out = append(out, &relationship{kind: relOneToMany, target: target, fk: fk})
-			}
-		}
-		for _, fk1 := range parent.Referenced {
-			j := fk1.From
-			if j == parent || j == target {
-				continue
-			}
-			for _, fk2 := range j.FKs {
-				// A junction's two keys are part of its primary key, as
-				// PostgREST requires.
-				if fk2 != fk1 && fk2.To == target && subset(fk1.FromCols, j.PK) && subset(fk2.FromCols, j.PK) {
-					out = append(out, &relationship{kind: relManyToMany, target: target, fk: fk1, fk2: fk2})
-				}
-			}
-		}
+	for _, fk := range parent.Referenced {
+		out = append(out, &relationship{kind: relOneToMany, parent: parent, target: fk.From, fk: fk})
 	}
-	if hint != "" {
-		out = slices.DeleteFunc(out, func(r *relationship) bool { return !r.matches(hint) })
-	}
-	// A self-reference matches both ways: a column hint picks the
-	// many-to-one side, the constraint name the one-to-many side.
-	if len(out) == 2 && out[0].fk == out[1].fk && out[0].kind == relManyToOne && out[1].kind == relOneToMany {
-		if hint == out[0].fk.Name {
-			return out[1:]
+	for _, fk1 := range parent.Referenced {
+		j := fk1.From
+		if j == parent {
+			continue
 		}
-		if hint != "" {
-			return out[:1]
+		for _, fk2 := range j.FKs {
+			if fk2 != fk1 && fk2.To != j && subset(fk1.FromCols, j.PK) && subset(fk2.FromCols, j.PK) {
+				out = append(out, &relationship{kind: relManyToMany, parent: parent, target: fk2.To, fk: fk1, fk2: fk2})
+			}
 		}
 	}
 	return out
 }
 
-func (r *relationship) matches(hint string) bool {
-	switch r.kind {
-	case relComputed:
-		return r.fn.Name == hint
-	case relManyToMany:
-		return r.fk.From.Name == hint || r.fk.Name == hint || r.fk2.Name == hint
+// relationships lists the ways to embed target in parent, as PostgREST's
+// findRel picks them: by the target relation's name, or (tables only) a
+// foreign key's name or its one column; a hint narrows the first by
+// constraint, column (either side) or junction. A self-reference is
+// one-to-many by the table's name (hinted by the referencing column) and
+// many-to-one by the column's name.
+func (sc *Schema) relationships(parent *Relation, target, hint string) []*relationship {
+	var out []*relationship
+	if f := sc.Computed(parent.Schema, target, parent); f != nil && f.ReturnRel != nil && !f.ReturnRel.Synthetic {
+		out = append(out, &relationship{kind: relComputed, parent: parent, target: f.ReturnRel, fn: f})
 	}
-	return r.fk.Name == hint || slices.Contains(r.fk.FromCols, hint) || slices.Contains(r.fk.ToCols, hint)
+	for _, r := range sc.allRelationships(parent) {
+		if r.found(target, hint) {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+func (r *relationship) found(target, hint string) bool {
+	if r.self() {
+		if hint == "" {
+			return (r.kind == relOneToMany && r.target.Name == target) || (r.kind == relManyToOne && r.singleCol(0) == target)
+		}
+		return r.kind == relOneToMany && r.target.Name == target && r.singleCol(1) == hint
+	}
+	if hint == "" {
+		table := r.target.Kind != 'v' && r.target.Kind != 'm'
+		return r.target.Name == target || (table && target != "" && (r.constraint() == target || r.singleCol(0) == target))
+	}
+	return r.target.Name == target && (r.constraint() == hint || r.singleCol(0) == hint || r.singleCol(1) == hint ||
+		(r.kind == relManyToMany && r.fk.From.Name == hint))
 }
 
 func subset(cols, of []string) bool {
