@@ -2,10 +2,13 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -39,6 +42,7 @@ type faultRig struct {
 	t        *testing.T
 	s        *server
 	projects []rigProject
+	loadOn   []rigProject // the projects start loads; nil: all
 
 	stop     atomic.Bool
 	wg       sync.WaitGroup
@@ -161,8 +165,12 @@ func (r *faultRig) ready() bool {
 // start sends load from 8 clients (on both projects, reads and writes)
 // and samples /readyz until finish.
 func (r *faultRig) start() {
+	load := r.projects
+	if r.loadOn != nil {
+		load = r.loadOn
+	}
 	for i := range 8 {
-		p := r.projects[i%2]
+		p := load[i%len(load)]
 		r.wg.Go(func() {
 			for !r.stop.Load() {
 				var st int
@@ -289,6 +297,10 @@ func (r *faultRig) check(faults []time.Time, detect time.Duration) {
 func (r *faultRig) checkAcked() {
 	r.t.Helper()
 	for _, p := range r.projects {
+		acked, ok := r.acked[p.ref]
+		if !ok {
+			continue // no write to check
+		}
 		db := projectDB(r.t, r.s.dir, p.ref)
 		rows, err := db.Query(r.t.Context(), "select id from public.acks")
 		if err != nil {
@@ -299,14 +311,14 @@ func (r *faultRig) checkAcked() {
 			r.t.Fatal(err)
 		}
 		lost := 0
-		for _, id := range r.acked[p.ref] {
+		for _, id := range acked {
 			if !slices.Contains(have, id) {
 				lost++
 			}
 		}
-		r.t.Logf("project %s: %d writes acknowledged, %d rows", p.ref, len(r.acked[p.ref]), len(have))
-		if lost > 0 || len(r.acked[p.ref]) == 0 {
-			r.t.Errorf("project %s: %d of %d acknowledged writes lost", p.ref, lost, len(r.acked[p.ref]))
+		r.t.Logf("project %s: %d writes acknowledged, %d rows", p.ref, len(acked), len(have))
+		if lost > 0 || len(acked) == 0 {
+			r.t.Errorf("project %s: %d of %d acknowledged writes lost", p.ref, lost, len(acked))
 		}
 	}
 }
@@ -496,4 +508,87 @@ func serverEvents(log string) string {
 		}
 	}
 	return b.String()
+}
+
+// TestQuotaFilledStillShrinks: writers fill a project up to its size
+// quota. Past it, inserts get 403 with PostgreSQL's disk_full code (never a
+// 500) while the other project writes on; deletes by the service role go
+// through; the owner can truncate; once the database is back under its
+// limit inserts are accepted again. No acknowledged write is lost.
+func TestQuotaFilledStillShrinks(t *testing.T) {
+	t.Parallel()
+	r := newFaultRig(t, "[projects]", `quota_check_interval = "1s"`)
+	p := r.projects[0]
+	var u struct {
+		SizeBytes int64 `json:"size_bytes"`
+	}
+	if st := r.s.adminCall(t, http.MethodGet, "/admin/v1/projects/default/usage", nil, &u); st != http.StatusOK {
+		t.Fatalf("usage: %d", st)
+	}
+	limit := map[string]any{"limits": map[string]any{"db_size_limit": u.SizeBytes + 2<<20}}
+	if st := r.s.adminCall(t, http.MethodPatch, "/admin/v1/projects/default", limit, nil); st != http.StatusOK {
+		t.Fatalf("setting the limit: %d", st)
+	}
+	r.loadOn = r.projects[1:] // the other project's load goes on throughout
+	r.start()
+	defer r.finish()
+	fill := func() (refused int) {
+		for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); {
+			switch st := r.write(p, randomText(8<<10)); st {
+			case http.StatusCreated:
+			case http.StatusForbidden:
+				return st
+			default:
+				t.Fatalf("an insert while filling answered %d", st)
+			}
+		}
+		t.Fatal("still writable after 60 s of 8 KiB inserts")
+		return 0
+	}
+	fill()
+	status, body := r.s.callRaw(t, http.MethodGet, "/rest/v1/pings?select=id", p.anon)
+	if status != http.StatusOK {
+		t.Errorf("a read over quota: %d %s", status, body)
+	}
+	req, _ := http.NewRequest(http.MethodPost, r.s.url+"/rest/v1/acks", strings.NewReader(`{"id":-1}`))
+	req.Header.Set("apikey", p.service)
+	req.Header.Set("Content-Type", "application/json")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(res.Body)
+	_ = res.Body.Close()
+	if res.StatusCode != http.StatusForbidden || !strings.Contains(string(b), `"code":"53100"`) || !strings.Contains(string(b), "quota") {
+		t.Errorf("an insert over quota: %d %s; want 403 with code 53100", res.StatusCode, b)
+	}
+	r.mu.Lock()
+	gone := r.acked[p.ref][0]
+	r.acked[p.ref] = r.acked[p.ref][1:]
+	r.mu.Unlock()
+	if st := r.do(http.MethodDelete, fmt.Sprintf("/rest/v1/acks?id=eq.%d", gone), p.service, ""); st != http.StatusNoContent {
+		t.Errorf("a delete by the service role over quota: %d, want 204", st)
+	}
+	r.checkAcked() // before the owner empties the table
+	out, err := exec.Command(moboBin, "--data-dir", r.s.dir, "db", "psql", "--", "-v", "ON_ERROR_STOP=1", "-c", "begin read write; truncate public.acks; commit").CombinedOutput()
+	if err != nil {
+		t.Fatalf("the owner's truncate over quota: %v\n%s", err, out)
+	}
+	for deadline := time.Now().Add(15 * time.Second); r.write(p, "after") != http.StatusCreated; time.Sleep(200 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("inserts still refused 15 s after the database shrank")
+		}
+	}
+	r.finish()
+	r.mu.Lock()
+	delete(r.acked, p.ref) // checked before the truncate
+	r.mu.Unlock()
+	r.check(nil, 0)
+}
+
+// randomText is n bytes of hex that PostgreSQL cannot compress.
+func randomText(n int) string {
+	b := make([]byte, n/2)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
 }
