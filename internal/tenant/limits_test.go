@@ -466,3 +466,42 @@ func closedPort(t *testing.T) uint16 {
 	_ = ln.Close()
 	return uint16(port)
 }
+
+// TestReadyTellsOfASpentBudget: the node is ready while connections can be
+// had; for a second after a request waited the connection budget out it is
+// not, and then it is again.
+func TestReadyTellsOfASpentBudget(t *testing.T) {
+	t.Parallel()
+	m, ref := budgeted(t, 1)
+	ctx := t.Context()
+	if err := m.Ready(ctx); err != nil {
+		t.Fatalf("ready with the budget free: %v", err)
+	}
+	a, err := m.Pool(ctx, DefaultRef)
+	if err != nil {
+		t.Fatal(err)
+	}
+	held, err := a.Acquire(ctx) // the one slot, busy: nothing to reclaim
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := m.Pool(ctx, ref)
+	if err == nil {
+		var c *pgxpool.Conn
+		if c, err = b.Acquire(ctx); err == nil {
+			c.Release()
+		}
+	}
+	if !errors.Is(err, ErrConnectionBudget) {
+		t.Fatalf("a connection beyond the spent budget: %v, want ErrConnectionBudget", err)
+	}
+	time.Sleep(readyMemo)
+	if err := m.Ready(ctx); !errors.Is(err, ErrBudgetExhausted) {
+		t.Errorf("Ready after a request waited the budget out = %v, want ErrBudgetExhausted", err)
+	}
+	held.Release()
+	time.Sleep(budgetReadyWindow)
+	if err := m.Ready(ctx); err != nil {
+		t.Errorf("Ready a second later, the slot free: %v", err)
+	}
+}
