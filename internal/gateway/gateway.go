@@ -55,6 +55,9 @@ type Config struct {
 	// no client forever. Websockets and the admin API (migrations may build
 	// indexes for long) are not bounded. Default 60s.
 	RequestTimeout time.Duration `toml:"request_timeout"`
+	// MaxHeaderBytes bounds a request's line and headers (the URL with
+	// them); more is 431. Default 1 MiB.
+	MaxHeaderBytes int `toml:"max_header_bytes"`
 }
 
 // Validate checks the listen address.
@@ -64,6 +67,9 @@ func (c Config) Validate() error {
 	}
 	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
 		return fmt.Errorf("http.listen %q: want host:port", c.Listen)
+	}
+	if c.MaxHeaderBytes < 0 || c.RequestTimeout < 0 {
+		return errors.New("http.max_header_bytes and http.request_timeout must not be negative")
 	}
 	if _, err := c.RateLimit.Compile(); err != nil {
 		return fmt.Errorf("http.rate_limit: %w", err)
@@ -88,6 +94,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.RequestTimeout <= 0 {
 		c.RequestTimeout = DefaultRequestTimeout
+	}
+	if c.MaxHeaderBytes <= 0 {
+		c.MaxHeaderBytes = http.DefaultMaxHeaderBytes
 	}
 	return c
 }
@@ -180,6 +189,7 @@ func (g *Gateway) Start(ctx context.Context) error {
 	srv := &http.Server{
 		Handler:           g.withRequestID(g.route(g.withDeadline(g.mux))),
 		ReadHeaderTimeout: g.cfg.ReadHeaderTimeout,
+		MaxHeaderBytes:    g.cfg.MaxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(g.log.Handler(), slog.LevelWarn),
 	}
 	done := make(chan struct{})

@@ -15,11 +15,14 @@ type Config struct {
 	MaxRows int64 `toml:"max_rows"`
 	// MaxDepth is the deepest selection a request may have.
 	MaxDepth int `toml:"max_depth"`
+	// MaxBodyBytes bounds a request body; a larger one is 413. Default
+	// 1 MiB.
+	MaxBodyBytes int64 `toml:"max_body_bytes"`
 }
 
 // Validate reports a malformed setting.
 func (c Config) Validate() error {
-	if c.DefaultLimit < 0 || c.MaxLimit < 0 || c.MaxRows < 0 || c.MaxDepth < 0 {
+	if c.DefaultLimit < 0 || c.MaxLimit < 0 || c.MaxRows < 0 || c.MaxDepth < 0 || c.MaxBodyBytes < 0 {
 		return errors.New("graphql: limits must not be negative")
 	}
 	return nil
@@ -37,6 +40,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MaxDepth == 0 {
 		c.MaxDepth = 16
+	}
+	if c.MaxBodyBytes == 0 {
+		c.MaxBodyBytes = 1 << 20
 	}
 	return c
 }

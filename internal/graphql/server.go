@@ -154,9 +154,6 @@ func (s *Server) SDL(ctx context.Context, ref string) (string, error) {
 // Handler serves the API; mount it at /graphql/v1.
 func (s *Server) Handler() http.Handler { return http.HandlerFunc(s.serveHTTP) }
 
-// maxBody bounds request bodies.
-const maxBody = 1 << 20
-
 type request struct {
 	Query         string         `json:"query"`
 	Variables     map[string]any `json:"variables"`
@@ -225,12 +222,12 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
+	body, err := io.ReadAll(io.LimitReader(r.Body, s.cfg.MaxBodyBytes+1))
 	if err != nil {
 		clientErr(w, http.StatusBadRequest, "could not read the request body")
 		return
 	}
-	if len(body) > maxBody {
+	if int64(len(body)) > s.cfg.MaxBodyBytes {
 		clientErr(w, http.StatusRequestEntityTooLarge, "the request body is larger than 1 MiB")
 		return
 	}

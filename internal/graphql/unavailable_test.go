@@ -77,7 +77,7 @@ func TestRawBodies(t *testing.T) {
 		status     int
 	}{
 		{"invalid UTF-8", "{\"query\":\"query($n: String) { accountCollection(filter: {name: {eq: $n}}) { totalCount } }\",\"variables\":{\"n\":\"a\xffb\"}}", http.StatusBadRequest},
-		{"too large", `{"query":"{ __typename }","variables":{"pad":"` + strings.Repeat("x", maxBody) + `"}}`, http.StatusRequestEntityTooLarge},
+		{"too large", `{"query":"{ __typename }","variables":{"pad":"` + strings.Repeat("x", int(DefaultConfig().MaxBodyBytes)) + `"}}`, http.StatusRequestEntityTooLarge},
 	} {
 		req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, e.url, strings.NewReader(tt.body))
 		req.Header.Set("apikey", e.svc)

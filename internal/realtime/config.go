@@ -31,6 +31,10 @@ type Config struct {
 	// (the project's secret rotated, its key revoked) is told why and
 	// closed, as Supabase Realtime does. Default 15s.
 	TokenCheckInterval time.Duration `toml:"token_check_interval" yaml:"token_check_interval" json:"token_check_interval"`
+	// MaxMessageBytes bounds a websocket frame from a client (a larger one
+	// closes the socket with 1009) and an HTTP broadcast body (413).
+	// Default 1 MiB.
+	MaxMessageBytes int64 `toml:"max_message_bytes" yaml:"max_message_bytes" json:"max_message_bytes"`
 }
 
 // Validate reports a bad value.
@@ -50,6 +54,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("realtime.slot_check_interval %v is negative", c.SlotCheckInterval)
 	case c.TokenCheckInterval < 0:
 		return fmt.Errorf("realtime.token_check_interval %v is negative", c.TokenCheckInterval)
+	case c.MaxMessageBytes < 0 || c.MaxMessageBytes > 64<<20:
+		return fmt.Errorf("realtime.max_message_bytes %d is not between 0 (the default) and 64 MiB", c.MaxMessageBytes)
 	}
 	return nil
 }
@@ -60,6 +66,9 @@ func DefaultConfig() Config { return Config{}.withDefaults() }
 func (c Config) withDefaults() Config {
 	if c.HoldWindow == 0 {
 		c.HoldWindow = 30 * time.Second
+	}
+	if c.MaxMessageBytes == 0 {
+		c.MaxMessageBytes = 1 << 20
 	}
 	if c.SendQueue == 0 {
 		c.SendQueue = 1024

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -12,8 +13,6 @@ import (
 	"github.com/magflock/mobo/internal/gate"
 	"github.com/magflock/mobo/internal/httpx"
 )
-
-const maxBroadcastBody = 1 << 20
 
 // serveBroadcast is POST /realtime/v1/api/broadcast:
 // {"messages": [{"topic", "event", "payload", "private"}]} → 202.
@@ -30,9 +29,9 @@ func (s *Server) serveBroadcast(w http.ResponseWriter, r *http.Request) {
 			Private bool            `json:"private"`
 		} `json:"messages"`
 	}
-	dec := json.NewDecoder(io.LimitReader(r.Body, maxBroadcastBody))
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, s.cfg.MaxMessageBytes))
 	if err := dec.Decode(&body); err != nil {
-		httpx.WriteJSON(w, http.StatusBadRequest, map[string]string{"message": "invalid JSON body"})
+		badBody(w, err, "invalid JSON body")
 		return
 	}
 	msgs := make([]*Broadcast, 0, len(body.Messages))
@@ -57,9 +56,9 @@ func (s *Server) serveBroadcastEvent(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	payload, err := io.ReadAll(io.LimitReader(r.Body, maxBroadcastBody))
+	payload, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.MaxMessageBytes))
 	if err != nil {
-		httpx.WriteJSON(w, http.StatusBadRequest, map[string]string{"message": "reading the body"})
+		badBody(w, err, "reading the body")
 		return
 	}
 	b := &Broadcast{Topic: r.PathValue("topic"), Event: r.PathValue("event"), Payload: payload, Private: r.URL.Query().Get("private") == "true"}
@@ -131,4 +130,15 @@ func (s *Server) sendHTTP(w http.ResponseWriter, r *http.Request, pr *gate.Princ
 		}
 	}
 	w.WriteHeader(http.StatusAccepted)
+}
+
+// badBody answers a body that could not be read: 413 when it is larger
+// than realtime.max_message_bytes (never truncated), else 400.
+func badBody(w http.ResponseWriter, err error, msg string) {
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		httpx.WriteJSON(w, http.StatusRequestEntityTooLarge, map[string]string{"message": "the body is larger than " + strconv.FormatInt(mbe.Limit, 10) + " bytes"})
+		return
+	}
+	httpx.WriteJSON(w, http.StatusBadRequest, map[string]string{"message": msg})
 }

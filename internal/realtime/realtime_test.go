@@ -591,3 +591,40 @@ func TestIdleSlotDroppedPastWALBound(t *testing.T) {
 		t.Errorf("first change after the loss: %.40v", got)
 	}
 }
+
+// TestMessageSizeLimit: realtime.max_message_bytes bounds an HTTP
+// broadcast body (413, never a truncated payload sent on) and a client's
+// websocket frame (the socket is closed with 1009, message too big).
+func TestMessageSizeLimit(t *testing.T) {
+	t.Parallel()
+	e := boot(t, Config{MaxMessageBytes: 1024})
+	big := strings.Repeat("x", 2048)
+	for _, tc := range []struct{ path, contentType, body string }{
+		{"/realtime/v1/api/broadcast", "application/json", `{"messages":[{"topic":"room","event":"e","payload":{"p":"` + big + `"}}]}`},
+		{"/realtime/v1/api/broadcast/room/events/e", "application/octet-stream", big},
+	} {
+		req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, e.http+tc.path, strings.NewReader(tc.body))
+		req.Header.Set("apikey", e.token("service_role", ""))
+		req.Header.Set("Content-Type", tc.contentType)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = resp.Body.Close()
+		if resp.StatusCode != http.StatusRequestEntityTooLarge {
+			t.Errorf("POST %s with %d bytes: %d, want 413", tc.path, len(tc.body), resp.StatusCode)
+		}
+	}
+	c := e.dial(e.token("anon", ""), "1.0.0")
+	c.push("1", "realtime:room", evJoin, map[string]any{"config": map[string]any{"pad": big}})
+	select {
+	case <-c.done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("a frame over the limit did not close the socket")
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if websocket.CloseStatus(c.err) != websocket.StatusMessageTooBig {
+		t.Errorf("socket ended with %v, want 1009", c.err)
+	}
+}

@@ -24,9 +24,8 @@ import (
 )
 
 const (
-	roleService  = "service_role"
-	maxFrameSize = 1 << 20
-	idleTimeout  = 60 * time.Second
+	roleService = "service_role"
+	idleTimeout = 60 * time.Second
 )
 
 // socket is one websocket connection. The handler goroutine reads; a
@@ -133,7 +132,7 @@ func (s *Server) serveWebsocket(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		return // Accept wrote the error response
 	}
-	conn.SetReadLimit(maxFrameSize)
+	conn.SetReadLimit(s.cfg.MaxMessageBytes)
 	sk := &socket{
 		s: s, p: p, ref: ref, conn: conn, cork: cw.conn, v2: vsn == "2.0.0", apiKey: apiKey, pr: pr,
 		wake: make(chan struct{}, 1), closing: make(chan struct{}), channels: map[string]*channel{},

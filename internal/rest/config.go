@@ -2,11 +2,14 @@ package rest
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"regexp"
 	"slices"
+	"strings"
 )
 
 // Config is the REST API's configuration, PostgREST's settings that go with
@@ -37,7 +40,17 @@ type Config struct {
 	// Plan serves execution plans for Accept: application/vnd.pgrst.plan
 	// (db-plan-enabled).
 	Plan bool `toml:"plan" json:"plan"`
+	// MaxBodyBytes bounds a request body; a larger one is 413. Default
+	// 32 MiB ([DefaultMaxBodyBytes]); at most 1 GiB.
+	MaxBodyBytes int64 `toml:"max_body_bytes" json:"max_body_bytes"`
 }
+
+// DefaultMaxBodyBytes is [Config.MaxBodyBytes]'s default: PostgREST sets
+// none, GoTrue 1 MiB; bulk inserts of tens of thousands of rows fit.
+const DefaultMaxBodyBytes = 32 << 20
+
+// maxBody is the body limit in force.
+func (c Config) maxBody() int64 { return cmp.Or(c.MaxBodyBytes, DefaultMaxBodyBytes) }
 
 var schemaNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_$]*$`)
 
@@ -48,6 +61,9 @@ const maxSchemaNames = 64
 func (c Config) Validate() error {
 	if c.MaxRows < 0 {
 		return errors.New("rest.max_rows must not be negative")
+	}
+	if c.MaxBodyBytes < 0 || c.MaxBodyBytes > 1<<30 {
+		return errors.New("rest.max_body_bytes must be between 0 (the default) and 1 GiB")
 	}
 	if len(c.Schemas) > maxSchemaNames || len(c.ExtraSearchPath) > maxSchemaNames {
 		return fmt.Errorf("rest: at most %d schemas", maxSchemaNames)
@@ -83,6 +99,7 @@ func (c Config) schemas() []string {
 func (c Config) resolved() Config {
 	c.Schemas = slices.Clone(c.schemas())
 	c.ExtraSearchPath = slices.Clone(c.extraSearchPath())
+	c.MaxBodyBytes = c.maxBody()
 	return c
 }
 
@@ -172,5 +189,15 @@ func validatePatch(patch []byte) error {
 	return err
 }
 
-// configKeys are the names of the settings, as in the [rest] section.
-var configKeys = []string{"schemas", "extra_search_path", "max_rows", "aggregates", "disable_anonymous", "tx_overrides", "plan"}
+// configKeys are the names of the settings, as in the [rest] section:
+// Config's JSON names.
+var configKeys = func() []string {
+	t := reflect.TypeFor[Config]()
+	keys := make([]string, 0, t.NumField())
+	for f := range t.Fields() {
+		if name, _, _ := strings.Cut(f.Tag.Get("json"), ","); name != "" && name != "-" {
+			keys = append(keys, name)
+		}
+	}
+	return keys
+}()

@@ -34,9 +34,6 @@ const (
 	headerContentProfileRes = "Content-Profile"
 )
 
-// maxBody bounds request bodies.
-const maxBody = 32 << 20
-
 // maxEchoedLocation bounds the Content-Location a read echoes; a longer
 // request URL gets none.
 const maxEchoedLocation = 8 << 10
@@ -403,11 +400,12 @@ func (c *call) serve(ctx context.Context) error {
 }
 
 func (c *call) readBody() ([]byte, error) {
-	b, err := io.ReadAll(io.LimitReader(c.r.Body, maxBody+1))
+	limit := c.cfg.maxBody()
+	b, err := io.ReadAll(io.LimitReader(c.r.Body, limit+1))
 	if err != nil {
 		return nil, invalidBodyError(err.Error())
 	}
-	if len(b) > maxBody {
+	if int64(len(b)) > limit {
 		return nil, clientError(http.StatusRequestEntityTooLarge, CodeInvalidBody, "Request body too large", "", "")
 	}
 	switch c.req.ContentType.Kind {

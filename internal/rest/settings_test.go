@@ -168,7 +168,7 @@ func TestProjectSettings(t *testing.T) {
 	t.Parallel()
 	e := newProjectsEnv(t, Config{ExtraSearchPath: []string{"public"}})
 	e.patch(t, "one", `{"schemas":["public","api"],"extra_search_path":["public","ext"],"max_rows":1,"aggregates":true,
-		"disable_anonymous":true,"tx_overrides":true,"plan":true}`)
+		"disable_anonymous":true,"tx_overrides":true,"plan":true,"max_body_bytes":64}`)
 	one, two := e.on("one"), e.on("two")
 	rollback := map[string]string{"Prefer": "tx=rollback, return=representation"}
 	plan := map[string]string{"Accept": "application/vnd.pgrst.plan+json"}
@@ -212,6 +212,12 @@ func TestProjectSettings(t *testing.T) {
 			scenario{method: "PATCH", path: "/tally?id=eq.1&select=n", body: `{"n":7}`, header: rollback},
 			scenario{status: 200, want: `[{"n":7}]`, headers: map[string]string{"Preference-Applied": "return=representation, tx=rollback"}},
 			scenario{status: 200, want: `[{"n":7}]`, headers: map[string]string{"Preference-Applied": "return=representation"}},
+		},
+		{
+			"max_body_bytes",
+			scenario{method: "PATCH", path: "/tally?id=eq.-1", body: `{"n":1` + strings.Repeat(" ", 100) + `}`, as: "service"},
+			scenario{status: 413, has: []string{"PGRST102", "Request body too large"}},
+			scenario{status: 204},
 		},
 		{
 			"plan",
