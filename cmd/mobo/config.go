@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/magflock/mobo/internal/secrets"
+
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
@@ -40,6 +42,7 @@ type Config struct {
 	Realtime realtime.Config  `toml:"realtime"`
 	PGWire   pgwire.Config    `toml:"pgwire"`
 	Projects ProjectsConfig   `toml:"projects"`
+	Secrets  secrets.Config   `toml:"secrets"`
 }
 
 func defaultConfig() Config {

@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/magflock/mobo/internal/secrets"
+
 	"github.com/spf13/cobra"
 
 	"github.com/magflock/mobo/internal/admin"
@@ -99,8 +101,13 @@ func assemble(cfg Config, log *slog.Logger) (*platform, error) {
 		}
 		db, srv, external, p.mode, p.dbDesc = ext, ext, ext.Database(), "external", ext.Redacted()
 	}
-	cp := controlplane.New(srv, controlplane.Options{ExternalDatabase: external}, kernel.ComponentLogger(log, "controlplane"))
+	keys, err := secrets.Load(cfg.Secrets, cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	cp := controlplane.New(srv, controlplane.Options{ExternalDatabase: external, Keys: keys}, kernel.ComponentLogger(log, "controlplane"))
 	p.tenants = tenant.New(tenant.Config{
+		Keys:                keys,
 		JWTSecret:           cfg.JWTSecret,
 		DumpDir:             filepath.Join(cfg.DataDir, "dumps"),
 		PoolMaxConns:        cfg.Projects.PoolMaxConns,

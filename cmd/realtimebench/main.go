@@ -45,6 +45,7 @@ import (
 	"github.com/magflock/mobo/internal/kernel"
 	"github.com/magflock/mobo/internal/pg"
 	"github.com/magflock/mobo/internal/realtime"
+	"github.com/magflock/mobo/internal/secrets"
 	"github.com/magflock/mobo/internal/tenant"
 )
 
@@ -109,12 +110,13 @@ func run(ctx context.Context, changes, sustained int, socketList string) error {
 		return err
 	}
 	defer func() { _ = cluster.Stop(context.Background()) }()
-	cp := controlplane.New(cluster, controlplane.Options{}, log)
+	keys := secrets.NewRandomKeyring()
+	cp := controlplane.New(cluster, controlplane.Options{Keys: keys}, log)
 	if err := cp.Start(ctx); err != nil {
 		return err
 	}
 	defer func() { _ = cp.Stop(context.Background()) }()
-	tenants := tenant.New(tenant.Config{DumpDir: filepath.Join(dir, "dumps")}, cp, cluster, "", log)
+	tenants := tenant.New(tenant.Config{Keys: keys, DumpDir: filepath.Join(dir, "dumps")}, cp, cluster, "", log)
 	rt, err := realtime.New(realtime.Options{
 		Projects: tenants, DB: cluster, Bus: kernel.NewBus(kernel.BusLogger(log)), Log: log,
 		Gate:   gate.New(gate.Options{Authenticator: &gate.SecretAuthenticator{Secret: tenants.JWTSecret, AnonymousRole: "anon"}}),

@@ -27,6 +27,7 @@ import (
 
 	"github.com/magflock/mobo/internal/kernel"
 	"github.com/magflock/mobo/internal/migrate"
+	"github.com/magflock/mobo/internal/secrets"
 )
 
 // Database is the control plane's database in managed mode.
@@ -55,6 +56,9 @@ type Options struct {
 	// server: the control plane lives in its "mobo" schema. Empty means
 	// managed mode: a database of its own.
 	ExternalDatabase string
+	// Keys seal the settings' values (the admin key, role passwords) at
+	// rest. Required.
+	Keys *secrets.Keyring
 }
 
 // ControlPlane is the "controlplane" component.
@@ -87,8 +91,12 @@ func (c *ControlPlane) Requires() []string { return []string{"postgres"} }
 // Managed reports whether the control plane has a database of its own.
 func (c *ControlPlane) Managed() bool { return c.opts.ExternalDatabase == "" }
 
-// Start creates the control database if needed, connects and migrates it.
+// Start creates the control database if needed, connects and migrates it,
+// and seals the settings not sealed under the current key.
 func (c *ControlPlane) Start(ctx context.Context) error {
+	if c.opts.Keys == nil {
+		return errors.New("the control plane needs a keyring to seal its secrets")
+	}
 	db := c.opts.ExternalDatabase
 	if db == "" {
 		db = Database
@@ -101,6 +109,10 @@ func (c *ControlPlane) Start(ctx context.Context) error {
 		return fmt.Errorf("connecting to the control plane: %w", err)
 	}
 	if err := c.migrate(ctx, pool); err != nil {
+		pool.Close()
+		return err
+	}
+	if err := c.reseal(ctx, pool); err != nil {
 		pool.Close()
 		return err
 	}
@@ -174,7 +186,7 @@ func (c *ControlPlane) Setting(ctx context.Context, key string, create func() (s
 	var v string
 	err = pool.QueryRow(ctx, "select value from mobo.settings where key = $1", key).Scan(&v)
 	if err == nil {
-		return v, nil
+		return c.opts.Keys.Open(secrets.SettingPlace(key), v)
 	}
 	if !errors.Is(err, pgx.ErrNoRows) {
 		return "", fmt.Errorf("reading setting %q: %w", key, err)
@@ -183,13 +195,46 @@ func (c *ControlPlane) Setting(ctx context.Context, key string, create func() (s
 	if err != nil {
 		return "", fmt.Errorf("creating setting %q: %w", key, err)
 	}
+	sealed, err := c.opts.Keys.Seal(secrets.SettingPlace(key), nv)
+	if err != nil {
+		return "", err
+	}
 	// On a race the first writer wins and everyone reads its value back.
 	err = pool.QueryRow(ctx, `insert into mobo.settings (key, value) values ($1, $2)
-		on conflict (key) do update set key = excluded.key returning value`, key, nv).Scan(&v)
+		on conflict (key) do update set key = excluded.key returning value`, key, sealed).Scan(&v)
 	if err != nil {
 		return "", fmt.Errorf("storing setting %q: %w", key, err)
 	}
-	return v, nil
+	return c.opts.Keys.Open(secrets.SettingPlace(key), v)
+}
+
+// reseal seals every setting that is not sealed under the current key
+// (stored before sealing existed, or before a key rotation).
+func (c *ControlPlane) reseal(ctx context.Context, pool *pgxpool.Pool) error {
+	rows, err := pool.Query(ctx, "select key, value from mobo.settings")
+	if err != nil {
+		return fmt.Errorf("reading settings: %w", err)
+	}
+	type kv struct{ key, value string }
+	all, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (kv, error) {
+		var e kv
+		return e, r.Scan(&e.key, &e.value)
+	})
+	if err != nil {
+		return fmt.Errorf("reading settings: %w", err)
+	}
+	for _, e := range all {
+		v, changed, err := c.opts.Keys.Reseal(secrets.SettingPlace(e.key), e.value)
+		if err != nil {
+			return fmt.Errorf("setting %q: %w", e.key, err)
+		}
+		if changed {
+			if _, err := pool.Exec(ctx, "update mobo.settings set value = $2, updated_at = now() where key = $1 and value = $3", e.key, v, e.value); err != nil {
+				return fmt.Errorf("sealing setting %q: %w", e.key, err)
+			}
+		}
+	}
+	return nil
 }
 
 // AdminKey returns the control plane's admin key, generating it at first boot.

@@ -6,6 +6,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/magflock/mobo/internal/secrets"
+
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/magflock/mobo/internal/kernel"
@@ -18,7 +20,7 @@ func TestMain(m *testing.M) { pgtest.Main(m) }
 func start(t *testing.T) *ControlPlane {
 	t.Helper()
 	db := pgtest.NewDB(t)
-	cp := New(pgtest.Server(db.ConnString), Options{ExternalDatabase: db.Name}, slog.New(slog.DiscardHandler))
+	cp := New(pgtest.Server(db.ConnString), Options{ExternalDatabase: db.Name, Keys: secrets.NewRandomKeyring()}, slog.New(slog.DiscardHandler))
 	if err := cp.Start(t.Context()); err != nil {
 		t.Fatal(err)
 	}
@@ -31,7 +33,7 @@ func TestStartMigratesOnce(t *testing.T) {
 	db := pgtest.NewDB(t)
 	log := slog.New(slog.DiscardHandler)
 	for range 2 {
-		cp := New(pgtest.Server(db.ConnString), Options{ExternalDatabase: db.Name}, log)
+		cp := New(pgtest.Server(db.ConnString), Options{ExternalDatabase: db.Name, Keys: secrets.NewRandomKeyring()}, log)
 		if err := cp.Start(t.Context()); err != nil {
 			t.Fatal(err)
 		}

@@ -21,6 +21,7 @@ import (
 	"github.com/magflock/mobo/internal/controlplane"
 	"github.com/magflock/mobo/internal/pg/pgtest"
 	"github.com/magflock/mobo/internal/pgwire"
+	"github.com/magflock/mobo/internal/secrets"
 	"github.com/magflock/mobo/internal/tenant"
 )
 
@@ -61,12 +62,13 @@ func boot(t *testing.T) *env {
 	t.Helper()
 	db := pgtest.NewDB(t)
 	srv := pgtest.Server(db.ConnString)
-	cp := controlplane.New(srv, controlplane.Options{ExternalDatabase: db.Name}, discard())
+	keys := secrets.NewRandomKeyring()
+	cp := controlplane.New(srv, controlplane.Options{ExternalDatabase: db.Name, Keys: keys}, discard())
 	if err := cp.Start(t.Context()); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = cp.Stop(context.Background()) })
-	m := tenant.New(tenant.Config{DefaultDatabase: db.Name + "_default", DefaultLoginRole: db.Name + "_login", DumpDir: t.TempDir()}, cp, srv, "", discard())
+	m := tenant.New(tenant.Config{Keys: keys, DefaultDatabase: db.Name + "_default", DefaultLoginRole: db.Name + "_login", DumpDir: t.TempDir()}, cp, srv, "", discard())
 	if err := m.Start(t.Context()); err != nil {
 		t.Fatal(err)
 	}

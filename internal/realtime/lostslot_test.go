@@ -18,6 +18,7 @@ import (
 	"github.com/magflock/mobo/internal/gate"
 	"github.com/magflock/mobo/internal/kernel"
 	"github.com/magflock/mobo/internal/pg"
+	"github.com/magflock/mobo/internal/secrets"
 	"github.com/magflock/mobo/internal/tenant"
 )
 
@@ -49,12 +50,13 @@ func TestSlotInvalidatedByPostgreSQLIsReplaced(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = cluster.Stop(context.Background()) })
-	cp := controlplane.New(cluster, controlplane.Options{}, log)
+	keys := secrets.NewRandomKeyring()
+	cp := controlplane.New(cluster, controlplane.Options{Keys: keys}, log)
 	if err := cp.Start(t.Context()); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = cp.Stop(context.Background()) })
-	tenants := tenant.New(tenant.Config{DumpDir: filepath.Join(dir, "dumps")}, cp, cluster, "", log)
+	tenants := tenant.New(tenant.Config{Keys: keys, DumpDir: filepath.Join(dir, "dumps")}, cp, cluster, "", log)
 	rt, err := New(Options{
 		Config:   Config{SlotCheckInterval: time.Hour}, // the capture, not the slot check, meets the lost slot
 		Projects: tenants, DB: cluster, Bus: kernel.NewBus(kernel.BusLogger(log)), Log: log,

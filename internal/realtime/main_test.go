@@ -21,6 +21,7 @@ import (
 	"github.com/magflock/mobo/internal/gate"
 	"github.com/magflock/mobo/internal/kernel"
 	"github.com/magflock/mobo/internal/pg/pgtest"
+	"github.com/magflock/mobo/internal/secrets"
 	"github.com/magflock/mobo/internal/tenant"
 )
 
@@ -81,13 +82,14 @@ func boot(t *testing.T, cfg Config) *env {
 	if os.Getenv("MOBO_TEST_LOG") != "" {
 		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
-	cp := controlplane.New(srv, controlplane.Options{ExternalDatabase: db.Name}, log)
+	keys := secrets.NewRandomKeyring()
+	cp := controlplane.New(srv, controlplane.Options{ExternalDatabase: db.Name, Keys: keys}, log)
 	if err := cp.Start(t.Context()); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = cp.Stop(context.Background()) })
 	dbName := db.Name + "_default"
-	m := tenant.New(tenant.Config{DefaultDatabase: dbName, DumpDir: t.TempDir()}, cp, srv, "", log)
+	m := tenant.New(tenant.Config{Keys: keys, DefaultDatabase: dbName, DumpDir: t.TempDir()}, cp, srv, "", log)
 	rt, err := New(Options{
 		Config: cfg, Projects: superPools{m, srv}, DB: srv, Bus: kernel.NewBus(kernel.BusLogger(log)), Log: log,
 		Gate: gate.New(gate.Options{Authenticator: &gate.SecretAuthenticator{Secret: m.JWTSecret, AnonymousRole: "anon"}}),

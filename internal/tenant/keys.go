@@ -52,8 +52,12 @@ func (m *Manager) RotateKeys(ctx context.Context, ref string) (*Project, error) 
 	if err != nil {
 		return nil, err
 	}
+	sealedSecret, sealedService, err := m.sealedKeys(&np)
+	if err != nil {
+		return nil, err
+	}
 	tag, err := pool.Exec(ctx, `update mobo.projects set jwt_secret = $2, anon_key = $3, service_key = $4, updated_at = now() where ref = $1`,
-		ref, np.JWTSecret, np.AnonKey, np.ServiceKey)
+		ref, sealedSecret, np.AnonKey, sealedService)
 	if err != nil {
 		return nil, fmt.Errorf("rotating the keys of project %q: %w", ref, err)
 	}

@@ -95,7 +95,7 @@ func (m *Manager) List(ctx context.Context) ([]*Project, error) {
 	if err != nil {
 		return nil, fmt.Errorf("listing projects: %w", err)
 	}
-	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (*Project, error) { return scanProject(r) })
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (*Project, error) { return m.readProject(r) })
 }
 
 // Rename changes a project's display name.
@@ -292,6 +292,9 @@ func (m *Manager) finishDelete(ctx context.Context, p *Project) error {
 		err := pool.QueryRow(ctx, `select value from mobo.settings where key = $1`, key).Scan(&role)
 		if errors.Is(err, pgx.ErrNoRows) {
 			continue
+		}
+		if err == nil {
+			role, err = m.openSetting(key, role)
 		}
 		if err != nil {
 			return fmt.Errorf("looking up the roles of project %q: %w", p.Ref, err)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/magflock/mobo/internal/controlplane"
 	"github.com/magflock/mobo/internal/pg/pgtest"
+	"github.com/magflock/mobo/internal/secrets"
 )
 
 // bootManaged starts a manager in managed mode on the shared test server:
@@ -21,12 +22,13 @@ func bootManaged(t *testing.T) (*Manager, *pgtest.DB) {
 	db := pgtest.NewDB(t)
 	srv := pgtest.Server(db.ConnString)
 	log := discard()
-	cp := controlplane.New(srv, controlplane.Options{ExternalDatabase: db.Name}, log)
+	keys := secrets.NewRandomKeyring()
+	cp := controlplane.New(srv, controlplane.Options{ExternalDatabase: db.Name, Keys: keys}, log)
 	if err := cp.Start(t.Context()); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = cp.Stop(context.Background()) })
-	m := New(Config{DefaultDatabase: db.Name + "_default", DefaultLoginRole: db.Name + "_login", DumpDir: t.TempDir()}, cp, srv, "", log)
+	m := New(Config{Keys: keys, DefaultDatabase: db.Name + "_default", DefaultLoginRole: db.Name + "_login", DumpDir: t.TempDir()}, cp, srv, "", log)
 	if err := m.Start(t.Context()); err != nil {
 		t.Fatal(err)
 	}
@@ -271,12 +273,13 @@ func TestSetupHooksRunPerProject(t *testing.T) {
 	t.Parallel()
 	db := pgtest.NewDB(t)
 	srv := pgtest.Server(db.ConnString)
-	cp := controlplane.New(srv, controlplane.Options{ExternalDatabase: db.Name}, discard())
+	keys := secrets.NewRandomKeyring()
+	cp := controlplane.New(srv, controlplane.Options{ExternalDatabase: db.Name, Keys: keys}, discard())
 	if err := cp.Start(t.Context()); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = cp.Stop(context.Background()) })
-	m := New(Config{DefaultDatabase: db.Name + "_default", DefaultLoginRole: db.Name + "_login"}, cp, srv, "", discard())
+	m := New(Config{Keys: keys, DefaultDatabase: db.Name + "_default", DefaultLoginRole: db.Name + "_login"}, cp, srv, "", discard())
 	var seen []string
 	m.AddSetupHook("test", func(_ context.Context, ref, connString string) error {
 		if !strings.Contains(connString, "_default") && ref == DefaultRef {

@@ -2,7 +2,6 @@ package tenant
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -59,7 +58,7 @@ func (m *Manager) settings(ctx context.Context, ref string, api int) ([]byte, er
 	if err != nil {
 		return nil, fmt.Errorf("reading the %s of project %q: %w", settingsColumns[api], ref, err)
 	}
-	return out, nil
+	return m.openSettings(settingsColumns[api], ref, out)
 }
 
 // patchSettings merges patch, a JSON object, into project ref's settings
@@ -76,20 +75,27 @@ func (m *Manager) patchSettings(ctx context.Context, ref string, api int, patch 
 		return nil, err
 	}
 	col := settingsColumns[api]
+	sealed, err := m.sealSettings(col, ref, patch)
+	if err != nil {
+		return nil, err
+	}
 	var out []byte
 	err = pool.QueryRow(ctx, `update mobo.projects p
 		set `+col+` = (select coalesce(jsonb_object_agg(e.key, e.value), '{}')
 			from jsonb_each(p.`+col+` || $2::jsonb) e where e.value <> 'null'::jsonb),
 		    updated_at = now()
-		where ref = $1 returning `+col+`::text`, ref, string(patch)).Scan(&out)
+		where ref = $1 returning `+col+`::text`, ref, string(sealed)).Scan(&out)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, fmt.Errorf("project %q: %w", ref, ErrNoProject)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("changing the %s of project %q: %w", col, ref, err)
 	}
+	if out, err = m.openSettings(col, ref, out); err != nil {
+		return nil, err
+	}
 	action := "project." + col
-	if err := m.cp.Audit(context.WithoutCancel(ctx), "admin", action, ref, map[string]any{"patch": json.RawMessage(patch)}); err != nil {
+	if err := m.cp.Audit(context.WithoutCancel(ctx), "admin", action, ref, map[string]any{"patch": redactSettings(patch)}); err != nil {
 		return nil, err
 	}
 	m.mu.Lock()

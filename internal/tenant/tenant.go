@@ -30,6 +30,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/magflock/mobo/internal/secrets"
+
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -63,6 +65,9 @@ func Migrations() (*migrate.Set, error) {
 
 // Config configures projects.
 type Config struct {
+	// Keys seal the projects' secrets in the control plane (sealed.go).
+	// Required.
+	Keys *secrets.Keyring
 	// JWTSecret, when set, is the default project's JWT secret instead of a
 	// generated one, so tokens of a project moved from Supabase keep working.
 	// At least 32 characters.
@@ -150,6 +155,15 @@ func scanProject(row pgx.Row) (*Project, error) {
 	return &p, err
 }
 
+// readProject reads a project row and opens its sealed fields.
+func (m *Manager) readProject(row pgx.Row) (*Project, error) {
+	p, err := scanProject(row)
+	if err != nil {
+		return p, err
+	}
+	return p, m.openProject(p)
+}
+
 // ControlPlane is what the manager needs from the control plane.
 type ControlPlane interface {
 	Pool() (*pgxpool.Pool, error)
@@ -212,8 +226,19 @@ func (m *Manager) Name() string { return "tenant" }
 // Requires implements [kernel.Component].
 func (m *Manager) Requires() []string { return []string{"controlplane"} }
 
-// Start makes sure the default project exists and is set up.
+// Start seals the projects' secrets not sealed under the current key, and
+// makes sure the default project exists and is set up.
 func (m *Manager) Start(ctx context.Context) error {
+	if m.cfg.Keys == nil {
+		return errors.New("the tenant manager needs a keyring to seal the projects' secrets")
+	}
+	pool, err := m.cp.Pool()
+	if err != nil {
+		return err
+	}
+	if err := m.resealProjects(ctx, pool); err != nil {
+		return err
+	}
 	db := m.cfg.DefaultDatabase
 	if db == "" {
 		db = "proj_" + DefaultRef
@@ -535,9 +560,13 @@ func (m *Manager) ensure(ctx context.Context, ref, name, db, secret string) (*Pr
 		}
 		// The row goes in first, marked "creating": a crash after this point
 		// is finished by the next start instead of leaving an unknown database.
+		sealedSecret, sealedService, err := m.sealedKeys(p)
+		if err != nil {
+			return nil, err
+		}
 		_, err = pool.Exec(ctx, `insert into mobo.projects (ref, name, database, status, jwt_secret, anon_key, service_key)
 			values ($1, $2, $3, 'creating', $4, $5, $6) on conflict (ref) do nothing`,
-			p.Ref, p.Name, p.Database, p.JWTSecret, p.AnonKey, p.ServiceKey)
+			p.Ref, p.Name, p.Database, sealedSecret, p.AnonKey, sealedService)
 		if err != nil {
 			return nil, fmt.Errorf("recording project %q: %w", ref, err)
 		}
@@ -554,8 +583,12 @@ func (m *Manager) ensure(ctx context.Context, ref, name, db, secret string) (*Pr
 		if err := p.signKeys(time.Now()); err != nil {
 			return nil, err
 		}
-		_, err := pool.Exec(ctx, `update mobo.projects set jwt_secret = $2, anon_key = $3, service_key = $4, updated_at = now() where ref = $1`,
-			p.Ref, p.JWTSecret, p.AnonKey, p.ServiceKey)
+		sealedSecret, sealedService, err := m.sealedKeys(p)
+		if err != nil {
+			return nil, err
+		}
+		_, err = pool.Exec(ctx, `update mobo.projects set jwt_secret = $2, anon_key = $3, service_key = $4, updated_at = now() where ref = $1`,
+			p.Ref, sealedSecret, p.AnonKey, sealedService)
 		if err != nil {
 			return nil, fmt.Errorf("updating project %q secret: %w", ref, err)
 		}
@@ -588,7 +621,7 @@ func (m *Manager) load(ctx context.Context, ref string) (*Project, error) {
 	if err != nil {
 		return nil, err
 	}
-	p, err := scanProject(pool.QueryRow(ctx, `select `+projectColumns+` from mobo.projects where ref = $1`, ref))
+	p, err := m.readProject(pool.QueryRow(ctx, `select `+projectColumns+` from mobo.projects where ref = $1`, ref))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, fmt.Errorf("project %q: %w", ref, ErrNoProject)
 	}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/magflock/mobo/internal/controlplane"
 	"github.com/magflock/mobo/internal/pg/pgtest"
+	"github.com/magflock/mobo/internal/secrets"
 )
 
 func TestMain(m *testing.M) { pgtest.Main(m) }
@@ -36,13 +37,20 @@ func (l *logBuf) String() string {
 	return l.b.String()
 }
 
+// dbKeys is the keyring of each test database, by name.
+var dbKeys sync.Map
+
 // boot starts a control plane and a manager in external mode on db, as
 // `mobo serve --database-url` does.
 func boot(t *testing.T, db *pgtest.DB, cfg Config, logs io.Writer) *Manager {
 	t.Helper()
 	log := slog.New(slog.NewTextHandler(logs, nil))
 	srv := pgtest.Server(db.ConnString)
-	cp := controlplane.New(srv, controlplane.Options{ExternalDatabase: db.Name}, log)
+	if cfg.Keys == nil { // a restart on db keeps its key, as a data directory does
+		k, _ := dbKeys.LoadOrStore(db.Name, secrets.NewRandomKeyring())
+		cfg.Keys = k.(*secrets.Keyring)
+	}
+	cp := controlplane.New(srv, controlplane.Options{ExternalDatabase: db.Name, Keys: cfg.Keys}, log)
 	if err := cp.Start(t.Context()); err != nil {
 		t.Fatal(err)
 	}
@@ -281,4 +289,84 @@ func TestExistingAuthenticatorIsNotTakenOver(t *testing.T) {
 		t.Fatalf("the existing role's password changed: %v", err)
 	}
 	c.Close(t.Context())
+}
+
+// TestSecretsSealedAtRest: the control plane holds the projects' JWT
+// secrets, service keys, role passwords, the admin key and secret settings
+// (an SMTP password) only sealed; the audit log shows the patch redacted.
+// At start, a value stored in the clear (before sealing existed) and
+// values under a previous key are sealed under the current key, after
+// which a keyring without the previous key opens everything.
+func TestSecretsSealedAtRest(t *testing.T) {
+	t.Parallel()
+	db := pgtest.NewDB(t)
+	ctx := t.Context()
+	oldKey, newKey := mustKey(t), mustKey(t)
+	oldRing, _ := secrets.NewKeyring(oldKey)
+	m := boot(t, db, Config{Keys: oldRing}, io.Discard)
+	if _, err := m.PatchAuthSettings(ctx, DefaultRef, []byte(`{"smtp":{"host":"mail.test","pass":"hunter2-smtp"}}`)); err != nil {
+		t.Fatal(err)
+	}
+	p, err := m.Project(DefaultRef)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain := []string{p.JWTSecret, p.ServiceKey, "hunter2-smtp"}
+	stored := func() []string {
+		var secret, service, auth, audit string
+		if err := db.Pool.QueryRow(ctx, `select jwt_secret, service_key, auth_settings::text from mobo.projects where ref = $1`, DefaultRef).Scan(&secret, &service, &auth); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.Pool.QueryRow(ctx, `select coalesce(string_agg(detail::text, ' '), '') from mobo.audit_log`).Scan(&audit); err != nil {
+			t.Fatal(err)
+		}
+		rows, _ := db.Pool.Query(ctx, `select value from mobo.settings`)
+		settings, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil || len(settings) == 0 {
+			t.Fatalf("settings: %v %v", settings, err)
+		}
+		return append([]string{secret, service, auth, audit}, settings...)
+	}
+	for i, v := range stored() {
+		if (i < 2 || i > 3) && !oldRing.Current(v) { // the columns and every setting
+			t.Errorf("stored unsealed: %.40s", v)
+		}
+		for _, secret := range plain {
+			if strings.Contains(v, secret) {
+				t.Errorf("a secret is stored in the clear: %.80s", v)
+			}
+		}
+	}
+	if s, _ := m.AuthSettings(ctx, DefaultRef); !strings.Contains(string(s), "hunter2-smtp") {
+		t.Errorf("the SMTP password does not read back: %s", s)
+	}
+	// A value in the clear, as before sealing existed; then a new key.
+	if _, err := db.Pool.Exec(ctx, `update mobo.projects set jwt_secret = $2 where ref = $1`, DefaultRef, p.JWTSecret); err != nil {
+		t.Fatal(err)
+	}
+	rotated, _ := secrets.NewKeyring(newKey, oldKey)
+	boot(t, db, Config{Keys: rotated}, io.Discard)
+	newOnly, _ := secrets.NewKeyring(newKey)
+	for _, v := range stored()[:2] {
+		if !newOnly.Current(v) {
+			t.Errorf("not sealed under the new key after start: %.40s", v)
+		}
+	}
+	n := boot(t, db, Config{Keys: newOnly}, io.Discard)
+	q, err := n.Project(DefaultRef)
+	if err != nil || q.JWTSecret != p.JWTSecret || q.ServiceKey != p.ServiceKey {
+		t.Errorf("after the rotation the project reads back changed: %v", err)
+	}
+	if s, _ := n.AuthSettings(ctx, DefaultRef); !strings.Contains(string(s), "hunter2-smtp") {
+		t.Errorf("the SMTP password after the rotation: %s", s)
+	}
+}
+
+func mustKey(t *testing.T) []byte {
+	t.Helper()
+	k, err := secrets.GenerateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
 }

@@ -15,7 +15,8 @@ import (
 func secondNode(t *testing.T, m *Manager, db *pgtest.DB) *Manager {
 	t.Helper()
 	log := discard()
-	cp := controlplane.New(m.srv, controlplane.Options{ExternalDatabase: db.Name}, log)
+	keys := m.cfg.Keys // the nodes of one platform share its key
+	cp := controlplane.New(m.srv, controlplane.Options{ExternalDatabase: db.Name, Keys: keys}, log)
 	if err := cp.Start(t.Context()); err != nil {
 		t.Fatal(err)
 	}
