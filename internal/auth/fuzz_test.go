@@ -44,3 +44,22 @@ func FuzzVerifyJWT(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParseKeySet: decoding any bytes as a keys file never panics, and a
+// set it accepts signs, if at all, with a private key it holds.
+func FuzzParseKeySet(f *testing.F) {
+	f.Add(`[{"kty":"EC","kid":"a","crv":"P-256","d":"AAAA","key_ops":["sign"]}]`)
+	f.Add(`{"keys":[{"kty":"RSA","kid":"b","n":"AQAB","e":"AQAB"}]}`)
+	f.Add(`[{"kty":"EC","kid":"c","crv":"P-256","x":"AA","y":"AA"}]`)
+	f.Add(`{"keys":null}`)
+	f.Add(`[]`)
+	f.Fuzz(func(t *testing.T, s string) {
+		ks, err := parseKeySet([]byte(s))
+		if err != nil {
+			return
+		}
+		if ks.current != "" && ks.byKid(ks.current).priv == nil {
+			t.Fatalf("signing key %q has no private part", ks.current)
+		}
+	})
+}
