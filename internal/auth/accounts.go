@@ -224,6 +224,10 @@ type tokenBody struct {
 	RefreshToken string `json:"refresh_token"`
 	AuthCode     string `json:"auth_code"`
 	CodeVerifier string `json:"code_verifier"`
+	IDToken      string `json:"id_token"`
+	Provider     string `json:"provider"`
+	ClientID     string `json:"client_id"`
+	Issuer       string `json:"issuer"`
 }
 
 func (s *Service) handleToken(w http.ResponseWriter, r *http.Request, p *project) error {
@@ -252,6 +256,10 @@ func (s *Service) handleToken(w http.ResponseWriter, r *http.Request, p *project
 			return err
 		}
 		resp, err = s.pkceGrant(r, p, b)
+	case "id_token":
+		return idTokenGrant(idTokenBody{IDToken: b.IDToken, Provider: b.Provider, ClientID: b.ClientID, Issuer: b.Issuer})
+	case "web3":
+		return errWeb3Disabled
 	default:
 		return badRequest("unsupported_grant_type", "unsupported_grant_type")
 	}

@@ -2,6 +2,7 @@ package auth
 
 import (
 	"encoding/json"
+	"errors"
 	"testing"
 	"time"
 
@@ -60,6 +61,22 @@ func FuzzParseKeySet(f *testing.F) {
 		}
 		if ks.current != "" && ks.byKid(ks.current).priv == nil {
 			t.Fatalf("signing key %q has no private part", ks.current)
+		}
+	})
+}
+
+// FuzzIDTokenGrant: with no provider enabled, any id_token request (the
+// token's payload is read unverified for its issuer) is refused with a
+// client error, never accepted, never a panic.
+func FuzzIDTokenGrant(f *testing.F) {
+	f.Add("azure", "", "x.eyJpc3MiOiJodHRwczovL2xvZ2luLm1pY3Jvc29mdG9ubGluZS5jb20vdCJ9.y")
+	f.Add("apple", "", "a.b.c")
+	f.Add("", "https://accounts.google.com", "t")
+	f.Fuzz(func(t *testing.T, provider, issuer, tok string) {
+		err := idTokenGrant(idTokenBody{IDToken: tok, Provider: provider, Issuer: issuer, ClientID: "c"})
+		var st interface{ HTTPStatus() int }
+		if !errors.As(err, &st) || st.HTTPStatus() >= 500 {
+			t.Fatalf("id_token grant: %v", err)
 		}
 	})
 }

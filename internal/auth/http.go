@@ -36,7 +36,10 @@ func (s *Service) Handler() http.Handler {
 	mux := http.NewServeMux()
 	route := func(pattern string, h handlerFunc, open bool) {
 		method, path, _ := strings.Cut(pattern, " ")
-		mux.Handle(method+" /auth/v1"+path, s.wrap(h, open))
+		if method != "" {
+			method += " "
+		}
+		mux.Handle(method+"/auth/v1"+path, s.wrap(h, open))
 	}
 	route("GET /health", s.handleHealth, true)
 	route("GET /settings", s.handleSettings, false)
@@ -77,6 +80,7 @@ func (s *Service) Handler() http.Handler {
 	route("POST /admin/roles", s.admin(s.handlePutRole), false)
 	route("DELETE /admin/roles/{name}", s.admin(s.handleDeleteRole), false)
 	route("POST /admin/signing_keys/rotate", s.admin(s.handleRotateKeys), false)
+	s.routeDisabled(route)
 	mux.Handle("/auth/v1/", s.wrap(func(http.ResponseWriter, *http.Request, *project) error {
 		return apiErr(http.StatusNotFound, "not_found", "Not found")
 	}, true))
@@ -136,6 +140,11 @@ func (s *Service) writeError(w http.ResponseWriter, r *http.Request, err error) 
 			w.Header().Set("Retry-After", strconv.FormatInt(int64((e.RetryAfter+time.Second-1)/time.Second), 10))
 		}
 		httpx.WriteJSON(w, e.Status, body)
+		return
+	}
+	var oe *oauthError
+	if errors.As(err, &oe) {
+		writeOAuthError(w, oe)
 		return
 	}
 	var mbe *http.MaxBytesError
@@ -314,10 +323,12 @@ func (s *Service) handleHealth(w http.ResponseWriter, _ *http.Request, _ *projec
 
 func (s *Service) handleSettings(w http.ResponseWriter, r *http.Request, _ *project) error {
 	cfg := s.conf(r.Context())
+	external := map[string]bool{"email": true, "phone": true, "anonymous_users": !cfg.DisableAnonymous, "saml": false, "web3_solana": false, "web3_ethereum": false}
+	for _, p := range oauthProviders {
+		external[p] = false
+	}
 	httpx.WriteJSON(w, http.StatusOK, map[string]any{
-		"external": map[string]bool{
-			"email": true, "phone": true, "anonymous_users": !cfg.DisableAnonymous,
-		},
+		"external":           external,
 		"disable_signup":     cfg.DisableSignup,
 		"mailer_autoconfirm": !cfg.EnableConfirmations,
 		"phone_autoconfirm":  !cfg.EnableConfirmations,
