@@ -17,7 +17,9 @@ import (
 
 func httpRef(r *http.Request) string { return httpx.ProjectRef(r.Context()) }
 
-var phoneRe = regexp.MustCompile(`^[1-9][0-9]{7,14}$`)
+// phoneRe is E.164 without its "+": a country code that does not start
+// with 0, at most 15 digits in all (GoTrue's rule).
+var phoneRe = regexp.MustCompile(`^[1-9][0-9]{1,14}$`)
 
 // normalizeEmail is how every endpoint reads an email address: trimmed and
 // lowercased, so one account has one spelling.
@@ -34,14 +36,11 @@ func validEmail(e string) error {
 	return nil
 }
 
-// normalizePhone strips formatting, as GoTrue does: "+1 (555) 010-9999" → "15550109999".
+// normalizePhone reads a phone number as GoTrue does: without its leading
+// "+" and its spaces ("+1 555 010 9999" → "15550109999"), then E.164 digits;
+// anything else ("(555) 010-9999", letters) is refused.
 func normalizePhone(p string) (string, error) {
-	p = strings.Map(func(r rune) rune {
-		if r >= '0' && r <= '9' {
-			return r
-		}
-		return -1
-	}, p)
+	p = strings.ReplaceAll(strings.TrimPrefix(strings.TrimSpace(p), "+"), " ", "")
 	if !phoneRe.MatchString(p) {
 		return "", errValidation("Invalid phone number format (E.164 required)")
 	}

@@ -3,6 +3,7 @@ package auth
 import (
 	"encoding/json"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -77,6 +78,24 @@ func FuzzIDTokenGrant(f *testing.F) {
 		var st interface{ HTTPStatus() int }
 		if !errors.As(err, &st) || st.HTTPStatus() >= 500 {
 			t.Fatalf("id_token grant: %v", err)
+		}
+	})
+}
+
+// FuzzNormalizePhone: a phone number is accepted only as E.164 digits (at
+// most 15, no leading 0), whatever else it was.
+func FuzzNormalizePhone(f *testing.F) {
+	f.Add("+1 555 010 9999")
+	f.Add("(555) 010-9999")
+	f.Add("+０１２３")
+	f.Add("+ 1")
+	f.Fuzz(func(t *testing.T, s string) {
+		p, err := normalizePhone(s)
+		if err != nil {
+			return
+		}
+		if len(p) < 2 || len(p) > 15 || p[0] == '0' || strings.Trim(p, "0123456789") != "" {
+			t.Fatalf("normalizePhone(%q) = %q", s, p)
 		}
 	})
 }

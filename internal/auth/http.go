@@ -323,7 +323,7 @@ func (s *Service) handleHealth(w http.ResponseWriter, _ *http.Request, _ *projec
 
 func (s *Service) handleSettings(w http.ResponseWriter, r *http.Request, _ *project) error {
 	cfg := s.conf(r.Context())
-	external := map[string]bool{"email": true, "phone": true, "anonymous_users": !cfg.DisableAnonymous, "saml": false, "web3_solana": false, "web3_ethereum": false}
+	external := map[string]bool{"email": true, "phone": s.phoneEnabled(), "anonymous_users": !cfg.DisableAnonymous, "saml": false, "web3_solana": false, "web3_ethereum": false}
 	for _, p := range oauthProviders {
 		external[p] = false
 	}
@@ -337,6 +337,10 @@ func (s *Service) handleSettings(w http.ResponseWriter, r *http.Request, _ *proj
 	})
 	return nil
 }
+
+// phoneEnabled reports whether phone sign-in can send codes: an SMS sender,
+// or at least test numbers.
+func (s *Service) phoneEnabled() bool { return s.hasSMS || len(s.cfg.SMS.TestOTP) > 0 }
 
 func (s *Service) handleJWKS(w http.ResponseWriter, _ *http.Request, p *project) error {
 	w.Header().Set("Cache-Control", "public, max-age=600")

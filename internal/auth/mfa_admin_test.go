@@ -123,7 +123,7 @@ func TestAdminUsers(t *testing.T) {
 
 	adm("DELETE", "/admin/users/"+id, nil).want(t, 200, "")
 	adm("GET", "/admin/users/"+id, nil).want(t, 404, "user_not_found")
-	adm("GET", "/admin/users/not-a-uuid", nil).want(t, 404, "user_not_found")
+	adm("GET", "/admin/users/not-a-uuid", nil).want(t, 404, "validation_failed")
 	var n int
 	if err := e.db.Pool.QueryRow(t.Context(), `select count(*) from auth.audit_log_entries where payload->>'action' = 'user_deleted'`).Scan(&n); err != nil {
 		t.Fatal(err)

@@ -72,6 +72,7 @@ type Service struct {
 	log     *slog.Logger
 	mail    Mailer
 	sms     SMSSender
+	hasSMS  bool // a sender was given: phone sign-in works beyond the test numbers
 	limiter Limiter
 	now     func() time.Time
 	// dummyHash is compared against when the user is unknown, so that an
@@ -113,6 +114,7 @@ func New(cfg Config, tenants Tenants, srv Server, log *slog.Logger, opts ...Opti
 	if s.mail == nil {
 		s.mail = &SMTPMailer{cfg: s.cfg.SMTP, log: log}
 	}
+	s.hasSMS = s.sms != nil
 	if s.sms == nil {
 		s.sms = logSMS{log: log}
 	}

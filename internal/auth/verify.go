@@ -84,6 +84,9 @@ func (s *Service) handleOTP(w http.ResponseWriter, r *http.Request, p *project) 
 	create := b.CreateUser == nil || *b.CreateUser
 	account := normalizeEmail(b.Email)
 	isPhone := account == ""
+	if isPhone && !s.phoneEnabled() {
+		return errPhoneDisabled
+	}
 	if isPhone {
 		ph, err := normalizePhone(b.Phone)
 		if err != nil {
