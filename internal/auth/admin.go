@@ -399,6 +399,9 @@ func (s *Service) handleGenerateLink(w http.ResponseWriter, r *http.Request, p *
 				return err
 			}
 			ottType, to, verifyType = ottEmailChangeNew, ne, "email_change"
+			if b.Type == "email_change_current" {
+				ottType, to = ottEmailChangeCurrent, b.Email
+			}
 		default:
 			return errValidation("Invalid link type: " + b.Type)
 		}

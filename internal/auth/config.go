@@ -30,6 +30,21 @@ type Config struct {
 	EnableConfirmations bool `toml:"enable_confirmations"`
 	// DisableAnonymous refuses anonymous sign-ins.
 	DisableAnonymous bool `toml:"disable_anonymous"`
+	// APIKeyOptional lets /auth/v1 answer requests that carry no apikey
+	// (nor bearer), as the Supabase CLI's local gateway does; a key that is
+	// sent must still be valid. Default false: Supabase's gateway requires one.
+	APIKeyOptional bool `toml:"api_key_optional"`
+	// DoubleConfirmChanges makes a confirmed email change wait for the links
+	// mailed to both the current and the new address (GoTrue's
+	// MAILER_SECURE_EMAIL_CHANGE_ENABLED, the CLI's double_confirm_changes).
+	// It applies with enable_confirmations. Default false: the new address
+	// alone confirms (GoTrue and the CLI default to true).
+	DoubleConfirmChanges bool `toml:"double_confirm_changes"`
+	// SecurePasswordChange requires a reauthentication nonce (GET
+	// /reauthenticate) to change the password of a session older than 24h
+	// (GoTrue's SECURITY_UPDATE_PASSWORD_REQUIRE_REAUTHENTICATION, the
+	// CLI's secure_password_change). Default false.
+	SecurePasswordChange bool `toml:"secure_password_change"`
 	// JWTExpiry is the lifetime of access tokens. Default 1h.
 	JWTExpiry time.Duration `toml:"jwt_expiry"`
 	// JWTAlgorithm signs access tokens: "HS256" (default, the project

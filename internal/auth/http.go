@@ -108,10 +108,15 @@ func (s *Service) wrap(h handlerFunc, open bool) http.Handler {
 }
 
 // checkAPIKey requires an apikey (or bearer) that is one of the project's
-// keys or tokens, as Supabase's API gateway does in front of GoTrue.
+// keys or tokens, as Supabase's API gateway does in front of GoTrue; with
+// the project's api_key_optional a request that sends neither passes, as
+// the Supabase CLI's local gateway lets it.
 func (s *Service) checkAPIKey(ctx context.Context, p *project, r *http.Request) error {
 	c := credentials(r)
 	if c.APIKey == "" && c.Bearer == "" {
+		if p.cfg.APIKeyOptional {
+			return nil
+		}
 		return apiErr(http.StatusUnauthorized, "no_api_key", "No API key found in request")
 	}
 	key := c.APIKey

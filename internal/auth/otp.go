@@ -20,12 +20,15 @@ import (
 
 // One-time token types (auth.one_time_token_type) and the users column each
 // mirrors, as GoTrue keeps both.
+// ottEmailChangeCurrent goes to the current address when
+// double_confirm_changes asks both addresses to confirm.
 const (
-	ottConfirmation     = "confirmation_token"
-	ottRecovery         = "recovery_token"
-	ottEmailChangeNew   = "email_change_token_new"
-	ottReauthentication = "reauthentication_token"
-	ottPhoneChange      = "phone_change_token"
+	ottConfirmation       = "confirmation_token"
+	ottRecovery           = "recovery_token"
+	ottEmailChangeNew     = "email_change_token_new"
+	ottEmailChangeCurrent = "email_change_token_current"
+	ottReauthentication   = "reauthentication_token"
+	ottPhoneChange        = "phone_change_token"
 )
 
 // tokenHash is GoTrue's hash of a one-time code: hex(sha224(address + code)).
@@ -69,6 +72,8 @@ func (s *Service) issueOTT(ctx context.Context, q querier, u *user, typ, address
 		col, sent = "recovery_token", "recovery_sent_at"
 	case ottEmailChangeNew:
 		col, sent = "email_change_token_new", "email_change_sent_at"
+	case ottEmailChangeCurrent:
+		col, sent = "email_change_token_current", "email_change_sent_at"
 	case ottReauthentication:
 		col, sent = "reauthentication_token", "reauthentication_sent_at"
 	case ottPhoneChange:
