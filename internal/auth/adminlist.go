@@ -54,21 +54,29 @@ func parseUserPage(q url.Values) (userPage, error) {
 		}
 		p.perPage = min(int(n), maxPerPage)
 	}
-	for _, v := range q["sort"] {
+	asc, err := parseUserSort(q["sort"])
+	p.asc = asc
+	return p, err
+}
+
+// parseUserSort reads GoTrue's sort values ("created_at", "created_at asc"):
+// whether the list runs oldest first.
+func parseUserSort(values []string) (asc bool, err error) {
+	for _, v := range values {
 		field, dir, _ := strings.Cut(v, " ")
 		if field != "created_at" {
-			return p, errValidation(fmt.Sprintf("Bad Sort Parameters: bad field for sort '%s'", field))
+			return false, errValidation(fmt.Sprintf("Bad Sort Parameters: bad field for sort '%s'", field))
 		}
 		switch strings.ToUpper(dir) {
 		case "", "DESC":
-			p.asc = false
+			asc = false
 		case "ASC":
-			p.asc = true
+			asc = true
 		default:
-			return p, errValidation(fmt.Sprintf("Bad Sort Parameters: bad direction for sort '%s', only 'asc' and 'desc' allowed", dir))
+			return false, errValidation(fmt.Sprintf("Bad Sort Parameters: bad direction for sort '%s', only 'asc' and 'desc' allowed", dir))
 		}
 	}
-	return p, nil
+	return asc, nil
 }
 
 // handleAdminListUsers lists the users a page at a time, newest first, with

@@ -193,46 +193,53 @@ func parseAnyJWK(j jwk) (*signingKey, error) {
 
 // parsePublicJWK decodes a public RSA or P-256 JWK: a key that verifies.
 func parsePublicJWK(j jwk) (*signingKey, error) {
-	dec := func(s string) ([]byte, error) {
-		b, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(s, "="))
-		if err != nil || len(b) == 0 {
-			return nil, fmt.Errorf("%w: bad base64url field", errBadJWK)
-		}
-		return b, nil
-	}
 	switch j.Kty {
 	case "RSA":
-		n, err := dec(j.N)
-		if err != nil {
-			return nil, err
-		}
-		e, err := dec(j.E)
-		if err != nil {
-			return nil, err
-		}
-		pub := &rsa.PublicKey{N: new(big.Int).SetBytes(n)}
-		if ev := new(big.Int).SetBytes(e); ev.IsInt64() && ev.Int64() >= 3 && ev.Int64() <= 1<<31 && pub.N.BitLen() >= 2048 {
-			pub.E = int(ev.Int64())
-			return &signingKey{kid: j.Kid, alg: "RS256", pub: pub}, nil
-		}
-		return nil, fmt.Errorf("%w: RSA key too small or bad exponent", errBadJWK)
+		return parsePublicRSA(j)
 	case "EC":
-		if j.Crv != "P-256" {
-			return nil, fmt.Errorf("%w: curve %q, want P-256", errBadJWK, j.Crv)
-		}
-		x, err := dec(j.X)
-		if err != nil {
-			return nil, err
-		}
-		y, err := dec(j.Y)
-		if err != nil || len(x) != 32 || len(y) != 32 {
-			return nil, fmt.Errorf("%w: bad EC point", errBadJWK)
-		}
-		pub, err := ecdsa.ParseUncompressedPublicKey(elliptic.P256(), append(append([]byte{4}, x...), y...))
-		if err != nil {
-			return nil, fmt.Errorf("%w: %w", errBadJWK, err)
-		}
-		return &signingKey{kid: j.Kid, alg: "ES256", pub: pub}, nil
+		return parsePublicEC(j)
 	}
 	return nil, fmt.Errorf("%w: kty %q, want RSA or EC", errBadJWK, j.Kty)
+}
+
+func b64Field(s string) ([]byte, error) {
+	b, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(s, "="))
+	if err != nil || len(b) == 0 {
+		return nil, fmt.Errorf("%w: bad base64url field", errBadJWK)
+	}
+	return b, nil
+}
+
+func parsePublicRSA(j jwk) (*signingKey, error) {
+	n, err := b64Field(j.N)
+	if err != nil {
+		return nil, err
+	}
+	e, err := b64Field(j.E)
+	if err != nil {
+		return nil, err
+	}
+	pub := &rsa.PublicKey{N: new(big.Int).SetBytes(n)}
+	ev := new(big.Int).SetBytes(e)
+	if !ev.IsInt64() || ev.Int64() < 3 || ev.Int64() > 1<<31 || pub.N.BitLen() < 2048 {
+		return nil, fmt.Errorf("%w: RSA key too small or bad exponent", errBadJWK)
+	}
+	pub.E = int(ev.Int64())
+	return &signingKey{kid: j.Kid, alg: "RS256", pub: pub}, nil
+}
+
+func parsePublicEC(j jwk) (*signingKey, error) {
+	if j.Crv != "P-256" {
+		return nil, fmt.Errorf("%w: curve %q, want P-256", errBadJWK, j.Crv)
+	}
+	x, errX := b64Field(j.X)
+	y, errY := b64Field(j.Y)
+	if errX != nil || errY != nil || len(x) != 32 || len(y) != 32 {
+		return nil, fmt.Errorf("%w: bad EC point", errBadJWK)
+	}
+	pub, err := ecdsa.ParseUncompressedPublicKey(elliptic.P256(), append(append([]byte{4}, x...), y...))
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", errBadJWK, err)
+	}
+	return &signingKey{kid: j.Kid, alg: "ES256", pub: pub}, nil
 }

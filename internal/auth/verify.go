@@ -380,8 +380,10 @@ func (s *Service) verify(ctx context.Context, r *http.Request, p *project, b ver
 		switch {
 		case b.Type == "email_change":
 			single, err := s.confirmEmailChange(ctx, tx, u, relatesTo)
+			if single {
+				out.message = singleConfirmation
+			}
 			if err != nil || single {
-				out.message = map[bool]string{true: singleConfirmation}[single]
 				return err
 			}
 		case b.Type == "phone_change":
