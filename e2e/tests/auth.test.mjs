@@ -235,3 +235,25 @@ test('RLS with auth.uid(), RBAC roles and scoped keys through /rest/v1', async (
   const { status: revokedStatus } = await keyed.from('auth_notes').select('body');
   assert.equal(revokedStatus, 401);
 });
+
+test('features that are off raise the errors supabase-js knows from GoTrue', async () => {
+  const auth = client().auth;
+  const { error: ssoErr } = await auth.signInWithSSO({ domain: 'example.com' });
+  assert.equal(ssoErr?.code, 'saml_provider_disabled');
+  assert.equal(ssoErr?.status, 404);
+
+  const { error: idErr } = await auth.signInWithIdToken({ provider: 'google', token: 'x.y.z' });
+  assert.equal(idErr?.code, 'provider_disabled');
+  assert.equal(idErr?.message, 'Provider (issuer "https://accounts.google.com") is not enabled');
+
+  const { error: otpErr } = await auth.signInWithOtp({ phone: '+15550100000' });
+  assert.equal(otpErr?.code, 'phone_provider_disabled');
+  assert.equal(otpErr?.message, 'Unsupported phone provider');
+
+  const { error: phoneErr } = await client(serviceKey).auth.admin.createUser({ phone: '(555) 010-0000' });
+  assert.equal(phoneErr?.code, 'validation_failed');
+  assert.equal(phoneErr?.message, 'Invalid phone number format (E.164 required)');
+
+  const { error: factorsErr } = await client(serviceKey).auth.admin.mfa.listFactors({ userId: randomUUID() });
+  assert.equal(factorsErr?.code, 'user_not_found');
+});

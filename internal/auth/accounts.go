@@ -3,12 +3,14 @@ package auth
 import (
 	"context"
 	"errors"
+	"fmt"
 	"maps"
 	"net/http"
 	"net/mail"
 	"net/url"
 	"regexp"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -17,7 +19,9 @@ import (
 
 func httpRef(r *http.Request) string { return httpx.ProjectRef(r.Context()) }
 
-var phoneRe = regexp.MustCompile(`^[1-9][0-9]{7,14}$`)
+// phoneRe is E.164 without its "+": a country code that does not start
+// with 0, at most 15 digits in all (GoTrue's rule).
+var phoneRe = regexp.MustCompile(`^[1-9][0-9]{1,14}$`)
 
 // normalizeEmail is how every endpoint reads an email address: trimmed and
 // lowercased, so one account has one spelling.
@@ -34,14 +38,11 @@ func validEmail(e string) error {
 	return nil
 }
 
-// normalizePhone strips formatting, as GoTrue does: "+1 (555) 010-9999" → "15550109999".
+// normalizePhone reads a phone number as GoTrue does: without its leading
+// "+" and its spaces ("+1 555 010 9999" → "15550109999"), then E.164 digits;
+// anything else ("(555) 010-9999", letters) is refused.
 func normalizePhone(p string) (string, error) {
-	p = strings.Map(func(r rune) rune {
-		if r >= '0' && r <= '9' {
-			return r
-		}
-		return -1
-	}, p)
+	p = strings.ReplaceAll(strings.TrimPrefix(strings.TrimSpace(p), "+"), " ", "")
 	if !phoneRe.MatchString(p) {
 		return "", errValidation("Invalid phone number format (E.164 required)")
 	}
@@ -224,6 +225,10 @@ type tokenBody struct {
 	RefreshToken string `json:"refresh_token"`
 	AuthCode     string `json:"auth_code"`
 	CodeVerifier string `json:"code_verifier"`
+	IDToken      string `json:"id_token"`
+	Provider     string `json:"provider"`
+	ClientID     string `json:"client_id"`
+	Issuer       string `json:"issuer"`
 }
 
 func (s *Service) handleToken(w http.ResponseWriter, r *http.Request, p *project) error {
@@ -252,6 +257,10 @@ func (s *Service) handleToken(w http.ResponseWriter, r *http.Request, p *project
 			return err
 		}
 		resp, err = s.pkceGrant(r, p, b)
+	case "id_token":
+		return idTokenGrant(idTokenBody{IDToken: b.IDToken, Provider: b.Provider, ClientID: b.ClientID, Issuer: b.Issuer})
+	case "web3":
+		return errWeb3Disabled
 	default:
 		return badRequest("unsupported_grant_type", "unsupported_grant_type")
 	}
@@ -386,14 +395,15 @@ func (s *Service) handleUpdateUser(w http.ResponseWriter, r *http.Request, p *pr
 		return err
 	}
 	ip := clientIP(r)
-	var hash string
+	var (
+		hash string
+		same bool
+	)
 	if b.Password != nil {
 		if err := s.checkStrength(r.Context(), *b.Password); err != nil {
 			return err
 		}
-		if ru.user.EncryptedPassword != "" && s.checkPassword(ru.user.EncryptedPassword, *b.Password) {
-			return apiErr(http.StatusUnprocessableEntity, "same_password", "New password should be different from the old password.")
-		}
+		same = ru.user.EncryptedPassword != "" && s.checkPassword(ru.user.EncryptedPassword, *b.Password)
 		if hash, err = s.hashPassword(*b.Password); err != nil {
 			return err
 		}
@@ -405,14 +415,14 @@ func (s *Service) handleUpdateUser(w http.ResponseWriter, r *http.Request, p *pr
 			return err
 		}
 	}
-	redirect := r.URL.Query().Get("redirect_to")
 	var out *user
 	err = pgx.BeginFunc(ctx, p.pool, func(tx pgx.Tx) error {
 		u := ru.user
-		if b.Nonce != "" {
-			if _, _, _, err := s.consumeOTT(ctx, tx, tokenHash(u.Email, b.Nonce), ottReauthentication); err != nil {
-				return apiErr(http.StatusUnauthorized, "reauthentication_not_valid", "Requested reauthentication nonce is invalid or expired")
-			}
+		if err := s.checkReauthentication(ctx, tx, ru, b); err != nil {
+			return err
+		}
+		if same {
+			return apiErr(http.StatusUnprocessableEntity, "same_password", "New password should be different from the old password.")
 		}
 		if b.Data != nil {
 			merged := maps.Clone(u.UserMetaData)
@@ -441,22 +451,8 @@ func (s *Service) handleUpdateUser(w http.ResponseWriter, r *http.Request, p *pr
 			if taken {
 				return errEmailExists
 			}
-			if !s.conf(r.Context()).EnableConfirmations {
-				if err := s.setEmail(ctx, tx, u, *b.Email); err != nil {
-					return err
-				}
-			} else {
-				if _, err := tx.Exec(ctx, `update auth.users set email_change = $2, updated_at = now() where id = $1`, u.ID, *b.Email); err != nil {
-					return err
-				}
-				if b.CodeChallenge != "" {
-					if _, err := s.newFlowState(ctx, tx, u, b.CodeChallenge, b.CodeChallengeMethod, "email_change"); err != nil {
-						return err
-					}
-				}
-				if err := s.sendMail(ctx, tx, r, u, ottEmailChangeNew, mailEmailChange, *b.Email, redirect); err != nil {
-					return err
-				}
+			if err := s.changeEmail(ctx, tx, r, u, *b.Email, b); err != nil {
+				return err
 			}
 		}
 		if b.Phone != nil {
@@ -483,11 +479,88 @@ func (s *Service) handleUpdateUser(w http.ResponseWriter, r *http.Request, p *pr
 	return nil
 }
 
+// changeEmail changes u's address to email: at once without confirmations,
+// else by the link mailed to the new address and, with
+// double_confirm_changes, the one mailed to the current address too.
+func (s *Service) changeEmail(ctx context.Context, tx pgx.Tx, r *http.Request, u *user, email string, b updateUserBody) error {
+	if !s.conf(ctx).EnableConfirmations {
+		return s.setEmail(ctx, tx, u, email)
+	}
+	if _, err := tx.Exec(ctx, `update auth.users set email_change = $2, email_change_confirm_status = 0, updated_at = now() where id = $1`, u.ID, email); err != nil {
+		return err
+	}
+	if _, err := tx.Exec(ctx, `delete from auth.one_time_tokens where user_id = $1 and token_type::text = any($2)`,
+		u.ID, []string{ottEmailChangeNew, ottEmailChangeCurrent}); err != nil {
+		return err
+	}
+	if b.CodeChallenge != "" {
+		if _, err := s.newFlowState(ctx, tx, u, b.CodeChallenge, b.CodeChallengeMethod, "email_change"); err != nil {
+			return err
+		}
+	}
+	redirect := r.URL.Query().Get("redirect_to")
+	if err := s.sendMail(ctx, tx, r, u, ottEmailChangeNew, mailEmailChange, email, redirect); err != nil {
+		return err
+	}
+	if !s.conf(ctx).DoubleConfirmChanges || u.Email == "" {
+		return nil
+	}
+	return s.sendMail(ctx, tx, r, u, ottEmailChangeCurrent, mailEmailChange, u.Email, redirect)
+}
+
+// reauthWindow is how long after signing in a session may change its
+// password without a reauthentication nonce (GoTrue's 24 hours).
+const reauthWindow = 24 * time.Hour
+
+// checkReauthentication: with secure_password_change, a password change
+// from a session older than [reauthWindow] needs the nonce that GET
+// /reauthenticate sent, as GoTrue requires; otherwise a nonce is not read.
+func (s *Service) checkReauthentication(ctx context.Context, tx pgx.Tx, ru *requestUser, b updateUserBody) error {
+	if b.Password == nil || !s.conf(ctx).SecurePasswordChange {
+		return nil
+	}
+	if recent, err := s.recentSession(ctx, tx, ru.sessionID); err != nil || recent {
+		return err
+	}
+	if b.Nonce == "" {
+		return badRequest("reauthentication_needed", "Password update requires reauthentication")
+	}
+	addr := ru.user.Email
+	if addr == "" {
+		addr = ru.user.Phone
+	}
+	if _, _, _, err := s.consumeOTT(ctx, tx, tokenHash(addr, b.Nonce), ottReauthentication); err != nil {
+		return apiErr(http.StatusUnprocessableEntity, "reauthentication_not_valid", "Nonce has expired or is invalid")
+	}
+	return nil
+}
+
+// recentSession reports whether session id signed in within [reauthWindow].
+func (s *Service) recentSession(ctx context.Context, q querier, id string) (bool, error) {
+	if id == "" {
+		return false, nil
+	}
+	var created time.Time
+	err := q.QueryRow(ctx, `select created_at from auth.sessions where id = $1`, id).Scan(&created)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("reading the session: %w", err)
+	}
+	return !s.now().After(created.Add(reauthWindow)), nil
+}
+
 // setEmail makes email u's confirmed address; an anonymous user becomes a
 // permanent one with an email identity.
 func (s *Service) setEmail(ctx context.Context, tx pgx.Tx, u *user, email string) error {
 	now := s.now()
+	if _, err := tx.Exec(ctx, `delete from auth.one_time_tokens where user_id = $1 and token_type::text = any($2)`,
+		u.ID, []string{ottEmailChangeNew, ottEmailChangeCurrent}); err != nil {
+		return err
+	}
 	if _, err := tx.Exec(ctx, `update auth.users set email = $2, email_confirmed_at = $3, email_change = '', email_change_token_new = '',
+		email_change_token_current = '', email_change_confirm_status = 0,
 		is_anonymous = false, raw_app_meta_data = raw_app_meta_data || jsonb_build_object('provider', coalesce(raw_app_meta_data->>'provider', 'email'),
 			'providers', coalesce(raw_app_meta_data->'providers', '[]'::jsonb) || case when coalesce(raw_app_meta_data->'providers', '[]'::jsonb) ? 'email' then '[]'::jsonb else '["email"]'::jsonb end),
 		updated_at = $3 where id = $1`, u.ID, email, now); err != nil {

@@ -4,10 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"maps"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -15,54 +13,6 @@ import (
 
 	"github.com/magflock/mobo/internal/httpx"
 )
-
-func (s *Service) handleAdminListUsers(w http.ResponseWriter, r *http.Request, p *project) error {
-	ctx := r.Context()
-	q := r.URL.Query()
-	page, _ := strconv.Atoi(q.Get("page"))
-	perPage, _ := strconv.Atoi(q.Get("per_page"))
-	if page < 1 {
-		page = 1
-	}
-	if perPage < 1 {
-		perPage = 50
-	}
-	perPage = min(perPage, 1000)
-	var total int
-	if err := p.pool.QueryRow(ctx, `select count(*) from auth.users where deleted_at is null`).Scan(&total); err != nil {
-		return err
-	}
-	rows, err := p.pool.Query(ctx, `select id from auth.users where deleted_at is null order by created_at, id limit $1 offset $2`, perPage, (page-1)*perPage)
-	if err != nil {
-		return err
-	}
-	ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
-		return err
-	}
-	users := make([]*userJSON, 0, len(ids))
-	for _, id := range ids {
-		u, err := userByID(ctx, p.pool, id)
-		if err != nil {
-			return err
-		}
-		users = append(users, u.JSON())
-	}
-	last := max(1, (total+perPage-1)/perPage)
-	base := s.externalURL(r) + r.URL.Path
-	link := func(pg int, rel string) string {
-		return fmt.Sprintf(`<%s?page=%d&per_page=%d>; rel="%s"`, base, pg, perPage, rel)
-	}
-	links := []string{}
-	if page < last {
-		links = append(links, link(page+1, "next"))
-	}
-	links = append(links, link(last, "last"))
-	w.Header().Set("Link", strings.Join(links, ", "))
-	w.Header().Set("X-Total-Count", strconv.Itoa(total))
-	httpx.WriteJSON(w, http.StatusOK, map[string]any{"users": users, "aud": "authenticated"})
-	return nil
-}
 
 type adminUserBody struct {
 	Email        *string        `json:"email"`
@@ -149,8 +99,8 @@ func (s *Service) setBan(ctx context.Context, tx pgx.Tx, id, d string) error {
 }
 
 func (s *Service) handleAdminGetUser(w http.ResponseWriter, r *http.Request, p *project) error {
-	if _, err := newUUIDCheck(r.PathValue("id")); err != nil {
-		return errUserNotFound
+	if err := checkUserID(r.PathValue("id")); err != nil {
+		return err
 	}
 	u, err := userByID(r.Context(), p.pool, r.PathValue("id"))
 	if err != nil {
@@ -163,8 +113,8 @@ func (s *Service) handleAdminGetUser(w http.ResponseWriter, r *http.Request, p *
 func (s *Service) handleAdminUpdateUser(w http.ResponseWriter, r *http.Request, p *project) error {
 	ctx := r.Context()
 	id := r.PathValue("id")
-	if _, err := newUUIDCheck(id); err != nil {
-		return errUserNotFound
+	if err := checkUserID(id); err != nil {
+		return err
 	}
 	var b adminUserBody
 	if err := decode(r, &b); err != nil {
@@ -280,8 +230,8 @@ func mergeMeta(dst, src map[string]any) {
 func (s *Service) handleAdminDeleteUser(w http.ResponseWriter, r *http.Request, p *project) error {
 	ctx := r.Context()
 	id := r.PathValue("id")
-	if _, err := newUUIDCheck(id); err != nil {
-		return errUserNotFound
+	if err := checkUserID(id); err != nil {
+		return err
 	}
 	var b struct {
 		ShouldSoftDelete bool `json:"should_soft_delete"`
@@ -317,8 +267,11 @@ func (s *Service) handleAdminDeleteUser(w http.ResponseWriter, r *http.Request, 
 }
 
 func (s *Service) handleAdminListFactors(w http.ResponseWriter, r *http.Request, p *project) error {
-	if _, err := newUUIDCheck(r.PathValue("id")); err != nil {
-		return errUserNotFound
+	if err := checkUserID(r.PathValue("id")); err != nil {
+		return err
+	}
+	if _, err := userByID(r.Context(), p.pool, r.PathValue("id")); err != nil {
+		return err
 	}
 	fs, err := factorsOf(r.Context(), p.pool, r.PathValue("id"))
 	if err != nil {
@@ -337,8 +290,8 @@ func (s *Service) handleAdminListFactors(w http.ResponseWriter, r *http.Request,
 func (s *Service) handleAdminDeleteFactor(w http.ResponseWriter, r *http.Request, p *project) error {
 	ctx := r.Context()
 	uid := r.PathValue("id")
-	if _, err := newUUIDCheck(uid); err != nil {
-		return errUserNotFound
+	if err := checkUserID(uid); err != nil {
+		return err
 	}
 	fs, err := factorsOf(ctx, p.pool, uid)
 	if err != nil {
@@ -446,6 +399,9 @@ func (s *Service) handleGenerateLink(w http.ResponseWriter, r *http.Request, p *
 				return err
 			}
 			ottType, to, verifyType = ottEmailChangeNew, ne, "email_change"
+			if b.Type == "email_change_current" {
+				ottType, to = ottEmailChangeCurrent, b.Email
+			}
 		default:
 			return errValidation("Invalid link type: " + b.Type)
 		}

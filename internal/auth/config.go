@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -28,14 +30,33 @@ type Config struct {
 	EnableConfirmations bool `toml:"enable_confirmations"`
 	// DisableAnonymous refuses anonymous sign-ins.
 	DisableAnonymous bool `toml:"disable_anonymous"`
+	// APIKeyOptional lets /auth/v1 answer requests that carry no apikey
+	// (nor bearer), as the Supabase CLI's local gateway does; a key that is
+	// sent must still be valid. Default false: Supabase's gateway requires one.
+	APIKeyOptional bool `toml:"api_key_optional"`
+	// DoubleConfirmChanges makes a confirmed email change wait for the links
+	// mailed to both the current and the new address (GoTrue's
+	// MAILER_SECURE_EMAIL_CHANGE_ENABLED, the CLI's double_confirm_changes).
+	// It applies with enable_confirmations. Default false: the new address
+	// alone confirms (GoTrue and the CLI default to true).
+	DoubleConfirmChanges bool `toml:"double_confirm_changes"`
+	// SecurePasswordChange requires a reauthentication nonce (GET
+	// /reauthenticate) to change the password of a session older than 24h
+	// (GoTrue's SECURITY_UPDATE_PASSWORD_REQUIRE_REAUTHENTICATION, the
+	// CLI's secure_password_change). Default false.
+	SecurePasswordChange bool `toml:"secure_password_change"`
 	// JWTExpiry is the lifetime of access tokens. Default 1h.
 	JWTExpiry time.Duration `toml:"jwt_expiry"`
 	// JWTAlgorithm signs access tokens: "HS256" (default, the project
 	// secret), "RS256" or "ES256" (the project's signing key).
 	JWTAlgorithm string `toml:"jwt_algorithm"`
-	// SigningKeysPath is a JWK set file whose private keys sign tokens
-	// instead of generated ones (GoTrue's signing_keys_path).
+	// SigningKeysPath is a file of JWKs that sign and verify tokens instead
+	// of generated ones (the Supabase CLI's signing_keys_path): a JSON array
+	// of JWKs, as GoTrue and `supabase gen signing-key` write it, or a JWK
+	// Set. The key with key_ops "sign" signs, else the first private key.
 	SigningKeysPath string `toml:"signing_keys_path"`
+	// SigningKeys is the same text given inline (GoTrue's GOTRUE_JWT_KEYS).
+	SigningKeys string `toml:"signing_keys" secret:"true"`
 	// RefreshTokenReuseInterval is how long a rotated refresh token may be
 	// presented again (a client retrying) before reuse revokes the session.
 	// Default 10s.
@@ -143,34 +164,114 @@ func (c Config) withDefaults() Config {
 	return c
 }
 
-// Validate reports values that cannot work.
+// Validate reports values that cannot work. Zero values are defaults.
+// [Service.Start] calls it, and reads the signing keys files, so that a bad
+// setting stops the boot.
 func (c Config) Validate() error {
-	var errs []error
+	var problems []string
+	for _, check := range []func() []string{c.cryptoProblems, c.urlProblems, c.rangeProblems, c.smtpProblems, c.smsProblems} {
+		problems = append(problems, check()...)
+	}
+	errs := make([]error, 0, len(problems))
+	for _, p := range problems {
+		errs = append(errs, errors.New("auth."+p))
+	}
+	return errors.Join(errs...)
+}
+
+func (c Config) cryptoProblems() []string {
+	var out []string
 	switch strings.ToUpper(c.JWTAlgorithm) {
 	case "", "HS256", "RS256", "ES256":
 	default:
-		errs = append(errs, fmt.Errorf("auth.jwt_algorithm %q: want HS256, RS256 or ES256", c.JWTAlgorithm))
+		out = append(out, fmt.Sprintf("jwt_algorithm %q: want HS256, RS256 or ES256", c.JWTAlgorithm))
 	}
 	if c.BcryptCost != 0 && (c.BcryptCost < bcrypt.MinCost || c.BcryptCost > bcrypt.MaxCost) {
-		errs = append(errs, fmt.Errorf("auth.bcrypt_cost %d: want %d..%d", c.BcryptCost, bcrypt.MinCost, bcrypt.MaxCost))
+		out = append(out, fmt.Sprintf("bcrypt_cost %d: want %d..%d", c.BcryptCost, bcrypt.MinCost, bcrypt.MaxCost))
 	}
-	if c.OTPLength != 0 && (c.OTPLength < 6 || c.OTPLength > 10) {
-		errs = append(errs, fmt.Errorf("auth.otp_length %d: want 6..10", c.OTPLength))
+	return out
+}
+
+// urlProblems checks the URLs as a project's own settings are checked.
+func (c Config) urlProblems() []string {
+	var out []string
+	add := func(p string) {
+		if p != "" {
+			out = append(out, p)
+		}
 	}
+	if c.ExternalURL != "" {
+		if u, err := url.Parse(c.ExternalURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			add(fmt.Sprintf("external_url %q: want an absolute http(s) URL", c.ExternalURL))
+		}
+	}
+	if c.SiteURL != "" {
+		add(urlProblem("site_url", c.SiteURL))
+	}
+	for _, u := range c.AdditionalRedirectURLs {
+		add(urlProblem("additional_redirect_urls", u))
+	}
+	return out
+}
+
+// rangeProblems checks the bounds a project's own settings must keep; zero
+// is the default, a negative value a mistake.
+func (c Config) rangeProblems() []string {
+	var out []string
+	add := func(set bool, p string) {
+		if set && p != "" {
+			out = append(out, p)
+		}
+	}
+	add(c.JWTExpiry != 0, durationProblem("jwt_expiry", duration(c.JWTExpiry), time.Minute, 7*24*time.Hour))
+	add(c.RefreshTokenReuseInterval != 0, durationProblem("refresh_token_reuse_interval", duration(c.RefreshTokenReuseInterval), 0, time.Hour))
+	add(c.OTPExpiry != 0, durationProblem("otp_expiry", duration(c.OTPExpiry), time.Minute, 24*time.Hour))
+	add(c.PasswordMinLength != 0, intProblem("password_min_length", c.PasswordMinLength, 6, 72, " (bcrypt reads 72 bytes)"))
+	add(c.OTPLength != 0, intProblem("otp_length", c.OTPLength, 6, 10, ""))
+	add(c.MFAMaxFactors != 0, intProblem("mfa_max_factors", c.MFAMaxFactors, 1, 100, ""))
+	for _, chars := range c.PasswordRequiredCharacters {
+		add(chars == "" || strings.ContainsRune(chars, 0), "password_required_characters: each set must hold characters, and no NUL")
+	}
+	r := c.RateLimit
+	add(r.SignInSignUps < 0 || r.TokenRefresh < 0 || r.EmailSent < 0 || r.SMSSent < 0 || r.PerAccount < 0, "rate_limit: limits must not be negative")
+	return out
+}
+
+func (c Config) smtpProblems() []string {
+	var out []string
 	switch c.SMTP.TLS {
 	case "", "starttls", "tls", "none":
 	default:
-		errs = append(errs, fmt.Errorf("auth.smtp.tls %q: want starttls, tls or none", c.SMTP.TLS))
+		out = append(out, fmt.Sprintf("smtp.tls %q: want starttls, tls or none", c.SMTP.TLS))
 	}
 	if strings.ContainsAny(c.SMTP.From, "\r\n<>") {
-		errs = append(errs, errors.New("auth.smtp.from: a plain address, without line breaks or angle brackets"))
+		out = append(out, "smtp.from: a plain address, without line breaks or angle brackets")
 	}
 	if c.SMTP.Host != "" {
 		if _, _, err := net.SplitHostPort(c.SMTP.Host); err == nil {
-			errs = append(errs, errors.New("auth.smtp.host: give the port in auth.smtp.port"))
+			out = append(out, "smtp.host: give the port in auth.smtp.port")
 		}
 	}
-	return errors.Join(errs...)
+	if c.SMTP.Port < 0 || c.SMTP.Port > 65535 {
+		out = append(out, fmt.Sprintf("smtp.port %d: want 1..65535", c.SMTP.Port))
+	}
+	return out
+}
+
+// smsProblems checks the test numbers: each as mobo stores a phone (E.164
+// digits, no "+"), each code digits only.
+func (c Config) smsProblems() []string {
+	var out []string
+	for phone, code := range c.SMS.TestOTP {
+		if !phoneRe.MatchString(phone) {
+			out = append(out, fmt.Sprintf("sms.test_otp %q: want an E.164 number as digits only, e.g. \"15550100000\"", phone))
+		}
+		if strings.Trim(code, "0123456789") != "" || len(code) < 4 || len(code) > 10 {
+			out = append(out, fmt.Sprintf("sms.test_otp %q: the code must be 4 to 10 digits", phone))
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 // Defaults returns the configuration in effect when nothing is set, for

@@ -10,6 +10,12 @@
 // created. It talks to each project database through a small pool of its
 // own, as GoTrue does through supabase_auth_admin.
 //
+// Its settings ([Config], and per project the keys of [ProjectSettings])
+// are checked, and the signing keys of the configuration read, at Start:
+// a bad value stops the boot instead of failing requests. The endpoints of
+// GoTrue features mobo does not have (SAML, OAuth and OIDC providers, web3,
+// manual linking, passkeys) answer with GoTrue's "disabled" errors.
+//
 // For the request path (package gate) it provides [Authenticator] (HS256
 // with the project secret, RS256/ES256 by kid, scoped secret API keys,
 // whose scopes it parses into the principal) and [Authorizer] (the RBAC

@@ -2,6 +2,8 @@ package auth
 
 import (
 	"encoding/json"
+	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -41,6 +43,59 @@ func FuzzVerifyJWT(f *testing.F) {
 			if _, perr := jwt.Parse(tok, func(*jwt.Token) (any, error) { return secret, nil }, jwt.WithValidMethods([]string{"HS256"})); perr != nil {
 				t.Fatalf("accepted %q that golang-jwt rejects: %v", tok, perr)
 			}
+		}
+	})
+}
+
+// FuzzParseKeySet: decoding any bytes as a keys file never panics, and a
+// set it accepts signs, if at all, with a private key it holds.
+func FuzzParseKeySet(f *testing.F) {
+	f.Add(`[{"kty":"EC","kid":"a","crv":"P-256","d":"AAAA","key_ops":["sign"]}]`)
+	f.Add(`{"keys":[{"kty":"RSA","kid":"b","n":"AQAB","e":"AQAB"}]}`)
+	f.Add(`[{"kty":"EC","kid":"c","crv":"P-256","x":"AA","y":"AA"}]`)
+	f.Add(`{"keys":null}`)
+	f.Add(`[]`)
+	f.Fuzz(func(t *testing.T, s string) {
+		ks, err := parseKeySet([]byte(s))
+		if err != nil {
+			return
+		}
+		if ks.current != "" && ks.byKid(ks.current).priv == nil {
+			t.Fatalf("signing key %q has no private part", ks.current)
+		}
+	})
+}
+
+// FuzzIDTokenGrant: with no provider enabled, any id_token request (the
+// token's payload is read unverified for its issuer) is refused with a
+// client error, never accepted, never a panic.
+func FuzzIDTokenGrant(f *testing.F) {
+	f.Add("azure", "", "x.eyJpc3MiOiJodHRwczovL2xvZ2luLm1pY3Jvc29mdG9ubGluZS5jb20vdCJ9.y")
+	f.Add("apple", "", "a.b.c")
+	f.Add("", "https://accounts.google.com", "t")
+	f.Fuzz(func(t *testing.T, provider, issuer, tok string) {
+		err := idTokenGrant(idTokenBody{IDToken: tok, Provider: provider, Issuer: issuer, ClientID: "c"})
+		var st interface{ HTTPStatus() int }
+		if !errors.As(err, &st) || st.HTTPStatus() >= 500 {
+			t.Fatalf("id_token grant: %v", err)
+		}
+	})
+}
+
+// FuzzNormalizePhone: a phone number is accepted only as E.164 digits (at
+// most 15, no leading 0), whatever else it was.
+func FuzzNormalizePhone(f *testing.F) {
+	f.Add("+1 555 010 9999")
+	f.Add("(555) 010-9999")
+	f.Add("+０１２３")
+	f.Add("+ 1")
+	f.Fuzz(func(t *testing.T, s string) {
+		p, err := normalizePhone(s)
+		if err != nil {
+			return
+		}
+		if len(p) < 2 || len(p) > 15 || p[0] == '0' || strings.Trim(p, "0123456789") != "" {
+			t.Fatalf("normalizePhone(%q) = %q", s, p)
 		}
 	})
 }

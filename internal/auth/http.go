@@ -37,7 +37,10 @@ func (s *Service) Handler() http.Handler {
 	mux := http.NewServeMux()
 	route := func(pattern string, h handlerFunc, open bool) {
 		method, path, _ := strings.Cut(pattern, " ")
-		mux.Handle(method+" /auth/v1"+path, s.wrap(h, open))
+		if method != "" {
+			method += " "
+		}
+		mux.Handle(method+"/auth/v1"+path, s.wrap(h, open))
 	}
 	route("GET /health", s.handleHealth, true)
 	route("GET /settings", s.handleSettings, false)
@@ -78,6 +81,7 @@ func (s *Service) Handler() http.Handler {
 	route("POST /admin/roles", s.admin(s.handlePutRole), false)
 	route("DELETE /admin/roles/{name}", s.admin(s.handleDeleteRole), false)
 	route("POST /admin/signing_keys/rotate", s.admin(s.handleRotateKeys), false)
+	s.routeDisabled(route)
 	mux.Handle("/auth/v1/", s.wrap(func(http.ResponseWriter, *http.Request, *project) error {
 		return apiErr(http.StatusNotFound, "not_found", "Not found")
 	}, true))
@@ -105,10 +109,15 @@ func (s *Service) wrap(h handlerFunc, open bool) http.Handler {
 }
 
 // checkAPIKey requires an apikey (or bearer) that is one of the project's
-// keys or tokens, as Supabase's API gateway does in front of GoTrue.
+// keys or tokens, as Supabase's API gateway does in front of GoTrue; with
+// the project's api_key_optional a request that sends neither passes, as
+// the Supabase CLI's local gateway lets it.
 func (s *Service) checkAPIKey(ctx context.Context, p *project, r *http.Request) error {
 	c := credentials(r)
 	if c.APIKey == "" && c.Bearer == "" {
+		if p.cfg.APIKeyOptional {
+			return nil
+		}
 		return apiErr(http.StatusUnauthorized, "no_api_key", "No API key found in request")
 	}
 	key := c.APIKey
@@ -137,6 +146,11 @@ func (s *Service) writeError(w http.ResponseWriter, r *http.Request, err error) 
 			w.Header().Set("Retry-After", strconv.FormatInt(int64((e.RetryAfter+time.Second-1)/time.Second), 10))
 		}
 		httpx.WriteJSON(w, e.Status, body)
+		return
+	}
+	var oe *oauthError
+	if errors.As(err, &oe) {
+		writeOAuthError(w, oe)
 		return
 	}
 	var mbe *http.MaxBytesError
@@ -327,10 +341,12 @@ func (s *Service) handleHealth(w http.ResponseWriter, _ *http.Request, _ *projec
 
 func (s *Service) handleSettings(w http.ResponseWriter, r *http.Request, _ *project) error {
 	cfg := s.conf(r.Context())
+	external := map[string]bool{"email": true, "phone": s.phoneEnabled(), "anonymous_users": !cfg.DisableAnonymous, "saml": false, "web3_solana": false, "web3_ethereum": false}
+	for _, p := range oauthProviders {
+		external[p] = false
+	}
 	httpx.WriteJSON(w, http.StatusOK, map[string]any{
-		"external": map[string]bool{
-			"email": true, "phone": true, "anonymous_users": !cfg.DisableAnonymous,
-		},
+		"external":           external,
 		"disable_signup":     cfg.DisableSignup,
 		"mailer_autoconfirm": !cfg.EnableConfirmations,
 		"phone_autoconfirm":  !cfg.EnableConfirmations,
@@ -339,6 +355,10 @@ func (s *Service) handleSettings(w http.ResponseWriter, r *http.Request, _ *proj
 	})
 	return nil
 }
+
+// phoneEnabled reports whether phone sign-in can send codes: an SMS sender,
+// or at least test numbers.
+func (s *Service) phoneEnabled() bool { return s.hasSMS || len(s.cfg.SMS.TestOTP) > 0 }
 
 func (s *Service) handleJWKS(w http.ResponseWriter, _ *http.Request, p *project) error {
 	w.Header().Set("Cache-Control", "public, max-age=600")

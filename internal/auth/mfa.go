@@ -62,14 +62,13 @@ func factorsOf(ctx context.Context, q querier, userID string) ([]factor, error) 
 }
 
 var (
-	errFactorNotFound      = apiErr(http.StatusNotFound, "mfa_factor_not_found", "Factor not found")
-	errChallengeNotFound   = apiErr(http.StatusNotFound, "mfa_challenge_not_found", "Challenge not found")
-	errChallengeExpired    = apiErr(http.StatusUnprocessableEntity, "mfa_challenge_expired", "MFA challenge has expired, verify against another challenge or create a new challenge.")
-	errVerificationFailed  = apiErr(http.StatusUnprocessableEntity, "mfa_verification_failed", "Invalid TOTP code entered")
-	errInsufficientAAL     = apiErr(http.StatusForbidden, "insufficient_aal", "AAL2 required to unenroll verified factor")
-	errFactorNameConflict  = apiErr(http.StatusUnprocessableEntity, "mfa_factor_name_conflict", "A factor with the friendly name already exists for this user")
-	errTooManyFactors      = apiErr(http.StatusUnprocessableEntity, "too_many_enrolled_mfa_factors", "Maximum number of verified factors reached, unenroll to continue")
-	errFactorTypeNotSupprt = apiErr(http.StatusBadRequest, "mfa_factor_type_not_supported", "Only the totp factor type is supported")
+	errFactorNotFound     = apiErr(http.StatusNotFound, "mfa_factor_not_found", "Factor not found")
+	errChallengeNotFound  = apiErr(http.StatusNotFound, "mfa_challenge_not_found", "Challenge not found")
+	errChallengeExpired   = apiErr(http.StatusUnprocessableEntity, "mfa_challenge_expired", "MFA challenge has expired, verify against another challenge or create a new challenge.")
+	errVerificationFailed = apiErr(http.StatusUnprocessableEntity, "mfa_verification_failed", "Invalid TOTP code entered")
+	errInsufficientAAL    = apiErr(http.StatusForbidden, "insufficient_aal", "AAL2 required to unenroll verified factor")
+	errFactorNameConflict = apiErr(http.StatusUnprocessableEntity, "mfa_factor_name_conflict", "A factor with the friendly name already exists for this user")
+	errTooManyFactors     = apiErr(http.StatusUnprocessableEntity, "too_many_enrolled_mfa_factors", "Maximum number of verified factors reached, unenroll to continue")
 )
 
 func (ru *requestUser) factor(id string) (*factor, error) {
@@ -97,8 +96,14 @@ func (s *Service) handleEnroll(w http.ResponseWriter, r *http.Request, p *projec
 	if err := decode(r, &b); err != nil {
 		return err
 	}
-	if b.FactorType != "totp" {
-		return errFactorTypeNotSupprt
+	switch b.FactorType {
+	case "totp":
+	case "phone":
+		return apiErr(http.StatusUnprocessableEntity, "mfa_phone_enroll_not_enabled", "MFA enroll is disabled for Phone")
+	case "webauthn":
+		return apiErr(http.StatusUnprocessableEntity, "mfa_webauthn_enroll_not_enabled", "MFA enroll is disabled for WebAuthn")
+	default:
+		return errValidation("factor_type needs to be totp, phone or webauthn")
 	}
 	if len(ru.user.Factors) >= s.conf(r.Context()).MFAMaxFactors {
 		return errTooManyFactors

@@ -19,7 +19,9 @@ func TestMFATOTP(t *testing.T) {
 	fid := enr.str("id")
 	secret := enr.body["totp"].(map[string]any)["secret"].(string)
 	e.call(t, "POST", "/factors", tok, map[string]any{"factor_type": "totp", "friendly_name": "phone"}).want(t, 422, "mfa_factor_name_conflict")
-	e.call(t, "POST", "/factors", tok, map[string]any{"factor_type": "webauthn"}).want(t, 400, "mfa_factor_type_not_supported")
+	e.call(t, "POST", "/factors", tok, map[string]any{"factor_type": "webauthn"}).want(t, 422, "mfa_webauthn_enroll_not_enabled")
+	e.call(t, "POST", "/factors", tok, map[string]any{"factor_type": "phone"}).want(t, 422, "mfa_phone_enroll_not_enabled")
+	e.call(t, "POST", "/factors", tok, map[string]any{"factor_type": "sms"}).want(t, 400, "validation_failed")
 
 	ch := e.call(t, "POST", "/factors/"+fid+"/challenge", tok, nil).want(t, 200, "")
 	e.call(t, "POST", "/factors/"+fid+"/verify", tok, map[string]any{"challenge_id": ch.str("id"), "code": "not-a-code"}).want(t, 422, "mfa_verification_failed")
@@ -121,7 +123,7 @@ func TestAdminUsers(t *testing.T) {
 
 	adm("DELETE", "/admin/users/"+id, nil).want(t, 200, "")
 	adm("GET", "/admin/users/"+id, nil).want(t, 404, "user_not_found")
-	adm("GET", "/admin/users/not-a-uuid", nil).want(t, 404, "user_not_found")
+	adm("GET", "/admin/users/not-a-uuid", nil).want(t, 404, "validation_failed")
 	var n int
 	if err := e.db.Pool.QueryRow(t.Context(), `select count(*) from auth.audit_log_entries where payload->>'action' = 'user_deleted'`).Scan(&n); err != nil {
 		t.Fatal(err)

@@ -20,12 +20,15 @@ import (
 
 // One-time token types (auth.one_time_token_type) and the users column each
 // mirrors, as GoTrue keeps both.
+// ottEmailChangeCurrent goes to the current address when
+// double_confirm_changes asks both addresses to confirm.
 const (
-	ottConfirmation     = "confirmation_token"
-	ottRecovery         = "recovery_token"
-	ottEmailChangeNew   = "email_change_token_new"
-	ottReauthentication = "reauthentication_token"
-	ottPhoneChange      = "phone_change_token"
+	ottConfirmation       = "confirmation_token"
+	ottRecovery           = "recovery_token"
+	ottEmailChangeNew     = "email_change_token_new"
+	ottEmailChangeCurrent = "email_change_token_current"
+	ottReauthentication   = "reauthentication_token"
+	ottPhoneChange        = "phone_change_token"
 )
 
 // tokenHash is GoTrue's hash of a one-time code: hex(sha224(address + code)).
@@ -69,6 +72,8 @@ func (s *Service) issueOTT(ctx context.Context, q querier, u *user, typ, address
 		col, sent = "recovery_token", "recovery_sent_at"
 	case ottEmailChangeNew:
 		col, sent = "email_change_token_new", "email_change_sent_at"
+	case ottEmailChangeCurrent:
+		col, sent = "email_change_token_current", "email_change_sent_at"
 	case ottReauthentication:
 		col, sent = "reauthentication_token", "reauthentication_sent_at"
 	case ottPhoneChange:
@@ -116,8 +121,9 @@ var (
 
 // verifyLink is the link a message carries.
 func (s *Service) verifyLink(r *http.Request, hash, verifyType, redirect string) string {
-	v := url.Values{"token": {hash}, "type": {verifyType}, "redirect_to": {s.redirectTo(r, redirect)}}
-	return s.externalURL(r) + "/auth/v1/verify?" + v.Encode()
+	// The token first, as GoTrue's links have it (url.Values would sort it last).
+	return s.externalURL(r) + "/auth/v1/verify?token=" + url.QueryEscape(hash) + "&type=" + url.QueryEscape(verifyType) +
+		"&redirect_to=" + url.QueryEscape(s.redirectTo(r, redirect))
 }
 
 // sendMail issues a one-time token of typ and mails its link and code.
@@ -144,8 +150,13 @@ func (s *Service) sendMail(ctx context.Context, q querier, r *http.Request, u *u
 }
 
 // sendSMS issues a phone OTP of typ and texts it (or uses a test OTP).
+// Without an SMS sender only the test numbers get codes: the others are
+// refused as GoTrue refuses a message its provider did not take.
 func (s *Service) sendSMS(ctx context.Context, q querier, r *http.Request, u *user, typ, phone string) error {
 	fixed, isTest := s.cfg.SMS.TestOTP[phone]
+	if !isTest && !s.hasSMS {
+		return errSMSSendFailed(typ, "no SMS provider is configured")
+	}
 	if !isTest {
 		if err := s.allow(httpRef(r), clientIP(r), limitSMS, ""); err != nil {
 			return err
@@ -160,10 +171,22 @@ func (s *Service) sendSMS(ctx context.Context, q querier, r *http.Request, u *us
 	}
 	if err := s.sms.SendSMS(ctx, phone, "Your code is "+code); err != nil {
 		s.log.Error("sending sms", "err", err)
-		return apiErr(http.StatusInternalServerError, "sms_send_failed", "Error sending confirmation OTP to provider")
+		return errSMSSendFailed(typ, "the provider did not take the message")
 	}
 	return nil
 }
+
+// errSMSSendFailed is GoTrue's answer when its SMS provider fails: 422
+// sms_send_failed naming the kind of code (confirmation, phone_change,
+// reauthentication).
+func errSMSSendFailed(ottType, why string) *Error {
+	kind := strings.TrimSuffix(ottType, "_token")
+	return apiErr(http.StatusUnprocessableEntity, "sms_send_failed", fmt.Sprintf("Error sending %s OTP to provider: %s", kind, why))
+}
+
+// errPhoneDisabled is GoTrue's answer to a phone sign-in when no SMS
+// provider is configured (nor a test number).
+var errPhoneDisabled = badRequest("phone_provider_disabled", "Unsupported phone provider")
 
 // PKCE.
 

@@ -49,6 +49,9 @@ type projectSettings struct {
 	DisableSignup              *bool     `json:"disable_signup"`
 	EnableConfirmations        *bool     `json:"enable_confirmations"`
 	DisableAnonymous           *bool     `json:"disable_anonymous"`
+	APIKeyOptional             *bool     `json:"api_key_optional"`
+	DoubleConfirmChanges       *bool     `json:"double_confirm_changes"`
+	SecurePasswordChange       *bool     `json:"secure_password_change"`
 	JWTExpiry                  *duration `json:"jwt_expiry"`
 	RefreshTokenReuseInterval  *duration `json:"refresh_token_reuse_interval"`
 	PasswordMinLength          *int      `json:"password_min_length"`
@@ -65,6 +68,9 @@ type ProjectSettings struct {
 	DisableSignup              bool     `json:"disable_signup"`
 	EnableConfirmations        bool     `json:"enable_confirmations"`
 	DisableAnonymous           bool     `json:"disable_anonymous"`
+	APIKeyOptional             bool     `json:"api_key_optional"`
+	DoubleConfirmChanges       bool     `json:"double_confirm_changes"`
+	SecurePasswordChange       bool     `json:"secure_password_change"`
 	JWTExpiry                  duration `json:"jwt_expiry"`
 	RefreshTokenReuseInterval  duration `json:"refresh_token_reuse_interval"`
 	PasswordMinLength          int      `json:"password_min_length"`
@@ -149,6 +155,9 @@ func (c Config) withProjectSettings(overrides []byte, strict bool) (out Config, 
 	set(ps.DisableSignup != nil, fine, func() { out.DisableSignup = *ps.DisableSignup })
 	set(ps.EnableConfirmations != nil, fine, func() { out.EnableConfirmations = *ps.EnableConfirmations })
 	set(ps.DisableAnonymous != nil, fine, func() { out.DisableAnonymous = *ps.DisableAnonymous })
+	set(ps.APIKeyOptional != nil, fine, func() { out.APIKeyOptional = *ps.APIKeyOptional })
+	set(ps.DoubleConfirmChanges != nil, fine, func() { out.DoubleConfirmChanges = *ps.DoubleConfirmChanges })
+	set(ps.SecurePasswordChange != nil, fine, func() { out.SecurePasswordChange = *ps.SecurePasswordChange })
 	set(ps.JWTExpiry != nil, func() string { return durationProblem("jwt_expiry", *ps.JWTExpiry, time.Minute, 7*24*time.Hour) },
 		func() { out.JWTExpiry = time.Duration(*ps.JWTExpiry) })
 	set(ps.RefreshTokenReuseInterval != nil, func() string {
@@ -211,6 +220,7 @@ func projectSettingsOf(c Config) ProjectSettings {
 	return ProjectSettings{
 		SiteURL: c.SiteURL, AdditionalRedirectURLs: nonNilStrings(c.AdditionalRedirectURLs),
 		DisableSignup: c.DisableSignup, EnableConfirmations: c.EnableConfirmations, DisableAnonymous: c.DisableAnonymous,
+		APIKeyOptional: c.APIKeyOptional, DoubleConfirmChanges: c.DoubleConfirmChanges, SecurePasswordChange: c.SecurePasswordChange,
 		JWTExpiry: duration(c.JWTExpiry), RefreshTokenReuseInterval: duration(c.RefreshTokenReuseInterval),
 		PasswordMinLength: c.PasswordMinLength, PasswordRequiredCharacters: nonNilStrings(c.PasswordRequiredCharacters),
 		OTPExpiry: duration(c.OTPExpiry), OTPLength: c.OTPLength, MFAMaxFactors: c.MFAMaxFactors,

@@ -72,6 +72,7 @@ type Service struct {
 	log     *slog.Logger
 	mail    Mailer
 	sms     SMSSender
+	hasSMS  bool // a sender was given: phone sign-in works beyond the test numbers
 	limiter Limiter
 	now     func() time.Time
 	// dummyHash is compared against when the user is unknown, so that an
@@ -79,6 +80,11 @@ type Service struct {
 	dummyHash []byte
 
 	caches *caches
+	// cfgErr is what Validate found in the configuration given to New
+	// (before defaults replace zero and negative values); Start returns it.
+	cfgErr error
+	// cfgKeys are the signing keys of the configuration, read at Start.
+	cfgKeys *configKeys
 
 	mu       sync.RWMutex
 	projects map[string]*project
@@ -101,13 +107,14 @@ var _ kernel.Component = (*Service)(nil)
 
 // New returns the auth service.
 func New(cfg Config, tenants Tenants, srv Server, log *slog.Logger, opts ...Option) *Service {
-	s := &Service{cfg: cfg.withDefaults(), tenants: tenants, srv: srv, log: log, now: time.Now, projects: map[string]*project{}, migrated: map[string]bool{}}
+	s := &Service{cfg: cfg.withDefaults(), cfgErr: cfg.Validate(), tenants: tenants, srv: srv, log: log, now: time.Now, projects: map[string]*project{}, migrated: map[string]bool{}}
 	for _, o := range opts {
 		o(s)
 	}
 	if s.mail == nil {
 		s.mail = &SMTPMailer{cfg: s.cfg.SMTP, log: log}
 	}
+	s.hasSMS = s.sms != nil
 	if s.sms == nil {
 		s.sms = logSMS{log: log}
 	}
@@ -126,9 +133,19 @@ func (s *Service) Name() string { return "auth" }
 // Requires implements [kernel.Component].
 func (s *Service) Requires() []string { return []string{"tenant"} }
 
-// Start migrates the auth schema of every project; each project's keys and
+// Start checks the settings and reads the configured signing keys, so that
+// a bad one stops the boot with its reason rather than failing requests,
+// then migrates the auth schema of every project; each project's keys and
 // pool are loaded at its first use.
 func (s *Service) Start(ctx context.Context) error {
+	if s.cfgErr != nil {
+		return s.cfgErr
+	}
+	keys, err := s.cfg.loadConfigKeys()
+	if err != nil {
+		return err
+	}
+	s.cfgKeys = keys
 	h, err := bcrypt.GenerateFromPassword([]byte("mobo-dummy-password"), s.cfg.BcryptCost)
 	if err != nil {
 		return fmt.Errorf("preparing the dummy hash: %w", err)

@@ -13,7 +13,6 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
-	"os"
 	"strings"
 	"sync"
 
@@ -114,6 +113,8 @@ type jwk struct {
 	Q   string `json:"q"`
 	X   string `json:"x"`
 	Y   string `json:"y"`
+	// KeyOps says which key signs in a keys file (GoTrue's "sign").
+	KeyOps []string `json:"key_ops,omitempty"`
 }
 
 var errBadJWK = errors.New("bad JWK")
@@ -217,39 +218,13 @@ func generateKey(alg string) (*signingKey, error) {
 	return k, nil
 }
 
-// loadKeyring loads project p's asymmetric keys: from the JWK set file when
-// configured, else from auth.signing_keys, generating a current key when
+// loadKeyring loads project p's asymmetric keys: the configured ones when
+// there are, else those of auth.signing_keys, generating a current key when
 // the configured algorithm needs one and none exists.
 func (s *Service) loadKeyring(ctx context.Context, p *project) (*keyring, error) {
 	k := &keyring{secret: p.secret, alg: strings.ToUpper(s.cfg.JWTAlgorithm), keys: map[string]*signingKey{}, onChange: p.renew}
-	if s.cfg.SigningKeysPath != "" {
-		b, err := os.ReadFile(s.cfg.SigningKeysPath)
-		if err != nil {
-			return nil, fmt.Errorf("reading auth.signing_keys_path: %w", err)
-		}
-		var set struct {
-			Keys []jwk `json:"keys"`
-		}
-		if err := json.Unmarshal(b, &set); err != nil {
-			return nil, fmt.Errorf("decoding auth.signing_keys_path: %w", err)
-		}
-		for i, j := range set.Keys {
-			key, err := parseJWK(j)
-			if err != nil {
-				return nil, fmt.Errorf("auth.signing_keys_path key %d: %w", i, err)
-			}
-			if key.kid == "" {
-				return nil, fmt.Errorf("auth.signing_keys_path key %d: no kid", i)
-			}
-			key.status = "standby"
-			if i == 0 {
-				key.status, k.current = "current", key.kid
-				if k.alg != "HS256" && key.alg != k.alg {
-					return nil, fmt.Errorf("auth.signing_keys_path: the first key is %s, auth.jwt_algorithm is %s", key.alg, k.alg)
-				}
-			}
-			k.keys[key.kid] = key
-		}
+	if s.cfgKeys != nil {
+		s.cfgKeys.fill(k)
 		return k, nil
 	}
 	if err := s.reloadKeys(ctx, p.pool, k); err != nil {
@@ -329,8 +304,8 @@ func (s *Service) RotateSigningKey(ctx context.Context, ref, alg string) (string
 	if err != nil {
 		return "", err
 	}
-	if s.cfg.SigningKeysPath != "" {
-		return "", errors.New("signing keys come from auth.signing_keys_path; rotate by editing that file")
+	if s.cfgKeys != nil {
+		return "", errors.New("signing keys come from the configuration (auth.signing_keys_path or auth.signing_keys); rotate by editing it")
 	}
 	if err := s.rotate(ctx, p.pool, p.keys, alg); err != nil {
 		return "", err

@@ -84,6 +84,9 @@ func (s *Service) handleOTP(w http.ResponseWriter, r *http.Request, p *project) 
 	create := b.CreateUser == nil || *b.CreateUser
 	account := normalizeEmail(b.Email)
 	isPhone := account == ""
+	if isPhone && !s.phoneEnabled() {
+		return errPhoneDisabled
+	}
 	if isPhone {
 		ph, err := normalizePhone(b.Phone)
 		if err != nil {
@@ -315,17 +318,29 @@ var verifyTypes = map[string]struct {
 	"magiclink":    {[]string{ottRecovery, ottConfirmation}, "otp"},
 	"email":        {[]string{ottRecovery, ottConfirmation}, "otp"},
 	"recovery":     {[]string{ottRecovery}, "recovery"},
-	"email_change": {[]string{ottEmailChangeNew}, "email_change"},
+	"email_change": {[]string{ottEmailChangeNew, ottEmailChangeCurrent}, "email_change"},
 	"sms":          {[]string{ottConfirmation}, "otp"},
 	"phone_change": {[]string{ottPhoneChange}, "otp"},
 }
 
+// singleConfirmation is GoTrue's answer to the first of the two links of a
+// double-confirmed email change.
+const singleConfirmation = "Confirmation link accepted. Please proceed to confirm link sent to the other email"
+
+// verified is what a verification gave: a new session; or, when a PKCE
+// flow is waiting, its code; or, for the first link of a double-confirmed
+// email change, only a message.
+type verified struct {
+	resp     *tokenResponse
+	flowCode string
+	message  string
+}
+
 // verify consumes a one-time token and returns the user and a new session.
-// flowCode is set instead of a session when a PKCE flow is waiting.
-func (s *Service) verify(ctx context.Context, r *http.Request, p *project, b verifyBody, pkce bool) (resp *tokenResponse, flowCode string, err error) {
+func (s *Service) verify(ctx context.Context, r *http.Request, p *project, b verifyBody, pkce bool) (out verified, err error) {
 	vt, ok := verifyTypes[b.Type]
 	if !ok {
-		return nil, "", errValidation("Verify requires a verification type")
+		return out, errValidation("Verify requires a verification type")
 	}
 	hash := b.TokenHash
 	if hash == "" {
@@ -335,7 +350,7 @@ func (s *Service) verify(ctx context.Context, r *http.Request, p *project, b ver
 		case b.Phone != "":
 			ph, err := normalizePhone(b.Phone)
 			if err != nil {
-				return nil, "", err
+				return out, err
 			}
 			hash = tokenHash(ph, strings.TrimSpace(b.Token))
 		default:
@@ -343,11 +358,11 @@ func (s *Service) verify(ctx context.Context, r *http.Request, p *project, b ver
 		}
 	}
 	if hash == "" {
-		return nil, "", errValidation("Verify requires either a token or a token hash")
+		return out, errValidation("Verify requires either a token or a token hash")
 	}
 	ip := clientIP(r)
 	if err := s.allow(p.ref, ip, limitSignIn, ""); err != nil {
-		return nil, "", err
+		return out, err
 	}
 	err = pgx.BeginFunc(ctx, p.pool, func(tx pgx.Tx) error {
 		userID, typ, relatesTo, err := s.consumeOTT(ctx, tx, hash, vt.types...)
@@ -364,7 +379,11 @@ func (s *Service) verify(ctx context.Context, r *http.Request, p *project, b ver
 		now := s.now()
 		switch {
 		case b.Type == "email_change":
-			if err := s.setEmail(ctx, tx, u, relatesTo); err != nil {
+			single, err := s.confirmEmailChange(ctx, tx, u, relatesTo)
+			if single {
+				out.message = singleConfirmation
+			}
+			if err != nil || single {
 				return err
 			}
 		case b.Type == "phone_change":
@@ -396,17 +415,39 @@ func (s *Service) verify(ctx context.Context, r *http.Request, p *project, b ver
 			if code, ok, err := s.pendingFlow(ctx, tx, u, flowFor); err != nil {
 				return err
 			} else if ok {
-				flowCode = code
+				out.flowCode = code
 				return nil
 			}
 		}
-		resp, err = s.newSession(ctx, tx, p, r, u, vt.amr)
+		out.resp, err = s.newSession(ctx, tx, p, r, u, vt.amr)
 		if err == nil {
 			s.audit(ctx, tx, ip, "login", u, map[string]any{"provider": "email", "method": vt.amr})
 		}
 		return err
 	})
-	return resp, flowCode, err
+	return out, err
+}
+
+// confirmEmailChange applies u's pending email change once the links it
+// needs are used: with double_confirm_changes, those mailed to the current
+// and to the new address; the first only records that it was (single).
+func (s *Service) confirmEmailChange(ctx context.Context, tx pgx.Tx, u *user, relatesTo string) (single bool, err error) {
+	var waiting bool
+	if err := tx.QueryRow(ctx, `select exists (select from auth.one_time_tokens where user_id = $1 and token_type::text = any($2))`,
+		u.ID, []string{ottEmailChangeNew, ottEmailChangeCurrent}).Scan(&waiting); err != nil {
+		return false, fmt.Errorf("reading the email change: %w", err)
+	}
+	if waiting && s.conf(ctx).DoubleConfirmChanges {
+		if _, err := tx.Exec(ctx, `update auth.users set email_change_confirm_status = 1 where id = $1`, u.ID); err != nil {
+			return false, fmt.Errorf("recording a confirmation: %w", err)
+		}
+		return true, nil
+	}
+	to := u.EmailChange
+	if to == "" {
+		to = relatesTo
+	}
+	return false, s.setEmail(ctx, tx, u, to)
 }
 
 func (s *Service) handleVerifyPost(w http.ResponseWriter, r *http.Request, p *project) error {
@@ -414,11 +455,15 @@ func (s *Service) handleVerifyPost(w http.ResponseWriter, r *http.Request, p *pr
 	if err := decode(r, &b); err != nil {
 		return err
 	}
-	resp, _, err := s.verify(r.Context(), r, p, b, false)
+	v, err := s.verify(r.Context(), r, p, b, false)
 	if err != nil {
 		return err
 	}
-	httpx.WriteJSON(w, http.StatusOK, resp)
+	if v.message != "" {
+		httpx.WriteJSON(w, http.StatusOK, map[string]any{"msg": v.message, "code": http.StatusOK})
+		return nil
+	}
+	httpx.WriteJSON(w, http.StatusOK, v.resp)
 	return nil
 }
 
@@ -428,7 +473,12 @@ func (s *Service) handleVerifyGet(w http.ResponseWriter, r *http.Request, p *pro
 	q := r.URL.Query()
 	b := verifyBody{Type: q.Get("type"), Token: q.Get("token"), RedirectTo: q.Get("redirect_to")}
 	target := s.redirectTo(r, b.RedirectTo)
-	resp, code, err := s.verify(r.Context(), r, p, b, true)
+	v, err := s.verify(r.Context(), r, p, b, true)
+	resp, code := v.resp, v.flowCode
+	if err == nil && v.message != "" {
+		http.Redirect(w, r, target+"#"+url.Values{"message": {v.message}}.Encode(), http.StatusSeeOther) //nolint:gosec // target passed redirectTo's allow-list
+		return nil
+	}
 	if err != nil {
 		var e *Error
 		if !errors.As(err, &e) {
@@ -449,10 +499,10 @@ func (s *Service) handleVerifyGet(w http.ResponseWriter, r *http.Request, p *pro
 		http.Redirect(w, r, u.String(), http.StatusSeeOther) //nolint:gosec // target passed redirectTo's allow-list
 		return nil
 	}
-	v := url.Values{
+	frag := url.Values{
 		"access_token": {resp.AccessToken}, "token_type": {"bearer"}, "expires_in": {strconv.Itoa(resp.ExpiresIn)},
 		"expires_at": {strconv.FormatInt(resp.ExpiresAt, 10)}, "refresh_token": {resp.RefreshToken}, "type": {b.Type},
 	}
-	http.Redirect(w, r, target+"#"+v.Encode(), http.StatusSeeOther) //nolint:gosec // target passed redirectTo's allow-list
+	http.Redirect(w, r, target+"#"+frag.Encode(), http.StatusSeeOther) //nolint:gosec // target passed redirectTo's allow-list
 	return nil
 }
