@@ -61,9 +61,9 @@ type rigProject struct {
 // readySample is /readyz's answer at a moment and the status of a read sent
 // right after it.
 type readySample struct {
-	at     time.Time
-	ready  bool
-	status int
+	at, done time.Time // when /readyz was asked; when the read ended
+	ready    bool
+	status   int
 }
 
 // newFaultRig starts mobo (with the configuration lines given) and sets up
@@ -198,7 +198,7 @@ func (r *faultRig) start() {
 			ready := r.ready()
 			st := r.read(r.projects[0])
 			r.mu.Lock()
-			r.samples = append(r.samples, readySample{at: at, ready: ready, status: st})
+			r.samples = append(r.samples, readySample{at: at, done: time.Now(), ready: ready, status: st})
 			r.mu.Unlock()
 			time.Sleep(20 * time.Millisecond)
 		}
@@ -221,6 +221,20 @@ func (r *faultRig) waitNotReady(since time.Time, within time.Duration) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// killAndRecover kill -9s process pid (the postmaster or a backend), waits
+// until /readyz tells of it (within a second) and until every project
+// serves again, and returns when the fault began.
+func (r *faultRig) killAndRecover(pid int) time.Time {
+	r.t.Helper()
+	fault := time.Now()
+	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+		r.t.Fatal(err)
+	}
+	r.waitNotReady(fault, time.Second)
+	r.waitRecovered(30 * time.Second)
+	return fault
 }
 
 // waitRecovered waits until PostgreSQL accepts connections again (up to
@@ -280,10 +294,13 @@ func (r *faultRig) check(faults []time.Time, detect time.Duration) {
 	}
 	lies := 0
 	for _, s := range r.samples {
-		noticing := slices.ContainsFunc(faults, func(f time.Time) bool { return !s.at.Before(f) && s.at.Before(f.Add(detect)) })
+		// A sample whose read ended after a fault began, and whose /readyz
+		// was asked before the fault's time to notice it ran out, says
+		// nothing: the fault may have come between the two.
+		noticing := slices.ContainsFunc(faults, func(f time.Time) bool { return s.done.After(f) && s.at.Before(f.Add(detect)) })
 		if s.ready && s.status != http.StatusOK && !noticing {
 			lies++
-			r.t.Logf("at %v /readyz said ready, then a read answered %d", s.at.Format(time.StampMilli), s.status)
+			r.t.Logf("at %v /readyz said ready, then a read answered %d", s.at.UTC().Format(time.StampMilli), s.status)
 		}
 	}
 	if lies > 0 {
@@ -293,7 +310,8 @@ func (r *faultRig) check(faults []time.Time, detect time.Duration) {
 	r.checkBudget()
 }
 
-// checkAcked asserts that every acknowledged insert is in its table.
+// checkAcked asserts that every acknowledged insert is in its table. The
+// caller holds r.mu.
 func (r *faultRig) checkAcked() {
 	r.t.Helper()
 	for _, p := range r.projects {
@@ -363,12 +381,7 @@ func TestPostmasterCrashRecovers(t *testing.T) {
 	r := newFaultRig(t)
 	r.start()
 	defer r.finish()
-	fault := time.Now()
-	if err := syscall.Kill(postmasterPID(t, r.s.dir), syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
-	r.waitNotReady(fault, time.Second)
-	r.waitRecovered(30 * time.Second)
+	fault := r.killAndRecover(postmasterPID(t, r.s.dir))
 	r.finish()
 	r.check([]time.Time{fault}, time.Second)
 }
@@ -393,12 +406,7 @@ func TestBackendCrashRecovers(t *testing.T) {
 			t.Fatalf("no API backend to kill: %v", err)
 		}
 	}
-	fault := time.Now()
-	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
-	r.waitNotReady(fault, time.Second)
-	r.waitRecovered(30 * time.Second)
+	fault := r.killAndRecover(pid)
 	r.finish()
 	r.check([]time.Time{fault}, time.Second)
 }
@@ -461,12 +469,7 @@ func TestRealtimeExactlyOnceAcrossPostgresRestart(t *testing.T) {
 	r.start()
 	defer r.finish()
 	time.Sleep(3 * time.Second)
-	fault := time.Now()
-	if err := syscall.Kill(postmasterPID(t, r.s.dir), syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
-	r.waitNotReady(fault, time.Second)
-	r.waitRecovered(30 * time.Second)
+	fault := r.killAndRecover(postmasterPID(t, r.s.dir))
 	time.Sleep(3 * time.Second)
 	r.finish()
 	r.check([]time.Time{fault}, time.Second)
@@ -569,7 +572,9 @@ func TestQuotaFilledStillShrinks(t *testing.T) {
 	if st := r.do(http.MethodDelete, fmt.Sprintf("/rest/v1/acks?id=eq.%d", gone), p.service, ""); st != http.StatusNoContent {
 		t.Errorf("a delete by the service role over quota: %d, want 204", st)
 	}
+	r.mu.Lock()    // the other project's load runs on
 	r.checkAcked() // before the owner empties the table
+	r.mu.Unlock()
 	out, err := exec.Command(moboBin, "--data-dir", r.s.dir, "db", "psql", "--", "-v", "ON_ERROR_STOP=1", "-c", "begin read write; truncate public.acks; commit").CombinedOutput()
 	if err != nil {
 		t.Fatalf("the owner's truncate over quota: %v\n%s", err, out)

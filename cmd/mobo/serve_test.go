@@ -20,6 +20,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/magflock/mobo/internal/secrets"
+
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/jackc/pgx/v5"
 
@@ -318,9 +320,18 @@ func projectSecret(t *testing.T, dir string) string {
 		t.Fatal(err)
 	}
 	defer conn.Close(ctx)
-	var secret string
-	if err := conn.QueryRow(ctx, "select jwt_secret from mobo.projects where ref = 'default'").Scan(&secret); err != nil {
+	var sealed string
+	if err := conn.QueryRow(ctx, "select jwt_secret from mobo.projects where ref = 'default'").Scan(&sealed); err != nil {
 		t.Fatal(err)
+	}
+	// Sealed at rest, under the key mobo wrote in the data directory.
+	keys, err := secrets.Load(secrets.Config{}, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	secret, err := keys.Open("projects.jwt_secret:default", sealed)
+	if err != nil || secret == sealed {
+		t.Fatalf("the stored JWT secret does not open as a sealed one: %v", err)
 	}
 	return secret
 }

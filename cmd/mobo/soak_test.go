@@ -8,7 +8,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -50,13 +49,8 @@ func TestSoak(t *testing.T) {
 			time.Sleep(10 * time.Second)
 			continue
 		}
-		from := time.Now()
+		from := r.killAndRecover(postmasterPID(t, r.s.dir))
 		faults = append(faults, from)
-		if err := syscall.Kill(postmasterPID(t, r.s.dir), syscall.SIGKILL); err != nil {
-			t.Fatal(err)
-		}
-		r.waitNotReady(from, time.Second)
-		r.waitRecovered(30 * time.Second)
 		outages = append(outages, outage{from, time.Now().Add(5 * time.Second)})
 		t.Logf("outage %d: %v", len(outages), time.Since(from).Round(time.Millisecond))
 		next = time.Now().Add(*soakEvery)
