@@ -157,15 +157,24 @@ func soakJoin(c *rtClient, cfg map[string]any) bool {
 // reached the subscriber exactly once.
 func (sub *soakSubscriber) check(r *faultRig) {
 	r.t.Helper()
-	time.Sleep(2 * time.Second) // the last changes in flight
+	unseen := func() int {
+		n := 0
+		for _, id := range r.acked[r.projects[0].ref] {
+			if sub.seen[id] == 0 {
+				n++
+			}
+		}
+		return n
+	}
 	sub.mu.Lock()
 	defer sub.mu.Unlock()
-	missing, dups := 0, 0
-	for _, id := range r.acked[r.projects[0].ref] {
-		if sub.seen[id] == 0 {
-			missing++
-		}
+	// The last changes in flight: delivery, not its speed, is checked here.
+	for deadline := time.Now().Add(15 * time.Second); unseen() > 0 && time.Now().Before(deadline); {
+		sub.mu.Unlock()
+		time.Sleep(100 * time.Millisecond)
+		sub.mu.Lock()
 	}
+	missing, dups := unseen(), 0
 	for _, n := range sub.seen {
 		dups += max(n-1, 0)
 	}

@@ -205,8 +205,10 @@ func (p *project) captureLoop(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-time.After(backoff):
+			backoff = min(backoff*2, 30*time.Second)
+		case <-p.retry: // PostgreSQL is back (Server.Reset): no reason to wait
+			backoff, failures = 100*time.Millisecond, 1
 		}
-		backoff = min(backoff*2, 30*time.Second)
 	}
 }
 

@@ -41,6 +41,7 @@ type project struct {
 	capCancel context.CancelFunc // ends the running capture; nil when none
 	idle      *time.Timer        // stops the capture once idle for the grace period
 	wake      chan struct{}      // tells the capture goroutine that want changed
+	retry     chan struct{}      // tells a capture waiting after an error to retry now (Server.Reset)
 
 	changes, broadcasts *kernel.Subscription
 	joins               chan joinReq // channels to register, with their held changes
@@ -95,6 +96,7 @@ func newProject(s *Server, r *run, ref string) (*project, error) {
 	p := &project{
 		s: s, ref: ref, ctx: ctx, cancel: cancel,
 		wake:      make(chan struct{}, 1),
+		retry:     make(chan struct{}, 1),
 		joins:     make(chan joinReq),
 		channels:  map[*channel]struct{}{},
 		presence:  map[presenceTopic]map[string][]presenceMeta{},

@@ -77,7 +77,26 @@ type run struct {
 var (
 	_ kernel.Component     = (*Server)(nil)
 	_ kernel.HealthChecker = (*Server)(nil)
+	_ kernel.Resetter      = (*Server)(nil)
 )
+
+// Reset implements kernel.Resetter: PostgreSQL restarted or ended every
+// session. A capture waiting out its backoff after losing the server
+// retries now instead of up to 30 s later, so that changes flow again as
+// soon as requests do.
+func (s *Server) Reset(context.Context) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.run == nil {
+		return
+	}
+	for _, p := range s.run.projects {
+		select {
+		case p.retry <- struct{}{}:
+		default: // one is pending
+		}
+	}
+}
 
 // New returns the component. Register [Server.Setup] and [Server.Teardown]
 // as the tenant manager's hooks and mount [Server.Handler] at /realtime/v1/.
