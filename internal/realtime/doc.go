@@ -36,7 +36,8 @@
 //     the payload, as Supabase Realtime's; another delivers
 //     broadcasts and presence diffs (bus topic realtime.<ref>.fanout.<topic>);
 //   - the database side, migrated by the tenant setup hook [Server.Setup]:
-//     the realtime schema (messages with RLS, topic(), send(),
+//     the realtime schema (messages with RLS, topic(), send() (which sets
+//     realtime.topic for its insert, so policies on it apply as Supabase's),
 //     send_binary(), broadcast_changes()) and the publications (no slot:
 //     that waits for a subscriber); the teardown
 //     hook [Server.Teardown] drops the slot and publications before the
