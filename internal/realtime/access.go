@@ -197,6 +197,13 @@ func (sk *socket) accessToken(ctx context.Context, ch *channel, m *inMsg) {
 // as Supabase Realtime does. With checked set, only if ch still has that
 // viewer: a client that sent a new token meanwhile keeps its channel.
 func (sk *socket) revoke(ctx context.Context, ch *channel, checked *viewer, err error) {
+	sk.shutdown(ctx, ch, checked, tokenError(err))
+}
+
+// shutdown closes ch, telling the client why with a system message, as
+// Supabase Realtime does when it stops a channel. With checked set, only if
+// ch still has that viewer.
+func (sk *socket) shutdown(ctx context.Context, ch *channel, checked *viewer, message string) {
 	sk.mu.Lock()
 	if sk.channels[ch.topic] != ch || (checked != nil && ch.viewer.Load() != checked) { // left, rejoined or renewed meanwhile
 		sk.mu.Unlock()
@@ -204,7 +211,7 @@ func (sk *socket) revoke(ctx context.Context, ch *channel, checked *viewer, err 
 	}
 	delete(sk.channels, ch.topic)
 	sk.mu.Unlock()
-	sk.system(ch, "error", "system", tokenError(err))
+	sk.system(ch, "error", evSystem, message)
 	sk.p.remove(ctx, ch)
 	sk.send(encodeText(sk.v2, ch.joinRef, nil, ch.topic, evClose, json.RawMessage("{}")))
 }

@@ -246,6 +246,8 @@ func (p *project) captureOnce(ctx context.Context) error {
 		return fmt.Errorf("starting replication from slot %s: %w", slot, err)
 	}
 	p.s.log.Debug("change capture started", "ref", p.ref, "slot", slot)
+	p.setStreaming(true)
+	defer p.setStreaming(false)
 	// Changes older than the hold window before this run began (committed
 	// while nobody subscribed) are confirmed but not sent: no channel would
 	// be replayed them, and a new subscriber must not get a backlog.

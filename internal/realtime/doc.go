@@ -24,7 +24,8 @@
 //     the project ([Server.Teardown]), or once unused it holds back more
 //     than [Config.MaxSlotWALMB] of WAL (or PostgreSQL invalidated it):
 //     channels are then told with a system message that changes were lost
-//     (slots.go);
+//     (slots.go). A channel joined with config.broadcast.replication_ready
+//     is told with a system message once the capture streams (ready.go);
 //   - fan-out: one goroutine takes changes off the bus, keeps the last
 //     [Config.HoldWindow] of them for channels that rejoin, matches them
 //     against the channels' postgres_changes bindings and filters, checks

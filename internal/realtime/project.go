@@ -45,9 +45,10 @@ type project struct {
 	changes, broadcasts *kernel.Subscription
 	joins               chan joinReq // channels to register, with their held changes
 
-	mu       sync.RWMutex
-	channels map[*channel]struct{}
-	presence map[presenceTopic]map[string][]presenceMeta // key → metas
+	mu        sync.RWMutex
+	channels  map[*channel]struct{}
+	streaming bool                                        // the capture streams the slot (ready.go)
+	presence  map[presenceTopic]map[string][]presenceMeta // key → metas
 
 	// Owned by the changes goroutine.
 	hold      []*Change
@@ -633,6 +634,7 @@ func (p *project) remove(ctx context.Context, ch *channel) {
 	p.mu.Lock()
 	_, joined := p.channels[ch]
 	delete(p.channels, ch)
+	ch.stopReady()
 	p.mu.Unlock()
 	if joined && ch.acquired {
 		p.release()

@@ -69,6 +69,9 @@ type channel struct {
 	presenceKey string
 	viewer      atomic.Pointer[viewer] // who receives the changes
 	acquired    bool                   // counted by the project's capture (acquire); set before add
+	// The replication ready handshake (ready.go), under the project's mu.
+	readyPending bool
+	readyTimer   *time.Timer
 }
 
 // pgBinding is one postgres_changes subscription of a channel.
@@ -351,9 +354,10 @@ func (sk *socket) handle(ctx context.Context, m *inMsg) {
 type joinPayload struct {
 	Config struct {
 		Broadcast struct {
-			Ack    bool `json:"ack"`
-			Self   bool `json:"self"`
-			Replay *struct {
+			Ack              bool     `json:"ack"`
+			Self             bool     `json:"self"`
+			ReplicationReady flexBool `json:"replication_ready"`
+			Replay           *struct {
 				Since int64 `json:"since"`
 				Limit int   `json:"limit"`
 			} `json:"replay"`
@@ -565,6 +569,9 @@ func (sk *socket) join(ctx context.Context, m *inMsg) {
 		}
 		for _, f := range replay {
 			sk.send(f)
+		}
+		if cfg.Broadcast.ReplicationReady {
+			sk.p.awaitReady(ch)
 		}
 	})
 }
