@@ -537,7 +537,7 @@ func (c *capture) message(ctx context.Context, r *relation, t *pglogrepl.TupleDa
 		b.Private = priv == "t"
 	}
 	if id, ok := lookup(vals, "id"); ok {
-		b.Meta = mustJSON(map[string]string{"id": id})
+		b.id, b.Meta = id, mustJSON(map[string]string{"id": id})
 	}
 	if bin, ok := lookup(vals, "binary_payload"); ok {
 		raw, err := hex.DecodeString(strings.TrimPrefix(bin, `\x`))

@@ -83,6 +83,7 @@ type Broadcast struct {
 	Private bool
 	Meta    json.RawMessage
 	from    *channel // the sending channel, skipped unless it asked for self
+	id      string   // realtime.messages' id, for a broadcast from the database
 }
 
 // presenceDiff is published on the bus under realtime.<ref>.presence.<topic>.
@@ -462,6 +463,9 @@ func (p *project) deliverBroadcast(b *Broadcast) {
 	defer p.mu.RUnlock()
 	for ch := range p.channels {
 		if ch.sub != b.Topic || ch.private != b.Private || (ch == b.from && !ch.self) {
+			continue
+		}
+		if _, done := ch.replayed[b.id]; done && b.id != "" { // sent by the join's replay
 			continue
 		}
 		if v := ch.viewer.Load(); v == nil || !v.hears {

@@ -72,6 +72,7 @@ type channel struct {
 	// The replication ready handshake (ready.go), under the project's mu.
 	readyPending bool
 	readyTimer   *time.Timer
+	replayed     map[string]struct{} // ids of the broadcasts the join replayed; set before add
 }
 
 // pgBinding is one postgres_changes subscription of a channel.
@@ -359,7 +360,7 @@ type joinPayload struct {
 			ReplicationReady flexBool `json:"replication_ready"`
 			Replay           *struct {
 				Since int64 `json:"since"`
-				Limit int   `json:"limit"`
+				Limit *int  `json:"limit"`
 			} `json:"replay"`
 		} `json:"broadcast"`
 		Presence struct {
@@ -535,7 +536,7 @@ func (sk *socket) join(ctx context.Context, m *inMsg) {
 	}
 	var replay []frame
 	if r := cfg.Broadcast.Replay; r != nil && ch.private {
-		if replay, err = replayBroadcasts(ctx, pool, ch, v.d, r.Since, r.Limit); err != nil {
+		if replay, ch.replayed, err = replayBroadcasts(ctx, pool, ch, v.d, r.Since, r.Limit); err != nil {
 			sk.s.log.Warn("replaying broadcasts", "ref", sk.ref, "err", err)
 		}
 	}
