@@ -112,3 +112,40 @@ test('broadcast and presence between two clients', async () => {
     await b.removeAllChannels();
   }
 });
+
+test('broadcast from the database reaches a private channel (realtime.send and broadcast_changes)', async () => {
+  const topic = `db-room-${Date.now()}`;
+  const table = `rt_db_${Date.now()}`;
+  await sql(`create policy "${topic} read" on realtime.messages for select to authenticated using (realtime.topic() = '${topic}');
+    create table public.${table} (id bigserial primary key, body text);
+    create function public.${table}_changes() returns trigger language plpgsql security definer as $$
+    begin
+      perform realtime.broadcast_changes('${topic}', tg_op, tg_op, tg_table_name, tg_table_schema, new, old);
+      return null;
+    end $$;
+    create trigger ${table}_changes after insert on public.${table} for each row execute function public.${table}_changes();`);
+  const supabase = client();
+  const { error } = await supabase.auth.signUp({ email: `rt-${Date.now()}@example.com`, password: 'password-1' });
+  assert.ifError(error);
+  await supabase.realtime.setAuth();
+  const got = [];
+  const channel = supabase
+    .channel(topic, { config: { private: true } })
+    .on('broadcast', { event: 'hello' }, (m) => got.push(m))
+    .on('broadcast', { event: 'INSERT' }, (m) => got.push(m));
+  try {
+    await subscribed(channel);
+    await sql(`select realtime.send($1::jsonb, 'hello', $2, true)`, [JSON.stringify({ n: 1 }), topic]);
+    const hello = await waitFor('realtime.send', () => got.find((m) => m.event === 'hello'));
+    assert.equal(hello.payload.n, 1);
+    await sql(`insert into public.${table} (body) values ('from a trigger')`);
+    const ins = await waitFor('broadcast_changes', () => got.find((m) => m.event === 'INSERT'));
+    assert.equal(ins.payload.operation, 'INSERT');
+    assert.equal(ins.payload.table, table);
+    assert.equal(ins.payload.record.body, 'from a trigger');
+    assert.equal(ins.payload.old_record, null);
+  } finally {
+    await supabase.removeChannel(channel);
+    await sql(`drop table public.${table}; drop function public.${table}_changes(); drop policy "${topic} read" on realtime.messages`);
+  }
+});

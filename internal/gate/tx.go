@@ -86,7 +86,14 @@ func (d *Decision) Begin(ctx context.Context, db Beginner, opts pgx.TxOptions, s
 	}
 	b := &pgx.Batch{}
 	if len(seed) > 0 {
-		b.Queue(seedRoleSQL)
+		// The role first, on its own: pgx prepares a batch's statements
+		// before sending it, and a seed naming a schema only the API roles
+		// may use (realtime) must be parsed as the service role, not as the
+		// login role.
+		if _, err := tx.Exec(ctx, seedRoleSQL); err != nil {
+			_ = tx.Rollback(context.WithoutCancel(ctx))
+			return nil, err
+		}
 		for _, st := range seed {
 			b.Queue(st.SQL, st.Args...)
 		}

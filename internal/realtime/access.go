@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -132,42 +133,60 @@ func newUUID() string {
 	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
 }
 
-// replayBroadcasts sends a private channel the persisted broadcasts since a
-// time (ms since the epoch), as the principal may read them.
-func replayBroadcasts(ctx context.Context, pool *pgxpool.Pool, ch *channel, d *gate.Decision, since int64, limit int) ([]frame, error) {
-	if limit <= 0 || limit > 25 {
-		limit = 25
+// Replay limits, as Supabase Realtime's: the default and the most a join
+// may ask for.
+const (
+	replayDefaultLimit = 10
+	replayMaxLimit     = 25
+)
+
+// replayBroadcasts returns the frames replaying to a private channel the
+// last limit persisted broadcasts since a time (ms since the epoch), oldest
+// first, as the principal may read them, with their ids. Each carries
+// meta {"id", "replayed": true}, as Supabase Realtime's; a binary one is
+// skipped for a 1.0.0 socket, which cannot carry it, as Supabase does.
+func replayBroadcasts(ctx context.Context, pool *pgxpool.Pool, ch *channel, d *gate.Decision, since int64, limit *int) ([]frame, map[string]struct{}, error) {
+	n := replayDefaultLimit
+	if limit != nil {
+		n = min(max(*limit, 1), replayMaxLimit)
 	}
 	tx, err := d.Begin(ctx, pool, pgx.TxOptions{AccessMode: pgx.ReadOnly}, gate.Settings{Topic: ch.sub})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
-	rows, err := tx.Query(ctx, `select id::text, coalesce(event, ''), payload, binary_payload from realtime.messages
-		where topic = $1 and extension = 'broadcast' and private and inserted_at >= to_timestamp($2::float8 / 1000)
-		order by inserted_at limit $3`, ch.sub, since, limit)
+	rows, err := tx.Query(ctx, `select * from (
+			select id::text, coalesce(event, ''), payload, binary_payload, inserted_at from realtime.messages
+			where topic = $1 and extension = 'broadcast' and private and inserted_at >= to_timestamp($2::float8 / 1000)
+			order by inserted_at desc limit $3) m
+		order by inserted_at`, ch.sub, since, n)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer rows.Close()
 	var out []frame
+	ids := map[string]struct{}{}
 	for rows.Next() {
-		var id, event string
-		var payload, bin []byte
-		if err := rows.Scan(&id, &event, &payload, &bin); err != nil {
-			return nil, err
+		b := &Broadcast{Topic: ch.sub, Private: true}
+		var bin []byte
+		var at time.Time
+		if err := rows.Scan(&b.id, &b.Event, &b.Payload, &bin, &at); err != nil {
+			return nil, nil, err
 		}
-		b := &Broadcast{Topic: ch.sub, Event: event, Private: true, Meta: mustJSON(map[string]any{"id": id, "replayed": true})}
-		if bin != nil {
+		ids[b.id] = struct{}{}
+		if bin != nil && !ch.sock.v2 {
+			continue
+		}
+		b.Meta = mustJSON(map[string]any{"id": b.id, "replayed": true})
+		switch {
+		case bin != nil:
 			b.Payload, b.Binary = bin, true
-		} else if payload != nil {
-			b.Payload = payload
-		} else {
+		case b.Payload == nil:
 			b.Payload = []byte("{}")
 		}
 		out = append(out, broadcastFrame(ch, b))
 	}
-	return out, rows.Err()
+	return out, ids, rows.Err()
 }
 
 // accessToken takes a channel's new token: the channel goes on as the new
@@ -197,6 +216,13 @@ func (sk *socket) accessToken(ctx context.Context, ch *channel, m *inMsg) {
 // as Supabase Realtime does. With checked set, only if ch still has that
 // viewer: a client that sent a new token meanwhile keeps its channel.
 func (sk *socket) revoke(ctx context.Context, ch *channel, checked *viewer, err error) {
+	sk.shutdown(ctx, ch, checked, tokenError(err))
+}
+
+// shutdown closes ch, telling the client why with a system message, as
+// Supabase Realtime does when it stops a channel. With checked set, only if
+// ch still has that viewer.
+func (sk *socket) shutdown(ctx context.Context, ch *channel, checked *viewer, message string) {
 	sk.mu.Lock()
 	if sk.channels[ch.topic] != ch || (checked != nil && ch.viewer.Load() != checked) { // left, rejoined or renewed meanwhile
 		sk.mu.Unlock()
@@ -204,7 +230,7 @@ func (sk *socket) revoke(ctx context.Context, ch *channel, checked *viewer, err 
 	}
 	delete(sk.channels, ch.topic)
 	sk.mu.Unlock()
-	sk.system(ch, "error", "system", tokenError(err))
+	sk.system(ch, "error", evSystem, message)
 	sk.p.remove(ctx, ch)
 	sk.send(encodeText(sk.v2, ch.joinRef, nil, ch.topic, evClose, json.RawMessage("{}")))
 }

@@ -248,6 +248,8 @@ func (p *project) captureOnce(ctx context.Context) error {
 		return fmt.Errorf("starting replication from slot %s: %w", slot, err)
 	}
 	p.s.log.Debug("change capture started", "ref", p.ref, "slot", slot)
+	p.setStreaming(true)
+	defer p.setStreaming(false)
 	// Changes older than the hold window before this run began (committed
 	// while nobody subscribed) are confirmed but not sent: no channel would
 	// be replayed them, and a new subscriber must not get a backlog.
@@ -537,7 +539,7 @@ func (c *capture) message(ctx context.Context, r *relation, t *pglogrepl.TupleDa
 		b.Private = priv == "t"
 	}
 	if id, ok := lookup(vals, "id"); ok {
-		b.Meta = mustJSON(map[string]string{"id": id})
+		b.id, b.Meta = id, mustJSON(map[string]string{"id": id})
 	}
 	if bin, ok := lookup(vals, "binary_payload"); ok {
 		raw, err := hex.DecodeString(strings.TrimPrefix(bin, `\x`))

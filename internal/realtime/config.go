@@ -35,6 +35,11 @@ type Config struct {
 	// closes the socket with 1009) and an HTTP broadcast body (413).
 	// Default 1 MiB.
 	MaxMessageBytes int64 `toml:"max_message_bytes" yaml:"max_message_bytes" json:"max_message_bytes"`
+	// ReplicationReadyTimeout bounds how long a channel joined with
+	// config.broadcast.replication_ready waits for the project's change
+	// capture to stream; past it the channel is closed with an error, as
+	// Supabase Realtime does. Default 1m.
+	ReplicationReadyTimeout time.Duration `toml:"replication_ready_timeout" yaml:"replication_ready_timeout" json:"replication_ready_timeout"`
 }
 
 // Validate reports a bad value.
@@ -54,6 +59,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("realtime.slot_check_interval %v is negative", c.SlotCheckInterval)
 	case c.TokenCheckInterval < 0:
 		return fmt.Errorf("realtime.token_check_interval %v is negative", c.TokenCheckInterval)
+	case c.ReplicationReadyTimeout < 0:
+		return fmt.Errorf("realtime.replication_ready_timeout %v is negative", c.ReplicationReadyTimeout)
 	case c.MaxMessageBytes < 0 || c.MaxMessageBytes > 64<<20:
 		return fmt.Errorf("realtime.max_message_bytes %d is not between 0 (the default) and 64 MiB", c.MaxMessageBytes)
 	}
@@ -84,6 +91,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.SlotCheckInterval == 0 {
 		c.SlotCheckInterval = time.Minute
+	}
+	if c.ReplicationReadyTimeout == 0 {
+		c.ReplicationReadyTimeout = time.Minute
 	}
 	if c.TokenCheckInterval == 0 {
 		c.TokenCheckInterval = 15 * time.Second

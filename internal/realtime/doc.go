@@ -24,7 +24,8 @@
 //     the project ([Server.Teardown]), or once unused it holds back more
 //     than [Config.MaxSlotWALMB] of WAL (or PostgreSQL invalidated it):
 //     channels are then told with a system message that changes were lost
-//     (slots.go);
+//     (slots.go). A channel joined with config.broadcast.replication_ready
+//     is told with a system message once the capture streams (ready.go);
 //   - fan-out: one goroutine takes changes off the bus, keeps the last
 //     [Config.HoldWindow] of them for channels that rejoin, matches them
 //     against the channels' postgres_changes bindings and filters, checks
@@ -36,7 +37,8 @@
 //     the payload, as Supabase Realtime's; another delivers
 //     broadcasts and presence diffs (bus topic realtime.<ref>.fanout.<topic>);
 //   - the database side, migrated by the tenant setup hook [Server.Setup]:
-//     the realtime schema (messages with RLS, topic(), send(),
+//     the realtime schema (messages with RLS, topic(), send() (which sets
+//     realtime.topic for its insert, so policies on it apply as Supabase's),
 //     send_binary(), broadcast_changes()) and the publications (no slot:
 //     that waits for a subscriber); the teardown
 //     hook [Server.Teardown] drops the slot and publications before the

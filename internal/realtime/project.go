@@ -46,9 +46,10 @@ type project struct {
 	changes, broadcasts *kernel.Subscription
 	joins               chan joinReq // channels to register, with their held changes
 
-	mu       sync.RWMutex
-	channels map[*channel]struct{}
-	presence map[presenceTopic]map[string][]presenceMeta // key → metas
+	mu        sync.RWMutex
+	channels  map[*channel]struct{}
+	streaming bool                                        // the capture streams the slot (ready.go)
+	presence  map[presenceTopic]map[string][]presenceMeta // key → metas
 
 	// Owned by the changes goroutine.
 	hold      []*Change
@@ -83,6 +84,7 @@ type Broadcast struct {
 	Private bool
 	Meta    json.RawMessage
 	from    *channel // the sending channel, skipped unless it asked for self
+	id      string   // realtime.messages' id, for a broadcast from the database
 }
 
 // presenceDiff is published on the bus under realtime.<ref>.presence.<topic>.
@@ -465,6 +467,9 @@ func (p *project) deliverBroadcast(b *Broadcast) {
 		if ch.sub != b.Topic || ch.private != b.Private || (ch == b.from && !ch.self) {
 			continue
 		}
+		if _, done := ch.replayed[b.id]; done && b.id != "" { // sent by the join's replay
+			continue
+		}
 		if v := ch.viewer.Load(); v == nil || !v.hears {
 			continue
 		}
@@ -635,6 +640,7 @@ func (p *project) remove(ctx context.Context, ch *channel) {
 	p.mu.Lock()
 	_, joined := p.channels[ch]
 	delete(p.channels, ch)
+	ch.stopReady()
 	p.mu.Unlock()
 	if joined && ch.acquired {
 		p.release()

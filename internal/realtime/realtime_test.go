@@ -311,7 +311,7 @@ func TestPrivateChannelsAndDatabaseBroadcast(t *testing.T) {
 	}
 	// The same message also arrives live through the WAL, then a new one.
 	e.exec(`select realtime.send('{"n": 2}'::jsonb, 'live', 'private-room', true)`)
-	u.next("broadcast from the database", func(m msg) bool { return m.Binary != nil && bytes.Contains(m.Binary, []byte(`{"n": 2}`)) })
+	u.next("broadcast from the database", func(m msg) bool { return m.Binary != nil && bytes.Contains(m.Binary, []byte(`"n": 2`)) })
 	_ = joinRef
 	// A trigger calling realtime.broadcast_changes broadcasts row changes.
 	e.exec(todosDDL + `

@@ -69,6 +69,10 @@ type channel struct {
 	presenceKey string
 	viewer      atomic.Pointer[viewer] // who receives the changes
 	acquired    bool                   // counted by the project's capture (acquire); set before add
+	// The replication ready handshake (ready.go), under the project's mu.
+	readyPending bool
+	readyTimer   *time.Timer
+	replayed     map[string]struct{} // ids of the broadcasts the join replayed; set before add
 }
 
 // pgBinding is one postgres_changes subscription of a channel.
@@ -351,11 +355,12 @@ func (sk *socket) handle(ctx context.Context, m *inMsg) {
 type joinPayload struct {
 	Config struct {
 		Broadcast struct {
-			Ack    bool `json:"ack"`
-			Self   bool `json:"self"`
-			Replay *struct {
+			Ack              bool     `json:"ack"`
+			Self             bool     `json:"self"`
+			ReplicationReady flexBool `json:"replication_ready"`
+			Replay           *struct {
 				Since int64 `json:"since"`
-				Limit int   `json:"limit"`
+				Limit *int  `json:"limit"`
 			} `json:"replay"`
 		} `json:"broadcast"`
 		Presence struct {
@@ -531,7 +536,7 @@ func (sk *socket) join(ctx context.Context, m *inMsg) {
 	}
 	var replay []frame
 	if r := cfg.Broadcast.Replay; r != nil && ch.private {
-		if replay, err = replayBroadcasts(ctx, pool, ch, v.d, r.Since, r.Limit); err != nil {
+		if replay, ch.replayed, err = replayBroadcasts(ctx, pool, ch, v.d, r.Since, r.Limit); err != nil {
 			sk.s.log.Warn("replaying broadcasts", "ref", sk.ref, "err", err)
 		}
 	}
@@ -565,6 +570,9 @@ func (sk *socket) join(ctx context.Context, m *inMsg) {
 		}
 		for _, f := range replay {
 			sk.send(f)
+		}
+		if cfg.Broadcast.ReplicationReady {
+			sk.p.awaitReady(ch)
 		}
 	})
 }
