@@ -23,7 +23,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -67,11 +66,26 @@ type Mobo struct {
 	http     *http.Client
 }
 
-var adminKeyLine = regexp.MustCompile(`(?m)^\s+admin key\s+(\S+)$`)
+// readAdminKey reads the admin key from the data directory's server.json,
+// where mobo writes it (its banner prints keys only on a terminal); "" until
+// it is there.
+func (m *Mobo) readAdminKey() string {
+	b, err := os.ReadFile(filepath.Join(m.dir, "server.json"))
+	if err != nil {
+		return ""
+	}
+	var info struct {
+		AdminKey string `json:"admin_key"`
+	}
+	if json.Unmarshal(b, &info) != nil {
+		return ""
+	}
+	return info.AdminKey
+}
 
 // StartMobo runs `bin serve --data-dir dir --http ADDR extraArgs...` on a
 // free loopback address and waits, for up to 2 minutes, until /readyz
-// answers 200 and the banner with the admin key is out.
+// answers 200 and the admin key is in server.json.
 func StartMobo(ctx context.Context, bin, dir string, extraArgs ...string) (*Mobo, error) {
 	addr, err := FreeAddr()
 	if err != nil {
@@ -104,8 +118,8 @@ func StartMobo(ctx context.Context, bin, dir string, extraArgs ...string) (*Mobo
 			return nil, fmt.Errorf("mobo not ready within 2 minutes:\n%s", m.out.Tail(40))
 		}
 		if m.ready(ctx) {
-			if g := adminKeyLine.FindStringSubmatch(m.out.String()); g != nil {
-				m.adminKey = g[1]
+			if key := m.readAdminKey(); key != "" {
+				m.adminKey = key
 				return m, nil
 			}
 		}
