@@ -11,8 +11,8 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
+	"time"
 	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -66,14 +66,23 @@ type Server struct {
 	cfg  Config
 	log  *slog.Logger
 
-	mu     sync.Mutex
-	models map[string]cached
+	// models are the generated schemas by project, each with the snapshot
+	// it was built from; an idle project's expires (modelTTL).
+	models *kernel.MemoryCache[cached]
 
 	// prepared are the prepared operations of every model; built numbers
 	// the models, to key them.
 	prepared *kernel.MemoryCache[*prepared]
 	built    atomic.Uint64
 }
+
+// maxModels bounds the generated schemas kept; modelTTL is how long one is
+// kept after it was built: an idle project's goes (with the snapshot it
+// holds), an active one's is built again at its next request.
+const (
+	maxModels = 4096
+	modelTTL  = 10 * time.Minute
+)
 
 type cached struct {
 	sc *catalog.Catalog
@@ -88,7 +97,10 @@ func New(opts Options) *Server {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Server{opts: opts, cfg: opts.Config.withDefaults(), log: log, models: map[string]cached{}, prepared: kernel.NewCostCache(preparedCost, preparedSize)}
+	return &Server{
+		opts: opts, cfg: opts.Config.withDefaults(), log: log,
+		models: kernel.NewMemoryCache[cached](maxModels), prepared: kernel.NewCostCache(preparedCost, preparedSize),
+	}
 }
 
 // Name implements [kernel.Component].
@@ -102,9 +114,7 @@ func (s *Server) Start(context.Context) error { return s.opts.Config.Validate() 
 
 // Stop forgets the generated schemas. It is idempotent.
 func (s *Server) Stop(context.Context) error {
-	s.mu.Lock()
-	s.models = map[string]cached{}
-	s.mu.Unlock()
+	s.models.Clear()
 	s.prepared.Clear()
 	s.prepared.Close() // still usable after a restart; its entries have no TTL to sweep
 	return nil
@@ -118,9 +128,7 @@ func (s *Server) model(ctx context.Context, ref string) (*model, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.mu.Lock()
-	c, ok := s.models[ref]
-	s.mu.Unlock()
+	c, ok, _ := s.models.Get(ctx, ref)
 	if ok && c.sc == sc {
 		return c.m, nil
 	}
@@ -136,9 +144,7 @@ func (s *Server) model(ctx context.Context, ref string) (*model, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.mu.Lock()
-	s.models[ref] = cached{sc: sc, m: m}
-	s.mu.Unlock()
+	_ = s.models.Set(ctx, ref, cached{sc: sc, m: m}, modelTTL)
 	return m, nil
 }
 

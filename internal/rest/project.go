@@ -99,6 +99,14 @@ func (s *Server) Listening(ref string) bool {
 	return p != nil && p.listening.Load()
 }
 
+// Held reports whether the component keeps state for project ref (tests:
+// an idle project's is forgotten).
+func (s *Server) Held(ref string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.projects[ref] != nil
+}
+
 func (p *project) touch() { p.lastUsed.Store(time.Now().UnixNano()) }
 
 // lastUse is when the project last served a request.
@@ -131,7 +139,11 @@ func (s *Server) project(ctx context.Context, ref string) (*project, error) {
 		}
 		p.touch()
 		if !p.listening.Load() {
-			if err := s.wake(ctx, p); err != nil {
+			err := s.wake(ctx, p)
+			if errors.Is(err, errForgotten) {
+				return s.project(ctx, ref)
+			}
+			if err != nil {
 				return nil, err
 			}
 		}
@@ -179,6 +191,11 @@ func (s *Server) wake(ctx context.Context, p *project) error {
 		s.mu.Unlock()
 		p.listening.Store(false)
 		return errors.New("the rest component is stopping")
+	}
+	if s.projects[p.ref] != p {
+		s.mu.Unlock()
+		p.listening.Store(false)
+		return errForgotten
 	}
 	lctx := s.ctx
 	s.wg.Add(1)
@@ -254,7 +271,11 @@ func (s *Server) listen(ctx context.Context, p *project) {
 			p.evicted.Store(true)
 			return
 		}
-		if ctx.Err() != nil || errors.Is(err, errIdle) {
+		if errors.Is(err, errIdle) {
+			s.forget(p)
+			return
+		}
+		if ctx.Err() != nil {
 			return
 		}
 		s.log.Warn("schema listener lost its connection", "ref", p.ref, "err", err, "retry_in", backoff)
@@ -265,10 +286,28 @@ func (s *Server) listen(ctx context.Context, p *project) {
 		}
 		backoff = min(backoff*2, 10*time.Second)
 		if time.Since(time.Unix(0, p.lastUsed.Load())) > s.listenerIdle() {
-			return // idle meanwhile: the next request wakes it
+			s.forget(p) // idle meanwhile: the next request loads it afresh
+			return
 		}
 	}
 }
+
+// forget drops the state of a project idle for the listener's idle time:
+// its schema cache, which the next request would reload anyway (the
+// notifications of the idle spell are lost), so that an idle project keeps
+// nothing in this component. A request that raced it and still holds p
+// finishes with it; wake refuses to start a listener for a forgotten p.
+func (s *Server) forget(p *project) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.projects[p.ref] == p && time.Since(p.lastUse()) > s.listenerIdle() {
+		delete(s.projects, p.ref)
+	}
+}
+
+// errForgotten: the project's state was dropped while a request woke it;
+// the request looks the project up again.
+var errForgotten = errors.New("project state forgotten")
 
 // errIdle ends a listener whose project had no request for a while, and
 // errEvicted one whose connection the platform took back for a pool: the

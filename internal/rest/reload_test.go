@@ -119,8 +119,10 @@ func TestReloadUnderLoad(t *testing.T) {
 	wg.Wait()
 }
 
-// TestIdleListenerLetsGo: an idle project's listener closes its connection;
-// the next request reloads the cache, so DDL done meanwhile is seen at once.
+// TestIdleListenerLetsGo: an idle project's listener closes its connection
+// and the component forgets the project's schema cache (an idle project
+// keeps nothing here); the next request reloads it, so DDL done meanwhile
+// is seen at once.
 func TestIdleListenerLetsGo(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, Config{}, func(o *Options) { o.ListenerIdle = 200 * time.Millisecond })
@@ -132,6 +134,12 @@ func TestIdleListenerLetsGo(t *testing.T) {
 	for e.srv.Listening("default") {
 		if time.Now().After(deadline) {
 			t.Fatal("the listener of an idle project still runs")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	for e.srv.Held("default") {
+		if time.Now().After(deadline) {
+			t.Fatal("the schema cache of an idle project is still kept")
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
