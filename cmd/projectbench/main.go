@@ -61,6 +61,7 @@ type options struct {
 	requests int
 	clients  int
 	idleWait time.Duration
+	settle   time.Duration
 	timeout  time.Duration
 }
 
@@ -71,6 +72,7 @@ func main() {
 	flag.IntVar(&o.spread, "spread", 50, "projects the spread throughput run goes round")
 	flag.IntVar(&o.requests, "requests", 20000, "REST GETs per throughput measurement")
 	flag.IntVar(&o.clients, "clients", 32, "concurrent HTTP clients in the throughput runs")
+	flag.DurationVar(&o.settle, "settle", 150*time.Second, "the idle figures are taken no sooner than this after the requests (RSS shrinks as Go returns freed memory: a fixed time keeps runs comparable)")
 	flag.DurationVar(&o.idleWait, "idle-wait", 150*time.Second, "longest wait for the pools to reap their idle connections (short: quicker runs, idle figures of the moment)")
 	flag.DurationVar(&o.timeout, "timeout", 20*time.Minute, "give up after this long")
 	flag.Parse()
@@ -228,6 +230,16 @@ func run(ctx context.Context, o options) (err error) {
 	idle, err := m.waitIdle(ctx, su, base, o.idleWait)
 	if err != nil {
 		return err
+	}
+	// RSS falls as Go's scavenger returns freed memory, minutes after it
+	// was freed: sampled at a fixed time after the requests, two binaries'
+	// figures compare; sampled when the connections drop, they do not.
+	if rest := o.settle - time.Since(t0); rest > 0 {
+		fmt.Printf("settling %v more before the idle figures…\n", rest.Round(time.Second))
+		time.Sleep(rest)
+		if idle, err = m.snapshot(ctx, su); err != nil {
+			return err
+		}
 	}
 	fmt.Printf("idle after %v:                   %s\n", time.Since(t0).Round(time.Second), idle)
 	usageConns, err := m.usageConnections(ctx, projects)
