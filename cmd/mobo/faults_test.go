@@ -324,13 +324,17 @@ func (r *faultRig) checkAcked() {
 		if err != nil {
 			r.t.Fatal(err)
 		}
-		have, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+		ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
 		if err != nil {
 			r.t.Fatal(err)
 		}
+		have := make(map[int64]bool, len(ids))
+		for _, id := range ids {
+			have[id] = true
+		}
 		lost := 0
 		for _, id := range acked {
-			if !slices.Contains(have, id) {
+			if !have[id] {
 				lost++
 			}
 		}
