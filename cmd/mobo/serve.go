@@ -28,14 +28,15 @@ import (
 	"github.com/magflock/mobo/internal/pgwire"
 	"github.com/magflock/mobo/internal/realtime"
 	"github.com/magflock/mobo/internal/rest"
+	"github.com/magflock/mobo/internal/schemacache"
 	"github.com/magflock/mobo/internal/tenant"
 )
 
-// The tenant manager counts the REST schema listeners against the cluster's
-// connection budget and shares the cluster's backends among busy projects.
+// The tenant manager shares the cluster's backends among busy projects and
+// keeps their REST settings.
 var (
-	_ rest.ConnectionHolder = (*tenant.Manager)(nil)
-	_ rest.Sharer           = (*tenant.Manager)(nil)
+	_ rest.Sharer        = (*tenant.Manager)(nil)
+	_ rest.SettingsStore = (*tenant.Manager)(nil)
 )
 
 // stopTimeout bounds the whole shutdown after SIGINT/SIGTERM.
@@ -121,13 +122,22 @@ func assemble(cfg Config, log *slog.Logger) (*platform, error) {
 	// The one request path: every API authenticates and authorizes
 	// through the gate, whose decisions alone run SQL as a principal.
 	gt := gate.New(gate.Options{Authenticator: authSvc.Authenticator("anon"), Roles: authSvc.Authorizer(), Quota: p.tenants})
+	// One schema catalog per project, read by REST and GraphQL; its
+	// listeners hold slots of the connection budget.
+	cat := schemacache.New(schemacache.Options{
+		Pools:   p.tenants,
+		Holder:  p.tenants,
+		Exposed: rest.ExposedSchemas(cfg.REST, p.tenants),
+		Logger:  kernel.ComponentLogger(log, "schemacache"),
+	})
 	restSrv := rest.New(rest.Options{
 		Config:   cfg.REST,
 		Projects: p.tenants,
+		Catalog:  cat,
 		Gate:     gt,
 		Logger:   kernel.ComponentLogger(log, "rest"),
 	})
-	gqlSrv := graphql.New(graphql.Options{Config: cfg.GraphQL, Backend: restSrv, Gate: gt, Logger: kernel.ComponentLogger(log, "graphql")})
+	gqlSrv := graphql.New(graphql.Options{Config: cfg.GraphQL, Catalog: cat, Backend: restSrv, Gate: gt, Logger: kernel.ComponentLogger(log, "graphql")})
 	bus := kernel.NewBus(kernel.BusLogger(kernel.ComponentLogger(log, "bus")))
 	rt, err := realtime.New(realtime.Options{
 		Config:   cfg.Realtime,
@@ -150,7 +160,7 @@ func assemble(cfg Config, log *slog.Logger) (*platform, error) {
 	p.tenants.AddSetupHook("auth", authSvc.SetupProject)
 	p.tenants.AddTeardownHook("auth", authSvc.ForgetProject)
 	p.tenants.AddChangeHook("auth", authSvc.ProjectChanged)
-	p.tenants.AddChangeHook("rest", restSrv.ProjectChanged) // per-project settings, on every node
+	p.tenants.AddChangeHook("schemacache", cat.ProjectChanged) // a new snapshot brings REST's and GraphQL's new settings, on every node
 	// After auth's: realtime checks its channels' tokens against the new
 	// secret.
 	p.tenants.AddChangeHook("realtime", rt.ProjectChanged)
@@ -167,7 +177,7 @@ func assemble(cfg Config, log *slog.Logger) (*platform, error) {
 	})
 	p.gateway.Handle("/admin/v1/", p.admin.Handler())
 
-	components := []kernel.Component{db, cp, p.tenants, p.admin, authSvc, restSrv, gqlSrv, rt, p.gateway}
+	components := []kernel.Component{db, cp, p.tenants, p.admin, authSvc, cat, restSrv, gqlSrv, rt, p.gateway}
 	if cfg.PGWire.Enabled() {
 		p.pgwire = pgwire.New(cfg.PGWire, wireProjects{p.tenants}, kernel.ComponentLogger(log, "pgwire"))
 		p.tenants.AddChangeHook("pgwire", p.pgwire.ProjectChanged) // sessions of a rotated key end

@@ -10,6 +10,8 @@
 // before sharing it), so it is safe for concurrent use. Names are kept as
 // PostgreSQL spells them; [QName.Sanitize] quotes one for SQL.
 //
-// Not here yet: the per-project snapshot holder and its reload listener
-// (NOTIFY pgrst) live in package rest, which hands snapshots to GraphQL.
+// A [Snapshot] is one load of a project's catalog, numbered; the schema
+// cache component (package schemacache) keeps each project's current one
+// and reloads it. What an API builds from a snapshot it keeps with
+// [Derive], so that it goes with the snapshot.
 package catalog

@@ -73,7 +73,7 @@ type Querier interface {
 	SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults
 }
 
-// LoadSchema reads the catalog of the exposed schemas in one round trip.
+// Load reads the catalog of the exposed schemas in one round trip.
 func Load(ctx context.Context, q Querier, schemas []string) (*Catalog, error) {
 	b := &pgx.Batch{}
 	for _, s := range []string{queryRelations, queryColumns, queryConstraints, queryViewBases, queryFunctions, queryTypes} {

@@ -323,7 +323,7 @@ func TestSchema(t *testing.T) {
 			t.Fatalf("after reload: %s", body)
 		}
 		select {
-		case <-e.rest.Reloaded(""):
+		case <-e.cat.Reloaded(""):
 		case <-time.After(100 * time.Millisecond):
 		}
 	}

@@ -19,8 +19,10 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/magflock/mobo/internal/gate"
+	"github.com/magflock/mobo/internal/kernel"
 	"github.com/magflock/mobo/internal/pg/pgtest"
 	"github.com/magflock/mobo/internal/rest"
+	"github.com/magflock/mobo/internal/schemacache"
 	"github.com/magflock/mobo/internal/tenant/tenanttest"
 )
 
@@ -138,6 +140,7 @@ func (p poolProjects) Pool(context.Context, string) (*pgxpool.Pool, error) { ret
 // env is a running GraphQL server (on a REST server) on a fresh database.
 type env struct {
 	db   *pgtest.DB
+	cat  *schemacache.Store
 	rest *rest.Server
 	gql  *Server
 	url  string
@@ -156,31 +159,40 @@ func newEnv(t testing.TB, cfg Config, opts ...func(*gate.Options)) *env {
 		o(&gopts)
 	}
 	gt := gate.New(gopts)
-	rs := rest.New(rest.Options{Projects: poolProjects{db.Pool}, Logger: log, Gate: gt})
-	gs := New(Options{Config: cfg, Backend: rs, Gate: gt, Logger: log})
-	ctx := context.Background()
-	if err := rs.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if err := gs.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
+	cat, rs, gs := startAPIs(t, poolProjects{db.Pool}, gt, cfg, log)
 	mux := http.NewServeMux()
 	mux.Handle("/graphql/v1", gs.Handler())
 	hs := httptest.NewServer(mux)
-	t.Cleanup(func() {
-		hs.Close()
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		_ = gs.Stop(ctx)
-		if err := rs.Stop(ctx); err != nil {
-			t.Errorf("stop: %v", err)
-		}
-	})
+	t.Cleanup(hs.Close)
 	return &env{
-		db: db, rest: rs, gql: gs, url: hs.URL + "/graphql/v1",
+		db: db, cat: cat, rest: rs, gql: gs, url: hs.URL + "/graphql/v1",
 		anon: token(t, jwt.MapClaims{"role": "anon"}), svc: token(t, jwt.MapClaims{"role": "service_role"}),
 	}
+}
+
+// startAPIs starts the schema cache, REST and GraphQL on pools as mobo
+// assembles them; they stop with the test.
+func startAPIs(t testing.TB, pools poolProjects, gt *gate.Gate, cfg Config, log *slog.Logger) (*schemacache.Store, *rest.Server, *Server) {
+	t.Helper()
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	cat := schemacache.New(schemacache.Options{Pools: pools, Exposed: rest.ExposedSchemas(rest.Config{}, nil), Logger: log})
+	rs := rest.New(rest.Options{Projects: pools, Catalog: cat, Logger: log, Gate: gt})
+	gs := New(Options{Config: cfg, Catalog: cat, Backend: rs, Gate: gt, Logger: log})
+	for _, c := range []kernel.Component{cat, rs, gs} {
+		if err := c.Start(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			if err := c.Stop(ctx); err != nil {
+				t.Errorf("stopping %s: %v", c.Name(), err)
+			}
+		})
+	}
+	return cat, rs, gs
 }
 
 type tlog struct{ t testing.TB }

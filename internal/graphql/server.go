@@ -11,8 +11,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"sync/atomic"
-	"time"
 	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -28,15 +26,17 @@ import (
 	"github.com/magflock/mobo/internal/pgcode"
 )
 
+// Catalogs is what the GraphQL API needs from the schema cache component:
+// each project's current catalog snapshot, the one REST reads too. GraphQL
+// serves the snapshot's first exposed schema.
+type Catalogs interface {
+	Snapshot(ctx context.Context, ref string) (*catalog.Snapshot, error)
+}
+
 // Backend is what the GraphQL API needs from the REST component (which
-// *rest.Server provides): its schema catalog, its authentication and its
-// request transaction, so both APIs see the same schema and RLS applies
-// the same way.
+// *rest.Server provides): its authentication and its request transaction,
+// so that RLS applies the same way through both APIs.
 type Backend interface {
-	// Catalog returns the current catalog snapshot of project ref.
-	Catalog(ctx context.Context, ref string) (*catalog.Catalog, error)
-	// Schemas are project ref's exposed schemas; GraphQL serves the first.
-	Schemas(ref string) []string
 	Authenticate(ctx context.Context, r *http.Request) (*gate.Principal, error)
 	// QueryJSON runs a statement returning one json value in a
 	// transaction of the decision's project under its principal's role
@@ -49,7 +49,10 @@ type Backend interface {
 
 // Options are the dependencies of a [Server].
 type Options struct {
-	Config  Config
+	Config Config
+	// Catalog gives each project's schema catalog snapshot. Required.
+	Catalog Catalogs
+	// Backend is required.
 	Backend Backend
 	// Gate authorizes each relation a request reads or changes (API
 	// "graphql") before any SQL runs; its decision runs the statement.
@@ -59,47 +62,37 @@ type Options struct {
 }
 
 // Server is the "graphql" component: pg_graphql's API at /graphql/v1. It
-// holds no goroutines; the generated schema is cached per schema cache
-// snapshot of each project.
+// holds no goroutines; the generated schema is kept with the schema
+// cache's snapshot it was built from ([catalog.Derive]), so it lives as
+// long as that snapshot: a reload or an idle spell drops it.
 type Server struct {
 	opts Options
 	cfg  Config
 	log  *slog.Logger
 
-	// models are the generated schemas by project, each with the snapshot
-	// it was built from; an idle project's expires (modelTTL).
-	models *kernel.MemoryCache[cached]
-
-	// prepared are the prepared operations of every model; built numbers
-	// the models, to key them.
+	// prepared are the prepared operations of every model, keyed by the
+	// snapshot's version.
 	prepared *kernel.MemoryCache[*prepared]
-	built    atomic.Uint64
 }
 
-// maxModels bounds the generated schemas kept; modelTTL is how long one is
-// kept after it was built: an idle project's goes (with the snapshot it
-// holds), an active one's is built again at its next request.
-const (
-	maxModels = 4096
-	modelTTL  = 10 * time.Minute
-)
-
-type cached struct {
-	sc *catalog.Catalog
-	m  *model
-}
+// modelKey keys the generated schema among a snapshot's derived values.
+type modelKey struct{}
 
 var _ kernel.Component = (*Server)(nil)
 
-// New returns the GraphQL server.
+// New returns the GraphQL server. It panics without a Catalog, a Backend or
+// a Gate: the assembly of components is a programming matter.
 func New(opts Options) *Server {
+	if opts.Catalog == nil || opts.Backend == nil || opts.Gate == nil {
+		panic("graphql: New needs a Catalog, a Backend and a Gate")
+	}
 	log := opts.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
 	return &Server{
 		opts: opts, cfg: opts.Config.withDefaults(), log: log,
-		models: kernel.NewMemoryCache[cached](maxModels), prepared: kernel.NewCostCache(preparedCost, preparedSize),
+		prepared: kernel.NewCostCache(preparedCost, preparedSize),
 	}
 }
 
@@ -107,14 +100,13 @@ func New(opts Options) *Server {
 func (s *Server) Name() string { return "graphql" }
 
 // Requires implements [kernel.Component].
-func (s *Server) Requires() []string { return []string{"rest"} }
+func (s *Server) Requires() []string { return []string{"rest", "schemacache"} }
 
 // Start implements [kernel.Component].
 func (s *Server) Start(context.Context) error { return s.opts.Config.Validate() }
 
 // Stop forgets the generated schemas. It is idempotent.
 func (s *Server) Stop(context.Context) error {
-	s.models.Clear()
 	s.prepared.Clear()
 	s.prepared.Close() // still usable after a restart; its entries have no TTL to sweep
 	return nil
@@ -124,28 +116,23 @@ func (s *Server) Stop(context.Context) error {
 // generating it once per snapshot; p is who asks, as whom the comment
 // directives the snapshot lacks are read.
 func (s *Server) model(ctx context.Context, ref string) (*model, error) {
-	sc, err := s.opts.Backend.Catalog(ctx, ref)
+	snap, err := s.opts.Catalog.Snapshot(ctx, ref)
 	if err != nil {
 		return nil, err
 	}
-	c, ok, _ := s.models.Get(ctx, ref)
-	if ok && c.sc == sc {
-		return c.m, nil
-	}
-	schema := s.opts.Backend.Schemas(ref)[0]
-	cc, err := s.loadComments(ctx, ref, schema)
-	if err != nil {
-		return nil, err
-	}
-	m, err := buildModel(sc, schema, cc)
-	if err == nil {
-		m.prepared = preparedCache{c: s.prepared, prefix: strconv.FormatUint(s.built.Add(1), 36) + "\x00"}
-	}
-	if err != nil {
-		return nil, err
-	}
-	_ = s.models.Set(ctx, ref, cached{sc: sc, m: m}, modelTTL)
-	return m, nil
+	return catalog.Derive(snap, modelKey{}, func() (*model, error) {
+		schema := snap.Schemas()[0]
+		cc, err := s.loadComments(ctx, ref, schema)
+		if err != nil {
+			return nil, err
+		}
+		m, err := buildModel(snap.Catalog, schema, cc)
+		if err != nil {
+			return nil, err
+		}
+		m.prepared = preparedCache{c: s.prepared, prefix: strconv.FormatUint(snap.Version, 36) + "\x00"}
+		return m, nil
+	})
 }
 
 // SDL returns the generated schema of project ref as GraphQL SDL.

@@ -11,7 +11,6 @@ import (
 
 	"github.com/magflock/mobo/internal/gate"
 	"github.com/magflock/mobo/internal/pg/pgtest"
-	"github.com/magflock/mobo/internal/rest"
 )
 
 // TestDatabaseUnavailable: when no connection can be made, a request gets a
@@ -20,12 +19,7 @@ func TestDatabaseUnavailable(t *testing.T) {
 	t.Parallel()
 	pool := pgtest.UnreachablePool(t)
 	gt := gate.New(gate.Options{Authenticator: &gate.SecretAuthenticator{Secret: func(string) (string, error) { return testSecret, nil }, AnonymousRole: "anon"}})
-	rs := rest.New(rest.Options{Projects: poolProjects{pool}, Gate: gt})
-	gs := New(Options{Backend: rs, Gate: gt})
-	if err := rs.Start(t.Context()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = rs.Stop(t.Context()) })
+	_, _, gs := startAPIs(t, poolProjects{pool}, gt, Config{}, nil)
 	hs := httptest.NewServer(gs.Handler())
 	t.Cleanup(hs.Close)
 	req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, hs.URL, strings.NewReader(`{"query":"{ __typename }"}`))

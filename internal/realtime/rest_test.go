@@ -12,6 +12,7 @@ import (
 
 	"github.com/magflock/mobo/internal/gate"
 	"github.com/magflock/mobo/internal/rest"
+	"github.com/magflock/mobo/internal/schemacache"
 )
 
 // TestPostgresChangesFromREST writes through the REST API (mounted next to
@@ -23,10 +24,16 @@ func TestPostgresChangesFromREST(t *testing.T) {
 	e.exec(todosDDL + `
 		alter table todos enable row level security;
 		create policy own on todos for all to authenticated using (owner = auth.uid()) with check (owner = auth.uid());`)
+	pools := superPools{e.tenants, e.srv}
+	cat := schemacache.New(schemacache.Options{Pools: pools, Exposed: rest.ExposedSchemas(rest.Config{}, nil)})
 	restSrv := rest.New(rest.Options{
-		Projects: superPools{e.tenants, e.srv},
+		Projects: pools,
+		Catalog:  cat,
 		Gate:     gate.New(gate.Options{Authenticator: &gate.SecretAuthenticator{Secret: e.tenants.JWTSecret, AnonymousRole: "anon"}}),
 	})
+	if err := cat.Start(t.Context()); err != nil {
+		t.Fatal(err)
+	}
 	if err := restSrv.Start(t.Context()); err != nil {
 		t.Fatal(err)
 	}
@@ -39,6 +46,9 @@ func TestPostgresChangesFromREST(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		if err := restSrv.Stop(ctx); err != nil {
+			t.Error(err)
+		}
+		if err := cat.Stop(ctx); err != nil {
 			t.Error(err)
 		}
 	})

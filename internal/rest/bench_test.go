@@ -50,19 +50,21 @@ func BenchmarkRESTvsBaseline(b *testing.B) {
 	}
 	defer pool.Close()
 
-	srv := New(Options{Projects: poolProjects{pool}, Gate: gate.New(gate.Options{Authenticator: &gate.SecretAuthenticator{
+	o := Options{Projects: poolProjects{pool}, Gate: gate.New(gate.Options{Authenticator: &gate.SecretAuthenticator{
 		Secret: func(string) (string, error) { return testSecret, nil }, AnonymousRole: "anon",
-	}})})
+	}})}
+	o.Catalog = newCatalog(b, o, 0)
+	srv := New(o)
 	if err := srv.Start(ctx); err != nil {
 		b.Fatal(err)
 	}
 	defer srv.Stop(ctx)
-	p, err := srv.project(ctx, "default")
+	sc, err := srv.schema(ctx, "default")
 	if err != nil {
 		b.Fatal(err)
 	}
 	compiled := func(query string) string {
-		st, err := compileFor(p.current(), &Config{}, "GET", "/bench", query, nil, "")
+		st, err := compileFor(sc, &Config{}, "GET", "/bench", query, nil, "")
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -128,11 +128,11 @@ func golden(t *testing.T, path, got string) {
 func TestOpenAPIGolden(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, Config{})
-	p, err := e.srv.project(context.Background(), "default")
+	sc, err := e.srv.schema(context.Background(), "default")
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := json.MarshalIndent(OpenAPI(p.current(), "public", nil), "", "  ")
+	b, err := json.MarshalIndent(OpenAPI(sc, "public", nil), "", "  ")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,14 +11,16 @@
 //     arguments ([Arg]), [Preferences] and media types ([MediaType]). It is
 //     pure: no I/O, no schema knowledge. Identifiers are kept as the client
 //     wrote them and values as raw strings; nothing here is SQL.
-//  2. The schema cache ([Schema], loaded by [LoadSchema] in one round trip)
-//     resolves every name against the exposed schemas: relations, columns,
-//     foreign keys (many-to-one, one-to-many, one-to-one, many-to-many
-//     through junction tables, computed relationships), functions. Each
-//     project has one, loaded at its first request and reloaded when
-//     PostgreSQL sends NOTIFY pgrst, 'reload schema' (the project migration
-//     0002 installs event triggers that send it after DDL). A reload swaps
-//     the pointer; requests keep the snapshot they started with.
+//  2. The schema ([Schema]) resolves every name against the exposed
+//     schemas: relations, columns, foreign keys (many-to-one, one-to-many,
+//     one-to-one, many-to-many through junction tables, computed
+//     relationships), functions. It is the schema cache component's
+//     snapshot of the project's catalog ([Catalogs]; loaded at the first
+//     request, reloaded when PostgreSQL sends NOTIFY pgrst, 'reload
+//     schema', which the project migration 0002's event triggers send
+//     after DDL) with the REST settings and compiled reads derived from it
+//     ([catalog.Derive]). A reload brings a new snapshot; requests keep the
+//     one they started with.
 //  3. The SQL compiler turns the resolved request into one statement,
 //     quoting every identifier it resolved and binding every value as a
 //     parameter; PostgreSQL builds the JSON (row_to_json, json_agg, lateral
@@ -39,11 +41,11 @@
 // Configuration is per project: [Config] (the [rest] section) is every
 // project's default, and a project's overrides, kept by the tenant
 // component ([SettingsStore]) and changed through
-// [Server.PatchProjectConfig], are read with each schema-cache load and
-// travel with the snapshot, so a request sees settings and schema that
-// agree. A change reaches every node the way every project change does:
-// the tenant runs its change hooks ([Server.ProjectChanged] reloads the
-// project) on this node at once and on the others through its watcher.
+// [Server.PatchProjectConfig], are read once per snapshot and travel
+// with it, so a request sees settings and schema that agree. A change
+// reaches every node the way every project change does: the tenant runs
+// its change hooks (the schema cache's reloads the project) on this node
+// at once and on the others through its watcher.
 //
 // Compiled reads are cached in the snapshot: a GET or HEAD identical to an
 // earlier one, or differing only in the operands of simple filters
@@ -51,6 +53,6 @@
 // parsing and compiling and costs the round trip alone.
 //
 // Concurrency: the parser and compiler keep no state; a [Server] is safe for
-// concurrent use. Each loaded project owns one goroutine (its LISTEN
-// connection, reconnected with backoff), ended by [Server.Stop].
+// concurrent use and runs no goroutine of its own (the schema cache owns
+// the listeners).
 package rest

@@ -3,53 +3,26 @@ package rest
 import (
 	"context"
 	"net/http"
-	"slices"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/magflock/mobo/internal/catalog"
 	"github.com/magflock/mobo/internal/gate"
 	"github.com/magflock/mobo/internal/httpx"
 )
 
 // This file is the REST component's surface for other APIs on the same
-// schema cache (the GraphQL API): the current snapshot, authentication and
-// the request transaction.
-
-// Catalog returns the current catalog snapshot of project ref, loading it
-// at first use. The snapshot is immutable; a reload swaps in a new one.
-func (s *Server) Catalog(ctx context.Context, ref string) (*catalog.Catalog, error) {
-	p, err := s.project(ctx, ref)
-	if err != nil {
-		return nil, err
-	}
-	return p.current().Catalog, nil
-}
+// schema cache (the GraphQL API): authentication and the request
+// transaction.
 
 // Authenticate maps a request's credentials to a principal, with the same
 // rules and cache as the REST API. Its errors have an HTTPStatus method.
 func (s *Server) Authenticate(ctx context.Context, r *http.Request) (*gate.Principal, error) {
-	p, err := s.project(ctx, httpx.ProjectRef(ctx))
+	sc, err := s.schema(ctx, httpx.ProjectRef(ctx))
 	if err != nil {
 		return nil, err
 	}
-	return s.authenticate(ctx, r, p.current().config())
-}
-
-// Schemas are project ref's exposed schemas; the first is the default. They
-// are those of the current snapshot ([Server.Schema]), the platform
-// default's before the project is loaded.
-func (s *Server) Schemas(ref string) []string {
-	s.mu.Lock()
-	p := s.projects[ref]
-	s.mu.Unlock()
-	if p != nil {
-		if sc := p.current(); sc != nil {
-			return slices.Clone(sc.config().schemas())
-		}
-	}
-	return slices.Clone(s.opts.Config.schemas())
+	return s.authenticate(ctx, r, sc.config())
 }
 
 // QueryJSON runs sql, a statement returning one row of one json column, in
@@ -58,11 +31,11 @@ func (s *Server) Schemas(ref string) []string {
 // statements. write says whether the statement may change data; path is
 // request.path.
 func (s *Server) QueryJSON(ctx context.Context, d *gate.Decision, write bool, path, sql string, args []any) ([]byte, error) {
-	proj, err := s.project(ctx, d.Ref())
+	sc, err := s.schema(ctx, d.Ref())
 	if err != nil {
 		return nil, err
 	}
-	cfg := proj.current().config()
+	cfg := sc.config()
 	schemas := cfg.schemas()
 	parts := []string{ident(schemas[0])}
 	for _, sc := range cfg.extraSearchPath() {
@@ -70,7 +43,7 @@ func (s *Server) QueryJSON(ctx context.Context, d *gate.Decision, write bool, pa
 			parts = append(parts, ident(sc))
 		}
 	}
-	conn, release, err := s.acquire(ctx, proj.ref)
+	conn, release, err := s.acquire(ctx, d.Ref())
 	if err != nil {
 		return nil, err
 	}

@@ -56,7 +56,7 @@ type call struct {
 	req    *Request
 	p      *gate.Principal
 	d      *gate.Decision // the gate's decision for the request's target
-	proj   *project
+	ref    string         // the project
 	sc     *Schema
 	cfg    *Config // the project's settings, from the snapshot
 	schema string
@@ -81,13 +81,13 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	// The project's snapshot comes first: its settings say whether
 	// anonymous requests are allowed.
-	proj, err := s.project(ctx, httpx.ProjectRef(ctx))
+	c.ref = httpx.ProjectRef(ctx)
+	sc, err := s.schema(ctx, c.ref)
 	if err != nil {
 		c.fail(err)
 		return
 	}
-	c.proj, c.sc = proj, proj.current()
-	c.cfg = c.sc.config()
+	c.sc, c.cfg = sc, sc.config()
 	p, err := s.authenticate(ctx, r, c.cfg)
 	if err != nil {
 		c.fail(err)
@@ -144,7 +144,7 @@ func (c *call) finish(err error) {
 	if e, ok := asRESTError(err); ok {
 		switch e.Code {
 		case CodeNoRelation, CodeNoFunction, CodeNoRelationship, CodeNoColumn, "42703":
-			c.proj.miss()
+			c.s.opts.Catalog.Missed(c.ref)
 		}
 	}
 	c.fail(err)
@@ -311,7 +311,7 @@ func (c *call) fail(err error) {
 // authorize asks the gate whether the request's principal may do op on
 // name; its decision is what runs the statement ([call.run]).
 func (c *call) authorize(ctx context.Context, name string, op gate.Op) error {
-	d, err := c.s.opts.Gate.Authorize(ctx, c.proj.ref, c.p, gate.Action{API: gate.APIRest, Schema: c.schema, Relation: name, Op: op})
+	d, err := c.s.opts.Gate.Authorize(ctx, c.ref, c.p, gate.Action{API: gate.APIRest, Schema: c.schema, Relation: name, Op: op})
 	c.d = d
 	return err
 }
@@ -497,7 +497,7 @@ func (c *call) run(ctx context.Context, st *Statement, single, write bool) error
 	// the transaction: that costs a second round trip.
 	check := write && !rollback && (c.media.Kind == MediaObjectJSON || (req.Prefer.HasMaxAffected && req.Prefer.Handling == HandlingStrict))
 
-	conn, release, err := c.s.acquire(ctx, c.proj.ref)
+	conn, release, err := c.s.acquire(ctx, c.ref)
 	if err != nil {
 		return err
 	}

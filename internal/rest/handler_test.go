@@ -428,7 +428,7 @@ func TestAuthorizerAndProfiles(t *testing.T) {
 			break
 		}
 		select {
-		case <-e.srv.Reloaded("default"):
+		case <-e.cat.Reloaded("default"):
 		case <-time.After(50 * time.Millisecond):
 		}
 	}

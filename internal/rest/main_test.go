@@ -15,6 +15,7 @@ import (
 
 	"github.com/magflock/mobo/internal/gate"
 	"github.com/magflock/mobo/internal/pg/pgtest"
+	"github.com/magflock/mobo/internal/schemacache"
 	"github.com/magflock/mobo/internal/tenant/tenanttest"
 )
 
@@ -128,6 +129,7 @@ func (p poolProjects) Pool(context.Context, string) (*pgxpool.Pool, error) { ret
 type env struct {
 	db     *pgtest.DB
 	srv    *Server
+	cat    *schemacache.Store
 	url    string
 	anon   string
 	svc    string
@@ -146,6 +148,9 @@ func newEnv(t *testing.T, cfg Config, opts ...func(*Options)) *env {
 	for _, f := range opts {
 		f(&o)
 	}
+	if o.Catalog == nil {
+		o.Catalog = newCatalog(t, o, 0)
+	}
 	srv := New(o)
 	if err := srv.Start(context.Background()); err != nil {
 		t.Fatal(err)
@@ -162,9 +167,30 @@ func newEnv(t *testing.T, cfg Config, opts ...func(*Options)) *env {
 		}
 	})
 	return &env{
-		db: db, srv: srv, url: hs.URL + "/rest/v1", anon: token(t, jwt.MapClaims{"role": "anon"}),
+		db: db, srv: srv, cat: o.Catalog.(*schemacache.Store), url: hs.URL + "/rest/v1", anon: token(t, jwt.MapClaims{"role": "anon"}),
 		svc: token(t, jwt.MapClaims{"role": "service_role"}), client: hs.Client(),
 	}
+}
+
+// newCatalog starts a schema cache on o's projects and settings, as mobo
+// assembles them; idle 0 is the default idle time. It stops with the test.
+func newCatalog(t testing.TB, o Options, idle time.Duration) *schemacache.Store {
+	t.Helper()
+	st, _ := o.Projects.(SettingsStore)
+	co := schemacache.Options{Pools: o.Projects, Exposed: ExposedSchemas(o.Config, st), Idle: idle, Logger: o.Logger}
+	if h, ok := o.Projects.(schemacache.ConnectionHolder); ok {
+		co.Holder = h
+	}
+	cat := schemacache.New(co)
+	if err := cat.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := cat.Stop(context.Background()); err != nil {
+			t.Errorf("stopping the schema cache: %v", err)
+		}
+	})
+	return cat
 }
 
 // tlog sends a component's log to the test's.

@@ -328,7 +328,7 @@ func (c *call) access(ctx context.Context) (*access, error) {
 			}
 		}
 	}
-	conn, release, err := c.s.acquire(ctx, c.proj.ref)
+	conn, release, err := c.s.acquire(ctx, c.ref)
 	if err != nil {
 		return nil, err
 	}

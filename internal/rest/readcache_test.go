@@ -131,10 +131,11 @@ func (e *env) waitCached(t *testing.T, path, target, query string) {
 	for {
 		e.check(t, scenario{path: path, status: 200})
 		key := readKey(mustRequest(t, "GET", e.url+path), target, query)
-		e.srv.mu.Lock()
-		p := e.srv.projects["default"]
-		e.srv.mu.Unlock()
-		if p.current().reads.get(key) != nil {
+		sc, err := e.srv.schema(t.Context(), "default")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sc.reads.get(key) != nil {
 			return
 		}
 		if time.Now().After(deadline) {

@@ -21,11 +21,14 @@ func (e *env) waitStatus(t *testing.T, path string, status int) {
 			t.Fatalf("%s: status %d, want %d: %s", path, res.StatusCode, status, b)
 		}
 		select {
-		case <-e.srv.Reloaded("default"):
+		case <-e.cat.Reloaded("default"):
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
 }
+
+func (e *env) listening() bool { _, l := e.cat.State("default"); return l }
+func (e *env) held() bool      { h, _ := e.cat.State("default"); return h }
 
 func TestSchemaReload(t *testing.T) {
 	t.Parallel()
@@ -94,7 +97,7 @@ func TestReloadUnderLoad(t *testing.T) {
 				return
 			}
 			select {
-			case <-e.srv.Reloaded("default"):
+			case <-e.cat.Reloaded("default"):
 			case <-stop:
 				return
 			}
@@ -125,19 +128,19 @@ func TestReloadUnderLoad(t *testing.T) {
 // is seen at once.
 func TestIdleListenerLetsGo(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, Config{}, func(o *Options) { o.ListenerIdle = 200 * time.Millisecond })
+	e := newEnv(t, Config{}, func(o *Options) { o.Catalog = newCatalog(t, *o, 200*time.Millisecond) })
 	e.check(t, scenario{path: "/later", status: http.StatusNotFound, has: []string{"PGRST205"}})
-	if !e.srv.Listening("default") {
+	if !e.listening() {
 		t.Fatal("no listener after a request")
 	}
 	deadline := time.Now().Add(20 * time.Second)
-	for e.srv.Listening("default") {
+	for e.listening() {
 		if time.Now().After(deadline) {
 			t.Fatal("the listener of an idle project still runs")
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	for e.srv.Held("default") {
+	for e.held() {
 		if time.Now().After(deadline) {
 			t.Fatal("the schema cache of an idle project is still kept")
 		}
@@ -149,7 +152,7 @@ func TestIdleListenerLetsGo(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.check(t, scenario{path: "/later", status: http.StatusOK, want: `[{"id":7}]`})
-	if !e.srv.Listening("default") {
+	if !e.listening() {
 		t.Error("the listener did not come back with the request")
 	}
 }
@@ -209,12 +212,12 @@ func TestEvictedListenerComesBack(t *testing.T) {
 	stop := hp.stop
 	hp.mu.Unlock()
 	stop()
-	waitFor("the evicted listener did not give its slot back", func() bool { _, r := hp.counts(); return r == 1 && !e.srv.Listening("default") })
+	waitFor("the evicted listener did not give its slot back", func() bool { _, r := hp.counts(); return r == 1 && !e.listening() })
 
 	// The next request is served from the kept cache and brings the
 	// listener back.
 	e.check(t, scenario{path: "/users?select=id&id=eq.2", status: http.StatusOK, want: `[{"id":2}]`})
-	waitFor("the listener did not come back", func() bool { n, _ := hp.counts(); return n == 2 && e.srv.Listening("default") })
+	waitFor("the listener did not come back", func() bool { n, _ := hp.counts(); return n == 2 && e.listening() })
 	// It listens: DDL from now on reloads the cache.
 	if _, err := e.db.Pool.Exec(t.Context(), "create table after_evict (id int primary key); insert into after_evict values (3)"); err != nil {
 		t.Fatal(err)

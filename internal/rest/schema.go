@@ -1,8 +1,6 @@
 package rest
 
 import (
-	"context"
-
 	"github.com/magflock/mobo/internal/catalog"
 )
 
@@ -35,13 +33,4 @@ func (sc *Schema) config() *Config {
 		return &Config{}
 	}
 	return sc.cfg
-}
-
-// LoadSchema reads the catalog of the exposed schemas in one round trip.
-func LoadSchema(ctx context.Context, q catalog.Querier, schemas []string) (*Schema, error) {
-	c, err := catalog.Load(ctx, q, schemas)
-	if err != nil {
-		return nil, err
-	}
-	return &Schema{Catalog: c}, nil
 }

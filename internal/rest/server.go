@@ -4,9 +4,6 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
-	"sync"
-	"sync/atomic"
-	"time"
 
 	"github.com/magflock/mobo/internal/gate"
 	"github.com/magflock/mobo/internal/kernel"
@@ -18,37 +15,33 @@ type Options struct {
 	Projects Projects
 	// Gate authenticates requests and authorizes each before any SQL runs;
 	// its decision is what runs the statement. Required.
-	Gate   *gate.Gate
-	Logger *slog.Logger
-	// ListenerIdle is how long a project may go without requests before its
-	// schema listener lets its connection go. Default 1m.
-	ListenerIdle time.Duration
+	Gate *gate.Gate
+	// Catalog gives each project's schema catalog snapshot (the schema
+	// cache component's). Required.
+	Catalog Catalogs
+	Logger  *slog.Logger
 }
 
 // Server is the "rest" component: the PostgREST-compatible API. Mount
-// [Server.Handler] at /rest/v1/. Projects are loaded at their first
-// request; each then has a schema cache and a goroutine listening for
-// reload notifications, both ended by Stop.
+// [Server.Handler] at /rest/v1/. It holds no goroutines: each project's
+// [Schema] is derived from the schema cache's snapshot at its first use.
 type Server struct {
 	opts Options
 	log  *slog.Logger
 
-	mu       sync.Mutex
-	projects map[string]*project
-	ctx      context.Context
-	cancel   context.CancelFunc
-	wg       sync.WaitGroup
-
-	// reads are the compiled reads of every project's snapshots.
+	// reads are the compiled reads of every project's snapshots, keyed by
+	// the snapshot's version.
 	reads *kernel.MemoryCache[*cachedRead]
-	// snapshots numbers the loaded snapshots, to key their reads.
-	snapshots atomic.Uint64
 }
 
 var _ kernel.Component = (*Server)(nil)
 
-// New returns the REST server.
+// New returns the REST server. It panics without a Gate or a Catalog: the
+// assembly of components is a programming matter, checked at start.
 func New(opts Options) *Server {
+	if opts.Gate == nil || opts.Catalog == nil {
+		panic("rest: New needs a Gate and a Catalog")
+	}
 	log := opts.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -60,42 +53,18 @@ func New(opts Options) *Server {
 func (s *Server) Name() string { return "rest" }
 
 // Requires implements [kernel.Component].
-func (s *Server) Requires() []string { return []string{"tenant"} }
+func (s *Server) Requires() []string { return []string{"tenant", "schemacache"} }
 
-// Start readies the server; projects load lazily.
+// Start checks the configuration; projects load lazily.
 func (s *Server) Start(context.Context) error {
-	if err := s.opts.Config.Validate(); err != nil {
-		return err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.projects == nil {
-		s.ctx, s.cancel = context.WithCancel(context.Background())
-		s.projects = map[string]*project{}
-	}
-	return nil
+	return s.opts.Config.Validate()
 }
 
-// Stop ends the listeners and forgets the schema caches. It is idempotent.
-func (s *Server) Stop(ctx context.Context) error {
-	s.mu.Lock()
-	cancel := s.cancel
-	s.projects, s.cancel = nil, nil
-	s.mu.Unlock()
-	if cancel == nil {
-		return nil
-	}
-	cancel()
+// Stop forgets the compiled reads. It is idempotent.
+func (s *Server) Stop(context.Context) error {
 	s.reads.Clear()
 	s.reads.Close() // still usable after a restart; its entries have no TTL to sweep
-	done := make(chan struct{})
-	go func() { s.wg.Wait(); close(done) }()
-	select {
-	case <-done:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	return nil
 }
 
 // Handler serves the API; mount it at /rest/v1/.

@@ -36,19 +36,25 @@ func (s *Server) store() (SettingsStore, bool) {
 // effectiveConfig reads project ref's overrides and applies them to the
 // platform default.
 func (s *Server) effectiveConfig(ctx context.Context, ref string) (Config, []byte, error) {
-	st, ok := s.store()
-	if !ok {
-		return s.opts.Config, []byte("{}"), nil
+	st, _ := s.store()
+	return effectiveConfig(ctx, s.opts.Config, st, ref)
+}
+
+// effectiveConfig applies project ref's overrides in st (none when st is
+// nil) to the platform default cfg.
+func effectiveConfig(ctx context.Context, cfg Config, st SettingsStore, ref string) (Config, []byte, error) {
+	if st == nil {
+		return cfg, []byte("{}"), nil
 	}
 	raw, err := st.RESTSettings(ctx, ref)
 	if err != nil {
 		return Config{}, nil, fmt.Errorf("reading the REST settings of project %q: %w", ref, err)
 	}
-	cfg, err := s.opts.Config.withOverrides(raw)
+	eff, err := cfg.withOverrides(raw)
 	if err != nil {
 		return Config{}, nil, fmt.Errorf("project %q: %w", ref, err)
 	}
-	return cfg, raw, nil
+	return eff, raw, nil
 }
 
 // ProjectConfig returns project ref's REST settings: its overrides and the
@@ -65,8 +71,8 @@ func (s *Server) ProjectConfig(ctx context.Context, ref string) (json.RawMessage
 // object of settings under [Config]'s key names, a null value restoring
 // the platform default. An invalid patch is an error wrapping
 // [ErrInvalidConfig] and changes nothing. The store tells every node of the
-// change ([Server.ProjectChanged]); this node's snapshot is reloaded before
-// the call returns.
+// change through the tenant's change hooks; this node's schema cache
+// reloads the project's snapshot before the call returns.
 func (s *Server) PatchProjectConfig(ctx context.Context, ref string, patch json.RawMessage) (json.RawMessage, error) {
 	if err := validatePatch(patch); err != nil {
 		return nil, err
@@ -84,21 +90,4 @@ func (s *Server) PatchProjectConfig(ctx context.Context, ref string, patch json.
 		return nil, fmt.Errorf("project %q: %w", ref, err)
 	}
 	return json.Marshal(ProjectConfig{Ref: ref, Overrides: raw, Effective: cfg.resolved()})
-}
-
-// ProjectChanged reloads project ref's snapshot with its stored settings;
-// it is the tenant change hook, run on every node when a project's settings
-// change. A project that is not loaded, or whose database is unavailable
-// (paused), reads its settings at its next load.
-func (s *Server) ProjectChanged(ctx context.Context, ref string) error {
-	s.mu.Lock()
-	p := s.projects[ref]
-	s.mu.Unlock()
-	if p == nil || p.current() == nil {
-		return nil
-	}
-	if err := s.reload(ctx, p); err != nil {
-		s.log.Warn("reloading after a settings change", "ref", ref, "err", err)
-	}
-	return nil
 }

@@ -109,11 +109,14 @@ func newProjectsEnv(t *testing.T, platform Config) *projectsEnv {
 		}
 		dbs[ref], store.pools[ref] = db, db.Pool
 	}
-	srv := New(Options{
+	o := Options{
 		Config: platform, Projects: store, Logger: slog.New(slog.NewTextHandler(tlog{t}, nil)),
 		Gate: gate.New(gate.Options{Authenticator: &gate.SecretAuthenticator{Secret: func(string) (string, error) { return testSecret, nil }, AnonymousRole: "anon"}}),
-	})
-	store.changed = srv.ProjectChanged
+	}
+	cat := newCatalog(t, o, 0)
+	o.Catalog = cat
+	srv := New(o)
+	store.changed = cat.ProjectChanged
 	if err := srv.Start(t.Context()); err != nil {
 		t.Fatal(err)
 	}
@@ -136,8 +139,18 @@ func newProjectsEnv(t *testing.T, platform Config) *projectsEnv {
 			t.Errorf("stop: %v", err)
 		}
 	})
-	e := &env{srv: srv, anon: token(t, jwt.MapClaims{"role": "anon"}), svc: token(t, jwt.MapClaims{"role": "service_role"}), client: hs.Client()}
+	e := &env{srv: srv, cat: cat, anon: token(t, jwt.MapClaims{"role": "anon"}), svc: token(t, jwt.MapClaims{"role": "service_role"}), client: hs.Client()}
 	return &projectsEnv{env: e, dbs: dbs, store: store, base: hs.URL}
+}
+
+// schemas are the exposed schemas of project ref's current snapshot.
+func (e *projectsEnv) schemas(t *testing.T, ref string) []string {
+	t.Helper()
+	snap, err := e.cat.Snapshot(t.Context(), ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return snap.Schemas()
 }
 
 // on points the env's requests at project ref.
@@ -250,7 +263,7 @@ func TestProjectSettings(t *testing.T) {
 			t.Errorf("effective after patch = %+v", pc.Effective)
 		}
 		two.check(t, scenario{path: "/things?select=name", status: 200, want: `[{"name":"thing"}]`})
-		if got := e.srv.Schemas("two"); strings.Join(got, ",") != "api" {
+		if got := e.schemas(t, "two"); strings.Join(got, ",") != "api" {
 			t.Errorf("Schemas(two) = %v", got)
 		}
 		// Back to the platform default; project one keeps its own.
@@ -261,7 +274,7 @@ func TestProjectSettings(t *testing.T) {
 		two.check(t, scenario{path: "/things", status: 404, has: []string{"PGRST205"}})
 		two.check(t, scenario{path: "/users?select=id", status: 200, want: `[{"id":1},{"id":2},{"id":3}]`})
 		one.check(t, scenario{path: "/users?select=id&order=id", status: 200, want: `[{"id":1}]`})
-		if got := e.srv.Schemas("one"); strings.Join(got, ",") != "public,api" {
+		if got := e.schemas(t, "one"); strings.Join(got, ",") != "public,api" {
 			t.Errorf("Schemas(one) = %v", got)
 		}
 	})
@@ -286,7 +299,7 @@ func TestProjectSettings(t *testing.T) {
 				t.Fatalf("max_rows 1 not applied: %d %s", res.StatusCode, b)
 			}
 			select {
-			case <-e.srv.Reloaded("two"):
+			case <-e.cat.Reloaded("two"):
 			case <-time.After(50 * time.Millisecond):
 			}
 		}
