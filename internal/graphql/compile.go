@@ -8,11 +8,11 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/magflock/mobo/internal/catalog"
 	"github.com/magflock/mobo/internal/gate"
+	"github.com/magflock/mobo/internal/sqlb"
 )
 
 // statement is a compiled operation: one SQL statement returning the
@@ -34,14 +34,13 @@ type statement struct {
 // names inlined as string literals are GraphQL names (validated by the
 // lexer and the schema: letters, digits, underscores).
 type compiler struct {
-	m       *model
-	cfg     Config
-	doc     *ast.QueryDocument
-	vars    map[string]any
-	args    []any
+	m    *model
+	cfg  Config
+	doc  *ast.QueryDocument
+	vars map[string]any
+	sqlb.Builder
 	ctes    []string
 	rows    int64
-	alias   int
 	usesDB  bool
 	actions map[gate.Action]bool
 }
@@ -62,26 +61,15 @@ func (e *queryError) Error() string { return e.msg }
 
 func errorf(format string, a ...any) error { return &queryError{msg: fmt.Sprintf(format, a...)} }
 
-func (c *compiler) arg(v any) string {
-	c.args = append(c.args, v)
-	return "$" + strconv.Itoa(len(c.args))
-}
+// next returns a new table alias.
+func (c *compiler) next() string { return c.Alias("t") }
 
-func (c *compiler) next() string {
-	c.alias++
-	return "t" + strconv.Itoa(c.alias)
-}
+// lit quotes a GraphQL name (a json key of the response) as an SQL string
+// literal.
+func lit(name string) string { return sqlb.Literal(name) }
 
-// lit quotes a GraphQL name as an SQL string literal. Names match
-// [_A-Za-z][_0-9A-Za-z]*, so they need no escaping; the check keeps it so.
-func lit(name string) string {
-	if !nameRE.MatchString(name) {
-		panic("graphql: not a name: " + name)
-	}
-	return "'" + name + "'"
-}
-
-func ident(s string) string { return pgx.Identifier{s}.Sanitize() }
+// ident quotes a name of the catalog.
+func ident(s string) string { return sqlb.Ident(s) }
 
 // jsonObject builds a json object of key/value pairs, in order.
 // json_build_object takes at most 100 arguments; bigger objects are merged
@@ -151,7 +139,7 @@ func compile(m *model, cfg Config, doc *ast.QueryDocument, op *ast.OperationDefi
 	pairs := make([]string, 0, 2*len(fields))
 	for i, f := range fields {
 		if static[i] != nil {
-			exprs[i] = c.arg(string(static[i])) + "::json"
+			exprs[i] = c.Bind(string(static[i])) + "::json"
 		}
 		pairs = append(pairs, lit(f.Alias), exprs[i])
 	}
@@ -163,7 +151,7 @@ func compile(m *model, cfg Config, doc *ast.QueryDocument, op *ast.OperationDefi
 	}
 	b.WriteString("select ")
 	b.WriteString(jsonObject(pairs))
-	st.SQL, st.Args = b.String(), c.args
+	st.SQL, st.Args = b.String(), c.Args()
 	for a := range c.actions {
 		st.Actions = append(st.Actions, a)
 	}
@@ -280,7 +268,7 @@ func (c *compiler) rootField(f *ast.Field, root string) (string, error) {
 
 // nodeIDExpr is pg_graphql's nodeId: base64 of ["schema", "table", pk...].
 func (c *compiler) nodeIDExpr(t *table, a string) string {
-	parts := []string{c.arg(t.rel.Schema) + "::text", c.arg(t.rel.Name) + "::text"}
+	parts := []string{c.Bind(t.rel.Schema) + "::text", c.Bind(t.rel.Name) + "::text"}
 	for _, k := range t.pk {
 		parts = append(parts, a+"."+ident(k.col.Name))
 	}
@@ -338,7 +326,7 @@ func (c *compiler) value(col *column, v any) string {
 	if v == nil {
 		return "null"
 	}
-	return c.arg(text(v)) + "::text::" + col.col.Type
+	return c.Bind(text(v)) + "::text::" + col.col.Type
 }
 
 // input binds v, a GraphQL input value of col, as col's type, mapping an
@@ -368,7 +356,7 @@ func (c *compiler) enumOutput(col *column, expr string) string {
 	var b strings.Builder
 	b.WriteString("case " + expr + "::text")
 	for _, l := range labels {
-		b.WriteString(" when " + c.arg(l) + "::text then " + lit(col.enumOut[l]))
+		b.WriteString(" when " + c.Bind(l) + "::text then " + lit(col.enumOut[l]))
 	}
 	b.WriteString(" end")
 	return b.String()

@@ -109,7 +109,7 @@ func (c *compiler) columnFilter(col *column, a string, v any) (string, error) {
 					strs = append(strs, text(c.enumLabel(col, x)))
 				}
 			}
-			ands = append(ands, ref+" = any("+c.arg(strs)+"::text[]::"+col.col.Type+"[])")
+			ands = append(ands, ref+" = any("+c.Bind(strs)+"::text[]::"+col.col.Type+"[])")
 		case "is":
 			if val == "NOT_NULL" {
 				ands = append(ands, ref+" is not null")
@@ -117,15 +117,15 @@ func (c *compiler) columnFilter(col *column, a string, v any) (string, error) {
 				ands = append(ands, ref+" is null")
 			}
 		case "like":
-			ands = append(ands, ref+"::text like "+c.arg(text(val))+"::text")
+			ands = append(ands, ref+"::text like "+c.Bind(text(val))+"::text")
 		case "ilike":
-			ands = append(ands, ref+"::text ilike "+c.arg(text(val))+"::text")
+			ands = append(ands, ref+"::text ilike "+c.Bind(text(val))+"::text")
 		case "regex":
-			ands = append(ands, ref+"::text ~ "+c.arg(text(val))+"::text")
+			ands = append(ands, ref+"::text ~ "+c.Bind(text(val))+"::text")
 		case "iregex":
-			ands = append(ands, ref+"::text ~* "+c.arg(text(val))+"::text")
+			ands = append(ands, ref+"::text ~* "+c.Bind(text(val))+"::text")
 		case "startsWith":
-			ands = append(ands, "starts_with("+ref+"::text, "+c.arg(text(val))+"::text)")
+			ands = append(ands, "starts_with("+ref+"::text, "+c.Bind(text(val))+"::text)")
 		default:
 			return "", errorf("unknown filter operator %q", op)
 		}

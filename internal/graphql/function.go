@@ -245,9 +245,9 @@ func (c *compiler) call(fn *function, f *ast.Field) string {
 					strs[i] = &s
 				}
 			}
-			val = c.arg(strs) + "::text[]::" + a.sqlType
+			val = c.Bind(strs) + "::text[]::" + a.sqlType
 		default:
-			val = c.arg(text(v)) + "::text::" + a.sqlType
+			val = c.Bind(text(v)) + "::text::" + a.sqlType
 		}
 		parts = append(parts, ident(a.name)+" => "+val)
 	}

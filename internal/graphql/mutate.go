@@ -49,7 +49,7 @@ func (c *compiler) mutationResult(t *table, f *ast.Field, cte, verb string, limi
 	// plan time even when not taken): the statement errors and the
 	// transaction rolls back, as pg_graphql does.
 	n := "(select count(*) from " + cte + ")"
-	return "case when " + n + " > " + c.arg(limit) + "::int8 then (" + c.arg(atMostMarker+verb+" impacts too many records:") +
+	return "case when " + n + " > " + c.Bind(limit) + "::int8 then (" + c.Bind(atMostMarker+verb+" impacts too many records:") +
 		"::text || " + n + "::text)::int::text::json else " + q + " end", nil
 }
 

@@ -7,7 +7,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/jackc/pgx/v5"
+	"github.com/magflock/mobo/internal/sqlb"
 )
 
 // Statement is one compiled request: SQL text and its bound arguments. The
@@ -29,12 +29,11 @@ type Statement struct {
 // compiler builds one statement. It resolves every identifier against the
 // schema cache and quotes it; every value becomes a parameter.
 type compiler struct {
-	sc      *Schema
-	cfg     *Config
-	schema  string
-	args    []any
-	aliases int
-	req     *Request
+	sc     *Schema
+	cfg    *Config
+	schema string
+	sqlb.Builder
+	req *Request
 	// textBody is set when the body is built as text (CSV).
 	textBody bool
 }
@@ -43,18 +42,9 @@ func newCompiler(sc *Schema, cfg *Config, schema string, req *Request) *compiler
 	return &compiler{sc: sc, cfg: cfg, schema: schema, req: req}
 }
 
-// param binds v and returns its placeholder.
-func (c *compiler) param(v any) string {
-	c.args = append(c.args, v)
-	return "$" + strconv.Itoa(len(c.args))
-}
-
-func (c *compiler) alias(prefix string) string {
-	c.aliases++
-	return prefix + strconv.Itoa(c.aliases)
-}
-
-func ident(s string) string { return pgx.Identifier{s}.Sanitize() }
+// ident quotes a name; the compiler's names all come from the schema
+// cache.
+func ident(s string) string { return sqlb.Ident(s) }
 
 // level is one relation in the select tree: the root or an embedding.
 type level struct {
@@ -85,21 +75,31 @@ type embedding struct {
 
 // rowsQuery is a compiled level.
 type rowsQuery struct {
-	selects []string
-	outCols []string
-	from    string
-	joins   []string
-	where   []string
-	group   []string
-	order   []string
-	limit   string
-	hasAgg  bool
+	cols  []sqlb.Column
+	from  string
+	joins []string
+	where []string
+	order []string
+	limit string
+}
+
+// add appends an output column.
+func (q *rowsQuery) add(col sqlb.Column) { q.cols = append(q.cols, col) }
+
+// outCols are the output columns' names.
+func (q *rowsQuery) outCols() []string {
+	names := make([]string, len(q.cols))
+	for i, c := range q.cols {
+		names[i] = c.Name
+	}
+	return names
 }
 
 func (q *rowsQuery) sql() string {
+	list, group := sqlb.SelectList(q.cols)
 	var b strings.Builder
 	b.WriteString("SELECT ")
-	b.WriteString(strings.Join(q.selects, ", "))
+	b.WriteString(list)
 	b.WriteString(" FROM ")
 	b.WriteString(q.from)
 	for _, j := range q.joins {
@@ -110,9 +110,9 @@ func (q *rowsQuery) sql() string {
 		b.WriteString(" WHERE ")
 		b.WriteString(strings.Join(q.where, " AND "))
 	}
-	if len(q.group) > 0 {
+	if len(group) > 0 {
 		b.WriteString(" GROUP BY ")
-		b.WriteString(strings.Join(q.group, ", "))
+		b.WriteString(strings.Join(group, ", "))
 	}
 	if len(q.order) > 0 {
 		b.WriteString(" ORDER BY ")
@@ -206,24 +206,6 @@ func (c *compiler) buildLevel(lvl *level, from string, where []string, rng Range
 			q.order = append(q.order, s)
 		}
 	}
-	if q.hasAgg {
-		for i, s := range q.selects {
-			if !strings.HasPrefix(s, "pgrst_agg:") {
-				q.group = append(q.group, strconv.Itoa(i+1))
-			}
-		}
-		for i, s := range q.selects {
-			q.selects[i] = strings.TrimPrefix(s, "pgrst_agg:")
-			// json has no equality: group embeddings by their jsonb value.
-			if rest, ok := strings.CutPrefix(q.selects[i], "pgrst_json:"); ok {
-				expr, alias, _ := strings.Cut(rest, " AS ")
-				q.selects[i] = "(" + expr + ")::jsonb AS " + alias
-			}
-		}
-	}
-	for i, s := range q.selects {
-		q.selects[i] = strings.TrimPrefix(s, "pgrst_json:")
-	}
 	if lvl.path != nil {
 		for _, er := range c.req.Query.EmbedRanges {
 			if equalPath(er.Path, lvl.path) {
@@ -232,10 +214,10 @@ func (c *compiler) buildLevel(lvl *level, from string, where []string, rng Range
 		}
 	}
 	if rng.Limit != NoLimit {
-		q.limit += " LIMIT " + c.param(rng.Limit)
+		q.limit += " LIMIT " + c.Bind(rng.Limit)
 	}
 	if rng.Offset != 0 {
-		q.limit += " OFFSET " + c.param(rng.Offset)
+		q.limit += " OFFSET " + c.Bind(rng.Offset)
 	}
 	return q, nil
 }
@@ -245,8 +227,7 @@ func (c *compiler) selectList(lvl *level, q *rowsQuery, items []SelectItem) erro
 		switch it.Kind {
 		case SelectStar:
 			for _, col := range lvl.rel.Columns {
-				q.selects = append(q.selects, lvl.alias+"."+ident(col.Name)+" AS "+ident(col.Name))
-				q.outCols = append(q.outCols, col.Name)
+				q.add(sqlb.Column{Expr: lvl.alias + "." + ident(col.Name), Name: col.Name})
 			}
 		case SelectCount:
 			if !c.cfg.Aggregates {
@@ -261,16 +242,12 @@ func (c *compiler) selectList(lvl *level, q *rowsQuery, items []SelectItem) erro
 				}
 				expr = "CAST(" + expr + " AS " + t + ")"
 			}
-			q.selects = append(q.selects, "pgrst_agg:"+expr+" AS "+ident(name))
-			q.outCols = append(q.outCols, name)
-			q.hasAgg = true
+			q.add(sqlb.Column{Expr: expr, Name: name, Agg: true})
 		case SelectField:
 			if lvl.path != nil && it.Field.Name == "count" && len(it.Field.JSON) == 0 && it.Aggregate == AggNone && lvl.rel.Column("count") == nil {
 				// "rel(count)": PostgREST's count of an embedding, allowed
 				// even with aggregates off.
-				q.selects = append(q.selects, "pgrst_agg:count(*) AS "+ident(cmpOr(it.Alias, "count")))
-				q.outCols = append(q.outCols, cmpOr(it.Alias, "count"))
-				q.hasAgg = true
+				q.add(sqlb.Column{Expr: "count(*)", Name: cmpOr(it.Alias, "count"), Agg: true})
 				continue
 			}
 			expr, err := c.fieldExpr(lvl, it.Field)
@@ -288,8 +265,8 @@ func (c *compiler) selectList(lvl *level, q *rowsQuery, items []SelectItem) erro
 				}
 				expr = "CAST(" + expr + " AS " + t + ")"
 			}
-			prefix := ""
-			if it.Aggregate != AggNone {
+			agg := it.Aggregate != AggNone
+			if agg {
 				if !c.cfg.Aggregates {
 					return aggregatesError()
 				}
@@ -304,11 +281,8 @@ func (c *compiler) selectList(lvl *level, q *rowsQuery, items []SelectItem) erro
 					}
 					expr = "CAST(" + expr + " AS " + t + ")"
 				}
-				prefix = "pgrst_agg:"
-				q.hasAgg = true
 			}
-			q.selects = append(q.selects, prefix+expr+" AS "+ident(name))
-			q.outCols = append(q.outCols, name)
+			q.add(sqlb.Column{Expr: expr, Name: name, Agg: agg})
 		case SelectEmbed, SelectSpread:
 			if err := c.embedItem(lvl, q, it); err != nil {
 				return err
@@ -388,9 +362,9 @@ func (c *compiler) jsonPath(expr string, path []JSONOp) string {
 			if err != nil {
 				n = 1 << 30 // out of range: no element, as PostgreSQL says for any missing index
 			}
-			b.WriteString(c.param(n) + "::int4")
+			b.WriteString(c.Bind(n) + "::int4")
 		} else {
-			b.WriteString(c.param(op.Operand) + "::text")
+			b.WriteString(c.Bind(op.Operand) + "::text")
 		}
 	}
 	b.WriteString(")")
@@ -415,8 +389,8 @@ func (c *compiler) embedItem(parent *level, q *rowsQuery, it SelectItem) error {
 		// PostgREST names the join after the embedding: PostgreSQL refuses the second.
 		return clientError(http.StatusBadRequest, "42712", fmt.Sprintf("table name %q specified more than once", name), "", "")
 	}
-	child := &level{rel: rel.target, alias: c.alias("t"), path: append(slices.Clone(parent.path), name), items: it.Children}
-	lat := c.alias("e")
+	child := &level{rel: rel.target, alias: c.Alias("t"), path: append(slices.Clone(parent.path), name), items: it.Children}
+	lat := c.Alias("e")
 	e := &embedding{rel: rel, lvl: child, lat: lat, name: name, inner: it.Join == JoinInner, spread: it.Kind == SelectSpread}
 	parent.embeds[name] = e
 	parent.ordered = append(parent.ordered, e)
@@ -431,26 +405,24 @@ func (c *compiler) embedItem(parent *level, q *rowsQuery, it SelectItem) error {
 	}
 	if e.spread && !rel.toOne() {
 		// A spread to-many relationship gives one array per column.
-		aggs := make([]string, len(cq.outCols))
-		for i, col := range cq.outCols {
+		aggs := make([]string, len(cq.cols))
+		for i, col := range cq.outCols() {
 			aggs[i] = "coalesce(json_agg(x." + ident(col) + "), '[]') AS " + ident(col)
 		}
 		if len(aggs) == 0 {
 			aggs = []string{"count(*) AS n"}
 		}
 		q.joins = append(q.joins, "LEFT JOIN LATERAL (SELECT "+strings.Join(aggs, ", ")+" FROM ("+cq.sql()+") x) "+lat+" ON true")
-		for _, col := range cq.outCols {
-			q.selects = append(q.selects, "pgrst_json:"+lat+"."+ident(col)+" AS "+ident(col))
-			q.outCols = append(q.outCols, col)
+		for _, col := range cq.outCols() {
+			q.add(sqlb.Column{Expr: lat + "." + ident(col), Name: col, JSON: true})
 		}
 		e.inner = false
 		return nil
 	}
 	if e.spread {
 		q.joins = append(q.joins, "LEFT JOIN LATERAL ("+cq.sql()+") "+lat+" ON true")
-		for _, col := range cq.outCols {
-			q.selects = append(q.selects, lat+"."+ident(col)+" AS "+ident(col))
-			q.outCols = append(q.outCols, col)
+		for _, col := range cq.outCols() {
+			q.add(sqlb.Column{Expr: lat + "." + ident(col), Name: col})
 		}
 		return nil
 	}
@@ -460,16 +432,13 @@ func (c *compiler) embedItem(parent *level, q *rowsQuery, it SelectItem) error {
 	if rel.toOne() {
 		q.joins = append(q.joins, "LEFT JOIN LATERAL (SELECT row_to_json(x) AS v FROM ("+cq.sql()+") x LIMIT 1) "+lat+" ON true")
 		if shown {
-			q.selects = append(q.selects, "pgrst_json:"+lat+".v AS "+ident(name))
+			q.add(sqlb.Column{Expr: lat + ".v", Name: name, JSON: true})
 		}
 	} else {
 		q.joins = append(q.joins, "LEFT JOIN LATERAL (SELECT json_agg(x) AS v, count(*) AS n FROM ("+cq.sql()+") x) "+lat+" ON true")
 		if shown {
-			q.selects = append(q.selects, "pgrst_json:coalesce("+lat+".v, '[]') AS "+ident(name))
+			q.add(sqlb.Column{Expr: "coalesce(" + lat + ".v, '[]')", Name: name, JSON: true})
 		}
-	}
-	if shown {
-		q.outCols = append(q.outCols, name)
 	}
 	return nil
 }
@@ -489,7 +458,7 @@ func (c *compiler) embedJoin(parent, child *level, rel *relationship) (from, joi
 			conds = append(conds, child.alias+"."+ident(rel.fk.FromCols[i])+" = "+parent.alias+"."+ident(rel.fk.ToCols[i]))
 		}
 	case relManyToMany:
-		j := c.alias("j")
+		j := c.Alias("j")
 		var on []string
 		for i := range rel.fk2.FromCols {
 			on = append(on, j+"."+ident(rel.fk2.FromCols[i])+" = "+child.alias+"."+ident(rel.fk2.ToCols[i]))
@@ -581,7 +550,7 @@ func (c *compiler) opExpr(lhs string, e OpExpr) string {
 	var s string
 	switch e.Op {
 	case OpIn:
-		s = lhs + " = ANY(" + c.param(nonNil(e.List)) + ")"
+		s = lhs + " = ANY(" + c.Bind(nonNil(e.List)) + ")"
 	case OpIs:
 		switch e.Is {
 		case IsNull:
@@ -596,13 +565,13 @@ func (c *compiler) opExpr(lhs string, e OpExpr) string {
 			s = lhs + " IS UNKNOWN"
 		}
 	case OpIsDistinct:
-		s = lhs + " IS DISTINCT FROM " + c.param(e.Value)
+		s = lhs + " IS DISTINCT FROM " + c.Bind(e.Value)
 	case OpFTS, OpPLFTS, OpPHFTS, OpWFTS:
 		fn := ftsFuncs[e.Op]
 		if e.Language != "" {
-			s = lhs + " @@ " + fn + "(" + c.param(e.Language) + "::regconfig, " + c.param(e.Value) + ")"
+			s = lhs + " @@ " + fn + "(" + c.Bind(e.Language) + "::regconfig, " + c.Bind(e.Value) + ")"
 		} else {
-			s = lhs + " @@ " + fn + "(" + c.param(e.Value) + ")"
+			s = lhs + " @@ " + fn + "(" + c.Bind(e.Value) + ")"
 		}
 	default:
 		op := simpleOps[e.Op]
@@ -612,11 +581,11 @@ func (c *compiler) opExpr(lhs string, e OpExpr) string {
 		}
 		switch e.Quantifier {
 		case QuantAny:
-			s = lhs + " " + op + " ANY(" + c.param(v) + ")"
+			s = lhs + " " + op + " ANY(" + c.Bind(v) + ")"
 		case QuantAll:
-			s = lhs + " " + op + " ALL(" + c.param(v) + ")"
+			s = lhs + " " + op + " ALL(" + c.Bind(v) + ")"
 		default:
-			s = lhs + " " + op + " " + c.param(v)
+			s = lhs + " " + op + " " + c.Bind(v)
 		}
 	}
 	if e.Negate {
@@ -688,13 +657,13 @@ func (c *compiler) bodyExpr(media MediaType, cols []string) string {
 // doubles quotes and backslashes in it; a null is an empty field.
 func (c *compiler) csvExpr(cols []string) string {
 	c.textBody = true
-	return "CASE WHEN count(*) = 0 THEN '' ELSE " + c.param(strings.Join(cols, ",")) + "::text END || chr(10) || " +
+	return "CASE WHEN count(*) = 0 THEN '' ELSE " + c.Bind(strings.Join(cols, ",")) + "::text END || chr(10) || " +
 		"coalesce(string_agg(substring(x::text, 2, length(x::text) - 2), chr(10)), '')"
 }
 
 // statement is the compiled statement of sql.
 func (c *compiler) statement(sql string) *Statement {
-	return &Statement{SQL: sql, Args: c.args, Text: c.textBody}
+	return &Statement{SQL: sql, Args: c.Args(), Text: c.textBody}
 }
 
 // compileRead compiles GET and HEAD on a relation.
@@ -716,7 +685,7 @@ func (c *compiler) compileRead(media MediaType) (*Statement, error) {
 	if err != nil {
 		return nil, err
 	}
-	sql := "SELECT " + c.totalExpr(q) + " AS total, count(*) AS n, " + c.bodyExpr(media, q.outCols) + " AS body, NULL::text[] AS loc FROM (" + q.sql() + ") x"
+	sql := "SELECT " + c.totalExpr(q) + " AS total, count(*) AS n, " + c.bodyExpr(media, q.outCols()) + " AS body, NULL::text[] AS loc FROM (" + q.sql() + ") x"
 	st := c.statement(sql)
 	if st.Explain, err = c.explainCount(root.rel, root.items, rel.Sanitize()+" t0", nil); err != nil {
 		return nil, err
@@ -733,7 +702,7 @@ func (c *compiler) totalExpr(q *rowsQuery) string {
 		return "(" + q.countSQL() + ")"
 	case CountEstimated:
 		if c.cfg.MaxRows > 0 {
-			return "(" + q.cappedCountSQL(c.param(c.cfg.MaxRows+1)) + ")"
+			return "(" + q.cappedCountSQL(c.Bind(c.cfg.MaxRows+1)) + ")"
 		}
 		return "(" + q.countSQL() + ")"
 	}
@@ -749,10 +718,10 @@ func (c *compiler) explainCount(rel *Relation, items []SelectItem, from string, 
 		return nil, nil
 	}
 	ec := newCompiler(c.sc, c.cfg, c.schema, c.req)
-	ec.args = slices.Clone(fromArgs)
+	ec.SetArgs(slices.Clone(fromArgs))
 	q, err := ec.buildLevel(&level{rel: rel, alias: "t0", items: items, noRowType: rel.Synthetic}, from, nil, AllRows)
 	if err != nil {
 		return nil, err
 	}
-	return &Statement{SQL: "EXPLAIN (FORMAT JSON) " + q.sql(), Args: ec.args}, nil
+	return &Statement{SQL: "EXPLAIN (FORMAT JSON) " + q.sql(), Args: ec.Args()}, nil
 }

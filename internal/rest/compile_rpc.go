@@ -51,7 +51,7 @@ func (c *compiler) compileRPC(body []byte, media MediaType) (*Statement, bool, e
 		if f.Args[0].Type == "bytea" {
 			v = call.rawBody
 		}
-		callExpr = f.Sanitize() + "(" + c.param(v) + "::" + f.Args[0].Type + ")"
+		callExpr = f.Sanitize() + "(" + c.Bind(v) + "::" + f.Args[0].Type + ")"
 	} else {
 		var defs, named []string
 		for _, a := range f.Args {
@@ -63,39 +63,39 @@ func (c *compiler) compileRPC(body []byte, media MediaType) (*Statement, bool, e
 		}
 		if len(defs) > 0 {
 			b, _ := json.Marshal(call.args) // raw messages re-encode
-			from = "json_to_record(" + c.param(string(b)) + "::json) AS pgrst_args(" + strings.Join(defs, ", ") + "), "
+			from = "json_to_record(" + c.Bind(string(b)) + "::json) AS pgrst_args(" + strings.Join(defs, ", ") + "), "
 		}
 		callExpr = f.Sanitize() + "(" + strings.Join(named, ", ") + ")"
 	}
 	single := !f.SetOf
 	switch {
 	case f.Void:
-		return &Statement{SQL: "SELECT NULL::int8 AS total, 0::int8 AS n, NULL::json AS body, NULL::text[] AS loc FROM " + from + "LATERAL " + callExpr + " pgrst_void", Args: c.args}, false, nil
+		return &Statement{SQL: "SELECT NULL::int8 AS total, 0::int8 AS n, NULL::json AS body, NULL::text[] AS loc FROM " + from + "LATERAL " + callExpr + " pgrst_void", Args: c.Args()}, false, nil
 	case f.ReturnRel != nil:
 		root := &level{rel: f.ReturnRel, alias: "t0", items: c.req.Query.Select, noRowType: f.ReturnRel.Synthetic}
 		rng := c.req.Range
 		if c.cfg.MaxRows > 0 && (rng.Limit == NoLimit || rng.Limit > c.cfg.MaxRows) {
 			rng.Limit = c.cfg.MaxRows
 		}
-		callArgs := slices.Clone(c.args)
+		callArgs := slices.Clone(c.Args())
 		q, err := c.buildLevel(root, from+"LATERAL "+callExpr+" t0", nil, rng)
 		if err != nil {
 			return nil, false, err
 		}
-		sql := "SELECT " + c.totalExpr(q) + " AS total, count(*) AS n, " + c.bodyExpr(media, q.outCols) + " AS body, NULL::text[] AS loc FROM (" + q.sql() + ") x"
+		sql := "SELECT " + c.totalExpr(q) + " AS total, count(*) AS n, " + c.bodyExpr(media, q.outCols()) + " AS body, NULL::text[] AS loc FROM (" + q.sql() + ") x"
 		st := c.statement(sql)
 		st.Explain, err = c.explainCount(root.rel, root.items, from+"LATERAL "+callExpr+" t0", callArgs)
 		return st, single, err
 	case f.SetOf:
 		sql := "SELECT " + c.countedTotal("count(*)") + " AS total, count(*) AS n, coalesce(json_agg(t0.v), '[]') AS body, NULL::text[] AS loc FROM " + from + "LATERAL " + callExpr + " t0(v)"
-		return &Statement{SQL: sql, Args: c.args}, false, nil
+		return &Statement{SQL: sql, Args: c.Args()}, false, nil
 	}
 	// A scalar, as PostgREST counts it: one row.
 	sql := "SELECT " + c.countedTotal("1") + "::int8 AS total, 1::int8 AS n, to_json(" + callExpr + ") AS body, NULL::text[] AS loc"
 	if from != "" {
 		sql += " FROM " + strings.TrimSuffix(from, ", ")
 	}
-	return &Statement{SQL: sql, Args: c.args}, false, nil
+	return &Statement{SQL: sql, Args: c.Args()}, false, nil
 }
 
 // countedTotal is expr when the request asks for a count, else null.

@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+
+	"github.com/magflock/mobo/internal/sqlb"
 )
 
 // payload is a parsed request body: its raw JSON array and the keys of its
@@ -100,15 +102,13 @@ func (c *compiler) insertSource(rel *Relation, cols []*Column, p *payload) strin
 		e := "pgrst_body." + ident(col.Name)
 		if c.req.Prefer.Missing == MissingDefault && col.Default != "" {
 			// The default expression comes from the catalog, not the request.
-			e = "CASE WHEN pgrst_raw.v::jsonb ? " + quoteLiteral(col.Name) + " THEN " + e + " ELSE " + col.Default + " END"
+			e = "CASE WHEN pgrst_raw.v::jsonb ? " + sqlb.Literal(col.Name) + " THEN " + e + " ELSE " + col.Default + " END"
 		}
 		exprs[i] = e
 	}
-	return "SELECT " + strings.Join(exprs, ", ") + " FROM json_array_elements(" + c.param(string(p.raw)) +
+	return "SELECT " + strings.Join(exprs, ", ") + " FROM json_array_elements(" + c.Bind(string(p.raw)) +
 		"::json) pgrst_raw(v), LATERAL json_populate_record(NULL::" + rel.Sanitize() + ", pgrst_raw.v) pgrst_body"
 }
-
-func quoteLiteral(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
 
 func columnList(cols []*Column) string {
 	names := make([]string, len(cols))
@@ -264,10 +264,10 @@ func (c *compiler) limitedWhere(rel *Relation, where []string) ([]string, error)
 		sub += " ORDER BY " + strings.Join(order, ", ")
 	}
 	if r.Limit != NoLimit {
-		sub += " LIMIT " + c.param(r.Limit)
+		sub += " LIMIT " + c.Bind(r.Limit)
 	}
 	if r.Offset != 0 {
-		sub += " OFFSET " + c.param(r.Offset)
+		sub += " OFFSET " + c.Bind(r.Offset)
 	}
 	return append(where, "t0.ctid = ANY(ARRAY("+sub+"))"), nil
 }
@@ -295,7 +295,7 @@ func (c *compiler) compileUpdate(rel *Relation, p *payload) (string, error) {
 		sets[i] = ident(col.Name) + " = pgrst_body." + ident(col.Name)
 	}
 	sql := "UPDATE " + rel.Sanitize() + " AS t0 SET " + strings.Join(sets, ", ") +
-		" FROM (SELECT * FROM json_populate_record(NULL::" + rel.Sanitize() + ", " + c.param(string(p.first2())) + "::json)) pgrst_body"
+		" FROM (SELECT * FROM json_populate_record(NULL::" + rel.Sanitize() + ", " + c.Bind(string(p.first2())) + "::json)) pgrst_body"
 	if len(where) > 0 {
 		sql += " WHERE " + strings.Join(where, " AND ")
 	}
@@ -361,7 +361,7 @@ func (c *compiler) compileMutation(body []byte, media MediaType, location bool) 
 		if err != nil {
 			return nil, err
 		}
-		body2 = "(SELECT " + c.bodyExpr(media, q.outCols) + " FROM (" + q.sql() + ") x)"
+		body2 = "(SELECT " + c.bodyExpr(media, q.outCols()) + " FROM (" + q.sql() + ") x)"
 	}
 	loc := "NULL::text[]"
 	if location && len(rel.PK) > 0 {
