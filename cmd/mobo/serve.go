@@ -35,7 +35,7 @@ import (
 // The tenant manager shares the cluster's backends among busy projects and
 // keeps their REST settings.
 var (
-	_ rest.Sharer        = (*tenant.Manager)(nil)
+	_ gate.Sharer        = (*tenant.Manager)(nil)
 	_ rest.SettingsStore = (*tenant.Manager)(nil)
 )
 
@@ -121,7 +121,10 @@ func assemble(cfg Config, log *slog.Logger) (*platform, error) {
 	authSvc := auth.New(cfg.Auth, p.tenants, srv, kernel.ComponentLogger(log, "auth"))
 	// The one request path: every API authenticates and authorizes
 	// through the gate, whose decisions alone run SQL as a principal.
-	gt := gate.New(gate.Options{Authenticator: authSvc.Authenticator("anon"), Roles: authSvc.Authorizer(), Quota: p.tenants})
+	gt := gate.New(gate.Options{
+		Authenticator: authSvc.Authenticator("anon"), Roles: authSvc.Authorizer(), Quota: p.tenants,
+		Pools: p.tenants, Share: p.tenants,
+	})
 	// One schema catalog per project, read by REST and GraphQL; its
 	// listeners hold slots of the connection budget.
 	cat := schemacache.New(schemacache.Options{
@@ -132,7 +135,7 @@ func assemble(cfg Config, log *slog.Logger) (*platform, error) {
 	})
 	restSrv := rest.New(rest.Options{
 		Config:   cfg.REST,
-		Projects: p.tenants,
+		Settings: p.tenants,
 		Catalog:  cat,
 		Gate:     gt,
 		Logger:   kernel.ComponentLogger(log, "rest"),

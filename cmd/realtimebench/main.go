@@ -119,7 +119,7 @@ func run(ctx context.Context, changes, sustained int, socketList string) error {
 	tenants := tenant.New(tenant.Config{Keys: keys, DumpDir: filepath.Join(dir, "dumps")}, cp, cluster, "", log)
 	rt, err := realtime.New(realtime.Options{
 		Projects: tenants, DB: cluster, Bus: kernel.NewBus(kernel.BusLogger(log)), Log: log,
-		Gate:   gate.New(gate.Options{Authenticator: &gate.SecretAuthenticator{Secret: tenants.JWTSecret, AnonymousRole: "anon"}}),
+		Gate:   gate.New(gate.Options{Authenticator: &gate.SecretAuthenticator{Secret: tenants.JWTSecret, AnonymousRole: "anon"}, Pools: tenants}),
 		Config: realtime.Config{SendQueue: 4096},
 	})
 	if err != nil {

@@ -14,11 +14,17 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/magflock/mobo/internal/gate"
 	"github.com/magflock/mobo/internal/httpx"
 	"github.com/magflock/mobo/internal/pgcode"
 )
+
+// onePool serves the test database's pool for every project.
+type onePool struct{ pool *pgxpool.Pool }
+
+func (p onePool) Pool(context.Context, string) (*pgxpool.Pool, error) { return p.pool, nil }
 
 func TestScopedAPIKeys(t *testing.T) {
 	t.Parallel()
@@ -26,7 +32,7 @@ func TestScopedAPIKeys(t *testing.T) {
 	e := newEnv(t, nil, WithClock(clk.now))
 	ctx := t.Context()
 	a := e.svc.Authenticator("")
-	gt := gate.New(gate.Options{Authenticator: a, Roles: e.svc.Authorizer()})
+	gt := gate.New(gate.Options{Authenticator: a, Roles: e.svc.Authorizer(), Pools: onePool{e.db.Pool}})
 
 	created := e.callKey(t, "POST", "/admin/keys", e.service, e.service, map[string]any{
 		"name": "reporting", "scopes": []string{"rest:read:public.todos", "rest:write:reports"}, "expires_in": "1h",
@@ -152,7 +158,7 @@ func TestRolesAuthorizer(t *testing.T) {
 	if len(p.Roles) != 1 || p.Roles[0] != "viewer" {
 		t.Fatalf("roles = %v", p.Roles)
 	}
-	gt := gate.New(gate.Options{Authenticator: e.svc.Authenticator(""), Roles: e.svc.Authorizer()})
+	gt := gate.New(gate.Options{Authenticator: e.svc.Authenticator(""), Roles: e.svc.Authorizer(), Pools: onePool{e.db.Pool}})
 	tests := []struct {
 		roles []string
 		rel   string

@@ -1,5 +1,6 @@
 // Package gate is the request path every API shares: credentials →
-// principal → authorization → a transaction as that principal.
+// principal → authorization → the project's fair share → a connection →
+// a transaction as that principal.
 //
 //   - [Credentials] are what a request presented (apikey, bearer token,
 //     address); an [Authenticator] (the auth component's, or
@@ -15,7 +16,13 @@
 //     [Decision.Run] (one pipelined round trip, as REST and GraphQL run
 //     their statements), [Decision.Begin] and [Decision.QueueSetup] switch
 //     the transaction to the principal's role with its claims in
-//     request.jwt.claims. Only this package switches roles
+//     request.jwt.claims.
+//   - Connections come from the gate too: [Decision.Acquire] (a
+//     [Session]) and [Decision.Query] wait for the project's fair share of
+//     the cluster's backends ([Sharer], the tenant's), then take a
+//     connection of its pool ([Pools]); [Gate.ReadCatalog] does the same
+//     for a system-catalog read as no principal. So every API's requests
+//     share the backends the same way. Only this package switches roles
 //     (TestOnlyTheGateSwitchesRoles checks the module's code), and only
 //     [Gate.Authorize] makes a Decision, so an API cannot run a statement,
 //     a subscription's row checks or a broadcast for a principal it did

@@ -11,6 +11,11 @@ import (
 type Options struct {
 	// Authenticator turns credentials into a principal. Required.
 	Authenticator Authenticator
+	// Pools gives each project's connections. Required.
+	Pools Pools
+	// Share, when set, keeps each request within its project's fair share
+	// of the cluster's backends.
+	Share Sharer
 	// Roles is the RBAC stage. Without it, a principal that carries roles
 	// is refused (the gate fails closed rather than ignore them).
 	Roles RoleAuthorizer
@@ -35,15 +40,17 @@ type Gate struct {
 	authn Authenticator
 	roles RoleAuthorizer
 	quota QuotaChecker
+	pools Pools
+	share Sharer
 }
 
-// New returns a gate. It panics without an Authenticator: the assembly of
-// components is a programming matter, checked at start.
+// New returns a gate. It panics without an Authenticator or Pools: the
+// assembly of components is a programming matter, checked at start.
 func New(opts Options) *Gate {
-	if opts.Authenticator == nil {
-		panic("gate: New needs an Authenticator")
+	if opts.Authenticator == nil || opts.Pools == nil {
+		panic("gate: New needs an Authenticator and Pools")
 	}
-	return &Gate{authn: opts.Authenticator, roles: opts.Roles, quota: opts.Quota}
+	return &Gate{authn: opts.Authenticator, roles: opts.Roles, quota: opts.Quota, pools: opts.Pools, share: opts.Share}
 }
 
 // Authenticate turns credentials into project ref's principal. Errors wrap
@@ -66,7 +73,7 @@ func (g *Gate) Authorize(ctx context.Context, ref string, p *Principal, acts ...
 	if len(acts) == 0 {
 		return nil, fmt.Errorf("%w: a decision needs an action", ErrForbidden)
 	}
-	d := &Decision{ref: ref, p: p, acts: acts}
+	d := &Decision{g: g, ref: ref, p: p, acts: acts}
 	for _, a := range acts {
 		if err := g.authorize(ctx, ref, p, a); err != nil {
 			return nil, err
@@ -131,6 +138,7 @@ func (g *Gate) Check(ctx context.Context, ref string, c Credentials, acts ...Act
 // Decision is a principal's authorization for some actions on one project.
 // Only [Gate.Authorize] makes one; it is immutable.
 type Decision struct {
+	g    *Gate
 	ref  string
 	p    *Principal
 	acts []Action

@@ -163,8 +163,8 @@ func TestGateAuthorize(t *testing.T) {
 	open := Action{API: APIRest, Op: OpRead, Schema: "public", Relation: "open"}
 	closed := Action{API: APIRest, Op: OpRead, Schema: "public", Relation: "closed"}
 
-	g := New(Options{Authenticator: authn, Roles: rolesOnly{}})
-	bare := New(Options{Authenticator: authn})
+	g := New(Options{Authenticator: authn, Roles: rolesOnly{}, Pools: noPools{}})
+	bare := New(Options{Authenticator: authn, Pools: noPools{}})
 	tests := []struct {
 		name string
 		g    *Gate
@@ -232,7 +232,7 @@ func (q quotaOf) OverQuota(ref string) bool { return q[ref] }
 // is over its quota (its statements then run read-only, but for deletes).
 func TestGateQuota(t *testing.T) {
 	t.Parallel()
-	g := New(Options{Authenticator: &SecretAuthenticator{Secret: func(string) (string, error) { return secret, nil }}, Quota: quotaOf{"full": true}})
+	g := New(Options{Authenticator: &SecretAuthenticator{Secret: func(string) (string, error) { return secret, nil }}, Quota: quotaOf{"full": true}, Pools: noPools{}})
 	p := Anonymous("anon")
 	act := func(op Op) Action { return Action{API: APIRest, Op: op, Schema: "public", Relation: "t"} }
 	if _, err := g.Authorize(t.Context(), "full", p, act(OpRead), act(OpWrite)); !errors.Is(err, ErrOverQuota) {

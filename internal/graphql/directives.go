@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/magflock/mobo/internal/catalog"
 )
 
@@ -49,7 +51,10 @@ const catalogCommentsSQL = `select json_build_object(
 
 // loadComments reads the catalog comments of project ref.
 func (s *Server) loadComments(ctx context.Context, ref, schema string) (*catalogComments, error) {
-	out, err := s.opts.Backend.CatalogJSON(ctx, ref, catalogCommentsSQL, []any{schema})
+	var out []byte
+	err := s.opts.Gate.ReadCatalog(ctx, ref, func(conn *pgx.Conn) error {
+		return conn.QueryRow(ctx, catalogCommentsSQL, schema).Scan(&out)
+	})
 	if err != nil {
 		return nil, fmt.Errorf("reading comment directives: %w", err)
 	}

@@ -158,6 +158,7 @@ func newEnv(t testing.TB, cfg Config, opts ...func(*gate.Options)) *env {
 	for _, o := range opts {
 		o(&gopts)
 	}
+	gopts.Pools = poolProjects{db.Pool}
 	gt := gate.New(gopts)
 	cat, rs, gs := startAPIs(t, poolProjects{db.Pool}, gt, cfg, log)
 	mux := http.NewServeMux()
@@ -178,7 +179,7 @@ func startAPIs(t testing.TB, pools poolProjects, gt *gate.Gate, cfg Config, log 
 		log = slog.New(slog.DiscardHandler)
 	}
 	cat := schemacache.New(schemacache.Options{Pools: pools, Exposed: rest.ExposedSchemas(rest.Config{}, nil), Logger: log})
-	rs := rest.New(rest.Options{Projects: pools, Catalog: cat, Logger: log, Gate: gt})
+	rs := rest.New(rest.Options{Catalog: cat, Logger: log, Gate: gt})
 	gs := New(Options{Config: cfg, Catalog: cat, Backend: rs, Gate: gt, Logger: log})
 	for _, c := range []kernel.Component{cat, rs, gs} {
 		if err := c.Start(t.Context()); err != nil {

@@ -34,17 +34,15 @@ type Catalogs interface {
 }
 
 // Backend is what the GraphQL API needs from the REST component (which
-// *rest.Server provides): its authentication and its request transaction,
-// so that RLS applies the same way through both APIs.
+// *rest.Server provides): authentication and the request transaction under
+// REST's per-project settings (anonymous access, the search path), which
+// GraphQL shares as Supabase's pg_graphql does, being served by PostgREST.
 type Backend interface {
 	Authenticate(ctx context.Context, r *http.Request) (*gate.Principal, error)
 	// QueryJSON runs a statement returning one json value in a
 	// transaction of the decision's project under its principal's role
 	// and claims.
 	QueryJSON(ctx context.Context, d *gate.Decision, write bool, path, sql string, args []any) ([]byte, error)
-	// CatalogJSON reads the system catalog of project ref, as no
-	// principal.
-	CatalogJSON(ctx context.Context, ref, sql string, args []any) ([]byte, error)
 }
 
 // Options are the dependencies of a [Server].

@@ -18,7 +18,7 @@ import (
 func TestDatabaseUnavailable(t *testing.T) {
 	t.Parallel()
 	pool := pgtest.UnreachablePool(t)
-	gt := gate.New(gate.Options{Authenticator: &gate.SecretAuthenticator{Secret: func(string) (string, error) { return testSecret, nil }, AnonymousRole: "anon"}})
+	gt := gate.New(gate.Options{Authenticator: &gate.SecretAuthenticator{Secret: func(string) (string, error) { return testSecret, nil }, AnonymousRole: "anon"}, Pools: poolProjects{pool}})
 	_, _, gs := startAPIs(t, poolProjects{pool}, gt, Config{}, nil)
 	hs := httptest.NewServer(gs.Handler())
 	t.Cleanup(hs.Close)

@@ -60,7 +60,7 @@ func TestSlotInvalidatedByPostgreSQLIsReplaced(t *testing.T) {
 	rt, err := New(Options{
 		Config:   Config{SlotCheckInterval: time.Hour}, // the capture, not the slot check, meets the lost slot
 		Projects: tenants, DB: cluster, Bus: kernel.NewBus(kernel.BusLogger(log)), Log: log,
-		Gate: gate.New(gate.Options{Authenticator: &gate.SecretAuthenticator{Secret: tenants.JWTSecret, AnonymousRole: "anon"}}),
+		Gate: gate.New(gate.Options{Authenticator: &gate.SecretAuthenticator{Secret: tenants.JWTSecret, AnonymousRole: "anon"}, Pools: tenants}),
 	})
 	if err != nil {
 		t.Fatal(err)

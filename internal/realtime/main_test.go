@@ -92,7 +92,7 @@ func boot(t *testing.T, cfg Config) *env {
 	m := tenant.New(tenant.Config{Keys: keys, DefaultDatabase: dbName, DumpDir: t.TempDir()}, cp, srv, "", log)
 	rt, err := New(Options{
 		Config: cfg, Projects: superPools{m, srv}, DB: srv, Bus: kernel.NewBus(kernel.BusLogger(log)), Log: log,
-		Gate: gate.New(gate.Options{Authenticator: &gate.SecretAuthenticator{Secret: m.JWTSecret, AnonymousRole: "anon"}}),
+		Gate: gate.New(gate.Options{Authenticator: &gate.SecretAuthenticator{Secret: m.JWTSecret, AnonymousRole: "anon"}, Pools: superPools{m, srv}}),
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -27,9 +27,8 @@ func TestPostgresChangesFromREST(t *testing.T) {
 	pools := superPools{e.tenants, e.srv}
 	cat := schemacache.New(schemacache.Options{Pools: pools, Exposed: rest.ExposedSchemas(rest.Config{}, nil)})
 	restSrv := rest.New(rest.Options{
-		Projects: pools,
-		Catalog:  cat,
-		Gate:     gate.New(gate.Options{Authenticator: &gate.SecretAuthenticator{Secret: e.tenants.JWTSecret, AnonymousRole: "anon"}}),
+		Catalog: cat,
+		Gate:    gate.New(gate.Options{Authenticator: &gate.SecretAuthenticator{Secret: e.tenants.JWTSecret, AnonymousRole: "anon"}, Pools: pools}),
 	})
 	if err := cat.Start(t.Context()); err != nil {
 		t.Fatal(err)

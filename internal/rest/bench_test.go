@@ -50,11 +50,9 @@ func BenchmarkRESTvsBaseline(b *testing.B) {
 	}
 	defer pool.Close()
 
-	o := Options{Projects: poolProjects{pool}, Gate: gate.New(gate.Options{Authenticator: &gate.SecretAuthenticator{
-		Secret: func(string) (string, error) { return testSecret, nil }, AnonymousRole: "anon",
-	}})}
-	o.Catalog = newCatalog(b, o, 0)
-	srv := New(o)
+	g := testGate()
+	g.Pools = poolProjects{pool}
+	srv := New(Options{Gate: gate.New(g), Catalog: newCatalog(b, poolProjects{pool}, nil, Config{}, 0)})
 	if err := srv.Start(ctx); err != nil {
 		b.Fatal(err)
 	}

@@ -43,30 +43,11 @@ func (s *Server) QueryJSON(ctx context.Context, d *gate.Decision, write bool, pa
 			parts = append(parts, ident(sc))
 		}
 	}
-	conn, release, err := s.acquire(ctx, d.Ref())
-	if err != nil {
-		return nil, err
-	}
-	defer release()
 	var out []byte
 	settings := gate.Settings{Method: http.MethodPost, Path: path, Headers: "{}", SearchPath: strings.Join(parts, ", "), ReadOnly: !write}
-	err = d.Run(ctx, conn.Conn(), gate.Plan{Settings: settings, SQL: sql, Args: args}, func(br pgx.BatchResults) error { return br.QueryRow().Scan(&out) })
+	err = d.Query(ctx, gate.Plan{Settings: settings, SQL: sql, Args: args}, func(br pgx.BatchResults) error { return br.QueryRow().Scan(&out) })
 	if err != nil {
 		return nil, err
 	}
 	return out, nil
-}
-
-// CatalogJSON runs sql, a read of the system catalog returning one row of
-// one json column, on project ref's database as the login role: catalog
-// reads act as no principal, as the schema cache's load does.
-func (s *Server) CatalogJSON(ctx context.Context, ref, sql string, args []any) ([]byte, error) {
-	conn, release, err := s.acquire(ctx, ref)
-	if err != nil {
-		return nil, err
-	}
-	defer release()
-	var out []byte
-	err = conn.QueryRow(ctx, sql, args...).Scan(&out)
-	return out, err
 }

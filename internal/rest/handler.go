@@ -497,11 +497,11 @@ func (c *call) run(ctx context.Context, st *Statement, single, write bool) error
 	// the transaction: that costs a second round trip.
 	check := write && !rollback && (c.media.Kind == MediaObjectJSON || (req.Prefer.HasMaxAffected && req.Prefer.Handling == HandlingStrict))
 
-	conn, release, err := c.s.acquire(ctx, c.ref)
+	sess, err := c.d.Acquire(ctx)
 	if err != nil {
 		return err
 	}
-	defer release()
+	defer sess.Release()
 	var res result
 	var planOut []string
 	tp := gate.Plan{Settings: settings, SQL: st.SQL, Args: st.Args, Rollback: rollback, Hold: check}
@@ -512,7 +512,7 @@ func (c *call) run(ctx context.Context, st *Statement, single, write bool) error
 	case st.Explain != nil:
 		tp.Then = []gate.Statement{{SQL: st.Explain.SQL, Args: st.Explain.Args}}
 	}
-	err = c.d.Run(ctx, conn.Conn(), tp, func(br pgx.BatchResults) error {
+	err = sess.Run(ctx, tp, func(br pgx.BatchResults) error {
 		if plan {
 			rows, err := br.Query()
 			if err != nil {
@@ -556,11 +556,7 @@ func (c *call) run(ctx context.Context, st *Statement, single, write bool) error
 		case c.media.Kind == MediaObjectJSON && req.Prefer.Return == ReturnRepresentation && res.n != 1:
 			cerr = singularityError(res.n)
 		}
-		end := "commit"
-		if cerr != nil {
-			end = "rollback"
-		}
-		if _, err := conn.Exec(ctx, end); err != nil {
+		if err := sess.End(ctx, cerr == nil); err != nil {
 			return err
 		}
 		if cerr != nil {

@@ -411,9 +411,7 @@ func (denyWrites) AuthorizeRoles(_ context.Context, _ string, _ *gate.Principal,
 
 func TestAuthorizerAndProfiles(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, Config{Schemas: []string{"public", "extra"}, Aggregates: true}, func(o *Options) {
-		o.Gate = gate.New(gate.Options{Authenticator: &gate.SecretAuthenticator{Secret: func(string) (string, error) { return testSecret, nil }, AnonymousRole: "anon"}, Roles: denyWrites{}})
-	})
+	e := newEnv(t, Config{Schemas: []string{"public", "extra"}, Aggregates: true}, func(o *envOptions) { o.gate.Roles = denyWrites{} })
 	// A principal carrying RBAC roles meets the roles stage; others don't.
 	reader := token(t, jwt.MapClaims{"role": "anon", "app_metadata": map[string]any{"roles": []string{"reader"}}})
 	if _, err := e.db.Pool.Exec(t.Context(), `create schema extra; grant usage on schema extra to anon;

@@ -136,20 +136,38 @@ type env struct {
 	client *http.Client
 }
 
-func newEnv(t *testing.T, cfg Config, opts ...func(*Options)) *env {
+// projectPools gives each project's pool, as the tenant does.
+type projectPools interface {
+	Pool(ctx context.Context, ref string) (*pgxpool.Pool, error)
+}
+
+// envOptions are what a test changes of newEnv's assembly.
+type envOptions struct {
+	pools projectPools
+	// gate's Pools are pools.
+	gate gate.Options
+	// idle is the schema cache's idle time (0: its default).
+	idle time.Duration
+}
+
+// testGate is the gate of tests: HS256 tokens signed with testSecret.
+func testGate() gate.Options {
+	return gate.Options{Authenticator: &gate.SecretAuthenticator{Secret: func(string) (string, error) { return testSecret, nil }, AnonymousRole: "anon"}}
+}
+
+func newEnv(t *testing.T, cfg Config, opts ...func(*envOptions)) *env {
 	t.Helper()
 	db := pgtest.NewDB(t, template(t))
-	o := Options{
-		Config:   cfg,
-		Projects: poolProjects{db.Pool},
-		Logger:   slog.New(slog.NewTextHandler(tlog{t}, nil)),
-		Gate:     gate.New(gate.Options{Authenticator: &gate.SecretAuthenticator{Secret: func(string) (string, error) { return testSecret, nil }, AnonymousRole: "anon"}}),
-	}
+	eo := envOptions{pools: poolProjects{db.Pool}, gate: testGate()}
 	for _, f := range opts {
-		f(&o)
+		f(&eo)
 	}
-	if o.Catalog == nil {
-		o.Catalog = newCatalog(t, o, 0)
+	eo.gate.Pools = eo.pools
+	o := Options{
+		Config:  cfg,
+		Logger:  slog.New(slog.NewTextHandler(tlog{t}, nil)),
+		Gate:    gate.New(eo.gate),
+		Catalog: newCatalog(t, eo.pools, nil, cfg, eo.idle),
 	}
 	srv := New(o)
 	if err := srv.Start(context.Background()); err != nil {
@@ -172,13 +190,13 @@ func newEnv(t *testing.T, cfg Config, opts ...func(*Options)) *env {
 	}
 }
 
-// newCatalog starts a schema cache on o's projects and settings, as mobo
-// assembles them; idle 0 is the default idle time. It stops with the test.
-func newCatalog(t testing.TB, o Options, idle time.Duration) *schemacache.Store {
+// newCatalog starts a schema cache on pools and settings (nil: none), as
+// mobo assembles them; idle 0 is the default idle time. It stops with the
+// test.
+func newCatalog(t testing.TB, pools projectPools, settings SettingsStore, cfg Config, idle time.Duration) *schemacache.Store {
 	t.Helper()
-	st, _ := o.Projects.(SettingsStore)
-	co := schemacache.Options{Pools: o.Projects, Exposed: ExposedSchemas(o.Config, st), Idle: idle, Logger: o.Logger}
-	if h, ok := o.Projects.(schemacache.ConnectionHolder); ok {
+	co := schemacache.Options{Pools: pools, Exposed: ExposedSchemas(cfg, settings), Idle: idle}
+	if h, ok := pools.(schemacache.ConnectionHolder); ok {
 		co.Holder = h
 	}
 	cat := schemacache.New(co)

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/magflock/mobo/internal/gate"
 )
 
@@ -328,14 +330,12 @@ func (c *call) access(ctx context.Context) (*access, error) {
 			}
 		}
 	}
-	conn, release, err := c.s.acquire(ctx, c.ref)
-	if err != nil {
-		return nil, err
-	}
-	defer release()
 	var relRows [][5]any
 	var fnRows []uint32
-	if err := conn.QueryRow(ctx, accessSQL, c.p.Role, rels, fns).Scan(&relRows, &fnRows); err != nil {
+	err := c.s.opts.Gate.ReadCatalog(ctx, c.ref, func(conn *pgx.Conn) error {
+		return conn.QueryRow(ctx, accessSQL, c.p.Role, rels, fns).Scan(&relRows, &fnRows)
+	})
+	if err != nil {
 		return nil, fmt.Errorf("reading the role's privileges: %w", err)
 	}
 	a.rels, a.fns = make(map[uint32]relAccess, len(relRows)), make(map[uint32]bool, len(fnRows))

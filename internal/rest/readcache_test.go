@@ -20,9 +20,7 @@ import (
 // request is still authorised and runs under its own role.
 func TestReadCache(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, Config{}, func(o *Options) {
-		o.Gate = gate.New(gate.Options{Authenticator: &gate.SecretAuthenticator{Secret: func(string) (string, error) { return testSecret, nil }, AnonymousRole: "anon"}, Roles: denyUsers{}})
-	})
+	e := newEnv(t, Config{}, func(o *envOptions) { o.gate.Roles = denyUsers{} })
 	const path = "/users?select=id&order=id"
 	for range 2 { // the second round is served from the cache
 		runScenarios(t, e, []scenario{

@@ -128,7 +128,7 @@ func TestReloadUnderLoad(t *testing.T) {
 // is seen at once.
 func TestIdleListenerLetsGo(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, Config{}, func(o *Options) { o.Catalog = newCatalog(t, *o, 200*time.Millisecond) })
+	e := newEnv(t, Config{}, func(o *envOptions) { o.idle = 200 * time.Millisecond })
 	e.check(t, scenario{path: "/later", status: http.StatusNotFound, has: []string{"PGRST205"}})
 	if !e.listening() {
 		t.Fatal("no listener after a request")
@@ -192,9 +192,9 @@ func (h *holdingProjects) counts() (holds, released int) {
 func TestEvictedListenerComesBack(t *testing.T) {
 	t.Parallel()
 	hp := &holdingProjects{}
-	e := newEnv(t, Config{}, func(o *Options) {
-		hp.poolProjects = o.Projects.(poolProjects)
-		o.Projects = hp
+	e := newEnv(t, Config{}, func(o *envOptions) {
+		hp.poolProjects = o.pools.(poolProjects)
+		o.pools = hp
 	})
 	e.check(t, scenario{path: "/users?select=id&id=eq.1", status: http.StatusOK, want: `[{"id":1}]`})
 	waitFor := func(what string, cond func() bool) {

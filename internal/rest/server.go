@@ -11,8 +11,10 @@ import (
 
 // Options are the dependencies of a [Server].
 type Options struct {
-	Config   Config
-	Projects Projects
+	Config Config
+	// Settings keeps each project's overrides of Config; without it every
+	// project runs on Config.
+	Settings SettingsStore
 	// Gate authenticates requests and authorizes each before any SQL runs;
 	// its decision is what runs the statement. Required.
 	Gate *gate.Gate

@@ -8,8 +8,8 @@ import (
 
 // SettingsStore keeps each project's overrides of the platform's [rest]
 // section, a JSON object under [Config]'s key names. The tenant component
-// provides it; [Options.Projects] is asked for it by type assertion, and
-// without it every project runs on the platform default.
+// provides it ([Options.Settings]); without it every project runs on the
+// platform default.
 type SettingsStore interface {
 	// RESTSettings returns project ref's overrides ("{}" when none).
 	RESTSettings(ctx context.Context, ref string) ([]byte, error)
@@ -29,8 +29,7 @@ type ProjectConfig struct {
 }
 
 func (s *Server) store() (SettingsStore, bool) {
-	st, ok := s.opts.Projects.(SettingsStore)
-	return st, ok
+	return s.opts.Settings, s.opts.Settings != nil
 }
 
 // effectiveConfig reads project ref's overrides and applies them to the

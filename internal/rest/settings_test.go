@@ -109,13 +109,10 @@ func newProjectsEnv(t *testing.T, platform Config) *projectsEnv {
 		}
 		dbs[ref], store.pools[ref] = db, db.Pool
 	}
-	o := Options{
-		Config: platform, Projects: store, Logger: slog.New(slog.NewTextHandler(tlog{t}, nil)),
-		Gate: gate.New(gate.Options{Authenticator: &gate.SecretAuthenticator{Secret: func(string) (string, error) { return testSecret, nil }, AnonymousRole: "anon"}}),
-	}
-	cat := newCatalog(t, o, 0)
-	o.Catalog = cat
-	srv := New(o)
+	g := testGate()
+	g.Pools = store
+	cat := newCatalog(t, store, store, platform, 0)
+	srv := New(Options{Config: platform, Settings: store, Catalog: cat, Gate: gate.New(g), Logger: slog.New(slog.NewTextHandler(tlog{t}, nil))})
 	store.changed = cat.ProjectChanged
 	if err := srv.Start(t.Context()); err != nil {
 		t.Fatal(err)

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"net/url"
+	"sync/atomic"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
@@ -13,13 +14,24 @@ import (
 	"github.com/magflock/mobo/internal/gate"
 )
 
+// swapPools serves one pool for every project, which a test may replace.
+type swapPools struct{ p atomic.Pointer[pgxpool.Pool] }
+
+func (s *swapPools) set(p *pgxpool.Pool) { s.p.Store(p) }
+
+func (s *swapPools) Pool(context.Context, string) (*pgxpool.Pool, error) { return s.p.Load(), nil }
+
 // TestLoginRoleWithoutPrivileges: the API logs in as a role that may do
 // nothing but switch to the API roles (as the tenant's login roles), so a
 // statement on an exposed schema that only the API roles may use must be
 // parsed under the request's role — on a fresh connection too.
 func TestLoginRoleWithoutPrivileges(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, Config{Schemas: []string{"public", "api"}})
+	sp := &swapPools{}
+	e := newEnv(t, Config{Schemas: []string{"public", "api"}}, func(o *envOptions) {
+		sp.set(o.pools.(poolProjects).pool)
+		o.pools = sp
+	})
 	ctx := t.Context()
 	b := make([]byte, 6)
 	_, _ = rand.Read(b)
@@ -46,7 +58,7 @@ func TestLoginRoleWithoutPrivileges(t *testing.T) {
 	}
 	t.Cleanup(pool.Close)
 	// The same server, its projects' pools now logging in as role.
-	e.srv.opts.Projects = poolProjects{pool}
+	sp.set(pool)
 	e.waitStatus(t, "/rpc/add?a=1", 200)
 
 	for range 3 { // fresh connections, then prepared ones

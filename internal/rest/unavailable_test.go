@@ -12,7 +12,6 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/magflock/mobo/internal/gate"
 	"github.com/magflock/mobo/internal/pg/pgtest"
 )
 
@@ -25,7 +24,7 @@ func TestDatabaseUnavailable(t *testing.T) {
 	t.Run("no connection", func(t *testing.T) {
 		t.Parallel()
 		pool := pgtest.UnreachablePool(t)
-		e := newEnv(t, Config{}, func(o *Options) { o.Projects = poolProjects{pool} })
+		e := newEnv(t, Config{}, func(o *envOptions) { o.pools = poolProjects{pool} })
 		e.check(t, scenario{path: "/users", status: http.StatusServiceUnavailable, has: []string{`"code":"PGRST000"`}, headers: map[string]string{"Retry-After": "1"}})
 	})
 	t.Run("terminated backend", func(t *testing.T) {
@@ -89,15 +88,12 @@ func (overQuota) OverQuota(string) bool { return true }
 // takes deletes, so it can shrink; reads go on.
 func TestOverQuota(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, Config{}, func(o *Options) {
-		o.Gate = gate.New(gate.Options{Authenticator: &gate.SecretAuthenticator{Secret: func(string) (string, error) { return testSecret, nil }, AnonymousRole: "anon"}, Quota: overQuota{}})
-	})
+	e := newEnv(t, Config{}, func(o *envOptions) { o.gate.Quota = overQuota{} })
 	ctx := t.Context()
 	if _, err := e.db.Pool.Exec(ctx, "alter database "+pgx.Identifier{e.db.Name}.Sanitize()+" set default_transaction_read_only = on"); err != nil {
 		t.Fatal(err)
 	}
 	e.db.Pool.Reset()
-	e.srv.opts.Projects.(poolProjects).pool.Reset()
 	quota := []string{`"code":"53100"`, "over its size quota"}
 	runScenarios(t, e, []scenario{
 		{name: "read", path: "/labels?select=name&id=eq.1", status: 200, want: `[{"name":"go"}]`},
