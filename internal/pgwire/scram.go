@@ -1,6 +1,7 @@
 package pgwire
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/pbkdf2"
 	"crypto/rand"
@@ -11,8 +12,11 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgproto3"
+
+	"github.com/magflock/mobo/internal/kernel"
 )
 
 // SCRAM-SHA-256 (RFC 5802, RFC 7677) as PostgreSQL speaks it, server side,
@@ -36,16 +40,31 @@ type scramKeys struct {
 }
 
 // scramCache keeps the derived keys per project, so that PBKDF2 runs once
-// per key rather than once per connection.
+// per key rather than once per connection. It is bounded and its entries
+// expire, so a project that stopped connecting is forgotten.
 type scramCache struct {
-	mu   sync.Mutex
-	keys map[string]*scramKeys
+	once sync.Once
+	c    *kernel.MemoryCache[*scramKeys]
 }
 
+// scramCacheMax bounds the projects whose keys are kept; scramCacheTTL is
+// how long keys are kept after they were derived.
+const (
+	scramCacheMax = 4096
+	scramCacheTTL = time.Hour
+)
+
+func (c *scramCache) cache() *kernel.MemoryCache[*scramKeys] {
+	c.once.Do(func() { c.c = kernel.NewMemoryCache[*scramKeys](scramCacheMax) })
+	return c.c
+}
+
+// close stops the cache's background expiry.
+func (c *scramCache) close() { c.cache().Close() }
+
 func (c *scramCache) get(ref, password string) (*scramKeys, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if k := c.keys[ref]; k != nil && subtle.ConstantTimeCompare([]byte(k.password), []byte(password)) == 1 {
+	ctx := context.Background()
+	if k, ok, _ := c.cache().Get(ctx, ref); ok && subtle.ConstantTimeCompare([]byte(k.password), []byte(password)) == 1 {
 		return k, nil
 	}
 	salt := make([]byte, 16)
@@ -59,10 +78,7 @@ func (c *scramCache) get(ref, password string) (*scramKeys, error) {
 	clientKey := hmacSHA256(salted, "Client Key")
 	stored := sha256.Sum256(clientKey)
 	k := &scramKeys{password: password, salt: salt, storedKey: stored[:], serverKey: hmacSHA256(salted, "Server Key")}
-	if c.keys == nil {
-		c.keys = map[string]*scramKeys{}
-	}
-	c.keys[ref] = k
+	_ = c.cache().Set(ctx, ref, k, scramCacheTTL)
 	return k, nil
 }
 

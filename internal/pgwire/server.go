@@ -158,6 +158,7 @@ func (s *Server) Stop(ctx context.Context) error {
 	}
 	cancel()
 	_ = ln.Close()
+	s.scram.close()
 	done := make(chan struct{})
 	go func() {
 		s.wg.Wait()

@@ -47,6 +47,7 @@ func FuzzStartup(f *testing.F) {
 	f.Add(encode(f, startup, &pgproto3.SASLInitialResponse{AuthMechanism: scramMechanism, Data: []byte("p=tls-server-end-point,,n=,r=x")}))
 	f.Fuzz(func(t *testing.T, in []byte) {
 		s := New(Config{}, fakeProjects{}, slog.New(slog.DiscardHandler))
+		defer s.scram.close() // never started, never stopped
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
 		s.ctx, s.sessions = ctx, map[uint32]*session{}
