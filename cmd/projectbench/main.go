@@ -4,9 +4,12 @@
 // table, sends one REST request to each in turn, then reports
 //
 //   - project creation time (median, p95, total);
-//   - memory per idle project: mobo's RSS growth over the projects, measured
-//     once the pools have reaped their idle connections (and right after the
+//   - memory per idle project: mobo's RSS growth over the projects and its
+//     live heap's (the admin status' runtime section: what the last garbage
+//     collection kept, free of the lag with which RSS falls), measured once
+//     the pools have reaped their idle connections (and right after the
 //     requests, for comparison), with PostgreSQL's own memory (PSS) apart;
+//     -heap-profile saves mobo's heap profile at that point;
 //   - the connections held to PostgreSQL, right after the requests and idle;
 //   - the throughput of REST GETs by primary key spread round-robin over
 //     -spread projects against the same on one project, measured alternately
@@ -63,6 +66,7 @@ type options struct {
 	idleWait time.Duration
 	settle   time.Duration
 	timeout  time.Duration
+	heapOut  string
 }
 
 func main() {
@@ -75,6 +79,7 @@ func main() {
 	flag.DurationVar(&o.settle, "settle", 150*time.Second, "the idle figures are taken no sooner than this after the requests (RSS shrinks as Go returns freed memory: a fixed time keeps runs comparable)")
 	flag.DurationVar(&o.idleWait, "idle-wait", 150*time.Second, "longest wait for the pools to reap their idle connections (short: quicker runs, idle figures of the moment)")
 	flag.DurationVar(&o.timeout, "timeout", 20*time.Minute, "give up after this long")
+	flag.StringVar(&o.heapOut, "heap-profile", "", "write mobo's heap profile once idle to this file (go tool pprof -sample_index=inuse_space FILE)")
 	flag.Parse()
 	if err := o.validate(); err != nil {
 		fmt.Fprintln(os.Stderr, "projectbench:", err)
@@ -242,6 +247,11 @@ func run(ctx context.Context, o options) (err error) {
 		}
 	}
 	fmt.Printf("idle after %v:                   %s\n", time.Since(t0).Round(time.Second), idle)
+	if o.heapOut != "" {
+		if err := m.saveHeapProfile(ctx, o.heapOut); err != nil {
+			return err
+		}
+	}
 	usageConns, err := m.usageConnections(ctx, projects)
 	if err != nil {
 		return err
@@ -250,6 +260,8 @@ func run(ctx context.Context, o options) (err error) {
 	fmt.Printf("\nper idle project (%d projects, against the start):\n", o.projects)
 	fmt.Printf("  mobo RSS:            %s right after the requests, %s once idle\n",
 		perProject(afterRequests.moboRSS-base.moboRSS, n), perProject(idle.moboRSS-base.moboRSS, n))
+	fmt.Printf("  mobo live heap:      %s right after the requests, %s once idle\n",
+		perProject(afterRequests.heapLive-base.heapLive, n), perProject(idle.heapLive-base.heapLive, n))
 	fmt.Printf("  PostgreSQL PSS:      %s right after the requests, %s once idle\n",
 		perProject(afterRequests.pgPSS-base.pgPSS, n), perProject(idle.pgPSS-base.pgPSS, n))
 	fmt.Printf("  connections idle:    %d held by project pools (%d at start), %d client backends in all; usage API sums %d\n",
@@ -460,9 +472,62 @@ func (m *mobo) usageConnections(ctx context.Context, projects []project) (int, e
 	return total, nil
 }
 
+// heapLive reads mobo's live heap from the admin status: what the last
+// garbage collection kept, free of RSS's lag (Go returns freed memory to
+// the OS minutes later).
+func (m *mobo) heapLive(ctx context.Context) (int64, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, m.URL()+"/admin/v1/status", nil)
+	if err != nil {
+		return 0, err
+	}
+	req.Header.Set("Authorization", "Bearer "+m.AdminKey())
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, fmt.Errorf("reading the admin status: %w", err)
+	}
+	defer resp.Body.Close()
+	var st struct {
+		Details struct {
+			Runtime struct {
+				HeapLiveBytes int64 `json:"heap_live_bytes"`
+			} `json:"runtime"`
+		} `json:"details"`
+	}
+	if resp.StatusCode != http.StatusOK {
+		return 0, fmt.Errorf("admin status: %s", resp.Status)
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&st); err != nil {
+		return 0, fmt.Errorf("reading the admin status: %w", err)
+	}
+	return st.Details.Runtime.HeapLiveBytes, nil
+}
+
+// saveHeapProfile writes mobo's heap profile (after a collection) to file.
+func (m *mobo) saveHeapProfile(ctx context.Context, file string) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, m.URL()+"/admin/v1/debug/pprof/heap?gc=1", nil)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+m.AdminKey())
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("reading the heap profile: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("heap profile: %s", resp.Status)
+	}
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return fmt.Errorf("reading the heap profile: %w", err)
+	}
+	return os.WriteFile(file, b, 0o600)
+}
+
 // snapshot is what mobo and PostgreSQL hold at one moment.
 type snapshot struct {
 	moboRSS     int64 // bytes
+	heapLive    int64 // bytes: mobo's live heap after its last garbage collection (admin status)
 	pgPSS       int64 // bytes, postmaster and its children
 	pgProcs     int
 	clientConns int // client backends, the bench's own excluded
@@ -471,14 +536,17 @@ type snapshot struct {
 }
 
 func (s snapshot) String() string {
-	return fmt.Sprintf("mobo RSS %s; postgres PSS %s in %d processes; %d client connections, %d of them project pools%s",
-		mib(s.moboRSS), mib(s.pgPSS), s.pgProcs, s.clientConns, s.poolConns, s.other)
+	return fmt.Sprintf("mobo RSS %s, live heap %s; postgres PSS %s in %d processes; %d client connections, %d of them project pools%s",
+		mib(s.moboRSS), mib(s.heapLive), mib(s.pgPSS), s.pgProcs, s.clientConns, s.poolConns, s.other)
 }
 
 func (m *mobo) snapshot(ctx context.Context, su *pgx.Conn) (snapshot, error) {
 	var s snapshot
 	var err error
 	if s.moboRSS, err = vmRSS(m.PID()); err != nil {
+		return s, err
+	}
+	if s.heapLive, err = m.heapLive(ctx); err != nil {
 		return s, err
 	}
 	if s.pgPSS, s.pgProcs, err = m.postgresPSS(); err != nil {

@@ -126,6 +126,7 @@ func (a *API) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /admin/v1/status", a.status)
 	mux.HandleFunc("GET /admin/v1/components", a.components)
+	mountDebug(mux)
 	if a.projects != nil {
 		a.mountProjects(mux)
 	}
@@ -167,11 +168,10 @@ func (a *API) status(w http.ResponseWriter, r *http.Request) {
 		Version: a.info.Version, Mode: a.info.Mode, StartedAt: started, Database: a.info.Database,
 		Ready: ready, Failing: failing, Comps: a.src.Status(),
 	}
-	if len(a.details) > 0 {
-		st.Details = make(map[string]any, len(a.details))
-		for name, f := range a.details {
-			st.Details[name] = f()
-		}
+	st.Details = make(map[string]any, len(a.details)+1)
+	st.Details["runtime"] = ReadRuntime()
+	for name, f := range a.details {
+		st.Details[name] = f()
 	}
 	httpx.WriteJSON(w, http.StatusOK, st)
 }
