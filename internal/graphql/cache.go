@@ -2,6 +2,7 @@ package graphql
 
 import (
 	"context"
+	"time"
 
 	"github.com/vektah/gqlparser/v2/ast"
 
@@ -29,6 +30,10 @@ type prepared struct {
 	// variables (so it compiles the same every time), else nil.
 	st *statement
 }
+
+// preparedTTL is how long a prepared operation is kept after it was
+// prepared: an idle project's go, a busy one's are prepared again.
+const preparedTTL = 10 * time.Minute
 
 // preparedSize estimates a prepared operation's memory: the document
 // parsed is some times its text, which the key holds.
@@ -58,7 +63,7 @@ func (pc preparedCache) put(key string, p *prepared) {
 	if pc.c == nil || len(key) > maxPreparedQuery {
 		return
 	}
-	_ = pc.c.Set(context.Background(), pc.prefix+key, p, 0)
+	_ = pc.c.Set(context.Background(), pc.prefix+key, p, preparedTTL)
 }
 
 // appendCompact appends src, json from PostgreSQL (valid, with spaces

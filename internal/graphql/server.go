@@ -106,7 +106,7 @@ func (s *Server) Start(context.Context) error { return s.opts.Config.Validate() 
 // Stop forgets the generated schemas. It is idempotent.
 func (s *Server) Stop(context.Context) error {
 	s.prepared.Clear()
-	s.prepared.Close() // still usable after a restart; its entries have no TTL to sweep
+	s.prepared.Close() // still usable after a restart; expired entries are then never returned, only not swept
 	return nil
 }
 

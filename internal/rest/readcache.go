@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/magflock/mobo/internal/kernel"
 )
@@ -29,12 +30,15 @@ import (
 // The compiled reads of every project are kept in one kernel cache of the
 // server, whose entries' estimated sizes add up to at most readCacheCost;
 // an entry's key starts with its snapshot's sequence number, so a reload
-// leaves the reads of the old snapshot to be evicted. Reads whose key is
-// longer than readKeyMax are not kept: a client sending ever new or huge
+// leaves the reads of the old snapshot to be evicted, and each expires
+// readTTL after it was compiled, so that an idle project's reads do not stay
+// (a busy project's are compiled again, once per readTTL). Reads whose key
+// is longer than readKeyMax are not kept: a client sending ever new or huge
 // queries costs a bounded amount of memory.
 const (
 	readCacheCost = 16 << 20
 	readKeyMax    = 2048
+	readTTL       = 10 * time.Minute
 )
 
 // readCost estimates the memory of a cached read: its key, its SQL and
@@ -92,7 +96,7 @@ func (rc readCache) put(key string, v *cachedRead) {
 	if rc.c == nil || len(key) > readKeyMax {
 		return
 	}
-	_ = rc.c.Set(context.Background(), rc.prefix+key, v, 0)
+	_ = rc.c.Set(context.Background(), rc.prefix+key, v, readTTL)
 }
 
 // readKey identifies a read by everything ParseRequest looks at, with

@@ -65,7 +65,7 @@ func (s *Server) Start(context.Context) error {
 // Stop forgets the compiled reads. It is idempotent.
 func (s *Server) Stop(context.Context) error {
 	s.reads.Clear()
-	s.reads.Close() // still usable after a restart; its entries have no TTL to sweep
+	s.reads.Close() // still usable after a restart; expired entries are then never returned, only not swept
 	return nil
 }
 
