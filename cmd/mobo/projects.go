@@ -92,7 +92,7 @@ func (a projectAdmin) ListProjects(ctx context.Context) ([]admin.Project, error)
 }
 
 func (a projectAdmin) GetProject(_ context.Context, ref string) (admin.Project, error) {
-	p, err := a.m.Project(ref)
+	p, err := a.m.Projects().Project(ref)
 	if err != nil {
 		return admin.Project{}, err
 	}

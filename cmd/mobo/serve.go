@@ -31,13 +31,6 @@ import (
 	"github.com/magflock/mobo/internal/tenant"
 )
 
-// The tenant manager counts the REST schema listeners against the cluster's
-// connection budget and shares the cluster's backends among busy projects.
-var (
-	_ rest.ConnectionHolder = (*tenant.Manager)(nil)
-	_ rest.Sharer           = (*tenant.Manager)(nil)
-)
-
 // stopTimeout bounds the whole shutdown after SIGINT/SIGTERM.
 const stopTimeout = 30 * time.Second
 
@@ -117,13 +110,13 @@ func assemble(cfg Config, log *slog.Logger) (*platform, error) {
 		QuotaCheckInterval:  cfg.Projects.QuotaCheckInterval,
 		ActiveBackends:      cfg.Projects.ActiveBackends,
 	}, cp, srv, external, kernel.ComponentLogger(log, "tenant"))
-	authSvc := auth.New(cfg.Auth, p.tenants, srv, kernel.ComponentLogger(log, "auth"))
+	authSvc := auth.New(cfg.Auth, newAuthTenant(p.tenants), srv, kernel.ComponentLogger(log, "auth"))
 	// The one request path: every API authenticates and authorizes
 	// through the gate, whose decisions alone run SQL as a principal.
 	gt := gate.New(gate.Options{Authenticator: authSvc.Authenticator("anon"), Roles: authSvc.Authorizer(), Quota: p.tenants})
 	restSrv := rest.New(rest.Options{
 		Config:   cfg.REST,
-		Projects: p.tenants,
+		Projects: newRESTTenant(p.tenants),
 		Gate:     gt,
 		Logger:   kernel.ComponentLogger(log, "rest"),
 	})
@@ -131,7 +124,7 @@ func assemble(cfg Config, log *slog.Logger) (*platform, error) {
 	bus := kernel.NewBus(kernel.BusLogger(kernel.ComponentLogger(log, "bus")))
 	rt, err := realtime.New(realtime.Options{
 		Config:   cfg.Realtime,
-		Projects: p.tenants,
+		Projects: newPoolTenant(p.tenants),
 		DB:       srv,
 		Gate:     gt,
 		Bus:      bus,
@@ -154,22 +147,22 @@ func assemble(cfg Config, log *slog.Logger) (*platform, error) {
 	// After auth's: realtime checks its channels' tokens against the new
 	// secret.
 	p.tenants.AddChangeHook("realtime", rt.ProjectChanged)
-	p.gateway.SetProjects(p.tenants)
+	p.gateway.SetProjects(p.tenants.Projects())
 	p.admin = admin.New(admin.Options{
 		Keys:      cp,
 		Info:      admin.Info{Version: versionString(), Mode: p.mode, Database: p.dbDesc},
 		Projects:  projectAdmin{m: p.tenants, baseURL: p.gateway.URL, dumpDir: filepath.Join(cfg.DataDir, "dumps"), requests: p.gateway.Requests},
-		Databases: admin.NewMigrator(projectDatabases{p.tenants}, cp, kernel.ComponentLogger(log, "admin")),
+		Databases: admin.NewMigrator(projectDatabases{p.tenants.Connections(), p.tenants}, cp, kernel.ComponentLogger(log, "admin")),
 		REST:      restSrv,
 		Auth:      authSvc,
-		Details:   map[string]func() any{"connections": func() any { return p.tenants.Stats() }},
+		Details:   map[string]func() any{"connections": func() any { return p.tenants.Connections().Stats() }},
 		Logger:    kernel.ComponentLogger(log, "admin"),
 	})
 	p.gateway.Handle("/admin/v1/", p.admin.Handler())
 
 	components := []kernel.Component{db, cp, p.tenants, p.admin, authSvc, restSrv, gqlSrv, rt, p.gateway}
 	if cfg.PGWire.Enabled() {
-		p.pgwire = pgwire.New(cfg.PGWire, wireProjects{p.tenants}, kernel.ComponentLogger(log, "pgwire"))
+		p.pgwire = pgwire.New(cfg.PGWire, newPoolTenant(p.tenants), kernel.ComponentLogger(log, "pgwire"))
 		p.tenants.AddChangeHook("pgwire", p.pgwire.ProjectChanged) // sessions of a rotated key end
 		components = append(components, p.pgwire)
 	}
@@ -206,7 +199,7 @@ func serve(ctx context.Context, stopSignals func(), cfg Config, log *slog.Logger
 		defer cancel()
 		return p.kernel.Stop(sctx)
 	}
-	proj, err := p.tenants.Project(tenant.DefaultRef)
+	proj, err := p.tenants.Projects().Project(tenant.DefaultRef)
 	if err != nil {
 		return errors.Join(err, stopAll())
 	}

@@ -24,8 +24,8 @@ func TestPostgresChangesFromREST(t *testing.T) {
 		alter table todos enable row level security;
 		create policy own on todos for all to authenticated using (owner = auth.uid()) with check (owner = auth.uid());`)
 	restSrv := rest.New(rest.Options{
-		Projects: superPools{e.tenants, e.srv},
-		Gate:     gate.New(gate.Options{Authenticator: &gate.SecretAuthenticator{Secret: e.tenants.JWTSecret, AnonymousRole: "anon"}}),
+		Projects: superPools{e.tenants.Projects(), e.srv},
+		Gate:     gate.New(gate.Options{Authenticator: &gate.SecretAuthenticator{Secret: e.tenants.Projects().JWTSecret, AnonymousRole: "anon"}}),
 	})
 	if err := restSrv.Start(t.Context()); err != nil {
 		t.Fatal(err)

@@ -32,7 +32,7 @@ type changeHook struct {
 func (m *Manager) RotateKeys(ctx context.Context, ref string) (*Project, error) {
 	m.lifeMu.Lock()
 	defer m.lifeMu.Unlock()
-	p, err := m.Project(ref)
+	p, err := m.projects.Project(ref)
 	if err != nil {
 		return nil, err
 	}
@@ -66,14 +66,14 @@ func (m *Manager) RotateKeys(ctx context.Context, ref string) (*Project, error) 
 	}
 	// The entry as it is now (the watcher may have replaced it meanwhile),
 	// with the new secret and keys.
-	m.mu.Lock()
-	if cur := m.projects[ref]; cur != nil {
+	stored := m.projects.edit(ref, func(cur *Project) *Project {
+		if cur == nil {
+			return &np
+		}
 		c := *cur
 		c.JWTSecret, c.AnonKey, c.ServiceKey = np.JWTSecret, np.AnonKey, np.ServiceKey
-		np = c
-	}
-	m.projects[ref] = &np
-	m.mu.Unlock()
+		return &c
+	})
 	// The new secret is stored: from here on, failures are logged, not
 	// returned, so that the caller learns the new keys.
 	ctx = context.WithoutCancel(ctx)
@@ -82,5 +82,5 @@ func (m *Manager) RotateKeys(ctx context.Context, ref string) (*Project, error) 
 		m.log.Error("auditing a key rotation", "ref", ref, "err", err)
 	}
 	m.log.Info("project keys rotated", "ref", ref)
-	return &np, nil
+	return stored, nil
 }

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 // Project statuses, as stored in the control plane.
@@ -79,9 +78,7 @@ func (m *Manager) Create(ctx context.Context, o CreateOptions) (*Project, error)
 	if err != nil {
 		return nil, fmt.Errorf("creating project %q: %w", ref, err)
 	}
-	m.mu.Lock()
-	m.projects[ref] = p
-	m.mu.Unlock()
+	m.projects.put(p)
 	return p, nil
 }
 
@@ -111,13 +108,7 @@ func (m *Manager) Rename(ctx context.Context, ref, name string) error {
 	if tag.RowsAffected() == 0 {
 		return fmt.Errorf("project %q: %w", ref, ErrNoProject)
 	}
-	m.mu.Lock()
-	if p, ok := m.projects[ref]; ok {
-		cp := *p
-		cp.Name = name
-		m.projects[ref] = &cp
-	}
-	m.mu.Unlock()
+	m.projects.update(ref, func(p *Project) { p.Name = name })
 	return nil
 }
 
@@ -161,7 +152,7 @@ func (m *Manager) setPaused(ctx context.Context, ref string, paused bool) error 
 		return fmt.Errorf("setting connections of project %q: %w", ref, err)
 	}
 	if paused {
-		m.release(ref)
+		m.conns.release(ref)
 		if _, err := conn.Exec(ctx, "select pg_terminate_backend(pid) from pg_stat_activity where datname = $1 and pid <> pg_backend_pid()", p.Database); err != nil {
 			return fmt.Errorf("ending connections of project %q: %w", ref, err)
 		}
@@ -174,54 +165,12 @@ func (m *Manager) setPaused(ctx context.Context, ref string, paused bool) error 
 		return fmt.Errorf("recording project %q status: %w", ref, err)
 	}
 	p.Status = want
-	m.mu.Lock()
-	m.projects[ref] = p
-	m.mu.Unlock()
+	m.projects.put(p)
 	action := "project.resume"
 	if paused {
 		action = "project.pause"
 	}
 	return m.cp.Audit(ctx, "admin", action, ref, nil)
-}
-
-// closePool closes project ref's API pool; the next use opens a new one
-// (with new limits, say).
-func (m *Manager) closePool(ref string) {
-	key := poolKey{ref: ref}
-	m.mu.Lock()
-	pool := m.pools[key]
-	delete(m.pools, key)
-	m.mu.Unlock()
-	if pool != nil {
-		pool.Close()
-	}
-}
-
-// release frees every connection project ref holds, at once: its pools
-// close and the holders of its long-lived connections are told to let go.
-// Pausing and deleting a project do it.
-func (m *Manager) release(ref string) {
-	m.mu.Lock()
-	var pools []*pgxpool.Pool
-	for key, pool := range m.pools {
-		if key.ref == ref {
-			pools = append(pools, pool)
-			delete(m.pools, key)
-		}
-	}
-	var holds []*hold
-	for h := range m.holds {
-		if h.ref == ref {
-			holds = append(holds, h)
-		}
-	}
-	m.mu.Unlock()
-	for _, pool := range pools {
-		pool.Close()
-	}
-	for _, h := range holds {
-		h.evict()
-	}
 }
 
 // DeleteOptions configure Delete.
@@ -270,7 +219,7 @@ func (m *Manager) Delete(ctx context.Context, ref string, o DeleteOptions) (stri
 }
 
 func (m *Manager) finishDelete(ctx context.Context, p *Project) error {
-	m.release(p.Ref)
+	m.conns.release(p.Ref)
 	if err := m.runTeardown(ctx, p); err != nil {
 		return err
 	}
@@ -310,9 +259,7 @@ func (m *Manager) finishDelete(ctx context.Context, p *Project) error {
 	if _, err := pool.Exec(ctx, `delete from mobo.projects where ref = $1`, p.Ref); err != nil {
 		return fmt.Errorf("deleting project %q: %w", p.Ref, err)
 	}
-	m.mu.Lock()
-	delete(m.projects, p.Ref)
-	m.mu.Unlock()
+	m.projects.remove(p.Ref)
 	m.log.Info("project deleted", "ref", p.Ref)
 	return nil
 }
@@ -443,13 +390,9 @@ func (m *Manager) recover(ctx context.Context) error {
 			if err != nil {
 				return fmt.Errorf("setting up project %q: %w", p.Ref, err)
 			}
-			m.mu.Lock()
-			m.projects[q.Ref] = q
-			m.mu.Unlock()
+			m.projects.put(q)
 		case StatusPaused:
-			m.mu.Lock()
-			m.projects[p.Ref] = p
-			m.mu.Unlock()
+			m.projects.put(p)
 		}
 	}
 	return nil

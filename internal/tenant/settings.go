@@ -98,13 +98,7 @@ func (m *Manager) patchSettings(ctx context.Context, ref string, api int, patch 
 	if err := m.cp.Audit(context.WithoutCancel(ctx), "admin", action, ref, map[string]any{"patch": redactSettings(patch)}); err != nil {
 		return nil, err
 	}
-	m.mu.Lock()
-	if p, ok := m.projects[ref]; ok {
-		cp := *p
-		cp.settings[api] = string(out)
-		m.projects[ref] = &cp
-	}
-	m.mu.Unlock()
+	m.projects.update(ref, func(p *Project) { p.settings[api] = string(out) })
 	m.projectChanged(context.WithoutCancel(ctx), ref)
 	return out, nil
 }

@@ -14,7 +14,6 @@
 package tenant
 
 import (
-	"cmp"
 	"context"
 	"crypto/hmac"
 	"crypto/pbkdf2"
@@ -24,10 +23,6 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"log/slog"
-	"slices"
-	"strconv"
-	"sync"
 	"time"
 
 	"github.com/magflock/mobo/internal/secrets"
@@ -36,7 +31,6 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/magflock/mobo/internal/kernel"
 	"github.com/magflock/mobo/internal/migrate"
 	"github.com/magflock/mobo/internal/pgcode"
 )
@@ -100,6 +94,13 @@ type Config struct {
 	// each busy project may use at least one. Default DefaultActiveBackends.
 	ActiveBackends int
 }
+
+// Platform defaults for per-project limits.
+const (
+	DefaultPoolMaxConns        = 10
+	DefaultReservedConnections = 15
+	DefaultQuotaCheckInterval  = 30 * time.Second
+)
 
 // Validate reports a secret too short to be safe.
 func (c Config) Validate() error {
@@ -179,365 +180,17 @@ type Server interface {
 	CreateDatabase(ctx context.Context, db string) error
 }
 
-// Manager is the "tenant" component.
-type Manager struct {
-	cp       ControlPlane
-	srv      Server
-	cfg      Config
-	external string // the served database in external mode
-	log      *slog.Logger
-
-	mu          sync.RWMutex
-	projects    map[string]*Project
-	pools       map[poolKey]*pgxpool.Pool
-	holds       map[*hold]struct{}
-	tracked     map[*pgxpool.Pool]struct{} // other components' pools under the budget (TrackPool)
-	hooks       []setupHook
-	teardown    []setupHook
-	changeHooks []changeHook
-	lifeMu      sync.Mutex // serialises lifecycle changes (create, pause, delete) in this process
-	budget      *budget
-	ready       memo // the last readiness answer (Ready)
-	share       *sharer
-
-	stopWatch context.CancelFunc
-	watchWG   sync.WaitGroup
-}
-
-var (
-	_ kernel.Component     = (*Manager)(nil)
-	_ kernel.HealthChecker = (*Manager)(nil)
-)
-
-// New returns the tenant manager. externalDatabase is the database given by
-// --database-url, or "" in managed mode.
-func New(cfg Config, cp ControlPlane, srv Server, externalDatabase string, log *slog.Logger) *Manager {
-	return &Manager{
-		cp: cp, srv: srv, cfg: cfg, external: externalDatabase, log: log,
-		projects: map[string]*Project{}, pools: map[poolKey]*pgxpool.Pool{}, holds: map[*hold]struct{}{},
-		tracked: map[*pgxpool.Pool]struct{}{},
-		share:   newSharer(cmp.Or(cfg.ActiveBackends, DefaultActiveBackends()), sharePatience),
-	}
-}
-
-// Name implements [kernel.Component].
-func (m *Manager) Name() string { return "tenant" }
-
-// Requires implements [kernel.Component].
-func (m *Manager) Requires() []string { return []string{"controlplane"} }
-
-// Start seals the projects' secrets not sealed under the current key, and
-// makes sure the default project exists and is set up.
-func (m *Manager) Start(ctx context.Context) error {
-	if m.cfg.Keys == nil {
-		return errors.New("the tenant manager needs a keyring to seal the projects' secrets")
-	}
-	pool, err := m.cp.Pool()
-	if err != nil {
-		return err
-	}
-	if err := m.resealProjects(ctx, pool); err != nil {
-		return err
-	}
-	db := m.cfg.DefaultDatabase
-	if db == "" {
-		db = "proj_" + DefaultRef
-	}
-	if m.external != "" {
-		db = m.external
-	}
-	p, err := m.ensure(ctx, DefaultRef, "Default project", db, m.cfg.JWTSecret)
-	if err != nil {
-		return fmt.Errorf("setting up the default project: %w", err)
-	}
-	m.mu.Lock()
-	m.projects[p.Ref] = p
-	m.mu.Unlock()
-	if err := m.recover(ctx); err != nil {
-		return err
-	}
-	if err := m.sizeBudget(ctx); err != nil {
-		return err
-	}
-	every := m.cfg.QuotaCheckInterval
-	if every <= 0 {
-		every = DefaultQuotaCheckInterval
-	}
-	wctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	m.stopWatch = cancel
-	m.watchQuotas(wctx, every, &m.watchWG)
-	m.watchProjects(wctx, &m.watchWG)
-	return nil
-}
-
-// sizeBudget sets the connection budget of all project pools from the
-// server's max_connections.
-func (m *Manager) sizeBudget(ctx context.Context) error {
-	conn, err := pgx.Connect(ctx, m.srv.ConnString("postgres"))
-	if err != nil {
-		return fmt.Errorf("reading max_connections: %w", err)
-	}
-	defer conn.Close(context.WithoutCancel(ctx))
-	var maxConns, superReserved int
-	if err := conn.QueryRow(ctx, "select current_setting('max_connections')::int, current_setting('superuser_reserved_connections')::int").Scan(&maxConns, &superReserved); err != nil {
-		return fmt.Errorf("reading max_connections: %w", err)
-	}
-	reserved := m.cfg.ReservedConnections
-	if reserved <= 0 {
-		reserved = DefaultReservedConnections
-	}
-	n := maxConns - superReserved - reserved
-	if n < 2 {
-		return fmt.Errorf("max_connections %d leaves no room for project pools (reserved %d): raise postgres.max_connections", maxConns, superReserved+reserved)
-	}
-	m.budget = newBudget(n)
-	m.budget.steal = m.stealIdle
-	m.log.Debug("connection budget", "project_pools", n, "max_connections", maxConns)
-	return nil
-}
-
-// Stop ends the quota watcher and closes the projects' pools. It is idempotent.
-func (m *Manager) Stop(context.Context) error {
-	if m.stopWatch != nil {
-		m.stopWatch()
-		m.watchWG.Wait()
-		m.stopWatch = nil
-	}
-	m.mu.Lock()
-	pools, holds := m.pools, m.holds
-	m.pools, m.holds = map[poolKey]*pgxpool.Pool{}, map[*hold]struct{}{}
-	m.mu.Unlock()
-	for _, p := range pools {
-		p.Close()
-	}
-	for h := range holds {
-		h.evict()
-	}
-	return nil
-}
-
-// Pool returns the API pool of project ref, opening it at first use. Its
-// connections log in as the project's login role, which mobo owns, holds no
-// privileges of its own and can only switch (SET LOCAL ROLE) to anon,
-// authenticated and service_role, as PostgREST's authenticator does. There
-// is no fallback to a more privileged role.
-func (m *Manager) Pool(ctx context.Context, ref string) (*pgxpool.Pool, error) {
-	return m.pool(ctx, poolKey{ref: ref}, m.PoolConfig)
-}
-
-// ServicePool returns project ref's pool for platform components that act
-// as the owner of the project's schemas they manage (the auth service, as
-// GoTrue's supabase_auth_admin does), opening it at first use. Like the API
-// pool it counts against the connection budget, is reaped when idle and is
-// closed when the project is paused or deleted: callers look it up at each
-// use rather than keeping it.
-func (m *Manager) ServicePool(ctx context.Context, ref string) (*pgxpool.Pool, error) {
-	return m.pool(ctx, poolKey{ref: ref, service: true}, m.serviceConfig)
-}
-
-// poolKey names one of a project's pools.
-type poolKey struct {
-	ref     string
-	service bool
-}
-
-func (m *Manager) pool(ctx context.Context, key poolKey, config func(context.Context, string) (*pgxpool.Config, error)) (*pgxpool.Pool, error) {
-	m.mu.RLock()
-	pool, ok := m.pools[key]
-	m.mu.RUnlock()
-	if ok {
-		return pool, nil
-	}
-	cfg, err := config(ctx, key.ref)
-	if err != nil {
-		return nil, err
-	}
-	pool, err = pgxpool.NewWithConfig(ctx, cfg)
-	if err == nil {
-		if err = pool.Ping(ctx); err != nil {
-			pool.Close()
-		}
-	}
-	if err != nil {
-		return nil, fmt.Errorf("project %q pool: %w", key.ref, err)
-	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if existing, ok := m.pools[key]; ok { // a concurrent caller won
-		pool.Close()
-		return existing, nil
-	}
-	m.pools[key] = pool
-	return pool, nil
-}
-
-// serviceConfig is the configuration of project ref's service pool: the
-// platform's superuser on the project's database, a few connections, the
-// shared budget.
-func (m *Manager) serviceConfig(_ context.Context, ref string) (*pgxpool.Config, error) {
-	p, err := m.Project(ref)
-	if err != nil {
-		return nil, err
-	}
-	if p.Status != StatusActive {
-		return nil, fmt.Errorf("project %q: %w", ref, ErrPaused)
-	}
-	cfg, err := pgxpool.ParseConfig(m.srv.ConnString(p.Database))
-	if err != nil {
-		return nil, fmt.Errorf("project %q service pool: %w", ref, err)
-	}
-	m.tunePool(cfg, p)
-	cfg.MaxConns = servicePoolMaxConns
-	// Auth needs its pool now and then (a sign-in, the keys at first use):
-	// it gives its connections back sooner than the API pool does.
-	cfg.MaxConnIdleTime = min(cfg.MaxConnIdleTime, serviceIdleTimeout)
-	cfg.HealthCheckPeriod = min(cfg.HealthCheckPeriod, cfg.MaxConnIdleTime)
-	cfg.ConnConfig.RuntimeParams["application_name"] = "mobo service " + p.Ref
-	// The service components run their own statements, not the users'.
-	delete(cfg.ConnConfig.RuntimeParams, "statement_timeout")
-	return cfg, nil
-}
-
-// servicePoolMaxConns caps a project's service pool: auth's statements are
-// short and few per request; serviceIdleTimeout is how long its idle
-// connections stay.
-const (
-	servicePoolMaxConns = 4
-	serviceIdleTimeout  = 10 * time.Second
-)
-
-// PoolConfig returns a pool configuration for project ref like the one Pool
-// uses (the project's login role, its limits, the shared connection budget),
-// for components that need a pool of their own, such as the wire pooler.
-func (m *Manager) PoolConfig(ctx context.Context, ref string) (*pgxpool.Config, error) {
-	p, err := m.Project(ref)
-	if err != nil {
-		return nil, err
-	}
-	if p.Status != StatusActive {
-		return nil, fmt.Errorf("project %q: %w", ref, ErrPaused)
-	}
-	login, password, err := m.loginCredentials(ctx, ref)
-	if err != nil {
-		return nil, err
-	}
-	cfg, err := pgxpool.ParseConfig(m.srv.ConnString(p.Database))
-	if err != nil {
-		return nil, fmt.Errorf("project %q pool: %w", ref, err)
-	}
-	cfg.ConnConfig.User, cfg.ConnConfig.Password = login, password
-	m.tunePool(cfg, p)
-	return cfg, nil
-}
-
 // loginCredentials returns the login role mobo owns for project ref and its
 // password, both recorded in the control plane by setupDatabase.
-func (m *Manager) loginCredentials(ctx context.Context, ref string) (role, password string, err error) {
-	role, err = m.cp.Setting(ctx, loginRoleSetting(ref), func() (string, error) {
+func loginCredentials(ctx context.Context, cp ControlPlane, ref string) (role, password string, err error) {
+	role, err = cp.Setting(ctx, loginRoleSetting(ref), func() (string, error) {
 		return "", fmt.Errorf("project %q has no login role yet", ref)
 	})
 	if err != nil {
 		return "", "", err
 	}
-	password, err = m.cp.Setting(ctx, passwordSetting(ref), func() (string, error) { return randomToken(24) })
+	password, err = cp.Setting(ctx, passwordSetting(ref), func() (string, error) { return randomToken(24) })
 	return role, password, err
-}
-
-// Health checks that the default project's database answers.
-func (m *Manager) Health(ctx context.Context) error {
-	p, err := m.Project(DefaultRef)
-	if err != nil {
-		return err
-	}
-	conn, err := pgx.Connect(ctx, m.srv.ConnString(p.Database))
-	if err != nil {
-		return fmt.Errorf("connecting to project %q: %w", p.Ref, err)
-	}
-	defer conn.Close(context.WithoutCancel(ctx))
-	return conn.Ping(ctx)
-}
-
-// Project returns a loaded project by ref.
-func (m *Manager) Project(ref string) (*Project, error) {
-	m.mu.RLock()
-	defer m.mu.RUnlock()
-	p, ok := m.projects[ref]
-	if !ok {
-		return nil, fmt.Errorf("project %q: %w", ref, ErrNoProject)
-	}
-	return p, nil
-}
-
-// ProjectState reports whether project ref exists and is active; the
-// gateway routes only to active projects.
-func (m *Manager) ProjectState(ref string) (exists, active bool) {
-	m.mu.RLock()
-	defer m.mu.RUnlock()
-	p, ok := m.projects[ref]
-	return ok, ok && p.Status == StatusActive
-}
-
-// tunePool applies the project's limits and the shared connection budget.
-// Idle connections are closed after a minute, so idle projects hold none.
-func (m *Manager) tunePool(cfg *pgxpool.Config, p *Project) {
-	cfg.MaxConns = int32(m.poolMax(p)) //nolint:gosec // validated ≤ 1000
-	cfg.MinConns = 0
-	cfg.MaxConnIdleTime = cmp.Or(m.cfg.PoolIdleTimeout, time.Minute)
-	// Idle connections are reaped by the pool's health check, so it runs at
-	// least as often as the idle timeout.
-	cfg.HealthCheckPeriod = min(15*time.Second, cfg.MaxConnIdleTime)
-	cfg.ConnConfig.RuntimeParams["application_name"] = "mobo api " + p.Ref
-	if t := cmp.Or(p.Limits.StatementTimeout, m.cfg.StatementTimeout); t > 0 {
-		cfg.ConnConfig.RuntimeParams["statement_timeout"] = strconv.FormatInt(t.Milliseconds(), 10)
-	}
-	if b := m.budget; b != nil {
-		cfg.ConnConfig.DialFunc = b.dial(cfg.ConnConfig.DialFunc) // ParseConfig set pgconn's dialer
-	}
-}
-
-// poolMax is the size limit of p's API pool.
-func (m *Manager) poolMax(p *Project) int {
-	return cmp.Or(p.Limits.MaxConnections, m.cfg.PoolMaxConns, DefaultPoolMaxConns)
-}
-
-// RequestRate returns project ref's own request rate rule, or "".
-func (m *Manager) RequestRate(ref string) string {
-	m.mu.RLock()
-	defer m.mu.RUnlock()
-	if p, ok := m.projects[ref]; ok {
-		return p.Limits.RequestRate
-	}
-	return ""
-}
-
-// JWTSecret returns project ref's JWT secret (HS256).
-func (m *Manager) JWTSecret(ref string) (string, error) {
-	p, err := m.Project(ref)
-	if err != nil {
-		return "", err
-	}
-	return p.JWTSecret, nil
-}
-
-// Database returns the name of project ref's database.
-func (m *Manager) Database(ref string) (string, error) {
-	p, err := m.Project(ref)
-	if err != nil {
-		return "", err
-	}
-	return p.Database, nil
-}
-
-// Refs returns the refs of the loaded projects.
-func (m *Manager) Refs() []string {
-	m.mu.RLock()
-	defer m.mu.RUnlock()
-	refs := make([]string, 0, len(m.projects))
-	for r := range m.projects {
-		refs = append(refs, r)
-	}
-	slices.Sort(refs)
-	return refs
 }
 
 // ensure loads or creates project ref, finishing a creation that a crash
@@ -909,17 +562,17 @@ func (m *Manager) ensureOwner(ctx context.Context, conn *pgx.Conn, p *Project) e
 
 func ownerRoleSetting(ref string) string { return "owner_role:" + ref }
 
-// OwnerCredentials returns the role owning project ref's database and its
-// password, or ErrNoOwner in external mode.
-func (m *Manager) OwnerCredentials(ctx context.Context, ref string) (role, password string, err error) {
-	if m.external != "" {
+// ownerCredentials returns the role owning project ref's database and its
+// password, as setupDatabase recorded them, or ErrNoOwner in external mode.
+func ownerCredentials(ctx context.Context, cp ControlPlane, external bool, ref string) (role, password string, err error) {
+	if external {
 		return "", "", ErrNoOwner
 	}
-	role, err = m.cp.Setting(ctx, ownerRoleSetting(ref), func() (string, error) { return "", ErrNoOwner })
+	role, err = cp.Setting(ctx, ownerRoleSetting(ref), func() (string, error) { return "", ErrNoOwner })
 	if err != nil {
 		return "", "", err
 	}
-	password, err = m.cp.Setting(ctx, ownerPasswordSetting(ref), func() (string, error) { return "", ErrNoOwner })
+	password, err = cp.Setting(ctx, ownerPasswordSetting(ref), func() (string, error) { return "", ErrNoOwner })
 	return role, password, err
 }
 

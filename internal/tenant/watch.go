@@ -108,7 +108,7 @@ func (m *Manager) refreshAll(ctx context.Context) error {
 		stored[p.Ref] = true
 		m.apply(ctx, p.Ref, p)
 	}
-	for _, ref := range m.Refs() {
+	for _, ref := range m.projects.Refs() {
 		if !stored[ref] {
 			m.apply(ctx, ref, nil)
 		}
@@ -119,22 +119,18 @@ func (m *Manager) refreshAll(ctx context.Context) error {
 // apply brings this node's view of project ref to cur, its stored state
 // (nil: deleted), and acts on the differences.
 func (m *Manager) apply(ctx context.Context, ref string, cur *Project) {
-	m.mu.RLock()
-	old := m.projects[ref]
-	m.mu.RUnlock()
+	old := m.projects.lookup(ref)
 	switch {
 	case cur == nil || cur.Status == StatusDeleting:
 		if old == nil {
 			return
 		}
-		m.mu.Lock()
 		if cur == nil {
-			delete(m.projects, ref)
+			m.projects.remove(ref)
 		} else {
-			m.projects[ref] = cur
+			m.projects.put(cur)
 		}
-		m.mu.Unlock()
-		m.release(ref)
+		m.conns.release(ref)
 		m.projectChanged(ctx, ref)
 		m.log.Info("project deleted elsewhere", "ref", ref)
 	case cur.Status == StatusCreating:
@@ -143,30 +139,27 @@ func (m *Manager) apply(ctx context.Context, ref string, cur *Project) {
 	case old == nil:
 		// Made elsewhere, with its database set up there (the setup is the
 		// database's, not the node's): this node only needs to know it.
-		m.mu.Lock()
-		if m.projects[ref] == nil {
-			m.projects[ref] = cur
-		}
-		m.mu.Unlock()
+		m.projects.edit(ref, func(stored *Project) *Project {
+			if stored != nil {
+				return nil
+			}
+			return cur
+		})
 	case old.CreatedAt != cur.CreatedAt || old.Database != cur.Database:
 		// Deleted and made again under the same ref: nothing of the old
 		// one may stay.
-		m.mu.Lock()
-		m.projects[ref] = cur
-		m.mu.Unlock()
-		m.release(ref)
+		m.projects.put(cur)
+		m.conns.release(ref)
 		m.projectChanged(ctx, ref)
 	default:
-		m.mu.Lock()
-		m.projects[ref] = cur
-		m.mu.Unlock()
+		m.projects.put(cur)
 		if old.Status == StatusActive && cur.Status != StatusActive {
-			m.release(ref)
+			m.conns.release(ref)
 		}
 		if old.Limits != cur.Limits || old.OverQuota != cur.OverQuota {
 			// Reopened at next use with the new limits, or read-only (or
 			// writable again) from its first connection.
-			m.closePool(ref)
+			m.conns.closePool(ref)
 		}
 		if old.JWTSecret != cur.JWTSecret || old.settings != cur.settings {
 			m.projectChanged(ctx, ref)

@@ -1,0 +1,139 @@
+package tenant
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/magflock/mobo/internal/kernel"
+)
+
+// Manager is the "tenant" component: it keeps the catalogue of projects
+// ([Projects]), makes, pauses and deletes them, and follows the changes
+// made on other nodes. Its other parts are reached from it:
+// [Manager.Connections] and the parts to come.
+type Manager struct {
+	cp       ControlPlane
+	srv      Server
+	cfg      Config
+	external string // the served database in external mode
+	log      *slog.Logger
+
+	projects *Projects
+	conns    *Connections
+
+	hooks       []setupHook
+	teardown    []setupHook
+	changeHooks []changeHook
+	lifeMu      sync.Mutex // serialises lifecycle changes (create, pause, delete) in this process
+
+	stopWatch context.CancelFunc
+	watchWG   sync.WaitGroup
+}
+
+var (
+	_ kernel.Component        = (*Manager)(nil)
+	_ kernel.HealthChecker    = (*Manager)(nil)
+	_ kernel.ReadinessChecker = (*Manager)(nil)
+	_ kernel.Resetter         = (*Manager)(nil)
+)
+
+// New returns the tenant manager. externalDatabase is the database given by
+// --database-url, or "" in managed mode.
+func New(cfg Config, cp ControlPlane, srv Server, externalDatabase string, log *slog.Logger) *Manager {
+	projects := newProjects()
+	return &Manager{
+		cp: cp, srv: srv, cfg: cfg, external: externalDatabase, log: log,
+		projects: projects,
+		conns:    newConnections(cfg, projects, cp, srv, externalDatabase != "", log),
+	}
+}
+
+// Projects returns the catalogue of projects.
+func (m *Manager) Projects() *Projects { return m.projects }
+
+// Connections returns the projects' connections: pools, budget, fair shares.
+func (m *Manager) Connections() *Connections { return m.conns }
+
+// Name implements [kernel.Component].
+func (m *Manager) Name() string { return "tenant" }
+
+// Requires implements [kernel.Component].
+func (m *Manager) Requires() []string { return []string{"controlplane"} }
+
+// Start seals the projects' secrets not sealed under the current key, and
+// makes sure the default project exists and is set up.
+func (m *Manager) Start(ctx context.Context) error {
+	if m.cfg.Keys == nil {
+		return errors.New("the tenant manager needs a keyring to seal the projects' secrets")
+	}
+	pool, err := m.cp.Pool()
+	if err != nil {
+		return err
+	}
+	if err := m.resealProjects(ctx, pool); err != nil {
+		return err
+	}
+	db := m.cfg.DefaultDatabase
+	if db == "" {
+		db = "proj_" + DefaultRef
+	}
+	if m.external != "" {
+		db = m.external
+	}
+	p, err := m.ensure(ctx, DefaultRef, "Default project", db, m.cfg.JWTSecret)
+	if err != nil {
+		return fmt.Errorf("setting up the default project: %w", err)
+	}
+	m.projects.put(p)
+	if err := m.recover(ctx); err != nil {
+		return err
+	}
+	if err := m.conns.start(ctx); err != nil {
+		return err
+	}
+	every := m.cfg.QuotaCheckInterval
+	if every <= 0 {
+		every = DefaultQuotaCheckInterval
+	}
+	wctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	m.stopWatch = cancel
+	m.watchQuotas(wctx, every, &m.watchWG)
+	m.watchProjects(wctx, &m.watchWG)
+	return nil
+}
+
+// Stop ends the quota watcher and closes the projects' pools. It is idempotent.
+func (m *Manager) Stop(context.Context) error {
+	if m.stopWatch != nil {
+		m.stopWatch()
+		m.watchWG.Wait()
+		m.stopWatch = nil
+	}
+	m.conns.close()
+	return nil
+}
+
+// Health checks that the default project's database answers.
+func (m *Manager) Health(ctx context.Context) error {
+	p, err := m.projects.Project(DefaultRef)
+	if err != nil {
+		return err
+	}
+	conn, err := pgx.Connect(ctx, m.srv.ConnString(p.Database))
+	if err != nil {
+		return fmt.Errorf("connecting to project %q: %w", p.Ref, err)
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	return conn.Ping(ctx)
+}
+
+// Ready implements [kernel.ReadinessChecker]; see [Connections.Ready].
+func (m *Manager) Ready(ctx context.Context) error { return m.conns.Ready(ctx) }
+
+// Reset implements [kernel.Resetter]; see [Connections.Reset].
+func (m *Manager) Reset(ctx context.Context) { m.conns.Reset(ctx) }
