@@ -19,7 +19,7 @@ import (
 // budget and in fair shares, and the REST settings.
 type restTenant struct {
 	*tenant.Connections
-	*tenant.Manager // settings
+	*tenant.Settings
 }
 
 // authTenant is the auth service's view: the catalogue, the service pools
@@ -27,7 +27,7 @@ type restTenant struct {
 type authTenant struct {
 	*tenant.Projects
 	*tenant.Connections
-	*tenant.Manager // settings
+	*tenant.Settings
 }
 
 // poolTenant is the view of realtime and the wire pooler: the catalogue and
@@ -38,11 +38,11 @@ type poolTenant struct {
 }
 
 func newRESTTenant(m *tenant.Manager) restTenant {
-	return restTenant{m.Connections(), m}
+	return restTenant{m.Connections(), m.Settings()}
 }
 
 func newAuthTenant(m *tenant.Manager) authTenant {
-	return authTenant{m.Projects(), m.Connections(), m}
+	return authTenant{m.Projects(), m.Connections(), m.Settings()}
 }
 
 func newPoolTenant(m *tenant.Manager) poolTenant {

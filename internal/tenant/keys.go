@@ -6,23 +6,6 @@ import (
 	"time"
 )
 
-// ChangeHook drops what a component derived from a project's stored state
-// (its JWT secret: verification keys, the cache of verified tokens; its
-// auth settings), so that the next request reloads it. It runs after such a
-// change, made on this node or another; it must not fail for a project it
-// never saw.
-type ChangeHook func(ctx context.Context, ref string) error
-
-// AddChangeHook registers a hook. Call it before Start.
-func (m *Manager) AddChangeHook(name string, fn ChangeHook) {
-	m.changeHooks = append(m.changeHooks, changeHook{name: name, fn: fn})
-}
-
-type changeHook struct {
-	name string
-	fn   ChangeHook
-}
-
 // RotateKeys gives project ref a new JWT secret and, signed with it, new
 // anon and service_role keys, and returns the project. Every token signed
 // with the old secret stops working: the old keys, and the access tokens of
@@ -52,7 +35,7 @@ func (m *Manager) RotateKeys(ctx context.Context, ref string) (*Project, error) 
 	if err != nil {
 		return nil, err
 	}
-	sealedSecret, sealedService, err := m.sealedKeys(&np)
+	sealedSecret, sealedService, err := m.store.sealedKeys(&np)
 	if err != nil {
 		return nil, err
 	}
@@ -77,7 +60,7 @@ func (m *Manager) RotateKeys(ctx context.Context, ref string) (*Project, error) 
 	// The new secret is stored: from here on, failures are logged, not
 	// returned, so that the caller learns the new keys.
 	ctx = context.WithoutCancel(ctx)
-	m.projectChanged(ctx, ref)
+	m.changes.notify(ctx, ref)
 	if err := m.cp.Audit(ctx, "admin", "project.rotate_keys", ref, nil); err != nil {
 		m.log.Error("auditing a key rotation", "ref", ref, "err", err)
 	}

@@ -69,7 +69,7 @@ func (m *Manager) Create(ctx context.Context, o CreateOptions) (*Project, error)
 	}
 	m.lifeMu.Lock()
 	defer m.lifeMu.Unlock()
-	if _, err := m.load(ctx, ref); err == nil {
+	if _, err := m.store.load(ctx, ref); err == nil {
 		return nil, fmt.Errorf("%q: %w", ref, ErrProjectExists)
 	} else if !errors.Is(err, ErrNoProject) {
 		return nil, err
@@ -83,17 +83,7 @@ func (m *Manager) Create(ctx context.Context, o CreateOptions) (*Project, error)
 }
 
 // List returns every project from the control plane, sorted by ref.
-func (m *Manager) List(ctx context.Context) ([]*Project, error) {
-	pool, err := m.cp.Pool()
-	if err != nil {
-		return nil, err
-	}
-	rows, err := pool.Query(ctx, `select `+projectColumns+` from mobo.projects order by ref`)
-	if err != nil {
-		return nil, fmt.Errorf("listing projects: %w", err)
-	}
-	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (*Project, error) { return m.readProject(r) })
-}
+func (m *Manager) List(ctx context.Context) ([]*Project, error) { return m.store.list(ctx) }
 
 // Rename changes a project's display name.
 func (m *Manager) Rename(ctx context.Context, ref, name string) error {
@@ -129,7 +119,7 @@ func (m *Manager) setPaused(ctx context.Context, ref string, paused bool) error 
 	}
 	m.lifeMu.Lock()
 	defer m.lifeMu.Unlock()
-	p, err := m.load(ctx, ref)
+	p, err := m.store.load(ctx, ref)
 	if err != nil {
 		return err
 	}
@@ -190,7 +180,7 @@ func (m *Manager) Delete(ctx context.Context, ref string, o DeleteOptions) (stri
 	}
 	m.lifeMu.Lock()
 	defer m.lifeMu.Unlock()
-	p, err := m.load(ctx, ref)
+	p, err := m.store.load(ctx, ref)
 	if err != nil {
 		return "", err
 	}
@@ -243,7 +233,7 @@ func (m *Manager) finishDelete(ctx context.Context, p *Project) error {
 			continue
 		}
 		if err == nil {
-			role, err = m.openSetting(key, role)
+			role, err = m.store.openSetting(key, role)
 		}
 		if err != nil {
 			return fmt.Errorf("looking up the roles of project %q: %w", p.Ref, err)

@@ -23,13 +23,15 @@ type Manager struct {
 	external string // the served database in external mode
 	log      *slog.Logger
 
+	store    *store
 	projects *Projects
 	conns    *Connections
+	settings *Settings
+	changes  *changes
 
-	hooks       []setupHook
-	teardown    []setupHook
-	changeHooks []changeHook
-	lifeMu      sync.Mutex // serialises lifecycle changes (create, pause, delete) in this process
+	hooks    []setupHook
+	teardown []setupHook
+	lifeMu   sync.Mutex // serialises lifecycle changes (create, pause, delete) in this process
 
 	stopWatch context.CancelFunc
 	watchWG   sync.WaitGroup
@@ -45,11 +47,13 @@ var (
 // New returns the tenant manager. externalDatabase is the database given by
 // --database-url, or "" in managed mode.
 func New(cfg Config, cp ControlPlane, srv Server, externalDatabase string, log *slog.Logger) *Manager {
-	projects := newProjects()
+	st := &store{cp: cp, keys: cfg.Keys}
+	projects, changes := newProjects(), &changes{log: log}
 	return &Manager{
 		cp: cp, srv: srv, cfg: cfg, external: externalDatabase, log: log,
-		projects: projects,
+		store: st, projects: projects, changes: changes,
 		conns:    newConnections(cfg, projects, cp, srv, externalDatabase != "", log),
+		settings: &Settings{store: st, projects: projects, changes: changes},
 	}
 }
 
@@ -58,6 +62,9 @@ func (m *Manager) Projects() *Projects { return m.projects }
 
 // Connections returns the projects' connections: pools, budget, fair shares.
 func (m *Manager) Connections() *Connections { return m.conns }
+
+// Settings returns the projects' API settings.
+func (m *Manager) Settings() *Settings { return m.settings }
 
 // Name implements [kernel.Component].
 func (m *Manager) Name() string { return "tenant" }
@@ -75,7 +82,7 @@ func (m *Manager) Start(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := m.resealProjects(ctx, pool); err != nil {
+	if err := m.store.reseal(ctx, pool); err != nil {
 		return err
 	}
 	db := m.cfg.DefaultDatabase

@@ -156,15 +156,6 @@ func scanProject(row pgx.Row) (*Project, error) {
 	return &p, err
 }
 
-// readProject reads a project row and opens its sealed fields.
-func (m *Manager) readProject(row pgx.Row) (*Project, error) {
-	p, err := scanProject(row)
-	if err != nil {
-		return p, err
-	}
-	return p, m.openProject(p)
-}
-
 // ControlPlane is what the manager needs from the control plane.
 type ControlPlane interface {
 	Pool() (*pgxpool.Pool, error)
@@ -200,7 +191,7 @@ func (m *Manager) ensure(ctx context.Context, ref, name, db, secret string) (*Pr
 	if err != nil {
 		return nil, err
 	}
-	p, err := m.load(ctx, ref)
+	p, err := m.store.load(ctx, ref)
 	if errors.Is(err, ErrNoProject) {
 		if secret == "" {
 			if secret, err = randomToken(48); err != nil {
@@ -213,7 +204,7 @@ func (m *Manager) ensure(ctx context.Context, ref, name, db, secret string) (*Pr
 		}
 		// The row goes in first, marked "creating": a crash after this point
 		// is finished by the next start instead of leaving an unknown database.
-		sealedSecret, sealedService, err := m.sealedKeys(p)
+		sealedSecret, sealedService, err := m.store.sealedKeys(p)
 		if err != nil {
 			return nil, err
 		}
@@ -224,7 +215,7 @@ func (m *Manager) ensure(ctx context.Context, ref, name, db, secret string) (*Pr
 			return nil, fmt.Errorf("recording project %q: %w", ref, err)
 		}
 		m.log.Info("creating project", "ref", ref, "database", db)
-		if p, err = m.load(ctx, ref); err != nil { // another node may have won the insert
+		if p, err = m.store.load(ctx, ref); err != nil { // another node may have won the insert
 			return nil, err
 		}
 	} else if err != nil {
@@ -236,7 +227,7 @@ func (m *Manager) ensure(ctx context.Context, ref, name, db, secret string) (*Pr
 		if err := p.signKeys(time.Now()); err != nil {
 			return nil, err
 		}
-		sealedSecret, sealedService, err := m.sealedKeys(p)
+		sealedSecret, sealedService, err := m.store.sealedKeys(p)
 		if err != nil {
 			return nil, err
 		}
@@ -265,21 +256,6 @@ func (m *Manager) ensure(ctx context.Context, ref, name, db, secret string) (*Pr
 			return nil, err
 		}
 		m.log.Info("project created", "ref", ref)
-	}
-	return p, nil
-}
-
-func (m *Manager) load(ctx context.Context, ref string) (*Project, error) {
-	pool, err := m.cp.Pool()
-	if err != nil {
-		return nil, err
-	}
-	p, err := m.readProject(pool.QueryRow(ctx, `select `+projectColumns+` from mobo.projects where ref = $1`, ref))
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, fmt.Errorf("project %q: %w", ref, ErrNoProject)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("loading project %q: %w", ref, err)
 	}
 	return p, nil
 }

@@ -304,7 +304,7 @@ func TestSecretsSealedAtRest(t *testing.T) {
 	oldKey, newKey := mustKey(t), mustKey(t)
 	oldRing, _ := secrets.NewKeyring(oldKey)
 	m := boot(t, db, Config{Keys: oldRing}, io.Discard)
-	if _, err := m.PatchAuthSettings(ctx, DefaultRef, []byte(`{"smtp":{"host":"mail.test","pass":"hunter2-smtp"}}`)); err != nil {
+	if _, err := m.settings.PatchAuthSettings(ctx, DefaultRef, []byte(`{"smtp":{"host":"mail.test","pass":"hunter2-smtp"}}`)); err != nil {
 		t.Fatal(err)
 	}
 	p, err := m.projects.Project(DefaultRef)
@@ -337,7 +337,7 @@ func TestSecretsSealedAtRest(t *testing.T) {
 			}
 		}
 	}
-	if s, _ := m.AuthSettings(ctx, DefaultRef); !strings.Contains(string(s), "hunter2-smtp") {
+	if s, _ := m.settings.AuthSettings(ctx, DefaultRef); !strings.Contains(string(s), "hunter2-smtp") {
 		t.Errorf("the SMTP password does not read back: %s", s)
 	}
 	// A value in the clear, as before sealing existed; then a new key.
@@ -357,7 +357,7 @@ func TestSecretsSealedAtRest(t *testing.T) {
 	if err != nil || q.JWTSecret != p.JWTSecret || q.ServiceKey != p.ServiceKey {
 		t.Errorf("after the rotation the project reads back changed: %v", err)
 	}
-	if s, _ := n.AuthSettings(ctx, DefaultRef); !strings.Contains(string(s), "hunter2-smtp") {
+	if s, _ := n.settings.AuthSettings(ctx, DefaultRef); !strings.Contains(string(s), "hunter2-smtp") {
 		t.Errorf("the SMTP password after the rotation: %s", s)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sync"
 	"time"
 
@@ -85,7 +86,7 @@ func (m *Manager) listenProjects(ctx context.Context) (connected bool, err error
 
 // refresh applies the stored state of project ref.
 func (m *Manager) refresh(ctx context.Context, ref string) error {
-	cur, err := m.load(ctx, ref)
+	cur, err := m.store.load(ctx, ref)
 	if errors.Is(err, ErrNoProject) {
 		cur, err = nil, nil
 	}
@@ -131,7 +132,7 @@ func (m *Manager) apply(ctx context.Context, ref string, cur *Project) {
 			m.projects.put(cur)
 		}
 		m.conns.release(ref)
-		m.projectChanged(ctx, ref)
+		m.changes.notify(ctx, ref)
 		m.log.Info("project deleted elsewhere", "ref", ref)
 	case cur.Status == StatusCreating:
 		// The creating node (or a restart) finishes it; the row turns
@@ -150,7 +151,7 @@ func (m *Manager) apply(ctx context.Context, ref string, cur *Project) {
 		// one may stay.
 		m.projects.put(cur)
 		m.conns.release(ref)
-		m.projectChanged(ctx, ref)
+		m.changes.notify(ctx, ref)
 	default:
 		m.projects.put(cur)
 		if old.Status == StatusActive && cur.Status != StatusActive {
@@ -162,16 +163,44 @@ func (m *Manager) apply(ctx context.Context, ref string, cur *Project) {
 			m.conns.closePool(ref)
 		}
 		if old.JWTSecret != cur.JWTSecret || old.settings != cur.settings {
-			m.projectChanged(ctx, ref)
+			m.changes.notify(ctx, ref)
 		}
 	}
 }
 
-// projectChanged runs the change hooks of project ref; failures are logged.
-func (m *Manager) projectChanged(ctx context.Context, ref string) {
-	for _, h := range m.changeHooks {
+// ChangeHook drops what a component derived from a project's stored state
+// (its JWT secret: verification keys, the cache of verified tokens; its
+// auth settings), so that the next request reloads it. It runs after such a
+// change, made on this node or another; it must not fail for a project it
+// never saw.
+type ChangeHook func(ctx context.Context, ref string) error
+
+// AddChangeHook registers a hook. Call it before Start. The change hooks
+// are the one way every component, on every node, learns that a project's
+// settings, keys or limits changed: the parts of the tenant that change a
+// project run them at once, and the watcher on every other node.
+func (m *Manager) AddChangeHook(name string, fn ChangeHook) { m.changes.add(name, fn) }
+
+// changes runs the change hooks.
+type changes struct {
+	hooks []changeHook // registered before Start, read-only after
+	log   *slog.Logger
+}
+
+func (c *changes) add(name string, fn ChangeHook) {
+	c.hooks = append(c.hooks, changeHook{name: name, fn: fn})
+}
+
+// notify runs the change hooks of project ref; failures are logged.
+func (c *changes) notify(ctx context.Context, ref string) {
+	for _, h := range c.hooks {
 		if err := h.fn(ctx, ref); err != nil {
-			m.log.Error("dropping state derived from a project's old settings", "ref", ref, "hook", h.name, "err", err)
+			c.log.Error("dropping state derived from a project's old settings", "ref", ref, "hook", h.name, "err", err)
 		}
 	}
+}
+
+type changeHook struct {
+	name string
+	fn   ChangeHook
 }

@@ -53,10 +53,10 @@ func TestChangesReachOtherNodes(t *testing.T) {
 	ref := uniqueRef(t)
 	t.Cleanup(func() { dropDatabases(t, db, "proj_"+ref) })
 	rotated := make(chan string, 4)
-	b.changeHooks = append(b.changeHooks, changeHook{name: "test", fn: func(_ context.Context, r string) error {
+	b.changes.add("test", func(_ context.Context, r string) error {
 		rotated <- r
 		return nil
-	}})
+	})
 
 	if _, err := a.Create(ctx, CreateOptions{Ref: ref, Name: "Shop"}); err != nil {
 		t.Fatal(err)
@@ -92,7 +92,7 @@ func TestChangesReachOtherNodes(t *testing.T) {
 	}
 
 	// New auth settings: b's auth service must reload the project.
-	if _, err := a.PatchAuthSettings(ctx, ref, []byte(`{"disable_signup":true}`)); err != nil {
+	if _, err := a.settings.PatchAuthSettings(ctx, ref, []byte(`{"disable_signup":true}`)); err != nil {
 		t.Fatal(err)
 	}
 	select {
