@@ -11,7 +11,7 @@ import (
 // databases, converting the connection description to the admin API's type.
 type projectDatabases struct {
 	*tenant.Connections
-	*tenant.Manager // quotas
+	*tenant.Quotas
 }
 
 var _ admin.ProjectDatabases = projectDatabases{}

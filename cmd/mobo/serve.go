@@ -113,7 +113,7 @@ func assemble(cfg Config, log *slog.Logger) (*platform, error) {
 	authSvc := auth.New(cfg.Auth, newAuthTenant(p.tenants), srv, kernel.ComponentLogger(log, "auth"))
 	// The one request path: every API authenticates and authorizes
 	// through the gate, whose decisions alone run SQL as a principal.
-	gt := gate.New(gate.Options{Authenticator: authSvc.Authenticator("anon"), Roles: authSvc.Authorizer(), Quota: p.tenants})
+	gt := gate.New(gate.Options{Authenticator: authSvc.Authenticator("anon"), Roles: authSvc.Authorizer(), Quota: p.tenants.Quotas()})
 	restSrv := rest.New(rest.Options{
 		Config:   cfg.REST,
 		Projects: newRESTTenant(p.tenants),
@@ -151,8 +151,8 @@ func assemble(cfg Config, log *slog.Logger) (*platform, error) {
 	p.admin = admin.New(admin.Options{
 		Keys:      cp,
 		Info:      admin.Info{Version: versionString(), Mode: p.mode, Database: p.dbDesc},
-		Projects:  projectAdmin{m: p.tenants, baseURL: p.gateway.URL, dumpDir: filepath.Join(cfg.DataDir, "dumps"), requests: p.gateway.Requests},
-		Databases: admin.NewMigrator(projectDatabases{p.tenants.Connections(), p.tenants}, cp, kernel.ComponentLogger(log, "admin")),
+		Projects:  projectAdmin{m: p.tenants, quotas: p.tenants.Quotas(), baseURL: p.gateway.URL, dumpDir: filepath.Join(cfg.DataDir, "dumps"), requests: p.gateway.Requests},
+		Databases: admin.NewMigrator(projectDatabases{p.tenants.Connections(), p.tenants.Quotas()}, cp, kernel.ComponentLogger(log, "admin")),
 		REST:      restSrv,
 		Auth:      authSvc,
 		Details:   map[string]func() any{"connections": func() any { return p.tenants.Connections().Stats() }},

@@ -125,7 +125,7 @@ func (e *env) project(t *testing.T, maxConns int) *tenant.Project {
 		}
 	})
 	if maxConns > 0 {
-		if err := e.m.SetLimits(ctx, ref, tenant.Limits{MaxConnections: maxConns}); err != nil {
+		if err := e.m.Quotas().SetLimits(ctx, ref, tenant.Limits{MaxConnections: maxConns}); err != nil {
 			t.Fatal(err)
 		}
 	}

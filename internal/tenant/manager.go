@@ -27,6 +27,7 @@ type Manager struct {
 	projects *Projects
 	conns    *Connections
 	settings *Settings
+	quotas   *Quotas
 	changes  *changes
 
 	hooks    []setupHook
@@ -49,11 +50,12 @@ var (
 func New(cfg Config, cp ControlPlane, srv Server, externalDatabase string, log *slog.Logger) *Manager {
 	st := &store{cp: cp, keys: cfg.Keys}
 	projects, changes := newProjects(), &changes{log: log}
+	conns := newConnections(cfg, projects, cp, srv, externalDatabase != "", log)
 	return &Manager{
 		cp: cp, srv: srv, cfg: cfg, external: externalDatabase, log: log,
-		store: st, projects: projects, changes: changes,
-		conns:    newConnections(cfg, projects, cp, srv, externalDatabase != "", log),
+		store: st, projects: projects, conns: conns, changes: changes,
 		settings: &Settings{store: st, projects: projects, changes: changes},
+		quotas:   &Quotas{cp: cp, srv: srv, projects: projects, conns: conns, log: log},
 	}
 }
 
@@ -65,6 +67,9 @@ func (m *Manager) Connections() *Connections { return m.conns }
 
 // Settings returns the projects' API settings.
 func (m *Manager) Settings() *Settings { return m.settings }
+
+// Quotas returns the projects' limits and size quotas.
+func (m *Manager) Quotas() *Quotas { return m.quotas }
 
 // Name implements [kernel.Component].
 func (m *Manager) Name() string { return "tenant" }
@@ -109,7 +114,7 @@ func (m *Manager) Start(ctx context.Context) error {
 	}
 	wctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	m.stopWatch = cancel
-	m.watchQuotas(wctx, every, &m.watchWG)
+	m.quotas.watch(wctx, every, &m.watchWG)
 	m.watchProjects(wctx, &m.watchWG)
 	return nil
 }

@@ -104,7 +104,7 @@ func TestChangesReachOtherNodes(t *testing.T) {
 		t.Fatal("b's change hook did not run after the auth settings changed")
 	}
 
-	if err := a.SetLimits(ctx, ref, Limits{MaxConnections: 3}); err != nil {
+	if err := a.quotas.SetLimits(ctx, ref, Limits{MaxConnections: 3}); err != nil {
 		t.Fatal(err)
 	}
 	eventually(t, "b has the new limits and a pool of 3", func() bool {

@@ -3,22 +3,37 @@ package tenant
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 )
 
+// Quotas keeps the projects' limits (the size of their pools, their
+// statement timeout, their request rate, the size of their databases) and
+// enforces the size quota: it compares each database's size with its limit
+// (at each change of the limits and periodically, from the Manager's
+// watcher goroutine) and makes a database over its quota read-only. Its
+// state is the catalogue's; it is safe for concurrent use.
+type Quotas struct {
+	cp       ControlPlane
+	srv      Server
+	projects *Projects
+	conns    *Connections // closed and measured to apply the limits
+	log      *slog.Logger
+}
+
 // ErrOverQuota: the project's database is larger than its size limit; it is
 // read-only until it shrinks or the limit rises.
 var ErrOverQuota error = &statusError{"the project's database is over its size quota; writes are refused", 409}
 
 // SetLimits changes a project's limits; its pool is rebuilt to apply them.
-func (m *Manager) SetLimits(ctx context.Context, ref string, l Limits) error {
+func (q *Quotas) SetLimits(ctx context.Context, ref string, l Limits) error {
 	if l.MaxConnections < 0 || l.MaxConnections > 1000 || l.StatementTimeout < 0 || l.DBSizeLimit < 0 {
 		return fmt.Errorf("limits %+v: %w", l, ErrInvalidLimits)
 	}
-	pool, err := m.cp.Pool()
+	pool, err := q.cp.Pool()
 	if err != nil {
 		return err
 	}
@@ -35,15 +50,15 @@ func (m *Manager) SetLimits(ctx context.Context, ref string, l Limits) error {
 	if tag.RowsAffected() == 0 {
 		return fmt.Errorf("project %q: %w", ref, ErrNoProject)
 	}
-	m.projects.update(ref, func(p *Project) { p.Limits = l })
-	m.conns.closePool(ref)
-	return m.checkQuota(ctx, ref)
+	q.projects.update(ref, func(p *Project) { p.Limits = l })
+	q.conns.closePool(ref)
+	return q.check(ctx, ref)
 }
 
 // QuotaError returns ErrOverQuota (wrapped) while project ref is over its
 // size quota, so APIs can explain a refused write.
-func (m *Manager) QuotaError(ref string) error {
-	p, err := m.projects.Project(ref)
+func (q *Quotas) QuotaError(ref string) error {
+	p, err := q.projects.Project(ref)
 	if err != nil {
 		return err
 	}
@@ -55,23 +70,23 @@ func (m *Manager) QuotaError(ref string) error {
 
 // OverQuota reports whether project ref's database is over its size quota
 // (false for an unknown project).
-func (m *Manager) OverQuota(ref string) bool {
-	p, err := m.projects.Project(ref)
+func (q *Quotas) OverQuota(ref string) bool {
+	p, err := q.projects.Project(ref)
 	return err == nil && p.OverQuota
 }
 
-// checkQuota compares project ref's database size with its limit and makes
+// check compares project ref's database size with its limit and makes
 // the database read-only (default_transaction_read_only, for new sessions;
 // the pool is closed so that none keeps writing) or writable again.
-func (m *Manager) checkQuota(ctx context.Context, ref string) error {
-	p, err := m.projects.Project(ref)
+func (q *Quotas) check(ctx context.Context, ref string) error {
+	p, err := q.projects.Project(ref)
 	if err != nil || p.Status != StatusActive {
 		return err
 	}
 	if p.Limits.DBSizeLimit == 0 && !p.OverQuota {
 		return nil
 	}
-	conn, err := pgx.Connect(ctx, m.srv.ConnString("postgres"))
+	conn, err := pgx.Connect(ctx, q.srv.ConnString("postgres"))
 	if err != nil {
 		return fmt.Errorf("checking the size of project %q: %w", ref, err)
 	}
@@ -91,25 +106,25 @@ func (m *Manager) checkQuota(ctx context.Context, ref string) error {
 	if _, err := conn.Exec(ctx, "alter database "+pgx.Identifier{p.Database}.Sanitize()+" set default_transaction_read_only = "+setting); err != nil {
 		return fmt.Errorf("setting project %q read-only=%s: %w", ref, setting, err)
 	}
-	cpool, err := m.cp.Pool()
+	cpool, err := q.cp.Pool()
 	if err != nil {
 		return err
 	}
 	if _, err := cpool.Exec(ctx, "update mobo.projects set over_quota = $2 where ref = $1", ref, over); err != nil {
 		return fmt.Errorf("recording the quota state of project %q: %w", ref, err)
 	}
-	m.projects.update(ref, func(p *Project) { p.OverQuota = over })
-	m.conns.closePool(ref)
+	q.projects.update(ref, func(p *Project) { p.OverQuota = over })
+	q.conns.closePool(ref)
 	if over {
-		m.log.Warn("project over its size quota; its database is read-only", "ref", ref, "size", size, "limit", p.Limits.DBSizeLimit)
+		q.log.Warn("project over its size quota; its database is read-only", "ref", ref, "size", size, "limit", p.Limits.DBSizeLimit)
 	} else {
-		m.log.Info("project back under its size quota; writes allowed", "ref", ref, "size", size)
+		q.log.Info("project back under its size quota; writes allowed", "ref", ref, "size", size)
 	}
 	return nil
 }
 
-// watchQuotas checks every project's size periodically until ctx ends.
-func (m *Manager) watchQuotas(ctx context.Context, every time.Duration, wg *sync.WaitGroup) {
+// watch checks every project's size periodically until ctx ends.
+func (q *Quotas) watch(ctx context.Context, every time.Duration, wg *sync.WaitGroup) {
 	wg.Go(func() {
 		t := time.NewTicker(every)
 		defer t.Stop()
@@ -119,9 +134,9 @@ func (m *Manager) watchQuotas(ctx context.Context, every time.Duration, wg *sync
 				return
 			case <-t.C:
 			}
-			for _, ref := range m.projects.Refs() {
-				if err := m.checkQuota(ctx, ref); err != nil && ctx.Err() == nil {
-					m.log.Warn("quota check failed", "ref", ref, "err", err)
+			for _, ref := range q.projects.Refs() {
+				if err := q.check(ctx, ref); err != nil && ctx.Err() == nil {
+					q.log.Warn("quota check failed", "ref", ref, "err", err)
 				}
 			}
 		}
@@ -136,14 +151,14 @@ type Usage struct {
 }
 
 // Usage reports project ref's database size, estimated rows and connections.
-func (m *Manager) Usage(ctx context.Context, ref string) (Usage, error) {
-	p, err := m.projects.Project(ref)
+func (q *Quotas) Usage(ctx context.Context, ref string) (Usage, error) {
+	p, err := q.projects.Project(ref)
 	if err != nil {
 		return Usage{}, err
 	}
 	var u Usage
 	if p.Status == StatusActive {
-		conn, err := pgx.Connect(ctx, m.srv.ConnString(p.Database))
+		conn, err := pgx.Connect(ctx, q.srv.ConnString(p.Database))
 		if err != nil {
 			return u, fmt.Errorf("measuring project %q: %w", ref, err)
 		}
@@ -157,6 +172,6 @@ func (m *Manager) Usage(ctx context.Context, ref string) (Usage, error) {
 			return u, fmt.Errorf("measuring project %q: %w", ref, err)
 		}
 	}
-	u.Connections = m.conns.Stats().Projects[ref]
+	u.Connections = q.conns.Stats().Projects[ref]
 	return u, nil
 }
