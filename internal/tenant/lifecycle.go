@@ -5,9 +5,6 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"regexp"
 	"time"
 
@@ -187,11 +184,11 @@ func (m *Manager) Delete(ctx context.Context, ref string, o DeleteOptions) (stri
 	dump := ""
 	if !o.NoDump && p.Status != StatusDeleting {
 		if p.Status == StatusPaused {
-			if err := m.allowConnections(ctx, p.Database, true); err != nil {
+			if err := m.prov.allowConnections(ctx, p.Database, true); err != nil {
 				return "", err
 			}
 		}
-		if dump, err = m.dump(ctx, p, o.DumpDir); err != nil {
+		if dump, err = m.prov.dump(ctx, p, o.DumpDir); err != nil {
 			return "", err
 		}
 	}
@@ -210,7 +207,7 @@ func (m *Manager) Delete(ctx context.Context, ref string, o DeleteOptions) (stri
 
 func (m *Manager) finishDelete(ctx context.Context, p *Project) error {
 	m.conns.release(p.Ref)
-	if err := m.runTeardown(ctx, p); err != nil {
+	if err := m.prov.teardown(ctx, p); err != nil {
 		return err
 	}
 	conn, err := pgx.Connect(ctx, m.srv.ConnString("postgres"))
@@ -254,107 +251,6 @@ func (m *Manager) finishDelete(ctx context.Context, p *Project) error {
 	return nil
 }
 
-// runTeardown runs the teardown hooks in reverse order of registration. A
-// database that is already gone (a crash after the drop) needs none.
-func (m *Manager) runTeardown(ctx context.Context, p *Project) error {
-	if len(m.teardown) == 0 {
-		return nil
-	}
-	conn, err := pgx.Connect(ctx, m.srv.ConnString("postgres"))
-	if err != nil {
-		return fmt.Errorf("deleting project %q: %w", p.Ref, err)
-	}
-	var exists, allowed bool
-	err = conn.QueryRow(ctx, "select true, datallowconn from pg_database where datname = $1", p.Database).Scan(&exists, &allowed)
-	_ = conn.Close(context.WithoutCancel(ctx))
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("deleting project %q: %w", p.Ref, err)
-	}
-	if !allowed { // a paused project
-		if err := m.allowConnections(ctx, p.Database, true); err != nil {
-			return fmt.Errorf("deleting project %q: %w", p.Ref, err)
-		}
-	}
-	for i := len(m.teardown) - 1; i >= 0; i-- {
-		h := m.teardown[i]
-		if err := h.fn(ctx, p.Ref, m.srv.ConnString(p.Database)); err != nil {
-			return fmt.Errorf("tearing down %s for project %q: %w", h.name, p.Ref, err)
-		}
-	}
-	return nil
-}
-
-func (m *Manager) allowConnections(ctx context.Context, db string, allow bool) error {
-	conn, err := pgx.Connect(ctx, m.srv.ConnString("postgres"))
-	if err != nil {
-		return err
-	}
-	defer conn.Close(context.WithoutCancel(ctx))
-	v := "false"
-	if allow {
-		v = "true"
-	}
-	_, err = conn.Exec(ctx, "alter database "+pgx.Identifier{db}.Sanitize()+" allow_connections "+v)
-	return err
-}
-
-// dump writes a plain-SQL pg_dump of the project's database under dir.
-func (m *Manager) dump(ctx context.Context, p *Project, dir string) (string, error) {
-	if dir == "" {
-		return "", errors.New("no dump directory configured")
-	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return "", fmt.Errorf("creating dump directory: %w", err)
-	}
-	bin := "pg_dump"
-	if b, ok := m.srv.(interface{ BinDir() string }); ok && b.BinDir() != "" {
-		if c := filepath.Join(b.BinDir(), "pg_dump"); fileExists(c) {
-			bin = c
-		}
-	}
-	path := filepath.Join(dir, fmt.Sprintf("%s-%s.sql", p.Ref, time.Now().UTC().Format("20060102T150405Z")))
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
-	if err != nil {
-		return "", fmt.Errorf("creating dump file: %w", err)
-	}
-	cmd := exec.CommandContext(ctx, bin, "--no-owner", "--dbname", m.srv.ConnString(p.Database))
-	cmd.Stdout = f
-	out := &limitedBuffer{max: 4096}
-	cmd.Stderr = out
-	err = cmd.Run()
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		_ = os.Remove(path)
-		return "", fmt.Errorf("dumping project %q: %w: %s", p.Ref, err, out.String())
-	}
-	m.log.Info("project dumped", "ref", p.Ref, "path", path)
-	return path, nil
-}
-
-func fileExists(p string) bool {
-	_, err := os.Stat(p)
-	return err == nil
-}
-
-type limitedBuffer struct {
-	max int
-	b   []byte
-}
-
-func (l *limitedBuffer) Write(p []byte) (int, error) {
-	if room := l.max - len(l.b); room > 0 {
-		l.b = append(l.b, p[:min(room, len(p))]...)
-	}
-	return len(p), nil
-}
-
-func (l *limitedBuffer) String() string { return string(l.b) }
-
 // recover loads every project at Start: active ones are brought up to date,
 // a creation or deletion that a crash interrupted is finished.
 func (m *Manager) recover(ctx context.Context) error {
@@ -386,4 +282,80 @@ func (m *Manager) recover(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// ensure loads or creates project ref, finishing a creation that a crash
+// interrupted, and brings its database up to date.
+func (m *Manager) ensure(ctx context.Context, ref, name, db, secret string) (*Project, error) {
+	pool, err := m.cp.Pool()
+	if err != nil {
+		return nil, err
+	}
+	p, err := m.store.load(ctx, ref)
+	if errors.Is(err, ErrNoProject) {
+		if secret == "" {
+			if secret, err = randomToken(48); err != nil {
+				return nil, err
+			}
+		}
+		p = &Project{Ref: ref, Name: name, Database: db, Status: "creating", JWTSecret: secret}
+		if err := p.signKeys(time.Now()); err != nil {
+			return nil, err
+		}
+		// The row goes in first, marked "creating": a crash after this point
+		// is finished by the next start instead of leaving an unknown database.
+		sealedSecret, sealedService, err := m.store.sealedKeys(p)
+		if err != nil {
+			return nil, err
+		}
+		_, err = pool.Exec(ctx, `insert into mobo.projects (ref, name, database, status, jwt_secret, anon_key, service_key)
+			values ($1, $2, $3, 'creating', $4, $5, $6) on conflict (ref) do nothing`,
+			p.Ref, p.Name, p.Database, sealedSecret, p.AnonKey, sealedService)
+		if err != nil {
+			return nil, fmt.Errorf("recording project %q: %w", ref, err)
+		}
+		m.log.Info("creating project", "ref", ref, "database", db)
+		if p, err = m.store.load(ctx, ref); err != nil { // another node may have won the insert
+			return nil, err
+		}
+	} else if err != nil {
+		return nil, err
+	}
+
+	if secret != "" && secret != p.JWTSecret {
+		p.JWTSecret = secret
+		if err := p.signKeys(time.Now()); err != nil {
+			return nil, err
+		}
+		sealedSecret, sealedService, err := m.store.sealedKeys(p)
+		if err != nil {
+			return nil, err
+		}
+		_, err = pool.Exec(ctx, `update mobo.projects set jwt_secret = $2, anon_key = $3, service_key = $4, updated_at = now() where ref = $1`,
+			p.Ref, sealedSecret, p.AnonKey, sealedService)
+		if err != nil {
+			return nil, fmt.Errorf("updating project %q secret: %w", ref, err)
+		}
+		m.log.Warn("jwt secret set by config differs from the stored one; anon and service keys re-issued", "ref", ref)
+	}
+
+	if m.external == "" {
+		if err := m.srv.CreateDatabase(ctx, p.Database); err != nil {
+			return nil, err
+		}
+	}
+	if err := m.prov.setup(ctx, p); err != nil {
+		return nil, err
+	}
+	if p.Status == "creating" {
+		if _, err := pool.Exec(ctx, `update mobo.projects set status = 'active', updated_at = now() where ref = $1`, ref); err != nil {
+			return nil, fmt.Errorf("activating project %q: %w", ref, err)
+		}
+		p.Status = "active"
+		if err := m.cp.Audit(ctx, "system", "project.create", ref, nil); err != nil {
+			return nil, err
+		}
+		m.log.Info("project created", "ref", ref)
+	}
+	return p, nil
 }

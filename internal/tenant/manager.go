@@ -29,10 +29,10 @@ type Manager struct {
 	settings *Settings
 	quotas   *Quotas
 	changes  *changes
+	watch    *watcher
 
-	hooks    []setupHook
-	teardown []setupHook
-	lifeMu   sync.Mutex // serialises lifecycle changes (create, pause, delete) in this process
+	prov   *provisioner
+	lifeMu sync.Mutex // serialises lifecycle changes (create, pause, delete) in this process
 
 	stopWatch context.CancelFunc
 	watchWG   sync.WaitGroup
@@ -56,6 +56,8 @@ func New(cfg Config, cp ControlPlane, srv Server, externalDatabase string, log *
 		store: st, projects: projects, conns: conns, changes: changes,
 		settings: &Settings{store: st, projects: projects, changes: changes},
 		quotas:   &Quotas{cp: cp, srv: srv, projects: projects, conns: conns, log: log},
+		prov:     &provisioner{cp: cp, srv: srv, cfg: cfg, external: externalDatabase, log: log},
+		watch:    &watcher{cp: cp, store: st, projects: projects, conns: conns, changes: changes, log: log},
 	}
 }
 
@@ -115,7 +117,7 @@ func (m *Manager) Start(ctx context.Context) error {
 	wctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	m.stopWatch = cancel
 	m.quotas.watch(wctx, every, &m.watchWG)
-	m.watchProjects(wctx, &m.watchWG)
+	m.watch.run(wctx, &m.watchWG)
 	return nil
 }
 

@@ -28,7 +28,7 @@ type store struct {
 	keys *secrets.Keyring // nil until checked at Start
 }
 
-// readProject reads a project row and opens its sealed fields.
+// read reads a project row and opens its sealed fields.
 func (s *store) read(row pgx.Row) (*Project, error) {
 	p, err := scanProject(row)
 	if err != nil {
