@@ -12,10 +12,10 @@ import (
 	"github.com/magflock/mobo/internal/kernel"
 )
 
-// Manager is the "tenant" component: it keeps the catalogue of projects
-// ([Projects]), makes, pauses and deletes them, and follows the changes
-// made on other nodes. Its other parts are reached from it:
-// [Manager.Connections] and the parts to come.
+// Manager is the "tenant" component: the lifecycle of projects, the hooks
+// that tell the components of changes, and the parts of the tenant it hands
+// out ([Manager.Projects], [Manager.Connections], [Manager.Settings],
+// [Manager.Quotas]); see the package documentation.
 type Manager struct {
 	cp       ControlPlane
 	srv      Server

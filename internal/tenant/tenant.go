@@ -1,16 +1,3 @@
-// Package tenant owns projects: one PostgreSQL database each, with the roles
-// Supabase clients expect (anon, authenticated, service_role, and the
-// authenticator login role that switches to them), a JWT secret, and the
-// Supabase-style anon and service_role keys signed with it.
-//
-// At Start the [Manager] makes sure the default project exists: in managed
-// mode a database of its own, in external mode the database the user gave,
-// to which mobo adds only roles, grants and its auth and mobo schemas, and
-// never alters existing tables. Each addition is logged once, when made.
-//
-// A project is created in steps recorded in the control plane (status
-// "creating" until every step is done), so a start after a crash finishes a
-// half-made project. A Manager is safe for concurrent use after Start.
 package tenant
 
 import (
