@@ -73,6 +73,23 @@ func (m *Manager) Settings() *Settings { return m.settings }
 // Quotas returns the projects' limits and size quotas.
 func (m *Manager) Quotas() *Quotas { return m.quotas }
 
+// AddSetupHook registers a hook. Call it before Start.
+func (m *Manager) AddSetupHook(name string, fn SetupHook) {
+	m.prov.setups = append(m.prov.setups, setupHook{name: name, fn: fn})
+}
+
+// AddTeardownHook registers a hook. Call it before Start.
+func (m *Manager) AddTeardownHook(name string, fn TeardownHook) {
+	m.prov.teardowns = append(m.prov.teardowns, setupHook{name: name, fn: SetupHook(fn)})
+}
+
+// AddChangeHook registers a hook. Call it before Start. The change hooks
+// are the one way every component, on every node, learns that a project's
+// stored state changed (its JWT secret and keys, its settings; its
+// deletion): the part of the tenant that makes the change runs them at
+// once, and the watcher of every other node runs them there.
+func (m *Manager) AddChangeHook(name string, fn ChangeHook) { m.changes.add(name, fn) }
+
 // Name implements [kernel.Component].
 func (m *Manager) Name() string { return "tenant" }
 

@@ -115,22 +115,12 @@ func passwordSetting(ref string) string {
 // idempotent. connString is a superuser connection string for the database.
 type SetupHook func(ctx context.Context, ref, connString string) error
 
-// AddSetupHook registers a hook. Call it before Start.
-func (m *Manager) AddSetupHook(name string, fn SetupHook) {
-	m.prov.setups = append(m.prov.setups, setupHook{name: name, fn: fn})
-}
-
 // TeardownHook releases what a component holds in a project database that
 // would keep the database from being dropped (a replication slot, say). It
 // runs when a project is deleted, before its database is dropped, also when
 // a crash interrupted the deletion; it must be idempotent. connString is a
 // superuser connection string for the database.
 type TeardownHook func(ctx context.Context, ref, connString string) error
-
-// AddTeardownHook registers a hook. Call it before Start.
-func (m *Manager) AddTeardownHook(name string, fn TeardownHook) {
-	m.prov.teardowns = append(m.prov.teardowns, setupHook{name: name, fn: SetupHook(fn)})
-}
 
 type setupHook struct {
 	name string

@@ -188,12 +188,6 @@ func (w *watcher) apply(ctx context.Context, ref string, cur *Project) {
 // never saw.
 type ChangeHook func(ctx context.Context, ref string) error
 
-// AddChangeHook registers a hook. Call it before Start. The change hooks
-// are the one way every component, on every node, learns that a project's
-// settings, keys or limits changed: the parts of the tenant that change a
-// project run them at once, and the watcher on every other node.
-func (m *Manager) AddChangeHook(name string, fn ChangeHook) { m.changes.add(name, fn) }
-
 // changes runs the change hooks.
 type changes struct {
 	hooks []changeHook // registered before Start, read-only after
