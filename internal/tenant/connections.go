@@ -302,7 +302,7 @@ func (c *Connections) Stats() ConnectionStats {
 	return st
 }
 
-// Reset is the tenant component's [kernel.Resetter]: after PostgreSQL
+// Reset is the tenant component's ([Manager.Reset]): after PostgreSQL
 // restarted, every connection of every pool is stale. The pools drop them
 // (idle ones now, those in use when they come back) and open new ones at
 // the next request; their budget slots come back as each closes.
@@ -317,7 +317,7 @@ func (c *Connections) Reset(context.Context) {
 	}
 }
 
-// Ready is the tenant component's [kernel.ReadinessChecker]: the node can
+// Ready is the tenant component's ([Manager.Ready]): the node can
 // serve requests when the default project's API pool answers a ping (a
 // connection can be had and PostgreSQL accepts statements: not down, not
 // in recovery) and no request waited the connection budget out in the last
