@@ -2,12 +2,7 @@ package main
 
 import (
 	"github.com/spf13/cobra"
-
-	"github.com/magflock/mobo/internal/auth"
-	"github.com/magflock/mobo/internal/tenant"
 )
-
-var _ auth.SettingsStore = (*tenant.Manager)(nil)
 
 // authSettingFlags are the CLI flags of `project auth-config`.
 var authSettingFlags = []settingFlag{

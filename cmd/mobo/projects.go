@@ -10,9 +10,11 @@ import (
 	"github.com/magflock/mobo/internal/tenant"
 )
 
-// projectAdmin adapts the tenant manager to what the admin API declares.
+// projectAdmin adapts the tenant manager and its quotas to what the admin
+// API declares.
 type projectAdmin struct {
 	m        *tenant.Manager
+	quotas   *tenant.Quotas
 	baseURL  func() string
 	dumpDir  string
 	requests func(ref string) int64
@@ -56,11 +58,11 @@ func (a projectAdmin) SetProjectLimits(ctx context.Context, ref string, l admin.
 		}
 		tl.StatementTimeout = d
 	}
-	return a.m.SetLimits(ctx, ref, tl)
+	return a.quotas.SetLimits(ctx, ref, tl)
 }
 
 func (a projectAdmin) ProjectUsage(ctx context.Context, ref string) (admin.Usage, error) {
-	u, err := a.m.Usage(ctx, ref)
+	u, err := a.quotas.Usage(ctx, ref)
 	if err != nil {
 		return admin.Usage{}, err
 	}
@@ -92,7 +94,7 @@ func (a projectAdmin) ListProjects(ctx context.Context) ([]admin.Project, error)
 }
 
 func (a projectAdmin) GetProject(_ context.Context, ref string) (admin.Project, error) {
-	p, err := a.m.Project(ref)
+	p, err := a.m.Projects().Project(ref)
 	if err != nil {
 		return admin.Project{}, err
 	}

@@ -32,13 +32,6 @@ import (
 	"github.com/magflock/mobo/internal/tenant"
 )
 
-// The tenant manager shares the cluster's backends among busy projects and
-// keeps their REST settings.
-var (
-	_ gate.Sharer        = (*tenant.Manager)(nil)
-	_ rest.SettingsStore = (*tenant.Manager)(nil)
-)
-
 // stopTimeout bounds the whole shutdown after SIGINT/SIGTERM.
 const stopTimeout = 30 * time.Second
 
@@ -118,24 +111,25 @@ func assemble(cfg Config, log *slog.Logger) (*platform, error) {
 		QuotaCheckInterval:  cfg.Projects.QuotaCheckInterval,
 		ActiveBackends:      cfg.Projects.ActiveBackends,
 	}, cp, srv, external, kernel.ComponentLogger(log, "tenant"))
-	authSvc := auth.New(cfg.Auth, p.tenants, srv, kernel.ComponentLogger(log, "auth"))
+	authSvc := auth.New(cfg.Auth, newAuthTenant(p.tenants), srv, kernel.ComponentLogger(log, "auth"))
 	// The one request path: every API authenticates and authorizes
 	// through the gate, whose decisions alone run SQL as a principal.
+	conns := p.tenants.Connections()
 	gt := gate.New(gate.Options{
-		Authenticator: authSvc.Authenticator("anon"), Roles: authSvc.Authorizer(), Quota: p.tenants,
-		Pools: p.tenants, Share: p.tenants,
+		Authenticator: authSvc.Authenticator("anon"), Roles: authSvc.Authorizer(), Quota: p.tenants.Quotas(),
+		Pools: conns, Share: conns,
 	})
 	// One schema catalog per project, read by REST and GraphQL; its
 	// listeners hold slots of the connection budget.
 	cat := schemacache.New(schemacache.Options{
-		Pools:   p.tenants,
-		Holder:  p.tenants,
-		Exposed: rest.ExposedSchemas(cfg.REST, p.tenants),
+		Pools:   conns,
+		Holder:  conns,
+		Exposed: rest.ExposedSchemas(cfg.REST, p.tenants.Settings()),
 		Logger:  kernel.ComponentLogger(log, "schemacache"),
 	})
 	restSrv := rest.New(rest.Options{
 		Config:   cfg.REST,
-		Settings: p.tenants,
+		Settings: p.tenants.Settings(),
 		Catalog:  cat,
 		Gate:     gt,
 		Logger:   kernel.ComponentLogger(log, "rest"),
@@ -144,7 +138,7 @@ func assemble(cfg Config, log *slog.Logger) (*platform, error) {
 	bus := kernel.NewBus(kernel.BusLogger(kernel.ComponentLogger(log, "bus")))
 	rt, err := realtime.New(realtime.Options{
 		Config:   cfg.Realtime,
-		Projects: p.tenants,
+		Projects: newPoolTenant(p.tenants),
 		DB:       srv,
 		Gate:     gt,
 		Bus:      bus,
@@ -167,22 +161,22 @@ func assemble(cfg Config, log *slog.Logger) (*platform, error) {
 	// After auth's: realtime checks its channels' tokens against the new
 	// secret.
 	p.tenants.AddChangeHook("realtime", rt.ProjectChanged)
-	p.gateway.SetProjects(p.tenants)
+	p.gateway.SetProjects(p.tenants.Projects())
 	p.admin = admin.New(admin.Options{
 		Keys:      cp,
 		Info:      admin.Info{Version: versionString(), Mode: p.mode, Database: p.dbDesc},
-		Projects:  projectAdmin{m: p.tenants, baseURL: p.gateway.URL, dumpDir: filepath.Join(cfg.DataDir, "dumps"), requests: p.gateway.Requests},
-		Databases: admin.NewMigrator(projectDatabases{p.tenants}, cp, kernel.ComponentLogger(log, "admin")),
+		Projects:  projectAdmin{m: p.tenants, quotas: p.tenants.Quotas(), baseURL: p.gateway.URL, dumpDir: filepath.Join(cfg.DataDir, "dumps"), requests: p.gateway.Requests},
+		Databases: admin.NewMigrator(projectDatabases{p.tenants.Connections(), p.tenants.Quotas()}, cp, kernel.ComponentLogger(log, "admin")),
 		REST:      restSrv,
 		Auth:      authSvc,
-		Details:   map[string]func() any{"connections": func() any { return p.tenants.Stats() }},
+		Details:   map[string]func() any{"connections": func() any { return p.tenants.Connections().Stats() }},
 		Logger:    kernel.ComponentLogger(log, "admin"),
 	})
 	p.gateway.Handle("/admin/v1/", p.admin.Handler())
 
 	components := []kernel.Component{db, cp, p.tenants, p.admin, authSvc, cat, restSrv, gqlSrv, rt, p.gateway}
 	if cfg.PGWire.Enabled() {
-		p.pgwire = pgwire.New(cfg.PGWire, wireProjects{p.tenants}, kernel.ComponentLogger(log, "pgwire"))
+		p.pgwire = pgwire.New(cfg.PGWire, newPoolTenant(p.tenants), kernel.ComponentLogger(log, "pgwire"))
 		p.tenants.AddChangeHook("pgwire", p.pgwire.ProjectChanged) // sessions of a rotated key end
 		components = append(components, p.pgwire)
 	}
@@ -219,7 +213,7 @@ func serve(ctx context.Context, stopSignals func(), cfg Config, log *slog.Logger
 		defer cancel()
 		return p.kernel.Stop(sctx)
 	}
-	proj, err := p.tenants.Project(tenant.DefaultRef)
+	proj, err := p.tenants.Projects().Project(tenant.DefaultRef)
 	if err != nil {
 		return errors.Join(err, stopAll())
 	}

@@ -117,9 +117,13 @@ func run(ctx context.Context, changes, sustained int, socketList string) error {
 	}
 	defer func() { _ = cp.Stop(context.Background()) }()
 	tenants := tenant.New(tenant.Config{Keys: keys, DumpDir: filepath.Join(dir, "dumps")}, cp, cluster, "", log)
+	projects := struct {
+		*tenant.Projects
+		*tenant.Connections
+	}{tenants.Projects(), tenants.Connections()}
 	rt, err := realtime.New(realtime.Options{
-		Projects: tenants, DB: cluster, Bus: kernel.NewBus(kernel.BusLogger(log)), Log: log,
-		Gate:   gate.New(gate.Options{Authenticator: &gate.SecretAuthenticator{Secret: tenants.JWTSecret, AnonymousRole: "anon"}, Pools: tenants}),
+		Projects: projects, DB: cluster, Bus: kernel.NewBus(kernel.BusLogger(log)), Log: log,
+		Gate:   gate.New(gate.Options{Authenticator: &gate.SecretAuthenticator{Secret: projects.JWTSecret, AnonymousRole: "anon"}, Pools: projects}),
 		Config: realtime.Config{SendQueue: 4096},
 	})
 	if err != nil {
@@ -143,7 +147,7 @@ func run(ctx context.Context, changes, sustained int, socketList string) error {
 	go func() { _ = hs.Serve(ln) }()
 	defer func() { _ = hs.Close() }()
 
-	secret, err := tenants.JWTSecret(tenant.DefaultRef)
+	secret, err := projects.JWTSecret(tenant.DefaultRef)
 	if err != nil {
 		return err
 	}
@@ -151,7 +155,7 @@ func run(ctx context.Context, changes, sustained int, socketList string) error {
 	if err != nil {
 		return err
 	}
-	dbName, err := tenants.Database(tenant.DefaultRef)
+	dbName, err := projects.Database(tenant.DefaultRef)
 	if err != nil {
 		return err
 	}

@@ -35,16 +35,14 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// projects adapts the tenant manager as cmd/mobo does.
-type projects struct{ *tenant.Manager }
-
-func (p projects) ServiceKey(ref string) (string, error) {
-	pr, err := p.Project(ref)
-	if err != nil {
-		return "", err
-	}
-	return pr.ServiceKey, nil
+// projects is the tenant's catalogue and connections, as cmd/mobo gives
+// them to the pooler.
+type projects struct {
+	*tenant.Projects
+	*tenant.Connections
 }
+
+func newProjects(m *tenant.Manager) projects { return projects{m.Projects(), m.Connections()} }
 
 // env is a tenant manager on the test server with the pooler in front.
 type env struct {
@@ -76,7 +74,7 @@ func boot(t *testing.T) *env {
 		_ = m.Stop(context.Background())
 		dropDatabases(t, db, db.Name+"_default")
 	})
-	w := pgwire.New(pgwire.Config{Listen: "127.0.0.1:0"}, projects{m}, discard())
+	w := pgwire.New(pgwire.Config{Listen: "127.0.0.1:0"}, newProjects(m), discard())
 	if err := w.Start(t.Context()); err != nil {
 		t.Fatal(err)
 	}
@@ -127,7 +125,7 @@ func (e *env) project(t *testing.T, maxConns int) *tenant.Project {
 		}
 	})
 	if maxConns > 0 {
-		if err := e.m.SetLimits(ctx, ref, tenant.Limits{MaxConnections: maxConns}); err != nil {
+		if err := e.m.Quotas().SetLimits(ctx, ref, tenant.Limits{MaxConnections: maxConns}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -674,12 +672,12 @@ select string_agg(v, ',' order by id) from t where v like 'psql%';
 func TestStopEndsSessions(t *testing.T) {
 	t.Parallel()
 	e := boot(t)
-	p, err := e.m.Project(tenant.DefaultRef)
+	p, err := e.m.Projects().Project(tenant.DefaultRef)
 	if err != nil {
 		t.Fatal(err)
 	}
 	_ = e.connect(t, "postgres", p.ServiceKey, p.Ref)
-	w := pgwire.New(pgwire.Config{Listen: "127.0.0.1:0"}, projects{e.m}, discard())
+	w := pgwire.New(pgwire.Config{Listen: "127.0.0.1:0"}, newProjects(e.m), discard())
 	if err := w.Start(t.Context()); err != nil {
 		t.Fatal(err)
 	}
@@ -714,7 +712,7 @@ func TestRotatedKeyEndsSessions(t *testing.T) {
 	t.Parallel()
 	e := boot(t)
 	p := e.project(t, 0)
-	other, err := e.m.Project(tenant.DefaultRef)
+	other, err := e.m.Projects().Project(tenant.DefaultRef)
 	if err != nil {
 		t.Fatal(err)
 	}

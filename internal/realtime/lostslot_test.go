@@ -57,10 +57,14 @@ func TestSlotInvalidatedByPostgreSQLIsReplaced(t *testing.T) {
 	}
 	t.Cleanup(func() { _ = cp.Stop(context.Background()) })
 	tenants := tenant.New(tenant.Config{Keys: keys, DumpDir: filepath.Join(dir, "dumps")}, cp, cluster, "", log)
+	projects := struct {
+		*tenant.Projects
+		*tenant.Connections
+	}{tenants.Projects(), tenants.Connections()}
 	rt, err := New(Options{
 		Config:   Config{SlotCheckInterval: time.Hour}, // the capture, not the slot check, meets the lost slot
-		Projects: tenants, DB: cluster, Bus: kernel.NewBus(kernel.BusLogger(log)), Log: log,
-		Gate: gate.New(gate.Options{Authenticator: &gate.SecretAuthenticator{Secret: tenants.JWTSecret, AnonymousRole: "anon"}, Pools: tenants}),
+		Projects: projects, DB: cluster, Bus: kernel.NewBus(kernel.BusLogger(log)), Log: log,
+		Gate: gate.New(gate.Options{Authenticator: &gate.SecretAuthenticator{Secret: projects.JWTSecret, AnonymousRole: "anon"}, Pools: projects}),
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -76,7 +80,7 @@ func TestSlotInvalidatedByPostgreSQLIsReplaced(t *testing.T) {
 	t.Cleanup(func() { _ = rt.Stop(context.Background()) })
 	hs := httptest.NewServer(rt.Handler())
 	t.Cleanup(hs.Close)
-	dbName, err := tenants.Database(tenant.DefaultRef)
+	dbName, err := projects.Database(tenant.DefaultRef)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,7 +96,7 @@ func TestSlotInvalidatedByPostgreSQLIsReplaced(t *testing.T) {
 		}
 	}
 	exec(todosDDL)
-	secret, err := tenants.JWTSecret(tenant.DefaultRef)
+	secret, err := projects.JWTSecret(tenant.DefaultRef)
 	if err != nil {
 		t.Fatal(err)
 	}

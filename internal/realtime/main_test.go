@@ -31,7 +31,7 @@ func TestMain(m *testing.M) { pgtest.Main(m) }
 // cluster's login roles but not their passwords. RLS still applies, the
 // checks SET ROLE to the API roles.
 type superPools struct {
-	*tenant.Manager
+	*tenant.Projects
 	srv pgtest.Server
 }
 
@@ -91,8 +91,8 @@ func boot(t *testing.T, cfg Config) *env {
 	dbName := db.Name + "_default"
 	m := tenant.New(tenant.Config{Keys: keys, DefaultDatabase: dbName, DumpDir: t.TempDir()}, cp, srv, "", log)
 	rt, err := New(Options{
-		Config: cfg, Projects: superPools{m, srv}, DB: srv, Bus: kernel.NewBus(kernel.BusLogger(log)), Log: log,
-		Gate: gate.New(gate.Options{Authenticator: &gate.SecretAuthenticator{Secret: m.JWTSecret, AnonymousRole: "anon"}, Pools: superPools{m, srv}}),
+		Config: cfg, Projects: superPools{m.Projects(), srv}, DB: srv, Bus: kernel.NewBus(kernel.BusLogger(log)), Log: log,
+		Gate: gate.New(gate.Options{Authenticator: &gate.SecretAuthenticator{Secret: m.Projects().JWTSecret, AnonymousRole: "anon"}, Pools: superPools{m.Projects(), srv}}),
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -171,7 +171,7 @@ func (e *env) waitSlot(active bool) {
 // token signs a JWT for the default project.
 func (e *env) token(role, sub string) string {
 	e.t.Helper()
-	secret, err := e.tenants.JWTSecret(tenant.DefaultRef)
+	secret, err := e.tenants.Projects().JWTSecret(tenant.DefaultRef)
 	if err != nil {
 		e.t.Fatal(err)
 	}

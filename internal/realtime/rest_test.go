@@ -24,11 +24,11 @@ func TestPostgresChangesFromREST(t *testing.T) {
 	e.exec(todosDDL + `
 		alter table todos enable row level security;
 		create policy own on todos for all to authenticated using (owner = auth.uid()) with check (owner = auth.uid());`)
-	pools := superPools{e.tenants, e.srv}
+	pools := superPools{e.tenants.Projects(), e.srv}
 	cat := schemacache.New(schemacache.Options{Pools: pools, Exposed: rest.ExposedSchemas(rest.Config{}, nil)})
 	restSrv := rest.New(rest.Options{
 		Catalog: cat,
-		Gate:    gate.New(gate.Options{Authenticator: &gate.SecretAuthenticator{Secret: e.tenants.JWTSecret, AnonymousRole: "anon"}, Pools: pools}),
+		Gate:    gate.New(gate.Options{Authenticator: &gate.SecretAuthenticator{Secret: e.tenants.Projects().JWTSecret, AnonymousRole: "anon"}, Pools: pools}),
 	})
 	if err := cat.Start(t.Context()); err != nil {
 		t.Fatal(err)

@@ -16,8 +16,8 @@ var ErrNotActive error = &statusError{"the project is not active", 409}
 // for admin work such as migrations: no statement timeout (an index build
 // may take longer than the API's). A paused or inactive project is refused
 // with an error saying so. The caller closes the connection.
-func (m *Manager) AdminConn(ctx context.Context, ref string) (*pgx.Conn, error) {
-	p, err := m.Project(ref)
+func (c *Connections) AdminConn(ctx context.Context, ref string) (*pgx.Conn, error) {
+	p, err := c.projects.Project(ref)
 	if err != nil {
 		return nil, err
 	}
@@ -27,7 +27,7 @@ func (m *Manager) AdminConn(ctx context.Context, ref string) (*pgx.Conn, error) 
 	case p.Status != StatusActive:
 		return nil, fmt.Errorf("project %q is %s: %w", ref, p.Status, ErrNotActive)
 	}
-	cfg, err := pgx.ParseConfig(m.srv.ConnString(p.Database))
+	cfg, err := pgx.ParseConfig(c.srv.ConnString(p.Database))
 	if err != nil {
 		return nil, fmt.Errorf("connecting to project %q: %w", ref, err)
 	}
@@ -52,32 +52,32 @@ type Connection struct {
 }
 
 // DirectConnection returns how to connect to project ref's database.
-func (m *Manager) DirectConnection(ctx context.Context, ref string) (Connection, error) {
-	p, err := m.Project(ref)
+func (c *Connections) DirectConnection(ctx context.Context, ref string) (Connection, error) {
+	p, err := c.projects.Project(ref)
 	if err != nil {
 		return Connection{}, err
 	}
-	raw := m.srv.ConnString(p.Database)
-	if tcp, ok := m.srv.(interface{ TCPConnString(string) string }); ok {
+	raw := c.srv.ConnString(p.Database)
+	if tcp, ok := c.srv.(interface{ TCPConnString(string) string }); ok {
 		raw = tcp.TCPConnString(p.Database)
 	}
 	u, err := url.Parse(raw)
 	if err != nil {
 		return Connection{}, fmt.Errorf("connection URL of project %q: %w", ref, err)
 	}
-	c := Connection{Database: p.Database, Superuser: true, User: u.User.Username()}
-	c.Password, _ = u.User.Password()
-	owner, password, err := m.OwnerCredentials(ctx, ref)
+	conn := Connection{Database: p.Database, Superuser: true, User: u.User.Username()}
+	conn.Password, _ = u.User.Password()
+	owner, password, err := ownerCredentials(ctx, c.cp, c.external, ref)
 	switch {
 	case err == nil:
-		c.User, c.Password, c.Superuser = owner, password, false
+		conn.User, conn.Password, conn.Superuser = owner, password, false
 	case !errors.Is(err, ErrNoOwner):
 		return Connection{}, err
 	}
-	u.User = url.User(c.User)
-	c.URL = u.String()
-	if b, ok := m.srv.(interface{ BinDir() string }); ok {
-		c.BinDir = b.BinDir()
+	u.User = url.User(conn.User)
+	conn.URL = u.String()
+	if b, ok := c.srv.(interface{ BinDir() string }); ok {
+		conn.BinDir = b.BinDir()
 	}
-	return c, nil
+	return conn, nil
 }

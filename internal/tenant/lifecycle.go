@@ -5,14 +5,10 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"regexp"
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 // Project statuses, as stored in the control plane.
@@ -70,7 +66,7 @@ func (m *Manager) Create(ctx context.Context, o CreateOptions) (*Project, error)
 	}
 	m.lifeMu.Lock()
 	defer m.lifeMu.Unlock()
-	if _, err := m.load(ctx, ref); err == nil {
+	if _, err := m.store.load(ctx, ref); err == nil {
 		return nil, fmt.Errorf("%q: %w", ref, ErrProjectExists)
 	} else if !errors.Is(err, ErrNoProject) {
 		return nil, err
@@ -79,24 +75,12 @@ func (m *Manager) Create(ctx context.Context, o CreateOptions) (*Project, error)
 	if err != nil {
 		return nil, fmt.Errorf("creating project %q: %w", ref, err)
 	}
-	m.mu.Lock()
-	m.projects[ref] = p
-	m.mu.Unlock()
+	m.projects.put(p)
 	return p, nil
 }
 
 // List returns every project from the control plane, sorted by ref.
-func (m *Manager) List(ctx context.Context) ([]*Project, error) {
-	pool, err := m.cp.Pool()
-	if err != nil {
-		return nil, err
-	}
-	rows, err := pool.Query(ctx, `select `+projectColumns+` from mobo.projects order by ref`)
-	if err != nil {
-		return nil, fmt.Errorf("listing projects: %w", err)
-	}
-	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (*Project, error) { return m.readProject(r) })
-}
+func (m *Manager) List(ctx context.Context) ([]*Project, error) { return m.store.list(ctx) }
 
 // Rename changes a project's display name.
 func (m *Manager) Rename(ctx context.Context, ref, name string) error {
@@ -111,13 +95,7 @@ func (m *Manager) Rename(ctx context.Context, ref, name string) error {
 	if tag.RowsAffected() == 0 {
 		return fmt.Errorf("project %q: %w", ref, ErrNoProject)
 	}
-	m.mu.Lock()
-	if p, ok := m.projects[ref]; ok {
-		cp := *p
-		cp.Name = name
-		m.projects[ref] = &cp
-	}
-	m.mu.Unlock()
+	m.projects.update(ref, func(p *Project) { p.Name = name })
 	return nil
 }
 
@@ -138,7 +116,7 @@ func (m *Manager) setPaused(ctx context.Context, ref string, paused bool) error 
 	}
 	m.lifeMu.Lock()
 	defer m.lifeMu.Unlock()
-	p, err := m.load(ctx, ref)
+	p, err := m.store.load(ctx, ref)
 	if err != nil {
 		return err
 	}
@@ -161,7 +139,7 @@ func (m *Manager) setPaused(ctx context.Context, ref string, paused bool) error 
 		return fmt.Errorf("setting connections of project %q: %w", ref, err)
 	}
 	if paused {
-		m.release(ref)
+		m.conns.release(ref)
 		if _, err := conn.Exec(ctx, "select pg_terminate_backend(pid) from pg_stat_activity where datname = $1 and pid <> pg_backend_pid()", p.Database); err != nil {
 			return fmt.Errorf("ending connections of project %q: %w", ref, err)
 		}
@@ -174,9 +152,7 @@ func (m *Manager) setPaused(ctx context.Context, ref string, paused bool) error 
 		return fmt.Errorf("recording project %q status: %w", ref, err)
 	}
 	p.Status = want
-	m.mu.Lock()
-	m.projects[ref] = p
-	m.mu.Unlock()
+	m.projects.put(p)
 	action := "project.resume"
 	if paused {
 		action = "project.pause"
@@ -184,44 +160,66 @@ func (m *Manager) setPaused(ctx context.Context, ref string, paused bool) error 
 	return m.cp.Audit(ctx, "admin", action, ref, nil)
 }
 
-// closePool closes project ref's API pool; the next use opens a new one
-// (with new limits, say).
-func (m *Manager) closePool(ref string) {
-	key := poolKey{ref: ref}
-	m.mu.Lock()
-	pool := m.pools[key]
-	delete(m.pools, key)
-	m.mu.Unlock()
-	if pool != nil {
-		pool.Close()
+// RotateKeys gives project ref a new JWT secret and, signed with it, new
+// anon and service_role keys, and returns the project. Every token signed
+// with the old secret stops working: the old keys, and the access tokens of
+// signed-in users, who keep their sessions and get new access tokens with
+// their refresh tokens. Scoped API keys (sb_secret_…) and RS256/ES256
+// signing keys are not derived from the secret and stay.
+func (m *Manager) RotateKeys(ctx context.Context, ref string) (*Project, error) {
+	m.lifeMu.Lock()
+	defer m.lifeMu.Unlock()
+	p, err := m.projects.Project(ref)
+	if err != nil {
+		return nil, err
 	}
-}
-
-// release frees every connection project ref holds, at once: its pools
-// close and the holders of its long-lived connections are told to let go.
-// Pausing and deleting a project do it.
-func (m *Manager) release(ref string) {
-	m.mu.Lock()
-	var pools []*pgxpool.Pool
-	for key, pool := range m.pools {
-		if key.ref == ref {
-			pools = append(pools, pool)
-			delete(m.pools, key)
+	if ref == DefaultRef && m.cfg.JWTSecret != "" {
+		return nil, ErrSecretFromConfig
+	}
+	secret, err := randomToken(48)
+	if err != nil {
+		return nil, err
+	}
+	np := *p
+	np.JWTSecret = secret
+	if err := np.signKeys(time.Now()); err != nil {
+		return nil, err
+	}
+	pool, err := m.cp.Pool()
+	if err != nil {
+		return nil, err
+	}
+	sealedSecret, sealedService, err := m.store.sealedKeys(&np)
+	if err != nil {
+		return nil, err
+	}
+	tag, err := pool.Exec(ctx, `update mobo.projects set jwt_secret = $2, anon_key = $3, service_key = $4, updated_at = now() where ref = $1`,
+		ref, sealedSecret, np.AnonKey, sealedService)
+	if err != nil {
+		return nil, fmt.Errorf("rotating the keys of project %q: %w", ref, err)
+	}
+	if tag.RowsAffected() == 0 {
+		return nil, fmt.Errorf("project %q: %w", ref, ErrNoProject)
+	}
+	// The entry as it is now (the watcher may have replaced it meanwhile),
+	// with the new secret and keys.
+	stored := m.projects.edit(ref, func(cur *Project) *Project {
+		if cur == nil {
+			return &np
 		}
+		c := *cur
+		c.JWTSecret, c.AnonKey, c.ServiceKey = np.JWTSecret, np.AnonKey, np.ServiceKey
+		return &c
+	})
+	// The new secret is stored: from here on, failures are logged, not
+	// returned, so that the caller learns the new keys.
+	ctx = context.WithoutCancel(ctx)
+	m.changes.notify(ctx, ref)
+	if err := m.cp.Audit(ctx, "admin", "project.rotate_keys", ref, nil); err != nil {
+		m.log.Error("auditing a key rotation", "ref", ref, "err", err)
 	}
-	var holds []*hold
-	for h := range m.holds {
-		if h.ref == ref {
-			holds = append(holds, h)
-		}
-	}
-	m.mu.Unlock()
-	for _, pool := range pools {
-		pool.Close()
-	}
-	for _, h := range holds {
-		h.evict()
-	}
+	m.log.Info("project keys rotated", "ref", ref)
+	return stored, nil
 }
 
 // DeleteOptions configure Delete.
@@ -241,18 +239,18 @@ func (m *Manager) Delete(ctx context.Context, ref string, o DeleteOptions) (stri
 	}
 	m.lifeMu.Lock()
 	defer m.lifeMu.Unlock()
-	p, err := m.load(ctx, ref)
+	p, err := m.store.load(ctx, ref)
 	if err != nil {
 		return "", err
 	}
 	dump := ""
 	if !o.NoDump && p.Status != StatusDeleting {
 		if p.Status == StatusPaused {
-			if err := m.allowConnections(ctx, p.Database, true); err != nil {
+			if err := m.prov.allowConnections(ctx, p.Database, true); err != nil {
 				return "", err
 			}
 		}
-		if dump, err = m.dump(ctx, p, o.DumpDir); err != nil {
+		if dump, err = m.prov.dump(ctx, p, o.DumpDir); err != nil {
 			return "", err
 		}
 	}
@@ -270,8 +268,8 @@ func (m *Manager) Delete(ctx context.Context, ref string, o DeleteOptions) (stri
 }
 
 func (m *Manager) finishDelete(ctx context.Context, p *Project) error {
-	m.release(p.Ref)
-	if err := m.runTeardown(ctx, p); err != nil {
+	m.conns.release(p.Ref)
+	if err := m.prov.teardown(ctx, p); err != nil {
 		return err
 	}
 	conn, err := pgx.Connect(ctx, m.srv.ConnString("postgres"))
@@ -294,7 +292,7 @@ func (m *Manager) finishDelete(ctx context.Context, p *Project) error {
 			continue
 		}
 		if err == nil {
-			role, err = m.openSetting(key, role)
+			role, err = m.store.openSetting(key, role)
 		}
 		if err != nil {
 			return fmt.Errorf("looking up the roles of project %q: %w", p.Ref, err)
@@ -310,113 +308,10 @@ func (m *Manager) finishDelete(ctx context.Context, p *Project) error {
 	if _, err := pool.Exec(ctx, `delete from mobo.projects where ref = $1`, p.Ref); err != nil {
 		return fmt.Errorf("deleting project %q: %w", p.Ref, err)
 	}
-	m.mu.Lock()
-	delete(m.projects, p.Ref)
-	m.mu.Unlock()
+	m.projects.remove(p.Ref)
 	m.log.Info("project deleted", "ref", p.Ref)
 	return nil
 }
-
-// runTeardown runs the teardown hooks in reverse order of registration. A
-// database that is already gone (a crash after the drop) needs none.
-func (m *Manager) runTeardown(ctx context.Context, p *Project) error {
-	if len(m.teardown) == 0 {
-		return nil
-	}
-	conn, err := pgx.Connect(ctx, m.srv.ConnString("postgres"))
-	if err != nil {
-		return fmt.Errorf("deleting project %q: %w", p.Ref, err)
-	}
-	var exists, allowed bool
-	err = conn.QueryRow(ctx, "select true, datallowconn from pg_database where datname = $1", p.Database).Scan(&exists, &allowed)
-	_ = conn.Close(context.WithoutCancel(ctx))
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("deleting project %q: %w", p.Ref, err)
-	}
-	if !allowed { // a paused project
-		if err := m.allowConnections(ctx, p.Database, true); err != nil {
-			return fmt.Errorf("deleting project %q: %w", p.Ref, err)
-		}
-	}
-	for i := len(m.teardown) - 1; i >= 0; i-- {
-		h := m.teardown[i]
-		if err := h.fn(ctx, p.Ref, m.srv.ConnString(p.Database)); err != nil {
-			return fmt.Errorf("tearing down %s for project %q: %w", h.name, p.Ref, err)
-		}
-	}
-	return nil
-}
-
-func (m *Manager) allowConnections(ctx context.Context, db string, allow bool) error {
-	conn, err := pgx.Connect(ctx, m.srv.ConnString("postgres"))
-	if err != nil {
-		return err
-	}
-	defer conn.Close(context.WithoutCancel(ctx))
-	v := "false"
-	if allow {
-		v = "true"
-	}
-	_, err = conn.Exec(ctx, "alter database "+pgx.Identifier{db}.Sanitize()+" allow_connections "+v)
-	return err
-}
-
-// dump writes a plain-SQL pg_dump of the project's database under dir.
-func (m *Manager) dump(ctx context.Context, p *Project, dir string) (string, error) {
-	if dir == "" {
-		return "", errors.New("no dump directory configured")
-	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return "", fmt.Errorf("creating dump directory: %w", err)
-	}
-	bin := "pg_dump"
-	if b, ok := m.srv.(interface{ BinDir() string }); ok && b.BinDir() != "" {
-		if c := filepath.Join(b.BinDir(), "pg_dump"); fileExists(c) {
-			bin = c
-		}
-	}
-	path := filepath.Join(dir, fmt.Sprintf("%s-%s.sql", p.Ref, time.Now().UTC().Format("20060102T150405Z")))
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
-	if err != nil {
-		return "", fmt.Errorf("creating dump file: %w", err)
-	}
-	cmd := exec.CommandContext(ctx, bin, "--no-owner", "--dbname", m.srv.ConnString(p.Database))
-	cmd.Stdout = f
-	out := &limitedBuffer{max: 4096}
-	cmd.Stderr = out
-	err = cmd.Run()
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		_ = os.Remove(path)
-		return "", fmt.Errorf("dumping project %q: %w: %s", p.Ref, err, out.String())
-	}
-	m.log.Info("project dumped", "ref", p.Ref, "path", path)
-	return path, nil
-}
-
-func fileExists(p string) bool {
-	_, err := os.Stat(p)
-	return err == nil
-}
-
-type limitedBuffer struct {
-	max int
-	b   []byte
-}
-
-func (l *limitedBuffer) Write(p []byte) (int, error) {
-	if room := l.max - len(l.b); room > 0 {
-		l.b = append(l.b, p[:min(room, len(p))]...)
-	}
-	return len(p), nil
-}
-
-func (l *limitedBuffer) String() string { return string(l.b) }
 
 // recover loads every project at Start: active ones are brought up to date,
 // a creation or deletion that a crash interrupted is finished.
@@ -443,14 +338,86 @@ func (m *Manager) recover(ctx context.Context) error {
 			if err != nil {
 				return fmt.Errorf("setting up project %q: %w", p.Ref, err)
 			}
-			m.mu.Lock()
-			m.projects[q.Ref] = q
-			m.mu.Unlock()
+			m.projects.put(q)
 		case StatusPaused:
-			m.mu.Lock()
-			m.projects[p.Ref] = p
-			m.mu.Unlock()
+			m.projects.put(p)
 		}
 	}
 	return nil
+}
+
+// ensure loads or creates project ref, finishing a creation that a crash
+// interrupted, and brings its database up to date.
+func (m *Manager) ensure(ctx context.Context, ref, name, db, secret string) (*Project, error) {
+	pool, err := m.cp.Pool()
+	if err != nil {
+		return nil, err
+	}
+	p, err := m.store.load(ctx, ref)
+	if errors.Is(err, ErrNoProject) {
+		if secret == "" {
+			if secret, err = randomToken(48); err != nil {
+				return nil, err
+			}
+		}
+		p = &Project{Ref: ref, Name: name, Database: db, Status: "creating", JWTSecret: secret}
+		if err := p.signKeys(time.Now()); err != nil {
+			return nil, err
+		}
+		// The row goes in first, marked "creating": a crash after this point
+		// is finished by the next start instead of leaving an unknown database.
+		sealedSecret, sealedService, err := m.store.sealedKeys(p)
+		if err != nil {
+			return nil, err
+		}
+		_, err = pool.Exec(ctx, `insert into mobo.projects (ref, name, database, status, jwt_secret, anon_key, service_key)
+			values ($1, $2, $3, 'creating', $4, $5, $6) on conflict (ref) do nothing`,
+			p.Ref, p.Name, p.Database, sealedSecret, p.AnonKey, sealedService)
+		if err != nil {
+			return nil, fmt.Errorf("recording project %q: %w", ref, err)
+		}
+		m.log.Info("creating project", "ref", ref, "database", db)
+		if p, err = m.store.load(ctx, ref); err != nil { // another node may have won the insert
+			return nil, err
+		}
+	} else if err != nil {
+		return nil, err
+	}
+
+	if secret != "" && secret != p.JWTSecret {
+		p.JWTSecret = secret
+		if err := p.signKeys(time.Now()); err != nil {
+			return nil, err
+		}
+		sealedSecret, sealedService, err := m.store.sealedKeys(p)
+		if err != nil {
+			return nil, err
+		}
+		_, err = pool.Exec(ctx, `update mobo.projects set jwt_secret = $2, anon_key = $3, service_key = $4, updated_at = now() where ref = $1`,
+			p.Ref, sealedSecret, p.AnonKey, sealedService)
+		if err != nil {
+			return nil, fmt.Errorf("updating project %q secret: %w", ref, err)
+		}
+		m.log.Warn("jwt secret set by config differs from the stored one; anon and service keys re-issued", "ref", ref)
+	}
+
+	if m.external == "" {
+		if err := m.srv.CreateDatabase(ctx, p.Database); err != nil {
+			return nil, err
+		}
+	}
+	if err := m.prov.setup(ctx, p); err != nil {
+		return nil, err
+	}
+	if p.Status == "creating" {
+		if _, err := pool.Exec(ctx, `update mobo.projects set status = 'active', updated_at = now() where ref = $1`, ref); err != nil {
+			return nil, fmt.Errorf("activating project %q: %w", ref, err)
+		}
+		p.Status = "active"
+		if err := m.cp.Audit(ctx, "system", "project.create", ref, nil); err != nil {
+			return nil, err
+		}
+		m.log.Info("project created", "ref", ref)
+	}
+	return p, nil
 }

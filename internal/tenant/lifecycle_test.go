@@ -95,7 +95,7 @@ func TestProjectLifecycle(t *testing.T) {
 
 	// The project's pool logs in as its own role, which cannot reach the
 	// default project's database.
-	pool, err := m.Pool(ctx, ref)
+	pool, err := m.conns.Pool(ctx, ref)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -117,7 +117,7 @@ func TestProjectLifecycle(t *testing.T) {
 
 	// The owner role logs in to its own database only, creates tables, and
 	// its tables are granted to the API roles.
-	owner, ownerPW, err := m.OwnerCredentials(ctx, ref)
+	owner, ownerPW, err := ownerCredentials(ctx, m.cp, m.external != "", ref)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -151,7 +151,7 @@ func TestProjectLifecycle(t *testing.T) {
 	if err := m.Pause(ctx, ref); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := m.Pool(ctx, ref); !errors.Is(err, ErrPaused) {
+	if _, err := m.conns.Pool(ctx, ref); !errors.Is(err, ErrPaused) {
 		t.Errorf("Pool of a paused project = %v", err)
 	}
 	if c, err := pgx.Connect(ctx, pgtest.WithDatabase(db.ConnString, "proj_"+ref)); err == nil {
@@ -161,7 +161,7 @@ func TestProjectLifecycle(t *testing.T) {
 	if err := m.Resume(ctx, ref); err != nil {
 		t.Fatal(err)
 	}
-	pool, err = m.Pool(ctx, ref)
+	pool, err = m.conns.Pool(ctx, ref)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -171,7 +171,7 @@ func TestProjectLifecycle(t *testing.T) {
 	if err := m.Rename(ctx, ref, "Shop 2"); err != nil {
 		t.Fatal(err)
 	}
-	if p, _ := m.Project(ref); p.Name != "Shop 2" {
+	if p, _ := m.projects.Project(ref); p.Name != "Shop 2" {
 		t.Errorf("name = %q", p.Name)
 	}
 
@@ -195,7 +195,7 @@ func TestProjectLifecycle(t *testing.T) {
 	if err != nil || !strings.Contains(string(b), "CREATE TABLE public.orders") || !strings.Contains(string(b), "42") {
 		t.Errorf("dump %s lacks the data (%v)", dump, err)
 	}
-	if _, err := m.Project(ref); !errors.Is(err, ErrNoProject) {
+	if _, err := m.projects.Project(ref); !errors.Is(err, ErrNoProject) {
 		t.Errorf("project still loaded: %v", err)
 	}
 	var dbExists, roleExists bool
@@ -240,11 +240,11 @@ func TestRecoverHalfMadeProjects(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = m2.Stop(context.Background()) })
-	p, err := m2.Project(half)
+	p, err := m2.projects.Project(half)
 	if err != nil || p.Status != StatusActive {
 		t.Fatalf("half-made project after restart: %+v %v", p, err)
 	}
-	pool, err := m2.Pool(ctx, half)
+	pool, err := m2.conns.Pool(ctx, half)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -260,7 +260,7 @@ func TestRecoverHalfMadeProjects(t *testing.T) {
 	if err := super.QueryRow(ctx, "select to_regprocedure('auth.uid()') is not null").Scan(&hasAuth); err != nil || !hasAuth {
 		t.Errorf("recovered project lacks its setup (%v)", err)
 	}
-	if _, err := m2.Project(gone); !errors.Is(err, ErrNoProject) {
+	if _, err := m2.projects.Project(gone); !errors.Is(err, ErrNoProject) {
 		t.Errorf("half-deleted project still there: %v", err)
 	}
 	var exists bool

@@ -8,9 +8,17 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// A project's API settings are kept in the control plane as a JSON object
-// per API, overrides of the platform's defaults. The API that owns them
-// validates them; the tenant only stores them.
+// Settings keeps the projects' API settings: in the control plane, a JSON
+// object per API of overrides of the platform's defaults, with the secrets
+// in them sealed (store.go). The API that owns them validates them;
+// Settings only stores them, and tells every component of every node of a
+// change through the change hooks ([Manager.AddChangeHook]). It keeps no
+// state of its own and is safe for concurrent use.
+type Settings struct {
+	store    *store
+	projects *Projects
+	changes  *changes
+}
 
 // The settings of each API: its column of mobo.projects (the SQL below names
 // only these constants), by index in Project.settings.
@@ -23,30 +31,30 @@ var settingsColumns = [...]string{settingsREST: "rest_settings", settingsAuth: "
 
 // RESTSettings returns project ref's overrides of the REST API's settings,
 // a JSON object ("{}" when none).
-func (m *Manager) RESTSettings(ctx context.Context, ref string) ([]byte, error) {
-	return m.settings(ctx, ref, settingsREST)
+func (s *Settings) RESTSettings(ctx context.Context, ref string) ([]byte, error) {
+	return s.get(ctx, ref, settingsREST)
 }
 
 // PatchRESTSettings merges patch into project ref's REST settings; see
-// [Manager.patchSettings].
-func (m *Manager) PatchRESTSettings(ctx context.Context, ref string, patch []byte) ([]byte, error) {
-	return m.patchSettings(ctx, ref, settingsREST, patch)
+// [Settings.patch].
+func (s *Settings) PatchRESTSettings(ctx context.Context, ref string, patch []byte) ([]byte, error) {
+	return s.patch(ctx, ref, settingsREST, patch)
 }
 
 // AuthSettings returns project ref's overrides of the auth service's
 // settings, a JSON object ("{}" when none).
-func (m *Manager) AuthSettings(ctx context.Context, ref string) ([]byte, error) {
-	return m.settings(ctx, ref, settingsAuth)
+func (s *Settings) AuthSettings(ctx context.Context, ref string) ([]byte, error) {
+	return s.get(ctx, ref, settingsAuth)
 }
 
 // PatchAuthSettings merges patch into project ref's auth settings; see
-// [Manager.patchSettings].
-func (m *Manager) PatchAuthSettings(ctx context.Context, ref string, patch []byte) ([]byte, error) {
-	return m.patchSettings(ctx, ref, settingsAuth, patch)
+// [Settings.patch].
+func (s *Settings) PatchAuthSettings(ctx context.Context, ref string, patch []byte) ([]byte, error) {
+	return s.patch(ctx, ref, settingsAuth, patch)
 }
 
-func (m *Manager) settings(ctx context.Context, ref string, api int) ([]byte, error) {
-	pool, err := m.cp.Pool()
+func (s *Settings) get(ctx context.Context, ref string, api int) ([]byte, error) {
+	pool, err := s.store.cp.Pool()
 	if err != nil {
 		return nil, err
 	}
@@ -58,10 +66,10 @@ func (m *Manager) settings(ctx context.Context, ref string, api int) ([]byte, er
 	if err != nil {
 		return nil, fmt.Errorf("reading the %s of project %q: %w", settingsColumns[api], ref, err)
 	}
-	return m.openSettings(settingsColumns[api], ref, out)
+	return s.store.openSettings(settingsColumns[api], ref, out)
 }
 
-// patchSettings merges patch, a JSON object, into project ref's settings
+// patch merges patch, a JSON object, into project ref's settings
 // of api in one statement, so concurrent changes of different keys both
 // stay: a key with a value is set, a key set to null is removed (JSON merge
 // patch, RFC 7396, one level deep). It returns the settings after the
@@ -69,13 +77,13 @@ func (m *Manager) settings(ctx context.Context, ref string, api int) ([]byte, er
 // values. The change reaches every component the one way project changes
 // do: the change hooks run on this node at once, and on every other node
 // through the project watcher.
-func (m *Manager) patchSettings(ctx context.Context, ref string, api int, patch []byte) ([]byte, error) {
-	pool, err := m.cp.Pool()
+func (s *Settings) patch(ctx context.Context, ref string, api int, patch []byte) ([]byte, error) {
+	pool, err := s.store.cp.Pool()
 	if err != nil {
 		return nil, err
 	}
 	col := settingsColumns[api]
-	sealed, err := m.sealSettings(col, ref, patch)
+	sealed, err := s.store.sealSettings(col, ref, patch)
 	if err != nil {
 		return nil, err
 	}
@@ -91,20 +99,14 @@ func (m *Manager) patchSettings(ctx context.Context, ref string, api int, patch 
 	if err != nil {
 		return nil, fmt.Errorf("changing the %s of project %q: %w", col, ref, err)
 	}
-	if out, err = m.openSettings(col, ref, out); err != nil {
+	if out, err = s.store.openSettings(col, ref, out); err != nil {
 		return nil, err
 	}
 	action := "project." + col
-	if err := m.cp.Audit(context.WithoutCancel(ctx), "admin", action, ref, map[string]any{"patch": redactSettings(patch)}); err != nil {
+	if err := s.store.cp.Audit(context.WithoutCancel(ctx), "admin", action, ref, map[string]any{"patch": redactSettings(patch)}); err != nil {
 		return nil, err
 	}
-	m.mu.Lock()
-	if p, ok := m.projects[ref]; ok {
-		cp := *p
-		cp.settings[api] = string(out)
-		m.projects[ref] = &cp
-	}
-	m.mu.Unlock()
-	m.projectChanged(context.WithoutCancel(ctx), ref)
+	s.projects.update(ref, func(p *Project) { p.settings[api] = string(out) })
+	s.changes.notify(context.WithoutCancel(ctx), ref)
 	return out, nil
 }

@@ -170,12 +170,10 @@ func DefaultActiveBackends() int { return max(8, 4*runtime.NumCPU()) }
 // pool; leave gives it back (after the connection, so that the next
 // request finds it on top of the pool's stack). It waits at most
 // sharePatience for a slot and then goes ahead anyway; its error is ctx's.
-func (m *Manager) Share(ctx context.Context, ref string) (leave func(), err error) {
-	poolMax := cmp.Or(m.cfg.PoolMaxConns, DefaultPoolMaxConns)
-	m.mu.RLock()
-	if p := m.projects[ref]; p != nil {
-		poolMax = m.poolMax(p)
+func (c *Connections) Share(ctx context.Context, ref string) (leave func(), err error) {
+	poolMax := cmp.Or(c.cfg.PoolMaxConns, DefaultPoolMaxConns)
+	if p := c.projects.lookup(ref); p != nil {
+		poolMax = c.poolMax(p)
 	}
-	m.mu.RUnlock()
-	return m.share.enter(ctx, ref, poolMax)
+	return c.share.enter(ctx, ref, poolMax)
 }

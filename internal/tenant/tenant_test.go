@@ -82,7 +82,7 @@ func TestBootstrapDefaultProject(t *testing.T) {
 
 	logs := &logBuf{}
 	m := boot(t, db, Config{}, logs)
-	p, err := m.Project(DefaultRef)
+	p, err := m.projects.Project(DefaultRef)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -168,7 +168,7 @@ func TestBootstrapDefaultProject(t *testing.T) {
 	}
 	logs2 := &logBuf{}
 	m2 := boot(t, db, Config{}, logs2)
-	p2, _ := m2.Project(DefaultRef)
+	p2, _ := m2.projects.Project(DefaultRef)
 	if p2.AnonKey != p.AnonKey || p2.JWTSecret != p.JWTSecret {
 		t.Error("second boot changed the keys")
 	}
@@ -184,11 +184,11 @@ func TestPoolLogsInAsAuthenticator(t *testing.T) {
 	db := pgtest.NewDB(t)
 	m := boot(t, db, Config{}, io.Discard)
 	t.Cleanup(func() { _ = m.Stop(context.Background()) })
-	pool, err := m.Pool(t.Context(), DefaultRef)
+	pool, err := m.conns.Pool(t.Context(), DefaultRef)
 	if err != nil {
 		t.Fatal(err)
 	}
-	again, err := m.Pool(t.Context(), DefaultRef)
+	again, err := m.conns.Pool(t.Context(), DefaultRef)
 	if err != nil || again != pool {
 		t.Fatalf("second Pool call gave another pool (%v)", err)
 	}
@@ -205,7 +205,7 @@ func TestPoolLogsInAsAuthenticator(t *testing.T) {
 	if err != nil || !member || inherits || super {
 		t.Errorf("login role: member of anon %v, inherits %v, superuser %v (%v); want a non-inheriting, non-superuser member", member, inherits, super, err)
 	}
-	if _, err := m.Pool(t.Context(), "nope"); err == nil {
+	if _, err := m.conns.Pool(t.Context(), "nope"); err == nil {
 		t.Error("pool for an unknown project")
 	}
 }
@@ -215,7 +215,7 @@ func TestJWTSecretFromConfig(t *testing.T) {
 	db := pgtest.NewDB(t)
 	secret := strings.Repeat("s", 40)
 	m := boot(t, db, Config{JWTSecret: secret}, io.Discard)
-	p, _ := m.Project(DefaultRef)
+	p, _ := m.projects.Project(DefaultRef)
 	if p.JWTSecret != secret {
 		t.Fatalf("secret not taken from config")
 	}
@@ -231,7 +231,7 @@ func TestJWTSecretFromConfig(t *testing.T) {
 	// Changing the configured secret re-issues the keys.
 	secret2 := strings.Repeat("t", 40)
 	m2 := boot(t, db, Config{JWTSecret: secret2}, io.Discard)
-	p2, _ := m2.Project(DefaultRef)
+	p2, _ := m2.projects.Project(DefaultRef)
 	if p2.JWTSecret != secret2 || p2.AnonKey == p.AnonKey {
 		t.Error("changed secret did not re-issue keys")
 	}
@@ -239,7 +239,7 @@ func TestJWTSecretFromConfig(t *testing.T) {
 	if _, err := m2.RotateKeys(t.Context(), DefaultRef); !errors.Is(err, ErrSecretFromConfig) {
 		t.Errorf("rotating a configured secret: %v", err)
 	}
-	if p3, _ := m2.Project(DefaultRef); p3.JWTSecret != secret2 {
+	if p3, _ := m2.projects.Project(DefaultRef); p3.JWTSecret != secret2 {
 		t.Error("the refused rotation changed the secret")
 	}
 	if err := (Config{JWTSecret: "short"}).Validate(); err == nil {
@@ -250,7 +250,7 @@ func TestJWTSecretFromConfig(t *testing.T) {
 func TestUnknownProject(t *testing.T) {
 	t.Parallel()
 	m := New(Config{}, nil, nil, "", slog.New(slog.DiscardHandler))
-	if _, err := m.Project("nope"); err == nil {
+	if _, err := m.projects.Project("nope"); err == nil {
 		t.Error("unknown project found")
 	}
 }
@@ -270,7 +270,7 @@ func TestExistingAuthenticatorIsNotTakenOver(t *testing.T) {
 	})
 	m := boot(t, db, Config{DefaultLoginRole: taken}, io.Discard)
 	t.Cleanup(func() { _ = m.Stop(context.Background()) })
-	pool, err := m.Pool(t.Context(), DefaultRef)
+	pool, err := m.conns.Pool(t.Context(), DefaultRef)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -304,10 +304,10 @@ func TestSecretsSealedAtRest(t *testing.T) {
 	oldKey, newKey := mustKey(t), mustKey(t)
 	oldRing, _ := secrets.NewKeyring(oldKey)
 	m := boot(t, db, Config{Keys: oldRing}, io.Discard)
-	if _, err := m.PatchAuthSettings(ctx, DefaultRef, []byte(`{"smtp":{"host":"mail.test","pass":"hunter2-smtp"}}`)); err != nil {
+	if _, err := m.settings.PatchAuthSettings(ctx, DefaultRef, []byte(`{"smtp":{"host":"mail.test","pass":"hunter2-smtp"}}`)); err != nil {
 		t.Fatal(err)
 	}
-	p, err := m.Project(DefaultRef)
+	p, err := m.projects.Project(DefaultRef)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -337,7 +337,7 @@ func TestSecretsSealedAtRest(t *testing.T) {
 			}
 		}
 	}
-	if s, _ := m.AuthSettings(ctx, DefaultRef); !strings.Contains(string(s), "hunter2-smtp") {
+	if s, _ := m.settings.AuthSettings(ctx, DefaultRef); !strings.Contains(string(s), "hunter2-smtp") {
 		t.Errorf("the SMTP password does not read back: %s", s)
 	}
 	// A value in the clear, as before sealing existed; then a new key.
@@ -353,11 +353,11 @@ func TestSecretsSealedAtRest(t *testing.T) {
 		}
 	}
 	n := boot(t, db, Config{Keys: newOnly}, io.Discard)
-	q, err := n.Project(DefaultRef)
+	q, err := n.projects.Project(DefaultRef)
 	if err != nil || q.JWTSecret != p.JWTSecret || q.ServiceKey != p.ServiceKey {
 		t.Errorf("after the rotation the project reads back changed: %v", err)
 	}
-	if s, _ := n.AuthSettings(ctx, DefaultRef); !strings.Contains(string(s), "hunter2-smtp") {
+	if s, _ := n.settings.AuthSettings(ctx, DefaultRef); !strings.Contains(string(s), "hunter2-smtp") {
 		t.Errorf("the SMTP password after the rotation: %s", s)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sync"
 	"time"
 
@@ -19,6 +20,19 @@ import (
 // come back too and are then no-ops. While the listener reconnects, changes
 // may be missed: each (re)connection compares every project.
 
+// watcher follows the project changes that the control plane announces,
+// from one goroutine of the Manager's, and applies them to this node: to
+// the catalogue, the connections and, through the change hooks, the
+// components.
+type watcher struct {
+	cp       ControlPlane
+	store    *store
+	projects *Projects
+	conns    *Connections
+	changes  *changes
+	log      *slog.Logger
+}
+
 // projectsChannel is the control plane's channel of project changes.
 const projectsChannel = "mobo_projects"
 
@@ -28,19 +42,19 @@ const (
 	watchBackoffMax = 10 * time.Second
 )
 
-// watchProjects follows the control plane's project changes until ctx ends.
-func (m *Manager) watchProjects(ctx context.Context, wg *sync.WaitGroup) {
+// run follows the control plane's project changes until ctx ends.
+func (w *watcher) run(ctx context.Context, wg *sync.WaitGroup) {
 	wg.Go(func() {
 		backoff := watchBackoffMin
 		for {
-			connected, err := m.listenProjects(ctx)
+			connected, err := w.listen(ctx)
 			if ctx.Err() != nil {
 				return
 			}
 			if connected {
 				backoff = watchBackoffMin
 			}
-			m.log.Warn("following project changes; reconnecting", "err", err, "in", backoff)
+			w.log.Warn("following project changes; reconnecting", "err", err, "in", backoff)
 			select {
 			case <-ctx.Done():
 				return
@@ -51,11 +65,11 @@ func (m *Manager) watchProjects(ctx context.Context, wg *sync.WaitGroup) {
 	})
 }
 
-// listenProjects listens on projectsChannel, brings every project up to
+// listen listens on projectsChannel, brings every project up to
 // date, then applies each announced change until the connection fails.
 // connected reports whether it got as far as listening.
-func (m *Manager) listenProjects(ctx context.Context) (connected bool, err error) {
-	pool, err := m.cp.Pool()
+func (w *watcher) listen(ctx context.Context) (connected bool, err error) {
+	pool, err := w.cp.Pool()
 	if err != nil {
 		return false, err
 	}
@@ -69,7 +83,7 @@ func (m *Manager) listenProjects(ctx context.Context) (connected bool, err error
 	}
 	// A change this node fails to read must not be lost: the error ends
 	// the connection, and the next one compares every project again.
-	if err := m.refreshAll(ctx); err != nil {
+	if err := w.refreshAll(ctx); err != nil {
 		return true, fmt.Errorf("bringing projects up to date: %w", err)
 	}
 	for {
@@ -77,40 +91,40 @@ func (m *Manager) listenProjects(ctx context.Context) (connected bool, err error
 		if err != nil {
 			return true, err
 		}
-		if err := m.refresh(ctx, n.Payload); err != nil {
+		if err := w.refresh(ctx, n.Payload); err != nil {
 			return true, err
 		}
 	}
 }
 
 // refresh applies the stored state of project ref.
-func (m *Manager) refresh(ctx context.Context, ref string) error {
-	cur, err := m.load(ctx, ref)
+func (w *watcher) refresh(ctx context.Context, ref string) error {
+	cur, err := w.store.load(ctx, ref)
 	if errors.Is(err, ErrNoProject) {
 		cur, err = nil, nil
 	}
 	if err != nil {
 		return fmt.Errorf("reading changed project %q: %w", ref, err)
 	}
-	m.apply(ctx, ref, cur)
+	w.apply(ctx, ref, cur)
 	return nil
 }
 
 // refreshAll applies the stored state of every project, and forgets those
 // no longer stored.
-func (m *Manager) refreshAll(ctx context.Context) error {
-	list, err := m.List(ctx)
+func (w *watcher) refreshAll(ctx context.Context) error {
+	list, err := w.store.list(ctx)
 	if err != nil {
 		return err
 	}
 	stored := make(map[string]bool, len(list))
 	for _, p := range list {
 		stored[p.Ref] = true
-		m.apply(ctx, p.Ref, p)
+		w.apply(ctx, p.Ref, p)
 	}
-	for _, ref := range m.Refs() {
+	for _, ref := range w.projects.Refs() {
 		if !stored[ref] {
-			m.apply(ctx, ref, nil)
+			w.apply(ctx, ref, nil)
 		}
 	}
 	return nil
@@ -118,67 +132,82 @@ func (m *Manager) refreshAll(ctx context.Context) error {
 
 // apply brings this node's view of project ref to cur, its stored state
 // (nil: deleted), and acts on the differences.
-func (m *Manager) apply(ctx context.Context, ref string, cur *Project) {
-	m.mu.RLock()
-	old := m.projects[ref]
-	m.mu.RUnlock()
+func (w *watcher) apply(ctx context.Context, ref string, cur *Project) {
+	old := w.projects.lookup(ref)
 	switch {
 	case cur == nil || cur.Status == StatusDeleting:
 		if old == nil {
 			return
 		}
-		m.mu.Lock()
 		if cur == nil {
-			delete(m.projects, ref)
+			w.projects.remove(ref)
 		} else {
-			m.projects[ref] = cur
+			w.projects.put(cur)
 		}
-		m.mu.Unlock()
-		m.release(ref)
-		m.projectChanged(ctx, ref)
-		m.log.Info("project deleted elsewhere", "ref", ref)
+		w.conns.release(ref)
+		w.changes.notify(ctx, ref)
+		w.log.Info("project deleted elsewhere", "ref", ref)
 	case cur.Status == StatusCreating:
 		// The creating node (or a restart) finishes it; the row turns
 		// active once the database is ready.
 	case old == nil:
 		// Made elsewhere, with its database set up there (the setup is the
 		// database's, not the node's): this node only needs to know it.
-		m.mu.Lock()
-		if m.projects[ref] == nil {
-			m.projects[ref] = cur
-		}
-		m.mu.Unlock()
+		w.projects.edit(ref, func(stored *Project) *Project {
+			if stored != nil {
+				return nil
+			}
+			return cur
+		})
 	case old.CreatedAt != cur.CreatedAt || old.Database != cur.Database:
 		// Deleted and made again under the same ref: nothing of the old
 		// one may stay.
-		m.mu.Lock()
-		m.projects[ref] = cur
-		m.mu.Unlock()
-		m.release(ref)
-		m.projectChanged(ctx, ref)
+		w.projects.put(cur)
+		w.conns.release(ref)
+		w.changes.notify(ctx, ref)
 	default:
-		m.mu.Lock()
-		m.projects[ref] = cur
-		m.mu.Unlock()
+		w.projects.put(cur)
 		if old.Status == StatusActive && cur.Status != StatusActive {
-			m.release(ref)
+			w.conns.release(ref)
 		}
 		if old.Limits != cur.Limits || old.OverQuota != cur.OverQuota {
 			// Reopened at next use with the new limits, or read-only (or
 			// writable again) from its first connection.
-			m.closePool(ref)
+			w.conns.closePool(ref)
 		}
 		if old.JWTSecret != cur.JWTSecret || old.settings != cur.settings {
-			m.projectChanged(ctx, ref)
+			w.changes.notify(ctx, ref)
 		}
 	}
 }
 
-// projectChanged runs the change hooks of project ref; failures are logged.
-func (m *Manager) projectChanged(ctx context.Context, ref string) {
-	for _, h := range m.changeHooks {
+// ChangeHook drops what a component derived from a project's stored state
+// (its JWT secret: verification keys, the cache of verified tokens; its
+// auth settings), so that the next request reloads it. It runs after such a
+// change, made on this node or another; it must not fail for a project it
+// never saw.
+type ChangeHook func(ctx context.Context, ref string) error
+
+// changes runs the change hooks.
+type changes struct {
+	hooks []changeHook // registered before Start, read-only after
+	log   *slog.Logger
+}
+
+func (c *changes) add(name string, fn ChangeHook) {
+	c.hooks = append(c.hooks, changeHook{name: name, fn: fn})
+}
+
+// notify runs the change hooks of project ref; failures are logged.
+func (c *changes) notify(ctx context.Context, ref string) {
+	for _, h := range c.hooks {
 		if err := h.fn(ctx, ref); err != nil {
-			m.log.Error("dropping state derived from a project's old settings", "ref", ref, "hook", h.name, "err", err)
+			c.log.Error("dropping state derived from a project's old settings", "ref", ref, "hook", h.name, "err", err)
 		}
 	}
+}
+
+type changeHook struct {
+	name string
+	fn   ChangeHook
 }

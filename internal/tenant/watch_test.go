@@ -53,20 +53,20 @@ func TestChangesReachOtherNodes(t *testing.T) {
 	ref := uniqueRef(t)
 	t.Cleanup(func() { dropDatabases(t, db, "proj_"+ref) })
 	rotated := make(chan string, 4)
-	b.changeHooks = append(b.changeHooks, changeHook{name: "test", fn: func(_ context.Context, r string) error {
+	b.changes.add("test", func(_ context.Context, r string) error {
 		rotated <- r
 		return nil
-	}})
+	})
 
 	if _, err := a.Create(ctx, CreateOptions{Ref: ref, Name: "Shop"}); err != nil {
 		t.Fatal(err)
 	}
 	eventually(t, "b knows the new project as active", func() bool {
-		exists, active := b.ProjectState(ref)
+		exists, active := b.projects.ProjectState(ref)
 		return exists && active
 	})
 	// b can serve it: its pool opens.
-	pool, err := b.Pool(ctx, ref)
+	pool, err := b.conns.Pool(ctx, ref)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,7 +79,7 @@ func TestChangesReachOtherNodes(t *testing.T) {
 		t.Fatal(err)
 	}
 	eventually(t, "b has the rotated secret", func() bool {
-		q, err := b.Project(ref)
+		q, err := b.projects.Project(ref)
 		return err == nil && q.JWTSecret == p.JWTSecret && q.AnonKey == p.AnonKey
 	})
 	select {
@@ -92,7 +92,7 @@ func TestChangesReachOtherNodes(t *testing.T) {
 	}
 
 	// New auth settings: b's auth service must reload the project.
-	if _, err := a.PatchAuthSettings(ctx, ref, []byte(`{"disable_signup":true}`)); err != nil {
+	if _, err := a.settings.PatchAuthSettings(ctx, ref, []byte(`{"disable_signup":true}`)); err != nil {
 		t.Fatal(err)
 	}
 	select {
@@ -104,15 +104,15 @@ func TestChangesReachOtherNodes(t *testing.T) {
 		t.Fatal("b's change hook did not run after the auth settings changed")
 	}
 
-	if err := a.SetLimits(ctx, ref, Limits{MaxConnections: 3}); err != nil {
+	if err := a.quotas.SetLimits(ctx, ref, Limits{MaxConnections: 3}); err != nil {
 		t.Fatal(err)
 	}
 	eventually(t, "b has the new limits and a pool of 3", func() bool {
-		q, err := b.Project(ref)
+		q, err := b.projects.Project(ref)
 		if err != nil || q.Limits.MaxConnections != 3 {
 			return false
 		}
-		pool, err := b.Pool(ctx, ref)
+		pool, err := b.conns.Pool(ctx, ref)
 		return err == nil && pool.Config().MaxConns == 3
 	})
 
@@ -120,18 +120,18 @@ func TestChangesReachOtherNodes(t *testing.T) {
 		t.Fatal(err)
 	}
 	eventually(t, "b sees the pause and holds no connection", func() bool {
-		exists, active := b.ProjectState(ref)
-		per := b.Stats().Projects
+		exists, active := b.projects.ProjectState(ref)
+		per := b.conns.Stats().Projects
 		return exists && !active && per[ref] == 0
 	})
-	if _, err := b.Pool(ctx, ref); !errors.Is(err, ErrPaused) {
+	if _, err := b.conns.Pool(ctx, ref); !errors.Is(err, ErrPaused) {
 		t.Errorf("b's pool of the paused project: %v", err)
 	}
 	if err := a.Resume(ctx, ref); err != nil {
 		t.Fatal(err)
 	}
 	eventually(t, "b sees the resume", func() bool {
-		_, active := b.ProjectState(ref)
+		_, active := b.projects.ProjectState(ref)
 		return active
 	})
 
@@ -139,7 +139,7 @@ func TestChangesReachOtherNodes(t *testing.T) {
 		t.Fatal(err)
 	}
 	eventually(t, "b forgot the deleted project", func() bool {
-		exists, _ := b.ProjectState(ref)
+		exists, _ := b.projects.ProjectState(ref)
 		return !exists
 	})
 }

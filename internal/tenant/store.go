@@ -3,6 +3,7 @@ package tenant
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -18,6 +19,52 @@ import (
 // "client_secret"). The anon key is public by design and stays as it is.
 // Values are sealed as they are written and opened as they are read; at
 // start, those not sealed under the current key are sealed again.
+
+// store reads and writes the projects' rows in the control plane
+// (mobo.projects), sealing their secrets as they are written and opening
+// them as they are read. It keeps no state of its own.
+type store struct {
+	cp   ControlPlane
+	keys *secrets.Keyring // nil until checked at Start
+}
+
+// read reads a project row and opens its sealed fields.
+func (s *store) read(row pgx.Row) (*Project, error) {
+	p, err := scanProject(row)
+	if err != nil {
+		return p, err
+	}
+	return p, s.openProject(p)
+}
+
+// load reads project ref.
+func (s *store) load(ctx context.Context, ref string) (*Project, error) {
+	pool, err := s.cp.Pool()
+	if err != nil {
+		return nil, err
+	}
+	p, err := s.read(pool.QueryRow(ctx, `select `+projectColumns+` from mobo.projects where ref = $1`, ref))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, fmt.Errorf("project %q: %w", ref, ErrNoProject)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("loading project %q: %w", ref, err)
+	}
+	return p, nil
+}
+
+// list returns every project from the control plane, sorted by ref.
+func (s *store) list(ctx context.Context) ([]*Project, error) {
+	pool, err := s.cp.Pool()
+	if err != nil {
+		return nil, err
+	}
+	rows, err := pool.Query(ctx, `select `+projectColumns+` from mobo.projects order by ref`)
+	if err != nil {
+		return nil, fmt.Errorf("listing projects: %w", err)
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (*Project, error) { return s.read(r) })
+}
 
 // Places of a project's sealed columns, bound to the project.
 func jwtSecretPlace(ref string) string  { return "projects.jwt_secret:" + ref }
@@ -78,13 +125,13 @@ func walkSecrets(v any, key string, f func(key, v string) (string, error)) (any,
 }
 
 // sealSettings seals the secrets of settings (column col of project ref).
-func (m *Manager) sealSettings(col, ref string, doc []byte) ([]byte, error) {
-	return mapSecrets(doc, func(key, v string) (string, error) { return m.cfg.Keys.Seal(settingPlace(col, ref, key), v) })
+func (s *store) sealSettings(col, ref string, doc []byte) ([]byte, error) {
+	return mapSecrets(doc, func(key, v string) (string, error) { return s.keys.Seal(settingPlace(col, ref, key), v) })
 }
 
 // openSettings opens the secrets of settings (column col of project ref).
-func (m *Manager) openSettings(col, ref string, doc []byte) ([]byte, error) {
-	return mapSecrets(doc, func(key, v string) (string, error) { return m.cfg.Keys.Open(settingPlace(col, ref, key), v) })
+func (s *store) openSettings(col, ref string, doc []byte) ([]byte, error) {
+	return mapSecrets(doc, func(key, v string) (string, error) { return s.keys.Open(settingPlace(col, ref, key), v) })
 }
 
 // redactSettings replaces the secrets of settings, for the audit log.
@@ -97,16 +144,16 @@ func redactSettings(doc []byte) json.RawMessage {
 }
 
 // openProject opens the sealed fields of a project just read.
-func (m *Manager) openProject(p *Project) error {
+func (s *store) openProject(p *Project) error {
 	var err error
-	if p.JWTSecret, err = m.cfg.Keys.Open(jwtSecretPlace(p.Ref), p.JWTSecret); err != nil {
+	if p.JWTSecret, err = s.keys.Open(jwtSecretPlace(p.Ref), p.JWTSecret); err != nil {
 		return err
 	}
-	if p.ServiceKey, err = m.cfg.Keys.Open(serviceKeyPlace(p.Ref), p.ServiceKey); err != nil {
+	if p.ServiceKey, err = s.keys.Open(serviceKeyPlace(p.Ref), p.ServiceKey); err != nil {
 		return err
 	}
 	for api, col := range settingsColumns {
-		doc, err := m.openSettings(col, p.Ref, []byte(p.settings[api]))
+		doc, err := s.openSettings(col, p.Ref, []byte(p.settings[api]))
 		if err != nil {
 			return err
 		}
@@ -116,17 +163,17 @@ func (m *Manager) openProject(p *Project) error {
 }
 
 // sealedKeys returns p's JWT secret and service key sealed for storage.
-func (m *Manager) sealedKeys(p *Project) (secret, service string, err error) {
-	if secret, err = m.cfg.Keys.Seal(jwtSecretPlace(p.Ref), p.JWTSecret); err != nil {
+func (s *store) sealedKeys(p *Project) (secret, service string, err error) {
+	if secret, err = s.keys.Seal(jwtSecretPlace(p.Ref), p.JWTSecret); err != nil {
 		return "", "", err
 	}
-	service, err = m.cfg.Keys.Seal(serviceKeyPlace(p.Ref), p.ServiceKey)
+	service, err = s.keys.Seal(serviceKeyPlace(p.Ref), p.ServiceKey)
 	return secret, service, err
 }
 
-// resealProjects seals again every project secret not sealed under the
+// reseal seals again every project secret not sealed under the
 // current key.
-func (m *Manager) resealProjects(ctx context.Context, pool *pgxpool.Pool) error {
+func (s *store) reseal(ctx context.Context, pool *pgxpool.Pool) error {
 	rows, err := pool.Query(ctx, `select `+projectColumns+` from mobo.projects`)
 	if err != nil {
 		return fmt.Errorf("reading projects: %w", err)
@@ -136,13 +183,13 @@ func (m *Manager) resealProjects(ctx context.Context, pool *pgxpool.Pool) error 
 		return fmt.Errorf("reading projects: %w", err)
 	}
 	for _, p := range stored {
-		if m.cfg.Keys.Current(p.JWTSecret) && m.cfg.Keys.Current(p.ServiceKey) && !m.settingsStale(p) {
+		if s.keys.Current(p.JWTSecret) && s.keys.Current(p.ServiceKey) && !s.settingsStale(p) {
 			continue
 		}
-		if err := m.openProject(p); err != nil {
+		if err := s.openProject(p); err != nil {
 			return fmt.Errorf("project %q: %w", p.Ref, err)
 		}
-		if err := m.storeSealed(ctx, pool, p); err != nil {
+		if err := s.storeSealed(ctx, pool, p); err != nil {
 			return err
 		}
 	}
@@ -151,11 +198,11 @@ func (m *Manager) resealProjects(ctx context.Context, pool *pgxpool.Pool) error 
 
 // settingsStale reports whether a project's stored settings hold a secret
 // not sealed under the current key.
-func (m *Manager) settingsStale(p *Project) bool {
+func (s *store) settingsStale(p *Project) bool {
 	stale := false
 	for _, doc := range p.settings {
 		_, _ = mapSecrets([]byte(doc), func(_, v string) (string, error) {
-			stale = stale || !m.cfg.Keys.Current(v)
+			stale = stale || !s.keys.Current(v)
 			return v, nil
 		})
 	}
@@ -163,14 +210,14 @@ func (m *Manager) settingsStale(p *Project) bool {
 }
 
 // storeSealed writes p's secrets and settings sealed under the current key.
-func (m *Manager) storeSealed(ctx context.Context, pool *pgxpool.Pool, p *Project) error {
-	secret, service, err := m.sealedKeys(p)
+func (s *store) storeSealed(ctx context.Context, pool *pgxpool.Pool, p *Project) error {
+	secret, service, err := s.sealedKeys(p)
 	if err != nil {
 		return err
 	}
 	docs := make([]string, len(settingsColumns))
 	for api, col := range settingsColumns {
-		doc, err := m.sealSettings(col, p.Ref, []byte(p.settings[api]))
+		doc, err := s.sealSettings(col, p.Ref, []byte(p.settings[api]))
 		if err != nil {
 			return err
 		}
@@ -187,6 +234,6 @@ func (m *Manager) storeSealed(ctx context.Context, pool *pgxpool.Pool, p *Projec
 
 // openSetting opens a value read from the control plane's settings table
 // directly (the roles a project's teardown drops).
-func (m *Manager) openSetting(key, v string) (string, error) {
-	return m.cfg.Keys.Open(secrets.SettingPlace(key), v)
+func (s *store) openSetting(key, v string) (string, error) {
+	return s.keys.Open(secrets.SettingPlace(key), v)
 }

@@ -9,82 +9,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
-
-	"github.com/magflock/mobo/internal/pgcode"
 )
-
-func TestSizeQuotaMakesProjectReadOnly(t *testing.T) {
-	t.Parallel()
-	m, db := bootManaged(t)
-	ctx := t.Context()
-	ref := uniqueRef(t)
-	t.Cleanup(func() { dropDatabases(t, db, "proj_"+ref) })
-	if _, err := m.Create(ctx, CreateOptions{Ref: ref}); err != nil {
-		t.Fatal(err)
-	}
-	if err := m.SetLimits(ctx, ref, Limits{DBSizeLimit: 1}); err != nil { // any database is larger
-		t.Fatal(err)
-	}
-	if err := m.QuotaError(ref); !errors.Is(err, ErrOverQuota) {
-		t.Fatalf("QuotaError = %v, want ErrOverQuota", err)
-	}
-	pool, err := m.Pool(ctx, ref)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = pool.Exec(ctx, "create temporary table t (x int)")
-	if !pgcode.Is(err, pgcode.ReadOnlySQLTransaction) { // read_only_sql_transaction
-		t.Errorf("write over quota = %v, want a read-only refusal", err)
-	}
-	if err := m.SetLimits(ctx, ref, Limits{}); err != nil {
-		t.Fatal(err)
-	}
-	if err := m.QuotaError(ref); err != nil {
-		t.Errorf("QuotaError after lifting the limit = %v", err)
-	}
-	pool, err = m.Pool(ctx, ref)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := pool.Exec(ctx, "select 1"); err != nil {
-		t.Fatal(err)
-	}
-	var ro string
-	if err := pool.QueryRow(ctx, "show default_transaction_read_only").Scan(&ro); err != nil || ro != "off" {
-		t.Errorf("read only after lifting = %q (%v)", ro, err)
-	}
-	if err := m.SetLimits(ctx, ref, Limits{MaxConnections: -1}); !errors.Is(err, ErrInvalidLimits) {
-		t.Errorf("negative limit = %v", err)
-	}
-}
-
-func TestStatementTimeoutLimit(t *testing.T) {
-	t.Parallel()
-	m, db := bootManaged(t)
-	ctx := t.Context()
-	ref := uniqueRef(t)
-	t.Cleanup(func() { dropDatabases(t, db, "proj_"+ref) })
-	if _, err := m.Create(ctx, CreateOptions{Ref: ref}); err != nil {
-		t.Fatal(err)
-	}
-	if err := m.SetLimits(ctx, ref, Limits{StatementTimeout: 50 * time.Millisecond, MaxConnections: 3}); err != nil {
-		t.Fatal(err)
-	}
-	pool, err := m.Pool(ctx, ref)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := pool.Config().MaxConns; got != 3 {
-		t.Errorf("pool max conns = %d, want 3", got)
-	}
-	if _, err := pool.Exec(ctx, "select pg_sleep(5)"); !pgcode.Is(err, pgcode.QueryCanceled) { // query_canceled
-		t.Errorf("long statement = %v, want a statement timeout", err)
-	}
-	p, _ := m.Project(ref)
-	if p.Limits.StatementTimeout != 50*time.Millisecond {
-		t.Errorf("limits = %+v", p.Limits)
-	}
-}
 
 // budgeted boots a manager with a second project (ref) and a budget of n
 // connections for all project pools, whose pools are closed.
@@ -96,10 +21,10 @@ func budgeted(t *testing.T, n int) (m *Manager, ref string) {
 	if _, err := m.Create(t.Context(), CreateOptions{Ref: ref}); err != nil {
 		t.Fatal(err)
 	}
-	m.budget = newBudget(n)
-	m.budget.steal = m.stealIdle
-	m.closePool(DefaultRef)
-	m.closePool(ref)
+	m.conns.budget = newBudget(n)
+	m.conns.budget.steal = m.conns.stealIdle
+	m.conns.closePool(DefaultRef)
+	m.conns.closePool(ref)
 	return m, ref
 }
 
@@ -108,7 +33,7 @@ func TestConnectionBudgetIsShared(t *testing.T) {
 	m, ref := budgeted(t, 2)
 	ctx := t.Context()
 
-	a, err := m.Pool(ctx, DefaultRef)
+	a, err := m.conns.Pool(ctx, DefaultRef)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -118,11 +43,11 @@ func TestConnectionBudgetIsShared(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if total := m.Stats().Held; total != 2 {
+	if total := m.conns.Stats().Held; total != 2 {
 		t.Errorf("budget in use = %d, want 2", total)
 	}
 	// The budget is spent and nothing is idle: another project must wait.
-	b, err := m.Pool(ctx, ref)
+	b, err := m.conns.Pool(ctx, ref)
 	if err == nil {
 		wctx, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
 		_, err = b.Acquire(wctx)
@@ -135,7 +60,7 @@ func TestConnectionBudgetIsShared(t *testing.T) {
 	held[1].Release()
 	held[1] = nil
 	if b == nil {
-		if b, err = m.Pool(ctx, ref); err != nil {
+		if b, err = m.conns.Pool(ctx, ref); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -145,7 +70,7 @@ func TestConnectionBudgetIsShared(t *testing.T) {
 	}
 	c.Release()
 	held[0].Release()
-	if total := m.Stats().Held; total > 2 {
+	if total := m.conns.Stats().Held; total > 2 {
 		t.Errorf("budget in use = %d, want at most 2", total)
 	}
 }
@@ -158,7 +83,7 @@ func TestTrackedPoolsYieldIdleConnections(t *testing.T) {
 	m, ref := budgeted(t, 1)
 	ctx := t.Context()
 
-	cfg, err := m.PoolConfig(ctx, DefaultRef)
+	cfg, err := m.conns.PoolConfig(ctx, DefaultRef)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -172,7 +97,7 @@ func TestTrackedPoolsYieldIdleConnections(t *testing.T) {
 		t.Fatal(err)
 	}
 	c.Release() // idle, holding the budget's only slot
-	pool, err := m.Pool(ctx, ref)
+	pool, err := m.conns.Pool(ctx, ref)
 	if err == nil {
 		wctx, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
 		var c *pgxpool.Conn
@@ -184,10 +109,10 @@ func TestTrackedPoolsYieldIdleConnections(t *testing.T) {
 	if err == nil {
 		t.Fatal("a connection opened beyond the budget while an untracked pool held it")
 	}
-	untrack := m.TrackPool(ext)
+	untrack := m.conns.TrackPool(ext)
 	defer untrack()
 	if pool == nil {
-		if pool, err = m.Pool(ctx, ref); err != nil {
+		if pool, err = m.conns.Pool(ctx, ref); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -199,7 +124,7 @@ func TestTrackedPoolsYieldIdleConnections(t *testing.T) {
 	if n := ext.Stat().TotalConns(); n != 0 {
 		t.Errorf("the tracked pool still holds %d connections", n)
 	}
-	if got := m.budget.InUse(); got != 1 {
+	if got := m.conns.budget.InUse(); got != 1 {
 		t.Errorf("budget in use = %d, want 1", got)
 	}
 }
@@ -207,7 +132,7 @@ func TestTrackedPoolsYieldIdleConnections(t *testing.T) {
 func TestIdlePoolsAreReaped(t *testing.T) {
 	t.Parallel()
 	m, db := bootManaged(t)
-	m.cfg.PoolIdleTimeout = 200 * time.Millisecond
+	m.conns.cfg.PoolIdleTimeout = 200 * time.Millisecond
 	ctx := t.Context()
 	refs := []string{uniqueRef(t), uniqueRef(t), uniqueRef(t)}
 	for _, ref := range refs {
@@ -215,7 +140,7 @@ func TestIdlePoolsAreReaped(t *testing.T) {
 		if _, err := m.Create(ctx, CreateOptions{Ref: ref}); err != nil {
 			t.Fatal(err)
 		}
-		pool, err := m.Pool(ctx, ref)
+		pool, err := m.conns.Pool(ctx, ref)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -229,7 +154,7 @@ func TestIdlePoolsAreReaped(t *testing.T) {
 	// Idle projects end up holding no connection at all.
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		st := m.Stats()
+		st := m.conns.Stats()
 		per, total := st.Projects, st.Held
 		held := int32(0)
 		for _, ref := range refs {
@@ -264,7 +189,7 @@ func TestLongLivedConnectionsYieldToPools(t *testing.T) {
 	}
 	listen := func(r string, lastUsed time.Time) *listener {
 		t.Helper()
-		p, err := m.Project(r)
+		p, err := m.projects.Project(r)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -275,7 +200,7 @@ func TestLongLivedConnectionsYieldToPools(t *testing.T) {
 			close(l.stopped)
 			l.release()
 		}
-		if l.release, err = m.HoldConnection(ctx, r, func() time.Time { return lastUsed }, stop); err != nil {
+		if l.release, err = m.conns.HoldConnection(ctx, r, func() time.Time { return lastUsed }, stop); err != nil {
 			t.Fatal(err)
 		}
 		if conn, err = pgx.Connect(ctx, m.srv.ConnString(p.Database)); err != nil {
@@ -285,12 +210,12 @@ func TestLongLivedConnectionsYieldToPools(t *testing.T) {
 	}
 	old := listen(DefaultRef, time.Now().Add(-time.Hour))
 	recent := listen(ref, time.Now())
-	if st := m.Stats(); st.Held != 2 || st.Projects[DefaultRef] != 1 || st.Projects[ref] != 1 {
+	if st := m.conns.Stats(); st.Held != 2 || st.Projects[DefaultRef] != 1 || st.Projects[ref] != 1 {
 		t.Fatalf("budget in use %d, per project %v; want 2, one each", st.Held, st.Projects)
 	}
 	// The budget is full of listeners: a pool connection takes the slot of
 	// the listener idle the longest.
-	svc, err := m.ServicePool(ctx, ref)
+	svc, err := m.conns.ServicePool(ctx, ref)
 	if err != nil {
 		t.Fatalf("opening a pool with the budget full of listeners: %v", err)
 	}
@@ -308,7 +233,7 @@ func TestLongLivedConnectionsYieldToPools(t *testing.T) {
 	if err := svc.QueryRow(ctx, "select current_user").Scan(&owner); err != nil {
 		t.Fatal(err)
 	}
-	if per := m.Stats().Projects; per[ref] != 2 || per[DefaultRef] != 0 {
+	if per := m.conns.Stats().Projects; per[ref] != 2 || per[DefaultRef] != 0 {
 		t.Errorf("per project %v; want %s: 2 (service pool + listener), %s: 0", per, ref, DefaultRef)
 	}
 	// Pausing the project frees its pools and its listener at once.
@@ -320,10 +245,10 @@ func TestLongLivedConnectionsYieldToPools(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("pausing the project did not stop its listener")
 	}
-	if st := m.Stats(); st.Projects[ref] != 0 || st.Held != 0 {
+	if st := m.conns.Stats(); st.Projects[ref] != 0 || st.Held != 0 {
 		t.Errorf("after pause: per project %v, budget in use %d; want nothing held", st.Projects, st.Held)
 	}
-	if _, err := m.HoldConnection(ctx, ref, time.Now, func() {}); !errors.Is(err, ErrPaused) {
+	if _, err := m.conns.HoldConnection(ctx, ref, time.Now, func() {}); !errors.Is(err, ErrPaused) {
 		t.Errorf("holding a connection to a paused project: %v, want ErrPaused", err)
 	}
 }
@@ -336,7 +261,7 @@ func TestConnectionBudgetNeverLeaks(t *testing.T) {
 	t.Parallel()
 	m, ref := budgeted(t, 3)
 	ctx := t.Context()
-	inUse := func() int { return m.Stats().Held }
+	inUse := func() int { return m.conns.Stats().Held }
 	waitInUse := func(want int, why string) {
 		t.Helper()
 		for deadline := time.Now().Add(10 * time.Second); inUse() != want; {
@@ -348,7 +273,7 @@ func TestConnectionBudgetNeverLeaks(t *testing.T) {
 	}
 	try := func(mutate func(*pgxpool.Config)) {
 		t.Helper()
-		cfg, err := m.PoolConfig(ctx, ref)
+		cfg, err := m.conns.PoolConfig(ctx, ref)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -371,7 +296,7 @@ func TestConnectionBudgetNeverLeaks(t *testing.T) {
 	waitInUse(0, "after refused logins")
 
 	// A backend that dies takes its slot with it.
-	pool, err := m.Pool(ctx, ref)
+	pool, err := m.conns.Pool(ctx, ref)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -423,7 +348,7 @@ func TestConnectionBudgetNeverLeaks(t *testing.T) {
 		t.Fatalf("after a reset: %v", err)
 	}
 	budgetAgrees(t, m, super, 1)
-	m.closePool(ref)
+	m.conns.closePool(ref)
 	waitInUse(0, "after the pool closed")
 }
 
@@ -432,12 +357,12 @@ func TestConnectionBudgetNeverLeaks(t *testing.T) {
 // PostgreSQL serves exactly as many client backends to the pools.
 func budgetAgrees(t *testing.T, m *Manager, super *pgx.Conn, want int) {
 	t.Helper()
-	st := m.Stats()
+	st := m.conns.Stats()
 	// The pools' backends: their application names on this manager's
 	// databases (other tests' managers have a "default" project too).
 	var names, dbs []string
-	for _, ref := range m.Refs() {
-		p, err := m.Project(ref)
+	for _, ref := range m.projects.Refs() {
+		p, err := m.projects.Project(ref)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -477,7 +402,7 @@ func TestReadyTellsOfASpentBudget(t *testing.T) {
 	if err := m.Ready(ctx); err != nil {
 		t.Fatalf("ready with the budget free: %v", err)
 	}
-	a, err := m.Pool(ctx, DefaultRef)
+	a, err := m.conns.Pool(ctx, DefaultRef)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -485,7 +410,7 @@ func TestReadyTellsOfASpentBudget(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := m.Pool(ctx, ref)
+	b, err := m.conns.Pool(ctx, ref)
 	if err == nil {
 		var c *pgxpool.Conn
 		if c, err = b.Acquire(ctx); err == nil {
