@@ -1,6 +1,7 @@
 package rest
 
 import (
+	"encoding/json"
 	"strconv"
 	"strings"
 	"testing"
@@ -369,4 +370,38 @@ func TestEmbeddingCompat(t *testing.T) {
 			want: `{"code":"PGRST108","details":null,"hint":"Verify that 'author' is included in the 'select' query parameter.","message":"'author' is not an embedded resource in this request"}`,
 		},
 	})
+}
+
+// TestPlanSettings: the plan media type's settings option reports the
+// search path as PostgREST sets it: the request's schema, then the extra
+// search path, verbatim (a schema in both is listed twice).
+func TestPlanSettings(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		name  string
+		extra []string
+		want  string
+	}{
+		{"default extra path", nil, `"public", "public"`},
+		{"no extra path", []string{}, `"public"`},
+		{"extensions", []string{"extensions", "public"}, `"public", "extensions", "public"`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t, Config{Plan: true, ExtraSearchPath: tt.extra})
+			res, body := e.do(t, scenario{path: "/users", header: map[string]string{"Accept": "application/vnd.pgrst.plan+json; options=settings"}})
+			if res.StatusCode != 200 || res.Header.Get("Content-Type") != "application/vnd.pgrst.plan+json; options=settings; charset=utf-8" {
+				t.Fatalf("status %d, Content-Type %q: %s", res.StatusCode, res.Header.Get("Content-Type"), body)
+			}
+			var plans []struct {
+				Settings map[string]string `json:"Settings"`
+			}
+			if err := json.Unmarshal(body, &plans); err != nil || len(plans) != 1 {
+				t.Fatalf("plan %s: %v", body, err)
+			}
+			if got := plans[0].Settings; len(got) != 1 || got["search_path"] != tt.want {
+				t.Errorf("Settings = %v, want only search_path %s", got, tt.want)
+			}
+		})
+	}
 }

@@ -103,6 +103,19 @@ func (c Config) resolved() Config {
 	return c
 }
 
+// searchPath is the search_path of a request on schema: the schema, then
+// the extra search path, each quoted, as PostgREST sets it (verbatim: a
+// schema also in the extra path is listed twice, which PostgreSQL allows).
+func (c Config) searchPath(schema string) string {
+	extra := c.extraSearchPath()
+	parts := make([]string, 0, 1+len(extra))
+	parts = append(parts, ident(schema))
+	for _, s := range extra {
+		parts = append(parts, ident(s))
+	}
+	return strings.Join(parts, ", ")
+}
+
 func (c Config) extraSearchPath() []string {
 	if c.ExtraSearchPath == nil {
 		return []string{"public"}

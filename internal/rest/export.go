@@ -3,7 +3,6 @@ package rest
 import (
 	"context"
 	"net/http"
-	"strings"
 
 	"github.com/jackc/pgx/v5"
 
@@ -36,15 +35,8 @@ func (s *Server) QueryJSON(ctx context.Context, d *gate.Decision, write bool, pa
 		return nil, err
 	}
 	cfg := sc.config()
-	schemas := cfg.schemas()
-	parts := []string{ident(schemas[0])}
-	for _, sc := range cfg.extraSearchPath() {
-		if sc != schemas[0] {
-			parts = append(parts, ident(sc))
-		}
-	}
 	var out []byte
-	settings := gate.Settings{Method: http.MethodPost, Path: path, Headers: "{}", SearchPath: strings.Join(parts, ", "), ReadOnly: !write}
+	settings := gate.Settings{Method: http.MethodPost, Path: path, Headers: "{}", SearchPath: cfg.searchPath(cfg.schemas()[0]), ReadOnly: !write}
 	err = d.Query(ctx, gate.Plan{Settings: settings, SQL: sql, Args: args}, func(br pgx.BatchResults) error { return br.QueryRow().Scan(&out) })
 	if err != nil {
 		return nil, err

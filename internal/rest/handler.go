@@ -436,15 +436,7 @@ func formToJSON(b []byte) ([]byte, error) {
 }
 
 // searchPath is the search_path of requests on schema.
-func (c *call) searchPath() string {
-	parts := []string{ident(c.schema)}
-	for _, s := range c.cfg.extraSearchPath() {
-		if s != c.schema {
-			parts = append(parts, ident(s))
-		}
-	}
-	return strings.Join(parts, ", ")
-}
+func (c *call) searchPath() string { return c.cfg.searchPath(c.schema) }
 
 func (c *call) headersJSON() string {
 	var b strings.Builder
@@ -624,13 +616,9 @@ func explainPrefix(m MediaType) string {
 }
 
 func (c *call) writePlan(lines []string) error {
-	h := c.w.Header()
-	forType := MediaType{Kind: c.media.PlanFor, NullsStripped: c.media.NullsStripped}.String()
-	if c.media.PlanFormat == PlanJSON {
-		h.Set("Content-Type", `application/vnd.pgrst.plan+json; for="`+forType+`"; charset=utf-8`)
-	} else {
-		h.Set("Content-Type", `application/vnd.pgrst.plan+text; for="`+forType+`"; charset=utf-8`)
-	}
+	// PostgREST's type: the format, "for" when the client gave one, the
+	// options in its order.
+	c.w.Header().Set("Content-Type", c.media.String()+"; charset=utf-8")
 	c.w.WriteHeader(http.StatusOK)
 	_, _ = io.WriteString(c.w, strings.Join(lines, "\n"))
 	return nil

@@ -82,10 +82,12 @@ type MediaType struct {
 	Raw string
 	// PlanFormat, PlanFor and PlanOptions describe a MediaPlan: its output
 	// format, the media type planned for ("for", application/json by
-	// default) and the EXPLAIN options.
-	PlanFormat  PlanFormat
-	PlanFor     MediaKind
-	PlanOptions PlanOptions
+	// default) and the EXPLAIN options; PlanForGiven says whether "for"
+	// was given (PostgREST names it in the response's type only then).
+	PlanFormat   PlanFormat
+	PlanFor      MediaKind
+	PlanOptions  PlanOptions
+	PlanForGiven bool
 }
 
 var mediaNames = map[string]MediaKind{
@@ -156,7 +158,7 @@ func ParseMediaType(s string) MediaType {
 					// A plan of a plan is not a thing; plan the default.
 					f = MediaType{Kind: MediaJSON}
 				}
-				m.PlanFor, m.NullsStripped, m.Raw = f.Kind, f.NullsStripped, f.Raw
+				m.PlanFor, m.NullsStripped, m.Raw, m.PlanForGiven = f.Kind, f.NullsStripped, f.Raw, true
 			case "options":
 				for o := range strings.SplitSeq(strings.Trim(strings.TrimSpace(value), `"`), "|") {
 					for _, po := range planOptionNames {
@@ -220,9 +222,11 @@ func (m MediaType) String() string {
 		} else {
 			b.WriteString("text")
 		}
-		b.WriteString(`; for="`)
-		b.WriteString(m.PlanTarget().String())
-		b.WriteByte('"')
+		if m.PlanForGiven {
+			b.WriteString(`; for="`)
+			b.WriteString(m.PlanTarget().String())
+			b.WriteByte('"')
+		}
 		if m.PlanOptions != 0 {
 			b.WriteString("; options=")
 			sep := ""

@@ -320,24 +320,24 @@ func TestParseMediaType(t *testing.T) {
 		{
 			"application/vnd.pgrst.plan",
 			MediaType{Kind: MediaPlan, PlanFor: MediaJSON},
-			`application/vnd.pgrst.plan+text; for="application/json"`,
+			`application/vnd.pgrst.plan+text`,
 		},
 		{
 			`application/vnd.pgrst.plan+json; for="text/csv"; options=analyze|verbose|buffers|wal|settings`,
 			MediaType{
-				Kind: MediaPlan, PlanFormat: PlanJSON, PlanFor: MediaCSV,
+				Kind: MediaPlan, PlanFormat: PlanJSON, PlanFor: MediaCSV, PlanForGiven: true,
 				PlanOptions: PlanAnalyze | PlanVerbose | PlanBuffers | PlanWAL | PlanSettings,
 			},
 			`application/vnd.pgrst.plan+json; for="text/csv"; options=analyze|verbose|settings|buffers|wal`,
 		},
 		{
 			`application/vnd.pgrst.plan+text;for="application/vnd.pgrst.object+json;nulls=stripped";options=analyze`,
-			MediaType{Kind: MediaPlan, PlanFor: MediaObjectJSON, NullsStripped: true, PlanOptions: PlanAnalyze},
+			MediaType{Kind: MediaPlan, PlanFor: MediaObjectJSON, NullsStripped: true, PlanOptions: PlanAnalyze, PlanForGiven: true},
 			`application/vnd.pgrst.plan+text; for="application/vnd.pgrst.object+json;nulls=stripped"; options=analyze`,
 		},
 		{
 			`application/vnd.pgrst.plan;for="image/png"`,
-			MediaType{Kind: MediaPlan, PlanFor: MediaOther, Raw: "image/png"},
+			MediaType{Kind: MediaPlan, PlanFor: MediaOther, Raw: "image/png", PlanForGiven: true},
 			`application/vnd.pgrst.plan+text; for="image/png"`,
 		},
 		{"image/PNG", MediaType{Kind: MediaOther, Raw: "image/png"}, "image/png"},
@@ -421,15 +421,15 @@ func TestNegotiate(t *testing.T) {
 		},
 		{
 			"plan", `application/vnd.pgrst.plan+json; for="text/csv"`, read,
-			MediaType{Kind: MediaPlan, PlanFormat: PlanJSON, PlanFor: MediaCSV},
+			MediaType{Kind: MediaPlan, PlanFormat: PlanJSON, PlanFor: MediaCSV, PlanForGiven: true},
 			"",
 		},
-		{"plan for any", `application/vnd.pgrst.plan; for="*/*"`, read, MediaType{Kind: MediaPlan, PlanFor: MediaJSON}, ""},
+		{"plan for any", `application/vnd.pgrst.plan; for="*/*"`, read, MediaType{Kind: MediaPlan, PlanFor: MediaJSON, PlanForGiven: true}, ""},
 		{
 			"plan disabled", `application/vnd.pgrst.plan`,
 			[]MediaType{m(MediaJSON)},
 			MediaType{},
-			`None of these media types are available: application/vnd.pgrst.plan+text; for="application/json"`,
+			`None of these media types are available: application/vnd.pgrst.plan+text`,
 		},
 		{"plan for unavailable", `application/vnd.pgrst.plan;for="image/png"`, read, MediaType{}, ""},
 		{"none", "image/png, text/html", read, MediaType{}, "None of these media types are available: image/png, text/html"},

@@ -194,10 +194,10 @@ func TestProjectSettings(t *testing.T) {
 			scenario{status: 406, has: []string{"PGRST106", "The schema must be one of the following: public"}},
 		},
 		{
-			"extra_search_path",
+			"extra_search_path", // the request's schema, then the extra path, verbatim as PostgREST sets it
 			scenario{path: "/rpc/search_path"},
-			scenario{status: 200, want: `"\"public\", \"ext\""`},
-			scenario{status: 200, want: `"\"public\""`},
+			scenario{status: 200, want: `"\"public\", \"public\", \"ext\""`},
+			scenario{status: 200, want: `"\"public\", \"public\""`},
 		},
 		{
 			"max_rows",
