@@ -168,7 +168,12 @@ test('insert, upsert, update and delete', async () => {
 
   const up = await service.from('e2e_tags').upsert([{ name: 'new' }, { name: 'fresh' }], { onConflict: 'name' }).select('name');
   assert.equal(up.error, null);
+  assert.equal(up.status, 201); // 'fresh' was inserted
   assert.deepEqual(up.data.map((r) => r.name).sort(), ['fresh', 'new']);
+
+  const merged = await service.from('e2e_tags').upsert({ name: 'fresh' }, { onConflict: 'name' }).select('name');
+  assert.equal(merged.error, null);
+  assert.equal(merged.status, 200); // only merged: PostgREST's 200
 
   const ign = await service.from('e2e_tags').upsert({ name: 'new' }, { onConflict: 'name', ignoreDuplicates: true }).select();
   assert.deepEqual(ign.data, []);

@@ -278,13 +278,22 @@ func TestWritesCompat(t *testing.T) {
 			headers: map[string]string{"Preference-Applied": "resolution=merge-duplicates, return=representation", "Content-Range": "*/*"},
 		},
 		{
+			// Only updated: PostgREST answers 200, not 201.
 			name: "merge duplicates on the primary key", method: "POST", path: "/labels?select=id,name", body: `{"id":1,"name":"golang"}`,
-			header: prefer("resolution=merge-duplicates,return=representation"), status: 201, want: `[{"id":1,"name":"golang"}]`,
+			header: prefer("resolution=merge-duplicates,return=representation"), status: 200, want: `[{"id":1,"name":"golang"}]`,
 			headers: map[string]string{"Preference-Applied": "resolution=merge-duplicates, return=representation"},
 		},
 		{
 			name: "merge duplicates minimal", method: "POST", path: "/labels", body: `{"id":1,"name":"go"}`,
-			header: prefer("resolution=merge-duplicates"), status: 201, headers: map[string]string{"Preference-Applied": "resolution=merge-duplicates", "Content-Length": "0"},
+			header: prefer("resolution=merge-duplicates"), status: 200, headers: map[string]string{"Preference-Applied": "resolution=merge-duplicates", "Content-Length": "0"},
+		},
+		{
+			name: "merge duplicates of nothing", method: "POST", path: "/labels", body: `[]`,
+			header: prefer("resolution=merge-duplicates,return=representation"), status: 200, want: `[]`,
+		},
+		{
+			name: "ignore duplicates inserting nothing is still created", method: "POST", path: "/labels?select=id", body: `{"id":1,"name":"go"}`,
+			header: prefer("resolution=ignore-duplicates,return=representation"), status: 201, want: `[]`,
 		},
 		{name: "merged", path: "/labels?select=name&id=eq.1", status: 200, want: `[{"name":"go"}]`},
 		{

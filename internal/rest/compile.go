@@ -685,7 +685,7 @@ func (c *compiler) compileRead(media MediaType) (*Statement, error) {
 	if err != nil {
 		return nil, err
 	}
-	sql := "SELECT " + c.totalExpr(q) + " AS total, count(*) AS n, " + c.bodyExpr(media, q.outCols()) + " AS body, NULL::text[] AS loc FROM (" + q.sql() + ") x"
+	sql := "SELECT " + c.totalExpr(q) + " AS total, count(*) AS n, " + c.bodyExpr(media, q.outCols()) + " AS body, NULL::text[] AS loc, NULL::bool AS ins FROM (" + q.sql() + ") x"
 	st := c.statement(sql)
 	if st.Explain, err = c.explainCount(root.rel, root.items, rel.Sanitize()+" t0", nil); err != nil {
 		return nil, err

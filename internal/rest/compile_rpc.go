@@ -70,7 +70,7 @@ func (c *compiler) compileRPC(body []byte, media MediaType) (*Statement, bool, e
 	single := !f.SetOf
 	switch {
 	case f.Void:
-		return &Statement{SQL: "SELECT NULL::int8 AS total, 0::int8 AS n, NULL::json AS body, NULL::text[] AS loc FROM " + from + "LATERAL " + callExpr + " pgrst_void", Args: c.Args()}, false, nil
+		return &Statement{SQL: "SELECT NULL::int8 AS total, 0::int8 AS n, NULL::json AS body, NULL::text[] AS loc, NULL::bool AS ins FROM " + from + "LATERAL " + callExpr + " pgrst_void", Args: c.Args()}, false, nil
 	case f.ReturnRel != nil:
 		root := &level{rel: f.ReturnRel, alias: "t0", items: c.req.Query.Select, noRowType: f.ReturnRel.Synthetic}
 		rng := c.req.Range
@@ -82,16 +82,16 @@ func (c *compiler) compileRPC(body []byte, media MediaType) (*Statement, bool, e
 		if err != nil {
 			return nil, false, err
 		}
-		sql := "SELECT " + c.totalExpr(q) + " AS total, count(*) AS n, " + c.bodyExpr(media, q.outCols()) + " AS body, NULL::text[] AS loc FROM (" + q.sql() + ") x"
+		sql := "SELECT " + c.totalExpr(q) + " AS total, count(*) AS n, " + c.bodyExpr(media, q.outCols()) + " AS body, NULL::text[] AS loc, NULL::bool AS ins FROM (" + q.sql() + ") x"
 		st := c.statement(sql)
 		st.Explain, err = c.explainCount(root.rel, root.items, from+"LATERAL "+callExpr+" t0", callArgs)
 		return st, single, err
 	case f.SetOf:
-		sql := "SELECT " + c.countedTotal("count(*)") + " AS total, count(*) AS n, coalesce(json_agg(t0.v), '[]') AS body, NULL::text[] AS loc FROM " + from + "LATERAL " + callExpr + " t0(v)"
+		sql := "SELECT " + c.countedTotal("count(*)") + " AS total, count(*) AS n, coalesce(json_agg(t0.v), '[]') AS body, NULL::text[] AS loc, NULL::bool AS ins FROM " + from + "LATERAL " + callExpr + " t0(v)"
 		return &Statement{SQL: sql, Args: c.Args()}, false, nil
 	}
 	// A scalar, as PostgREST counts it: one row.
-	sql := "SELECT " + c.countedTotal("1") + "::int8 AS total, 1::int8 AS n, to_json(" + callExpr + ") AS body, NULL::text[] AS loc"
+	sql := "SELECT " + c.countedTotal("1") + "::int8 AS total, 1::int8 AS n, to_json(" + callExpr + ") AS body, NULL::text[] AS loc, NULL::bool AS ins"
 	if from != "" {
 		sql += " FROM " + strings.TrimSuffix(from, ", ")
 	}

@@ -134,9 +134,9 @@ func (c *compiler) compileInsert(rel *Relation, p *payload) (string, error) {
 	}
 	if len(cols) == 0 {
 		if p.rows == 0 {
-			return "SELECT t0.* FROM " + rel.Sanitize() + " t0 WHERE false", nil
+			return "SELECT " + c.returned(rel) + " FROM " + rel.Sanitize() + " t0 WHERE false", nil
 		}
-		return "INSERT INTO " + rel.Sanitize() + " AS t0 DEFAULT VALUES RETURNING t0.*", nil
+		return "INSERT INTO " + rel.Sanitize() + " AS t0 DEFAULT VALUES RETURNING " + c.returned(rel), nil
 	}
 	sql := "INSERT INTO " + rel.Sanitize() + " AS t0 (" + columnList(cols) + ") " + c.insertSource(rel, cols, p)
 	resolution := c.req.Prefer.Resolution
@@ -164,7 +164,23 @@ func (c *compiler) compileInsert(rel *Relation, p *payload) (string, error) {
 			sql += " DO UPDATE SET " + strings.Join(sets, ", ")
 		}
 	}
-	return sql + " RETURNING t0.*", nil
+	return sql + " RETURNING " + c.returned(rel), nil
+}
+
+// returned is what an insert returns: its rows, and for a merge whether
+// each was inserted (xmax is 0 in a row the statement inserted, not in one
+// it updated), since PostgREST answers 200 when a merge only updated.
+func (c *compiler) returned(rel *Relation) string {
+	if c.merges(rel) {
+		return "t0.*, (t0.xmax = 0) AS pgrst_ins"
+	}
+	return "t0.*"
+}
+
+// merges reports whether the request is a POST that merges duplicates
+// into rel (ON CONFLICT DO UPDATE).
+func (c *compiler) merges(rel *Relation) bool {
+	return c.req.Method == http.MethodPost && c.req.Prefer.Resolution == MergeDuplicates && len(c.conflictColumns(rel)) > 0
 }
 
 // conflictColumns are the columns of an upsert's ON CONFLICT: on_conflict=
@@ -371,6 +387,10 @@ func (c *compiler) compileMutation(body []byte, media MediaType, location bool) 
 		}
 		loc = "(SELECT ARRAY[" + strings.Join(parts, ", ") + "] FROM pgrst_mut t0 LIMIT 1)"
 	}
-	sql := "WITH pgrst_mut AS (" + mut + ") SELECT NULL::int8 AS total, (SELECT count(*) FROM pgrst_mut) AS n, " + body2 + " AS body, " + loc + " AS loc"
+	ins := "NULL::bool"
+	if c.merges(rel) {
+		ins = "(SELECT coalesce(bool_or(pgrst_ins), false) FROM pgrst_mut)"
+	}
+	sql := "WITH pgrst_mut AS (" + mut + ") SELECT NULL::int8 AS total, (SELECT count(*) FROM pgrst_mut) AS n, " + body2 + " AS body, " + loc + " AS loc, " + ins + " AS ins"
 	return c.statement(sql), nil
 }

@@ -44,6 +44,9 @@ type result struct {
 	n     int64
 	body  []byte
 	loc   []string
+	// inserted, for a POST merging duplicates, says whether it inserted a
+	// row (else it only updated: 200, not 201).
+	inserted *bool
 	// text is a body already in the response's media type.
 	text bool
 }
@@ -522,7 +525,7 @@ func (c *call) run(ctx context.Context, st *Statement, single, write bool) error
 			return rows.Err()
 		}
 		res.text = st.Text
-		if err := br.QueryRow().Scan(&res.total, &res.n, &res.body, &res.loc); err != nil {
+		if err := br.QueryRow().Scan(&res.total, &res.n, &res.body, &res.loc, &res.inserted); err != nil {
 			return err
 		}
 		if tp.Then != nil {
@@ -686,6 +689,9 @@ func (c *call) respond(res *result, single, write bool) error {
 		switch req.Method {
 		case http.MethodPost:
 			status = http.StatusCreated
+			if res.inserted != nil && !*res.inserted {
+				status = http.StatusOK
+			}
 			if res.total != nil || req.Prefer.Count != CountUnset {
 				total = strconv.FormatInt(res.n, 10)
 			}
