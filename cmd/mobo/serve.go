@@ -111,7 +111,7 @@ func assemble(cfg Config, log *slog.Logger) (*platform, error) {
 		QuotaCheckInterval:  cfg.Projects.QuotaCheckInterval,
 		ActiveBackends:      cfg.Projects.ActiveBackends,
 	}, cp, srv, external, kernel.ComponentLogger(log, "tenant"))
-	authSvc := auth.New(cfg.Auth, newAuthTenant(p.tenants), srv, kernel.ComponentLogger(log, "auth"))
+	authSvc := auth.New(cfg.Auth, newAuthTenant(p.tenants), srv, kernel.ComponentLogger(log, "auth"), auth.WithSettings(p.tenants.Settings()))
 	// The one request path: every API authenticates and authorizes
 	// through the gate, whose decisions alone run SQL as a principal.
 	conns := p.tenants.Connections()

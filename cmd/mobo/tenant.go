@@ -12,16 +12,14 @@ import (
 
 // The tenant component's parts, as each component that uses them gets
 // them: each declares the interface it needs and is given the parts that
-// provide it, no more. Some abilities are optional, found by type
-// assertion (auth's SettingsStore, pgwire's PoolTracker): the guards below
-// keep a view from losing one silently.
+// provide it, no more; optional parts are options of their own
+// (auth.WithSettings, rest.Options.Settings), never found by type assertion.
 
-// authTenant is the auth service's view: the catalogue, the service pools
-// and the auth settings.
+// authTenant is the auth service's view: the catalogue and the service
+// pools.
 type authTenant struct {
 	*tenant.Projects
 	*tenant.Connections
-	*tenant.Settings
 }
 
 // poolTenant is the view of realtime and the wire pooler: the catalogue and
@@ -32,7 +30,7 @@ type poolTenant struct {
 }
 
 func newAuthTenant(m *tenant.Manager) authTenant {
-	return authTenant{m.Projects(), m.Connections(), m.Settings()}
+	return authTenant{m.Projects(), m.Connections()}
 }
 
 func newPoolTenant(m *tenant.Manager) poolTenant {
@@ -45,8 +43,7 @@ var (
 	_ schemacache.ConnectionHolder = (*tenant.Connections)(nil)
 	_ rest.SettingsStore           = (*tenant.Settings)(nil)
 	_ auth.Tenants                 = authTenant{}
-	_ auth.SettingsStore           = authTenant{}
+	_ auth.SettingsStore           = (*tenant.Settings)(nil)
 	_ realtime.Projects            = poolTenant{}
 	_ pgwire.Projects              = poolTenant{}
-	_ pgwire.PoolTracker           = poolTenant{}
 )

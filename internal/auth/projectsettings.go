@@ -275,8 +275,7 @@ func mergePatch(stored, patch []byte) ([]byte, error) {
 }
 
 func (s *Service) store() (SettingsStore, bool) {
-	st, ok := s.tenants.(SettingsStore)
-	return st, ok
+	return s.settings, s.settings != nil
 }
 
 // projectConfig reads project ref's overrides and applies them to the

@@ -57,6 +57,10 @@ func WithSMSSender(s SMSSender) Option { return func(svc *Service) { svc.sms = s
 // WithMailer sets the mailer (default: SMTP from the config).
 func WithMailer(m Mailer) Option { return func(svc *Service) { svc.mail = m } }
 
+// WithSettings keeps each project's overrides of the auth settings in st
+// (the tenant's); without it every project runs on the platform's.
+func WithSettings(st SettingsStore) Option { return func(svc *Service) { svc.settings = st } }
+
 // WithClock sets the clock (tests).
 func WithClock(now func() time.Time) Option { return func(svc *Service) { svc.now = now } }
 
@@ -68,13 +72,15 @@ func WithLimiter(l Limiter) Option { return func(svc *Service) { svc.limiter = l
 type Service struct {
 	cfg     Config
 	tenants Tenants
-	srv     Server
-	log     *slog.Logger
-	mail    Mailer
-	sms     SMSSender
-	hasSMS  bool // a sender was given: phone sign-in works beyond the test numbers
-	limiter Limiter
-	now     func() time.Time
+	// settings keeps the projects' overrides; nil: none.
+	settings SettingsStore
+	srv      Server
+	log      *slog.Logger
+	mail     Mailer
+	sms      SMSSender
+	hasSMS   bool // a sender was given: phone sign-in works beyond the test numbers
+	limiter  Limiter
+	now      func() time.Time
 	// dummyHash is compared against when the user is unknown, so that an
 	// unknown email costs what a wrong password does.
 	dummyHash []byte

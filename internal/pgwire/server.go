@@ -42,12 +42,9 @@ type Projects interface {
 	// PoolConfig returns a pool configuration for the project's login role
 	// with its limits and the platform's shared connection budget.
 	PoolConfig(ctx context.Context, ref string) (*pgxpool.Config, error)
-}
-
-// PoolTracker is implemented by a [Projects] whose connection budget can
-// reclaim idle connections of the pooler's pools when other projects need
-// them; untrack is called before a pool is closed.
-type PoolTracker interface {
+	// TrackPool puts a pooler's pool under the connection budget, which
+	// may reclaim its idle connections when other projects need them;
+	// untrack is called before the pool is closed.
 	TrackPool(pool *pgxpool.Pool) (untrack func())
 }
 
@@ -74,7 +71,7 @@ type Server struct {
 	cancel   context.CancelFunc
 	ctx      context.Context // the server's lifetime; set by Start
 	pools    map[poolKey]*pgxpool.Pool
-	untrack  map[*pgxpool.Pool]func() // PoolTracker's, for pools in pools
+	untrack  map[*pgxpool.Pool]func() // TrackPool's, for pools in pools
 	sessions map[uint32]*session      // by the fake backend PID given to the client
 	clients  map[net.Conn]struct{}
 	scram    scramCache
@@ -289,9 +286,7 @@ func (s *Server) pool(ctx context.Context, ref, role string) (*pgxpool.Pool, err
 		return existing, nil
 	}
 	s.pools[k] = p
-	if t, ok := s.projects.(PoolTracker); ok {
-		s.untrack[p] = t.TrackPool(p)
-	}
+	s.untrack[p] = s.projects.TrackPool(p)
 	return p, nil
 }
 

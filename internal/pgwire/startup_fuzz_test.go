@@ -19,6 +19,8 @@ func (fakeProjects) ProjectState(ref string) (bool, bool) { return ref == "p", r
 
 func (fakeProjects) ServiceKey(string) (string, error) { return "key", nil }
 
+func (fakeProjects) TrackPool(*pgxpool.Pool) func() { return func() {} }
+
 func (fakeProjects) PoolConfig(context.Context, string) (*pgxpool.Config, error) {
 	return nil, errors.New("no database in this test")
 }
