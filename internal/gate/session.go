@@ -48,6 +48,12 @@ func (s *Session) Run(ctx context.Context, p Plan, read func(pgx.BatchResults) e
 	return s.d.Run(ctx, s.conn.Conn(), p, read)
 }
 
+// Begin opens a transaction on the session's connection as the decision's
+// principal ([Decision.Begin]); the caller ends it before Release.
+func (s *Session) Begin(ctx context.Context, opts pgx.TxOptions, set Settings, seed ...Statement) (pgx.Tx, error) {
+	return s.d.Begin(ctx, s.conn, opts, set, seed...)
+}
+
 // End ends the transaction a [Plan] with Hold left open: commit, or roll
 // back.
 func (s *Session) End(ctx context.Context, commit bool) error {

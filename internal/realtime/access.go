@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/magflock/mobo/internal/gate"
 )
@@ -99,7 +98,7 @@ func (sk *socket) allow(ctx context.Context, ch *channel, api string, op gate.Op
 // principal may read (receive) and write (send) on a private topic, as
 // Supabase does: probe rows are written by the platform, then selected and
 // written again as the principal, and everything is rolled back.
-func authorizePrivate(ctx context.Context, pool *pgxpool.Pool, d *gate.Decision, topic string) (read, write bool, err error) {
+func authorizePrivate(ctx context.Context, d *gate.Decision, topic string) (read, write bool, err error) {
 	if d.Principal().Role == roleService {
 		return true, true, nil
 	}
@@ -108,7 +107,12 @@ func authorizePrivate(ctx context.Context, pool *pgxpool.Pool, d *gate.Decision,
 		SQL:  `insert into realtime.messages (id, topic, extension, private) values ($1::uuid, $3, 'broadcast', true), ($2::uuid, $3, 'presence', true)`,
 		Args: []any{ids[0], ids[1], topic},
 	}
-	tx, err := d.Begin(ctx, pool, pgx.TxOptions{}, gate.Settings{Topic: topic}, probe)
+	sess, err := d.Acquire(ctx) // within the project's fair share, as every request
+	if err != nil {
+		return false, false, err
+	}
+	defer sess.Release()
+	tx, err := sess.Begin(ctx, pgx.TxOptions{}, gate.Settings{Topic: topic}, probe)
 	if err != nil {
 		return false, false, err
 	}
@@ -145,12 +149,17 @@ const (
 // first, as the principal may read them, with their ids. Each carries
 // meta {"id", "replayed": true}, as Supabase Realtime's; a binary one is
 // skipped for a 1.0.0 socket, which cannot carry it, as Supabase does.
-func replayBroadcasts(ctx context.Context, pool *pgxpool.Pool, ch *channel, d *gate.Decision, since int64, limit *int) ([]frame, map[string]struct{}, error) {
+func replayBroadcasts(ctx context.Context, ch *channel, d *gate.Decision, since int64, limit *int) ([]frame, map[string]struct{}, error) {
 	n := replayDefaultLimit
 	if limit != nil {
 		n = min(max(*limit, 1), replayMaxLimit)
 	}
-	tx, err := d.Begin(ctx, pool, pgx.TxOptions{AccessMode: pgx.ReadOnly}, gate.Settings{Topic: ch.sub})
+	sess, err := d.Acquire(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer sess.Release()
+	tx, err := sess.Begin(ctx, pgx.TxOptions{AccessMode: pgx.ReadOnly}, gate.Settings{Topic: ch.sub})
 	if err != nil {
 		return nil, nil, err
 	}

@@ -8,8 +8,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/jackc/pgx/v5/pgxpool"
-
 	"github.com/magflock/mobo/internal/gate"
 	"github.com/magflock/mobo/internal/httpx"
 )
@@ -99,10 +97,7 @@ func (s *Server) sendHTTP(w http.ResponseWriter, r *http.Request, pr *gate.Princ
 		if err == nil && b.Private {
 			var seen bool
 			if ok, seen = private[b.Topic]; !seen {
-				var pool *pgxpool.Pool
-				if pool, err = s.projects.Pool(ctx, ref); err == nil {
-					_, ok, err = authorizePrivate(ctx, pool, d, b.Topic)
-				}
+				_, ok, err = authorizePrivate(ctx, d, b.Topic)
 				private[b.Topic] = ok
 			}
 		}

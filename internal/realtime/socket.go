@@ -522,7 +522,7 @@ func (sk *socket) join(ctx context.Context, m *inMsg) {
 	}
 	ch.viewer.Store(v)
 	if ch.private {
-		read, write, err := authorizePrivate(ctx, pool, v.d, ch.sub)
+		read, write, err := authorizePrivate(ctx, v.d, ch.sub)
 		if err != nil {
 			sk.s.log.Warn("authorising a private channel", "ref", sk.ref, "err", err)
 			sk.replyError(m, "Unauthorized: You do not have permissions to read from this Channel topic: "+ch.sub)
@@ -536,7 +536,7 @@ func (sk *socket) join(ctx context.Context, m *inMsg) {
 	}
 	var replay []frame
 	if r := cfg.Broadcast.Replay; r != nil && ch.private {
-		if replay, ch.replayed, err = replayBroadcasts(ctx, pool, ch, v.d, r.Since, r.Limit); err != nil {
+		if replay, ch.replayed, err = replayBroadcasts(ctx, ch, v.d, r.Since, r.Limit); err != nil {
 			sk.s.log.Warn("replaying broadcasts", "ref", sk.ref, "err", err)
 		}
 	}
