@@ -42,15 +42,19 @@ const (
 	seedRoleSQL = "select set_config('role', 'service_role', true)"
 )
 
+// The values of transaction_read_only, boxed once: the request path
+// queues one of them on every request.
+var readOnlyArg, readWriteArg any = "on", "off"
+
 // QueueSetup queues on b the statements that switch the transaction to the
 // decision's role and claims with settings s. b must begin a transaction
 // first; the settings end with it.
 func (d *Decision) QueueSetup(b *pgx.Batch, s Settings) {
 	switch {
 	case s.Method != "":
-		ro := "off"
+		ro := readWriteArg
 		if s.ReadOnly {
-			ro = "on"
+			ro = readOnlyArg
 		}
 		b.Queue(requestSetupSQL, d.p.Role, string(d.p.ClaimsJSON), s.Method, s.Path, s.Headers, s.SearchPath, ro)
 	case s.Topic != "":
@@ -144,6 +148,9 @@ func (d *Decision) Run(ctx context.Context, conn *pgx.Conn, p Plan, read func(pg
 // parsedTooEarly reports whether err is PostgreSQL's refusal of a
 // statement prepared ahead of the batch.
 func parsedTooEarly(err error) bool {
+	if err == nil {
+		return false
+	}
 	var pre pgx.ErrPreprocessingBatch
 	var pe *pgconn.PgError
 	return errors.As(err, &pre) && errors.As(err, &pe)

@@ -103,6 +103,18 @@ func (c Config) resolved() Config {
 	return c
 }
 
+// searchPath is the search_path of requests on schema: the schema, then
+// the extra search path.
+func (c Config) searchPath(schema string) string {
+	parts := []string{ident(schema)}
+	for _, s := range c.extraSearchPath() {
+		if s != schema {
+			parts = append(parts, ident(s))
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
 func (c Config) extraSearchPath() []string {
 	if c.ExtraSearchPath == nil {
 		return []string{"public"}

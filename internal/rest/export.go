@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"slices"
-	"strings"
 
 	"github.com/jackc/pgx/v5"
 
@@ -62,21 +61,15 @@ func (s *Server) QueryJSON(ctx context.Context, d *gate.Decision, write bool, pa
 	if err != nil {
 		return nil, err
 	}
-	cfg := proj.current().config()
-	schemas := cfg.schemas()
-	parts := []string{ident(schemas[0])}
-	for _, sc := range cfg.extraSearchPath() {
-		if sc != schemas[0] {
-			parts = append(parts, ident(sc))
-		}
-	}
+	sc := proj.current()
+	searchPath := sc.searchPath(sc.config().schemas()[0])
 	conn, release, err := s.acquire(ctx, proj.ref)
 	if err != nil {
 		return nil, err
 	}
 	defer release()
 	var out []byte
-	settings := gate.Settings{Method: http.MethodPost, Path: path, Headers: "{}", SearchPath: strings.Join(parts, ", "), ReadOnly: !write}
+	settings := gate.Settings{Method: http.MethodPost, Path: path, Headers: "{}", SearchPath: searchPath, ReadOnly: !write}
 	err = d.Run(ctx, conn.Conn(), gate.Plan{Settings: settings, SQL: sql, Args: args}, func(br pgx.BatchResults) error { return br.QueryRow().Scan(&out) })
 	if err != nil {
 		return nil, err

@@ -435,7 +435,7 @@ func (s *Server) reload(ctx context.Context, p *project) error {
 	if err != nil {
 		return err
 	}
-	sc.cfg = &cfg
+	sc.setConfig(&cfg)
 	sc.reads = readCache{c: s.reads, prefix: strconv.FormatUint(s.snapshots.Add(1), 36) + "\x00"}
 	p.store(sc)
 	s.log.Debug("schema cache loaded", "ref", p.ref, "relations", len(sc.Relations), "functions", len(sc.Functions))
