@@ -511,8 +511,11 @@ func writeJSONString(b *strings.Builder, s string) {
 // the response. write says whether the request may change data.
 func (c *call) run(ctx context.Context, st *Statement, single, write bool) error {
 	req := c.req
-	settings := gate.Settings{Method: req.Method, Path: c.path, Headers: c.headersJSON(), SearchPath: c.sc.searchPath(c.schema), ReadOnly: !write, TimeZone: c.timezone()}
 	plan := c.media.Kind == MediaPlan
+	settings := gate.Settings{Method: req.Method, Path: c.path, SearchPath: c.sc.searchPath(c.schema), ReadOnly: !write, TimeZone: c.timezone()}
+	if settings.BuiltinOnly = st.BuiltinOnly && !write && !plan; !settings.BuiltinOnly {
+		settings.Headers = c.headersJSON() // read by nothing else
+	}
 	rollback := c.cfg.TxOverrides && req.Prefer.Tx == TxRollback
 	// A check that may undo the writes needs the result before the end of
 	// the transaction: that costs a second round trip.
