@@ -17,6 +17,8 @@ func TestBuiltinOnlyReads(t *testing.T) {
 	if _, err := db.Pool.Exec(t.Context(), `create domain short_text as text check (length(value) < 10);
 		create table tagged (id int primary key, label short_text, j json);
 		create table notes (id int primary key, user_id int references users (id));
+		create table owners (code short_text primary key);
+		create table pets (id int primary key, owner short_text references owners (code));
 		alter table notes enable row level security`); err != nil {
 		t.Fatal(err)
 	}
@@ -54,6 +56,7 @@ func TestBuiltinOnlyReads(t *testing.T) {
 		{"/posts", "id=like.1*", nil, false}, // LIKE on an integer: the database's operator, if any
 		{"/tagged", "id=eq.1", nil, false},   // a domain column
 		{"/tagged", "select=id", nil, true},
+		{"/owners", "select=pets(id)", nil, false},   // joined on a domain's columns
 		{"/tagged", "select=id&j=eq.{}", nil, false}, // json has no = of PostgreSQL's own
 		{"/tagged", "select=id&order=j", nil, false},
 		{"/posts", "select=published.count()", nil, false}, // an aggregate

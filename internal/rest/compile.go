@@ -507,10 +507,12 @@ func (c *compiler) embedJoin(parent, child *level, rel *relationship) (from, joi
 	var conds []string
 	switch rel.kind {
 	case relManyToOne:
+		c.joinsOn(rel.fk)
 		for i := range rel.fk.FromCols {
 			conds = append(conds, child.alias+"."+ident(rel.fk.ToCols[i])+" = "+parent.alias+"."+ident(rel.fk.FromCols[i]))
 		}
 	case relOneToMany:
+		c.joinsOn(rel.fk)
 		for i := range rel.fk.FromCols {
 			conds = append(conds, child.alias+"."+ident(rel.fk.FromCols[i])+" = "+parent.alias+"."+ident(rel.fk.ToCols[i]))
 		}
@@ -525,6 +527,8 @@ func (c *compiler) embedJoin(parent, child *level, rel *relationship) (from, joi
 		}
 		from += " JOIN " + rel.fk.From.Sanitize() + " " + j + " ON " + strings.Join(on, " AND ")
 		c.reads(rel.fk.From)
+		c.joinsOn(rel.fk)
+		c.joinsOn(rel.fk2)
 	case relComputed:
 		c.userCode = true
 		from = rel.fn.Sanitize() + "(" + parent.alias + ") " + child.alias
@@ -740,6 +744,21 @@ func (c *compiler) reads(rel *Relation) {
 func (c *compiler) readsColumn(col *Column) {
 	if col == nil || !col.BuiltinType {
 		c.userCode = true
+	}
+}
+
+// joinsOn notes a join on fk's columns, compared with = : PostgreSQL's
+// own operator only on its own comparable types.
+func (c *compiler) joinsOn(fk *ForeignKey) {
+	for _, side := range [...]struct {
+		rel  *Relation
+		cols []string
+	}{{fk.From, fk.FromCols}, {fk.To, fk.ToCols}} {
+		for _, name := range side.cols {
+			if col := side.rel.Column(name); col == nil || !col.BuiltinType || !comparableTypes[col.BaseType] {
+				c.userCode = true
+			}
+		}
 	}
 }
 
