@@ -6,7 +6,7 @@ GOBIN ?= $(shell $(GO) env GOPATH)/bin
 TESTDB_DIR := $(CURDIR)/.testdb
 export CGO_ENABLED ?= 1
 
-.PHONY: help run build test test-go test-faults soak test-e2e lint fmt bench bench-bus bench-boot bench-realtime bench-rest bench-auth bench-projects bench-share bench-graphql fuzz tools clean
+.PHONY: help run build test test-go test-faults soak test-e2e lint fmt bench bench-bus bench-boot bench-realtime bench-rest bench-auth bench-projects bench-share bench-graphql bench-vs fuzz tools clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  %-12s %s\n", $$1, $$2}'
@@ -81,6 +81,10 @@ bench-auth: ## auth: HS256 verification (cached, cold) vs golang-jwt on one core
 bench-graphql: build ## /graphql/v1 against PostGraphile 5 (Node 22, bench/graphql) on the same data: one-row lookup and 20-row list with 5 children each, 32 clients
 	cd bench/graphql && npm ci --no-audit --no-fund --loglevel=error
 	$(GO) run ./cmd/graphqlbench -bin bin/mobo -clients 32
+
+bench-vs: build ## this build beside another mobo binary (VS=path, the previous commit's say): /graphql/v1 and /rest/v1 on the same data, 32 clients, alternated
+	@test -n "$(VS)" || { echo "bench-vs: give the other binary as VS=path"; exit 2; }
+	$(GO) run ./cmd/graphqlbench -bin bin/mobo -vs $(VS) -clients 32
 
 fuzz: ## run every fuzz target for a while (FUZZTIME=60s)
 	@for t in $$(grep -rl --include='*_test.go' '^func Fuzz' . | xargs -n1 dirname | sort -u); do \

@@ -15,6 +15,15 @@
 // throughput of each and the ratio (goal: mobo ≥ 2x).
 //
 //	go run ./cmd/graphqlbench -bin bin/mobo -clients 32 -duration 5s
+//
+// With -vs another mobo binary (the previous commit's, say) takes
+// PostGraphile's place: both binaries run side by side, each on its own
+// managed PostgreSQL with the same data, and besides the two GraphQL
+// queries the same reads through /rest/v1 (one author by primary key; 20
+// authors with their posts) are measured, alternated the same way. Node is
+// not needed then.
+//
+//	go run ./cmd/graphqlbench -bin bin/mobo -vs /tmp/mobo-old -clients 32
 package main
 
 import (
@@ -47,6 +56,7 @@ import (
 
 type options struct {
 	bin, benchDir string
+	vs            string
 	clients       int
 	duration      time.Duration
 	rounds        int
@@ -58,6 +68,7 @@ func main() {
 	var o options
 	flag.StringVar(&o.bin, "bin", "bin/mobo", "the mobo binary")
 	flag.StringVar(&o.benchDir, "dir", "bench/graphql", "the folder of server.mjs and its node_modules (npm ci there)")
+	flag.StringVar(&o.vs, "vs", "", "another mobo binary to compare with, GraphQL and REST, instead of PostGraphile")
 	flag.IntVar(&o.clients, "clients", 32, "concurrent HTTP clients")
 	flag.DurationVar(&o.duration, "duration", 5*time.Second, "length of one measurement")
 	flag.IntVar(&o.rounds, "rounds", 3, "alternated measurements of each target and query")
@@ -77,10 +88,12 @@ func main() {
 	}
 }
 
-// target is one GraphQL server and its spelling of the two queries.
+// target is one GraphQL server and its spelling of the two queries, or
+// with get a REST API and its two paths.
 type target struct {
 	name   string
 	url    string
+	get    bool
 	header http.Header
 	// lookup is the one-author query; %d is the author's id.
 	lookup string
@@ -121,6 +134,25 @@ func moboListed(b []byte) ([][]int, error) {
 	return out, nil
 }
 
+func restListed(b []byte) ([][]int, error) {
+	var r []struct {
+		ID   int
+		Post []struct{ ID int }
+	}
+	if err := json.Unmarshal(b, &r); err != nil {
+		return nil, err
+	}
+	var out [][]int
+	for _, a := range r {
+		row := []int{a.ID}
+		for _, p := range a.Post {
+			row = append(row, p.ID)
+		}
+		out = append(out, row)
+	}
+	return out, nil
+}
+
 func pglListed(b []byte) ([][]int, error) {
 	var r struct {
 		Data struct {
@@ -153,11 +185,10 @@ func pglListed(b []byte) ([][]int, error) {
 func (l *loader) sameLists(ctx context.Context, targets []*target) error {
 	var first [][]int
 	for i, t := range targets {
-		req, err := http.NewRequestWithContext(ctx, http.MethodPost, t.url, strings.NewReader(t.list))
+		req, err := t.request(ctx, []byte(t.list))
 		if err != nil {
 			return err
 		}
-		req.Header = t.header
 		resp, err := l.http.Do(req)
 		if err != nil {
 			return err
@@ -188,9 +219,123 @@ const (
 	moboList   = `{"query":"{ authorCollection(first: 20) { edges { node { id name postCollection { edges { node { id title } } } } } } }"}`
 	pglLookup  = `{"query":"query($id: Int!) { authorByRowId(rowId: $id) { rowId name } }","variables":{"id":%d}}`
 	pglList    = `{"query":"{ allAuthors(first: 20, orderBy: PRIMARY_KEY_ASC) { nodes { rowId name postsByAuthorId(orderBy: PRIMARY_KEY_ASC) { nodes { rowId title } } } } }"}`
+	restLookup = `/author?id=eq.%d`
+	restList   = `/author?select=id,name,post(id,title)&order=id&limit=20`
 )
 
+// request is t's request with body: posted, or for a REST target the path
+// and query to GET.
+func (t *target) request(ctx context.Context, body []byte) (*http.Request, error) {
+	var req *http.Request
+	var err error
+	if t.get {
+		req, err = http.NewRequestWithContext(ctx, http.MethodGet, t.url+string(body), nil)
+	} else {
+		req, err = http.NewRequestWithContext(ctx, http.MethodPost, t.url, bytes.NewReader(body))
+	}
+	if err != nil {
+		return nil, err
+	}
+	req.Header = t.header
+	return req, nil
+}
+
+// startSeeded starts bin on a data dir of its own with the benchmark's
+// project and data; stop ends it and removes the dir.
+func startSeeded(ctx context.Context, bin string, authors int) (m *benchkit.Mobo, anonKey, dbURL string, stop func(err error) error, err error) {
+	dir, err := benchkit.DataDir("graphqlbench")
+	if err != nil {
+		return nil, "", "", nil, err
+	}
+	m, err = benchkit.StartMobo(ctx, bin, dir, "--log-level", "warn")
+	if err != nil {
+		_ = os.RemoveAll(dir)
+		return nil, "", "", nil, err
+	}
+	stop = func(err error) error {
+		if serr := m.Stop(); serr != nil && err == nil {
+			err = serr
+		}
+		if err != nil {
+			err = fmt.Errorf("%w\n%s's last output:\n%s", err, bin, m.Out().Tail(15))
+		}
+		_ = os.RemoveAll(dir)
+		return err
+	}
+	if anonKey, err = m.CreateProject(ctx, "gqlbench"); err == nil {
+		if dbURL, err = m.DatabaseURL("proj_gqlbench", "graphqlbench"); err == nil {
+			err = seed(ctx, dbURL, authors)
+		}
+	}
+	if err != nil {
+		return nil, "", "", nil, stop(err)
+	}
+	return m, anonKey, dbURL, stop, nil
+}
+
+// moboTargets are m's GraphQL and REST targets, named name.
+func moboTargets(m *benchkit.Mobo, name, anonKey string) (gql, rest *target) {
+	h := http.Header{"Content-Type": {"application/json"}, "Apikey": {anonKey}, "Authorization": {"Bearer " + anonKey}}
+	gql = &target{
+		name: name, url: m.URL() + "/p/gqlbench/graphql/v1", header: h, lookup: moboLookup, list: moboList,
+		lookupCheck: `"authorCollection":{"edges":[{"node":{"id":`, listCheck: `"postCollection":{"edges":[{"node":{"id":`,
+		listed: moboListed,
+	}
+	rest = &target{
+		name: name, url: m.URL() + "/p/gqlbench/rest/v1", get: true, header: http.Header{"Apikey": {anonKey}},
+		lookup: restLookup, list: restList, lookupCheck: `[{"id":`, listCheck: `"post":[{"id":`, listed: restListed,
+	}
+	return gql, rest
+}
+
+// runVs compares two mobo binaries, GraphQL and REST.
+func runVs(ctx context.Context, o options) (err error) {
+	ctx, cancel := context.WithTimeout(ctx, o.timeout)
+	defer cancel()
+	var suites [2][]*target
+	for i, path := range []string{o.bin, o.vs} {
+		bin, berr := benchkit.MoboBinary(path)
+		if berr != nil {
+			return berr
+		}
+		m, anonKey, _, stop, serr := startSeeded(ctx, bin, o.authors)
+		if serr != nil {
+			return serr
+		}
+		defer func() { err = stop(err) }()
+		name := "A"
+		if i == 1 {
+			name = "B"
+		}
+		gql, rest := moboTargets(m, name, anonKey)
+		suites[0], suites[1] = append(suites[0], gql), append(suites[1], rest)
+		fmt.Printf("%s: %s on %s\n", name, bin, m.URL())
+	}
+	l := newLoader(o.clients)
+	for _, targets := range suites {
+		for _, t := range targets {
+			if err := l.waitReady(ctx, t, o.authors); err != nil {
+				return err
+			}
+		}
+		if err := l.sameLists(ctx, targets); err != nil {
+			return err
+		}
+	}
+	fmt.Printf("%d authors × 5 posts; %d clients, %d CPUs; %d rounds of %v each, alternated\n",
+		o.authors, o.clients, runtime.NumCPU(), o.rounds, o.duration)
+	for i, api := range []string{"graphql", "rest"} {
+		if err := l.compare(ctx, o, api, suites[i], ""); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func run(ctx context.Context, o options) (err error) {
+	if o.vs != "" {
+		return runVs(ctx, o)
+	}
 	ctx, cancel := context.WithTimeout(ctx, o.timeout)
 	defer cancel()
 	bin, err := benchkit.MoboBinary(o.bin)
@@ -267,6 +412,13 @@ func run(ctx context.Context, o options) (err error) {
 	fmt.Printf("mobo %s on %s and PostGraphile %s (node %s) on %s; %d authors × 5 posts; %d clients, %d CPUs; %d rounds of %v each, alternated\n",
 		filepath.Base(bin), m.URL(), packageVersion(filepath.Join(o.benchDir, "node_modules", "postgraphile")), pg.version, pg.url,
 		o.authors, o.clients, runtime.NumCPU(), o.rounds, o.duration)
+	return l.compare(ctx, o, "graphql", targets, " (goal ≥ 2)")
+}
+
+// compare measures the two targets (the first against the second) through
+// the lookup and the list, alternated, and prints each round and the
+// medians; goal follows the ratio.
+func (l *loader) compare(ctx context.Context, o options, api string, targets []*target, goal string) error {
 	type query struct {
 		name string
 		body func(t *target) func(r *rand.Rand) []byte
@@ -286,7 +438,7 @@ func run(ctx context.Context, o options) (err error) {
 		}, func(t *target) string { return t.listCheck }},
 	}
 	for _, q := range queries {
-		fmt.Printf("\n%s\n", q.name)
+		fmt.Printf("\n%s %s\n", api, q.name)
 		rates := map[string][]float64{}
 		for _, t := range targets { // warm-up
 			if _, err := l.load(ctx, t, q.body(t), q.chk(t), o.duration/2); err != nil {
@@ -305,8 +457,9 @@ func run(ctx context.Context, o options) (err error) {
 			}
 			fmt.Printf("  round %d: %s\n", r+1, strings.Join(line, " | "))
 		}
-		mr, pr := median(rates["mobo"]), median(rates["postgraphile"])
-		fmt.Printf("  median: mobo %.0f req/s   postgraphile %.0f req/s   ratio %.2fx (goal ≥ 2)\n", mr, pr, mr/pr)
+		a, b := targets[0].name, targets[1].name
+		mr, pr := median(rates[a]), median(rates[b])
+		fmt.Printf("  median: %s %.0f req/s   %s %.0f req/s   ratio %.2fx%s\n", a, mr, b, pr, mr/pr, goal)
 	}
 	return nil
 }
@@ -418,11 +571,10 @@ func (r loadResult) String() string { return fmt.Sprintf("%.0f req/s", r.rate())
 
 // post sends one request and checks the answer.
 func (l *loader) post(ctx context.Context, t *target, body []byte, check string) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, t.url, bytes.NewReader(body))
+	req, err := t.request(ctx, body)
 	if err != nil {
 		return err
 	}
-	req.Header = t.header
 	resp, err := l.http.Do(req)
 	if err != nil {
 		return err

@@ -51,6 +51,9 @@ type Relation struct {
 	// Synthetic marks the row type of a RETURNS TABLE function: no
 	// relation of the database has it.
 	Synthetic bool
+	// RowSecurity is true when row-level security is enabled on the
+	// relation (its policies may call functions).
+	RowSecurity bool
 }
 
 // Column looks a column up by name.
@@ -100,6 +103,13 @@ type Column struct {
 	Identity    bool
 	Enum        []string
 	Description string
+	// BuiltinType is true when the column's type is one of PostgreSQL's
+	// own base, range or multirange types (arrays of them included), made
+	// by initdb: reading, comparing and printing it runs none of the
+	// database's functions. A domain (whose checks may call functions), an
+	// enum or composite (which may have a cast to json) or an extension's
+	// type is not.
+	BuiltinType bool
 }
 
 // ForeignKey is a foreign key constraint between two exposed relations.

@@ -14,7 +14,7 @@ import (
 // the exposed schemas.
 const (
 	queryRelations = `select c.oid::int8, n.nspname::text, c.relname::text, c.relkind::text,
-  coalesce(obj_description(c.oid, 'pg_class'), '')
+  coalesce(obj_description(c.oid, 'pg_class'), ''), c.relrowsecurity
 from pg_class c join pg_namespace n on n.oid = c.relnamespace
 where n.nspname = any($1::text[]) and c.relkind in ('r','v','m','p','f')`
 
@@ -22,7 +22,8 @@ where n.nspname = any($1::text[]) and c.relkind in ('r','v','m','p','f')`
   coalesce(bt.typname, t.typname)::text, not a.attnotnull, coalesce(pg_get_expr(d.adbin, d.adrelid), ''),
   a.attgenerated <> '', a.attidentity <> '',
   coalesce((select array_agg(e.enumlabel::text order by e.enumsortorder) from pg_enum e where e.enumtypid = t.oid), '{}'),
-  coalesce(col_description(a.attrelid, a.attnum), '')
+  coalesce(col_description(a.attrelid, a.attnum), ''),
+  t.oid < 16384 and t.typtype in ('b', 'r', 'm')
 from pg_attribute a
 join pg_class c on c.oid = a.attrelid
 join pg_namespace n on n.oid = c.relnamespace
@@ -115,7 +116,7 @@ func (sc *Catalog) readRelations(br pgx.BatchResults) error {
 			r    = &Relation{}
 			kind string
 		)
-		if err := rows.Scan(&oid, &r.Schema, &r.Name, &kind, &r.Description); err != nil {
+		if err := rows.Scan(&oid, &r.Schema, &r.Name, &kind, &r.Description, &r.RowSecurity); err != nil {
 			return err
 		}
 		r.OID, r.Kind = uint32(oid), kind[0] //nolint:gosec // oids are 32-bit
@@ -137,7 +138,7 @@ func (sc *Catalog) readColumns(br pgx.BatchResults) error {
 			c   = &Column{}
 		)
 		if err := rows.Scan(&oid, &c.Name, &c.Position, &c.Type, &c.BaseType, &c.Nullable, &c.Default,
-			&c.Generated, &c.Identity, &c.Enum, &c.Description); err != nil {
+			&c.Generated, &c.Identity, &c.Enum, &c.Description, &c.BuiltinType); err != nil {
 			return err
 		}
 		if r := sc.byOID[uint32(oid)]; r != nil { //nolint:gosec // oids are 32-bit

@@ -27,6 +27,13 @@ type Settings struct {
 	// Topic, when set, is realtime.topic (realtime.topic() in policies on
 	// realtime.messages).
 	Topic string
+	// BuiltinOnly, with Method, says the statement runs none of the
+	// database's own code (no function, view, row-level security policy,
+	// domain or user-defined type or operator): then request.method,
+	// request.path, request.headers and transaction_read_only, which only
+	// such code can observe (a plain read cannot write), are not set. Role,
+	// claims and search path are, as always.
+	BuiltinOnly bool
 }
 
 const (
@@ -34,23 +41,30 @@ const (
   set_config('request.method', $3, true), set_config('request.path', $4, true),
   set_config('request.headers', $5, true), set_config('search_path', $6, true),
   set_config('transaction_read_only', $7, true)`
-	roleSetupSQL  = `select set_config('role', $1, true), set_config('request.jwt.claims', $2, true)`
-	topicSetupSQL = `select set_config('role', $1, true), set_config('request.jwt.claims', $2, true), set_config('realtime.topic', $3, true)`
-	timezoneSQL   = "select set_config('timezone', $1, true)"
+	builtinSetupSQL = `select set_config('role', $1, true), set_config('request.jwt.claims', $2, true), set_config('search_path', $3, true)`
+	roleSetupSQL    = `select set_config('role', $1, true), set_config('request.jwt.claims', $2, true)`
+	topicSetupSQL   = `select set_config('role', $1, true), set_config('request.jwt.claims', $2, true), set_config('realtime.topic', $3, true)`
+	timezoneSQL     = "select set_config('timezone', $1, true)"
 	// seedRoleSQL runs a decision's seed statements as the project's
 	// service role, before the principal's role takes over.
 	seedRoleSQL = "select set_config('role', 'service_role', true)"
 )
+
+// The values of transaction_read_only, boxed once: the request path
+// queues one of them on every request.
+var readOnlyArg, readWriteArg any = "on", "off"
 
 // QueueSetup queues on b the statements that switch the transaction to the
 // decision's role and claims with settings s. b must begin a transaction
 // first; the settings end with it.
 func (d *Decision) QueueSetup(b *pgx.Batch, s Settings) {
 	switch {
+	case s.Method != "" && s.BuiltinOnly:
+		b.Queue(builtinSetupSQL, d.p.Role, string(d.p.ClaimsJSON), s.SearchPath)
 	case s.Method != "":
-		ro := "off"
+		ro := readWriteArg
 		if s.ReadOnly {
-			ro = "on"
+			ro = readOnlyArg
 		}
 		b.Queue(requestSetupSQL, d.p.Role, string(d.p.ClaimsJSON), s.Method, s.Path, s.Headers, s.SearchPath, ro)
 	case s.Topic != "":
@@ -144,6 +158,9 @@ func (d *Decision) Run(ctx context.Context, conn *pgx.Conn, p Plan, read func(pg
 // parsedTooEarly reports whether err is PostgreSQL's refusal of a
 // statement prepared ahead of the batch.
 func parsedTooEarly(err error) bool {
+	if err == nil {
+		return false
+	}
 	var pre pgx.ErrPreprocessingBatch
 	var pe *pgconn.PgError
 	return errors.As(err, &pre) && errors.As(err, &pe)

@@ -24,6 +24,10 @@ type Statement struct {
 	// Text is true when the body is already in the response's media type
 	// (CSV), not JSON.
 	Text bool
+	// BuiltinOnly is true for a read that runs none of the database's own
+	// code ([compiler.userCode]): no function, view, policy, domain check,
+	// user-defined type or operator can see its request settings.
+	BuiltinOnly bool
 }
 
 // compiler builds one statement. It resolves every identifier against the
@@ -36,6 +40,16 @@ type compiler struct {
 	req *Request
 	// textBody is set when the body is built as text (CSV).
 	textBody bool
+	// userCode is set when the statement may run code of the database's
+	// own: a view, a relation with row-level security (its policies), a
+	// function (computed fields and relationships, aggregates), a cast, a
+	// column of a type that is not PostgreSQL's own (a domain's checks,
+	// an enum's or composite's cast to json, an extension's functions), an
+	// operator or ordering that PostgreSQL does not define for a built-in
+	// type (the database may), text search or GeoJSON. Every read is
+	// judged; what the judgement leaves aside is a database shadowing
+	// PostgreSQL's own functions (json_agg, count) by name.
+	userCode bool
 }
 
 func newCompiler(sc *Schema, cfg *Config, schema string, req *Request) *compiler {
@@ -227,6 +241,7 @@ func (c *compiler) selectList(lvl *level, q *rowsQuery, items []SelectItem) erro
 		switch it.Kind {
 		case SelectStar:
 			for _, col := range lvl.rel.Columns {
+				c.readsColumn(col)
 				q.add(sqlb.Column{Expr: lvl.alias + "." + ident(col.Name), Name: col.Name})
 			}
 		case SelectCount:
@@ -243,11 +258,13 @@ func (c *compiler) selectList(lvl *level, q *rowsQuery, items []SelectItem) erro
 				expr = "CAST(" + expr + " AS " + t + ")"
 			}
 			q.add(sqlb.Column{Expr: expr, Name: name, Agg: true})
+			c.userCode = true // an aggregate function
 		case SelectField:
 			if lvl.path != nil && it.Field.Name == "count" && len(it.Field.JSON) == 0 && it.Aggregate == AggNone && lvl.rel.Column("count") == nil {
 				// "rel(count)": PostgREST's count of an embedding, allowed
 				// even with aggregates off.
 				q.add(sqlb.Column{Expr: "count(*)", Name: cmpOr(it.Alias, "count"), Agg: true})
+				c.userCode = true // an aggregate function
 				continue
 			}
 			expr, err := c.fieldExpr(lvl, it.Field)
@@ -281,6 +298,7 @@ func (c *compiler) selectList(lvl *level, q *rowsQuery, items []SelectItem) erro
 					}
 					expr = "CAST(" + expr + " AS " + t + ")"
 				}
+				c.userCode = true // an aggregate function
 			}
 			q.add(sqlb.Column{Expr: expr, Name: name, Agg: agg})
 		case SelectEmbed, SelectSpread:
@@ -313,6 +331,7 @@ func defaultName(f Field) string {
 }
 
 func (c *compiler) cast(name string) (string, error) {
+	c.userCode = true // to a type or through a cast function of the database's, maybe
 	t := c.sc.CastType(name)
 	if t == "" {
 		return "", clientError(http.StatusBadRequest, "42704", fmt.Sprintf("type %q does not exist", name), "", "")
@@ -324,8 +343,13 @@ func (c *compiler) cast(name string) (string, error) {
 func (c *compiler) fieldExpr(lvl *level, f Field) (string, error) {
 	var expr string
 	if col := lvl.rel.Column(f.Name); col != nil {
+		c.readsColumn(col)
+		if len(f.JSON) > 0 && col.BaseType != "json" && col.BaseType != "jsonb" {
+			c.userCode = true
+		}
 		expr = lvl.alias + "." + ident(col.Name)
 	} else if fn := c.computedField(lvl, f.Name); fn != nil {
+		c.userCode = true
 		expr = fn.Sanitize() + "(" + lvl.alias + ")"
 	} else {
 		return "", noColumnError(lvl.rel, f.Name)
@@ -447,13 +471,16 @@ func (c *compiler) embedItem(parent *level, q *rowsQuery, it SelectItem) error {
 // ties its rows to the parent row.
 func (c *compiler) embedJoin(parent, child *level, rel *relationship) (from, join string) {
 	from = rel.target.Sanitize() + " " + child.alias
+	c.reads(rel.target)
 	var conds []string
 	switch rel.kind {
 	case relManyToOne:
+		c.joinsOn(rel.fk)
 		for i := range rel.fk.FromCols {
 			conds = append(conds, child.alias+"."+ident(rel.fk.ToCols[i])+" = "+parent.alias+"."+ident(rel.fk.FromCols[i]))
 		}
 	case relOneToMany:
+		c.joinsOn(rel.fk)
 		for i := range rel.fk.FromCols {
 			conds = append(conds, child.alias+"."+ident(rel.fk.FromCols[i])+" = "+parent.alias+"."+ident(rel.fk.ToCols[i]))
 		}
@@ -467,7 +494,11 @@ func (c *compiler) embedJoin(parent, child *level, rel *relationship) (from, joi
 			conds = append(conds, j+"."+ident(rel.fk.FromCols[i])+" = "+parent.alias+"."+ident(rel.fk.ToCols[i]))
 		}
 		from += " JOIN " + rel.fk.From.Sanitize() + " " + j + " ON " + strings.Join(on, " AND ")
+		c.reads(rel.fk.From)
+		c.joinsOn(rel.fk)
+		c.joinsOn(rel.fk2)
 	case relComputed:
+		c.userCode = true
 		from = rel.fn.Sanitize() + "(" + parent.alias + ") " + child.alias
 		conds = append(conds, "true")
 	}
@@ -491,12 +522,14 @@ func (c *compiler) orderTerm(lvl *level, t OrderTerm) (string, error) {
 		if err != nil {
 			return "", err
 		}
+		c.ordersBuiltin(e.lvl, t.Field)
 		expr = "(SELECT " + fe + " FROM " + e.from + " WHERE " + e.join + " LIMIT 1)"
 	} else {
 		var err error
 		if expr, err = c.fieldExpr(lvl, t.Field); err != nil {
 			return "", err
 		}
+		c.ordersBuiltin(lvl, t.Field)
 	}
 	switch t.Dir {
 	case OrderAsc:
@@ -543,6 +576,7 @@ func (c *compiler) condition(lvl *level, cond Condition) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	c.comparesBuiltin(lvl, cond.Field, cond.Expr.Op)
 	return c.opExpr(lhs, cond.Expr), nil
 }
 
@@ -666,6 +700,92 @@ func (c *compiler) statement(sql string) *Statement {
 	return &Statement{SQL: sql, Args: c.Args(), Text: c.textBody}
 }
 
+// reads notes that the statement reads rel.
+func (c *compiler) reads(rel *Relation) {
+	switch {
+	case rel.Synthetic, rel.RowSecurity, rel.Kind != 'r' && rel.Kind != 'p' && rel.Kind != 'm':
+		c.userCode = true
+	}
+}
+
+// readsColumn notes that the statement reads col (nil: a computed field).
+func (c *compiler) readsColumn(col *Column) {
+	if col == nil || !col.BuiltinType {
+		c.userCode = true
+	}
+}
+
+// joinsOn notes a join on fk's columns, compared with = : PostgreSQL's
+// own operator only on its own comparable types.
+func (c *compiler) joinsOn(fk *ForeignKey) {
+	for _, side := range [...]struct {
+		rel  *Relation
+		cols []string
+	}{{fk.From, fk.FromCols}, {fk.To, fk.ToCols}} {
+		for _, name := range side.cols {
+			if col := side.rel.Column(name); col == nil || !col.BuiltinType || !comparableTypes[col.BaseType] {
+				c.userCode = true
+			}
+		}
+	}
+}
+
+// comparableTypes are built-in types that PostgreSQL itself compares
+// and orders (btree), textTypes those it also matches with LIKE and
+// regular expressions: filters and orders on them use its own operators.
+var (
+	comparableTypes = map[string]bool{
+		"bool": true, "int2": true, "int4": true, "int8": true, "float4": true, "float8": true, "numeric": true,
+		"money": true, "oid": true, "text": true, "varchar": true, "bpchar": true, "char": true, "name": true,
+		"uuid": true, "date": true, "time": true, "timetz": true, "timestamp": true, "timestamptz": true,
+		"interval": true, "bytea": true, "inet": true, "cidr": true, "macaddr": true, "macaddr8": true,
+		"jsonb": true, "bit": true, "varbit": true, "pg_lsn": true,
+	}
+	textTypes = map[string]bool{"text": true, "varchar": true, "bpchar": true, "name": true}
+)
+
+// comparesBuiltin notes a filter on field f of lvl with op: unless
+// PostgreSQL's own operator applies, the database's may.
+func (c *compiler) comparesBuiltin(lvl *level, f Field, op Operator) {
+	typ, ok := c.builtinType(lvl, f)
+	switch op {
+	case OpEq, OpNeq, OpGt, OpGte, OpLt, OpLte, OpIn, OpIsDistinct:
+		ok = ok && comparableTypes[typ]
+	case OpLike, OpILike, OpMatch, OpIMatch:
+		ok = ok && textTypes[typ]
+	case OpIs:
+	default:
+		ok = false
+	}
+	c.userCode = c.userCode || !ok
+}
+
+// ordersBuiltin notes an order on field f of lvl: unless PostgreSQL
+// itself orders its type, the database's operator class may.
+func (c *compiler) ordersBuiltin(lvl *level, f Field) {
+	typ, ok := c.builtinType(lvl, f)
+	c.userCode = c.userCode || !ok || !comparableTypes[typ]
+}
+
+// builtinType is the type of field f of lvl, a column of a built-in type
+// with its JSON path, if it is one.
+func (c *compiler) builtinType(lvl *level, f Field) (string, bool) {
+	col := lvl.rel.Column(f.Name)
+	if col == nil || !col.BuiltinType {
+		return "", false
+	}
+	typ := col.BaseType
+	if n := len(f.JSON); n > 0 {
+		switch {
+		case typ != "json" && typ != "jsonb":
+			return "", false
+		case f.JSON[n-1].Arrow == ArrowText:
+			typ = "text"
+		}
+	}
+	return typ, true
+}
+
 // compileRead compiles GET and HEAD on a relation.
 func (c *compiler) compileRead(media MediaType) (*Statement, error) {
 	rel, err := c.relation(c.req.Target.Name)
@@ -675,6 +795,10 @@ func (c *compiler) compileRead(media MediaType) (*Statement, error) {
 	if media.Kind == MediaGeoJSON && !c.sc.PostGIS {
 		return nil, clientError(http.StatusNotAcceptable, CodeNotAcceptable,
 			"None of these media types are available: application/geo+json", "PostGIS is not installed in this database", "")
+	}
+	c.reads(rel)
+	if media.Kind == MediaGeoJSON {
+		c.userCode = true // PostGIS
 	}
 	root := &level{rel: rel, alias: "t0", items: c.req.Query.Select}
 	rng := c.req.Range
@@ -687,6 +811,7 @@ func (c *compiler) compileRead(media MediaType) (*Statement, error) {
 	}
 	sql := "SELECT " + c.totalExpr(q) + " AS total, count(*) AS n, " + c.bodyExpr(media, q.outCols()) + " AS body, NULL::text[] AS loc, NULL::bool AS ins FROM (" + q.sql() + ") x"
 	st := c.statement(sql)
+	st.BuiltinOnly = !c.userCode
 	if st.Explain, err = c.explainCount(root.rel, root.items, rel.Sanitize()+" t0", nil); err != nil {
 		return nil, err
 	}

@@ -34,9 +34,8 @@ func (s *Server) QueryJSON(ctx context.Context, d *gate.Decision, write bool, pa
 	if err != nil {
 		return nil, err
 	}
-	cfg := sc.config()
 	var out []byte
-	settings := gate.Settings{Method: http.MethodPost, Path: path, Headers: "{}", SearchPath: cfg.searchPath(cfg.schemas()[0]), ReadOnly: !write}
+	settings := gate.Settings{Method: http.MethodPost, Path: path, Headers: "{}", SearchPath: sc.searchPath(sc.config().schemas()[0]), ReadOnly: !write}
 	err = d.Query(ctx, gate.Plan{Settings: settings, SQL: sql, Args: args}, func(br pgx.BatchResults) error { return br.QueryRow().Scan(&out) })
 	if err != nil {
 		return nil, err

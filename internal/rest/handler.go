@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/magflock/mobo/internal/gate"
 	"github.com/magflock/mobo/internal/httpx"
@@ -438,11 +440,18 @@ func formToJSON(b []byte) ([]byte, error) {
 	return json.Marshal(obj)
 }
 
-// searchPath is the search_path of requests on schema.
-func (c *call) searchPath() string { return c.cfg.searchPath(c.schema) }
-
+// headersJSON is request.headers: the request's headers as a JSON object
+// of lower-case names, values of a repeated header joined by commas.
 func (c *call) headersJSON() string {
+	n := 2
+	for k, v := range c.r.Header {
+		n += len(k) + 4
+		for _, s := range v {
+			n += len(s) + 3
+		}
+	}
 	var b strings.Builder
+	b.Grow(n)
 	b.WriteByte('{')
 	first := true
 	for k, v := range c.r.Header {
@@ -450,7 +459,7 @@ func (c *call) headersJSON() string {
 			b.WriteByte(',')
 		}
 		first = false
-		writeJSONString(&b, strings.ToLower(k))
+		writeJSONLower(&b, k)
 		b.WriteByte(':')
 		if len(v) == 1 {
 			writeJSONString(&b, v[0])
@@ -462,16 +471,36 @@ func (c *call) headersJSON() string {
 	return b.String()
 }
 
-// writeJSONString writes s as a JSON string.
-func writeJSONString(b *strings.Builder, s string) {
-	plain := true
+// writeJSONLower writes s in lower case as a JSON string.
+func writeJSONLower(b *strings.Builder, s string) {
+	if !plainJSON(s) {
+		writeJSONString(b, strings.ToLower(s))
+		return
+	}
+	b.WriteByte('"')
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		b.WriteByte(c)
+	}
+	b.WriteByte('"')
+}
+
+// plainJSON reports whether s is ASCII that needs no escaping in a JSON string.
+func plainJSON(s string) bool {
 	for i := 0; i < len(s); i++ {
 		if c := s[i]; c < 0x20 || c == '"' || c == '\\' || c >= 0x80 {
-			plain = false
-			break
+			return false
 		}
 	}
-	if plain {
+	return true
+}
+
+// writeJSONString writes s as a JSON string.
+func writeJSONString(b *strings.Builder, s string) {
+	if plainJSON(s) {
 		b.WriteByte('"')
 		b.WriteString(s)
 		b.WriteByte('"')
@@ -485,8 +514,11 @@ func writeJSONString(b *strings.Builder, s string) {
 // the response. write says whether the request may change data.
 func (c *call) run(ctx context.Context, st *Statement, single, write bool) error {
 	req := c.req
-	settings := gate.Settings{Method: req.Method, Path: c.path, Headers: c.headersJSON(), SearchPath: c.searchPath(), ReadOnly: !write, TimeZone: c.timezone()}
 	plan := c.media.Kind == MediaPlan
+	settings := gate.Settings{Method: req.Method, Path: c.path, SearchPath: c.sc.searchPath(c.schema), ReadOnly: !write, TimeZone: c.timezone()}
+	if settings.BuiltinOnly = st.BuiltinOnly && !write && !plan; !settings.BuiltinOnly {
+		settings.Headers = c.headersJSON() // read by nothing else
+	}
 	rollback := c.cfg.TxOverrides && req.Prefer.Tx == TxRollback
 	// A check that may undo the writes needs the result before the end of
 	// the transaction: that costs a second round trip.
@@ -525,7 +557,7 @@ func (c *call) run(ctx context.Context, st *Statement, single, write bool) error
 			return rows.Err()
 		}
 		res.text = st.Text
-		if err := br.QueryRow().Scan(&res.total, &res.n, &res.body, &res.loc, &res.inserted); err != nil {
+		if err := res.scan(br); err != nil {
 			return err
 		}
 		if tp.Then != nil {
@@ -559,6 +591,74 @@ func (c *call) run(ctx context.Context, st *Statement, single, write bool) error
 		}
 	}
 	return c.respond(&res, single, write)
+}
+
+// scan reads the statement's one row from br. The usual row (a count, a
+// JSON or text body, no locations, no insert flag) is decoded here from the
+// raw values:
+// pgx's Scan plans each column's conversion anew for every statement,
+// which showed on the request path's profile. Any other row goes through
+// Scan.
+func (res *result) scan(br pgx.BatchResults) error {
+	rows, err := br.Query()
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		return pgx.ErrNoRows
+	}
+	if !res.decode(rows.FieldDescriptions(), rows.RawValues()) {
+		if err := rows.Scan(&res.total, &res.n, &res.body, &res.loc, &res.inserted); err != nil {
+			return err
+		}
+	}
+	rows.Close()
+	return rows.Err()
+}
+
+// decode sets res from a row of (int8 total, int8 n, json or text body,
+// null locations, null insert flag) and reports whether the row was one.
+func (res *result) decode(fds []pgconn.FieldDescription, raw [][]byte) bool {
+	if len(fds) != 5 || len(raw) != 5 || raw[3] != nil || raw[4] != nil {
+		return false
+	}
+	total, ok := int8Value(fds[0], raw[0])
+	if !ok {
+		return false
+	}
+	n, ok := int8Value(fds[1], raw[1])
+	if !ok || n == nil {
+		return false
+	}
+	switch fds[2].DataTypeOID {
+	case pgtype.JSONOID, pgtype.TextOID: // the same bytes in either format
+	default:
+		return false
+	}
+	res.total, res.n, res.loc, res.inserted = total, *n, nil, nil
+	res.body = nil
+	if raw[2] != nil {
+		res.body = bytes.Clone(raw[2])
+	}
+	return true
+}
+
+// int8Value decodes a binary int8 or NULL.
+func int8Value(fd pgconn.FieldDescription, raw []byte) (*int64, bool) {
+	switch {
+	case fd.DataTypeOID != pgtype.Int8OID:
+		return nil, false
+	case raw == nil:
+		return nil, true
+	case fd.Format != pgtype.BinaryFormatCode || len(raw) != 8:
+		return nil, false
+	}
+	v := int64(binary.BigEndian.Uint64(raw)) //nolint:gosec // an int8 is sent as its two's complement bits
+	return &v, true
 }
 
 // estimatedTotal is the total PostgREST answers count=planned with (the
@@ -638,6 +738,10 @@ func (c *call) prefsApplied(write bool) string {
 			out = append(out, v)
 		}
 	}
+	if p.Return == ReturnUnset && p.Count == CountUnset && p.Resolution == ResolutionUnset && p.Missing == MissingUnset &&
+		p.Handling == HandlingUnset && p.Tx == TxUnset && p.Timezone == "" {
+		return "" // none that could apply: the common case, without allocations
+	}
 	if write && c.req.Target.Kind == TargetRelation {
 		add(c.upserts() && p.Resolution == MergeDuplicates, "resolution=merge-duplicates")
 		add(c.upserts() && p.Resolution == IgnoreDuplicates, "resolution=ignore-duplicates")
@@ -654,9 +758,12 @@ func (c *call) prefsApplied(write bool) string {
 	add(c.cfg.TxOverrides && p.Tx == TxRollback, "tx=rollback")
 	add(p.Handling == HandlingStrict, "handling=strict")
 	add(p.Handling == HandlingLenient, "handling=lenient")
-	tz := c.timezone()
-	add(tz != "", "timezone="+tz)
-	add(write && p.HasMaxAffected && p.Handling == HandlingStrict, "max-affected="+strconv.FormatInt(p.MaxAffected, 10))
+	if tz := c.timezone(); tz != "" {
+		add(true, "timezone="+tz)
+	}
+	if write && p.HasMaxAffected && p.Handling == HandlingStrict {
+		add(true, "max-affected="+strconv.FormatInt(p.MaxAffected, 10))
+	}
 	return strings.Join(out, ", ")
 }
 

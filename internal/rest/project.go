@@ -34,10 +34,9 @@ func (s *Server) schema(ctx context.Context, ref string) (*Schema, error) {
 			return nil, err
 		}
 		cfg.Schemas = snap.Schemas()
-		return &Schema{
-			Catalog: snap.Catalog, cfg: &cfg,
-			reads: readCache{c: s.reads, prefix: strconv.FormatUint(snap.Version, 36) + "\x00"},
-		}, nil
+		sc := &Schema{Catalog: snap.Catalog, reads: readCache{c: s.reads, prefix: strconv.FormatUint(snap.Version, 36) + "\x00"}}
+		sc.setConfig(&cfg)
+		return sc, nil
 	})
 }
 

@@ -75,7 +75,9 @@ func (cr *cachedRead) statement(operands []string) *Statement {
 	for i, j := range cr.slots {
 		args[j] = operands[i]
 	}
-	return &Statement{SQL: cr.st.SQL, Args: args, Text: cr.st.Text}
+	st := *cr.st
+	st.Args = args
+	return &st
 }
 
 // readCache is one snapshot's view of the server's compiled reads.

@@ -15,6 +15,26 @@ type Schema struct {
 	cfg *Config
 	// reads are the reads compiled against this snapshot.
 	reads readCache
+	// searchPaths are the search_path of requests on each exposed schema,
+	// built once with the snapshot rather than on every request.
+	searchPaths map[string]string
+}
+
+// setConfig makes cfg the snapshot's configuration.
+func (sc *Schema) setConfig(cfg *Config) {
+	sc.cfg = cfg
+	sc.searchPaths = make(map[string]string, len(cfg.schemas()))
+	for _, s := range cfg.schemas() {
+		sc.searchPaths[s] = cfg.searchPath(s)
+	}
+}
+
+// searchPath is the search_path of requests on schema.
+func (sc *Schema) searchPath(schema string) string {
+	if p, ok := sc.searchPaths[schema]; ok {
+		return p
+	}
+	return sc.config().searchPath(schema)
 }
 
 // The catalog's types, as the compiler names them.
