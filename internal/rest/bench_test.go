@@ -79,8 +79,9 @@ func BenchmarkRESTvsBaseline(b *testing.B) {
 				n     int64
 				body  []byte
 				loc   []string
+				ins   *bool
 			)
-			if err := pool.QueryRow(r.Context(), sql, arg(r)).Scan(&total, &n, &body, &loc); err != nil {
+			if err := pool.QueryRow(r.Context(), sql, arg(r)).Scan(&total, &n, &body, &loc, &ins); err != nil {
 				http.Error(w, err.Error(), http.StatusInternalServerError)
 				return
 			}
