@@ -529,3 +529,44 @@ func TestInflection(t *testing.T) {
 }`},
 	})
 }
+
+// TestRequestSettings: functions and policies read request.path and
+// request.headers through GraphQL as under Supabase, where pg_graphql is
+// served by PostgREST's /rpc/graphql with the request's headers.
+func TestRequestSettings(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, Config{})
+	if _, err := e.db.Pool.Exec(t.Context(), `
+		create function request_info() returns text language sql stable as $$
+			select current_setting('request.path', true) || ' ' || current_setting('request.method', true) || ' ' ||
+				coalesce(current_setting('request.headers', true)::json->>'x-client-info', 'none')
+		$$;
+		grant execute on function request_info() to anon;
+		notify pgrst, 'reload schema';`); err != nil {
+		t.Fatal(err)
+	}
+	body, _ := json.Marshal(map[string]any{"query": `{ request_info }`})
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, e.url, bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("apikey", e.anon)
+		req.Header.Set("X-Client-Info", "supabase-js/2")
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out struct {
+			Data struct {
+				RequestInfo string `json:"request_info"`
+			} `json:"data"`
+		}
+		err = json.NewDecoder(res.Body).Decode(&out)
+		res.Body.Close()
+		if err == nil && out.Data.RequestInfo == "/rpc/graphql POST supabase-js/2" {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("request_info = %q (%v), want the path, method and header PostgREST would set", out.Data.RequestInfo, err)
+		}
+	}
+}

@@ -26,6 +26,10 @@ import (
 	"github.com/magflock/mobo/internal/pgcode"
 )
 
+// rpcPath is request.path of GraphQL statements: Supabase serves
+// pg_graphql through PostgREST's /rpc/graphql.
+const rpcPath = "/rpc/graphql"
+
 // Catalogs is what the GraphQL API needs from the schema cache component:
 // each project's current catalog snapshot, the one REST reads too. GraphQL
 // serves the snapshot's first exposed schema.
@@ -42,7 +46,7 @@ type Backend interface {
 	// QueryJSON runs a statement returning one json value in a
 	// transaction of the decision's project under its principal's role
 	// and claims.
-	QueryJSON(ctx context.Context, d *gate.Decision, write bool, path, sql string, args []any) ([]byte, error)
+	QueryJSON(ctx context.Context, d *gate.Decision, write bool, path, headers, sql string, args []any) ([]byte, error)
 }
 
 // Options are the dependencies of a [Server].
@@ -273,7 +277,9 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		s.internal(w, r, err)
 		return
 	}
-	out, err := s.opts.Backend.QueryJSON(ctx, d, st.Write, "/graphql/v1", st.SQL, st.Args)
+	// request.path and request.headers as Supabase's pg_graphql sees them,
+	// served by PostgREST's /rpc/graphql.
+	out, err := s.opts.Backend.QueryJSON(ctx, d, st.Write, rpcPath, httpx.HeadersJSON(r.Header), st.SQL, st.Args)
 	if err != nil {
 		var pe *pgconn.PgError
 		switch {

@@ -27,15 +27,16 @@ func (s *Server) Authenticate(ctx context.Context, r *http.Request) (*gate.Princ
 // QueryJSON runs sql, a statement returning one row of one json column, in
 // one pipelined transaction of the decision's project under its principal's
 // role and claims (so row-level security applies), as the REST API runs its
-// statements. write says whether the statement may change data; path is
-// request.path.
-func (s *Server) QueryJSON(ctx context.Context, d *gate.Decision, write bool, path, sql string, args []any) ([]byte, error) {
+// statements. write says whether the statement may change data; path and
+// headers (a JSON object, [httpx.HeadersJSON]) are request.path and
+// request.headers.
+func (s *Server) QueryJSON(ctx context.Context, d *gate.Decision, write bool, path, headers, sql string, args []any) ([]byte, error) {
 	sc, err := s.schema(ctx, d.Ref())
 	if err != nil {
 		return nil, err
 	}
 	var out []byte
-	settings := gate.Settings{Method: http.MethodPost, Path: path, Headers: "{}", SearchPath: sc.searchPath(sc.config().schemas()[0]), ReadOnly: !write}
+	settings := gate.Settings{Method: http.MethodPost, Path: path, Headers: headers, SearchPath: sc.searchPath(sc.config().schemas()[0]), ReadOnly: !write}
 	err = d.Query(ctx, gate.Plan{Settings: settings, SQL: sql, Args: args}, func(br pgx.BatchResults) error { return br.QueryRow().Scan(&out) })
 	if err != nil {
 		return nil, err

@@ -440,75 +440,8 @@ func formToJSON(b []byte) ([]byte, error) {
 	return json.Marshal(obj)
 }
 
-// headersJSON is request.headers: the request's headers as a JSON object
-// of lower-case names, values of a repeated header joined by commas.
-func (c *call) headersJSON() string {
-	n := 2
-	for k, v := range c.r.Header {
-		n += len(k) + 4
-		for _, s := range v {
-			n += len(s) + 3
-		}
-	}
-	var b strings.Builder
-	b.Grow(n)
-	b.WriteByte('{')
-	first := true
-	for k, v := range c.r.Header {
-		if !first {
-			b.WriteByte(',')
-		}
-		first = false
-		writeJSONLower(&b, k)
-		b.WriteByte(':')
-		if len(v) == 1 {
-			writeJSONString(&b, v[0])
-		} else {
-			writeJSONString(&b, strings.Join(v, ","))
-		}
-	}
-	b.WriteByte('}')
-	return b.String()
-}
-
-// writeJSONLower writes s in lower case as a JSON string.
-func writeJSONLower(b *strings.Builder, s string) {
-	if !plainJSON(s) {
-		writeJSONString(b, strings.ToLower(s))
-		return
-	}
-	b.WriteByte('"')
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		b.WriteByte(c)
-	}
-	b.WriteByte('"')
-}
-
-// plainJSON reports whether s is ASCII that needs no escaping in a JSON string.
-func plainJSON(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c == '"' || c == '\\' || c >= 0x80 {
-			return false
-		}
-	}
-	return true
-}
-
-// writeJSONString writes s as a JSON string.
-func writeJSONString(b *strings.Builder, s string) {
-	if plainJSON(s) {
-		b.WriteByte('"')
-		b.WriteString(s)
-		b.WriteByte('"')
-		return
-	}
-	q, _ := json.Marshal(s) // a string always encodes
-	b.Write(q)
-}
+// headersJSON is request.headers ([httpx.HeadersJSON]).
+func (c *call) headersJSON() string { return httpx.HeadersJSON(c.r.Header) }
 
 // run executes st in one transaction under the request's role and writes
 // the response. write says whether the request may change data.

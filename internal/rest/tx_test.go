@@ -83,7 +83,7 @@ func TestLoginRoleWithoutPrivileges(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, err := e.srv.QueryJSON(ctx, d, false, "/graphql/v1", `select json_agg(name) from api.things`, nil)
+	out, err := e.srv.QueryJSON(ctx, d, false, "/rpc/graphql", "{}", `select json_agg(name) from api.things`, nil)
 	if err != nil || string(out) != `["thing"]` {
 		t.Errorf("QueryJSON = %s, %v", out, err)
 	}
