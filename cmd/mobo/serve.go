@@ -24,6 +24,7 @@ import (
 	"github.com/magflock/mobo/internal/gateway"
 	"github.com/magflock/mobo/internal/graphql"
 	"github.com/magflock/mobo/internal/kernel"
+	"github.com/magflock/mobo/internal/metrics"
 	"github.com/magflock/mobo/internal/pg"
 	"github.com/magflock/mobo/internal/pgwire"
 	"github.com/magflock/mobo/internal/realtime"
@@ -162,6 +163,10 @@ func assemble(cfg Config, log *slog.Logger) (*platform, error) {
 	// secret.
 	p.tenants.AddChangeHook("realtime", rt.ProjectChanged)
 	p.gateway.SetProjects(p.tenants.Projects())
+	reg := metrics.New()
+	if err := p.gateway.SetMetrics(reg); err != nil {
+		return nil, err
+	}
 	p.admin = admin.New(admin.Options{
 		Keys:      cp,
 		Info:      admin.Info{Version: versionString(), Mode: p.mode, Database: p.dbDesc},
@@ -170,9 +175,12 @@ func assemble(cfg Config, log *slog.Logger) (*platform, error) {
 		REST:      restSrv,
 		Auth:      authSvc,
 		Details:   map[string]func() any{"connections": func() any { return p.tenants.Connections().Stats() }},
+		Metrics:   reg.Handler(),
 		Logger:    kernel.ComponentLogger(log, "admin"),
 	})
-	p.gateway.Handle("/admin/v1/", p.admin.Handler())
+	adminHandler := p.admin.Handler()
+	p.gateway.Handle("/admin/v1/", adminHandler)
+	p.gateway.Handle("GET /metrics", adminHandler)
 
 	components := []kernel.Component{db, cp, p.tenants, p.admin, authSvc, cat, restSrv, gqlSrv, rt, p.gateway}
 	if cfg.PGWire.Enabled() {
@@ -185,6 +193,9 @@ func assemble(cfg Config, log *slog.Logger) (*platform, error) {
 		return nil, err
 	}
 	p.kernel = k
+	if err := reg.Register(metrics.Components(k)); err != nil {
+		return nil, fmt.Errorf("registering the components' metrics: %w", err)
+	}
 	p.gateway.SetReadiness(k)
 	p.admin.SetSource(k)
 	return p, nil
