@@ -167,6 +167,9 @@ func assemble(cfg Config, log *slog.Logger) (*platform, error) {
 	if err := p.gateway.SetMetrics(reg); err != nil {
 		return nil, err
 	}
+	if err := reg.Register(conns.Collector()); err != nil {
+		return nil, fmt.Errorf("registering the connection budget's metrics: %w", err)
+	}
 	p.admin = admin.New(admin.Options{
 		Keys:      cp,
 		Info:      admin.Info{Version: versionString(), Mode: p.mode, Database: p.dbDesc},
