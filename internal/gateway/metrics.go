@@ -91,9 +91,17 @@ func methodOf(m string) string {
 	return "other"
 }
 
+// codes are the status codes' labels, made once: no allocation per request.
+var codes = func() (c [600]string) {
+	for i := 100; i < len(c); i++ {
+		c[i] = strconv.Itoa(i)
+	}
+	return c
+}()
+
 func codeOf(status int) string {
-	if status < 100 || status > 599 {
+	if status < 100 || status >= len(codes) {
 		return "other"
 	}
-	return strconv.Itoa(status)
+	return codes[status]
 }
