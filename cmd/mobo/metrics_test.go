@@ -97,6 +97,7 @@ func TestMetrics(t *testing.T) {
 		{"mobo_http_requests_total", "api=admin,code=200,method=GET,project=none", 1}, // the first scrape
 		{"mobo_http_request_duration_seconds", "api=rest,project=default", 4},
 		{"mobo_http_request_duration_seconds", "api=auth,project=default", 1},
+		{"mobo_auth_token_grants_total", "grant=password,project=default,result=invalid_credentials", 1},
 	}
 	for _, d := range deltas {
 		if got := value(after, d.name, d.labels) - value(before, d.name, d.labels); got != d.want {

@@ -167,8 +167,8 @@ func assemble(cfg Config, log *slog.Logger) (*platform, error) {
 	if err := p.gateway.SetMetrics(reg); err != nil {
 		return nil, err
 	}
-	if err := reg.Register(conns.Collector()); err != nil {
-		return nil, fmt.Errorf("registering the connection budget's metrics: %w", err)
+	if err := reg.Add(conns.Collector(), authSvc.Collector()); err != nil {
+		return nil, err
 	}
 	p.admin = admin.New(admin.Options{
 		Keys:      cp,
@@ -196,8 +196,8 @@ func assemble(cfg Config, log *slog.Logger) (*platform, error) {
 		return nil, err
 	}
 	p.kernel = k
-	if err := reg.Register(metrics.Components(k)); err != nil {
-		return nil, fmt.Errorf("registering the components' metrics: %w", err)
+	if err := reg.Add(metrics.Components(k)); err != nil {
+		return nil, err
 	}
 	p.gateway.SetReadiness(k)
 	p.admin.SetSource(k)

@@ -21,7 +21,7 @@ func TestComponents(t *testing.T) {
 		{Name: "realtime", State: kernel.StateRestarting, Restarts: 3},
 		{Name: "auth", State: kernel.StateRunning, Healthy: false, Restarts: 1},
 	}
-	if err := r.Register(Components(src)); err != nil {
+	if err := r.Add(Components(src)); err != nil {
 		t.Fatal(err)
 	}
 	want := `
@@ -43,7 +43,7 @@ mobo_component_up{component="rest"} 1
 	if n, err := testutil.GatherAndCount(r, "go_goroutines", "process_cpu_seconds_total"); err != nil || n != 2 {
 		t.Errorf("runtime and process metrics: %d, %v", n, err)
 	}
-	if err := r.Register(Components(src)); err == nil {
+	if err := r.Add(Components(src)); err == nil {
 		t.Error("registering the same metrics twice did not fail")
 	}
 }
