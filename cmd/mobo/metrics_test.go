@@ -114,7 +114,7 @@ func TestMetrics(t *testing.T) {
 		t.Errorf("connection budget %v, open %v, default project's %v: want some of each", value(after, "mobo_connections_budget", ""),
 			value(after, "mobo_connections_open", ""), value(after, "mobo_connections_project", "project=default"))
 	}
-	for _, name := range []string{"mobo_component_restarts_total", "mobo_connections_exhausted_total", "mobo_connections_share_waits_total", "go_goroutines", "process_resident_memory_bytes"} {
+	for _, name := range []string{"mobo_component_restarts_total", "mobo_connections_exhausted_total", "mobo_connections_share_waits_total", "mobo_realtime_slow_disconnects_total", "go_goroutines", "process_resident_memory_bytes"} {
 		if after[name] == nil {
 			t.Errorf("no %s in the exposition", name)
 		}

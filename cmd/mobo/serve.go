@@ -167,7 +167,7 @@ func assemble(cfg Config, log *slog.Logger) (*platform, error) {
 	if err := p.gateway.SetMetrics(reg); err != nil {
 		return nil, err
 	}
-	if err := reg.Add(conns.Collector(), authSvc.Collector()); err != nil {
+	if err := reg.Add(conns.Collector(), authSvc.Collector(), rt.Collector()); err != nil {
 		return nil, err
 	}
 	p.admin = admin.New(admin.Options{
