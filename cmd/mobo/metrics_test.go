@@ -114,6 +114,10 @@ func TestMetrics(t *testing.T) {
 		t.Errorf("connection budget %v, open %v, default project's %v: want some of each", value(after, "mobo_connections_budget", ""),
 			value(after, "mobo_connections_open", ""), value(after, "mobo_connections_project", "project=default"))
 	}
+	if value(after, "mobo_pg_up", "") != 1 || len(after["mobo_pg_database_size_bytes"].GetMetric()) < 2 {
+		t.Errorf("mobo_pg_up %v, database sizes %v: want 1 and the control plane's and the default project's",
+			value(after, "mobo_pg_up", ""), after["mobo_pg_database_size_bytes"])
+	}
 	for _, name := range []string{"mobo_component_restarts_total", "mobo_connections_exhausted_total", "mobo_connections_share_waits_total", "mobo_realtime_slow_disconnects_total", "go_goroutines", "process_resident_memory_bytes"} {
 		if after[name] == nil {
 			t.Errorf("no %s in the exposition", name)

@@ -167,7 +167,8 @@ func assemble(cfg Config, log *slog.Logger) (*platform, error) {
 	if err := p.gateway.SetMetrics(reg); err != nil {
 		return nil, err
 	}
-	if err := reg.Add(conns.Collector(), authSvc.Collector(), rt.Collector()); err != nil {
+	if err := reg.Add(conns.Collector(), authSvc.Collector(), rt.Collector(),
+		metrics.PostgreSQL(srv, kernel.ComponentLogger(log, "metrics"))); err != nil {
 		return nil, err
 	}
 	p.admin = admin.New(admin.Options{
