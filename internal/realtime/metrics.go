@@ -1,12 +1,32 @@
 package realtime
 
 import (
+	"time"
+
 	"github.com/prometheus/client_golang/prometheus"
 )
 
-// Collector is the realtime API's metrics, read at scrape time: sockets
-// and channels joined per project, and slow clients disconnected.
+// Collector is the realtime API's metrics: sockets and channels joined
+// per project and slow clients disconnected, read at scrape time, and the
+// delivery lag of changes.
 func (s *Server) Collector() prometheus.Collector { return rtCollector{s} }
+
+func newLagHistogram() *prometheus.HistogramVec {
+	return prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "mobo_realtime_delivery_lag_seconds",
+		Help:    "Time from a change's commit (PostgreSQL's clock) to its dispatch to the channels' send queues, by project.",
+		Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
+	}, []string{"project"})
+}
+
+// observeLag records the delivery lag of changes just dispatched live.
+func (p *project) observeLag(changes []*Change) {
+	o := p.s.lag.WithLabelValues(p.ref)
+	now := time.Now()
+	for _, c := range changes {
+		o.Observe(max(now.Sub(c.Commit), 0).Seconds())
+	}
+}
 
 var (
 	descSockets = prometheus.NewDesc("mobo_realtime_sockets",
@@ -23,6 +43,7 @@ func (c rtCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- descSockets
 	ch <- descChannels
 	ch <- descSlow
+	c.s.lag.Describe(ch)
 }
 
 func (c rtCollector) Collect(ch chan<- prometheus.Metric) {
@@ -37,6 +58,7 @@ func (c rtCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(descChannels, prometheus.GaugeValue, float64(n), ref)
 	}
 	ch <- prometheus.MustNewConstMetric(descSlow, prometheus.CounterValue, float64(c.s.slowDisconnects.Load()))
+	c.s.lag.Collect(ch)
 }
 
 // census counts the open sockets per project and copies the projects

@@ -3,9 +3,11 @@ package realtime
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
+	dto "github.com/prometheus/client_model/go"
 )
 
 // TestCollector: the sockets open and the channels joined are counted per
@@ -33,5 +35,36 @@ mobo_realtime_sockets{project="default"} 2
 `
 	if err := testutil.GatherAndCompare(reg, strings.NewReader(want)); err != nil {
 		t.Error(err)
+	}
+}
+
+// TestDeliveryLag: each change dispatched live is observed once.
+func TestDeliveryLag(t *testing.T) {
+	t.Parallel()
+	e := boot(t, Config{})
+	e.exec(todosDDL)
+	c := e.dial(e.token("service_role", ""), "2.0.0")
+	c.join("realtime:lag", map[string]any{
+		"postgres_changes": []map[string]any{{"event": "INSERT", "schema": "public", "table": "todos"}},
+	}, "")
+	c.next("system subscribed", func(m msg) bool {
+		return m.Event == evSystem && strings.Contains(string(m.Payload), "Subscribed to PostgreSQL")
+	})
+	e.exec(`insert into todos (title) values ('one'), ('two')`)
+	c.nextChange("realtime:lag")
+	c.nextChange("realtime:lag")
+	// The client may read a change before the dispatcher records it.
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		n := testutil.CollectAndCount(e.rt.lag)
+		h := e.rt.lag.WithLabelValues("default").(prometheus.Histogram) //nolint:forcetypeassert // a HistogramVec's
+		var m dto.Metric
+		if err := h.Write(&m); err != nil {
+			t.Fatal(err)
+		}
+		if got := m.GetHistogram().GetSampleCount(); n == 1 && got == 2 {
+			break
+		} else if time.Now().After(deadline) {
+			t.Fatalf("%d series, %d changes observed; want 1 series of 2", n, got)
+		}
 	}
 }
