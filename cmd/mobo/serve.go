@@ -157,6 +157,7 @@ func assemble(cfg Config, log *slog.Logger) (*platform, error) {
 	p.gateway.Handle(auth.Prefix, authSvc.Handler())
 	p.tenants.AddSetupHook("auth", authSvc.SetupProject)
 	p.tenants.AddTeardownHook("auth", authSvc.ForgetProject)
+	p.tenants.AddTeardownHook("gateway", p.gateway.ForgetProject) // its metrics' series
 	p.tenants.AddChangeHook("auth", authSvc.ProjectChanged)
 	p.tenants.AddChangeHook("schemacache", cat.ProjectChanged) // a new snapshot brings REST's and GraphQL's new settings, on every node
 	// After auth's: realtime checks its channels' tokens against the new

@@ -22,6 +22,11 @@ func newAuthMetrics() *authMetrics {
 // registry: mobo_auth_token_grants_total{project,grant,result}.
 func (s *Service) Collector() prometheus.Collector { return s.metrics.grants }
 
+// forget drops project ref's series: the project is deleted.
+func (m *authMetrics) forget(ref string) {
+	m.grants.DeletePartialMatch(prometheus.Labels{"project": ref})
+}
+
 // grant counts one answer of /token for project ref. The labels are
 // bounded: the grant types GoTrue knows ("other" for any other), and the
 // result is "success", a stable error_code, or "error".

@@ -33,4 +33,10 @@ mobo_auth_token_grants_total{grant="refresh_token",project="default",result="ref
 	if err := testutil.GatherAndCompare(reg, strings.NewReader(want)); err != nil {
 		t.Error(err)
 	}
+	if err := e.svc.ForgetProject(t.Context(), "default", ""); err != nil {
+		t.Fatal(err)
+	}
+	if n := testutil.CollectAndCount(e.svc.Collector()); n != 0 {
+		t.Errorf("%d series left after the project was forgotten", n)
+	}
 }

@@ -211,6 +211,7 @@ func (s *Service) ForgetProject(_ context.Context, ref, _ string) error {
 	delete(s.migrated, ref)
 	s.mu.Unlock()
 	_ = s.caches.roles.Delete(context.Background(), ref)
+	s.metrics.forget(ref)
 	return nil
 }
 

@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -48,6 +49,17 @@ func (g *Gateway) SetMetrics(reg prometheus.Registerer) error {
 		}
 	}
 	g.metrics = m
+	return nil
+}
+
+// ForgetProject drops project ref's series (a tenant teardown hook: the
+// project is deleted), so that projects come and go without the series
+// growing. It never fails.
+func (g *Gateway) ForgetProject(_ context.Context, ref, _ string) error {
+	if m := g.metrics; m != nil {
+		m.requests.DeletePartialMatch(prometheus.Labels{"project": ref})
+		m.duration.DeletePartialMatch(prometheus.Labels{"project": ref})
+	}
 	return nil
 }
 

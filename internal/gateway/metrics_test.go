@@ -126,6 +126,17 @@ func TestHTTPMetrics(t *testing.T) {
 	if diff := cmp.Diff(wantDurations, series(t, reg, "mobo_http_request_duration_seconds")); diff != "" {
 		t.Errorf("mobo_http_request_duration_seconds counts (-want +got):\n%s", diff)
 	}
+	// A deleted project's series go with it.
+	if err := g.ForgetProject(t.Context(), "shop", ""); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"mobo_http_requests_total", "mobo_http_request_duration_seconds"} {
+		for labels := range series(t, reg, name) {
+			if strings.Contains(labels, "project=shop") {
+				t.Errorf("%s{%s} left after the project was forgotten", name, labels)
+			}
+		}
+	}
 }
 
 // TestSetMetricsTwice: two gateways' metrics do not fit in one registry.
