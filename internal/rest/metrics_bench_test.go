@@ -22,7 +22,8 @@ import (
 // through the gateway to /rest/v1, at 1 and 32 clients, with the gateway's
 // metrics on and off, in alternating rounds in one process. It reports
 // the throughputs and the median of the rounds' ratios (on/off; 1 is
-// free), and the same for CPU per request. Run it with make bench-metrics.
+// free), the same for CPU per request, and the ratio of two gateways
+// without metrics (the noise floor). Run it with make bench-metrics.
 func BenchmarkMetricsOnOff(b *testing.B) {
 	db := pgtest.NewDB(b, template(b))
 	ctx := context.Background()
@@ -47,49 +48,52 @@ func BenchmarkMetricsOnOff(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer srv.Stop(ctx)
-	off, on := benchGateway(b, srv, nil), benchGateway(b, srv, prometheus.NewRegistry())
+	// Three gateways: metrics off, on, and off again, a control whose
+	// ratio to the first is the measurement's noise floor.
+	gws := [3]string{benchGateway(b, srv, nil), benchGateway(b, srv, prometheus.NewRegistry()), benchGateway(b, srv, nil)}
 	key := token(b, jwt.MapClaims{"role": "anon"})
 	cpu := newCPUMeter(b, pool)
-	path := func(i int) string { return "/rest/v1/bench?id=eq." + strconv.Itoa(i%10000+1) }
-	const rounds = 20
 	for _, clients := range []int{1, 32} {
 		b.Run(fmt.Sprintf("pk/c%d", clients), func(b *testing.B) {
-			per := max(b.N/rounds, 1)
-			var offT, onT time.Duration
-			var offCPU, onCPU cpuTime
-			ratios, cpuRatios := make([]float64, 0, rounds), make([]float64, 0, rounds)
-			for r := range rounds {
-				run := func(url string) (time.Duration, cpuTime) {
-					c0 := cpu.now()
-					d := load(b, url, key, clients, per, func(i int) string { return path(r*per + i) })
-					return d, cpu.now().sub(c0)
-				}
-				var ot, nt time.Duration
-				var oc, nc cpuTime
-				if r%2 == 0 { // in turn first, so that drift weighs on both alike
-					ot, oc = run(off)
-					nt, nc = run(on)
-				} else {
-					nt, nc = run(on)
-					ot, oc = run(off)
-				}
-				offT, onT = offT+ot, onT+nt
-				offCPU, onCPU = offCPU.add(oc), onCPU.add(nc)
-				ratios = append(ratios, ot.Seconds()/nt.Seconds())
-				cpuRatios = append(cpuRatios, (oc.proc+oc.pg).Seconds()/(nc.proc+nc.pg).Seconds())
-			}
-			total := float64(per * rounds)
-			b.ReportMetric(total/offT.Seconds(), "off-req/s")
-			b.ReportMetric(total/onT.Seconds(), "on-req/s")
-			b.ReportMetric(medianOf(ratios), "median-ratio")
-			if cpu.ok() {
-				b.ReportMetric(medianOf(cpuRatios), "median-cpu-ratio")
-			}
-			if b.N > 1 {
-				b.Logf("pk c=%-2d metrics off %6.0f req/s  on %6.0f req/s  median ratio (on/off) of %d rounds: throughput %.3f, cpu %.3f",
-					clients, total/offT.Seconds(), total/onT.Seconds(), rounds, medianOf(ratios), medianOf(cpuRatios))
-			}
+			onOff(b, gws, key, clients, cpu)
 		})
+	}
+}
+
+// onOff runs the rounds of BenchmarkMetricsOnOff at clients clients: in
+// each, every gateway serves b.N/rounds GETs, each gateway first in turn
+// so that drift weighs on all alike.
+func onOff(b *testing.B, gws [3]string, key string, clients int, cpu *cpuMeter) {
+	const rounds = 21
+	per := max(b.N/rounds, 1)
+	path := func(i int) string { return "/rest/v1/bench?id=eq." + strconv.Itoa(i%10000+1) }
+	var took [3]time.Duration
+	var ratios, control, cpuRatios []float64
+	for r := range rounds {
+		var d [3]time.Duration
+		var c [3]cpuTime
+		for k := range gws {
+			i := (r + k) % len(gws)
+			c0 := cpu.now()
+			d[i] = load(b, gws[i], key, clients, per, func(j int) string { return path(r*per + j) })
+			c[i] = cpu.now().sub(c0)
+			took[i] += d[i]
+		}
+		ratios = append(ratios, d[0].Seconds()/d[1].Seconds())
+		control = append(control, d[0].Seconds()/d[2].Seconds())
+		cpuRatios = append(cpuRatios, (c[0].proc+c[0].pg).Seconds()/(c[1].proc+c[1].pg).Seconds())
+	}
+	total := float64(per * rounds)
+	b.ReportMetric(total/took[0].Seconds(), "off-req/s")
+	b.ReportMetric(total/took[1].Seconds(), "on-req/s")
+	b.ReportMetric(medianOf(ratios), "median-ratio")
+	b.ReportMetric(medianOf(control), "median-control-ratio")
+	if cpu.ok() {
+		b.ReportMetric(medianOf(cpuRatios), "median-cpu-ratio")
+	}
+	if b.N > 1 {
+		b.Logf("pk c=%-2d metrics off %6.0f req/s  on %6.0f req/s  median ratio (on/off) of %d rounds: throughput %.3f, cpu %.3f; control (off/off) %.3f",
+			clients, total/took[0].Seconds(), total/took[1].Seconds(), rounds, medianOf(ratios), medianOf(cpuRatios), medianOf(control))
 	}
 }
 
