@@ -48,7 +48,18 @@ mobo_connections_exhausted_total 0
 	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), names...); err != nil {
 		t.Error(err)
 	}
-	if n, err := testutil.GatherAndCount(reg); err != nil || n != 9 {
-		t.Errorf("%d series, %v; want 9 (one project)", n, err)
+	if n, err := testutil.GatherAndCount(reg); err != nil || n != 15 {
+		t.Errorf("%d series, %v; want 15 (one project, one pool)", n, err)
+	}
+	want = `
+# HELP mobo_pool_acquired Connections of the pool in use.
+# TYPE mobo_pool_acquired gauge
+mobo_pool_acquired{pool="api",project="default"} 1
+# HELP mobo_pool_max The pool's size limit.
+# TYPE mobo_pool_max gauge
+mobo_pool_max{pool="api",project="default"} ` + fmt.Sprint(pool.Stat().MaxConns()) + `
+`
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "mobo_pool_acquired", "mobo_pool_max"); err != nil {
+		t.Error(err)
 	}
 }
