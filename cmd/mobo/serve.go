@@ -24,6 +24,7 @@ import (
 	"github.com/magflock/mobo/internal/gateway"
 	"github.com/magflock/mobo/internal/graphql"
 	"github.com/magflock/mobo/internal/kernel"
+	"github.com/magflock/mobo/internal/metrics"
 	"github.com/magflock/mobo/internal/pg"
 	"github.com/magflock/mobo/internal/pgwire"
 	"github.com/magflock/mobo/internal/realtime"
@@ -156,12 +157,21 @@ func assemble(cfg Config, log *slog.Logger) (*platform, error) {
 	p.gateway.Handle(auth.Prefix, authSvc.Handler())
 	p.tenants.AddSetupHook("auth", authSvc.SetupProject)
 	p.tenants.AddTeardownHook("auth", authSvc.ForgetProject)
+	p.tenants.AddTeardownHook("gateway", p.gateway.ForgetProject) // its metrics' series
 	p.tenants.AddChangeHook("auth", authSvc.ProjectChanged)
 	p.tenants.AddChangeHook("schemacache", cat.ProjectChanged) // a new snapshot brings REST's and GraphQL's new settings, on every node
 	// After auth's: realtime checks its channels' tokens against the new
 	// secret.
 	p.tenants.AddChangeHook("realtime", rt.ProjectChanged)
 	p.gateway.SetProjects(p.tenants.Projects())
+	reg := metrics.New()
+	if err := p.gateway.SetMetrics(reg); err != nil {
+		return nil, err
+	}
+	if err := reg.Add(conns.Collector(), authSvc.Collector(), rt.Collector(),
+		metrics.PostgreSQL(srv, kernel.ComponentLogger(log, "metrics"))); err != nil {
+		return nil, err
+	}
 	p.admin = admin.New(admin.Options{
 		Keys:      cp,
 		Info:      admin.Info{Version: versionString(), Mode: p.mode, Database: p.dbDesc},
@@ -170,9 +180,12 @@ func assemble(cfg Config, log *slog.Logger) (*platform, error) {
 		REST:      restSrv,
 		Auth:      authSvc,
 		Details:   map[string]func() any{"connections": func() any { return p.tenants.Connections().Stats() }},
+		Metrics:   reg.Handler(),
 		Logger:    kernel.ComponentLogger(log, "admin"),
 	})
-	p.gateway.Handle("/admin/v1/", p.admin.Handler())
+	adminHandler := p.admin.Handler()
+	p.gateway.Handle("/admin/v1/", adminHandler)
+	p.gateway.Handle("GET /metrics", adminHandler)
 
 	components := []kernel.Component{db, cp, p.tenants, p.admin, authSvc, cat, restSrv, gqlSrv, rt, p.gateway}
 	if cfg.PGWire.Enabled() {
@@ -185,6 +198,9 @@ func assemble(cfg Config, log *slog.Logger) (*platform, error) {
 		return nil, err
 	}
 	p.kernel = k
+	if err := reg.Add(metrics.Components(k)); err != nil {
+		return nil, err
+	}
 	p.gateway.SetReadiness(k)
 	p.admin.SetSource(k)
 	return p, nil

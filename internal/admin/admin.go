@@ -58,6 +58,7 @@ type API struct {
 	rest     Settings
 	auth     Settings
 	details  map[string]func() any
+	metrics  http.Handler
 	log      *slog.Logger
 
 	mu      sync.RWMutex
@@ -79,6 +80,9 @@ type Options struct {
 	// Details are sections of the status, each computed when it is asked
 	// for: the connection budget's state, for one.
 	Details map[string]func() any
+	// Metrics, when set, serves the Prometheus exposition at
+	// /admin/v1/metrics and /metrics (mount [API.Handler] at both).
+	Metrics http.Handler
 	Logger  *slog.Logger
 }
 
@@ -86,7 +90,7 @@ type Options struct {
 func New(o Options) *API {
 	return &API{
 		keys: o.Keys, info: o.Info, projects: o.Projects, dbs: o.Databases,
-		rest: o.REST, auth: o.Auth, details: o.Details, log: o.Logger,
+		rest: o.REST, auth: o.Auth, details: o.Details, metrics: o.Metrics, log: o.Logger,
 	}
 }
 
@@ -121,12 +125,16 @@ func (a *API) Key() string {
 	return a.key
 }
 
-// Handler serves /admin/v1/.
+// Handler serves /admin/v1/ (and /metrics, when there are metrics).
 func (a *API) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /admin/v1/status", a.status)
 	mux.HandleFunc("GET /admin/v1/components", a.components)
 	mountDebug(mux)
+	if a.metrics != nil {
+		mux.Handle("GET /admin/v1/metrics", a.metrics)
+		mux.Handle("GET /metrics", a.metrics)
+	}
 	if a.projects != nil {
 		a.mountProjects(mux)
 	}

@@ -51,3 +51,39 @@ func TestProfilesNeedTheAdminKey(t *testing.T) {
 		}
 	}
 }
+
+// TestMetricsNeedTheAdminKey: the metrics are served at /admin/v1/metrics
+// and /metrics behind the admin key only, and not at all unless given.
+func TestMetricsNeedTheAdminKey(t *testing.T) {
+	t.Parallel()
+	metrics := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("mobo_up 1\n")) })
+	a := New(Options{Keys: staticKey("k"), Metrics: metrics, Logger: slog.New(slog.DiscardHandler)})
+	bare := New(Options{Keys: staticKey("k"), Logger: slog.New(slog.DiscardHandler)})
+	for _, api := range []*API{a, bare} {
+		if err := api.Start(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tt := range []struct {
+		api       *API
+		path, key string
+		status    int
+		has       string
+	}{
+		{a, "/admin/v1/metrics", "", 401, "admin key"},
+		{a, "/metrics", "wrong", 401, "admin key"},
+		{a, "/admin/v1/metrics", "k", 200, "mobo_up 1"},
+		{a, "/metrics", "k", 200, "mobo_up 1"},
+		{bare, "/admin/v1/metrics", "k", 404, "no such admin endpoint"},
+	} {
+		req := httptest.NewRequest(http.MethodGet, tt.path, nil)
+		if tt.key != "" {
+			req.Header.Set("Authorization", "Bearer "+tt.key)
+		}
+		rec := httptest.NewRecorder()
+		tt.api.Handler().ServeHTTP(rec, req)
+		if rec.Code != tt.status || !strings.Contains(rec.Body.String(), tt.has) {
+			t.Errorf("%s with key %q: %d %.200s; want %d with %q", tt.path, tt.key, rec.Code, rec.Body.String(), tt.status, tt.has)
+		}
+	}
+}

@@ -231,7 +231,14 @@ type tokenBody struct {
 	Issuer       string `json:"issuer"`
 }
 
+// handleToken answers POST /token and counts the grant's outcome.
 func (s *Service) handleToken(w http.ResponseWriter, r *http.Request, p *project) error {
+	err := s.grantToken(w, r, p)
+	s.metrics.grant(p.ref, r.URL.Query().Get("grant_type"), err)
+	return err
+}
+
+func (s *Service) grantToken(w http.ResponseWriter, r *http.Request, p *project) error {
 	var b tokenBody
 	if err := decode(r, &b); err != nil {
 		return err

@@ -85,7 +85,8 @@ type Service struct {
 	// unknown email costs what a wrong password does.
 	dummyHash []byte
 
-	caches *caches
+	caches  *caches
+	metrics *authMetrics
 	// cfgErr is what Validate found in the configuration given to New
 	// (before defaults replace zero and negative values); Start returns it.
 	cfgErr error
@@ -130,6 +131,7 @@ func New(cfg Config, tenants Tenants, srv Server, log *slog.Logger, opts ...Opti
 		s.limiter = StoreLimiter{Store: ratelimit.NewMemoryStore(ratelimit.MemoryOptions{SweepInterval: -1, Now: s.now}), Now: s.now}
 	}
 	s.caches = newCaches()
+	s.metrics = newAuthMetrics()
 	return s
 }
 
@@ -209,6 +211,7 @@ func (s *Service) ForgetProject(_ context.Context, ref, _ string) error {
 	delete(s.migrated, ref)
 	s.mu.Unlock()
 	_ = s.caches.roles.Delete(context.Background(), ref)
+	s.metrics.forget(ref)
 	return nil
 }
 

@@ -132,7 +132,8 @@ type Gateway struct {
 	store    *ratelimit.MemoryStore
 	policy   *ratelimit.Policy
 	proxies  []netip.Prefix
-	rates    sync.Map // rule text → ratelimit.Rule, parsed once
+	rates    sync.Map     // rule text → ratelimit.Rule, parsed once
+	metrics  *httpMetrics // nil unless SetMetrics
 
 	mu   sync.Mutex
 	srv  *http.Server
@@ -284,12 +285,16 @@ func (g *Gateway) withRequestID(h http.Handler) http.Handler {
 		w.Header().Set(httpx.HeaderRequestID, id)
 		setSecurityHeaders(w.Header())
 		start := time.Now()
-		rw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+		rw := &statusWriter{ResponseWriter: w, status: http.StatusOK, metrics: g.metrics, method: r.Method}
 		ctx := httpx.WithClientIP(httpx.WithRequestID(r.Context(), id), ratelimit.ClientIP(r, g.proxies))
 		h.ServeHTTP(rw, r.WithContext(ctx))
+		took := time.Since(start)
+		if g.metrics != nil && !rw.upgraded {
+			g.metrics.observe(rw, took)
+		}
 		g.log.LogAttrs(r.Context(), slog.LevelDebug, "request",
 			slog.String("request_id", id), slog.String("method", r.Method), slog.String("path", r.URL.Path),
-			slog.Int("status", rw.status), slog.Duration("took", time.Since(start)))
+			slog.Int("status", rw.status), slog.Duration("took", took))
 	})
 }
 
@@ -340,20 +345,18 @@ func (g *Gateway) route(h http.Handler) http.Handler {
 			}
 		}
 		if !ok {
-			if !strings.HasPrefix(r.URL.Path, "/admin/") && r.URL.Path != "/healthz" && r.URL.Path != "/readyz" {
-				g.count(httpx.DefaultProject)
-				if !g.allow(w, r, httpx.DefaultProject, r.URL.Path) {
-					return
-				}
-			}
-			h.ServeHTTP(w, r)
+			g.serveRoot(w, r, h)
 			return
 		}
-		if g.projects == nil || strings.HasPrefix(rest, "/admin/") {
+		label(w, apiOf(rest), projectUnknown) // until ref is known to exist
+		if g.projects == nil || strings.HasPrefix(rest, "/admin/") || rest == metricsPath {
 			httpx.WriteJSON(w, http.StatusNotFound, map[string]string{"code": "not_found", "message": "not found"})
 			return
 		}
 		exists, active := g.projects.ProjectState(ref)
+		if exists {
+			label(w, apiOf(rest), ref)
+		}
 		switch {
 		case !exists:
 			httpx.WriteJSON(w, http.StatusNotFound, map[string]string{"code": "project_not_found", "message": "no project " + strconv.Quote(ref)})
@@ -370,6 +373,21 @@ func (g *Gateway) route(h http.Handler) http.Handler {
 		r2.URL.Path, r2.URL.RawPath = rest, ""
 		h.ServeHTTP(w, r2)
 	})
+}
+
+// serveRoot serves a root path: the platform's own endpoints as they are,
+// the rest as the default project's.
+func (g *Gateway) serveRoot(w http.ResponseWriter, r *http.Request, h http.Handler) {
+	if platformPath(r.URL.Path) {
+		label(w, apiOf(r.URL.Path), projectNone)
+		h.ServeHTTP(w, r)
+		return
+	}
+	label(w, apiOf(r.URL.Path), httpx.DefaultProject)
+	g.count(httpx.DefaultProject)
+	if g.allow(w, r, httpx.DefaultProject, r.URL.Path) {
+		h.ServeHTTP(w, r)
+	}
 }
 
 // allow applies the rate limits to a request for project ref (path is the
@@ -456,13 +474,39 @@ func (g *Gateway) Requests(ref string) int64 {
 	return 0
 }
 
+// metricsPath is where the platform's metrics are also served, besides
+// /admin/v1/metrics: a platform endpoint, as /admin/ is, never a project's.
+const metricsPath = "/metrics"
+
+// platformPath reports whether a root path is the platform's own rather
+// than the default project's (not counted, not rate limited).
+func platformPath(path string) bool {
+	return strings.HasPrefix(path, "/admin/") || path == "/healthz" || path == "/readyz" || path == metricsPath
+}
+
+// statusWriter records the status of the answer and, set by route, the
+// labels the request is measured under.
 type statusWriter struct {
 	http.ResponseWriter
-	status int
+	status       int
+	api, project string
+	method       string
+	metrics      *httpMetrics // nil when not measured
+	upgraded     bool         // counted at its 101, as the client sees it
+}
+
+// label sets the metrics labels of the request that w answers.
+func label(w http.ResponseWriter, api, project string) {
+	if sw, ok := w.(*statusWriter); ok {
+		sw.api, sw.project = api, project
+	}
 }
 
 func (w *statusWriter) WriteHeader(code int) {
 	w.status = code
+	if code == http.StatusSwitchingProtocols && w.metrics != nil {
+		w.metrics.upgrade(w)
+	}
 	w.ResponseWriter.WriteHeader(code)
 }
 

@@ -185,6 +185,7 @@ func (p *project) runChanges(ctx context.Context) {
 				}
 			}
 			p.dispatch(ctx, batch, nil)
+			p.observeLag(batch)
 			clear(batch)
 			batch = batch[:0]
 		}

@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/coder/websocket"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -60,6 +62,7 @@ type Server struct {
 	run *run // nil while stopped
 
 	slowDisconnects atomic.Uint64
+	lag             *prometheus.HistogramVec // project; commit to dispatch
 
 	lostMu sync.Mutex
 	lostAt map[string]time.Time // projects whose slot was lost, within the hold window
@@ -110,7 +113,7 @@ func New(o Options) (*Server, error) {
 	if o.Log == nil {
 		o.Log = slog.Default()
 	}
-	return &Server{cfg: o.Config.withDefaults(), projects: o.Projects, dbs: o.DB, gate: o.Gate, bus: o.Bus, log: o.Log}, nil
+	return &Server{cfg: o.Config.withDefaults(), projects: o.Projects, dbs: o.DB, gate: o.Gate, bus: o.Bus, log: o.Log, lag: newLagHistogram()}, nil
 }
 
 // Name implements [kernel.Component].
@@ -259,6 +262,7 @@ func (s *Server) stopProject(ref string) {
 	if r != nil {
 		p = r.projects[ref]
 		delete(r.projects, ref)
+		s.lag.DeleteLabelValues(ref) // a deleted project's series go with it
 		for sock := range r.sockets {
 			if sock.ref == ref {
 				sock.closeWith(websocket.StatusGoingAway, "project deleted")

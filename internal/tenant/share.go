@@ -5,6 +5,7 @@ import (
 	"context"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -30,6 +31,9 @@ type sharer struct {
 	mu    sync.Mutex
 	busy  int // projects with a request in flight or waiting
 	gates map[string]*gate
+
+	waits  atomic.Uint64 // requests that waited for a slot of their share
+	beyond atomic.Uint64 // of those, the ones that ran out of patience and went ahead
 }
 
 // gate is one busy project's state; it exists while the project has a
@@ -67,6 +71,7 @@ func (s *sharer) enter(ctx context.Context, ref string, poolMax int) (leave func
 		s.mu.Unlock()
 		return s.leaver(ref, poolMax), nil
 	}
+	s.waits.Add(1)
 	ready := make(chan struct{})
 	g.waiters = append(g.waiters, ready)
 	s.dispatch(g) // the share may have room the queue has not used yet
@@ -95,6 +100,7 @@ func (s *sharer) enter(ctx context.Context, ref string, poolMax int) (leave func
 		return nil, err
 	}
 	// Out of patience: go ahead beyond the share; the pool still caps it.
+	s.beyond.Add(1)
 	g.inUse++
 	s.mu.Unlock()
 	return s.leaver(ref, poolMax), nil

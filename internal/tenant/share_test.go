@@ -187,6 +187,9 @@ func TestShareGoesAheadAfterPatience(t *testing.T) {
 		if g := s.state("a"); g != (gateState{1, 0}) {
 			t.Fatalf("after the overflow left: %+v", g)
 		}
+		if w, b := s.waits.Load(), s.beyond.Load(); w != 1 || b != 1 {
+			t.Errorf("counted %d waits, %d beyond the share; want 1, 1", w, b)
+		}
 		slow[0]()
 		slow[0]() // a second call is a no-op
 		if busy, gates := s.counts(); busy != 0 || gates != 0 {
