@@ -3,6 +3,9 @@ package main
 import (
 	"io"
 	"net/http"
+	"os/exec"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -137,4 +140,34 @@ func TestMetrics(t *testing.T) {
 			t.Errorf("GET %s with a project's key: %d, want %d", path, st, want)
 		}
 	}
+
+	// mobo top shows the same traffic, per API and project.
+	t.Run("top", func(t *testing.T) {
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			time.Sleep(300 * time.Millisecond) // inside top's two scrapes
+			for range 5 {
+				s.call(t, "GET", "/rest/v1/todos?select=id", anon, anon, "")
+			}
+		}()
+		out, err := exec.Command(moboBin, "--data-dir", dir, "top", "--once", "--interval", "2s").CombinedOutput()
+		<-done
+		if err != nil {
+			t.Fatalf("mobo top: %v\n%s", err, out)
+		}
+		if !strings.Contains(string(out), "all components running") {
+			t.Errorf("mobo top does not say the components run:\n%s", out)
+		}
+		for _, row := range []string{"rest", "default"} { // the API's row and the project's
+			m := regexp.MustCompile(`(?m)^` + row + `\s+([0-9.]+)\s`).FindSubmatch(out)
+			if len(m) < 2 {
+				t.Errorf("mobo top has no row for %s:\n%s", row, out)
+				continue
+			}
+			if rate, err := strconv.ParseFloat(string(m[1]), 64); err != nil || rate <= 0 {
+				t.Errorf("mobo top has no request rate for %s:\n%s", row, out)
+			}
+		}
+	})
 }

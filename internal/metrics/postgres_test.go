@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
-	dto "github.com/prometheus/client_model/go"
 
 	"github.com/magflock/mobo/internal/pg/pgtest"
 )
@@ -35,8 +34,6 @@ func gauges(t *testing.T, reg prometheus.Gatherer) map[string]float64 {
 	}
 	return out
 }
-
-func value(m *dto.Metric) float64 { return m.GetGauge().GetValue() + m.GetCounter().GetValue() }
 
 // TestPostgreSQL: the server's statistics per database and per slot, and
 // mobo_pg_up 0 (not a failed scrape) when PostgreSQL cannot be reached.
