@@ -55,7 +55,7 @@ func runTop(ctx context.Context, t *target, out io.Writer, every time.Duration, 
 		}
 		now := time.Now()
 		if clear {
-			fmt.Fprint(out, "\033[H\033[2J")
+			_, _ = fmt.Fprint(out, "\033[H\033[2J") // home, clear
 		}
 		if err := metrics.NewTop(prev, cur, now.Sub(last)).Write(out, rows); err != nil || once {
 			return err
