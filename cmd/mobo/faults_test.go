@@ -267,12 +267,13 @@ func (r *faultRig) waitRecovered(timeout time.Duration) {
 }
 
 func (r *faultRig) postgresAccepts() bool {
-	if _, err := os.Stat(filepath.Join(r.s.dir, "pg", "postmaster.pid")); err != nil {
-		return false // not running
+	u, err := runningClusterURL(r.s.dir, "postgres")
+	if err != nil {
+		return false // not running (its postmaster.pid may go at any moment while it restarts)
 	}
 	ctx, cancel := context.WithTimeout(r.t.Context(), time.Second)
 	defer cancel()
-	conn, err := pgx.Connect(ctx, clusterURL(r.t, r.s.dir, "postgres"))
+	conn, err := pgx.Connect(ctx, u)
 	if err != nil {
 		return false
 	}

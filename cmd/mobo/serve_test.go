@@ -339,13 +339,23 @@ func projectSecret(t *testing.T, dir string) string {
 // clusterURL builds a superuser URL from the files the managed cluster keeps.
 func clusterURL(t *testing.T, dir, db string) string {
 	t.Helper()
-	pw, err := os.ReadFile(filepath.Join(dir, "pg_superuser_password"))
+	u, err := runningClusterURL(dir, db)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return u
+}
+
+// runningClusterURL is clusterURL's, or an error when the cluster does not
+// run (no postmaster.pid: stopped, or restarting after a crash).
+func runningClusterURL(dir, db string) (string, error) {
+	pw, err := os.ReadFile(filepath.Join(dir, "pg_superuser_password"))
+	if err != nil {
+		return "", err
+	}
 	f, err := os.Open(filepath.Join(dir, "pg", "postmaster.pid"))
 	if err != nil {
-		t.Fatal(err)
+		return "", err
 	}
 	defer f.Close()
 	// postmaster.pid line 4 is the port.
@@ -357,7 +367,7 @@ func clusterURL(t *testing.T, dir, db string) string {
 		}
 	}
 	_, _ = io.Copy(io.Discard, f)
-	return fmt.Sprintf("postgres://postgres:%s@127.0.0.1:%s/%s", strings.TrimSpace(string(pw)), port, db)
+	return fmt.Sprintf("postgres://postgres:%s@127.0.0.1:%s/%s", strings.TrimSpace(string(pw)), port, db), nil
 }
 
 func TestServeBadConfig(t *testing.T) {
