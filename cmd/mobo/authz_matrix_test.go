@@ -148,6 +148,23 @@ func TestAuthorizationMatrix(t *testing.T) {
 			st, _ := s.call(t, "GET", "/auth/v1/admin/users", c.apikey, c.bearer, "")
 			return st == 200
 		}},
+		// The platform's own surfaces take the admin key only (checked to
+		// answer it below), never a project's credential.
+		{"metrics", "nnnnnnnnn", func(t *testing.T, c cred) bool {
+			st1, _ := s.call(t, "GET", "/metrics", c.apikey, c.bearer, "")
+			st2, _ := s.call(t, "GET", "/admin/v1/metrics", c.apikey, c.bearer, "")
+			return st1 == 200 || st2 == 200
+		}},
+		{"profiles and status", "nnnnnnnnn", func(t *testing.T, c cred) bool {
+			st1, _ := s.call(t, "GET", "/admin/v1/debug/pprof/heap?debug=1", c.apikey, c.bearer, "")
+			st2, _ := s.call(t, "GET", "/admin/v1/status", c.apikey, c.bearer, "")
+			return st1 == 200 || st2 == 200
+		}},
+	}
+	for _, path := range []string{"/metrics", "/admin/v1/metrics", "/admin/v1/debug/pprof/heap?debug=1", "/admin/v1/status"} {
+		if st := s.adminCall(t, http.MethodGet, path, nil, nil); st != http.StatusOK {
+			t.Errorf("GET %s with the admin key: %d, want 200", path, st)
+		}
 	}
 	for _, m := range matrix {
 		t.Run(m.surface, func(t *testing.T) {
