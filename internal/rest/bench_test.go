@@ -24,15 +24,11 @@ import (
 	"github.com/magflock/mobo/internal/pg/pgtest"
 )
 
-// BenchmarkRESTvsBaseline compares, in one run, GET-by-primary-key and
-// list-20-rows through /rest/v1 with two baseline handlers, at 1 and 32
-// concurrent clients, over loopback HTTP: one runs the same SQL as REST
-// with pgx and writes the result out (what the request path adds: the
-// gate, the transaction, the role switch and request settings), the other
-// only a bare SELECT building the same JSON (what a hand-written handler
-// would run). Each sub-benchmark reports the throughputs and the ratios.
-// Run it with a bounded count: make bench-rest.
-func BenchmarkRESTvsBaseline(b *testing.B) {
+// benchServer is the benchmarks' REST server on a table of 10,000 rows
+// (bench), with the pool it runs on (10 connections, as a project's); both
+// end with b.
+func benchServer(b *testing.B) (*pgxpool.Pool, *Server) {
+	b.Helper()
 	db := pgtest.NewDB(b, template(b))
 	ctx := context.Background()
 	if _, err := db.Pool.Exec(ctx, `create table bench (id int primary key, name text not null, score int, note text);
@@ -48,15 +44,28 @@ func BenchmarkRESTvsBaseline(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer pool.Close()
-
+	b.Cleanup(pool.Close)
 	g := testGate()
 	g.Pools = poolProjects{pool}
 	srv := New(Options{Gate: gate.New(g), Catalog: newCatalog(b, poolProjects{pool}, nil, Config{}, 0)})
 	if err := srv.Start(ctx); err != nil {
 		b.Fatal(err)
 	}
-	defer srv.Stop(ctx)
+	b.Cleanup(func() { _ = srv.Stop(context.Background()) })
+	return pool, srv
+}
+
+// BenchmarkRESTvsBaseline compares, in one run, GET-by-primary-key and
+// list-20-rows through /rest/v1 with two baseline handlers, at 1 and 32
+// concurrent clients, over loopback HTTP: one runs the same SQL as REST
+// with pgx and writes the result out (what the request path adds: the
+// gate, the transaction, the role switch and request settings), the other
+// only a bare SELECT building the same JSON (what a hand-written handler
+// would run). Each sub-benchmark reports the throughputs and the ratios.
+// Run it with a bounded count: make bench-rest.
+func BenchmarkRESTvsBaseline(b *testing.B) {
+	ctx := context.Background()
+	pool, srv := benchServer(b)
 	sc, err := srv.schema(ctx, "default")
 	if err != nil {
 		b.Fatal(err)

@@ -10,12 +10,9 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/magflock/mobo/internal/gate"
 	"github.com/magflock/mobo/internal/gateway"
-	"github.com/magflock/mobo/internal/pg/pgtest"
 )
 
 // BenchmarkMetricsOnOff is what the HTTP metrics cost: GET by primary key
@@ -25,29 +22,7 @@ import (
 // free), the same for CPU per request, and the ratio of two gateways
 // without metrics (the noise floor). Run it with make bench-metrics.
 func BenchmarkMetricsOnOff(b *testing.B) {
-	db := pgtest.NewDB(b, template(b))
-	ctx := context.Background()
-	if _, err := db.Pool.Exec(ctx, `create table bench (id int primary key, name text not null, score int, note text);
-		insert into bench select g, 'name ' || g, g % 100, repeat('x', 40) from generate_series(1, 10000) g`); err != nil {
-		b.Fatal(err)
-	}
-	cfg, err := pgxpool.ParseConfig(db.ConnString)
-	if err != nil {
-		b.Fatal(err)
-	}
-	cfg.MaxConns = 10
-	pool, err := pgxpool.NewWithConfig(ctx, cfg)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer pool.Close()
-	g := testGate()
-	g.Pools = poolProjects{pool}
-	srv := New(Options{Gate: gate.New(g), Catalog: newCatalog(b, poolProjects{pool}, nil, Config{}, 0)})
-	if err := srv.Start(ctx); err != nil {
-		b.Fatal(err)
-	}
-	defer srv.Stop(ctx)
+	pool, srv := benchServer(b)
 	// Three gateways: metrics off, on, and off again, a control whose
 	// ratio to the first is the measurement's noise floor.
 	gws := [3]string{benchGateway(b, srv, nil), benchGateway(b, srv, prometheus.NewRegistry()), benchGateway(b, srv, nil)}
