@@ -11,7 +11,9 @@
 package event
 
 import (
+	"context"
 	"net/netip"
+	"sync"
 	"time"
 )
 
@@ -134,4 +136,44 @@ type Inspector interface {
 type Agent interface {
 	Name() string
 	Observe(e *Event) []Finding
+}
+
+// Note is the event of the request being answered, which the handlers on
+// its path fill in as they learn (the gate the actor, an API the relation,
+// rows and error code, auth the attempt) and the gateway records once the
+// answer is sent. Its methods are safe for concurrent use and do nothing
+// on a nil Note (a request the gateway does not record).
+type Note struct {
+	mu sync.Mutex
+	e  Event
+}
+
+// Set applies fn to the event under the note's lock.
+func (n *Note) Set(fn func(e *Event)) {
+	if n == nil {
+		return
+	}
+	n.mu.Lock()
+	fn(&n.e)
+	n.mu.Unlock()
+}
+
+// Event returns a copy of the event as filled so far.
+func (n *Note) Event() Event {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.e
+}
+
+type noteKey struct{}
+
+// WithNote returns ctx carrying n.
+func WithNote(ctx context.Context, n *Note) context.Context {
+	return context.WithValue(ctx, noteKey{}, n)
+}
+
+// NoteFrom returns the note ctx carries, or nil.
+func NoteFrom(ctx context.Context) *Note {
+	n, _ := ctx.Value(noteKey{}).(*Note)
+	return n
 }
