@@ -19,6 +19,7 @@ import (
 	"github.com/magflock/mobo/internal/pgwire"
 	"github.com/magflock/mobo/internal/realtime"
 	"github.com/magflock/mobo/internal/rest"
+	"github.com/magflock/mobo/internal/sentinel"
 	"github.com/magflock/mobo/internal/tenant"
 )
 
@@ -43,6 +44,7 @@ type Config struct {
 	PGWire   pgwire.Config    `toml:"pgwire"`
 	Projects ProjectsConfig   `toml:"projects"`
 	Secrets  secrets.Config   `toml:"secrets"`
+	Sentinel sentinel.Config  `toml:"sentinel"`
 }
 
 func defaultConfig() Config {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -30,6 +31,7 @@ import (
 	"github.com/magflock/mobo/internal/realtime"
 	"github.com/magflock/mobo/internal/rest"
 	"github.com/magflock/mobo/internal/schemacache"
+	"github.com/magflock/mobo/internal/sentinel"
 	"github.com/magflock/mobo/internal/tenant"
 )
 
@@ -112,13 +114,22 @@ func assemble(cfg Config, log *slog.Logger) (*platform, error) {
 		QuotaCheckInterval:  cfg.Projects.QuotaCheckInterval,
 		ActiveBackends:      cfg.Projects.ActiveBackends,
 	}, cp, srv, external, kernel.ComponentLogger(log, "tenant"))
-	authSvc := auth.New(cfg.Auth, newAuthTenant(p.tenants), srv, kernel.ComponentLogger(log, "auth"), auth.WithSettings(p.tenants.Settings()))
+	bus := kernel.NewBus(kernel.BusLogger(kernel.ComponentLogger(log, "bus")))
+	// The sentinel watches the one request path: the gateway (addresses,
+	// every answered request), the gate (principals, every statement's
+	// values) and auth (accounts).
+	sent := sentinel.New(sentinel.Standard(cfg.Sentinel, sentinel.Options{
+		Store: cp, Bus: bus, Logger: kernel.ComponentLogger(log, "sentinel"),
+	}))
+	authSvc := auth.New(cfg.Auth, newAuthTenant(p.tenants), srv, kernel.ComponentLogger(log, "auth"),
+		auth.WithSettings(p.tenants.Settings()), auth.WithGuard(sent))
+	sent.SetResponder(authSvc)
 	// The one request path: every API authenticates and authorizes
 	// through the gate, whose decisions alone run SQL as a principal.
 	conns := p.tenants.Connections()
 	gt := gate.New(gate.Options{
 		Authenticator: authSvc.Authenticator("anon"), Roles: authSvc.Authorizer(), Quota: p.tenants.Quotas(),
-		Pools: conns, Share: conns,
+		Pools: conns, Share: conns, Watch: sent,
 	})
 	// One schema catalog per project, read by REST and GraphQL; its
 	// listeners hold slots of the connection budget.
@@ -136,7 +147,6 @@ func assemble(cfg Config, log *slog.Logger) (*platform, error) {
 		Logger:   kernel.ComponentLogger(log, "rest"),
 	})
 	gqlSrv := graphql.New(graphql.Options{Config: cfg.GraphQL, Catalog: cat, Backend: restSrv, Gate: gt, Logger: kernel.ComponentLogger(log, "graphql")})
-	bus := kernel.NewBus(kernel.BusLogger(kernel.ComponentLogger(log, "bus")))
 	rt, err := realtime.New(realtime.Options{
 		Config:   cfg.Realtime,
 		Projects: newPoolTenant(p.tenants),
@@ -150,7 +160,7 @@ func assemble(cfg Config, log *slog.Logger) (*platform, error) {
 	}
 	p.tenants.AddSetupHook("realtime", rt.Setup)
 	p.tenants.AddTeardownHook("realtime", rt.Teardown)
-	p.gateway = gateway.New(cfg.HTTP, kernel.ComponentLogger(log, "gateway"), "tenant", "admin", "auth", "rest", "graphql", "realtime")
+	p.gateway = gateway.New(cfg.HTTP, kernel.ComponentLogger(log, "gateway"), "tenant", "admin", "auth", "rest", "graphql", "realtime", "sentinel")
 	p.gateway.Handle("/realtime/v1/", rt.Handler())
 	p.gateway.Handle("/rest/v1/", restSrv.Handler())
 	p.gateway.Handle("/graphql/v1", gqlSrv.Handler())
@@ -164,6 +174,7 @@ func assemble(cfg Config, log *slog.Logger) (*platform, error) {
 	// secret.
 	p.tenants.AddChangeHook("realtime", rt.ProjectChanged)
 	p.gateway.SetProjects(p.tenants.Projects())
+	p.gateway.SetWatcher(sent)
 	reg := metrics.New()
 	if err := p.gateway.SetMetrics(reg); err != nil {
 		return nil, err
@@ -181,13 +192,14 @@ func assemble(cfg Config, log *slog.Logger) (*platform, error) {
 		Auth:      authSvc,
 		Details:   map[string]func() any{"connections": func() any { return p.tenants.Connections().Stats() }},
 		Metrics:   reg.Handler(),
+		Sections:  map[string]http.Handler{"sentinel": sent.Handler()},
 		Logger:    kernel.ComponentLogger(log, "admin"),
 	})
 	adminHandler := p.admin.Handler()
 	p.gateway.Handle("/admin/v1/", adminHandler)
 	p.gateway.Handle("GET /metrics", adminHandler)
 
-	components := []kernel.Component{db, cp, p.tenants, p.admin, authSvc, cat, restSrv, gqlSrv, rt, p.gateway}
+	components := []kernel.Component{db, cp, sent, p.tenants, p.admin, authSvc, cat, restSrv, gqlSrv, rt, p.gateway}
 	if cfg.PGWire.Enabled() {
 		p.pgwire = pgwire.New(cfg.PGWire, newPoolTenant(p.tenants), kernel.ComponentLogger(log, "pgwire"))
 		p.tenants.AddChangeHook("pgwire", p.pgwire.ProjectChanged) // sessions of a rotated key end

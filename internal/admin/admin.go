@@ -59,6 +59,7 @@ type API struct {
 	auth     Settings
 	details  map[string]func() any
 	metrics  http.Handler
+	sections map[string]http.Handler
 	log      *slog.Logger
 
 	mu      sync.RWMutex
@@ -83,14 +84,17 @@ type Options struct {
 	// Metrics, when set, serves the Prometheus exposition at
 	// /admin/v1/metrics and /metrics (mount [API.Handler] at both).
 	Metrics http.Handler
-	Logger  *slog.Logger
+	// Sections are other components' admin APIs, served behind the admin
+	// key: "sentinel" → the handler of /admin/v1/sentinel/.
+	Sections map[string]http.Handler
+	Logger   *slog.Logger
 }
 
 // New returns the admin API. Mount [API.Handler] on the gateway at /admin/v1/.
 func New(o Options) *API {
 	return &API{
 		keys: o.Keys, info: o.Info, projects: o.Projects, dbs: o.Databases,
-		rest: o.REST, auth: o.Auth, details: o.Details, metrics: o.Metrics, log: o.Logger,
+		rest: o.REST, auth: o.Auth, details: o.Details, metrics: o.Metrics, sections: o.Sections, log: o.Logger,
 	}
 }
 
@@ -146,6 +150,9 @@ func (a *API) Handler() http.Handler {
 	}
 	if a.auth != nil {
 		a.mountSettings(mux, "auth", a.auth)
+	}
+	for name, h := range a.sections {
+		mux.Handle("/admin/v1/"+name+"/", h)
 	}
 	mux.HandleFunc("/admin/v1/", func(w http.ResponseWriter, _ *http.Request) {
 		writeError(w, http.StatusNotFound, "not_found", "no such admin endpoint")

@@ -15,6 +15,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/magflock/mobo/internal/httpx"
+	"github.com/magflock/mobo/internal/sentinel/event"
 )
 
 func httpRef(r *http.Request) string { return httpx.ProjectRef(r.Context()) }
@@ -258,6 +259,7 @@ func (s *Service) grantToken(w http.ResponseWriter, r *http.Request, p *project)
 		if b.RefreshToken == "" {
 			return badRequest("validation_failed", "refresh_token required")
 		}
+		noteAttempt(r, event.AuthRefresh, "")
 		resp, err = s.refresh(r.Context(), p, r, b.RefreshToken)
 	case "pkce":
 		if err := s.allow(p.ref, ip, limitSignIn, ""); err != nil {
@@ -289,6 +291,7 @@ func (s *Service) passwordGrant(r *http.Request, p *project, b tokenBody) (*toke
 		}
 		account = ph
 	}
+	noteAttempt(r, event.AuthPassword, account)
 	if err := s.allow(p.ref, ip, limitSignIn, account); err != nil {
 		return nil, err
 	}

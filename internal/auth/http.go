@@ -102,6 +102,7 @@ func (s *Service) wrap(h handlerFunc, open bool) http.Handler {
 		if err == nil {
 			err = h(w, r, p)
 		}
+		noteOutcome(r, err)
 		if err != nil {
 			s.writeError(w, r, err)
 		}
@@ -138,6 +139,12 @@ func credentials(r *http.Request) gate.Credentials {
 }
 
 func (s *Service) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	var ref *httpx.Refusal
+	if errors.As(err, &ref) {
+		ref.SetRetryAfter(w.Header(), s.now())
+		httpx.WriteJSON(w, ref.Status(), map[string]any{"code": ref.Status(), "error_code": httpx.CodeSentinel, "msg": ref.Message()})
+		return
+	}
 	var e *Error
 	if errors.As(err, &e) {
 		body := map[string]any{"code": e.Status, "error_code": e.Code, "msg": e.Msg}
@@ -204,9 +211,12 @@ func decode(r *http.Request, v any) error {
 	return nil
 }
 
-// clientIP is the peer address. X-Forwarded-For is not trusted: a proxy in
-// front of mobo is a deployment choice the gateway will own.
+// clientIP is the client's address as the gateway worked it out (through
+// its trusted proxies only), else the peer's.
 func clientIP(r *http.Request) string {
+	if ip := httpx.ClientIP(r.Context()); ip != "" {
+		return ip
+	}
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		return r.RemoteAddr

@@ -27,6 +27,11 @@ const (
 // allow checks the per-IP limit of kind and, when account is not empty, the
 // per-account limit. It returns the error to answer with, or nil.
 func (s *Service) allow(ref, ip, kind, account string) error {
+	if account != "" && s.guard != nil {
+		if err := s.guard.AdmitAccount(ref, account); err != nil {
+			return err
+		}
+	}
 	rl := s.cfg.RateLimit
 	if rl.Disabled {
 		return nil

@@ -14,6 +14,7 @@ import (
 	"github.com/pquerna/otp/totp"
 
 	"github.com/magflock/mobo/internal/httpx"
+	"github.com/magflock/mobo/internal/sentinel/event"
 )
 
 // mfaChallengeExpiry is how long a challenge may be verified, as GoTrue's default.
@@ -204,6 +205,7 @@ func (s *Service) handleFactorVerify(w http.ResponseWriter, r *http.Request, p *
 	if err != nil {
 		return err
 	}
+	noteAttempt(r, event.AuthMFA, ru.user.ID)
 	f, err := ru.factor(r.PathValue("id"))
 	if err != nil {
 		return err

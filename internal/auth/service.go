@@ -61,6 +61,16 @@ func WithMailer(m Mailer) Option { return func(svc *Service) { svc.mail = m } }
 // (the tenant's); without it every project runs on the platform's.
 func WithSettings(st SettingsStore) Option { return func(svc *Service) { svc.settings = st } }
 
+// Guard is the sentinel, for auth: it refuses sign-in attempts naming a
+// blocked account before any password is checked.
+type Guard interface {
+	// AdmitAccount's error is an [*httpx.Refusal].
+	AdmitAccount(ref, account string) error
+}
+
+// WithGuard puts the sentinel in front of sign-in attempts.
+func WithGuard(g Guard) Option { return func(svc *Service) { svc.guard = g } }
+
 // WithClock sets the clock (tests).
 func WithClock(now func() time.Time) Option { return func(svc *Service) { svc.now = now } }
 
@@ -70,6 +80,7 @@ func WithLimiter(l Limiter) Option { return func(svc *Service) { svc.limiter = l
 
 // Service is the "auth" component.
 type Service struct {
+	guard   Guard // nil unless WithGuard
 	cfg     Config
 	tenants Tenants
 	// settings keeps the projects' overrides; nil: none.

@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/magflock/mobo/internal/pgcode"
+	"github.com/magflock/mobo/internal/sentinel/event"
 )
 
 // Claim names beyond those authn names.
@@ -237,6 +238,12 @@ func (s *Service) refresh(ctx context.Context, p *project, r *http.Request, tok 
 		return err
 	})
 	if reused != nil {
+		event.NoteFrom(ctx).Set(func(e *event.Event) { // whose token family was replayed
+			e.Actor.UserID, e.Actor.Session = reused.UserID, reused.ID
+			if e.Auth != nil {
+				e.Auth.Account = reused.UserID
+			}
+		})
 		// Reuse of a rotated token: someone else may hold the family. End it.
 		if _, derr := p.pool.Exec(ctx, `delete from auth.sessions where id = $1`, reused.ID); derr != nil {
 			return nil, fmt.Errorf("revoking a reused session: %w", derr)

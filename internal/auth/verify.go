@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/magflock/mobo/internal/httpx"
+	"github.com/magflock/mobo/internal/sentinel/event"
 )
 
 type recoverBody struct {
@@ -455,6 +456,7 @@ func (s *Service) handleVerifyPost(w http.ResponseWriter, r *http.Request, p *pr
 	if err := decode(r, &b); err != nil {
 		return err
 	}
+	noteAttempt(r, event.AuthOTP, firstNonEmpty(normalizeEmail(b.Email), b.Phone))
 	v, err := s.verify(r.Context(), r, p, b, false)
 	if err != nil {
 		return err

@@ -28,6 +28,11 @@
 //     a subscription's row checks or a broadcast for a principal it did
 //     not authorize.
 //
+// The sentinel watches the same path ([Options.Watch], a [Watcher]):
+// Authorize refuses a blocked key, user or session, Run has every
+// statement's bound values inspected before it runs, and the request's
+// [event.Note] learns the actor and the route for the sentinel's agents.
+//
 // The project ref travels explicitly: [Gate.Authorize] takes it, and the
 // decision carries it ([Decision.Ref]).
 //

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/magflock/mobo/internal/sentinel/event"
 )
 
 // Options are the dependencies of a [Gate].
@@ -23,6 +25,21 @@ type Options struct {
 	// its writes are then refused and its other statements run read-only,
 	// but deletes go through, so that it can shrink.
 	Quota QuotaChecker
+	// Watch, when set, is the sentinel: it refuses blocked principals at
+	// every decision and inspects every statement's bound values before it
+	// runs ([Watcher]).
+	Watch Watcher
+}
+
+// Watcher is the sentinel on the request path (the sentinel component's).
+// Its methods do no I/O and are safe for concurrent use.
+type Watcher interface {
+	// Admit refuses a principal whose key, user or session is blocked
+	// on project ref; its error is an [*httpx.Refusal].
+	Admit(ref, keyID, userID, session string) error
+	// Inspect looks at a statement's bound values (the request's actor
+	// is in ctx's [event.Note]); an error refuses the statement.
+	Inspect(ctx context.Context, args []any) error
 }
 
 // QuotaChecker tells whether project ref's database is over its size quota
@@ -42,6 +59,7 @@ type Gate struct {
 	quota QuotaChecker
 	pools Pools
 	share Sharer
+	watch Watcher
 }
 
 // New returns a gate. It panics without an Authenticator or Pools: the
@@ -50,7 +68,7 @@ func New(opts Options) *Gate {
 	if opts.Authenticator == nil || opts.Pools == nil {
 		panic("gate: New needs an Authenticator and Pools")
 	}
-	return &Gate{authn: opts.Authenticator, roles: opts.Roles, quota: opts.Quota, pools: opts.Pools, share: opts.Share}
+	return &Gate{authn: opts.Authenticator, roles: opts.Roles, quota: opts.Quota, pools: opts.Pools, share: opts.Share, watch: opts.Watch}
 }
 
 // Authenticate turns credentials into project ref's principal. Errors wrap
@@ -72,6 +90,12 @@ func (g *Gate) Authorize(ctx context.Context, ref string, p *Principal, acts ...
 	}
 	if len(acts) == 0 {
 		return nil, fmt.Errorf("%w: a decision needs an action", ErrForbidden)
+	}
+	note(ctx, p, acts[0])
+	if g.watch != nil {
+		if err := g.watch.Admit(ref, p.KeyID, p.Subject, p.session()); err != nil {
+			return nil, err
+		}
 	}
 	d := &Decision{g: g, ref: ref, p: p, acts: acts}
 	for _, a := range acts {
@@ -173,3 +197,19 @@ func (d *Decision) Covers(a Action) bool {
 
 // IsForbidden reports whether err is a refusal by the gate.
 func IsForbidden(err error) bool { return errors.Is(err, ErrForbidden) }
+
+// note tells the request's event who acts and on what: the sentinel's
+// agents group what they see by this actor and route.
+func note(ctx context.Context, p *Principal, a Action) {
+	event.NoteFrom(ctx).Set(func(e *event.Event) {
+		e.Actor.KeyID, e.Actor.UserID, e.Actor.Session, e.Actor.Role = p.KeyID, p.Subject, p.session(), p.Role
+		if e.Route == "" {
+			res := a.Topic
+			if a.Relation != "" {
+				res = a.Schema + "." + a.Relation
+				e.Relation = res
+			}
+			e.Route = a.API + ":" + res
+		}
+	})
+}

@@ -27,7 +27,14 @@ const (
 	ClaimAAL            = "aal"
 	ClaimAppMetadata    = "app_metadata"
 	ClaimIsAnonymous    = "is_anonymous"
+	ClaimSessionID      = "session_id"
 )
+
+// session is the principal's session id (the session_id claim), or "".
+func (p *Principal) session() string {
+	s, _ := p.Claims[ClaimSessionID].(string)
+	return s
+}
 
 // Principal is who a request acts as.
 type Principal struct {

@@ -137,7 +137,8 @@ type Plan struct {
 // Run runs p on conn as the decision's principal in one pipelined round
 // trip: the setup, an optional time zone, then the statement; read takes
 // the statement's results from the batch. On error no transaction is left
-// open.
+// open. The sentinel ([Watcher]) first inspects the statement's bound
+// values: its refusal ends the request before any I/O.
 //
 // pgx prepares a statement it has not seen on a connection before that
 // batch, in a round trip of its own, so PostgreSQL parses it as the login
@@ -148,6 +149,11 @@ type Plan struct {
 // under the request's role and search path; from then on the connection
 // has it prepared and the usual single round trip applies.
 func (d *Decision) Run(ctx context.Context, conn *pgx.Conn, p Plan, read func(pgx.BatchResults) error) error {
+	if d.g.watch != nil {
+		if err := d.g.watch.Inspect(ctx, p.Args); err != nil {
+			return err
+		}
+	}
 	err := d.runOnce(ctx, conn, p, false, read)
 	if parsedTooEarly(err) {
 		err = d.runOnce(ctx, conn, p, true, read)

@@ -30,6 +30,7 @@ import (
 	"github.com/magflock/mobo/internal/httpx"
 	"github.com/magflock/mobo/internal/kernel"
 	"github.com/magflock/mobo/internal/ratelimit"
+	"github.com/magflock/mobo/internal/sentinel/event"
 )
 
 // Config configures the HTTP server.
@@ -134,6 +135,7 @@ type Gateway struct {
 	proxies  []netip.Prefix
 	rates    sync.Map     // rule text → ratelimit.Rule, parsed once
 	metrics  *httpMetrics // nil unless SetMetrics
+	watch    Watcher      // nil unless SetWatcher
 
 	mu   sync.Mutex
 	srv  *http.Server
@@ -160,6 +162,19 @@ func New(cfg Config, log *slog.Logger, requires ...string) *Gateway {
 
 // SetReadiness sets what /readyz asks. Call it before Start.
 func (g *Gateway) SetReadiness(r Readiness) { g.ready = r }
+
+// Watcher is the sentinel at the front door (the sentinel component's).
+type Watcher interface {
+	// AdmitIP refuses a blocked address before any other work.
+	AdmitIP(ip netip.Addr) *httpx.Refusal
+	// Record gives it an answered API request's event.
+	Record(e *event.Event)
+}
+
+// SetWatcher puts the sentinel on every API request: blocked addresses
+// are refused before the rate limits, and each answered request's
+// [event.Note] is recorded. Call it before Start.
+func (g *Gateway) SetWatcher(w Watcher) { g.watch = w }
 
 // SetProjects enables per-project routing. Call it before Start.
 func (g *Gateway) SetProjects(p Projects) { g.projects = p }
@@ -286,11 +301,20 @@ func (g *Gateway) withRequestID(h http.Handler) http.Handler {
 		setSecurityHeaders(w.Header())
 		start := time.Now()
 		rw := &statusWriter{ResponseWriter: w, status: http.StatusOK, metrics: g.metrics, method: r.Method}
-		ctx := httpx.WithClientIP(httpx.WithRequestID(r.Context(), id), ratelimit.ClientIP(r, g.proxies))
+		ip := ratelimit.ClientIP(r, g.proxies)
+		ctx := httpx.WithClientIP(httpx.WithRequestID(r.Context(), id), ip)
+		var note *event.Note
+		if g.watch != nil && !platformPath(r.URL.Path) {
+			note = &event.Note{}
+			ctx = event.WithNote(ctx, note)
+		}
 		h.ServeHTTP(rw, r.WithContext(ctx))
 		took := time.Since(start)
 		if g.metrics != nil && !rw.upgraded {
 			g.metrics.observe(rw, took)
+		}
+		if note != nil && rw.api != "" {
+			g.record(note, r, rw, ip, start)
 		}
 		g.log.LogAttrs(r.Context(), slog.LevelDebug, "request",
 			slog.String("request_id", id), slog.String("method", r.Method), slog.String("path", r.URL.Path),
@@ -394,6 +418,14 @@ func (g *Gateway) serveRoot(w http.ResponseWriter, r *http.Request, h http.Handl
 // path within the project). On a refusal it writes the 429 in the format of
 // the API the request was for and returns false.
 func (g *Gateway) allow(w http.ResponseWriter, r *http.Request, ref, path string) bool {
+	if g.watch != nil {
+		if ip, err := netip.ParseAddr(httpx.ClientIP(r.Context())); err == nil {
+			if ref := g.watch.AdmitIP(ip); ref != nil {
+				refuse(w, r, path, ref)
+				return false
+			}
+		}
+	}
 	if g.limiter == nil {
 		return true
 	}
@@ -493,6 +525,7 @@ type statusWriter struct {
 	method       string
 	metrics      *httpMetrics // nil when not measured
 	upgraded     bool         // counted at its 101, as the client sees it
+	bytes        int64        // of the body written
 }
 
 // label sets the metrics labels of the request that w answers.
@@ -500,6 +533,12 @@ func label(w http.ResponseWriter, api, project string) {
 	if sw, ok := w.(*statusWriter); ok {
 		sw.api, sw.project = api, project
 	}
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	n, err := w.ResponseWriter.Write(b)
+	w.bytes += int64(n)
+	return n, err
 }
 
 func (w *statusWriter) WriteHeader(code int) {

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -24,6 +25,7 @@ import (
 	"github.com/magflock/mobo/internal/httpx"
 	"github.com/magflock/mobo/internal/kernel"
 	"github.com/magflock/mobo/internal/pgcode"
+	"github.com/magflock/mobo/internal/sentinel/event"
 )
 
 // rpcPath is request.path of GraphQL statements: Supabase serves
@@ -186,6 +188,18 @@ func writeData(w http.ResponseWriter, data []byte) {
 // overQuotaMessage refuses a write to a project over its size quota.
 const overQuotaMessage = "The project's database is over its size quota: writes are refused; deletes are allowed"
 
+// refused answers the sentinel's refusal, if err is one.
+func refused(w http.ResponseWriter, r *http.Request, err error) bool {
+	var ref *httpx.Refusal
+	if !errors.As(err, &ref) {
+		return false
+	}
+	event.NoteFrom(r.Context()).Set(func(e *event.Event) { e.Code = httpx.CodeSentinel })
+	ref.SetRetryAfter(w.Header(), time.Now())
+	writeJSON(w, ref.Status(), response{Errors: gqlerror.List{{Message: ref.Message(), Extensions: map[string]any{"code": httpx.CodeSentinel}}}})
+	return true
+}
+
 func clientErr(w http.ResponseWriter, status int, msg string) {
 	writeJSON(w, status, response{Errors: gqlerror.List{{Message: msg}}})
 }
@@ -264,6 +278,9 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	d, err := s.opts.Gate.Authorize(ctx, ref, p, st.Actions...)
 	if err != nil {
+		if refused(w, r, err) {
+			return
+		}
 		if errors.Is(err, gate.ErrOverQuota) {
 			clientErr(w, http.StatusForbidden, overQuotaMessage)
 			return
@@ -283,6 +300,7 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		var pe *pgconn.PgError
 		switch {
+		case refused(w, r, err):
 		case pgcode.Unavailable(err), errors.Is(err, context.DeadlineExceeded):
 			s.internal(w, r, err)
 		case d.OverQuota() && pgcode.Is(err, pgcode.ReadOnlySQLTransaction):

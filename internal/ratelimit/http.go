@@ -17,6 +17,8 @@ const (
 	HeaderReset        = "RateLimit-Reset"
 	HeaderRetryAfter   = "Retry-After"
 	HeaderForwardedFor = "X-Forwarded-For"
+	// HeaderForwarded is RFC 7239's standard form of X-Forwarded-For.
+	HeaderForwarded = "Forwarded"
 )
 
 // SetHeaders writes d as the RateLimit-Limit, RateLimit-Remaining and
@@ -86,12 +88,15 @@ func Middleware(l *Limiter, keyFunc func(*http.Request) []Key, deny func(w http.
 
 // ClientIP returns the address of the client that sent r. The peer address
 // (r.RemoteAddr) is the answer unless the peer is in trustedProxies; then
-// X-Forwarded-For is read from the right, skipping trusted proxies, and the
-// first address not trusted is the client's. Entries left of it were
-// written by the client and are never believed. If every hop is trusted the
-// leftmost one is returned; an entry that does not parse stops the walk at
-// the last trusted hop. Ports and IPv6 zones are dropped and IPv4-mapped
-// IPv6 addresses are unmapped. An unparsable RemoteAddr is returned as is.
+// the forwarding chain is read from the right — the RFC 7239 Forwarded
+// header's for= parameters when the request has one, else
+// X-Forwarded-For — skipping trusted proxies, and the first address not
+// trusted is the client's. Entries left of it were written by the client
+// and are never believed. If every hop is trusted the leftmost one is
+// returned; an entry that does not parse (an obfuscated or "unknown"
+// node) stops the walk at the last trusted hop. Ports and IPv6 zones are
+// dropped and IPv4-mapped IPv6 addresses are unmapped. An unparsable
+// RemoteAddr is returned as is.
 func ClientIP(r *http.Request, trustedProxies []netip.Prefix) string {
 	peer, err := parseHop(r.RemoteAddr)
 	if err != nil {
@@ -100,26 +105,48 @@ func ClientIP(r *http.Request, trustedProxies []netip.Prefix) string {
 	if !trusted(peer, trustedProxies) {
 		return peer.String()
 	}
+	hops := forwardedFor(r.Header.Values(HeaderForwarded))
+	if hops == nil {
+		for _, v := range r.Header.Values(HeaderForwardedFor) {
+			hops = append(hops, strings.Split(v, ",")...)
+		}
+	}
 	client := peer
-	values := r.Header.Values(HeaderForwardedFor)
-	for i := len(values) - 1; i >= 0; i-- {
-		hops := strings.Split(values[i], ",")
-		for j := len(hops) - 1; j >= 0; j-- {
-			hop := strings.TrimSpace(hops[j])
-			if hop == "" {
-				continue
-			}
-			a, err := parseHop(hop)
-			if err != nil {
-				return client.String()
-			}
-			client = a
-			if !trusted(a, trustedProxies) {
-				return a.String()
-			}
+	for j := len(hops) - 1; j >= 0; j-- {
+		hop := strings.TrimSpace(hops[j])
+		if hop == "" {
+			continue
+		}
+		a, err := parseHop(hop)
+		if err != nil {
+			return client.String()
+		}
+		client = a
+		if !trusted(a, trustedProxies) {
+			return a.String()
 		}
 	}
 	return client.String()
+}
+
+// forwardedFor returns the for= node of each element of RFC 7239
+// Forwarded header values, in order (quotes removed; an element without
+// for= gives ""), or nil when there is no such header.
+func forwardedFor(values []string) []string {
+	var out []string
+	for _, v := range values {
+		for elem := range strings.SplitSeq(v, ",") {
+			node := ""
+			for pair := range strings.SplitSeq(elem, ";") {
+				k, val, ok := strings.Cut(strings.TrimSpace(pair), "=")
+				if ok && strings.EqualFold(k, "for") {
+					node = strings.Trim(strings.TrimSpace(val), `"`)
+				}
+			}
+			out = append(out, node)
+		}
+	}
+	return out
 }
 
 // parseHop parses "addr", "addr:port" or "[addr]:port".

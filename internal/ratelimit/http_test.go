@@ -190,6 +190,44 @@ func TestClientIP(t *testing.T) {
 	}
 }
 
+// TestClientIPForwarded reads RFC 7239's Forwarded header by the same
+// rules, in preference to X-Forwarded-For.
+func TestClientIPForwarded(t *testing.T) {
+	t.Parallel()
+	proxies := []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}
+	tests := []struct {
+		name, remote string
+		fwd, xff     []string
+		want         string
+	}{
+		{"one hop", "10.0.0.1:5000", []string{"for=198.51.100.7;proto=https"}, nil, "198.51.100.7"},
+		{"untrusted peer ignores it", "192.0.2.1:5000", []string{"for=198.51.100.7"}, nil, "192.0.2.1"},
+		{"quoted ipv6 with port", "10.0.0.1:5000", []string{`for="[2001:db8:cafe::17]:4711"`}, nil, "2001:db8:cafe::17"},
+		{"client prepends a fake", "10.0.0.1:5000", []string{"for=1.1.1.1, for=198.51.100.7;by=10.0.0.1"}, nil, "198.51.100.7"},
+		{"chain of trusted proxies", "10.0.0.1:5000", []string{"for=198.51.100.7", "for=10.0.0.9"}, nil, "198.51.100.7"},
+		{"case-insensitive parameter", "10.0.0.1:5000", []string{"For=198.51.100.8"}, nil, "198.51.100.8"},
+		{"obfuscated node stops at the proxy", "10.0.0.1:5000", []string{"for=_hidden"}, nil, "10.0.0.1"},
+		{"unknown node stops at the proxy", "10.0.0.1:5000", []string{"for=unknown"}, nil, "10.0.0.1"},
+		{"preferred over X-Forwarded-For", "10.0.0.1:5000", []string{"for=198.51.100.7"}, []string{"203.0.113.5"}, "198.51.100.7"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			r := httptest.NewRequest("GET", "/", nil)
+			r.RemoteAddr = tt.remote
+			for _, v := range tt.fwd {
+				r.Header.Add("Forwarded", v)
+			}
+			for _, v := range tt.xff {
+				r.Header.Add("X-Forwarded-For", v)
+			}
+			if got := ClientIP(r, proxies); got != tt.want {
+				t.Errorf("ClientIP = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
 func TestIPKey(t *testing.T) {
 	t.Parallel()
 	for in, want := range map[string]string{

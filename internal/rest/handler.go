@@ -24,6 +24,7 @@ import (
 	"github.com/magflock/mobo/internal/gate"
 	"github.com/magflock/mobo/internal/httpx"
 	"github.com/magflock/mobo/internal/pgcode"
+	"github.com/magflock/mobo/internal/sentinel/event"
 )
 
 // Response headers.
@@ -260,9 +261,13 @@ func (c *call) fail(err error) {
 		c.w.Header().Set(headerWWWAuthenticate, ae.www)
 	}
 	var pe *pgconn.PgError
+	var refusal *httpx.Refusal
 	e, ok := asRESTError(err)
 	switch {
 	case ok:
+	case errors.As(err, &refusal):
+		e = &Error{Status: refusal.Status(), Code: httpx.CodeSentinel, Message: refusal.Message()}
+		refusal.SetRetryAfter(c.w.Header(), time.Now())
 	case errors.Is(err, gate.ErrOverQuota) || (c.d != nil && c.d.OverQuota() && pgcode.Is(err, pgcode.ReadOnlySQLTransaction)):
 		e = overQuotaError()
 	case pgcode.Unavailable(err):
@@ -300,6 +305,12 @@ func (c *call) fail(err error) {
 		c.s.log.Error("request failed", "error_id", id, "method", c.r.Method, "path", c.r.URL.Path, "err", err)
 		e = &Error{Status: http.StatusInternalServerError, Code: CodeInternal, Message: "Internal server error", Details: "error id: " + id}
 	}
+	event.NoteFrom(c.r.Context()).Set(func(ev *event.Event) {
+		ev.Code = e.Code
+		if pe != nil {
+			ev.SQLState = pe.Code
+		}
+	})
 	b, _ := e.MarshalJSON() // strings only; cannot fail
 	h := c.w.Header()
 	for k, v := range e.Headers {
