@@ -11,6 +11,7 @@ import (
 type Recent struct {
 	t    []int64
 	next int
+	size int
 }
 
 // Add records an event at now, keeping the last size times (size is the
@@ -19,9 +20,8 @@ func (r *Recent) Add(now int64, size int) {
 	if size <= 0 {
 		return
 	}
-	if cap(r.t) != size {
-		r.t = make([]int64, 0, size)
-		r.next = 0
+	if r.size != size { // grown as needed: most actors never come near size
+		r.t, r.next, r.size = r.t[:0], 0, size
 	}
 	if len(r.t) < size {
 		r.t = append(r.t, now)
