@@ -62,18 +62,19 @@ func (m *agentMatcher) match(ua string) string {
 }
 
 func (m *agentMatcher) scan(ua string) string {
-	var buf [64]byte
-	n := 0
+	var arr [64]byte
+	word := arr[:0] // the current word, lowercased, truncated at 64 bytes
+	n := 0          // the current word's length
 	for i := 0; i <= len(ua); i++ {
 		if i < len(ua) && isAlnum(ua[i]) {
-			if n < len(buf) {
-				buf[n] = lower(ua[i])
+			if len(word) < cap(word) {
+				word = append(word, lower(ua[i]))
 			}
 			n++
 			continue
 		}
-		if n >= m.minLen && n <= m.maxLen && n <= len(buf) && (buf[0] < '0' || buf[0] > '9') {
-			for _, p := range m.words[string(buf[:n])] {
+		if n >= m.minLen && n <= m.maxLen && n == len(word) && (word[0] < '0' || word[0] > '9') {
+			for _, p := range m.words[string(word)] {
 				if len(p) == n {
 					return p // the word itself
 				}
@@ -82,7 +83,7 @@ func (m *agentMatcher) scan(ua string) string {
 				}
 			}
 		}
-		n = 0
+		word, n = word[:0], 0
 	}
 	return ""
 }
