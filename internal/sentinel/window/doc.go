@@ -25,6 +25,8 @@
 //   - [Robust] learns an actor's normal size online: an exponentially
 //     weighted Huber estimate of location and absolute deviation, in the
 //     caller's units (the agents use log1p of rows, bytes and rates).
+//   - [Peak] is a decaying maximum, for "has this actor done this
+//     before".
 //   - [Tally] counts events and findings by label with atomics.
 //
 // # Why Huber EWMA for baselines

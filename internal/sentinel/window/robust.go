@@ -52,3 +52,30 @@ func (r *Robust) Dev(floor float64) float64 { return max(r.dev, floor) }
 // Z returns how many deviations (at least floor) x is above the typical
 // value.
 func (r *Robust) Z(x, floor float64) float64 { return (x - r.loc) / max(r.dev, floor) }
+
+// Peak is a decaying maximum, in log units: the largest sample seen,
+// lowered by ln 2 per half-life since. An actor that once read 5000 rows
+// may do so again without it being news. The zero Peak has seen nothing.
+type Peak struct {
+	v  float64
+	at int64
+	ok bool
+}
+
+// Value returns the peak at now, with halfLife in nanoseconds.
+func (p *Peak) Value(now, halfLife int64) float64 {
+	if !p.ok {
+		return math.Inf(-1)
+	}
+	if now <= p.at || halfLife <= 0 {
+		return p.v
+	}
+	return p.v - math.Ln2*float64(now-p.at)/float64(halfLife)
+}
+
+// Update raises the peak to x if x is above its value at now.
+func (p *Peak) Update(x float64, now, halfLife int64) {
+	if x > p.Value(now, halfLife) {
+		p.v, p.at, p.ok = x, now, true
+	}
+}
