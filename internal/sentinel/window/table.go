@@ -41,15 +41,19 @@ type Table[V any] struct {
 }
 
 type shard[V any] struct {
-	mu         sync.Mutex
-	m          map[Key]*node[V]
+	mu sync.Mutex
+	m  map[uint64]*node[V] // by the key's hash; collisions chain
+
 	head, tail *node[V] // head is the most recently used
 	free       *node[V]
+	n          int      // entries
 	_          [64]byte // keep shards' locks on separate cache lines
 }
 
 type node[V any] struct {
 	key        Key
+	hash       uint64
+	chain      *node[V] // the next node with the same hash
 	last       int64
 	prev, next *node[V]
 	val        V
@@ -61,7 +65,7 @@ func NewTable[V any](maxEntries int, idle time.Duration) *Table[V] {
 	per := max(maxEntries/numShards, 8)
 	t := &Table[V]{seed: maphash.MakeSeed(), idle: int64(idle), perCap: per}
 	for i := range t.shards {
-		t.shards[i].m = make(map[Key]*node[V], min(per, 64))
+		t.shards[i].m = make(map[uint64]*node[V], min(per, 64))
 	}
 	return t
 }
@@ -85,9 +89,10 @@ func (t *Table[V]) hash(k *Key) uint64 {
 // is absent or was idle longer than the table's idle time. fn runs under
 // the shard's lock: it must be quick and must not use the table.
 func (t *Table[V]) Do(k Key, now int64, fn func(v *V)) {
-	s := &t.shards[t.hash(&k)&(numShards-1)]
+	h := t.hash(&k)
+	s := &t.shards[h&(numShards-1)]
 	s.mu.Lock()
-	n := s.get(k, now, t.idle, t.perCap, true)
+	n := s.get(k, h, now, t.idle, t.perCap, true)
 	fn(&n.val)
 	s.mu.Unlock()
 }
@@ -95,10 +100,11 @@ func (t *Table[V]) Do(k Key, now int64, fn func(v *V)) {
 // Peek runs fn on the value of k if k is present and not expired, and
 // reports whether it did. It refreshes the entry's last access.
 func (t *Table[V]) Peek(k Key, now int64, fn func(v *V)) bool {
-	s := &t.shards[t.hash(&k)&(numShards-1)]
+	h := t.hash(&k)
+	s := &t.shards[h&(numShards-1)]
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	n := s.get(k, now, t.idle, t.perCap, false)
+	n := s.get(k, h, now, t.idle, t.perCap, false)
 	if n == nil {
 		return false
 	}
@@ -112,15 +118,19 @@ func (t *Table[V]) Len() int {
 	for i := range t.shards {
 		s := &t.shards[i]
 		s.mu.Lock()
-		total += len(s.m)
+		total += s.n
 		s.mu.Unlock()
 	}
 	return total
 }
 
-func (s *shard[V]) get(k Key, now, idle int64, perCap int, create bool) *node[V] {
+func (s *shard[V]) get(k Key, h uint64, now, idle int64, perCap int, create bool) *node[V] {
 	s.sweep(now, idle)
-	if n, ok := s.m[k]; ok {
+	n := s.m[h]
+	for n != nil && n.key != k {
+		n = n.chain
+	}
+	if n != nil {
 		if idle > 0 && now-n.last > idle {
 			if !create {
 				s.remove(n)
@@ -137,18 +147,20 @@ func (s *shard[V]) get(k Key, now, idle int64, perCap int, create bool) *node[V]
 	if !create {
 		return nil
 	}
-	if len(s.m) >= perCap {
+	if s.n >= perCap {
 		s.remove(s.tail)
 	}
-	n := s.free
+	n = s.free
 	if n != nil {
 		s.free = n.next
 		n.next = nil
 	} else {
 		n = new(node[V])
 	}
-	n.key, n.last = k, now
-	s.m[k] = n
+	n.key, n.hash, n.last = k, h, now
+	n.chain = s.m[h]
+	s.m[h] = n
+	s.n++
 	s.pushFront(n)
 	return n
 }
@@ -169,7 +181,21 @@ func (s *shard[V]) sweep(now, idle int64) {
 
 // remove unlinks n, resets its value and keeps it for reuse.
 func (s *shard[V]) remove(n *node[V]) {
-	delete(s.m, n.key)
+	switch head := s.m[n.hash]; {
+	case head == n && n.chain == nil:
+		delete(s.m, n.hash)
+	case head == n:
+		s.m[n.hash] = n.chain
+	default:
+		for p := head; p != nil; p = p.chain {
+			if p.chain == n {
+				p.chain = n.chain
+				break
+			}
+		}
+	}
+	n.chain = nil
+	s.n--
 	s.unlink(n)
 	resetValue(&n.val)
 	n.key = Key{}
