@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"strings"
 	"testing"
 	"time"
 
@@ -253,4 +254,19 @@ func BenchmarkObserve(b *testing.B) {
 		i++
 		a.Observe(e)
 	}
+}
+
+func FuzzSchemaOf(f *testing.F) {
+	for _, s := range []string{"auth.users", `"auth"."users"`, `"a"`, `"`, `"".x`, "x.", ".x"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, rel string) {
+		s := schemaOf(rel)
+		if !strings.Contains(rel, s) {
+			t.Errorf("schemaOf(%q) = %q, not part of the name", rel, s)
+		}
+		if s != "" && !strings.Contains(rel, ".") {
+			t.Errorf("schemaOf(%q) = %q for an unqualified name", rel, s)
+		}
+	})
 }
