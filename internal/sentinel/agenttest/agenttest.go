@@ -120,3 +120,35 @@ func Concurrently(agent event.Agent, seqs [][]*event.Event) [][]Got {
 	wg.Wait()
 	return out
 }
+
+// Odd feeds agent events with missing or odd fields (no time, no address,
+// an auth kind without Auth, negative sizes, a time going backwards) and
+// fails t if it panics or reports a malformed finding.
+func Odd(t testing.TB, agent event.Agent) {
+	t.Helper()
+	events := []*event.Event{
+		{},
+		{Kind: event.KindAuth},
+		{Kind: event.KindAuth, Auth: &event.Auth{}},
+		{Kind: event.KindAuth, Auth: &event.Auth{Action: event.AuthPassword, Reason: "invalid_credentials"}},
+		{Kind: event.KindAuth, Auth: &event.Auth{Action: event.AuthRefresh, Reason: "refresh_token_already_used"}},
+		{Kind: event.KindAuth, Auth: &event.Auth{Action: event.AuthMFA, Reason: "mfa_verification_failed"}},
+		{Time: T0, Kind: event.KindRequest, Status: 404, Code: "PGRST205", SQLState: "42501", Method: "TRACE", Rows: -5, Bytes: -1, UserAgent: "sqlmap", ClaimedRole: "x", Relation: ".", API: "rest"},
+		{Time: T0.Add(-time.Hour), Kind: event.KindRequest, Status: 200, Method: "GET", API: "rest", Rows: 1 << 40, Bytes: 1 << 62},
+		{Time: T0, Kind: 99},
+	}
+	for i, e := range events {
+		func() {
+			defer func() {
+				if r := recover(); r != nil {
+					t.Errorf("odd event %d (%+v): panic %v", i, e, r)
+				}
+			}()
+			for _, f := range agent.Observe(e) {
+				if f.Score <= 0 || f.Score > 1 || f.Label == "" {
+					t.Errorf("odd event %d: malformed finding %+v", i, f)
+				}
+			}
+		}()
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -284,4 +285,41 @@ func BenchmarkAgentMatch(b *testing.B) {
 			m.scan(chrome)
 		}
 	})
+}
+
+// BenchmarkObserveParallel: every goroutine plays its own clients, as
+// request goroutines do.
+func BenchmarkObserveParallel(b *testing.B) {
+	a, err := New(Config{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	var next atomic.Int64
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		g := int(next.Add(1))
+		events := make([]event.Event, 256)
+		for i := range events {
+			events[i] = event.Event{
+				Kind: event.KindRequest, API: "rest", Method: "GET", Route: "rest:public.todos", Status: 200, UserAgent: chrome,
+				Actor: event.Actor{IP: agenttest.Addr(g*256+i, true), KeyID: "anon", Role: "anon"},
+			}
+		}
+		i := 0
+		for pb.Next() {
+			e := &events[i&255]
+			e.Time = agenttest.T0.Add(time.Duration(i) * time.Millisecond)
+			i++
+			a.Observe(e)
+		}
+	})
+}
+
+func TestOddEvents(t *testing.T) {
+	t.Parallel()
+	a, err := New(Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	agenttest.Odd(t, a)
 }

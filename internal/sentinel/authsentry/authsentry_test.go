@@ -319,3 +319,12 @@ func TestConfigValidate(t *testing.T) {
 		})
 	}
 }
+
+func TestOddEvents(t *testing.T) {
+	t.Parallel()
+	a, err := New(Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	agenttest.Odd(t, a)
+}

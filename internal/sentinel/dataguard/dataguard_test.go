@@ -211,3 +211,12 @@ func BenchmarkObserve(b *testing.B) {
 		a.Observe(e)
 	}
 }
+
+func TestOddEvents(t *testing.T) {
+	t.Parallel()
+	a, err := New(Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	agenttest.Odd(t, a)
+}

@@ -270,3 +270,12 @@ func FuzzSchemaOf(f *testing.F) {
 		}
 	})
 }
+
+func TestOddEvents(t *testing.T) {
+	t.Parallel()
+	a, err := New(Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	agenttest.Odd(t, a)
+}
