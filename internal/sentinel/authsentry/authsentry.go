@@ -158,8 +158,8 @@ func (a *Agent) signIn(e *event.Event) []event.Finding {
 	ipDistinct := 0
 	if e.Actor.IP.IsValid() {
 		a.sources.Do(ipKey, now, func(s *sourceState) {
-			s.accounts.Add(acct, now, a.accountCap)
-			if underAttack && s.brute.Fire(now, c.BruteForceWindow) {
+			fromHere := s.accounts.Add(acct, now, a.accountCap)
+			if underAttack && int(fromHere) >= c.BruteForceSourceFailures && s.brute.Fire(now, c.BruteForceWindow) {
 				out = append(out, a.finding(LabelBruteForce, "failing sign-ins on an account under brute force", 0.8, window.ScopeIP, ""))
 			}
 			ipDistinct, _ = s.accounts.Within(now, c.SprayingWindow)

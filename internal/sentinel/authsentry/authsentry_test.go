@@ -61,13 +61,26 @@ func TestObserve(t *testing.T) {
 			{Label: LabelBruteForce, Scope: "account", Subject: "alice@example.com", By: 10},
 			{Label: LabelBruteForce, Scope: "ip", By: 10},
 		}},
-		{"distributed brute force names every later source", func(s *seq) {
-			for i := range 13 {
-				s.fail(agenttest.Addr(i, true), "alice@example.com").wait(5 * time.Second)
+		{"distributed brute force names its repeat sources", func(s *seq) {
+			for i := range 16 { // 4 addresses in turn, 4 tries each
+				s.fail(agenttest.Addr(i%4, true), "alice@example.com").wait(5 * time.Second)
+			}
+			for i := range 20 { // and 20 addresses once each
+				s.fail(agenttest.Addr(100+i, true), "alice@example.com").wait(5 * time.Second)
 			}
 		}, []agenttest.Want{
 			{Label: LabelBruteForce, Scope: "account", Subject: "alice@example.com", By: 10},
-			{Label: LabelBruteForce, Scope: "ip", By: 10, Count: 4}, // sources 10 to 13
+			{Label: LabelBruteForce, Scope: "ip", By: 10, Count: 4}, // each of the 4 at its 3rd try under attack (events 10 to 13)
+		}},
+		{"the owner mistypes once during a brute force", func(s *seq) {
+			for range 12 {
+				s.fail(attacker, "alice@example.com").wait(5 * time.Second)
+			}
+			s.fail(home, "alice@example.com").wait(5 * time.Second)
+			s.ok(home, "alice@example.com")
+		}, []agenttest.Want{
+			{Label: LabelBruteForce, Scope: "account", Subject: "alice@example.com", By: 10},
+			{Label: LabelBruteForce, Scope: "ip", By: 10}, // the attacker's only
 		}},
 		{"one-time code brute force", func(s *seq) {
 			for range 10 {

@@ -17,6 +17,10 @@ type Config struct {
 	// BruteForceWindow are a brute force. Default 10 within 5m.
 	BruteForceFailures int           `toml:"brute_force_failures"`
 	BruteForceWindow   time.Duration `toml:"brute_force_window"`
+	// BruteForceSourceFailures failures on an account under brute force
+	// from one address name that address too. Default 3: the account's
+	// owner mistyping once during the attack is not named.
+	BruteForceSourceFailures int `toml:"brute_force_source_failures"`
 	// StuffingAccounts distinct accounts failed from one address (or
 	// StuffingNetAccounts from one /24 or /64) within StuffingWindow are
 	// credential stuffing. Default 20, 50, 10m.
@@ -52,7 +56,7 @@ type Config struct {
 func (c Config) Validate() error {
 	var errs []error
 	for name, v := range map[string]int{
-		"brute_force_failures": c.BruteForceFailures, "stuffing_accounts": c.StuffingAccounts,
+		"brute_force_failures": c.BruteForceFailures, "brute_force_source_failures": c.BruteForceSourceFailures, "stuffing_accounts": c.StuffingAccounts,
 		"stuffing_net_accounts": c.StuffingNetAccounts, "spraying_accounts": c.SprayingAccounts,
 		"spraying_net_accounts": c.SprayingNetAccounts, "mfa_failures": c.MFAFailures,
 		"token_not_found": c.TokenNotFound, "max_actors": c.MaxActors,
@@ -100,6 +104,7 @@ func (c Config) withDefaults() Config {
 	}
 	def(&c.BruteForceFailures, 10)
 	dur(&c.BruteForceWindow, 5*time.Minute)
+	def(&c.BruteForceSourceFailures, 3)
 	def(&c.StuffingAccounts, 20)
 	def(&c.StuffingNetAccounts, 50)
 	dur(&c.StuffingWindow, 10*time.Minute)

@@ -3,9 +3,10 @@
 //
 //   - "brute_force": many failed password or one-time-code attempts on
 //     one account, from any addresses. Scope "account" (Subject the
-//     account), and scope "ip" for each address that keeps failing on the
-//     account while it is under attack (so a distributed brute force
-//     names every source).
+//     account), and scope "ip" for each address that has failed on the
+//     account at least 3 times when it is under attack (so a distributed
+//     brute force names its sources, but the owner mistyping once during
+//     the attack is not named).
 //   - "credential_stuffing": failures across many distinct accounts from
 //     one address ("ip") or one /24 or /64 ("net", Subject the prefix),
 //     fast.
