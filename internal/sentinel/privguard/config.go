@@ -8,10 +8,11 @@ import (
 
 // DefaultProtectedSchemas are the schemas no API client should name, used
 // when [Config.ProtectedSchemas] is empty. Every schema starting with
-// "pg_" is protected too.
+// "pg_" is protected too. graphql and graphql_public are not: Supabase
+// clients call graphql_public.graphql through the REST API.
 var DefaultProtectedSchemas = []string{
 	"auth", "mobo", "storage", "information_schema", "pg_catalog", "realtime", "vault",
-	"extensions", "graphql", "graphql_public", "net", "cron", "pgsodium", "pgsodium_masks",
+	"extensions", "net", "cron", "pgsodium", "pgsodium_masks",
 	"supabase_functions", "supabase_migrations", "_realtime", "_analytics",
 }
 

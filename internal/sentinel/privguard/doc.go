@@ -12,7 +12,7 @@
 //   - a request naming a relation in a protected schema through a data
 //     API ([Config.ProtectedAPIs], default rest, graphql, realtime):
 //     auth, mobo, storage, information_schema, pg_catalog and every
-//     pg_* schema, realtime, vault, extensions, graphql, supabase_* …
+//     pg_* schema, realtime, vault, extensions, supabase_* …
 //     ([DefaultProtectedSchemas]). No application reads these through
 //     the API; the first such request scores 0.7, and 3 distinct
 //     protected relations within the window score 1.0.

@@ -95,6 +95,11 @@ func TestObserve(t *testing.T) {
 				&event.Event{Time: agenttest.T0, Kind: event.KindRequest, API: "admin", Relation: "mobo.projects", Status: 200, Actor: user},
 				&event.Event{Time: agenttest.T0, Kind: event.KindRequest, API: "storage", Relation: "storage.objects", Status: 200, Actor: user})
 		}, nil},
+		{"GraphQL through the REST API", func(s *seq) {
+			for range 20 {
+				s.events = append(s.events, &event.Event{Time: agenttest.T0, Kind: event.KindRequest, API: "rest", Method: "POST", Route: "rpc:graphql_public.graphql", Relation: "graphql_public.graphql", Status: 200, Actor: user})
+			}
+		}, nil},
 		{"ordinary reads of public and unqualified relations", func(s *seq) {
 			for i := range 100 {
 				s.req(attacker, "public.todos", 200, "").req(attacker, "todos", 200, "").req(attacker, fmt.Sprintf("authors%d", i), 200, "")
