@@ -25,8 +25,9 @@ var DefaultPrivilegedRoles = []string{
 }
 
 // DefaultProtectedAPIs are the APIs whose requests are checked for
-// protected schemas when [Config.ProtectedAPIs] is empty.
-var DefaultProtectedAPIs = []string{"rest", "graphql", "realtime"}
+// protected schemas when [Config.ProtectedAPIs] is empty. Realtime is
+// left out: private channels are authorized through realtime.messages.
+var DefaultProtectedAPIs = []string{"rest", "graphql"}
 
 // Config sets PrivGuard's thresholds. The zero value of each field means
 // its documented default; negative values are invalid.

@@ -10,7 +10,7 @@
 //     relation it polls — which is why 401s count only toward distinct
 //     relations, never toward the burst.
 //   - a request naming a relation in a protected schema through a data
-//     API ([Config.ProtectedAPIs], default rest, graphql, realtime):
+//     API ([Config.ProtectedAPIs], default rest and graphql):
 //     auth, mobo, storage, information_schema, pg_catalog and every
 //     pg_* schema, realtime, vault, extensions, supabase_* …
 //     ([DefaultProtectedSchemas]). No application reads these through
