@@ -59,6 +59,7 @@ func New(cfg Config) (*Agent, error) {
 		return nil, err
 	}
 	cfg = cfg.withDefaults()
+	cfg.APIs = slices.Clone(cfg.APIs) // the default is an exported var
 	return &Agent{
 		cfg:       cfg,
 		logFactor: math.Log(cfg.Factor),

@@ -51,6 +51,7 @@ func New(cfg Config) (*Agent, error) {
 		return nil, err
 	}
 	cfg = cfg.withDefaults()
+	cfg.PrivilegedRoles, cfg.ProtectedAPIs = slices.Clone(cfg.PrivilegedRoles), slices.Clone(cfg.ProtectedAPIs) // the defaults are exported vars
 	schemas := make(map[string]bool, len(cfg.ProtectedSchemas))
 	for _, s := range cfg.ProtectedSchemas {
 		schemas[strings.ToLower(s)] = true
