@@ -1,0 +1,6 @@
+package privguard
+
+import "errors"
+
+// ErrInvalidConfig is wrapped by every error of [Config.Validate].
+var ErrInvalidConfig = errors.New("privguard: invalid config")
