@@ -118,9 +118,13 @@ func assemble(cfg Config, log *slog.Logger) (*platform, error) {
 	// The sentinel watches the one request path: the gateway (addresses,
 	// every answered request), the gate (principals, every statement's
 	// values) and auth (accounts).
-	sent := sentinel.New(sentinel.Standard(cfg.Sentinel, sentinel.Options{
+	sentOpts, err := sentinel.Standard(cfg.Sentinel, sentinel.Options{
 		Store: cp, Bus: bus, Logger: kernel.ComponentLogger(log, "sentinel"),
-	}))
+	})
+	if err != nil {
+		return nil, err
+	}
+	sent := sentinel.New(sentOpts)
 	authSvc := auth.New(cfg.Auth, newAuthTenant(p.tenants), srv, kernel.ComponentLogger(log, "auth"),
 		auth.WithSettings(p.tenants.Settings()), auth.WithGuard(sent))
 	sent.SetResponder(authSvc)

@@ -6,6 +6,11 @@ import (
 	"net/netip"
 	"slices"
 	"time"
+
+	"github.com/magflock/mobo/internal/sentinel/apiwatch"
+	"github.com/magflock/mobo/internal/sentinel/authsentry"
+	"github.com/magflock/mobo/internal/sentinel/dataguard"
+	"github.com/magflock/mobo/internal/sentinel/privguard"
 )
 
 // Mode is how the sentinel, or one of its agents, acts on what it finds.
@@ -55,6 +60,12 @@ type Config struct {
 	// MaxInspectBytes bounds the bytes of values inspected per statement
 	// (JSON bodies included). Default 64 KiB.
 	MaxInspectBytes int `toml:"max_inspect_bytes"`
+
+	// Each agent's own settings.
+	APIWatch   apiwatch.Config   `toml:"apiwatch"`
+	AuthSentry authsentry.Config `toml:"authsentry"`
+	DataGuard  dataguard.Config  `toml:"dataguard"`
+	PrivGuard  privguard.Config  `toml:"privguard"`
 }
 
 // AllowConfig lists actors never acted against.
@@ -111,21 +122,30 @@ const (
 
 var actions = []string{"block", "revoke_sessions", "revoke_key", "alert"}
 
-// DefaultScenarios are the scenarios without configuration.
+// DefaultScenarios are the scenarios without configuration. An agent
+// reports a pattern once when it crosses its own threshold (with a score
+// saying how sure it is), so most scenarios fire on one such finding;
+// those whose findings are weak alone need two.
 func DefaultScenarios() []Scenario {
 	return []Scenario{
-		{Name: "injection", Labels: []string{"sqli", "xss", "traversal"}, Threshold: 3, Scope: ScopeIP, Actions: []string{"block", "alert"}, Refuse: true},
-		{Name: "brute_force", Labels: []string{"brute_force"}, Threshold: 1, Scope: ScopeAccount, Actions: []string{"block", "alert"}},
-		{Name: "brute_force_source", Labels: []string{"brute_force"}, Threshold: 1, Scope: ScopeIP, Actions: []string{"block"}},
-		{Name: "credential_stuffing", Labels: []string{"credential_stuffing"}, Threshold: 1, Actions: []string{"block", "alert"}, Block: time.Hour},
-		{Name: "password_spraying", Labels: []string{"password_spraying"}, Threshold: 1, Actions: []string{"block", "alert"}, Block: time.Hour},
-		{Name: "mfa_guessing", Labels: []string{"mfa_guessing"}, Threshold: 1, Scope: ScopeUser, Actions: []string{"block", "revoke_sessions", "alert"}},
-		{Name: "token_replay", Labels: []string{"token_replay"}, Threshold: 1, Scope: ScopeUser, Actions: []string{"revoke_sessions", "block", "alert"}, Block: 5 * time.Minute},
-		{Name: "scanning", Labels: []string{"scanning", "bad_agent"}, Threshold: 1, Scope: ScopeIP, Actions: []string{"block"}},
-		{Name: "flood", Labels: []string{"flood"}, Threshold: 1, Scope: ScopeIP, Actions: []string{"block"}, Block: 5 * time.Minute},
-		{Name: "odd_method", Labels: []string{"odd_method"}, Threshold: 3, Scope: ScopeIP, Actions: []string{"block"}},
-		{Name: "exfiltration", Labels: []string{"exfiltration"}, Threshold: 1, Actions: []string{"block", "alert"}, Block: time.Hour},
-		{Name: "privilege_probing", Labels: []string{"privilege_probing"}, Threshold: 2, Actions: []string{"block", "alert"}},
+		// Three attack values from one address, each refused on the spot.
+		{Name: "injection", Labels: []string{"sqli", "xss", "traversal"}, Threshold: 2.5, Scope: ScopeIP, Actions: []string{"block", "alert"}, Refuse: true},
+		// The attacked account (whoever tries it) and each source that
+		// tried it often.
+		{Name: "brute_force", Labels: []string{"brute_force"}, Threshold: 0.8, Actions: []string{"block", "alert"}},
+		{Name: "credential_stuffing", Labels: []string{"credential_stuffing"}, Threshold: 0.7, Actions: []string{"block", "alert"}, Block: time.Hour},
+		{Name: "password_spraying", Labels: []string{"password_spraying"}, Threshold: 0.6, Actions: []string{"block", "alert"}, Block: time.Hour},
+		{Name: "mfa_guessing", Labels: []string{"mfa_guessing"}, Threshold: 0.9, Scope: ScopeUser, Actions: []string{"block", "revoke_sessions", "alert"}},
+		// A replayed refresh token: the family is ended (auth does) and
+		// the user's sessions revoked; unknown tokens tried in bulk block
+		// their source.
+		{Name: "token_replay", Labels: []string{"token_replay"}, Threshold: 0.6, Actions: []string{"revoke_sessions", "block", "alert"}, Block: 5 * time.Minute},
+		{Name: "scanning", Labels: []string{"scanning", "bad_agent"}, Threshold: 0.6, Scope: ScopeIP, Actions: []string{"block"}},
+		{Name: "flood", Labels: []string{"flood"}, Threshold: 0.5, Scope: ScopeIP, Actions: []string{"block"}, Block: 5 * time.Minute},
+		{Name: "odd_method", Labels: []string{"odd_method"}, Threshold: 0.9, Scope: ScopeIP, Actions: []string{"block"}},
+		{Name: "exfiltration", Labels: []string{"exfiltration"}, Threshold: 0.7, Actions: []string{"block", "alert"}, Block: time.Hour},
+		// One refused privileged role claim, or two weaker signs.
+		{Name: "privilege_probing", Labels: []string{"privilege_probing"}, Threshold: 1, Actions: []string{"block", "alert"}},
 	}
 }
 
@@ -146,6 +166,14 @@ func (c Config) Validate() error {
 	}
 	if _, err := parseAllowIPs(c.Allow.IPs); err != nil {
 		return err
+	}
+	for name, err := range map[string]error{
+		"apiwatch": c.APIWatch.Validate(), "authsentry": c.AuthSentry.Validate(),
+		"dataguard": c.DataGuard.Validate(), "privguard": c.PrivGuard.Validate(),
+	} {
+		if err != nil {
+			return fmt.Errorf("sentinel.%s: %w", name, err)
+		}
 	}
 	if c.HalfLife < 0 || c.IncidentQuiet < 0 || c.BlockMax < 0 || c.Retention < 0 || c.MaxInspectBytes < 0 {
 		return errors.New("sentinel: durations and sizes must not be negative")

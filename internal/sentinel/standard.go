@@ -1,12 +1,37 @@
 package sentinel
 
+import (
+	"github.com/magflock/mobo/internal/sentinel/apiwatch"
+	"github.com/magflock/mobo/internal/sentinel/authsentry"
+	"github.com/magflock/mobo/internal/sentinel/dataguard"
+	"github.com/magflock/mobo/internal/sentinel/event"
+	"github.com/magflock/mobo/internal/sentinel/privguard"
+)
+
 // Standard returns o with cfg and the sentinel's own agents: the value
 // agents (SQL injection, script injection, path traversal) and the
 // behaviour agents (API abuse, authentication attacks, exfiltration,
-// privilege probing).
-func Standard(cfg Config, o Options) Options {
+// privilege probing), each configured by its section of cfg.
+func Standard(cfg Config, o Options) (Options, error) {
 	o.Config = cfg
-	return o
+	aw, err := apiwatch.New(cfg.APIWatch)
+	if err != nil {
+		return o, err
+	}
+	as, err := authsentry.New(cfg.AuthSentry)
+	if err != nil {
+		return o, err
+	}
+	dg, err := dataguard.New(cfg.DataGuard)
+	if err != nil {
+		return o, err
+	}
+	pg, err := privguard.New(cfg.PrivGuard)
+	if err != nil {
+		return o, err
+	}
+	o.Agents = []event.Agent{aw, as, dg, pg}
+	return o, nil
 }
 
 // SetResponder sets who carries out revocations (the auth component,
