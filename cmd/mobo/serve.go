@@ -183,7 +183,7 @@ func assemble(cfg Config, log *slog.Logger) (*platform, error) {
 	if err := p.gateway.SetMetrics(reg); err != nil {
 		return nil, err
 	}
-	if err := reg.Add(conns.Collector(), authSvc.Collector(), rt.Collector(),
+	if err := reg.Add(conns.Collector(), authSvc.Collector(), rt.Collector(), sent.Collector(),
 		metrics.PostgreSQL(srv, kernel.ComponentLogger(log, "metrics"))); err != nil {
 		return nil, err
 	}

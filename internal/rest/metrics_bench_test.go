@@ -30,7 +30,7 @@ func BenchmarkMetricsOnOff(b *testing.B) {
 	cpu := newCPUMeter(b, pool)
 	for _, clients := range []int{1, 32} {
 		b.Run(fmt.Sprintf("pk/c%d", clients), func(b *testing.B) {
-			onOff(b, gws, key, clients, cpu)
+			onOff(b, "metrics", gws, key, clients, cpu)
 		})
 	}
 }
@@ -38,7 +38,7 @@ func BenchmarkMetricsOnOff(b *testing.B) {
 // onOff runs the rounds of BenchmarkMetricsOnOff at clients clients: in
 // each, every gateway serves b.N/rounds GETs, each gateway first in turn
 // so that drift weighs on all alike.
-func onOff(b *testing.B, gws [3]string, key string, clients int, cpu *cpuMeter) {
+func onOff(b *testing.B, what string, gws [3]string, key string, clients int, cpu *cpuMeter) {
 	const rounds = 21
 	per := max(b.N/rounds, 1)
 	path := func(i int) string { return "/rest/v1/bench?id=eq." + strconv.Itoa(i%10000+1) }
@@ -67,8 +67,8 @@ func onOff(b *testing.B, gws [3]string, key string, clients int, cpu *cpuMeter) 
 		b.ReportMetric(medianOf(cpuRatios), "median-cpu-ratio")
 	}
 	if b.N > 1 {
-		b.Logf("pk c=%-2d metrics off %6.0f req/s  on %6.0f req/s  median ratio (on/off) of %d rounds: throughput %.3f, cpu %.3f; control (off/off) %.3f",
-			clients, total/took[0].Seconds(), total/took[1].Seconds(), rounds, medianOf(ratios), medianOf(cpuRatios), medianOf(control))
+		b.Logf("pk c=%-2d %s off %6.0f req/s  on %6.0f req/s  median ratio (on/off) of %d rounds: throughput %.3f, cpu %.3f; control (off/off) %.3f",
+			clients, what, total/took[0].Seconds(), total/took[1].Seconds(), rounds, medianOf(ratios), medianOf(cpuRatios), medianOf(control))
 	}
 }
 

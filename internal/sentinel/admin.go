@@ -243,9 +243,9 @@ func (s *Sentinel) SetMode(ctx context.Context, agent string, m Mode) error {
 		return fmt.Errorf("setting a mode: %w", err)
 	}
 	s.mu.Lock()
-	modes := maps.Clone(*s.modes.Load())
+	modes := maps.Clone(s.modes.Load().set)
 	modes[key] = m
-	s.modes.Store(&modes)
+	s.setModes(modes)
 	s.mu.Unlock()
 	return nil
 }

@@ -39,6 +39,11 @@ type Incident struct {
 // threshold. value is the excerpt of the value that carried f, if any.
 func (s *Sentinel) observe(f event.Finding, e *event.Event, shadow bool, value string) {
 	s.stats.findings.Add(1)
+	mode := string(ModeEnforce)
+	if shadow {
+		mode = string(ModeShadow)
+	}
+	s.metrics.findings.WithLabelValues(f.Agent, f.Label, mode).Inc()
 	s.store.recordFinding(f, e, shadow, value)
 	now := e.Time
 	for i, sc := range s.scenarios {
@@ -190,6 +195,11 @@ func (s *Sentinel) block(b Block, base time.Duration) Block {
 	bs.put(&b)
 	s.blocks.Store(bs)
 	s.stats.blocked.Add(1)
+	scenario := b.Reason
+	if b.Manual {
+		scenario = "manual"
+	}
+	s.metrics.blocks.WithLabelValues(scenario, b.Scope).Inc()
 	s.store.saveBlock(b)
 	s.publish("sentinel.block", b)
 	return b

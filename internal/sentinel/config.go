@@ -141,7 +141,7 @@ func DefaultScenarios() []Scenario {
 		// their source.
 		{Name: "token_replay", Labels: []string{"token_replay"}, Threshold: 0.6, Actions: []string{"revoke_sessions", "block", "alert"}, Block: 5 * time.Minute},
 		{Name: "scanning", Labels: []string{"scanning", "bad_agent"}, Threshold: 0.6, Scope: ScopeIP, Actions: []string{"block"}},
-		{Name: "flood", Labels: []string{"flood"}, Threshold: 0.5, Scope: ScopeIP, Actions: []string{"block"}, Block: 5 * time.Minute},
+		{Name: "flood", Labels: []string{"flood"}, Threshold: 0.8, Scope: ScopeIP, Actions: []string{"block"}, Block: 5 * time.Minute},
 		{Name: "odd_method", Labels: []string{"odd_method"}, Threshold: 0.9, Scope: ScopeIP, Actions: []string{"block"}},
 		{Name: "exfiltration", Labels: []string{"exfiltration"}, Threshold: 0.7, Actions: []string{"block", "alert"}, Block: time.Hour},
 		// One refused privileged role claim, or two weaker signs.

@@ -46,6 +46,7 @@ func (s *Sentinel) Inspect(ctx context.Context, args []any) error {
 		return nil
 	}
 	s.stats.refusals.Add(1)
+	s.metrics.refusals.WithLabelValues("request").Inc()
 	return &httpx.Refusal{Reason: in.found.Label}
 }
 
@@ -101,8 +102,9 @@ func (in *inspection) value1(v string) bool {
 	}
 	in.budget -= len(v)
 	in.s.stats.inspected.Add(1)
-	for _, va := range in.s.values {
-		m := in.s.mode(va.Name)
+	modes := in.s.modes.Load().values
+	for i, va := range in.s.values {
+		m := modes[i]
 		if m == ModeOff {
 			continue
 		}

@@ -75,10 +75,11 @@ type Sentinel struct {
 	alerts    *alerter
 	scores    *scoreboard
 	stats     counters
+	metrics   *sentinelMetrics
 
 	blocks atomic.Pointer[blockSet]
 	allow  atomic.Pointer[allowSet]
-	modes  atomic.Pointer[map[string]Mode] // per agent, "" for the sentinel's
+	modes  atomic.Pointer[modeSet]
 
 	mu       sync.Mutex // writers of blocks, allow, modes; incidents
 	open     map[string]*Incident
@@ -106,7 +107,7 @@ func New(o Options) *Sentinel {
 		cfg: cfg, scenarios: cfg.Scenarios, values: o.Values, agents: o.Agents,
 		resp: o.Responder, bus: o.Bus, log: o.Logger, now: o.Now,
 		scores: newScoreboard(cfg.HalfLife), open: map[string]*Incident{}, history: map[string]int{},
-		cfgAllow: cfg.Allow,
+		cfgAllow: cfg.Allow, metrics: newSentinelMetrics(),
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -122,7 +123,7 @@ func New(o Options) *Sentinel {
 	for a, m := range cfg.Agents {
 		modes[a] = m
 	}
-	s.modes.Store(&modes)
+	s.setModes(modes)
 	return s
 }
 
@@ -187,16 +188,45 @@ func readScenarios(path string) ([]Scenario, error) {
 	return Config{Scenarios: f.Scenario}.withDefaults().Scenarios, nil
 }
 
+// modeSet is the modes in force, resolved for each agent in the order of
+// s.agents and s.values, so that the request path reads them by index.
+type modeSet struct {
+	set    map[string]Mode // as configured and set: agent → mode, "" the sentinel's
+	agents []Mode
+	values []Mode
+}
+
+// setModes puts set in force. Callers serialise (New, load, SetMode under mu).
+func (s *Sentinel) setModes(set map[string]Mode) {
+	ms := &modeSet{set: set}
+	resolve := func(name string) Mode {
+		if set[""] == ModeOff {
+			return ModeOff
+		}
+		if m := set[name]; m != "" {
+			return m
+		}
+		return set[""]
+	}
+	for _, a := range s.agents {
+		ms.agents = append(ms.agents, resolve(a.Name()))
+	}
+	for _, v := range s.values {
+		ms.values = append(ms.values, resolve(v.Name))
+	}
+	s.modes.Store(ms)
+}
+
 // mode is agent's mode ("" for the sentinel's own).
 func (s *Sentinel) mode(agent string) Mode {
-	m := *s.modes.Load()
-	if m[""] == ModeOff {
+	set := s.modes.Load().set
+	if set[""] == ModeOff {
 		return ModeOff
 	}
-	if am, ok := m[agent]; ok && am != "" {
-		return am
+	if m := set[agent]; m != "" {
+		return m
 	}
-	return m[""]
+	return set[""]
 }
 
 // AdmitIP refuses a blocked address (or network) before any other work.
@@ -206,8 +236,7 @@ func (s *Sentinel) AdmitIP(ip netip.Addr) *httpx.Refusal {
 		return nil
 	}
 	if b := bs.ip(ip.Unmap(), s.now()); b != nil {
-		s.stats.refusals.Add(1)
-		return &httpx.Refusal{Reason: b.Reason, Scope: b.Scope, Until: b.Until}
+		return s.refuse(b)
 	}
 	return nil
 }
@@ -222,8 +251,7 @@ func (s *Sentinel) Admit(ref, keyID, userID, session string) error {
 	now := s.now()
 	for _, c := range [...]struct{ scope, id string }{{ScopeKey, keyID}, {ScopeUser, userID}, {ScopeSession, session}} {
 		if b := bs.find(c.scope, ref, c.id, now); b != nil {
-			s.stats.refusals.Add(1)
-			return &httpx.Refusal{Reason: b.Reason, Scope: b.Scope, Until: b.Until}
+			return s.refuse(b)
 		}
 	}
 	return nil
@@ -237,20 +265,27 @@ func (s *Sentinel) AdmitAccount(ref, account string) error {
 		return nil
 	}
 	if b := bs.find(ScopeAccount, ref, strings.ToLower(account), s.now()); b != nil {
-		s.stats.refusals.Add(1)
-		return &httpx.Refusal{Reason: b.Reason, Scope: b.Scope, Until: b.Until}
+		return s.refuse(b)
 	}
 	return nil
+}
+
+// refuse counts and makes the refusal of a request by block b.
+func (s *Sentinel) refuse(b *Block) *httpx.Refusal {
+	s.stats.refusals.Add(1)
+	s.metrics.refusals.WithLabelValues(b.Scope).Inc()
+	return &httpx.Refusal{Reason: b.Reason, Scope: b.Scope, Until: b.Until}
 }
 
 // Record gives an answered request's event to the behaviour agents. The
 // sentinel's own refusals are not fed back: they never make new blocks.
 func (s *Sentinel) Record(e *event.Event) {
-	if e.Code == httpx.CodeSentinel || s.mode("") == ModeOff {
+	if e.Code == httpx.CodeSentinel {
 		return
 	}
-	for _, a := range s.agents {
-		m := s.mode(a.Name())
+	modes := s.modes.Load().agents
+	for i, a := range s.agents {
+		m := modes[i]
 		if m == ModeOff {
 			continue
 		}

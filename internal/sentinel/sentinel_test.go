@@ -18,6 +18,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
 	"github.com/magflock/mobo/internal/controlplane"
 	"github.com/magflock/mobo/internal/httpx"
 	"github.com/magflock/mobo/internal/pg/pgtest"
@@ -79,14 +82,21 @@ type rig struct {
 	cp    *controlplane.ControlPlane
 }
 
-func newRig(t *testing.T, cfg Config, opts ...func(*Options)) *rig {
+// controlPlane is a started control plane on a fresh database.
+func controlPlane(t testing.TB) *controlplane.ControlPlane {
 	t.Helper()
 	db := pgtest.NewDB(t)
 	cp := controlplane.New(pgtest.Server(db.ConnString), controlplane.Options{ExternalDatabase: db.Name, Keys: secrets.NewRandomKeyring()}, slog.New(slog.DiscardHandler))
-	if err := cp.Start(t.Context()); err != nil {
+	if err := cp.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = cp.Stop(context.Background()) })
+	return cp
+}
+
+func newRig(t *testing.T, cfg Config, opts ...func(*Options)) *rig {
+	t.Helper()
+	cp := controlPlane(t)
 	c := &clock{t: time.Date(2026, 12, 8, 10, 0, 0, 0, time.UTC)}
 	agent := &counting{trigger: "auth:token", label: "brute_force", scope: ScopeAccount}
 	o := Options{
@@ -154,6 +164,18 @@ func TestInjectionRefusedThenBlocked(t *testing.T) {
 	if r.s.AdmitIP(netip.MustParseAddr("203.0.113.10")) != nil {
 		t.Error("a neighbour address is blocked too")
 	}
+	if got := testutil.ToFloat64(r.s.metrics.findings.WithLabelValues("sqlguard", "sqli", "enforce")); got != 3 {
+		t.Errorf("findings metric = %v, want 3", got)
+	}
+	if got := testutil.ToFloat64(r.s.metrics.refusals.WithLabelValues("request")); got != 3 {
+		t.Errorf("refusals metric = %v, want 3", got)
+	}
+	if got := testutil.ToFloat64(r.s.metrics.blocks.WithLabelValues("injection", "ip")); got != 1 {
+		t.Errorf("blocks metric = %v, want 1", got)
+	}
+	if n, err := testutil.GatherAndCount(registry(t, r.s), "mobo_sentinel_active_blocks"); err != nil || n != 1 {
+		t.Errorf("active blocks gauge: %d series, %v", n, err)
+	}
 	r.flush(t)
 	incs, err := r.s.Incidents(t.Context(), IncidentFilter{})
 	if err != nil || len(incs) != 1 {
@@ -169,6 +191,15 @@ func TestInjectionRefusedThenBlocked(t *testing.T) {
 	if len(timeline) != 3 || timeline[0].Excerpt != "' OR 1=1 --" || timeline[0].Route != "rest:public.notes" {
 		t.Errorf("timeline = %+v, want the 3 findings with their excerpts", timeline)
 	}
+}
+
+func registry(t *testing.T, s *Sentinel) *prometheus.Registry {
+	t.Helper()
+	reg := prometheus.NewPedanticRegistry()
+	if err := reg.Register(s.Collector()); err != nil {
+		t.Fatal(err)
+	}
+	return reg
 }
 
 func TestShadowModeRecordsWithoutActing(t *testing.T) {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"slices"
 	"sync/atomic"
 	"time"
@@ -186,11 +187,11 @@ func (s *Sentinel) load(ctx context.Context) error {
 	}
 	s.blocks.Store(bs)
 	s.allow.Store(newAllowSet(mergeAllow(s.cfgAllow, allow)))
-	m := *s.modes.Load()
+	m := maps.Clone(s.modes.Load().set)
 	for a, md := range modes {
 		m[a] = md
 	}
-	s.modes.Store(&m)
+	s.setModes(m)
 	return nil
 }
 
