@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"maps"
 	"net/netip"
 	"slices"
 	"strings"
@@ -82,16 +81,14 @@ func (s *Sentinel) Unblock(ctx context.Context, scope, subject string) error {
 	bs := s.blocks.Load().clone()
 	found := bs.remove(scope, subject)
 	s.blocks.Store(bs)
+	s.lifted[scope+"\x00"+subject] = s.now()
 	s.mu.Unlock()
-	pool, err := s.store.src.Pool()
-	if err != nil {
-		return err
-	}
-	tag, err := pool.Exec(ctx, `update mobo.sentinel_blocks set until = least(until, now()) where scope = $1 and subject = $2`, scope, subject)
+	// Behind the block's own write, if it is still queued.
+	err = s.store.writeThrough(ctx, `update mobo.sentinel_blocks set until = least(until, $3) where scope = $1 and subject = $2`, scope, subject, s.now())
 	if err != nil {
 		return fmt.Errorf("lifting a block: %w", err)
 	}
-	if !found && tag.RowsAffected() == 0 {
+	if !found {
 		return ErrNotFound
 	}
 	s.publish("sentinel.unblock", Block{Scope: scope, Subject: subject})
@@ -242,12 +239,7 @@ func (s *Sentinel) SetMode(ctx context.Context, agent string, m Mode) error {
 		on conflict (agent) do update set mode = excluded.mode`, key, string(m)); err != nil {
 		return fmt.Errorf("setting a mode: %w", err)
 	}
-	s.mu.Lock()
-	modes := maps.Clone(s.modes.Load().set)
-	modes[key] = m
-	s.setModes(modes)
-	s.mu.Unlock()
-	return nil
+	return s.loadModes(ctx)
 }
 
 // IncidentFilter selects incidents.

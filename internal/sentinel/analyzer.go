@@ -245,6 +245,11 @@ func (s *Sentinel) sweepOnce(now time.Time) {
 			delete(s.open, k)
 		}
 	}
+	for k, t := range s.lifted {
+		if now.Sub(t) > time.Hour {
+			delete(s.lifted, k)
+		}
+	}
 	bs := s.blocks.Load()
 	var expired []*Block
 	for _, b := range bs.all() {

@@ -81,9 +81,12 @@ type Sentinel struct {
 	allow  atomic.Pointer[allowSet]
 	modes  atomic.Pointer[modeSet]
 
-	mu       sync.Mutex // writers of blocks, allow, modes; incidents
-	open     map[string]*Incident
-	history  map[string]int // scope + "\x00" + subject → offences
+	mu      sync.Mutex // writers of blocks, allow, modes; incidents
+	open    map[string]*Incident
+	history map[string]int // scope + "\x00" + subject → offences
+	// lifted: blocks this node lifted (scope + "\x00" + subject → when),
+	// so that a stale read of the block's row never brings it back.
+	lifted   map[string]time.Time
 	cfgAllow AllowConfig
 
 	cancel context.CancelFunc
@@ -106,7 +109,7 @@ func New(o Options) *Sentinel {
 	s := &Sentinel{
 		cfg: cfg, scenarios: cfg.Scenarios, values: o.Values, agents: o.Agents,
 		resp: o.Responder, bus: o.Bus, log: o.Logger, now: o.Now,
-		scores: newScoreboard(cfg.HalfLife), open: map[string]*Incident{}, history: map[string]int{},
+		scores: newScoreboard(cfg.HalfLife), open: map[string]*Incident{}, history: map[string]int{}, lifted: map[string]time.Time{},
 		cfgAllow: cfg.Allow, metrics: newSentinelMetrics(),
 	}
 	if s.log == nil {
@@ -149,8 +152,9 @@ func (s *Sentinel) Start(ctx context.Context) error {
 	}
 	rctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	s.cancel = cancel
-	s.wg.Add(3)
+	s.wg.Add(4)
 	go func() { defer s.wg.Done(); s.store.run(rctx) }()
+	go func() { defer s.wg.Done(); s.store.src.Follow(rctx, channel, s.load, s.changed) }()
 	go func() { defer s.wg.Done(); s.alerts.run(rctx) }()
 	go func() { defer s.wg.Done(); s.sweep(rctx) }()
 	return nil

@@ -130,11 +130,9 @@ func request(ip, ref string) context.Context {
 // flush waits until the writer has written what is queued.
 func (r *rig) flush(t *testing.T) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for len(r.s.store.ch) > 0 && time.Now().Before(deadline) {
-		time.Sleep(5 * time.Millisecond)
+	if err := r.s.store.writeThrough(t.Context(), ""); err != nil {
+		t.Fatal(err)
 	}
-	time.Sleep(50 * time.Millisecond) // the batch in flight
 }
 
 func TestInjectionRefusedThenBlocked(t *testing.T) {
@@ -339,6 +337,59 @@ func TestBlocksSurviveARestart(t *testing.T) {
 	if m := s2.Modes()["sqlguard"]; m != ModeShadow {
 		t.Errorf("sqlguard's mode = %q, want shadow", m)
 	}
+}
+
+// TestEveryNodeFollows: two sentinels on one control plane (two nodes):
+// a block made on one, an unblock, an allow-list entry and a mode apply
+// on the other at once.
+func TestEveryNodeFollows(t *testing.T) {
+	t.Parallel()
+	cp := controlPlane(t)
+	nodes := make([]*Sentinel, 2)
+	for i := range nodes {
+		nodes[i] = New(Options{Store: cp, Values: []ValueAgent{{Name: "sqlguard", Inspector: marker{"sqlguard", "' OR 1=1", "sqli"}}}})
+		if err := nodes[i].Start(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		defer func() { _ = nodes[i].Stop(context.Background()) }()
+	}
+	a, b := nodes[0], nodes[1]
+	ip := netip.MustParseAddr("203.0.113.90")
+	eventually := func(what string, cond func() bool) {
+		t.Helper()
+		deadline := time.Now().Add(5 * time.Second)
+		for !cond() {
+			if time.Now().After(deadline) {
+				t.Fatalf("the other node did not follow: %s", what)
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	// A block the analyzer makes on one node (written by its writer).
+	ctx := request(ip.String(), "default")
+	for range 3 {
+		_ = a.Inspect(ctx, []any{"' OR 1=1"})
+	}
+	if a.AdmitIP(ip) == nil {
+		t.Fatal("not blocked where the attack was seen")
+	}
+	eventually("block", func() bool { return b.AdmitIP(ip) != nil })
+	if err := b.Unblock(t.Context(), ScopeIP, ip.String()); err != nil {
+		t.Fatal(err)
+	}
+	eventually("unblock", func() bool { return a.AdmitIP(ip) == nil })
+	if _, err := a.BlockManually(ScopeKey, "default/k1", "", time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	eventually("manual block", func() bool { return b.Admit("default", "k1", "", "") != nil })
+	if err := a.SetMode(t.Context(), "sqlguard", ModeShadow); err != nil {
+		t.Fatal(err)
+	}
+	eventually("mode", func() bool { return b.Modes()["sqlguard"] == ModeShadow })
+	if err := a.Allow(t.Context(), AllowEntry{Scope: ScopeUser, Subject: "u1"}); err != nil {
+		t.Fatal(err)
+	}
+	eventually("allow-list", func() bool { return b.allow.Load().users["u1"] })
 }
 
 func TestOwnRefusalsNeverFeedTheAgents(t *testing.T) {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"maps"
 	"slices"
 	"sync/atomic"
 	"time"
@@ -19,6 +18,9 @@ import (
 // Store is where the sentinel keeps its record: the control plane.
 type Store interface {
 	Pool() (*pgxpool.Pool, error)
+	// Follow calls sync at each (re)connection and changed for each
+	// announcement on channel, until ctx ends.
+	Follow(ctx context.Context, channel string, sync func(context.Context) error, changed func(ctx context.Context, payload string) error)
 }
 
 // store writes the forensic record on its own goroutine, in batches, so
@@ -35,6 +37,7 @@ type store struct {
 type write struct {
 	sql  string
 	args []any
+	done chan<- error // when set, told the write's outcome
 }
 
 const storeQueue = 4096
@@ -45,9 +48,26 @@ func newStore(src Store, log *slog.Logger, dropped *atomic.Int64) *store {
 
 func (st *store) enqueue(sql string, args ...any) {
 	select {
-	case st.ch <- write{sql, args}:
+	case st.ch <- write{sql: sql, args: args}:
 	default:
 		st.dropped.Add(1)
+	}
+}
+
+// writeThrough queues a write behind those already queued (so that it
+// lands after them: an unblock after its block) and waits for it.
+func (st *store) writeThrough(ctx context.Context, sql string, args ...any) error {
+	done := make(chan error, 1)
+	select {
+	case st.ch <- write{sql: sql, args: args, done: done}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
 	}
 }
 
@@ -80,26 +100,37 @@ func (st *store) run(ctx context.Context) {
 	}
 }
 
-// flush writes first and whatever else is queued, in one batch.
+// flush writes first and whatever else is queued, in one batch, and tells
+// the writes that wait how it went.
 func (st *store) flush(ctx context.Context, first write) {
 	b := &pgx.Batch{}
-	b.Queue(first.sql, first.args...)
-	for len(b.QueuedQueries) < 256 {
+	ws := []write{first}
+	for len(ws) < 256 {
 		select {
 		case w := <-st.ch:
-			b.Queue(w.sql, w.args...)
+			ws = append(ws, w)
 			continue
 		default:
 		}
 		break
 	}
+	for _, w := range ws {
+		if w.sql != "" {
+			b.Queue(w.sql, w.args...)
+		}
+	}
 	pool, err := st.src.Pool()
-	if err == nil {
+	if err == nil && b.Len() > 0 {
 		err = pool.SendBatch(ctx, b).Close()
+	}
+	for _, w := range ws {
+		if w.done != nil {
+			w.done <- err
+		}
 	}
 	st.failing.Store(err != nil)
 	if err != nil && ctx.Err() == nil {
-		st.log.Error("writing the sentinel's record", "writes", len(b.QueuedQueries), "err", err)
+		st.log.Error("writing the sentinel's record", "writes", len(ws), "err", err)
 	}
 }
 
@@ -148,8 +179,39 @@ func (st *store) prune(before time.Time) {
 	st.enqueue(`delete from mobo.sentinel_blocks where until < $1`, before)
 }
 
-// load reads the blocks, offences, allow-list and modes.
+// channel announces changes of the sentinel's tables (by their name), made
+// by any node or the CLI.
+const channel = "mobo_sentinel"
+
+// load brings this node up to date with the blocks, offences, allow-list
+// and modes the control plane keeps: at start, and at each (re)connection
+// of the follower.
 func (s *Sentinel) load(ctx context.Context) error {
+	for _, f := range []func(context.Context) error{s.loadBlocks, s.reloadAllow, s.loadModes} {
+		if err := f(ctx); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// changed applies an announced change of table.
+func (s *Sentinel) changed(ctx context.Context, table string) error {
+	switch table {
+	case "sentinel_blocks":
+		return s.loadBlocks(ctx)
+	case "sentinel_allow":
+		return s.reloadAllow(ctx)
+	case "sentinel_modes":
+		return s.loadModes(ctx)
+	}
+	return nil
+}
+
+// loadBlocks applies the stored blocks: those in force are put, those
+// lifted (ended early by an unblock) removed. A block this node made and
+// has not written yet is kept: its row, once written, is announced too.
+func (s *Sentinel) loadBlocks(ctx context.Context) error {
 	pool, err := s.store.src.Pool()
 	if err != nil {
 		return err
@@ -166,7 +228,33 @@ func (s *Sentinel) load(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("reading blocks: %w", err)
 	}
-	allow, err := readAllow(ctx, pool)
+	now := s.now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	bs := s.blocks.Load().clone()
+	for i := range blocks {
+		b := blocks[i]
+		hk := b.Scope + "\x00" + b.Subject
+		s.history[hk] = max(s.history[hk], b.Offences)
+		cur := bs.lookup(b.Scope, b.Subject, now)
+		switch {
+		case b.active(now):
+			if t, ok := s.lifted[hk]; ok && !b.Created.After(t) {
+				continue // lifted here; the row's update is on its way
+			}
+			if cur == nil || !cur.Until.After(b.Until) {
+				bs.put(&b)
+			}
+		case cur != nil && !cur.Created.Truncate(time.Microsecond).After(b.Created): // PostgreSQL keeps µs
+			bs.remove(b.Scope, b.Subject) // lifted
+		}
+	}
+	s.blocks.Store(bs)
+	return nil
+}
+
+func (s *Sentinel) loadModes(ctx context.Context) error {
+	pool, err := s.store.src.Pool()
 	if err != nil {
 		return err
 	}
@@ -174,20 +262,12 @@ func (s *Sentinel) load(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	now := s.now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	bs := s.blocks.Load().clone()
-	for i := range blocks {
-		b := blocks[i]
-		s.history[b.Scope+"\x00"+b.Subject] = b.Offences
-		if b.active(now) {
-			bs.put(&b)
-		}
+	m := map[string]Mode{"": s.cfg.Mode}
+	for a, md := range s.cfg.Agents {
+		m[a] = md
 	}
-	s.blocks.Store(bs)
-	s.allow.Store(newAllowSet(mergeAllow(s.cfgAllow, allow)))
-	m := maps.Clone(s.modes.Load().set)
 	for a, md := range modes {
 		m[a] = md
 	}

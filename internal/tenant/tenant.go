@@ -140,6 +140,9 @@ func scanProject(row pgx.Row) (*Project, error) {
 // ControlPlane is what the manager needs from the control plane.
 type ControlPlane interface {
 	Pool() (*pgxpool.Pool, error)
+	// Follow calls sync at each (re)connection and changed for each
+	// announcement on channel, until ctx ends.
+	Follow(ctx context.Context, channel string, sync func(context.Context) error, changed func(ctx context.Context, payload string) error)
 	Setting(ctx context.Context, key string, create func() (string, error)) (string, error)
 	Audit(ctx context.Context, actor, action, target string, detail any) error
 }

@@ -6,19 +6,14 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
-	"time"
-
-	"github.com/jackc/pgx/v5"
 )
 
-// Several mobo nodes may serve one control plane, and the CLI may change a
-// project with no server running: a node cannot assume that its own calls
-// are the only changes. A trigger on mobo.projects (control plane migration
-// 0004) announces each change of a project row on projectsChannel with the
-// project's ref; every node listens and applies what changed (a new or
-// deleted project, a pause, new limits, a rotated secret). Its own changes
-// come back too and are then no-ops. While the listener reconnects, changes
-// may be missed: each (re)connection compares every project.
+// A trigger on mobo.projects (control plane migration 0004) announces each
+// change of a project row on projectsChannel with the project's ref; every
+// node follows it ([ControlPlane.Follow]) and applies what changed (a new
+// or deleted project, a pause, new limits, a rotated secret). Its own
+// changes come back too and are then no-ops. Each (re)connection compares
+// every project.
 
 // watcher follows the project changes that the control plane announces,
 // from one goroutine of the Manager's, and applies them to this node: to
@@ -36,65 +31,11 @@ type watcher struct {
 // projectsChannel is the control plane's channel of project changes.
 const projectsChannel = "mobo_projects"
 
-// watchBackoff bounds the wait between listener reconnections.
-const (
-	watchBackoffMin = 100 * time.Millisecond
-	watchBackoffMax = 10 * time.Second
-)
-
 // run follows the control plane's project changes until ctx ends.
 func (w *watcher) run(ctx context.Context, wg *sync.WaitGroup) {
 	wg.Go(func() {
-		backoff := watchBackoffMin
-		for {
-			connected, err := w.listen(ctx)
-			if ctx.Err() != nil {
-				return
-			}
-			if connected {
-				backoff = watchBackoffMin
-			}
-			w.log.Warn("following project changes; reconnecting", "err", err, "in", backoff)
-			select {
-			case <-ctx.Done():
-				return
-			case <-time.After(backoff):
-			}
-			backoff = min(2*backoff, watchBackoffMax)
-		}
+		w.cp.Follow(ctx, projectsChannel, w.refreshAll, w.refresh)
 	})
-}
-
-// listen listens on projectsChannel, brings every project up to
-// date, then applies each announced change until the connection fails.
-// connected reports whether it got as far as listening.
-func (w *watcher) listen(ctx context.Context) (connected bool, err error) {
-	pool, err := w.cp.Pool()
-	if err != nil {
-		return false, err
-	}
-	conn, err := pgx.ConnectConfig(ctx, pool.Config().ConnConfig)
-	if err != nil {
-		return false, fmt.Errorf("connecting to the control plane: %w", err)
-	}
-	defer conn.Close(context.WithoutCancel(ctx))
-	if _, err := conn.Exec(ctx, "listen "+projectsChannel); err != nil {
-		return false, err
-	}
-	// A change this node fails to read must not be lost: the error ends
-	// the connection, and the next one compares every project again.
-	if err := w.refreshAll(ctx); err != nil {
-		return true, fmt.Errorf("bringing projects up to date: %w", err)
-	}
-	for {
-		n, err := conn.WaitForNotification(ctx)
-		if err != nil {
-			return true, err
-		}
-		if err := w.refresh(ctx, n.Payload); err != nil {
-			return true, err
-		}
-	}
 }
 
 // refresh applies the stored state of project ref.

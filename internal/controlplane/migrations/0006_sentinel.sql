@@ -64,3 +64,21 @@ create table mobo.sentinel_modes (
     agent      text primary key,
     mode       text not null check (mode in ('enforce', 'shadow', 'off'))
 );
+
+-- Every node follows the sentinel's state (channel mobo_sentinel, the
+-- table's name as payload): a block, an unblock, an allow-list entry or a
+-- mode set on one node, or by the CLI, applies on every node at once.
+create function mobo.notify_sentinel_change() returns trigger
+language plpgsql as $$
+begin
+    perform pg_notify('mobo_sentinel', tg_table_name);
+    return null;
+end
+$$;
+
+create trigger notify_sentinel_blocks after insert or update or delete on mobo.sentinel_blocks
+    for each statement execute function mobo.notify_sentinel_change();
+create trigger notify_sentinel_allow after insert or update or delete on mobo.sentinel_allow
+    for each statement execute function mobo.notify_sentinel_change();
+create trigger notify_sentinel_modes after insert or update or delete on mobo.sentinel_modes
+    for each statement execute function mobo.notify_sentinel_change();
