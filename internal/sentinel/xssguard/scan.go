@@ -85,9 +85,6 @@ func scanTags(s []byte) (string, float64) {
 		}
 		tag := string(name) // no allocation: used in comparisons only
 		if closing {
-			if tag == "script" {
-				return "script tag", scoreMarkup
-			}
 			continue
 		}
 		switch tag {
@@ -106,11 +103,41 @@ func scanTags(s []byte) (string, float64) {
 		if r != "" {
 			return r, sc
 		}
+		// A looser look at the same tag: an on*= after any separator,
+		// even where the tokenizer would read it as part of a value
+		// (<img src=x/onerror=…>): filters and other parsers disagree.
+		if looseHandler(s[e:max(e, end)]) {
+			return "event handler attribute", scoreStrong
+		}
 		if end > i {
 			i = end
 		}
 	}
 	return "", 0
+}
+
+// looseHandler finds [sep]on<letters>[spaces]= in a tag's text.
+func looseHandler(t []byte) bool {
+	for i := 1; i+3 < len(t); i++ {
+		if t[i] != 'o' || t[i+1] != 'n' || !isAlpha(t[i+2]) {
+			continue
+		}
+		p := t[i-1]
+		if !isSpace(p) && p != '/' && p != '"' && p != '\'' && p != '`' && p != ';' {
+			continue
+		}
+		e := i + 2
+		for e < len(t) && isAlpha(t[e]) {
+			e++
+		}
+		for e < len(t) && isSpace(t[e]) {
+			e++
+		}
+		if e < len(t) && t[e] == '=' {
+			return true
+		}
+	}
+	return false
 }
 
 // scriptRuns reports whether an opening script tag whose name ends
@@ -119,18 +146,26 @@ func scanTags(s []byte) (string, float64) {
 // tag ("don't use <script> tags inline") does not.
 func scriptRuns(s []byte) bool {
 	i := 0
-	for i < len(s) && isSpace(s[i]) {
+	for i < len(s) && s[i] != '>' {
+		switch s[i] {
+		case '=':
+			return true // an attribute with a value: src=, type=
+		case '<':
+			return false
+		}
 		i++
 	}
-	if i >= len(s) || s[i] != '>' {
-		return true // attributes, or a cut tag
+	if i >= len(s) {
+		// A cut tag: "<script" or "<script async" ends the value; prose
+		// goes on with words ("<script and <style are…").
+		return len(bytes.Fields(s)) <= 1
 	}
 	body := s[i+1:]
 	if len(bytes.TrimSpace(body)) == 0 || bytes.Contains(body, []byte("</script")) {
 		return true
 	}
 	body = body[:min(len(body), 256)]
-	return bytes.ContainsAny(body, "(`=[{;<\\'\"+")
+	return bytes.ContainsAny(body, "(`=[{;\\'\"+")
 }
 
 // scanAttrs reads the attributes of a tag named tag starting at p; it
@@ -229,7 +264,7 @@ func checkAttr(tag string, name, val []byte) (string, float64) {
 		if bytes.Contains(val, []byte("refresh")) || bytes.Contains(val, []byte("set-cookie")) {
 			return "meta refresh", scoreMarkup
 		}
-	case bytes.HasPrefix(name, []byte("ng-")), bytes.HasPrefix(name, []byte("v-on")),
+	case bytes.HasPrefix(name, []byte("ng-")), bytes.HasPrefix(name, []byte("v-")),
 		bytes.HasPrefix(name, []byte("x-on")), bytes.HasPrefix(name, []byte("x-init")),
 		bytes.HasPrefix(name, []byte("hx-on")), name[0] == '@':
 		if bytes.IndexByte(val, '(') >= 0 || bytes.Contains(val, []byte("constructor")) {
@@ -344,7 +379,7 @@ func scanSchemes(s []byte) (string, float64) {
 		if r == "data URL" {
 			return r, scoreStrong
 		}
-		if e < len(s) && !isSpace(s[e]) {
+		if e < len(s) && schemeBody(s[e:]) {
 			return r, scoreStrong
 		}
 		if jsCall(s[e:]) {
@@ -354,6 +389,20 @@ func scanSchemes(s []byte) (string, float64) {
 	return "", 0
 }
 
+// schemeBody reports whether s, after a script scheme's colon, starts
+// like script rather than like prose quoting the scheme
+// ("`javascript:` URLs", "javascript:...").
+func schemeBody(s []byte) bool {
+	c := s[0]
+	switch {
+	case isIdent(c), c == '/', c == '(', c == '[', c == '{', c == '!', c == '+', c == '-', c == '~', c == '\\', c == '%', c == '&', c == ';':
+		return true
+	case c == '\'' || c == '"' || c == '`':
+		return len(s) > 1 && !isSpace(s[1]) && s[1] != c && s[1] != ')' && s[1] != '.'
+	}
+	return false
+}
+
 // jsCall reports whether s starts, after spaces, with an identifier
 // (dots allowed) called at once: "alert(1)", "alert`1`".
 func jsCall(s []byte) bool {
@@ -361,11 +410,13 @@ func jsCall(s []byte) bool {
 	for i < len(s) && isSpace(s[i]) {
 		i++
 	}
-	st := i
+	if i >= len(s) || !isAlpha(s[i]) && s[i] != '_' && s[i] != '$' {
+		return false
+	}
 	for i < len(s) && (isIdent(s[i]) || s[i] == '.') {
 		i++
 	}
-	return i > st && i < len(s) && (s[i] == '(' || s[i] == '`')
+	return i < len(s) && (s[i] == '(' || s[i] == '`')
 }
 
 // cssDanger reports CSS that runs script or loads a binding.
@@ -450,6 +501,9 @@ func scanTemplates(s []byte) (string, float64) {
 				return "template injection", scoreBreakout
 			}
 		}
+		if sinkNear(body[1:]) {
+			return "template injection", scoreBreakout
+		}
 	}
 	return "", 0
 }
@@ -508,7 +562,7 @@ var sinks = []string{
 // jsish reports whether an attribute value looks like script rather
 // than a word: a call, a template call or a known sink.
 func jsish(v []byte) bool {
-	if jsCall(v) {
+	if jsCall(v) || sinkNear(v) {
 		return true
 	}
 	for _, w := range sinks {
@@ -525,12 +579,12 @@ func jsish(v []byte) bool {
 func scanJS(s []byte) (string, float64) {
 	for i := 0; i < len(s); i++ {
 		c := s[i]
-		if c != '\'' && c != '"' && c != '`' && c != ';' && c != ')' && c != '}' {
+		if c != '\'' && c != '"' && c != '`' && c != ';' {
 			continue
 		}
 		e := i + 1
 		ops := 0
-		if c == ';' || c == ')' || c == '}' {
+		if c == ';' {
 			ops++
 		}
 		for e < len(s) && (isSpace(s[e]) || isJSOp(s[e])) {
@@ -542,7 +596,7 @@ func scanJS(s []byte) (string, float64) {
 		if ops == 0 || e >= len(s) {
 			continue
 		}
-		if sinkCall(s[e:]) {
+		if sinkNear(s[e:]) {
 			return "script break-out", scoreBreakout
 		}
 	}
@@ -568,7 +622,7 @@ func scanJS(s []byte) (string, float64) {
 
 func isJSOp(c byte) bool {
 	switch c {
-	case ';', '-', '+', '*', '|', '&', ',', ')', '}', ']', '/', '%', '^', '~', '!', '?', ':', '<', '>', '=':
+	case ';', '-', '+', '*', '|', '&', ',', ')', '}', ']', '%', '^', '~', '!', '?', ':', '<', '>', '=':
 		return true
 	}
 	return false
@@ -581,6 +635,28 @@ var callSinks = []string{
 	"window[", "this[", "parent[", "globalthis[", "location=", "location.href=", "document.location=",
 }
 
+// sinkNear reports whether a sink is called within the first bytes of
+// s, allowing the wrappers payloads use: (alert)(1), [1].find(alert),
+// top['al'+'ert'](1).
+func sinkNear(s []byte) bool {
+	s = s[:min(len(s), 48)]
+	for i := 0; i < len(s); i++ {
+		if i > 0 && (isIdent(s[i-1]) || s[i-1] == '\'' || s[i-1] == '"') {
+			continue
+		}
+		if sinkCall(s[i:]) {
+			return true
+		}
+		if i < len(s) && !isIdent(s[i]) && s[i] != '(' && s[i] != '[' && s[i] != '.' && s[i] != ']' && s[i] != ')' && !isSpace(s[i]) && s[i] != '1' {
+			return false
+		}
+	}
+	return false
+}
+
+// bareSinks are passed as values in payloads: (alert)(1), [1].find(alert).
+var bareSinks = map[string]bool{"alert": true, "prompt": true, "confirm": true, "eval": true, "print": true}
+
 // sinkCall reports whether s starts with a call of a sink.
 func sinkCall(s []byte) bool {
 	for _, w := range callSinks {
@@ -592,10 +668,7 @@ func sinkCall(s []byte) bool {
 			return true
 		}
 		e := len(w)
-		for e < len(s) && isSpace(s[e]) {
-			e++
-		}
-		if e < len(s) && (s[e] == '(' || s[e] == '`') {
+		if e < len(s) && (s[e] == '(' || s[e] == '`' || s[e] == ')' && bareSinks[w]) {
 			return true
 		}
 	}
