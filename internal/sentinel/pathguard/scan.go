@@ -12,6 +12,8 @@ const (
 	scoreRedirect  = 0.85
 )
 
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
+
 func isSep(c byte) bool { return c == '/' || c == '\\' }
 
 // isWord reports the bytes that, before a dot pair, make it part of a
@@ -32,7 +34,7 @@ func scan(s []byte, how decoded) (string, float64) {
 		}
 		return "../ sequence", scoreDotDot
 	}
-	if bytes.IndexByte(s, 0) >= 0 {
+	if nullCut(s) {
 		return "null byte", scoreNull
 	}
 	if r, sc := absolute(s); r != "" {
@@ -69,18 +71,39 @@ func dotDot(s []byte) bool {
 		switch {
 		case r < len(s) && isSep(s[r]):
 			return true
-		case r == len(s) && st > 0 && isSep(s[st-1]):
-			return true
+		case r == len(s) && e-st == 2 && st > 0 && isSep(s[st-1]):
+			return true // a trailing "/..", not Go's "./..." pattern
 		}
 	}
 	return false
 }
 
+// nullCut finds a NUL byte where it truncates a path: before an
+// extension (shell.php%00.jpg), a separator, or at the end.
+func nullCut(s []byte) bool {
+	for off := 0; ; {
+		k := bytes.IndexByte(s[off:], 0)
+		if k < 0 {
+			return false
+		}
+		at := off + k
+		off = at + 1
+		next := at + 1
+		for next < len(s) && s[next] == 0 {
+			next++
+		}
+		if next == len(s) || s[next] == '/' || s[next] == '.' || s[next] == '?' || s[next] == '#' ||
+			s[next] == '\\' && (next+1 == len(s) || s[next+1] != 'x' && s[next+1] != 'u') {
+			return true
+		}
+	}
+}
+
 // sensitiveRoots are absolute directories a value meant for a storage
 // key or upload name never names.
 var sensitiveRoots = []string{
-	"/etc/", "/proc/", "/sys/", "/dev/", "/root/", "/var/", "/boot/", "/usr/", "/bin/",
-	"/sbin/", "/private/etc/", "/private/var/", "/windows/", "/winnt/", "/inetpub/",
+	"/etc/", "/proc/", "/sys/", "/dev/", "/root/", "/var/", "/boot/", "/usr/local/etc/",
+	"/private/etc/", "/private/var/", "/windows/", "/winnt/", "/inetpub/",
 	"/system32/", "/program files", "/programdata/", "/documents and settings/",
 	"/.ssh/", "/.aws/", "/.git/", "/.env", "/.htpasswd", "/.htaccess", "/web-inf/",
 	"/meta-inf/", "/.kube/", "/.docker/", "/.bash_history", "/.npmrc",
@@ -133,7 +156,7 @@ func absoluteAt(s []byte) (string, float64) {
 		return "", 0
 	}
 	for _, w := range wrappers {
-		if bytes.HasPrefix(s, []byte(w)) {
+		if bytes.HasPrefix(s, []byte(w)) && len(s) > len(w) && !isSpace(s[len(w)]) {
 			return "file URL", scoreSensitive
 		}
 	}
@@ -144,7 +167,7 @@ func absoluteAt(s []byte) (string, float64) {
 	if isSep(s[0]) && isSep(s[1]) {
 		// \\server\share, \\?\c:\, \\.\pipe; //server/share is a
 		// protocol-relative URL, judged only for redirects.
-		if s[0] == '\\' || s[1] == '\\' {
+		if (s[0] == '\\' || s[1] == '\\') && len(s) > 2 && (isWord(s[2]) || (s[2] == '?' || s[2] == '.') && len(s) > 3 && isSep(s[3])) {
 			return "unc path", scoreAbsolute
 		}
 		if sensitive(s[1:]) {
@@ -179,6 +202,9 @@ func sensitive(p []byte) bool {
 		if c == '/' && n > 0 && buf[n-1] == '/' {
 			continue
 		}
+		if c == '.' && n > 0 && buf[n-1] == '/' && (i+1 == len(p) || isSep(p[i+1])) {
+			continue // a "/./" segment
+		}
 		buf[n] = c
 		n++
 	}
@@ -194,8 +220,11 @@ func sensitive(p []byte) bool {
 		}
 	}
 	base := p
-	if k := bytes.LastIndexAny(p, "/\\"); k >= 0 {
-		base = p[k+1:]
+	if k := bytes.IndexAny(base, "?#"); k >= 0 {
+		base = base[:k]
+	}
+	if k := bytes.LastIndexAny(base, "/\\"); k >= 0 {
+		base = base[k+1:]
 	}
 	for _, f := range sensitiveFiles {
 		if bytes.Equal(base, []byte(f)) {
