@@ -40,6 +40,16 @@ func scan(s []byte, how decoded) (string, float64) {
 	if r, sc := absolute(s); r != "" {
 		return r, sc
 	}
+	for _, p := range probes {
+		k := bytes.Index(s, []byte(p))
+		if k < 0 {
+			continue
+		}
+		e := k + len(p)
+		if (k == 0 || !isWord(s[k-1])) && (e == len(s) || !isWord(s[e]) && s[e] != '.') {
+			return "sensitive file", scoreSensitive
+		}
+	}
 	return "", 0
 }
 
@@ -119,7 +129,16 @@ var sensitiveFiles = []string{
 	"passwd", "shadow", "win.ini", "boot.ini", "system.ini", "id_rsa", "id_dsa", "id_ecdsa",
 	"id_ed25519", "authorized_keys", "known_hosts", ".bash_history", ".htpasswd", ".htaccess",
 	"web.config", "web.xml", "wp-config.php", "php.ini", "httpd.conf", "environ", "cmdline",
-	"credentials", "sam", "config.php", ".env",
+	"credentials", "sam", "config.php", ".env", "access.log", "error.log", "access_log", "error_log",
+	"my.cnf", "my.ini", "apache2.conf", "nginx.conf", ".bashrc", ".profile", "master.passwd",
+	"hosts", "issue", "group", "sudoers", "crontab", "localstart.asp", "repair",
+}
+
+// probes are paths that name a system secret wherever they appear
+// (a command's argument, after a newline or a parameter).
+var probes = []string{
+	"etc/passwd", "etc/shadow", "etc/master.passwd", "win.ini", "boot.ini",
+	".ssh/id_rsa", ".htpasswd", "web-inf/web.xml", "system32/config/sam",
 }
 
 // wrappers are URL schemes that read local files or code (PHP's stream
@@ -136,7 +155,7 @@ var wrappers = []string{
 func absolute(s []byte) (string, float64) {
 	for start := 0; start < len(s); {
 		i := start
-		for i < len(s) && (s[i] == ' ' || s[i] == '\t' || s[i] == '"' || s[i] == '\'') {
+		for i < len(s) && (s[i] <= ' ' || s[i] == '"' || s[i] == '\'') {
 			i++
 		}
 		if r, sc := absoluteAt(s[i:]); r != "" {

@@ -137,6 +137,12 @@ func decodePass(dst, s []byte) ([]byte, bool) {
 		case '\\':
 			if i+1 < len(s) {
 				switch s[i+1] {
+				case '0':
+					if i+2 >= len(s) || s[i+2] < '0' || s[i+2] > '9' {
+						i += 2 // \0, a NUL in a JavaScript string: dropped
+						changed = true
+						continue
+					}
 				case 'x':
 					if r, n := hexRun(s, i+2, 2); n == 2 {
 						dst = appendRune(dst, r)
@@ -182,6 +188,14 @@ func decodePass(dst, s []byte) ([]byte, bool) {
 			// Overlong two-byte form of an ASCII character.
 			if i+1 < len(s) {
 				dst = appendRune(dst, rune(c&0x1F)<<6|rune(s[i+1]&0x3F))
+				i += 2
+				changed = true
+				continue
+			}
+		case 0xC2:
+			// ¼script¾: US-ASCII readers drop the high bit of 0xBC, 0xBE, 0xA2.
+			if i+1 < len(s) && (s[i+1] == 0xBC || s[i+1] == 0xBE) {
+				dst = append(dst, s[i+1]&0x7F)
 				i += 2
 				changed = true
 				continue

@@ -22,6 +22,9 @@ func scan(s []byte) (string, float64) {
 	if r, sc := scanSchemes(s); r != "" {
 		return r, sc
 	}
+	if bytes.Contains(s, []byte("<!--#exec")) || bytes.Contains(s, []byte("<!--#include")) {
+		return "server-side include", scoreMarkup
+	}
 	if r, sc := scanCSS(s); r != "" {
 		return r, sc
 	}
@@ -85,6 +88,9 @@ func scanTags(s []byte) (string, float64) {
 		}
 		tag := string(name) // no allocation: used in comparisons only
 		if closing {
+			if tag == "script" && sinkAnywhere(s) {
+				return "script tag", scoreMarkup
+			}
 			continue
 		}
 		switch tag {
@@ -92,8 +98,10 @@ func scanTags(s []byte) (string, float64) {
 			if scriptRuns(s[e:]) {
 				return "script tag", scoreScript
 			}
-		case "iframe", "frame", "frameset", "object", "embed", "applet", "portal":
+		case "iframe", "frame", "frameset", "object", "embed", "applet", "portal", "layer", "ilayer":
 			return "embedded content tag", scoreMarkup
+		case "xss":
+			return "xss probe tag", scoreBreakout
 		case "style":
 			if cssDanger(s[e:]) {
 				return "style tag", scoreMarkup
@@ -246,6 +254,9 @@ func checkAttr(tag string, name, val []byte) (string, float64) {
 		if r := schemeAt(val); r != "" {
 			return r, scoreStrong
 		}
+		if obfuscatedHost(val) {
+			return "obfuscated URL host", scoreBreakout
+		}
 		switch {
 		case tag == "base" && n == "href":
 			return "base href", scoreMarkup
@@ -256,12 +267,14 @@ func checkAttr(tag string, name, val []byte) (string, float64) {
 		}
 	case n == "srcdoc":
 		return "srcdoc attribute", scoreMarkup
+	case n == "dataformatas" && bytes.Contains(val, []byte("html")):
+		return "data binding attribute", scoreMarkup
 	case n == "style":
 		if cssDanger(val) {
 			return "style expression", scoreStrong
 		}
 	case n == "http-equiv":
-		if bytes.Contains(val, []byte("refresh")) || bytes.Contains(val, []byte("set-cookie")) {
+		if bytes.Contains(val, []byte("refresh")) || bytes.Contains(val, []byte("set-cookie")) || bytes.Equal(bytes.TrimSpace(val), []byte("link")) {
 			return "meta refresh", scoreMarkup
 		}
 	case bytes.HasPrefix(name, []byte("ng-")), bytes.HasPrefix(name, []byte("v-")),
@@ -419,12 +432,116 @@ func jsCall(s []byte) bool {
 	return i < len(s) && (s[i] == '(' || s[i] == '`')
 }
 
-// cssDanger reports CSS that runs script or loads a binding.
+// cssDanger reports CSS that runs script or loads a binding; CSS
+// escapes (\6a, \0075, @im\port) are undone first.
 func cssDanger(s []byte) bool {
-	return cssExpression(s) || bytes.Contains(s, []byte("-moz-binding")) ||
+	if bytes.IndexByte(s, '\\') >= 0 {
+		s = cssUnescape(s)
+	}
+	return bytes.Contains(s, []byte("text/javascript")) || cssExpression(s) || bytes.Contains(s, []byte("-moz-binding")) ||
 		bytes.Contains(s, []byte("behavior:")) || bytes.Contains(s, []byte("behaviour:")) ||
 		bytes.Contains(s, []byte("@import")) || bytes.Contains(s, []byte("javascript:")) ||
 		bytes.Contains(s, []byte("vbscript:"))
+}
+
+// cssUnescape undoes CSS escapes: a backslash and one to six hex
+// digits (and one following space), or a backslash before another
+// character.
+func cssUnescape(s []byte) []byte {
+	out := make([]byte, 0, len(s))
+	for i := 0; i < len(s); i++ {
+		if s[i] != '\\' || i+1 >= len(s) {
+			out = append(out, s[i])
+			continue
+		}
+		v, n := 0, 0
+		for n < 6 && i+1+n < len(s) && isHex(s[i+1+n]) {
+			v = v<<4 | hexVal(s[i+1+n])
+			n++
+		}
+		if n == 0 {
+			i++
+			out = append(out, s[i])
+			continue
+		}
+		i += n
+		if i+1 < len(s) && s[i+1] == ' ' {
+			i++
+		}
+		if v > 0 && v < 0x80 {
+			c := byte(v)
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+func isHex(c byte) bool { return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' }
+
+func hexVal(c byte) int {
+	if c <= '9' {
+		return int(c - '0')
+	}
+	return int(c-'a') + 10
+}
+
+// obfuscatedHost reports a URL whose host is an IP address written to
+// slip past filters: hexadecimal (0x42.0x66…), octal with leading
+// zeros, or one big decimal number (http://1113982867/).
+func obfuscatedHost(v []byte) bool {
+	k := bytes.Index(v, []byte("//"))
+	if k < 0 {
+		return false
+	}
+	h := v[k+2:]
+	if e := bytes.IndexAny(h, "/?#\\"); e >= 0 {
+		h = h[:e]
+	}
+	if a := bytes.LastIndexByte(h, '@'); a >= 0 {
+		h = h[a+1:]
+	}
+	if len(h) == 0 {
+		return false
+	}
+	digits, dots, hexed, octal := 0, 0, false, false
+	for i, c := range h {
+		switch {
+		case '0' <= c && c <= '9':
+			digits++
+			if c == '0' && (i == 0 || h[i-1] == '.') && i+1 < len(h) && h[i+1] != '.' {
+				if h[i+1] == 'x' {
+					hexed = true
+				} else {
+					octal = true
+				}
+			}
+		case c == '.':
+			dots++
+		case c == 'x' || isHex(c):
+		default:
+			return false
+		}
+	}
+	if hexed || octal {
+		return true
+	}
+	return dots == 0 && digits >= 8 && digits == len(h)
+}
+
+// sinkAnywhere reports a sink call anywhere in s.
+func sinkAnywhere(s []byte) bool {
+	for i := 0; i < len(s); i++ {
+		if i > 0 && isIdent(s[i-1]) {
+			continue
+		}
+		if sinkCall(s[i:]) {
+			return true
+		}
+	}
+	return false
 }
 
 // cssExpression finds IE's expression() as a property value.
@@ -483,7 +600,7 @@ func scanTemplates(s []byte) (string, float64) {
 		}
 		at := off + k
 		off = at + 1
-		open := at > 0 && (s[at-1] == '$' || s[at-1] == '#') || at+1 < len(s) && s[at+1] == '{'
+		open := at > 0 && (s[at-1] == '$' || s[at-1] == '#' || s[at-1] == '&') || at+1 < len(s) && s[at+1] == '{'
 		if !open {
 			continue
 		}
