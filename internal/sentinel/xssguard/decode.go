@@ -90,6 +90,24 @@ var utf7 = [...]struct {
 	c   byte
 }{{"+adw-", '<'}, {"+ad4-", '>'}, {"+aci-", '"'}, {"+acc-", '\''}, {"+adw", '<'}, {"+ad4", '>'}}
 
+// special marks the bytes where a decoding may start.
+var special = func() (t [256]bool) {
+	for _, c := range []byte("%&\\+/\x00\xc0\xc1\xc2\xe0\xef") {
+		t[c] = true
+	}
+	return t
+}()
+
+// needsDecoding reports whether a pass could change s.
+func needsDecoding(s []byte) bool {
+	for _, c := range s {
+		if special[c] {
+			return true
+		}
+	}
+	return false
+}
+
 // decodePass appends one round of decoding of s (already lowered) to
 // dst: percent escapes (%XX and %uXXXX), HTML character references,
 // JavaScript escapes (\xXX, \uXXXX, \u{X}), UTF-7 markup, overlong
@@ -99,6 +117,16 @@ func decodePass(dst, s []byte) ([]byte, bool) {
 	changed := false
 	for i := 0; i < len(s); {
 		c := s[i]
+		if !special[c] {
+			// Copy the run of plain bytes at once.
+			j := i + 1
+			for j < len(s) && !special[s[j]] {
+				j++
+			}
+			dst = append(dst, s[i:j]...)
+			i = j
+			continue
+		}
 		switch c {
 		case 0:
 			changed = true

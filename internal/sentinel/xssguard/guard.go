@@ -141,12 +141,15 @@ func detect(value string) (string, float64) {
 	}()
 	a = lowerInto(a, value)
 	for range maxPasses {
+		if !needsDecoding(a) {
+			break
+		}
 		var changed bool
 		b, changed = decodePass(b[:0], a)
-		a, b = b, a
 		if !changed {
 			break
 		}
+		a, b = b, a
 	}
 	return scan(a)
 }

@@ -621,6 +621,7 @@ func scanTemplates(s []byte) (string, float64) {
 		if sinkNear(body[1:]) {
 			return "template injection", scoreBreakout
 		}
+		off = at + max(1, len(body)) // the body was read whole: keep linear
 	}
 	return "", 0
 }
@@ -710,8 +711,17 @@ func scanJS(s []byte) (string, float64) {
 			}
 			e++
 		}
-		if ops == 0 || e >= len(s) {
+		if e >= len(s) {
 			continue
+		}
+		if ops == 0 {
+			// A quote straight into a call counts when a comment or a
+			// statement end follows: 'alert(1)//, "alert`1`;
+			// Only for a quote opening the value or escaped (\').
+			if c != '\'' && c != '"' || i > 0 && s[i-1] != '\\' ||
+				!bytes.Contains(s[e:], []byte("//")) && bytes.IndexByte(s[e:], ';') < 0 {
+				continue
+			}
 		}
 		if sinkNear(s[e:]) {
 			return "script break-out", scoreBreakout
@@ -771,11 +781,22 @@ func sinkNear(s []byte) bool {
 	return false
 }
 
+// sinkStart marks the first letters of callSinks.
+var sinkStart = func() (t [256]bool) {
+	for _, w := range callSinks {
+		t[w[0]] = true
+	}
+	return t
+}()
+
 // bareSinks are passed as values in payloads: (alert)(1), [1].find(alert).
 var bareSinks = map[string]bool{"alert": true, "prompt": true, "confirm": true, "eval": true, "print": true}
 
 // sinkCall reports whether s starts with a call of a sink.
 func sinkCall(s []byte) bool {
+	if len(s) == 0 || !sinkStart[s[0]] {
+		return false
+	}
 	for _, w := range callSinks {
 		if !bytes.HasPrefix(s, []byte(w)) {
 			continue
