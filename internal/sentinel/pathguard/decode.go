@@ -89,6 +89,24 @@ func appendRune(dst []byte, r rune) ([]byte, decoded) {
 	return append(dst, '?'), decPercent
 }
 
+// special marks the bytes where a decoding may start.
+var special = func() (t [256]bool) {
+	for _, c := range []byte("%&\\\xc0\xc1\xe0\xe2\xef\xf0") {
+		t[c] = true
+	}
+	return t
+}()
+
+// needsDecoding reports whether a pass could change s.
+func needsDecoding(s []byte) bool {
+	for _, c := range s {
+		if special[c] {
+			return true
+		}
+	}
+	return false
+}
+
 // decodePass appends one round of decoding of s (already lowered) to
 // dst: percent escapes (%XX, %uXXXX), the \xXX and \uXXXX escapes,
 // numeric character references, overlong UTF-8 and look-alike dots and
@@ -97,6 +115,15 @@ func decodePass(dst, s []byte) ([]byte, decoded) {
 	var how decoded
 	for i := 0; i < len(s); {
 		c := s[i]
+		if !special[c] {
+			j := i + 1
+			for j < len(s) && !special[s[j]] {
+				j++
+			}
+			dst = append(dst, s[i:j]...)
+			i = j
+			continue
+		}
 		switch c {
 		case '%':
 			if i+2 < len(s) {

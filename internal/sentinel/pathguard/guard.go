@@ -160,19 +160,21 @@ func detect(value string, redirect bool, hosts []string) (string, float64) {
 	a = lowerInto(a, value)
 	var how decoded
 	for range maxPasses {
+		if !needsDecoding(a) {
+			break
+		}
 		var d decoded
 		b, d = decodePass(b[:0], a)
-		a, b = b, a
 		if d == 0 {
 			break
 		}
+		a, b = b, a
 		how |= d
 	}
-	if r, sc := scan(a, how); r != "" {
-		return r, sc
-	}
 	if redirect {
-		return scanRedirect(a, hosts)
+		if r, sc := scanRedirect(a, hosts); r != "" {
+			return r, sc
+		}
 	}
-	return "", 0
+	return scan(a, how)
 }

@@ -209,6 +209,12 @@ func absoluteAt(s []byte) (string, float64) {
 // sensitive reports whether the rooted path p starts at a sensitive
 // root or ends in a sensitive file.
 func sensitive(p []byte) bool {
+	// The path ends where a parameter or a word ends; bounding it keeps
+	// the scan of a value with many '=' linear.
+	if k := bytes.IndexAny(p, " \t\n&=;"); k >= 0 {
+		p = p[:k]
+	}
+	p = p[:min(len(p), 512)]
 	var buf [64]byte
 	// Compare with '/' as the only separator, and runs of them folded
 	// (///etc//passwd), within a bounded head.
