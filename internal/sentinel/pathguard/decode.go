@@ -1,5 +1,7 @@
 package pathguard
 
+import "unicode/utf8"
+
 // maxPasses bounds the decoding: a value encoded more deeply than this
 // is scanned as it is after maxPasses rounds (three covers double and
 // triple percent encoding).
@@ -70,24 +72,28 @@ func lookAlike(r rune) byte {
 // appendRune appends r: ASCII lowered, a look-alike as its ASCII
 // character, anything else as UTF-8.
 func appendRune(dst []byte, r rune) ([]byte, decoded) {
-	if r < 0x80 {
-		c := byte(r)
-		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		return append(dst, c), decPercent
+	if r >= 0 && r < 0x80 {
+		return append(dst, lowerASCII[r]), decPercent
 	}
 	if c := lookAlike(r); c != 0 {
 		return append(dst, c), decOverlong
 	}
-	switch {
-	case r < 0x800:
-		return append(dst, byte(0xC0|r>>6), byte(0x80|r&0x3F)), decPercent
-	case r < 0x10000:
-		return append(dst, byte(0xE0|r>>12), byte(0x80|(r>>6)&0x3F), byte(0x80|r&0x3F)), decPercent
+	if r > utf8.MaxRune || r < 0 {
+		return append(dst, '?'), decPercent
 	}
-	return append(dst, '?'), decPercent
+	return utf8.AppendRune(dst, r), decPercent
 }
+
+// lowerASCII maps an ASCII code to its lowercase byte.
+var lowerASCII = func() (t [0x80]byte) {
+	for i := range t {
+		t[i] = byte(i)
+		if 'A' <= i && i <= 'Z' {
+			t[i] += 'a' - 'A'
+		}
+	}
+	return t
+}()
 
 // special marks the bytes where a decoding may start.
 var special = func() (t [256]bool) {

@@ -218,22 +218,21 @@ func sensitive(p []byte) bool {
 	var buf [64]byte
 	// Compare with '/' as the only separator, and runs of them folded
 	// (///etc//passwd), within a bounded head.
-	n := 0
-	for i := 0; i < len(p) && n < len(buf); i++ {
+	h := buf[:0]
+	for i := 0; i < len(p) && len(h) < cap(h); i++ {
 		c := p[i]
 		if c == '\\' {
 			c = '/'
 		}
-		if c == '/' && n > 0 && buf[n-1] == '/' {
+		last := len(h) > 0 && h[len(h)-1] == '/'
+		if c == '/' && last {
 			continue
 		}
-		if c == '.' && n > 0 && buf[n-1] == '/' && (i+1 == len(p) || isSep(p[i+1])) {
+		if c == '.' && last && (i+1 == len(p) || isSep(p[i+1])) {
 			continue // a "/./" segment
 		}
-		buf[n] = c
-		n++
+		h = append(h, c)
 	}
-	h := buf[:n]
 	for _, r := range sensitiveRoots {
 		if bytes.HasPrefix(h, []byte(r)) || r[len(r)-1] == '/' && bytes.Equal(h, []byte(r[:len(r)-1])) {
 			return true

@@ -1,5 +1,7 @@
 package xssguard
 
+import "unicode/utf8"
+
 // maxPasses bounds the decoding: a value encoded more deeply than this
 // is scanned as it is after maxPasses rounds (four covers double URL
 // encoding wrapped in entities wrapped in a JavaScript escape).
@@ -52,21 +54,24 @@ func appendRune(dst []byte, r rune) []byte {
 	switch {
 	case r == 0:
 		return dst
-	case r < 0x80:
-		c := byte(r)
-		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		return append(dst, c)
-	case r < 0x800:
-		return append(dst, byte(0xC0|r>>6), byte(0x80|r&0x3F))
-	case r < 0x10000:
-		return append(dst, byte(0xE0|r>>12), byte(0x80|(r>>6)&0x3F), byte(0x80|r&0x3F))
-	case r <= 0x10FFFF:
-		return append(dst, byte(0xF0|r>>18), byte(0x80|(r>>12)&0x3F), byte(0x80|(r>>6)&0x3F), byte(0x80|r&0x3F))
+	case r > 0 && r < 0x80:
+		return append(dst, lowerASCII[r])
+	case r <= utf8.MaxRune:
+		return utf8.AppendRune(dst, r)
 	}
 	return append(dst, '?')
 }
+
+// lowerASCII maps an ASCII code to its lowercase byte.
+var lowerASCII = func() (t [0x80]byte) {
+	for i := range t {
+		t[i] = byte(i)
+		if 'A' <= i && i <= 'Z' {
+			t[i] += 'a' - 'A'
+		}
+	}
+	return t
+}()
 
 // entities are the named character references attackers use to hide
 // markup and script URLs; semi says whether the name needs its ';'.
