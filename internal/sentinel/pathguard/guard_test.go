@@ -195,9 +195,9 @@ func TestBenignFastPathAllocs(t *testing.T) {
 	var g Guard
 	for _, v := range []string{"hello world", "report-2024.pdf", "Alice Smith", "wait..."} {
 		if raceEnabled {
-		return
-	}
-	if n := testing.AllocsPerRun(100, func() { g.Inspect(v) }); n != 0 {
+			return
+		}
+		if n := testing.AllocsPerRun(100, func() { g.Inspect(v) }); n != 0 {
 			t.Errorf("Inspect(%q) allocated %v times", v, n)
 		}
 	}

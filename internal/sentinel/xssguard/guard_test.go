@@ -164,9 +164,9 @@ func TestBenignFastPathAllocs(t *testing.T) {
 	var g Guard
 	for _, v := range []string{"hello world", "Alice Smith", "a regular sentence, with commas."} {
 		if raceEnabled {
-		return
-	}
-	if n := testing.AllocsPerRun(100, func() { g.Inspect(v) }); n != 0 {
+			return
+		}
+		if n := testing.AllocsPerRun(100, func() { g.Inspect(v) }); n != 0 {
 			t.Errorf("Inspect(%q) allocated %v times", v, n)
 		}
 	}
