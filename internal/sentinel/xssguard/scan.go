@@ -76,11 +76,10 @@ func scanTags(s []byte) (string, float64) {
 			continue
 		}
 		e := j
-		for e < len(s) && isTagNameChar(s[e]) {
+		// As in HTML, the name runs to whitespace, '/' or '>' (<a"/onclick=…>
+		// is an element named a"); <3 is text, <name@host> a harmless tag.
+		for e < len(s) && !isSpace(s[e]) && s[e] != '/' && s[e] != '>' && s[e] != '<' {
 			e++
-		}
-		if e < len(s) && !isSpace(s[e]) && s[e] != '/' && s[e] != '>' {
-			continue // not a tag name a browser would read (<3, <name@host>)
 		}
 		name := s[j:e]
 		if c := bytes.LastIndexByte(name, ':'); c >= 0 {
@@ -138,7 +137,7 @@ func looseHandler(t []byte) bool {
 		for e < len(t) && isAlpha(t[e]) {
 			e++
 		}
-		for e < len(t) && isSpace(t[e]) {
+		for e < len(t) && (isSpace(t[e]) || t[e] == '/') {
 			e++
 		}
 		if e < len(t) && t[e] == '=' {
@@ -280,7 +279,7 @@ func checkAttr(tag string, name, val []byte) (string, float64) {
 	case bytes.HasPrefix(name, []byte("ng-")), bytes.HasPrefix(name, []byte("v-")),
 		bytes.HasPrefix(name, []byte("x-on")), bytes.HasPrefix(name, []byte("x-init")),
 		bytes.HasPrefix(name, []byte("hx-on")), name[0] == '@':
-		if bytes.IndexByte(val, '(') >= 0 || bytes.Contains(val, []byte("constructor")) {
+		if bytes.IndexByte(val, '(') >= 0 || bytes.Contains(val, []byte("constructor")) || bytes.Contains(val, []byte("$event")) {
 			return "framework handler attribute", scoreMarkup
 		}
 	}
@@ -357,7 +356,7 @@ func matchScheme(s []byte, i int) (int, string) {
 			return 0, ""
 		}
 		e++
-		for e < len(s) && isSpace(s[e]) {
+		for e < len(s) && (s[e] == '\t' || s[e] == '\n' || s[e] == '\r') {
 			e++
 		}
 		for _, t := range dataTypes {
@@ -727,6 +726,15 @@ func scanJS(s []byte) (string, float64) {
 			return "script break-out", scoreBreakout
 		}
 	}
+	// An operator straight into a bare sink: -prompt(1)-, +alert`1`.
+	for i := 0; i+1 < len(s); i++ {
+		switch s[i] {
+		case '-', '+', '*', '|', '&', '^', '~', '!':
+			if (i == 0 || !isIdent(s[i-1]) && s[i-1] != ')') && bareSinkCall(s[i+1:]) {
+				return "script break-out", scoreJS
+			}
+		}
+	}
 	if k := bytes.Index(s, []byte("document.cookie")); k >= 0 {
 		after := k + len("document.cookie")
 		if k > 0 && bytes.IndexByte([]byte("+(=,"), s[k-1]) >= 0 || after < len(s) && bytes.IndexByte([]byte(")+;"), s[after]) >= 0 {
@@ -791,6 +799,16 @@ var sinkStart = func() (t [256]bool) {
 
 // bareSinks are passed as values in payloads: (alert)(1), [1].find(alert).
 var bareSinks = map[string]bool{"alert": true, "prompt": true, "confirm": true, "eval": true, "print": true}
+
+// bareSinkCall reports alert, prompt or confirm called at the start of s.
+func bareSinkCall(s []byte) bool {
+	for _, w := range [...]string{"alert", "prompt", "confirm"} {
+		if bytes.HasPrefix(s, []byte(w)) && len(s) > len(w) && (s[len(w)] == '(' || s[len(w)] == '`') {
+			return true
+		}
+	}
+	return false
+}
 
 // sinkCall reports whether s starts with a call of a sink.
 func sinkCall(s []byte) bool {
