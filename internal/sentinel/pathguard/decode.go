@@ -97,7 +97,7 @@ var lowerASCII = func() (t [0x80]byte) {
 
 // special marks the bytes where a decoding may start.
 var special = func() (t [256]bool) {
-	for _, c := range []byte("%&\\\xc0\xc1\xe0\xe2\xef\xf0") {
+	for _, c := range []byte("0%&\\\xc0\xc1\xe0\xe2\xef\xf0") {
 		t[c] = true
 	}
 	return t
@@ -174,6 +174,16 @@ func decodePass(dst, s []byte) ([]byte, decoded) {
 					dst, d = appendRune(dst, r)
 					how |= d
 					i += n
+					continue
+				}
+			}
+		case '0':
+			// 0x2e0x2e0x2f: hex written out, as some traversal lists do.
+			if i+3 < len(s) && s[i+1] == 'x' {
+				if v, ok := hexN(s, i+2, 2); ok && (v == '.' || v == '/' || v == '\\') {
+					dst = append(dst, byte(v))
+					how |= decPercent
+					i += 4
 					continue
 				}
 			}

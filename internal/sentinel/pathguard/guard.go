@@ -123,7 +123,7 @@ func (g *Guard) inspect(value string, redirect bool) event.Finding {
 
 // triggers marks the bytes without which a value cannot climb a
 // directory, be absolute or hide either in an encoding; a dot counts
-// only when doubled.
+// only when doubled, a 0 only before an x (0x2e).
 var triggers = func() (t [256]bool) {
 	for _, c := range []byte("/\\%:&~\x00") {
 		t[c] = true
@@ -137,7 +137,7 @@ var triggers = func() (t [256]bool) {
 // suspicious is the prefilter: false means the value cannot be an attack.
 func suspicious(s string) bool {
 	for i := 0; i < len(s); i++ {
-		if triggers[s[i]] || s[i] == '.' && i+1 < len(s) && s[i+1] == '.' {
+		if triggers[s[i]] || i+1 < len(s) && (s[i] == '.' && s[i+1] == '.' || s[i] == '0' && s[i+1] == 'x') {
 			return true
 		}
 	}

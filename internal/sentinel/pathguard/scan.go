@@ -71,6 +71,11 @@ func dotDot(s []byte) bool {
 		}
 		i = e
 		if st > 0 && (isWord(s[st-1]) || s[st-1] == '.') {
+			// name../ after a separator: nginx's alias off-by-slash
+			// (/static../.git/config).
+			if e-st == 2 && e < len(s) && isSep(s[e]) && bytes.IndexAny(s[:st], "/\\") >= 0 {
+				return true
+			}
 			continue
 		}
 		// Dots, then spaces or NULs that a lenient server drops.
@@ -234,9 +239,12 @@ func sensitive(p []byte) bool {
 		h = append(h, c)
 	}
 	for _, r := range sensitiveRoots {
-		if bytes.HasPrefix(h, []byte(r)) || r[len(r)-1] == '/' && bytes.Equal(h, []byte(r[:len(r)-1])) {
+		if bytes.HasPrefix(h, []byte(r)) {
 			return true
 		}
+	}
+	if bytes.Equal(h, []byte("/etc")) || bytes.Equal(h, []byte("/proc")) {
+		return true // the bare directory; /dev, /var, /root may be routes
 	}
 	for _, d := range sensitiveDirs {
 		if bytes.Contains(h, []byte(d)) {
