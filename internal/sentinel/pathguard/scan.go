@@ -73,7 +73,7 @@ func dotDot(s []byte) bool {
 		if st > 0 && (isWord(s[st-1]) || s[st-1] == '.') {
 			// name../ after a separator: nginx's alias off-by-slash
 			// (/static../.git/config).
-			if e-st == 2 && e < len(s) && isSep(s[e]) && bytes.IndexAny(s[:st], "/\\") >= 0 {
+			if e-st == 2 && e < len(s) && isSep(s[e]) && bytes.ContainsAny(s[:st], "/\\") {
 				return true
 			}
 			continue

@@ -50,10 +50,6 @@ func isIdent(c byte) bool {
 	return isAlpha(c) || '0' <= c && c <= '9' || c == '_' || c == '$' || c >= 0x80
 }
 
-func isTagNameChar(c byte) bool {
-	return isAlpha(c) || '0' <= c && c <= '9' || c == '-' || c == '_' || c == ':' || c == '.'
-}
-
 // scanTags walks the tags of s as an HTML tokenizer would: a '<'
 // followed by a letter opens a tag whose name runs to whitespace, '/'
 // or '>'; attributes are separated by whitespace or '/', their values
