@@ -35,11 +35,13 @@
 //     expression(), url(javascript:), behavior or -moz-binding (CSS
 //     escapes undone), framework attributes (ng-*, v-*, @…) with calls;
 //   - template expressions ({{…}}, ${…}, #{…}, &{…}) that reach a
-//     constructor or a sink;
+//     constructor or a sink, and the {{7*7}} evaluation probe;
 //   - event handlers outside a visible tag after a quote
 //     (" onmouseover="alert(1)) and JavaScript string break-outs
 //     (';alert(1)//, '-alert(1)-');
-//   - cookie theft, JSFuck runs, server-side includes.
+//   - a bare proof-of-concept call (alert(1), prompt(document.domain);
+//     not alert('Saved!') or prompt()), cookie theft, JSFuck runs,
+//     server-side includes.
 //
 // Harmless markup is benign: <b>, <i>, <br>, <p>, <a href="https://…">,
 // <img src="x.png">, e-mail addresses in angle brackets, prose with

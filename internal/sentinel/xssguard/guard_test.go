@@ -61,7 +61,15 @@ func TestInspect(t *testing.T) {
 		{"¼script¾alert(¢XSS¢)¼/script¾", "script tag"},
 		{"<META HTTP-EQUIV=\"Link\" Content=\"<http://evil.example/x.css>; REL=stylesheet\">", "meta refresh"},
 
+		{"alert(1)", "script call"},
+		{"prompt(document.domain)", "script call"},
+		{"{{7*7}}", "template injection"},
+		{"${7*'7'}", "template injection"},
+
 		{"x < y and y > z", ""},
+		{"call alert('Saved!') after saving", ""},
+		{"use prompt() to ask", ""},
+		{"{{ count }} items, {{ a }}*{{ b }}", ""},
 		{"<3", ""},
 		{"I <3 Go", ""},
 		{"a->b", ""},

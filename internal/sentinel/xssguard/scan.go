@@ -613,12 +613,34 @@ func scanTemplates(s []byte) (string, float64) {
 				return "template injection", scoreBreakout
 			}
 		}
-		if sinkNear(body[1:]) {
+		if sinkNear(body[1:]) || arithmeticProbe(body) {
 			return "template injection", scoreBreakout
 		}
 		off = at + max(1, len(body)) // the body was read whole: keep linear
 	}
 	return "", 0
+}
+
+// arithmeticProbe reports a template body that is only a product of
+// numbers ({{7*7}}, ${7*'7'}): the probe for template evaluation.
+func arithmeticProbe(body []byte) bool {
+	body = bytes.Trim(body, "{} ")
+	if len(body) < 3 {
+		return false
+	}
+	star, digits := false, 0
+	for _, c := range body {
+		switch {
+		case '0' <= c && c <= '9':
+			digits++
+		case c == ' ', c == '\'', c == '"':
+		case c == '*':
+			star = true
+		default:
+			return false
+		}
+	}
+	return star && digits >= 2
 }
 
 // scanHandlers finds an event handler attribute written outside a
@@ -731,6 +753,13 @@ func scanJS(s []byte) (string, float64) {
 			}
 		}
 	}
+	// A bare proof-of-concept call: alert(1), prompt(document.domain),
+	// confirm`xss`; an empty or prose argument (alert('Saved!')) is not one.
+	for i := 0; i < len(s); i++ {
+		if (i == 0 || !isIdent(s[i-1]) && s[i-1] != '.') && pocCall(s[i:]) {
+			return "script call", scoreJS
+		}
+	}
 	if k := bytes.Index(s, []byte("document.cookie")); k >= 0 {
 		after := k + len("document.cookie")
 		if k > 0 && bytes.IndexByte([]byte("+(=,"), s[k-1]) >= 0 || after < len(s) && bytes.IndexByte([]byte(")+;"), s[after]) >= 0 {
@@ -795,6 +824,40 @@ var sinkStart = func() (t [256]bool) {
 
 // bareSinks are passed as values in payloads: (alert)(1), [1].find(alert).
 var bareSinks = map[string]bool{"alert": true, "prompt": true, "confirm": true, "eval": true, "print": true}
+
+// pocArgs start the arguments of a proof-of-concept call.
+var pocArgs = []string{
+	"document.", "window.", "top.", "self.", "this.", "origin", "string.fromcharcode", "/xss/", "'xss", "\"xss",
+	"`xss", "atob(", "navigator.", "location", "localstorage", "sessionstorage",
+}
+
+// pocCall reports alert, prompt, confirm or eval called at the start of
+// s with a digit, a DOM object or an "XSS" marker as its argument.
+func pocCall(s []byte) bool {
+	for _, w := range [...]string{"alert", "prompt", "confirm", "eval", "print"} {
+		if !bytes.HasPrefix(s, []byte(w)) || len(s) < len(w)+2 {
+			continue
+		}
+		open := s[len(w)]
+		if open != '(' && open != '`' {
+			return false
+		}
+		a := s[len(w)+1:]
+		if '0' <= a[0] && a[0] <= '9' && (open == '`' || len(a) > 1 && (a[1] == ')' || '0' <= a[1] && a[1] <= '9')) {
+			return true
+		}
+		if open == '`' {
+			return bytes.HasPrefix(a, []byte("xss")) || bytes.HasPrefix(a, []byte("${"))
+		}
+		for _, p := range pocArgs {
+			if bytes.HasPrefix(a, []byte(p)) {
+				return true
+			}
+		}
+		return false
+	}
+	return false
+}
 
 // bareSinkCall reports alert, prompt or confirm called at the start of s.
 func bareSinkCall(s []byte) bool {
