@@ -1,6 +1,9 @@
 package xssguard
 
-import "unicode/utf8"
+import (
+	"bytes"
+	"unicode/utf8"
+)
 
 // maxPasses bounds the decoding: a value encoded more deeply than this
 // is scanned as it is after maxPasses rounds (four covers double URL
@@ -114,11 +117,11 @@ func needsDecoding(s []byte) bool {
 }
 
 // decodePass appends one round of decoding of s (already lowered) to
-// dst: percent escapes (%XX and %uXXXX), HTML character references,
+// dst ('+' as a space when plusSpace): percent escapes (%XX and %uXXXX), HTML character references,
 // JavaScript escapes (\xXX, \uXXXX, \u{X}), UTF-7 markup, overlong
 // UTF-8 and full-width ASCII forms, and C comments (/*…*/) dropped. NUL
 // bytes are dropped. It reports whether anything changed.
-func decodePass(dst, s []byte) ([]byte, bool) {
+func decodePass(dst, s []byte, plusSpace bool) ([]byte, bool) {
 	changed := false
 	for i := 0; i < len(s); {
 		c := s[i]
@@ -201,6 +204,12 @@ func decodePass(dst, s []byte) ([]byte, bool) {
 				}
 			}
 		case '+':
+			if plusSpace {
+				dst = append(dst, ' ')
+				i++
+				changed = true
+				continue
+			}
 			if i+3 < len(s) && s[i+1] == 'a' {
 				if c, n := utf7At(s[i:]); n > 0 {
 					dst = append(dst, c)
@@ -260,6 +269,25 @@ func decodePass(dst, s []byte) ([]byte, bool) {
 		i++
 	}
 	return dst, changed
+}
+
+// formEncoded reports a value that looks form-encoded (a
+// query string or a form body inside the value): percent escapes and
+// '+' but no space; its '+' then stand for spaces.
+func formEncoded(s []byte) bool {
+	if bytes.IndexByte(s, ' ') >= 0 || bytes.IndexByte(s, '+') < 0 {
+		return false
+	}
+	for i := 0; i+2 < len(s); i++ {
+		if s[i] == '%' {
+			if _, ok := unhex(s[i+1]); ok {
+				if _, ok := unhex(s[i+2]); ok {
+					return true
+				}
+			}
+		}
+	}
+	return false
 }
 
 // indexComment returns where "*/" starts in s within a bound, or -1.

@@ -1,6 +1,7 @@
 package xssguard
 
 import (
+	"bytes"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -131,25 +132,54 @@ var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }
 // detect decodes value in bounded passes and scans the result.
 func detect(value string) (string, float64) {
 	bp := bufPool.Get().(*[]byte)
-	a := (*bp)[:0]
 	bp2 := bufPool.Get().(*[]byte)
-	b := (*bp2)[:0]
 	defer func() {
-		*bp, *bp2 = a[:0], b[:0]
 		bufPool.Put(bp)
 		bufPool.Put(bp2)
 	}()
-	a = lowerInto(a, value)
+	a, form := decode(bp, bp2, value, true)
+	if r, sc := scan(a); r != "" {
+		return r, sc
+	}
+	if form {
+		// The '+' of a form-encoded value may also be a literal plus
+		// ("%22+alert(1)+%22" concatenates): look again for markup
+		// and string break-outs only.
+		a, _ = decode(bp, bp2, value, false)
+		if r, sc := scanTags(a); r != "" {
+			return r, sc
+		}
+		if r, sc := scanBreakout(a); r != "" {
+			return r, sc
+		}
+		if bytes.Contains(a, []byte("'+document.cookie")) || bytes.Contains(a, []byte("\"+document.cookie")) {
+			return "cookie theft", scoreJS
+		}
+	}
+	return "", 0
+}
+
+// decode lowers value and decodes it in at most maxPasses passes, in
+// the buffers of bp and bp2 (which it updates); with plus, a pass over
+// form-encoded text reads '+' as a space, and form reports whether one
+// did.
+func decode(bp, bp2 *[]byte, value string, plus bool) (out []byte, form bool) {
+	a := lowerInto((*bp)[:0], value)
+	b := (*bp2)[:0]
 	for range maxPasses {
 		if !needsDecoding(a) {
 			break
 		}
+		plusSpace := plus && formEncoded(a)
+		form = form || plusSpace
 		var changed bool
-		b, changed = decodePass(b[:0], a)
+		b, changed = decodePass(b[:0], a, plusSpace)
 		if !changed {
 			break
 		}
 		a, b = b, a
 	}
-	return scan(a)
+	// Keep the grown buffers for the pool; a and b are the two of them.
+	*bp, *bp2 = a[:0], b[:0]
+	return a, form
 }

@@ -168,7 +168,7 @@ func scriptRuns(s []byte) bool {
 		return true
 	}
 	body = body[:min(len(body), 256)]
-	return bytes.ContainsAny(body, "(`=[{;\\'\"+")
+	return bytes.ContainsAny(body, "(`=[{;\\'\"")
 }
 
 // scanAttrs reads the attributes of a tag named tag starting at p; it
@@ -712,6 +712,14 @@ func jsish(v []byte) bool {
 // (';alert(1)//, "-alert(1)-", '}alert(1);{'), cookie theft, and
 // JSFuck.
 func scanJS(s []byte) (string, float64) {
+	if r, sc := scanBreakout(s); r != "" {
+		return r, sc
+	}
+	return scanJSRest(s)
+}
+
+// scanBreakout finds a quote or ';' followed by operators and a sink.
+func scanBreakout(s []byte) (string, float64) {
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		if c != '\'' && c != '"' && c != '`' && c != ';' {
@@ -744,20 +752,28 @@ func scanJS(s []byte) (string, float64) {
 			return "script break-out", scoreBreakout
 		}
 	}
-	// An operator straight into a bare sink: -prompt(1)-, +alert`1`.
-	for i := 0; i+1 < len(s); i++ {
-		switch s[i] {
-		case '-', '+', '*', '|', '&', '^', '~', '!':
-			if (i == 0 || !isIdent(s[i-1]) && s[i-1] != ')') && bareSinkCall(s[i+1:]) {
-				return "script break-out", scoreJS
+	return "", 0
+}
+
+func scanJSRest(s []byte) (string, float64) {
+	// Calls of a bare sink, found from their '(' or '`' back to the name:
+	// after an operator (-prompt(1)-, +alert`1`) or as a proof of concept
+	// (alert(1), prompt(document.domain); not alert('Saved!') or prompt()).
+	jsfuck := 0
+	for i, c := range s {
+		switch c {
+		case '(', '`':
+			if r := bareCallBefore(s, i); r != "" {
+				return r, scoreJS
 			}
 		}
-	}
-	// A bare proof-of-concept call: alert(1), prompt(document.domain),
-	// confirm`xss`; an empty or prose argument (alert('Saved!')) is not one.
-	for i := 0; i < len(s); i++ {
-		if (i == 0 || !isIdent(s[i-1]) && s[i-1] != '.') && pocCall(s[i:]) {
-			return "script call", scoreJS
+		if c == '[' || c == ']' || c == '(' || c == ')' || c == '!' || c == '+' {
+			jsfuck++
+			if jsfuck >= 48 {
+				return "jsfuck", scoreJS
+			}
+		} else {
+			jsfuck = 0
 		}
 	}
 	if k := bytes.Index(s, []byte("document.cookie")); k >= 0 {
@@ -766,18 +782,34 @@ func scanJS(s []byte) (string, float64) {
 			return "cookie theft", scoreJS
 		}
 	}
-	run := 0
-	for _, c := range s {
-		if c == '[' || c == ']' || c == '(' || c == ')' || c == '!' || c == '+' {
-			run++
-			if run >= 48 {
-				return "jsfuck", scoreJS
-			}
-		} else {
-			run = 0
-		}
-	}
 	return "", 0
+}
+
+// bareCallBefore judges the call whose '(' or '`' is at s[i] when the
+// callee is alert, prompt, confirm, eval or print.
+func bareCallBefore(s []byte, i int) string {
+	for _, w := range [...]string{"alert", "prompt", "confirm", "eval", "print"} {
+		st := i - len(w)
+		if st < 0 || string(s[st:i]) != w {
+			continue
+		}
+		if st > 0 && (isIdent(s[st-1]) || s[st-1] == '.') {
+			return ""
+		}
+		if st > 0 && w != "eval" && w != "print" {
+			switch p := s[st-1]; p {
+			case '-', '+', '*', '|', '&', '^', '~', '!':
+				if st == 1 || !isIdent(s[st-2]) && s[st-2] != ')' {
+					return "script break-out"
+				}
+			}
+		}
+		if pocCall(s[st:]) {
+			return "script call"
+		}
+		return ""
+	}
+	return ""
 }
 
 func isJSOp(c byte) bool {
@@ -855,16 +887,6 @@ func pocCall(s []byte) bool {
 			}
 		}
 		return false
-	}
-	return false
-}
-
-// bareSinkCall reports alert, prompt or confirm called at the start of s.
-func bareSinkCall(s []byte) bool {
-	for _, w := range [...]string{"alert", "prompt", "confirm"} {
-		if bytes.HasPrefix(s, []byte(w)) && len(s) > len(w) && (s[len(w)] == '(' || s[len(w)] == '`') {
-			return true
-		}
 	}
 	return false
 }
