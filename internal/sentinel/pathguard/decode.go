@@ -3,9 +3,9 @@ package pathguard
 import "unicode/utf8"
 
 // maxPasses bounds the decoding: a value encoded more deeply than this
-// is scanned as it is after maxPasses rounds (three covers double and
-// triple percent encoding).
-const maxPasses = 4
+// is scanned as it is after maxPasses rounds (six covers quintuple
+// percent encoding with an overlong form inside; each pass is linear).
+const maxPasses = 6
 
 // decoded says which encodings a pass undid; the reason names the
 // strongest.

@@ -11,7 +11,7 @@
 // A prefilter passes values without a separator, '%', ':', '&', '~',
 // NUL or a dot pair: they exit at once without allocating.
 //
-// Otherwise the value is lowered and decoded in at most four passes:
+// Otherwise the value is lowered and decoded in at most six passes:
 // %XX and %uXXXX escapes (so double and triple encoding), \xXX and
 // \uXXXX escapes of dots and slashes, numeric character references,
 // overlong UTF-8 (%c0%ae, %c0%af, %e0%80%ae, and the lenient %c0%2e

@@ -2,6 +2,7 @@ package pathguard
 
 import (
 	"bufio"
+	"net/url"
 	"os"
 	"strings"
 	"testing"
@@ -63,5 +64,40 @@ func TestHeldOut(t *testing.T) {
 	}
 	if fp >= 0.005 {
 		t.Errorf("false positives %.2f%% are not under 0.5%%", 100*fp)
+	}
+}
+
+// TestHeldOutEncoded wraps every hand-written value in the encodings a
+// value travels in (query and path escaping, double escaping, upper
+// case): detection and false positives must hold under each.
+func TestHeldOutEncoded(t *testing.T) {
+	t.Parallel()
+	var g Guard
+	attacks := readSamples(t, "testdata/heldout_traversal.txt")
+	benign := readSamples(t, "testdata/heldout_benign.txt")
+	for name, enc := range map[string]func(string) string{
+		"upper":  strings.ToUpper,
+		"query":  url.QueryEscape,
+		"path":   url.PathEscape,
+		"double": func(s string) string { return url.QueryEscape(url.QueryEscape(s)) },
+	} {
+		missed, fps := 0, 0
+		for _, v := range attacks {
+			if !g.Inspect(enc(v)).Found() {
+				missed++
+				t.Logf("%s: missed %q", name, enc(v))
+			}
+		}
+		for _, v := range benign {
+			if f := g.Inspect(enc(v)); f.Found() {
+				fps++
+				t.Logf("%s: false positive (%s) %q", name, f.Reason, enc(v))
+			}
+		}
+		det := 1 - float64(missed)/float64(len(attacks))
+		fp := float64(fps) / float64(len(benign))
+		if det < 0.95 || fp >= 0.005 {
+			t.Errorf("%s: detection %.2f%%, false positives %.2f%%", name, 100*det, 100*fp)
+		}
 	}
 }

@@ -6,9 +6,10 @@ import (
 )
 
 // maxPasses bounds the decoding: a value encoded more deeply than this
-// is scanned as it is after maxPasses rounds (four covers double URL
-// encoding wrapped in entities wrapped in a JavaScript escape).
-const maxPasses = 4
+// is scanned as it is after maxPasses rounds (six covers double URL
+// encoding of an entity of a JavaScript escape, twice over; each pass is
+// linear and runs only while the previous one changed something).
+const maxPasses = 6
 
 // lowerInto appends s to dst with ASCII letters lowered.
 func lowerInto(dst []byte, s string) []byte {

@@ -10,7 +10,7 @@
 // + NUL or a non-ASCII byte it cannot hold markup, a script URL or an
 // encoding of either, and Inspect returns at once without allocating.
 //
-// Otherwise the value is lowered and decoded in at most four passes,
+// Otherwise the value is lowered and decoded in at most six passes,
 // each undoing one layer of percent escapes (%XX, %uXXXX), HTML
 // character references (named, decimal, hex, with or without ';'),
 // JavaScript escapes (\xXX, \uXXXX, \u{X}, \0), UTF-7 markup (+ADw-),
