@@ -31,7 +31,7 @@
 //   - a javascript:, vbscript:, livescript: or data:text/html URL, with
 //     tabs and newlines inside the scheme, in a URL attribute or
 //     anywhere (markdown links), when script follows the colon;
-//   - srcdoc, meta refresh, base href, link href, style with
+//   - srcdoc, meta refresh, base href, a stylesheet or import link, style with
 //     expression(), url(javascript:), behavior or -moz-binding (CSS
 //     escapes undone), framework attributes (ng-*, v-*, @…) with calls;
 //   - template expressions ({{…}}, ${…}, #{…}, &{…}) that reach a

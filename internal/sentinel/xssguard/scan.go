@@ -106,6 +106,14 @@ func scanTags(s []byte) (string, float64) {
 		if r != "" {
 			return r, sc
 		}
+		if tag == "link" {
+			// A stylesheet or an HTML import loads the attacker's code; an
+			// icon does not.
+			t := s[e:max(e, end)]
+			if bytes.Contains(t, []byte("href")) && (bytes.Contains(t, []byte("stylesheet")) || bytes.Contains(t, []byte("import"))) {
+				return "link tag", scoreBreakout
+			}
+		}
 		// A looser look at the same tag: an on*= after any separator,
 		// even where the tokenizer would read it as part of a value
 		// (<img src=x/onerror=…>): filters and other parsers disagree.
@@ -255,8 +263,6 @@ func checkAttr(tag string, name, val []byte) (string, float64) {
 		switch {
 		case tag == "base" && n == "href":
 			return "base href", scoreMarkup
-		case tag == "link" && n == "href":
-			return "link tag", scoreBreakout
 		case tag == "meta" && n == "content" && bytes.Contains(val, []byte("url")):
 			return "meta refresh", scoreMarkup
 		}
@@ -559,7 +565,7 @@ func cssExpression(s []byte) bool {
 		for b >= 0 && (isSpace(s[b]) || s[b] == '"' || s[b] == '\'') {
 			b--
 		}
-		if b >= 0 && (s[b] == ':' || s[b] == '=') {
+		if b >= 0 && s[b] == ':' {
 			return true
 		}
 	}
@@ -823,7 +829,7 @@ func isJSOp(c byte) bool {
 // callSinks are the functions a break-out typically calls.
 var callSinks = []string{
 	"alert", "prompt", "confirm", "eval", "print", "settimeout", "setinterval", "fetch",
-	"import", "atob", "document.write", "window.open", "open", "function", "top[", "self[",
+	"import", "atob", "document.write", "window.open", "open", "top[", "self[",
 	"window[", "this[", "parent[", "globalthis[", "location=", "location.href=", "document.location=",
 }
 
