@@ -2,6 +2,7 @@ package pathguard
 
 import (
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -37,6 +38,11 @@ type Config struct {
 func (c Config) Validate() error {
 	if c.MaxLen < 0 {
 		return fmt.Errorf("pathguard: max_len %d is negative", c.MaxLen)
+	}
+	for i, h := range c.AllowedHosts {
+		if h == "" || strings.ContainsAny(h, "/\\@: ") {
+			return fmt.Errorf("pathguard: allowed_hosts[%d] %q is not a host name", i, h)
+		}
 	}
 	return nil
 }

@@ -149,6 +149,12 @@ func TestConfig(t *testing.T) {
 	if err := (Config{MaxLen: -1}).Validate(); err == nil {
 		t.Error("Validate accepted a negative max_len")
 	}
+	if err := (Config{AllowedHosts: []string{"https://x.example"}}).Validate(); err == nil {
+		t.Error("Validate accepted a URL as a host")
+	}
+	if err := (Config{AllowedHosts: []string{"x.example"}}).Validate(); err != nil {
+		t.Errorf("Validate(host) = %v", err)
+	}
 	if err := (Config{}).Validate(); err != nil {
 		t.Errorf("Validate(zero) = %v", err)
 	}
