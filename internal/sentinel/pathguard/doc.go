@@ -30,9 +30,11 @@
 //   - an absolute path, at the start or after '=', to a system root
 //     (/etc, /proc, /sys, /dev, /root, /var, /boot), a sensitive file
 //     (passwd, win.ini, id_rsa, .htpasswd, web.xml, access.log …) or
-//     directory (.ssh, .git, WEB-INF), a drive (C:\), a UNC share
-//     (\\server\share, \\?\), a file-reading scheme (file:, php://,
-//     phar://, zip://, expect://);
+//     directory (.ssh, .git, WEB-INF), a drive's root or system
+//     directories (C:\, C:\Windows, C:\inetpub, C:\xampp; not a user's
+//     C:\Users\alice\report.docx), a UNC share (\\server\share,
+//     \\?\), a file-reading scheme (file:, php://, phar://, zip://,
+//     expect://);
 //   - a probe of /etc/passwd, win.ini, boot.ini, .ssh/id_rsa anywhere.
 //
 // Relative paths (docs/report-2024.pdf, avatars/user 1.png), dotted

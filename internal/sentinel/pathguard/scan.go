@@ -119,7 +119,7 @@ func nullCut(s []byte) bool {
 var sensitiveRoots = []string{
 	"/etc/", "/proc/", "/sys/", "/dev/", "/root/", "/var/", "/boot/", "/usr/local/etc/",
 	"/private/etc/", "/private/var/", "/windows/", "/winnt/", "/inetpub/",
-	"/system32/", "/program files", "/programdata/", "/documents and settings/",
+	"/system32/", "/programdata/", "/documents and settings/",
 	"/.ssh/", "/.aws/", "/.git/", "/.env", "/.htpasswd", "/.htaccess", "/web-inf/",
 	"/meta-inf/", "/.kube/", "/.docker/", "/.bash_history", "/.npmrc",
 }
@@ -136,7 +136,8 @@ var sensitiveFiles = []string{
 	"web.config", "web.xml", "wp-config.php", "php.ini", "httpd.conf", "environ", "cmdline",
 	"credentials", "sam", "config.php", ".env", "access.log", "error.log", "access_log", "error_log",
 	"my.cnf", "my.ini", "apache2.conf", "nginx.conf", ".bashrc", ".profile", "master.passwd",
-	"hosts", "issue", "group", "sudoers", "crontab", "localstart.asp", "repair",
+	"hosts", "issue", "group", "sudoers", "crontab", "localstart.asp", "repair", "ntuser.dat",
+	"unattend.xml", "sysprep.inf", "autoexec.bat", "pagefile.sys", "hiberfil.sys",
 }
 
 // probes are paths that name a system secret wherever they appear
@@ -184,9 +185,18 @@ func absoluteAt(s []byte) (string, float64) {
 			return "file URL", scoreSensitive
 		}
 	}
-	// A drive: c:\ or c:/ (c:\windows\win.ini).
+	// A drive: c:\ or c:/ to the root itself, a system directory or a
+	// sensitive file (c:\windows\win.ini, c:\inetpub\…\web.config); a
+	// user's document (c:\users\alice\report.docx) is not a probe.
 	if 'a' <= s[0] && s[0] <= 'z' && s[1] == ':' && len(s) > 2 && isSep(s[2]) {
-		return "windows drive path", scoreAbsolute
+		rest := s[2:]
+		if k := bytes.IndexAny(rest, " \t\n&;"); k >= 0 {
+			rest = rest[:k]
+		}
+		if len(bytes.Trim(rest, "/\\")) == 0 || sensitive(rest) || windowsRoot(rest) {
+			return "windows drive path", scoreAbsolute
+		}
+		return "", 0
 	}
 	if isSep(s[0]) && isSep(s[1]) {
 		// \\server\share, \\?\c:\, \\.\pipe; //server/share is a
@@ -209,6 +219,36 @@ func absoluteAt(s []byte) (string, float64) {
 		return "sensitive absolute path", scoreSensitive
 	}
 	return "", 0
+}
+
+// windowsRoots are the system and server directories under a drive.
+var windowsRoots = []string{
+	"/windows", "/winnt", "/inetpub", "/xampp", "/wamp", "/apache", "/php", "/mysql", "/boot",
+	"/system volume information", "/$recycle.bin", "/programdata", "/documents and settings",
+	"/users/administrator", "/users/default", "/users/public",
+}
+
+// windowsRoot reports a drive-relative path (after "c:") into a system
+// or server directory.
+func windowsRoot(p []byte) bool {
+	var buf [64]byte
+	h := buf[:0]
+	for i := 0; i < len(p) && len(h) < cap(h); i++ {
+		c := p[i]
+		if c == '\\' {
+			c = '/'
+		}
+		if c == '/' && len(h) > 0 && h[len(h)-1] == '/' {
+			continue
+		}
+		h = append(h, c)
+	}
+	for _, r := range windowsRoots {
+		if bytes.HasPrefix(h, []byte(r)) && (len(h) == len(r) || h[len(r)] == '/' || h[len(r)] == '.') {
+			return true
+		}
+	}
+	return false
 }
 
 // sensitive reports whether the rooted path p starts at a sensitive
