@@ -201,11 +201,9 @@ func decodePass(dst, s []byte) ([]byte, decoded) {
 			// Overlong two-byte form of an ASCII character; decoders that
 			// ignore the continuation bits read %c0%2e as '.'.
 			if i+1 < len(s) {
-				if s[i+1] < 0x80 {
-					dst = append(dst, s[i+1])
-				} else {
-					dst, _ = appendRune(dst, rune(c&0x1F)<<6|rune(s[i+1]&0x3F))
-				}
+				// The payload bits of both bytes, whatever the top bits of
+				// the second say: %c0%ae, %c0%2e and %c1%9c, %c1%1c alike.
+				dst, _ = appendRune(dst, rune(c&0x1F)<<6|rune(s[i+1]&0x3F))
 				how |= decOverlong
 				i += 2
 				continue
@@ -231,6 +229,12 @@ func decodePass(dst, s []byte) ([]byte, decoded) {
 		case 0xE2, 0xEF:
 			if i+2 < len(s) && s[i+1]&0xC0 == 0x80 && s[i+2]&0xC0 == 0x80 {
 				r := rune(c&0x0F)<<12 | rune(s[i+1]&0x3F)<<6 | rune(s[i+2]&0x3F)
+				if r == 0x2025 { // ‥, the two dot leader
+					dst = append(dst, '.', '.')
+					how |= decOverlong
+					i += 3
+					continue
+				}
 				if lc := lookAlike(r); lc != 0 {
 					dst = append(dst, lc)
 					how |= decOverlong

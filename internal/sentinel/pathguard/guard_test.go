@@ -26,6 +26,8 @@ func TestInspect(t *testing.T) {
 		{"%c0%ae%c0%ae/etc/passwd", "overlong ../"},
 		{"..%c0%af..%c0%afetc", "overlong ../"},
 		{"%e0%80%ae%e0%80%ae/x", "overlong ../"},
+		{"..%c1%1c..%c1%1cboot.ini", "overlong ../"},
+		{"‥/‥/etc/passwd", "overlong ../"},
 		{"%u002e%u002e/x", "encoded ../"},
 		{"%uff0e%uff0e%u2215x", "overlong ../"},
 		{"....//....//etc/passwd", "../ sequence"},
