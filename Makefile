@@ -82,6 +82,10 @@ bench-auth: ## auth: HS256 verification (cached, cold) vs golang-jwt on one core
 	$(GO) test -run='^$$' -bench='VerifyHS256|BaselineJWTParse' -benchmem -cpu 1 -count=3 ./internal/auth/
 	$(GO) test -run='^$$' -bench='RefreshGrant|PasswordSignIn|BaselineBcrypt' -benchmem -count=3 ./internal/auth/
 
+.PHONY: bench-sentinel-values
+bench-sentinel-values: ## the sentinel's value agents: xssguard and pathguard Inspect on plain, hard benign and attack mixes (ns/op, p99-ns, allocs)
+	$(GO) test -run='^$$' -bench='Inspect' -benchmem -count=3 ./internal/sentinel/xssguard/ ./internal/sentinel/pathguard/
+
 bench-graphql: build ## /graphql/v1 against PostGraphile 5 (Node 22, bench/graphql) on the same data: one-row lookup and 20-row list with 5 children each, 32 clients
 	cd bench/graphql && npm ci --no-audit --no-fund --loglevel=error
 	$(GO) run ./cmd/graphqlbench -bin bin/mobo -clients 32

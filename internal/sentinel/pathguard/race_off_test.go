@@ -1,0 +1,5 @@
+//go:build !race
+
+package pathguard
+
+const raceEnabled = false

@@ -1,0 +1,33 @@
+package xssguard
+
+import (
+	"testing"
+	"unicode/utf8"
+)
+
+// FuzzInspect checks that Inspect never panics, that a finding is well
+// formed, and that the decoding is bounded (a value cannot make it
+// loop: the test would time out).
+func FuzzInspect(f *testing.F) {
+	for _, s := range []string{
+		"", "<", "<script", "<img src=x onerror=alert(1)>", "%", "%2", "%u00", "&#", "&#x", "&#99999999999;",
+		"\\u", "\\u{", "\\u{110000}", "\\x3", "+AD", "/*", "\xc0", "\xe0\x80", "\xef\xbc", "{{", "${",
+		"javascript", "data:", "' onload=", "\x00\x00", "<a href='", "<style>\\", "<a href=//0x",
+	} {
+		f.Add(s)
+	}
+	var g Guard
+	f.Fuzz(func(t *testing.T, v string) {
+		fd := g.Inspect(v)
+		if fd.Found() && (fd.Score <= 0 || fd.Score > 1 || fd.Reason == "" || fd.Agent != Name) {
+			t.Fatalf("malformed finding %+v", fd)
+		}
+		if !fd.Found() && fd.Reason != "" {
+			t.Fatalf("reason %q without a label", fd.Reason)
+		}
+		// A value and its UTF-8-cleaned form must both be inspectable.
+		if !utf8.ValidString(v) {
+			g.Inspect(string([]rune(v)))
+		}
+	})
+}

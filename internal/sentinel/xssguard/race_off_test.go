@@ -1,0 +1,5 @@
+//go:build !race
+
+package xssguard
+
+const raceEnabled = false
