@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bufio"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -25,7 +27,7 @@ func newSentinelCmd() *cobra.Command {
 		Short: "Security incidents, blocks, allow-list and agent modes",
 	}
 	cmd.AddCommand(sentinelIncidentsCmd(), sentinelShowCmd(), sentinelBlocksCmd(), sentinelBlockCmd(),
-		sentinelUnblockCmd(), sentinelAllowCmd(), sentinelDisallowCmd(), sentinelModeCmd())
+		sentinelUnblockCmd(), sentinelAllowCmd(), sentinelDisallowCmd(), sentinelModeCmd(), sentinelClassifyCmd())
 	return cmd
 }
 
@@ -283,4 +285,69 @@ func sentinelModeCmd() *cobra.Command {
 			return tw.Flush()
 		},
 	}
+}
+
+// sentinelClassifyCmd labels values read from stdin with the value agents,
+// offline: one value per line, or with --jsonl one JSON string (or
+// {"value": …} object) per line, for values holding newlines.
+func sentinelClassifyCmd() *cobra.Command {
+	c := &cobra.Command{
+		Use:   "classify",
+		Short: "Label values from stdin (sqli, xss, traversal or benign) with the sentinel's value agents, offline",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, _, err := loadConfig(cmd)
+			if err != nil {
+				return err
+			}
+			jsonl, _ := cmd.Flags().GetBool("jsonl")
+			return classifyLines(cmd.InOrStdin(), cmd.OutOrStdout(), sentinel.NewClassifier(cfg.Sentinel), jsonl, jsonFlag(cmd))
+		},
+	}
+	c.Flags().Bool("jsonl", false, "read one JSON string or {\"value\": …} object per line")
+	return c
+}
+
+// classifyLines reads values from in and writes one answer per value: the
+// label, agent and reason separated by tabs, or a JSON object per line.
+func classifyLines(in io.Reader, out io.Writer, c *sentinel.Classifier, jsonl, asJSON bool) error {
+	sc := bufio.NewScanner(in)
+	sc.Buffer(make([]byte, 0, 64<<10), 16<<20)
+	w := bufio.NewWriter(out)
+	enc := json.NewEncoder(w)
+	for sc.Scan() {
+		v := sc.Text()
+		if jsonl {
+			var err error
+			if v, err = decodeValueLine(sc.Bytes()); err != nil {
+				return err
+			}
+		}
+		label, f := c.Classify(v)
+		if asJSON {
+			if err := enc.Encode(map[string]any{"value": v, "label": label, "agent": f.Agent, "reason": f.Reason, "score": f.Score}); err != nil {
+				return err
+			}
+			continue
+		}
+		fmt.Fprintf(w, "%s\t%s\t%s\n", label, f.Agent, f.Reason)
+	}
+	if err := sc.Err(); err != nil {
+		return err
+	}
+	return w.Flush()
+}
+
+func decodeValueLine(b []byte) (string, error) {
+	var s string
+	if json.Unmarshal(b, &s) == nil {
+		return s, nil
+	}
+	var o struct {
+		Value string `json:"value"`
+	}
+	if err := json.Unmarshal(b, &o); err != nil {
+		return "", fmt.Errorf("a --jsonl line is neither a JSON string nor {\"value\": …}: %w", err)
+	}
+	return o.Value, nil
 }

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/magflock/mobo/internal/sentinel"
 )
 
 // sentinelConfig lets the tests speak from many addresses (through
@@ -255,5 +257,32 @@ func TestSentinelScenarios(t *testing.T) {
 	out, err := cli(dir, "", "sentinel", "incidents")
 	if err != nil || !strings.Contains(out, "credential_stuffing") {
 		t.Errorf("mobo sentinel incidents: %v\n%s", err, out)
+	}
+}
+
+func TestSentinelClassify(t *testing.T) {
+	t.Parallel()
+	c := sentinel.NewClassifier(sentinel.Config{})
+	var out strings.Builder
+	in := "hello world\n<img src=x onerror=alert(1)>\n..%2f..%2fetc%2fpasswd\nO'Brien\n"
+	if err := classifyLines(strings.NewReader(in), &out, c, false, false); err != nil {
+		t.Fatal(err)
+	}
+	var labels []string
+	for line := range strings.SplitSeq(strings.TrimSpace(out.String()), "\n") {
+		labels = append(labels, strings.Split(line, "\t")[0])
+	}
+	if got := strings.Join(labels, " "); got != "benign xss traversal benign" {
+		t.Errorf("labels %q", got)
+	}
+	out.Reset()
+	if err := classifyLines(strings.NewReader("\"a\\nb <script>x</script>\"\n{\"value\":\"fine\"}\n"), &out, c, true, true); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), `"label":"xss"`) || !strings.Contains(out.String(), `"value":"fine"`) {
+		t.Errorf("jsonl: %s", out.String())
+	}
+	if err := classifyLines(strings.NewReader("not json\n"), &out, c, true, false); err == nil {
+		t.Error("a bad --jsonl line was accepted")
 	}
 }

@@ -10,7 +10,9 @@ import (
 	"github.com/magflock/mobo/internal/sentinel/apiwatch"
 	"github.com/magflock/mobo/internal/sentinel/authsentry"
 	"github.com/magflock/mobo/internal/sentinel/dataguard"
+	"github.com/magflock/mobo/internal/sentinel/pathguard"
 	"github.com/magflock/mobo/internal/sentinel/privguard"
+	"github.com/magflock/mobo/internal/sentinel/xssguard"
 )
 
 // Mode is how the sentinel, or one of its agents, acts on what it finds.
@@ -62,6 +64,8 @@ type Config struct {
 	MaxInspectBytes int `toml:"max_inspect_bytes"`
 
 	// Each agent's own settings.
+	XSSGuard   xssguard.Config   `toml:"xssguard"`
+	PathGuard  pathguard.Config  `toml:"pathguard"`
 	APIWatch   apiwatch.Config   `toml:"apiwatch"`
 	AuthSentry authsentry.Config `toml:"authsentry"`
 	DataGuard  dataguard.Config  `toml:"dataguard"`
@@ -170,6 +174,7 @@ func (c Config) Validate() error {
 	for name, err := range map[string]error{
 		"apiwatch": c.APIWatch.Validate(), "authsentry": c.AuthSentry.Validate(),
 		"dataguard": c.DataGuard.Validate(), "privguard": c.PrivGuard.Validate(),
+		"xssguard": c.XSSGuard.Validate(), "pathguard": c.PathGuard.Validate(),
 	} {
 		if err != nil {
 			return fmt.Errorf("sentinel.%s: %w", name, err)

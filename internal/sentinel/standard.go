@@ -6,14 +6,20 @@ import (
 	"github.com/magflock/mobo/internal/sentinel/dataguard"
 	"github.com/magflock/mobo/internal/sentinel/event"
 	"github.com/magflock/mobo/internal/sentinel/privguard"
+	"github.com/magflock/mobo/internal/sentinel/xssguard"
 )
 
 // Standard returns o with cfg and the sentinel's own agents: the value
-// agents (SQL injection, script injection, path traversal) and the
-// behaviour agents (API abuse, authentication attacks, exfiltration,
-// privilege probing), each configured by its section of cfg.
+// agents that inspect statements' values (SQL injection, script
+// injection) and the behaviour agents (API abuse, authentication attacks,
+// exfiltration, privilege probing), each configured by its section of
+// cfg. PathGuard is not among the statement's value agents: a value bound
+// to a statement never reaches a file path (auth checks redirect targets
+// against its allow-list; storage keys will be its to inspect); it is in
+// [Classifier].
 func Standard(cfg Config, o Options) (Options, error) {
 	o.Config = cfg
+	o.Values = []ValueAgent{{Name: xssguard.Name, Inspector: xssguard.New(cfg.XSSGuard)}}
 	aw, err := apiwatch.New(cfg.APIWatch)
 	if err != nil {
 		return o, err
