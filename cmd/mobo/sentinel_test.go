@@ -29,6 +29,12 @@ disabled = true
 
 [sentinel.dataguard]
 cap_rows = 300
+
+# Spraying differs from stuffing by its pace (few tries per account over
+# an hour); a test cannot wait out stuffing's 10 minutes, so it sprays
+# from a whole network, where stuffing is set not to fire.
+[sentinel.authsentry]
+stuffing_net_accounts = 1000
 `
 
 // from sends a request as the client at ip and returns the status, the
@@ -146,6 +152,19 @@ func TestSentinelScenarios(t *testing.T) {
 			t.Errorf("the stuffing address can still read: %d", st)
 		}
 	})
+	t.Run("password spraying", func(t *testing.T) {
+		// One common password, one try per account, each address of a
+		// /24 trying two accounts: no address alone looks like stuffing.
+		n := attack(t, 61, func(i int) (int, map[string]any, http.Header) {
+			return s.from(t, fmt.Sprintf("100.65.7.%d", 10+i/2), "POST", "/auth/v1/token?grant_type=password", anon, "",
+				fmt.Sprintf(`{"email":"staff%d@example.net","password":"Winter2026!"}`, i))
+		})
+		t.Logf("password spraying refused at request %d", n)
+		if st, _, _ := s.from(t, "100.65.7.200", "GET", "/rest/v1/items?id=eq.1", anon, "", ""); st != http.StatusForbidden {
+			t.Errorf("the spraying network is not blocked: %d", st)
+		}
+		benign("100.65.8.10") // the next network
+	})
 	t.Run("scanning", func(t *testing.T) {
 		n := attack(t, 16, func(i int) (int, map[string]any, http.Header) {
 			return s.from(t, "192.0.2.30", "GET", fmt.Sprintf("/rest/v1/backup_%d", i), anon, "", "")
@@ -239,7 +258,7 @@ func TestSentinelScenarios(t *testing.T) {
 				}
 			}
 		}
-		want := []string{"brute_force false", "credential_stuffing false", "scanning false", "exfiltration false", "token_replay false", "brute_force true"}
+		want := []string{"brute_force false", "credential_stuffing false", "password_spraying false", "scanning false", "exfiltration false", "token_replay false", "brute_force true"}
 		missing := []string{}
 		for _, w := range want {
 			if !got[w] {

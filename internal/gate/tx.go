@@ -161,6 +161,17 @@ func (d *Decision) Run(ctx context.Context, conn *pgx.Conn, p Plan, read func(pg
 	return err
 }
 
+// Inspect has the sentinel ([Watcher]) inspect values of the request that
+// reach PostgreSQL other than in a statement the decision runs (Run
+// inspects those itself): a realtime filter's values, which are checked
+// on the subscription's own connection. An error refuses the request.
+func (d *Decision) Inspect(ctx context.Context, values ...any) error {
+	if d.g.watch == nil || len(values) == 0 {
+		return nil
+	}
+	return d.g.watch.Inspect(ctx, values)
+}
+
 // parsedTooEarly reports whether err is PostgreSQL's refusal of a
 // statement prepared ahead of the batch.
 func parsedTooEarly(err error) bool {

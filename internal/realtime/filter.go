@@ -17,6 +17,23 @@ type filter struct {
 	conds []cond
 }
 
+// values are the filter's values, for the sentinel.
+func (f *filter) values() []any {
+	if f == nil {
+		return nil
+	}
+	var out []any
+	for _, c := range f.conds {
+		if c.value != "" {
+			out = append(out, c.value)
+		}
+		if len(c.set) > 0 {
+			out = append(out, c.set)
+		}
+	}
+	return out
+}
+
 type cond struct {
 	column string
 	op     string

@@ -185,10 +185,16 @@ func (sk *socket) bind(ctx context.Context, conn *pgx.Conn, pr *gate.Principal, 
 	}
 	// The gate first: a table outside a key's scopes is refused as one
 	// that is not published, telling nothing of it.
-	if _, err := sk.s.gate.Authorize(ctx, sk.ref, pr, changesAction(b.Schema, b.Table)); err != nil || checkBinding(ctx, conn, pr.Role, b.Schema, b.Table) != nil {
+	d, err := sk.s.gate.Authorize(ctx, sk.ref, pr, changesAction(b.Schema, b.Table))
+	if err != nil || checkBinding(ctx, conn, pr.Role, b.Schema, b.Table) != nil {
 		if err != nil && !gate.IsForbidden(err) {
 			sk.s.log.Warn("authorizing a postgres_changes binding", "ref", sk.ref, "err", err)
 		}
+		return pgBinding{}, unable
+	}
+	// The filter's values reach PostgreSQL (checkValues): the sentinel
+	// looks at them first.
+	if err := d.Inspect(ctx, f.values()...); err != nil {
 		return pgBinding{}, unable
 	}
 	named := b.Table != "" && b.Table != "*" && b.Schema != "*"
