@@ -1,0 +1,214 @@
+package sqlguard
+
+import (
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/magflock/mobo/internal/sentinel/event"
+)
+
+// Name is the agent's name in its findings.
+const Name = "sqlguard"
+
+// Guard inspects values for SQL injection. It is safe for use by many
+// goroutines at once; make one with [New].
+type Guard struct {
+	cfg   Config
+	model *Model
+	pool  sync.Pool
+
+	inspected atomic.Uint64
+	hits      atomic.Uint64
+}
+
+var _ event.Inspector = (*Guard)(nil)
+
+// Stats counts what a [Guard] did since it was made.
+type Stats struct {
+	Inspected uint64 // values given to Inspect
+	Hits      uint64 // values reported as SQL injection
+}
+
+// New returns a Guard configured by cfg (see [Config] for the zero
+// value), using the model shipped with the package.
+func New(cfg Config) (*Guard, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	g := &Guard{cfg: cfg.withDefaults()}
+	if !cfg.NoModel {
+		g.model = shippedModel()
+	}
+	g.pool.New = func() any { return newScratch() }
+	return g, nil
+}
+
+// WithModel returns a copy of g's configuration using m as its model (nil:
+// rules only); for training and evaluation.
+func (g *Guard) WithModel(m *Model) *Guard {
+	h := &Guard{cfg: g.cfg, model: m}
+	h.pool.New = func() any { return newScratch() }
+	return h
+}
+
+// Stats returns the counters.
+func (g *Guard) Stats() Stats {
+	return Stats{Inspected: g.inspected.Load(), Hits: g.hits.Load()}
+}
+
+// Inspect reports whether value carries SQL injection. See the package
+// doc for how.
+func (g *Guard) Inspect(value string) event.Finding {
+	g.inspected.Add(1)
+	if g.cfg.Disabled {
+		return event.Finding{}
+	}
+	if len(value) > g.cfg.MaxLength {
+		value = value[:g.cfg.MaxLength]
+	}
+	if !suspicious(value) {
+		return event.Finding{}
+	}
+	score, reason := g.Score(value)
+	if score < g.cfg.Threshold {
+		return event.Finding{}
+	}
+	g.hits.Add(1)
+	return event.Finding{Agent: Name, Label: "sqli", Reason: reason, Score: score, Scope: "ip"}
+}
+
+// Score returns value's score in [0, 1] and the reason of the strongest
+// evidence, without the prefilter, the threshold or the counters.
+func (g *Guard) Score(value string) (float64, string) {
+	if len(value) > g.cfg.MaxLength {
+		value = value[:g.cfg.MaxLength]
+	}
+	sc := g.pool.Get().(*scratch) //nolint:errcheck // the pool only holds *scratch
+	defer g.pool.Put(sc)
+	sc.analyze(value)
+	out := sc.verdict
+	if g.model == nil || out.score >= 0.9 {
+		return out.score, out.reason
+	}
+	p := g.model.predict(sc)
+	return combine(out, p)
+}
+
+// combine merges the rules' verdict with the model's probability: the
+// rules decide what they are sure of; in the grey zone the model may
+// raise the score (reason "learned model") or lower a weak rule's.
+func combine(rules verdict, p float64) (float64, string) {
+	switch {
+	case rules.score >= 0.9:
+		return rules.score, rules.reason
+	case p >= 0.5 && p > rules.score:
+		return p, "learned model"
+	case rules.score >= 0.5 && p < 0.1:
+		return rules.score * 0.8, rules.reason
+	}
+	return rules.score, rules.reason
+}
+
+// scratch is one inspection's working memory, pooled.
+type scratch struct {
+	norm    normalizer
+	raw     []tok
+	sig     [numContexts][]tok
+	views   [numContexts]view
+	used    [numContexts]bool
+	value   string // the normalized value
+	decoded bool   // normalization changed the value
+	verdict verdict
+}
+
+func newScratch() *scratch {
+	sc := &scratch{raw: make([]tok, 0, maxTokens)}
+	for i := range sc.sig {
+		sc.sig[i] = make([]tok, 0, maxTokens)
+	}
+	return sc
+}
+
+func (sc *scratch) analyze(value string) {
+	s := sc.norm.normalize(value)
+	sc.value, sc.decoded = s, len(s) != len(value) || s != value
+	sc.verdict = verdict{}
+	for c := range numContexts {
+		q := byte(0)
+		switch c {
+		case ctxSingle:
+			q = '\''
+		case ctxDouble:
+			q = '"'
+		}
+		sc.used[c] = q == 0 || strings.IndexByte(s, q) >= 0
+		if !sc.used[c] {
+			continue
+		}
+		sc.raw = lex(s, q, sc.raw)
+		v := &sc.views[c]
+		v.build(c, s, sc.raw, sc.sig[c])
+		sc.sig[c] = v.toks[:0]
+		v.check(&sc.verdict)
+	}
+}
+
+// suspicious is the prefilter: most benign values (names, numbers,
+// emails, ids, plain words) have none of SQL's punctuation and no
+// statement keyword, and leave here.
+func suspicious(s string) bool {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; c {
+		case '\'', '"', '`', ';', '(', ')', '=', '<', '>', '|', '#', '%', '&', '\\', '$', '+', '~', '^':
+			return true
+		case '-':
+			if i+1 < len(s) && s[i+1] == '-' {
+				return true
+			}
+		case '/':
+			if i+1 < len(s) && s[i+1] == '*' {
+				return true
+			}
+		case ':':
+			if i+1 < len(s) && s[i+1] == ':' {
+				return true
+			}
+		case '@':
+			if i+1 < len(s) && s[i+1] == '@' {
+				return true
+			}
+		case '!':
+			if i+1 < len(s) && s[i+1] == '=' {
+				return true
+			}
+		default:
+			if c >= 0x80 || c < ' ' {
+				return true
+			}
+		}
+	}
+	return hasStatementWord(s)
+}
+
+// hasStatementWord reports whether s has a word like UNION, SELECT or DROP.
+func hasStatementWord(s string) bool {
+	for i := 0; i < len(s); {
+		if !isIdentStart(s[i]) {
+			i++
+			continue
+		}
+		j := i + 1
+		for j < len(s) && isIdentCont(s[j]) {
+			j++
+		}
+		if n := j - i; n >= 4 && n <= 8 {
+			switch lookupWord(s[i:j]) {
+			case kwUnion, kwSelect, kwStmt:
+				return true
+			}
+		}
+		i = j
+	}
+	return false
+}

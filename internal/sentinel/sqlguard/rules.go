@@ -1,0 +1,732 @@
+package sqlguard
+
+import "strings"
+
+// context is where the query put the value: as-is (a number, or SQL
+// built by concatenation), inside '…', or inside "…".
+type context uint8
+
+const (
+	ctxAsIs context = iota
+	ctxSingle
+	ctxDouble
+	numContexts
+)
+
+// view is one reading of a value: its significant tokens (comments
+// dropped, comment-split keywords joined) and what the comments were.
+type view struct {
+	ctx  context
+	s    string
+	toks []tok
+	// brokeOut: in ctxSingle/ctxDouble, the literal the value began in
+	// was closed by the value (toks[0] is that literal).
+	brokeOut      bool
+	endComment    bool // the value ends in a comment (truncating the query)
+	inlineComment bool // a comment sits between two tokens (a blank in disguise)
+	joined        kwClass
+	versioned     bool // a MySQL /*!…*/ comment
+}
+
+// build fills v from raw tokens.
+func (v *view) build(ctx context, s string, raw []tok, dst []tok) {
+	*v = view{ctx: ctx, s: s, toks: dst[:0]}
+	var pendingComment *tok
+	for i := range raw {
+		t := raw[i]
+		if t.kind == kComment || t.kind == kCommentOpen {
+			if strings.HasPrefix(s[t.start:t.end], "/*!") {
+				v.versioned = true
+			}
+			if i == len(raw)-1 || t.kind == kCommentOpen {
+				if len(v.toks) > 0 {
+					v.endComment = true
+				}
+			} else if len(v.toks) > 0 {
+				v.inlineComment = true
+			}
+			pendingComment = &raw[i]
+			continue
+		}
+		if pendingComment != nil && len(v.toks) > 0 {
+			p := &v.toks[len(v.toks)-1]
+			if isWord(p.kind) && isWord(t.kind) && p.end == pendingComment.start && pendingComment.end == t.start {
+				if kw := lookupJoined(s[p.start:p.end], s[t.start:t.end]); kw != kwNone {
+					// UN/**/ION: keep the joined word.
+					p.kw, p.end = kw, t.end
+					if kw.isKeyword() {
+						p.kind = kKeyword
+					}
+					v.joined = kw
+					pendingComment = nil
+					continue
+				}
+			}
+		}
+		pendingComment = nil
+		v.toks = append(v.toks, t)
+	}
+	if ctx != ctxAsIs && len(v.toks) > 0 {
+		first := v.toks[0].kind
+		v.brokeOut = first == kString || first == kQIdent
+		if first != kString && first != kQIdent && first != kStringOpen {
+			v.brokeOut = false
+		}
+	}
+}
+
+// lowerWord lowercases an ASCII word into buf without allocating; longer
+// words come back as "" (no keyword is that long).
+func lowerWord(buf *[24]byte, w string) string {
+	if len(w) > len(buf) {
+		return ""
+	}
+	for i := range len(w) {
+		buf[i] = lower(w[i])
+	}
+	return bytesString(buf[:len(w)])
+}
+
+func isWord(k kind) bool { return k == kIdent || k == kKeyword }
+
+func (v *view) text(i int) string { return v.s[v.toks[i].start:v.toks[i].end] }
+
+func (v *view) is(i int, w string) bool {
+	return i >= 0 && i < len(v.toks) && isWord(v.toks[i].kind) && strings.EqualFold(v.text(i), w)
+}
+
+func (v *view) kind(i int) kind {
+	if i < 0 || i >= len(v.toks) {
+		return kNone
+	}
+	return v.toks[i].kind
+}
+
+func (v *view) kw(i int) kwClass {
+	if i < 0 || i >= len(v.toks) {
+		return kwNone
+	}
+	return v.toks[i].kw
+}
+
+// call reports whether token i is a word followed by "(".
+func (v *view) call(i int) bool {
+	return isWord(v.kind(i)) && v.kind(i+1) == kLParen
+}
+
+// verdict is a rule's conclusion: a score in [0,1] and a short reason.
+type verdict struct {
+	score  float64
+	reason string
+}
+
+func (a *verdict) raise(score float64, reason string) {
+	if score > a.score {
+		a.score, a.reason = score, reason
+	}
+}
+
+// isLiteral reports whether token i is a constant an attacker compares.
+func (v *view) isLiteral(i int) bool {
+	switch v.kind(i) {
+	case kNumber, kString, kStringOpen, kParam:
+		return true
+	case kKeyword:
+		return v.kw(i) == kwLiteral
+	}
+	return false
+}
+
+// check runs every rule over v.
+func (v *view) check(out *verdict) {
+	n := len(v.toks)
+	if n == 0 {
+		if v.endComment && v.brokeOut {
+			out.raise(0.9, "comment truncation")
+		}
+		return
+	}
+	if v.versioned {
+		out.raise(0.9, "versioned comment")
+	}
+	if v.joined != kwNone && (v.joined.isKeyword() || v.joined.isFunc()) {
+		out.raise(0.95, "comment inside keyword")
+	}
+	v.global(out)
+	start := 0
+	switch {
+	case v.brokeOut:
+		start = 1
+	case v.ctx != ctxAsIs:
+		return
+	default:
+		// As-is: a number (or a sign and a number) an attacker extends.
+		j := 0
+		if v.kind(0) == kOp && (v.text(0) == "-" || v.text(0) == "+") {
+			j = 1
+		}
+		if v.kind(j) == kNumber || v.kind(j) == kParam {
+			start = j + 1
+		} else {
+			v.statementAt(0, 0.55, out)
+			return
+		}
+	}
+	v.breakOut(start, out)
+}
+
+// global looks anywhere in the value for things that are SQL and
+// dangerous whatever the context: union select, stacked statements,
+// calls of time, file, network and configuration functions, COPY …
+// PROGRAM, error-based casts, CHR() chains.
+func (v *view) global(out *verdict) {
+	n := len(v.toks)
+	chrCalls, concat := 0, 0
+	sawSelect, sawFrom := false, false
+	for i := range n {
+		t := v.toks[i]
+		switch t.kind {
+		case kKeyword:
+			switch t.kw {
+			case kwUnion:
+				j := i + 1
+				if v.is(j, "all") || v.is(j, "distinct") {
+					j++
+				}
+				for v.kind(j) == kLParen {
+					j++
+				}
+				if v.kw(j) == kwSelect {
+					out.raise(1, "union select")
+				} else if v.is(i, "union") && (v.is(j, "values") || v.is(j, "table")) {
+					out.raise(0.9, "union select")
+				}
+			case kwSelect:
+				sawSelect = true
+				if v.kind(i-1) == kLParen && v.selectBody(i+1) {
+					out.raise(0.85, "subquery")
+				}
+			case kwStmt:
+				if v.is(i, "waitfor") && (v.is(i+1, "delay") || v.is(i+1, "time")) {
+					out.raise(1, "time delay: waitfor")
+				}
+				if v.is(i, "copy") {
+					for j := i + 1; j < n && j < i+40; j++ {
+						if v.is(j, "program") {
+							out.raise(1, "copy program")
+							break
+						}
+					}
+				}
+			case kwClause:
+				if v.is(i, "from") {
+					sawFrom = true
+				}
+				if v.is(i, "into") && (v.is(i+1, "outfile") || v.is(i+1, "dumpfile")) {
+					out.raise(1, "into outfile")
+				}
+				if v.is(i, "cast") && v.kind(i+1) == kLParen && v.castOfQuery(i+2) {
+					out.raise(0.9, "error-based cast")
+				}
+			}
+		case kSemi:
+			if i+1 < n {
+				v.statementAt(i+1, 1, out)
+			}
+		case kOp:
+			switch t.op {
+			case opConcat:
+				concat++
+			case opCast:
+				if v.kind(i-1) == kRParen && v.kw(i+1) == kwType && v.castTargetsQuery(i-1) {
+					out.raise(0.9, "error-based cast")
+				}
+			}
+		case kParam:
+			if strings.HasPrefix(v.text(i), "@@") {
+				out.raise(0.8, "server variable")
+			}
+		}
+		if v.call(i) {
+			switch t.kw {
+			case kwFuncTime:
+				if v.is(i, "sleep") && v.kind(i+2) != kNumber && v.kind(i+2) != kLParen {
+					break
+				}
+				out.raise(0.95, "time delay function")
+			case kwFuncRisky:
+				out.raise(0.95, "dangerous function")
+			case kwFuncStr:
+				if v.is(i, "chr") || v.is(i, "char") || v.is(i, "nchar") {
+					chrCalls++
+				}
+			}
+		}
+		if t.kw == kwCatalog && (v.kind(i+1) == kDot || v.kind(i-1) == kDot || v.is(i-1, "from")) {
+			if sawSelect || sawFrom {
+				out.raise(0.9, "system catalog")
+			}
+		}
+	}
+	if chrCalls >= 2 && (concat > 0 || chrCalls >= 3) {
+		out.raise(0.85, "chr concatenation")
+	}
+}
+
+// selectBody reports whether the tokens from i look like a select list
+// rather than prose ("select one").
+func (v *view) selectBody(i int) bool {
+	switch v.kind(i) {
+	case kNumber, kString, kParam, kLParen, kQIdent:
+		return true
+	case kOp:
+		return v.text(i) == "*"
+	case kKeyword:
+		return v.kw(i) == kwLiteral || v.is(i, "case") || v.is(i, "distinct") && v.kind(i+1) != kRParen
+	case kIdent:
+		if v.call(i) || v.kw(i).isFunc() || v.kw(i) == kwCatalog {
+			return true
+		}
+		// select a from b, select a.b, select a,b
+		k := v.kind(i + 1)
+		return k == kDot || k == kComma || v.is(i+1, "from")
+	}
+	return false
+}
+
+// castOfQuery reports whether CAST( at i holds a query or a function
+// call (CAST((SELECT …) AS int), CAST(version() AS int)).
+func (v *view) castOfQuery(i int) bool {
+	depth := 1
+	for j := i; j < len(v.toks) && j < i+60; j++ {
+		switch v.kind(j) {
+		case kLParen:
+			depth++
+		case kRParen:
+			depth--
+			if depth == 0 {
+				return false
+			}
+		case kKeyword:
+			if v.kw(j) == kwSelect {
+				return true
+			}
+		}
+		if v.kw(j).isFunc() || v.kw(j) == kwCatalog {
+			return true
+		}
+	}
+	return false
+}
+
+// castTargetsQuery reports whether the parenthesis closing at i holds a
+// query or a call: (SELECT …)::int, version()::int.
+func (v *view) castTargetsQuery(i int) bool {
+	depth := 0
+	for j := i; j >= 0 && j > i-60; j-- {
+		switch v.kind(j) {
+		case kRParen:
+			depth++
+		case kLParen:
+			depth--
+			if depth == 0 {
+				return v.kw(j-1).isFunc() || v.kw(j+1) == kwSelect
+			}
+		}
+	}
+	return false
+}
+
+// statementAt judges a statement starting at i, scaled by weight (1
+// after a semicolon, less at the start of a value with no break-out).
+func (v *view) statementAt(i int, weight float64, out *verdict) {
+	n := len(v.toks)
+	if i >= n || v.kind(i) != kKeyword {
+		return
+	}
+	next := func(ws ...string) bool {
+		for _, w := range ws {
+			if v.is(i+1, w) {
+				return true
+			}
+		}
+		return false
+	}
+	within := func(w string, limit int) bool {
+		for j := i + 1; j < n && j <= i+limit; j++ {
+			if v.is(j, w) {
+				return true
+			}
+		}
+		return false
+	}
+	var s float64
+	reason := ""
+	var lb [24]byte
+	switch lowerWord(&lb, v.text(i)) {
+	case "drop":
+		if next("table", "database", "schema", "function", "role", "user", "view", "index",
+			"extension", "trigger", "sequence", "type", "owned", "procedure", "language", "if",
+			"policy", "materialized", "server", "event", "rule", "publication", "subscription") {
+			s, reason = 1, "stacked statement: DROP"
+		}
+	case "delete":
+		if next("from") || v.kind(i+1) == kIdent && v.kind(i+2) != kIdent {
+			s, reason = 1, "stacked statement: DELETE"
+		}
+	case "insert":
+		if next("into") {
+			s, reason = 1, "stacked statement: INSERT"
+		}
+	case "update":
+		if (v.kind(i+1) == kIdent || v.kind(i+1) == kQIdent) && (v.is(i+2, "set") || v.kind(i+2) == kDot) {
+			s, reason = 1, "stacked statement: UPDATE"
+		}
+	case "create", "alter":
+		switch {
+		case next("role", "user", "group"):
+			s, reason = 1, "stacked statement: CREATE/ALTER ROLE"
+		case next("extension"):
+			s, reason = 1, "stacked statement: CREATE EXTENSION"
+		case next("table", "function", "database", "schema", "view", "trigger", "or",
+			"index", "language", "system", "policy", "event", "server", "foreign", "temp",
+			"temporary", "unlogged", "rule", "default", "large", "procedure", "sequence",
+			"type", "publication", "subscription", "materialized", "aggregate", "operator", "cast"):
+			s, reason = 1, "stacked statement: CREATE/ALTER"
+		}
+	case "truncate":
+		if v.kind(i+1) == kIdent || v.kind(i+1) == kQIdent || next("table", "only") {
+			s, reason = 1, "stacked statement: TRUNCATE"
+		}
+	case "grant", "revoke":
+		if within("to", 12) || within("from", 12) || next("all", "select", "insert", "update",
+			"delete", "usage", "execute", "create", "connect", "pg_read_server_files",
+			"pg_execute_server_program", "pg_write_server_files") {
+			s, reason = 1, "stacked statement: GRANT"
+		}
+	case "copy":
+		if within("program", 40) {
+			s, reason = 1, "copy program"
+		} else if within("to", 30) || within("from", 30) {
+			s, reason = 1, "stacked statement: COPY"
+		}
+	case "exec", "execute":
+		if i+1 < n {
+			s, reason = 0.95, "stacked statement: EXEC"
+		}
+	case "declare":
+		if v.kind(i+1) == kParam || v.kind(i+1) == kIdent {
+			s, reason = 0.9, "stacked statement: DECLARE"
+		}
+	case "shutdown":
+		s, reason = 1, "stacked statement: SHUTDOWN"
+	case "waitfor":
+		s, reason = 1, "time delay: waitfor"
+	case "select":
+		if v.selectBody(i + 1) {
+			s, reason = 1, "stacked statement: SELECT"
+		} else if within("from", 6) {
+			s, reason = 0.8, "stacked statement: SELECT"
+		}
+	case "set":
+		switch {
+		case next("role", "session"):
+			s, reason = 1, "stacked statement: SET ROLE"
+		case v.kind(i+1) == kIdent && (v.kind(i+2) == kOp && v.text(i+2) == "=" || v.is(i+2, "to")):
+			s, reason = 0.8, "stacked statement: SET"
+		case next("local"):
+			s, reason = 0.8, "stacked statement: SET"
+		}
+	case "do":
+		if v.kind(i+1) == kString || v.kind(i+1) == kStringOpen || next("language") {
+			s, reason = 1, "stacked statement: DO"
+		}
+	case "load":
+		if v.kind(i+1) == kString || next("data") {
+			s, reason = 1, "stacked statement: LOAD"
+		}
+	case "call":
+		if v.call(i + 1) {
+			s, reason = 0.8, "stacked statement: CALL"
+		}
+	case "begin", "commit", "rollback", "checkpoint", "vacuum":
+		if i+1 >= n || v.kind(i+1) == kSemi {
+			s, reason = 0.7, "stacked statement"
+		}
+	case "show":
+		if v.kind(i+1) == kIdent && (i+2 >= n || v.kind(i+2) == kSemi) {
+			s, reason = 0.7, "stacked statement: SHOW"
+		}
+	case "listen", "notify", "prepare", "deallocate", "reset", "discard", "lock", "handler", "rename", "replace", "merge":
+		if v.kind(i+1) == kIdent && weight == 1 {
+			s, reason = 0.55, "stacked statement"
+		}
+	}
+	if s == 0 {
+		return
+	}
+	if weight < 1 {
+		// A statement at the start of a value breaks out of nothing:
+		// strong only when it is terminated or commented like a payload.
+		for j := i + 1; j < n; j++ {
+			if v.kind(j) == kSemi {
+				weight = 0.9
+			}
+		}
+		if v.endComment {
+			weight = 0.9
+		}
+	}
+	out.raise(s*weight, reason)
+}
+
+// breakOut judges what follows the point where the value left its
+// literal (or its number): a boolean condition, a comment, a clause.
+func (v *view) breakOut(i int, out *verdict) {
+	n := len(v.toks)
+	w := 1.0
+	if v.ctx == ctxAsIs {
+		w = 0.95
+	}
+	// Closing parentheses: ') or ('1'='1, 1)) union …
+	for v.kind(i) == kRParen {
+		i++
+	}
+	if i >= n {
+		switch {
+		case v.endComment && v.brokeOut:
+			out.raise(0.9, "comment truncation")
+		case v.endComment && v.inlineComment:
+			out.raise(0.6, "comment truncation")
+		}
+		return
+	}
+	t := v.toks[i]
+	switch t.kind {
+	case kKeyword:
+		switch t.kw {
+		case kwLogic:
+			v.condition(i+1, w, out)
+		case kwNot:
+			v.condition(i, w, out)
+		case kwClause:
+			v.clause(i, w, out)
+		case kwSelect, kwStmt, kwStmtWeak:
+			if v.brokeOut && v.endComment {
+				v.statementAt(i, 0.9, out)
+			}
+		}
+	case kOp:
+		switch t.op {
+		case opAnd:
+			v.condition(i+1, w, out)
+		case opConcat:
+			if v.brokeOut {
+				v.operand(i+1, 0.85, "string concatenation", out)
+			} else {
+				v.condition(i+1, w, out)
+			}
+		case opCompare:
+			if v.brokeOut {
+				v.operand(i+1, 0.75, "boolean condition", out)
+			}
+		case opArith:
+			if v.brokeOut {
+				v.operand(i+1, 0.6, "arithmetic", out)
+			} else if v.call(i+1) && (v.kw(i+1) == kwFuncTime || v.kw(i+1) == kwFuncRisky) {
+				out.raise(0.9, "arithmetic")
+			}
+		case opCast:
+			if v.brokeOut && v.kw(i+1) == kwType {
+				s := 0.55
+				if i+2 < n || v.endComment {
+					s = 0.75
+				}
+				out.raise(s, "cast")
+			}
+		}
+	case kSemi:
+		if v.brokeOut && (i+1 >= n) {
+			if v.endComment {
+				out.raise(0.85, "stacked statement")
+			} else {
+				out.raise(0.5, "stacked statement")
+			}
+		}
+	case kComma:
+		if v.brokeOut && (v.kw(i+1) == kwSelect || v.kind(i+1) == kLParen && v.kw(i+2) == kwSelect || v.call(i+1) && v.kw(i+1).isFunc()) {
+			out.raise(0.85, "value injection")
+		}
+	}
+}
+
+// operand judges the operand after an operator that follows a break-out:
+// '||pg_sleep(5)||', '='', '+(SELECT …)+'.
+func (v *view) operand(i int, base float64, reason string, out *verdict) {
+	n := len(v.toks)
+	switch {
+	case i >= n:
+		if v.endComment {
+			out.raise(base, reason)
+		}
+	case v.call(i) && v.kw(i).isFunc():
+		out.raise(0.95, reason)
+	case v.call(i):
+		out.raise(base, reason)
+	case v.kind(i) == kLParen && v.kw(i+1) == kwSelect:
+		out.raise(0.95, "subquery")
+	case v.kind(i) == kStringOpen:
+		out.raise(base, reason)
+	case v.isLiteral(i) || v.kind(i) == kIdent:
+		// ' = 1 or '1, 'x'||'y
+		for j := i + 1; j < n && j < i+4; j++ {
+			if v.kw(j) == kwLogic || v.kind(j) == kOp && v.toks[j].op == opAnd {
+				v.condition(j+1, 1, out)
+				return
+			}
+		}
+		if v.endComment || i+1 < n && v.kind(i+1) == kOp {
+			out.raise(base*0.9, reason)
+		}
+	case v.kw(i) == kwSelect:
+		out.raise(0.9, "subquery")
+	}
+}
+
+// condition judges a boolean condition starting at i (after OR/AND):
+// tautologies, comparisons, calls, subqueries.
+func (v *view) condition(i int, w float64, out *verdict) {
+	n := len(v.toks)
+	if v.kw(i) == kwNot {
+		i++
+	}
+	for v.kind(i) == kLParen {
+		i++
+	}
+	if i >= n {
+		if v.endComment && v.brokeOut {
+			out.raise(0.7*w, "boolean condition")
+		}
+		return
+	}
+	// Scan the condition up to the next logic word, semicolon or end.
+	end := i
+	cmp, calls, sub, idents, words := -1, 0, false, 0, 0
+	for end < n {
+		k := v.kind(end)
+		if k == kSemi || v.kw(end) == kwLogic || v.kw(end) == kwUnion {
+			break
+		}
+		switch {
+		case k == kOp && v.toks[end].op == opCompare:
+			if cmp < 0 {
+				cmp = end
+			}
+		case v.is(end, "like") || v.is(end, "ilike") || v.is(end, "is") || v.is(end, "between") || v.is(end, "in") || v.is(end, "rlike") || v.is(end, "regexp"):
+			if cmp < 0 {
+				cmp = end
+			}
+		case v.kw(end) == kwSelect || v.is(end, "exists"):
+			sub = true
+		case v.call(end):
+			calls++
+		case k == kIdent:
+			idents++
+		case k == kKeyword:
+			words++
+		}
+		end++
+	}
+	stop := end >= n || v.kind(end) == kSemi || v.kw(end) == kwLogic || v.kw(end) == kwUnion
+	switch {
+	case sub:
+		out.raise(0.95*w, "subquery condition")
+	case cmp > i && v.tautology(i, cmp):
+		out.raise(0.95*w, "tautology")
+	case calls > 0 && v.kw(i).isFunc():
+		out.raise(0.9*w, "function in condition")
+	case cmp >= 0 && (v.isLiteral(cmp-1) || v.isLiteral(cmp+1) || v.kind(cmp+1) == kLParen):
+		if idents+words > 3 {
+			out.raise(0.5*w, "boolean condition")
+		} else {
+			out.raise(0.9*w, "boolean condition")
+		}
+	case calls > 0:
+		out.raise(0.75*w, "function in condition")
+	case v.isLiteral(i) && end == i+1 && stop:
+		// ' or 1--, ' or 'x, 1 or true
+		s := 0.85
+		if !v.brokeOut {
+			s = 0.45
+		}
+		if v.endComment || v.kind(i) == kStringOpen {
+			s += 0.1
+		}
+		out.raise(s*w, "boolean condition")
+	case cmp >= 0 && v.brokeOut:
+		out.raise(0.6, "boolean condition")
+	case v.brokeOut && v.endComment && idents+words <= 2:
+		out.raise(0.6, "boolean condition")
+	}
+}
+
+// tautology reports whether the comparison at cmp, whose left side
+// starts at i, compares equal constants ('a'='a, 1=1, 2>1).
+func (v *view) tautology(i, cmp int) bool {
+	if cmp != i+1 || cmp+1 >= len(v.toks) {
+		return false
+	}
+	l, r := v.toks[i], v.toks[cmp+1]
+	if !v.isLiteral(i) || !v.isLiteral(cmp+1) {
+		return v.kind(i) == kIdent && v.kind(cmp+1) == kIdent && strings.EqualFold(v.text(i), v.text(cmp+1))
+	}
+	return true && (l.kind == r.kind || l.kind == kString && r.kind == kStringOpen || l.kind == kStringOpen || r.kind == kStringOpen)
+}
+
+// clause judges a clause keyword right after a break-out: ' ORDER BY 3--,
+// ' HAVING 1=1--, ' LIMIT 1--, ' INTO OUTFILE.
+func (v *view) clause(i int, w float64, out *verdict) {
+	n := len(v.toks)
+	var lb [24]byte
+	switch lowerWord(&lb, v.text(i)) {
+	case "order", "group":
+		if v.is(i+1, "by") {
+			s := 0.7
+			if v.kind(i+2) == kNumber || v.call(i+2) || v.kind(i+2) == kLParen {
+				s = 0.9
+			}
+			if !v.brokeOut && !v.endComment && !v.inlineComment {
+				s -= 0.3
+			}
+			out.raise(s*w, "order by probe")
+		}
+	case "having":
+		v.condition(i+1, w, out)
+		out.raise(0.7*w, "having clause")
+	case "limit", "offset", "procedure", "where":
+		if v.kind(i+1) == kNumber || v.is(i, "procedure") && v.call(i+1) {
+			s := 0.8
+			if !v.brokeOut && !v.endComment {
+				s = 0.4
+			}
+			out.raise(s*w, "clause injection")
+		}
+		if v.is(i, "where") {
+			v.condition(i+1, w, out)
+		}
+	case "into":
+		if v.brokeOut && (v.endComment || i+2 < n) {
+			out.raise(0.7, "clause injection")
+		}
+	case "like", "ilike", "rlike", "regexp", "between", "in", "is", "collate":
+		if v.brokeOut && (v.isLiteral(i+1) || v.kind(i+1) == kLParen || v.is(i+1, "not") || v.kw(i+1) == kwLiteral) {
+			out.raise(0.75, "boolean condition")
+		}
+	case "as":
+		if v.brokeOut && v.endComment {
+			out.raise(0.6, "clause injection")
+		}
+	case "case", "exists":
+		out.raise(0.8*w, "subquery condition")
+	}
+}
