@@ -134,6 +134,18 @@ func (sc *scratch) analyze(value string) {
 	s := sc.norm.normalize(value)
 	sc.value, sc.decoded = s, len(s) != len(value) || s != value
 	sc.verdict = verdict{}
+	if alt := sc.norm.plusAsBlank(s); alt != "" {
+		sc.read(alt)
+		if sc.verdict.score >= 0.9 {
+			return
+		}
+	}
+	sc.read(s)
+}
+
+// read analyzes s in every context, raising sc.verdict; the views of the
+// last read stay for the model.
+func (sc *scratch) read(s string) {
 	for c := range numContexts {
 		q := byte(0)
 		switch c {
@@ -188,7 +200,29 @@ func suspicious(s string) bool {
 			}
 		}
 	}
-	return hasStatementWord(s)
+	return numericStart(s) || hasStatementWord(s)
+}
+
+// numericStart reports whether s starts like a number an attacker
+// extends (1 or 2>1, -1 order by 3, (1) and …) and has more after it.
+func numericStart(s string) bool {
+	i := 0
+	for i < len(s) && (s[i] == '(' || s[i] == '-' || s[i] == ' ') {
+		i++
+	}
+	if i >= len(s) || !isDigit(s[i]) {
+		return false
+	}
+	for i < len(s) && (isDigit(s[i]) || s[i] == '.') {
+		i++
+	}
+	for i < len(s) {
+		if isIdentStart(s[i]) {
+			return true
+		}
+		i++
+	}
+	return false
 }
 
 // hasStatementWord reports whether s has a word like UNION, SELECT or DROP.

@@ -118,6 +118,10 @@ func (l *lexer) next() {
 	s, i := l.s, l.pos
 	c := s[i]
 	switch {
+	case c == 0:
+		// A NUL ends the value for C-string backends: a truncation.
+		l.pos = len(s)
+		l.emit(kCommentOpen, i)
 	case isSpace(c):
 		l.pos++
 	case c == '-' && i+1 < len(s) && s[i+1] == '-':
@@ -127,6 +131,11 @@ func (l *lexer) next() {
 	case c == '*' && l.versioned > 0 && i+1 < len(s) && s[i+1] == '/':
 		l.versioned--
 		l.pos += 2
+	case c == '#' && i+1 < len(s) && isIdentStart(s[i+1]):
+		// #hashtag, pass"#word: PostgreSQL's XOR operator more than a
+		// MySQL comment (payloads put a blank or digits after theirs).
+		l.pos++
+		l.emit(kOp, i)
 	case c == '#':
 		// MySQL's comment; in PostgreSQL an operator (XOR), which values
 		// almost never contain, so reading it as a comment costs nothing.

@@ -16,7 +16,7 @@ const maxDecodeRounds = 3
 // and full-width forms, and + for a blank in values without any blank.
 // It reuses its buffers; the string it returns lives until the next call.
 type normalizer struct {
-	a, b []byte
+	a, b, c []byte
 }
 
 // normalize returns s decoded, or s itself when nothing needed decoding.
@@ -31,6 +31,8 @@ func (n *normalizer) normalize(s string) string {
 			break
 		}
 		buf := n.buf(use)
+		// A + in encoded text is a blank, as in a form; a + that this
+		// round's decoding makes (%2B) is a plus.
 		out, changed := percentDecode(buf[:0], cur)
 		if !changed {
 			break
@@ -55,18 +57,23 @@ func (n *normalizer) normalize(s string) string {
 			use ^= 1
 		}
 	}
-	if strings.IndexByte(cur, '+') >= 0 && !hasBlank(cur) {
-		buf := n.buf(use)
-		out := append(buf[:0], cur...)
-		for i := range out {
-			if out[i] == '+' {
-				out[i] = ' '
-			}
-		}
-		n.keep(use, out)
-		cur = bytesString(out)
-	}
 	return cur
+}
+
+// plusAsBlank returns s with + for blanks when s has a + and no blank
+// (1'+or+1=1--), or "" when that reading does not apply. The buffer it
+// uses is separate from normalize's.
+func (n *normalizer) plusAsBlank(s string) string {
+	if strings.IndexByte(s, '+') < 0 || hasBlank(s) {
+		return ""
+	}
+	n.c = append(n.c[:0], s...)
+	for i := range n.c {
+		if n.c[i] == '+' {
+			n.c[i] = ' '
+		}
+	}
+	return bytesString(n.c)
 }
 
 func (n *normalizer) buf(i int) []byte {
@@ -138,6 +145,10 @@ func percentDecode(dst []byte, s string) ([]byte, bool) {
 	changed := false
 	for i := 0; i < len(s); i++ {
 		c := s[i]
+		if c == '+' {
+			dst = append(dst, ' ')
+			continue
+		}
 		if c != '%' {
 			dst = append(dst, c)
 			continue

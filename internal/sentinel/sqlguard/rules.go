@@ -22,6 +22,7 @@ type view struct {
 	// brokeOut: in ctxSingle/ctxDouble, the literal the value began in
 	// was closed by the value (toks[0] is that literal).
 	brokeOut      bool
+	parenOut      bool // as-is: the value closed more parentheses than it opened: 1)) or …
 	endComment    bool // the value ends in a comment (truncating the query)
 	inlineComment bool // a comment sits between two tokens (a blank in disguise)
 	joined        kwClass
@@ -162,13 +163,25 @@ func (v *view) check(out *verdict) {
 	default:
 		// As-is: a number (or a sign and a number) an attacker extends.
 		j := 0
-		if v.kind(0) == kOp && (v.text(0) == "-" || v.text(0) == "+") {
-			j = 1
+		for v.kind(j) == kLParen {
+			j++
+		}
+		if v.kind(j) == kOp && (v.text(j) == "-" || v.text(j) == "+") {
+			j++
 		}
 		if v.kind(j) == kNumber || v.kind(j) == kParam {
 			start = j + 1
+			opened := j
+			if v.kind(0) == kOp {
+				opened--
+			}
+			closed := 0
+			for v.kind(start+closed) == kRParen {
+				closed++
+			}
+			v.parenOut = closed > opened
 		} else {
-			v.statementAt(0, 0.55, out)
+			v.statementAt(0, 0.45, out)
 			return
 		}
 	}
@@ -198,8 +211,6 @@ func (v *view) global(out *verdict) {
 				}
 				if v.kw(j) == kwSelect {
 					out.raise(1, "union select")
-				} else if v.is(i, "union") && (v.is(j, "values") || v.is(j, "table")) {
-					out.raise(0.9, "union select")
 				}
 			case kwSelect:
 				sawSelect = true
@@ -312,7 +323,7 @@ func (v *view) castOfQuery(i int) bool {
 				return true
 			}
 		}
-		if v.kw(j).isFunc() || v.kw(j) == kwCatalog {
+		if v.kw(j).isFunc() || v.kw(j) == kwCatalog || v.is(j, "user") {
 			return true
 		}
 	}
@@ -379,7 +390,7 @@ func (v *view) statementAt(i int, weight float64, out *verdict) {
 			s, reason = 1, "stacked statement: INSERT"
 		}
 	case "update":
-		if (v.kind(i+1) == kIdent || v.kind(i+1) == kQIdent) && (v.is(i+2, "set") || v.kind(i+2) == kDot) {
+		if (isWord(v.kind(i+1)) || v.kind(i+1) == kQIdent) && (v.is(i+2, "set") || v.kind(i+2) == kDot) {
 			s, reason = 1, "stacked statement: UPDATE"
 		}
 	case "create", "alter":
@@ -395,7 +406,8 @@ func (v *view) statementAt(i int, weight float64, out *verdict) {
 			s, reason = 1, "stacked statement: CREATE/ALTER"
 		}
 	case "truncate":
-		if v.kind(i+1) == kIdent || v.kind(i+1) == kQIdent || next("table", "only") {
+		if next("table", "only") || (v.kind(i+1) == kIdent || v.kind(i+1) == kQIdent) &&
+			(i+2 >= n || v.kind(i+2) == kSemi || v.kind(i+2) == kComma || v.is(i+2, "cascade") || v.is(i+2, "restart")) {
 			s, reason = 1, "stacked statement: TRUNCATE"
 		}
 	case "grant", "revoke":
@@ -421,7 +433,9 @@ func (v *view) statementAt(i int, weight float64, out *verdict) {
 	case "shutdown":
 		s, reason = 1, "stacked statement: SHUTDOWN"
 	case "waitfor":
-		s, reason = 1, "time delay: waitfor"
+		if next("delay", "time") {
+			s, reason = 1, "time delay: waitfor"
+		}
 	case "select":
 		if v.selectBody(i + 1) {
 			s, reason = 1, "stacked statement: SELECT"
@@ -465,9 +479,10 @@ func (v *view) statementAt(i int, weight float64, out *verdict) {
 	if s == 0 {
 		return
 	}
-	if weight < 1 {
+	if weight < 1 && s == 1 && reason != "stacked statement: SELECT" {
 		// A statement at the start of a value breaks out of nothing:
-		// strong only when it is terminated or commented like a payload.
+		// strong only when it changes things and is terminated or
+		// commented like a payload.
 		for j := i + 1; j < n; j++ {
 			if v.kind(j) == kSemi {
 				weight = 0.9
@@ -521,18 +536,21 @@ func (v *view) breakOut(i int, out *verdict) {
 		case opAnd:
 			v.condition(i+1, w, out)
 		case opConcat:
+			// || concatenates in PostgreSQL and means OR in MySQL.
 			if v.brokeOut {
 				v.operand(i+1, 0.85, "string concatenation", out)
-			} else {
-				v.condition(i+1, w, out)
 			}
+			v.condition(i+1, w, out)
 		case opCompare:
 			if v.brokeOut {
 				v.operand(i+1, 0.75, "boolean condition", out)
 			}
 		case opArith:
-			if v.brokeOut {
-				v.operand(i+1, 0.6, "arithmetic", out)
+			if v.brokeOut && v.kind(i+1) == kStringOpen && i+2 == n {
+				// '+' (SQL Server's concatenation), '-', '*', '&', '^'
+				out.raise(0.6, "operator probe")
+			} else if v.brokeOut {
+				v.operand(i+1, 0.45, "arithmetic", out)
 			} else if v.call(i+1) && (v.kw(i+1) == kwFuncTime || v.kw(i+1) == kwFuncRisky) {
 				out.raise(0.9, "arithmetic")
 			}
@@ -554,7 +572,7 @@ func (v *view) breakOut(i int, out *verdict) {
 			}
 		}
 	case kComma:
-		if v.brokeOut && (v.kw(i+1) == kwSelect || v.kind(i+1) == kLParen && v.kw(i+2) == kwSelect || v.call(i+1) && v.kw(i+1).isFunc()) {
+		if (v.kw(i+1) == kwSelect || v.kind(i+1) == kLParen && v.kw(i+2) == kwSelect || v.call(i+1) && v.kw(i+1).isFunc()) {
 			out.raise(0.85, "value injection")
 		}
 	}
@@ -585,7 +603,7 @@ func (v *view) operand(i int, base float64, reason string, out *verdict) {
 				return
 			}
 		}
-		if v.endComment || i+1 < n && v.kind(i+1) == kOp {
+		if v.endComment {
 			out.raise(base*0.9, reason)
 		}
 	case v.kw(i) == kwSelect:
@@ -653,10 +671,13 @@ func (v *view) condition(i int, w float64, out *verdict) {
 		}
 	case calls > 0:
 		out.raise(0.75*w, "function in condition")
+	case cmp == i+1 && end == i+3 && isWord(v.kind(i)) && isWord(v.kind(i+2)):
+		// 1 or name=token: two columns compared
+		out.raise(0.75*w, "boolean condition")
 	case v.isLiteral(i) && end == i+1 && stop:
 		// ' or 1--, ' or 'x, 1 or true
 		s := 0.85
-		if !v.brokeOut {
+		if !v.brokeOut && !v.parenOut && !v.inlineComment {
 			s = 0.45
 		}
 		if v.endComment || v.kind(i) == kStringOpen {
@@ -665,6 +686,9 @@ func (v *view) condition(i int, w float64, out *verdict) {
 		out.raise(s*w, "boolean condition")
 	case cmp >= 0 && v.brokeOut:
 		out.raise(0.6, "boolean condition")
+	case v.brokeOut && idents+words == 0 && end > i+1:
+		// ' or ''-', ' or 2+2
+		out.raise(0.8, "boolean condition")
 	case v.brokeOut && v.endComment && idents+words <= 2:
 		out.raise(0.6, "boolean condition")
 	}
@@ -695,6 +719,12 @@ func (v *view) clause(i int, w float64, out *verdict) {
 			if v.kind(i+2) == kNumber || v.call(i+2) || v.kind(i+2) == kLParen {
 				s = 0.9
 			}
+			for j := i + 2; j < n; j++ {
+				if v.is(j, "having") {
+					s = 0.9
+					v.condition(j+1, w, out)
+				}
+			}
 			if !v.brokeOut && !v.endComment && !v.inlineComment {
 				s -= 0.3
 			}
@@ -702,11 +732,13 @@ func (v *view) clause(i int, w float64, out *verdict) {
 		}
 	case "having":
 		v.condition(i+1, w, out)
-		out.raise(0.7*w, "having clause")
 	case "limit", "offset", "procedure", "where":
+		if v.is(i, "procedure") && v.is(i+1, "analyse") {
+			out.raise(0.9, "clause injection")
+		}
 		if v.kind(i+1) == kNumber || v.is(i, "procedure") && v.call(i+1) {
 			s := 0.8
-			if !v.brokeOut && !v.endComment {
+			if !v.brokeOut && !v.parenOut && !v.endComment {
 				s = 0.4
 			}
 			out.raise(s*w, "clause injection")
@@ -715,7 +747,7 @@ func (v *view) clause(i int, w float64, out *verdict) {
 			v.condition(i+1, w, out)
 		}
 	case "into":
-		if v.brokeOut && (v.endComment || i+2 < n) {
+		if v.brokeOut && (v.kind(i+1) == kParam || v.is(i+1, "outfile") || v.is(i+1, "dumpfile")) {
 			out.raise(0.7, "clause injection")
 		}
 	case "like", "ilike", "rlike", "regexp", "between", "in", "is", "collate":
@@ -726,7 +758,13 @@ func (v *view) clause(i int, w float64, out *verdict) {
 		if v.brokeOut && v.endComment {
 			out.raise(0.6, "clause injection")
 		}
-	case "case", "exists":
-		out.raise(0.8*w, "subquery condition")
+	case "case":
+		if v.is(i+1, "when") {
+			out.raise(0.8*w, "subquery condition")
+		}
+	case "exists":
+		if v.kind(i+1) == kLParen {
+			out.raise(0.8*w, "subquery condition")
+		}
 	}
 }
