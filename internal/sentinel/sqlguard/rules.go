@@ -24,6 +24,7 @@ type view struct {
 	brokeOut      bool
 	parenOut      bool // as-is: the value closed more parentheses than it opened: 1)) or …
 	endComment    bool // the value ends in a comment (truncating the query)
+	bareComment   bool // … and the comment says nothing: "--", "-- -", "#", "--+", "-- xMnO"
 	inlineComment bool // a comment sits between two tokens (a blank in disguise)
 	joined        kwClass
 	versioned     bool // a MySQL /*!…*/ comment
@@ -42,6 +43,7 @@ func (v *view) build(ctx context, s string, raw []tok, dst []tok) {
 			if i == len(raw)-1 || t.kind == kCommentOpen {
 				if len(v.toks) > 0 {
 					v.endComment = true
+					v.bareComment = bareComment(s[t.start:t.end])
 				}
 			} else if len(v.toks) > 0 {
 				v.inlineComment = true
@@ -86,6 +88,21 @@ func lowerWord(buf *[24]byte, w string) string {
 		buf[i] = lower(w[i])
 	}
 	return bytesString(buf[:len(w)])
+}
+
+// bareComment reports whether a trailing comment is there only to cut
+// the query off: empty, or one short word (sqlmap's "-- xMnO").
+func bareComment(c string) bool {
+	switch {
+	case strings.HasPrefix(c, "--"), strings.HasPrefix(c, "/*"):
+		c = c[2:]
+	case strings.HasPrefix(c, "#"):
+		c = c[1:]
+	default:
+		return true // a NUL
+	}
+	c = strings.TrimSuffix(strings.TrimSpace(c), "*/")
+	return len(c) <= 6 && !strings.ContainsAny(c, " \t")
 }
 
 func isWord(k kind) bool { return k == kIdent || k == kKeyword }
@@ -182,6 +199,10 @@ func (v *view) check(out *verdict) {
 			v.parenOut = closed > opened
 		} else {
 			v.statementAt(0, 0.45, out)
+			if v.kw(0) == kwLogic && v.kind(1) != kOp {
+				// or 1=1-- : the value is appended to a condition.
+				v.condition(1, 0.95, out)
+			}
 			return
 		}
 	}
@@ -511,7 +532,7 @@ func (v *view) breakOut(i int, out *verdict) {
 		switch {
 		case v.endComment && v.brokeOut:
 			out.raise(0.9, "comment truncation")
-		case v.endComment && v.inlineComment:
+		case v.endComment && (v.inlineComment || v.bareComment):
 			out.raise(0.6, "comment truncation")
 		}
 		return
@@ -663,8 +684,9 @@ func (v *view) condition(i int, w float64, out *verdict) {
 		out.raise(0.95*w, "tautology")
 	case calls > 0 && v.kw(i).isFunc():
 		out.raise(0.9*w, "function in condition")
-	case cmp >= 0 && (v.isLiteral(cmp-1) || v.isLiteral(cmp+1) || v.kind(cmp+1) == kLParen):
-		if idents+words > 3 {
+	case cmp >= 0 && (v.isLiteral(cmp-1) || v.isLiteral(cmp+1) || v.kind(cmp+1) == kLParen ||
+		v.is(cmp, "is") && (v.kw(cmp+1) == kwLiteral || v.kw(cmp+1) == kwNot && v.kw(cmp+2) == kwLiteral)):
+		if idents+words > 4 {
 			out.raise(0.5*w, "boolean condition")
 		} else {
 			out.raise(0.9*w, "boolean condition")
@@ -684,7 +706,7 @@ func (v *view) condition(i int, w float64, out *verdict) {
 			s += 0.1
 		}
 		out.raise(s*w, "boolean condition")
-	case cmp >= 0 && v.brokeOut:
+	case cmp >= 0 && v.brokeOut && idents+words <= 2:
 		out.raise(0.6, "boolean condition")
 	case v.brokeOut && idents+words == 0 && end > i+1:
 		// ' or ''-', ' or 2+2
