@@ -88,26 +88,11 @@ func (g *Guard) Score(value string) (float64, string) {
 	defer g.pool.Put(sc)
 	sc.analyze(value)
 	out := sc.verdict
-	if g.model == nil || out.score >= 0.9 {
+	if g.model == nil || out.score >= 0.75 {
 		return out.score, out.reason
 	}
 	p := g.model.predict(sc)
-	return combine(out, p)
-}
-
-// combine merges the rules' verdict with the model's probability: the
-// rules decide what they are sure of; in the grey zone the model may
-// raise the score (reason "learned model") or lower a weak rule's.
-func combine(rules verdict, p float64) (float64, string) {
-	switch {
-	case rules.score >= 0.9:
-		return rules.score, rules.reason
-	case p >= 0.5 && p > rules.score:
-		return p, "learned model"
-	case rules.score >= 0.5 && p < 0.1:
-		return rules.score * 0.8, rules.reason
-	}
-	return rules.score, rules.reason
+	return combine(out, p, g.cfg.Threshold)
 }
 
 // scratch is one inspection's working memory, pooled.

@@ -60,7 +60,8 @@ func buildWords() map[string]kwClass {
 		"superuser", "password", "login", "user", "database", "schema", "function",
 		"trigger", "language", "returns", "view", "index", "sequence", "owner", "privileges",
 		"connect", "unnest", "collation", "if", "elseif", "iif", "isnull", "ifnull", "nullif",
-		"coalesce", "greatest", "least", "char_length")
+		"coalesce", "greatest", "least", "char_length", "nosuperuser",
+		"encrypted", "valid", "until", "inherit", "noinherit")
 	add(kwLiteral, "null", "true", "false")
 	add(kwType, "int", "integer", "int2", "int4", "int8", "text", "varchar", "numeric",
 		"bigint", "smallint", "character", "bytea", "json", "jsonb", "boolean",

@@ -62,6 +62,15 @@ func isSpace(c byte) bool {
 	return c <= ' ' || c == 0x7f
 }
 
+func blankTail(s string) bool {
+	for i := range len(s) {
+		if !isSpace(s[i]) {
+			return false
+		}
+	}
+	return true
+}
+
 func isIdentStart(c byte) bool {
 	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '_' || c >= 0x80
 }
@@ -118,8 +127,9 @@ func (l *lexer) next() {
 	s, i := l.s, l.pos
 	c := s[i]
 	switch {
-	case c == 0:
-		// A NUL ends the value for C-string backends: a truncation.
+	case c == 0 && blankTail(s[i:]):
+		// A trailing NUL ends the value for C-string backends: a
+		// truncation. Elsewhere a NUL is a blank (%00' union …).
 		l.pos = len(s)
 		l.emit(kCommentOpen, i)
 	case isSpace(c):

@@ -261,8 +261,12 @@ func unicodeFold(dst []byte, s string) ([]byte, bool) {
 		}
 		r, size := utf8.DecodeRuneInString(s[i:])
 		switch {
-		case r == 0xA0, r == 0x1680, r >= 0x2000 && r <= 0x200B, r == 0x2028, r == 0x2029,
-			r == 0x202F, r == 0x205F, r == 0x3000, r == 0xFEFF, r == 0x180E, r == 0x85:
+		case r == 0xAD, r >= 0x200B && r <= 0x200D, r == 0x2060, r == 0xFEFF:
+			// Invisible: a soft hyphen or zero-width character splitting
+			// a keyword (SEL\u200bECT) goes.
+			changed = true
+		case r == 0xA0, r == 0x1680, r >= 0x2000 && r <= 0x200A, r == 0x2028, r == 0x2029,
+			r == 0x202F, r == 0x205F, r == 0x3000, r == 0x180E, r == 0x85:
 			dst = append(dst, ' ')
 			changed = true
 		case r >= 0xFF01 && r <= 0xFF5E:

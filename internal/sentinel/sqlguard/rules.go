@@ -398,33 +398,38 @@ func (v *view) statementAt(i int, weight float64, out *verdict) {
 	switch lowerWord(&lb, v.text(i)) {
 	case "drop":
 		if next("table", "database", "schema", "function", "role", "user", "view", "index",
-			"extension", "trigger", "sequence", "type", "owned", "procedure", "language", "if",
+			"extension", "trigger", "sequence", "type", "owned", "procedure", "language",
 			"policy", "materialized", "server", "event", "rule", "publication", "subscription") {
-			s, reason = 1, "stacked statement: DROP"
+			s, reason = v.objectTail(i+2, 1), "stacked statement: DROP"
 		}
 	case "delete":
-		if next("from") || v.kind(i+1) == kIdent && v.kind(i+2) != kIdent {
-			s, reason = 1, "stacked statement: DELETE"
+		if next("from") {
+			s, reason = v.objectTail(i+2, 1), "stacked statement: DELETE"
 		}
 	case "insert":
 		if next("into") {
-			s, reason = 1, "stacked statement: INSERT"
+			s, reason = v.objectTail(i+2, 1), "stacked statement: INSERT"
 		}
 	case "update":
-		if (isWord(v.kind(i+1)) || v.kind(i+1) == kQIdent) && (v.is(i+2, "set") || v.kind(i+2) == kDot) {
+		if (isWord(v.kind(i+1)) || v.kind(i+1) == kQIdent) && v.is(v.afterName(i+1), "set") {
 			s, reason = 1, "stacked statement: UPDATE"
 		}
 	case "create", "alter":
 		switch {
 		case next("role", "user", "group"):
-			s, reason = 1, "stacked statement: CREATE/ALTER ROLE"
+			s, reason = v.objectTail(i+2, 1), "stacked statement: CREATE/ALTER ROLE"
 		case next("extension"):
-			s, reason = 1, "stacked statement: CREATE EXTENSION"
-		case next("table", "function", "database", "schema", "view", "trigger", "or",
-			"index", "language", "system", "policy", "event", "server", "foreign", "temp",
-			"temporary", "unlogged", "rule", "default", "large", "procedure", "sequence",
-			"type", "publication", "subscription", "materialized", "aggregate", "operator", "cast"):
+			s, reason = v.objectTail(i+2, 1), "stacked statement: CREATE EXTENSION"
+		case next("or") && v.is(i+2, "replace"):
 			s, reason = 1, "stacked statement: CREATE/ALTER"
+		case next("system") && v.is(i+2, "set"):
+			s, reason = 1, "stacked statement: CREATE/ALTER"
+		case next("table", "function", "database", "schema", "view", "trigger",
+			"index", "language", "policy", "server", "procedure", "sequence",
+			"type", "publication", "subscription", "aggregate", "operator", "cast"):
+			s, reason = v.objectTail(i+2, 1), "stacked statement: CREATE/ALTER"
+		case next("temp", "temporary", "unlogged", "foreign", "materialized", "event", "large", "default"):
+			s, reason = 0.9, "stacked statement: CREATE/ALTER"
 		}
 	case "truncate":
 		if next("table", "only") || (v.kind(i+1) == kIdent || v.kind(i+1) == kQIdent) &&
@@ -432,20 +437,27 @@ func (v *view) statementAt(i int, weight float64, out *verdict) {
 			s, reason = 1, "stacked statement: TRUNCATE"
 		}
 	case "grant", "revoke":
-		if within("to", 12) || within("from", 12) || next("all", "select", "insert", "update",
-			"delete", "usage", "execute", "create", "connect", "pg_read_server_files",
-			"pg_execute_server_program", "pg_write_server_files") {
+		if next("all", "select", "insert", "update", "delete", "usage", "execute", "create", "connect",
+			"references", "trigger", "temporary", "truncate", "pg_read_server_files",
+			"pg_execute_server_program", "pg_write_server_files", "pg_read_all_data", "pg_write_all_data") ||
+			v.is(v.afterName(i+1), "to") || v.is(v.afterName(i+1), "from") {
 			s, reason = 1, "stacked statement: GRANT"
 		}
 	case "copy":
 		if within("program", 40) {
 			s, reason = 1, "copy program"
-		} else if within("to", 30) || within("from", 30) {
+		} else if j := v.afterCopySource(i + 1); (v.is(j, "to") || v.is(j, "from")) &&
+			(v.kind(j+1) == kString || v.is(j+1, "stdout") || v.is(j+1, "stdin")) {
 			s, reason = 1, "stacked statement: COPY"
 		}
 	case "exec", "execute":
-		if i+1 < n {
+		switch k := v.kind(i + 1); {
+		case k == kLParen, k == kParam, k == kString, v.call(i + 1):
 			s, reason = 0.95, "stacked statement: EXEC"
+		case isWord(k) && (v.is(i+1, "master") || hasPrefixFold(v.text(i+1), "xp_") || hasPrefixFold(v.text(i+1), "sp_")):
+			s, reason = 0.95, "stacked statement: EXEC"
+		case isWord(k) && v.objectTail(i+1, 1) == 1:
+			s, reason = 0.7, "stacked statement: EXEC"
 		}
 	case "declare":
 		if v.kind(i+1) == kParam || v.kind(i+1) == kIdent {
@@ -460,12 +472,10 @@ func (v *view) statementAt(i int, weight float64, out *verdict) {
 	case "select":
 		if v.selectBody(i + 1) {
 			s, reason = 1, "stacked statement: SELECT"
-		} else if within("from", 6) {
-			s, reason = 0.8, "stacked statement: SELECT"
 		}
 	case "set":
 		switch {
-		case next("role", "session"):
+		case next("role") && v.objectTail(i+2, 1) == 1, next("session") && v.is(i+2, "authorization"):
 			s, reason = 1, "stacked statement: SET ROLE"
 		case v.kind(i+1) == kIdent && (v.kind(i+2) == kOp && v.text(i+2) == "=" || v.is(i+2, "to")):
 			s, reason = 0.8, "stacked statement: SET"
@@ -500,7 +510,7 @@ func (v *view) statementAt(i int, weight float64, out *verdict) {
 	if s == 0 {
 		return
 	}
-	if weight < 1 && s == 1 && reason != "stacked statement: SELECT" {
+	if weight < 1 && s == 1 && (reason != "stacked statement: SELECT" || v.endComment) {
 		// A statement at the start of a value breaks out of nothing:
 		// strong only when it changes things and is terminated or
 		// commented like a payload.
@@ -514,6 +524,75 @@ func (v *view) statementAt(i int, weight float64, out *verdict) {
 		}
 	}
 	out.raise(s*weight, reason)
+}
+
+// afterName returns the index after the (maybe qualified) name at i.
+func (v *view) afterName(i int) int {
+	if v.is(i, "if") {
+		// IF [NOT] EXISTS
+		i++
+		if v.kw(i) == kwNot {
+			i++
+		}
+		i++
+	}
+	if !isWord(v.kind(i)) && v.kind(i) != kQIdent {
+		return i
+	}
+	i++
+	for v.kind(i) == kDot && (isWord(v.kind(i+1)) || v.kind(i+1) == kQIdent) {
+		i += 2
+	}
+	return i
+}
+
+// objectTail returns s when the name at i is followed by what SQL puts
+// after an object's name (the end, ";", "(", a keyword, a string…), and
+// a weak score when prose follows ("drop table tennis later").
+func (v *view) objectTail(i int, s float64) float64 {
+	j := v.afterName(i)
+	if j == i {
+		return 0.45 * s
+	}
+	switch k := v.kind(j); {
+	case k == kNone, k == kSemi, k == kLParen, k == kComma, k == kString, k == kStringOpen, k == kOp, k == kKeyword:
+		return s
+	case v.is(j, "cascade"), v.is(j, "restrict"), v.is(j, "createdb"), v.is(j, "createrole"), v.is(j, "nologin"),
+		v.is(j, "replication"), v.is(j, "bypassrls"), v.is(j, "none"), v.is(j, "default"):
+		return s
+	}
+	return 0.45 * s
+}
+
+// afterCopySource returns the index after COPY's table or (query).
+func (v *view) afterCopySource(i int) int {
+	if v.kind(i) != kLParen {
+		j := v.afterName(i)
+		if v.kind(j) == kLParen { // a column list
+			for j < len(v.toks) && v.kind(j) != kRParen {
+				j++
+			}
+			j++
+		}
+		return j
+	}
+	depth := 0
+	for j := i; j < len(v.toks); j++ {
+		switch v.kind(j) {
+		case kLParen:
+			depth++
+		case kRParen:
+			depth--
+			if depth == 0 {
+				return j + 1
+			}
+		}
+	}
+	return len(v.toks)
+}
+
+func hasPrefixFold(s, prefix string) bool {
+	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
 }
 
 // breakOut judges what follows the point where the value left its
