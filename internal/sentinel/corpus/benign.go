@@ -30,17 +30,23 @@ var benignGenerators = []func(*rand.Rand) string{
 }
 
 var (
-	firstNames = []string{"Liam", "Olivia", "Noah", "Emma", "Seán", "Zoë", "José", "Chloé", "Mary", "John", "Aoife",
+	firstNames = []string{
+		"Liam", "Olivia", "Noah", "Emma", "Seán", "Zoë", "José", "Chloé", "Mary", "John", "Aoife",
 		"Siobhán", "Jean-Luc", "Anne-Marie", "Mohammed", "Wei", "Yuki", "Priya", "Lars", "Björn", "D'Andre", "Ja'Marr",
-		"De'Aaron", "Le'Veon", "Ke'Bryan", "Shaq", "Dana", "Robert", "Li", "Ana", "Nadia", "Grace"}
-	lastNames = []string{"O'Brien", "D'Angelo", "O'Neil", "O'Connor", "McDonald", "Smith", "Dell'Acqua", "D'Souza",
+		"De'Aaron", "Le'Veon", "Ke'Bryan", "Shaq", "Dana", "Robert", "Li", "Ana", "Nadia", "Grace",
+	}
+	lastNames = []string{
+		"O'Brien", "D'Angelo", "O'Neil", "O'Connor", "McDonald", "Smith", "Dell'Acqua", "D'Souza",
 		"O'Reilly", "d'Artagnan", "N'Diaye", "Van der Berg", "García-López", "Müller", "Nguyen", "Kowalski",
 		"St. John", "L'Estrange", "Al-Hassan", "Ó Súilleabháin", "Union", "Select", "Drop", "Order", "Grant",
-		"Sleep", "Case", "Null", "Table", "Or", "And", "Smith-Jones", "O'Shea-Murphy", "D'Amato", "Dall'Ara"}
-	words = []string{"select", "update", "delete", "drop", "insert", "union", "join", "from", "where", "order",
+		"Sleep", "Case", "Null", "Table", "Or", "And", "Smith-Jones", "O'Shea-Murphy", "D'Amato", "Dall'Ara",
+	}
+	words = []string{
+		"select", "update", "delete", "drop", "insert", "union", "join", "from", "where", "order",
 		"group", "table", "create", "grant", "set", "or", "and", "like", "having", "limit", "copy", "role",
 		"execute", "sleep", "version", "user", "password", "case", "when", "null", "all", "into", "values",
-		"load", "show", "begin", "commit", "cast", "alter", "truncate", "between", "exists", "by", "in"}
+		"load", "show", "begin", "commit", "cast", "alter", "truncate", "between", "exists", "by", "in",
+	}
 )
 
 func name(r *rand.Rand) string {
@@ -110,7 +116,7 @@ func date(r *rand.Rand) string {
 func uuid(r *rand.Rand) string {
 	var b [16]byte
 	for i := range b {
-		b[i] = byte(r.IntN(256))
+		b[i] = byte(r.Uint32() & 0xff)
 	}
 	switch r.IntN(4) {
 	case 0:

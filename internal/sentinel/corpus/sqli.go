@@ -68,7 +68,7 @@ func cond(r *rand.Rand) string {
 	case 0:
 		return fmt.Sprintf("%d=%d", n, n)
 	case 1:
-		return fmt.Sprintf("'%c'='%c'", 'a'+rune(r.IntN(26)), 'a'+rune(r.IntN(26)))
+		return fmt.Sprintf("'%c'='%c'", oneOf(r, []rune("abcdefghijklmnopqrstuvwxyz")...), oneOf(r, []rune("abcdefghijklmnopqrstuvwxyz")...))
 	case 2:
 		return fmt.Sprintf("%d>%d", n+1, n)
 	case 3:

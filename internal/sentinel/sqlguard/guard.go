@@ -84,11 +84,12 @@ func (g *Guard) Score(value string) (float64, string) {
 	if len(value) > g.cfg.MaxLength {
 		value = value[:g.cfg.MaxLength]
 	}
-	sc := g.pool.Get().(*scratch) //nolint:errcheck // the pool only holds *scratch
+	sc := g.pool.Get().(*scratch)
 	defer g.pool.Put(sc)
 	sc.analyze(value)
 	out := sc.verdict
-	if g.model == nil || out.score >= 0.75 {
+	if g.model == nil || out.score >= 0.75 || out.score < 0.3 {
+		// combine would keep the rules' verdict: skip the model.
 		return out.score, out.reason
 	}
 	p := g.model.predict(sc)
@@ -131,15 +132,28 @@ func (sc *scratch) analyze(value string) {
 // read analyzes s in every context, raising sc.verdict; the views of the
 // last read stay for the model.
 func (sc *scratch) read(s string) {
-	for c := range numContexts {
+	sc.used = [numContexts]bool{}
+	for _, c := range contextOrder {
+		if sc.verdict.score >= 0.95 {
+			return // sure already: the other readings cannot change the outcome
+		}
 		q := byte(0)
 		switch c {
 		case ctxSingle:
 			q = '\''
 		case ctxDouble:
 			q = '"'
+		case ctxDollar:
+			q = '$'
 		}
-		sc.used[c] = q == 0 || strings.IndexByte(s, q) >= 0
+		switch q {
+		case 0:
+			sc.used[c] = true
+		case '$':
+			sc.used[c] = strings.Contains(s, "$$")
+		default:
+			sc.used[c] = strings.IndexByte(s, q) >= 0
+		}
 		if !sc.used[c] {
 			continue
 		}
@@ -151,42 +165,44 @@ func (sc *scratch) read(s string) {
 	}
 }
 
+// contextOrder puts the reading most payloads use first, so that a sure
+// verdict skips the others.
+var contextOrder = [numContexts]context{ctxSingle, ctxAsIs, ctxDouble, ctxDollar}
+
 // suspicious is the prefilter: most benign values (names, numbers,
 // emails, ids, plain words) have none of SQL's punctuation and no
 // statement keyword, and leave here.
 func suspicious(s string) bool {
 	for i := 0; i < len(s); i++ {
-		switch c := s[i]; c {
-		case '\'', '"', '`', ';', '(', ')', '=', '<', '>', '|', '#', '%', '&', '\\', '$', '+', '~', '^':
+		switch byteClass[s[i]] {
+		case 0:
+		case 1:
 			return true
-		case '-':
-			if i+1 < len(s) && s[i+1] == '-' {
-				return true
-			}
-		case '/':
-			if i+1 < len(s) && s[i+1] == '*' {
-				return true
-			}
-		case ':':
-			if i+1 < len(s) && s[i+1] == ':' {
-				return true
-			}
-		case '@':
-			if i+1 < len(s) && s[i+1] == '@' {
-				return true
-			}
-		case '!':
-			if i+1 < len(s) && s[i+1] == '=' {
-				return true
-			}
-		default:
-			if c >= 0x80 || c < ' ' {
+		default: // interesting when doubled or followed: -- /* :: @@ !=
+			if i+1 < len(s) && s[i+1] == byteNext[s[i]] {
 				return true
 			}
 		}
 	}
 	return numericStart(s) || hasStatementWord(s)
 }
+
+// byteClass sorts bytes for the prefilter: 1 always interesting, 2
+// interesting when followed by byteNext.
+var byteClass, byteNext = func() (c, next [256]byte) {
+	for _, b := range []byte("'\"`;()=<>|#%&\\$+~^") {
+		c[b] = 1
+	}
+	for b := range 256 {
+		if b < ' ' || b >= 0x80 {
+			c[b] = 1
+		}
+	}
+	for _, p := range []string{"--", "/*", "::", "@@", "!="} {
+		c[p[0]], next[p[0]] = 2, p[1]
+	}
+	return c, next
+}()
 
 // numericStart reports whether s starts like a number an attacker
 // extends (1 or 2>1, -1 order by 3, (1) and …) and has more after it.
@@ -200,6 +216,9 @@ func numericStart(s string) bool {
 	}
 	for i < len(s) && (isDigit(s[i]) || s[i] == '.') {
 		i++
+	}
+	if i < len(s) && (isIdentStart(s[i]) || s[i] == '-' || s[i] == ':') {
+		return false // 550e8400-…, 3rd, 2024-…, 10:30
 	}
 	for i < len(s) {
 		if isIdentStart(s[i]) {

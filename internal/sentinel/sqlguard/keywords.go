@@ -13,8 +13,8 @@ const (
 	kwStmtWeak // a statement word that is also common prose: set, show, do…
 	kwLogic    // and, or, xor
 	kwNot
-	kwClause   // from, where, order, by, limit, into, as, case, when…
-	kwLiteral  // null, true, false
+	kwClause  // from, where, order, by, limit, into, as, case, when…
+	kwLiteral // null, true, false
 	kwLastKeyword
 	kwType      // int, text, varchar… (after :: or AS)
 	kwFuncTime  // pg_sleep, sleep, benchmark…
@@ -109,9 +109,34 @@ func buildWords() map[string]kwClass {
 	return words
 }
 
+// wordShapes has a bit for each (length, first letter, last letter) of
+// the words in the table: most prose words miss it and skip the map.
+var wordShapes = func() (b [33][26]uint32) {
+	for w := range words {
+		f, l := w[0]-'a', w[len(w)-1]
+		if f < 26 && l >= 'a' && l <= 'z' && len(w) <= 32 {
+			b[len(w)][f] |= 1 << (l - 'a')
+		} else if f < 26 && len(w) <= 32 {
+			b[len(w)][f] |= 1 << 26 // ends in a digit or _
+		}
+	}
+	return b
+}()
+
 // lookupWord returns w's class, case-insensitively, without allocating.
 func lookupWord(w string) kwClass {
 	if len(w) > 32 || len(w) < 2 {
+		return kwNone
+	}
+	f, l := lower(w[0])-'a', lower(w[len(w)-1])
+	if f >= 26 {
+		return kwNone
+	}
+	bit := uint32(1 << 26)
+	if l >= 'a' && l <= 'z' {
+		bit = 1 << (l - 'a')
+	}
+	if wordShapes[len(w)][f]&bit == 0 {
 		return kwNone
 	}
 	var b [32]byte

@@ -1,5 +1,7 @@
 package sqlguard
 
+import "strings"
+
 // The lexer follows PostgreSQL's lexical rules (scan.l) closely enough to
 // find where strings, identifiers and comments begin and end, which is
 // what an injection changes. It also knows a few MySQL/MSSQL habits that
@@ -110,7 +112,17 @@ type lexer struct {
 // value broke out of a string or quoted identifier the query put it in).
 func lex(s string, inQuote byte, toks []tok) []tok {
 	l := lexer{s: s, toks: toks[:0]}
-	if inQuote != 0 {
+	switch inQuote {
+	case 0:
+	case '$':
+		if k := strings.Index(s, "$$"); k >= 0 {
+			l.pos = k + 2
+			l.emit(kString, 0)
+		} else {
+			l.pos = len(s)
+			l.emit(kStringOpen, 0)
+		}
+	default:
 		l.quoted(0, inQuote, false)
 	}
 	for l.pos < len(l.s) && len(l.toks) < maxTokens {

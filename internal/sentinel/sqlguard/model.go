@@ -75,7 +75,7 @@ func UnmarshalModel(b []byte) (*Model, error) {
 // predict returns the probability that the value sc analyzed is an attack.
 func (m *Model) predict(sc *scratch) float64 {
 	sum := m.bias
-	mask := uint32(len(m.weights) - 1)
+	mask := uint32(modelDim - 1) // UnmarshalModel checks the length
 	sc.features(func(h uint32) { sum += m.weights[h&mask] })
 	return 1 / (1 + math.Exp(-float64(sum)))
 }
@@ -236,8 +236,8 @@ func (sc *scratch) features(emit func(uint32)) {
 // combine merges the rules' verdict with the model's probability p. The
 // rules decide what they are sure of. Below the threshold, the model may
 // raise a value the rules found weak evidence in (a score from 0.3) when
-// it is confident, and a value the rules found nothing in only when it is
-// very confident. It never lowers the rules' score: a payload unlike the
+// it is confident; a value the rules found nothing in stays clean (on
+// text unlike its corpus a linear model is confidently wrong). It never lowers the rules' score: a payload unlike the
 // training corpus would be judged by a model that has not seen its kind.
 func combine(rules verdict, p float64, threshold float64) (float64, string) {
 	switch {
@@ -245,7 +245,7 @@ func combine(rules verdict, p float64, threshold float64) (float64, string) {
 		return rules.score, rules.reason
 	case rules.score >= threshold:
 		return rules.score, rules.reason
-	case rules.score >= 0.3 && p >= 0.8, p >= 0.97:
+	case rules.score >= 0.3 && p >= 0.8:
 		return max(rules.score, threshold, p*0.9), "learned model"
 	}
 	return rules.score, rules.reason

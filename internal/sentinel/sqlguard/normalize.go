@@ -54,7 +54,6 @@ func (n *normalizer) normalize(s string) string {
 		if out, changed := unicodeFold(buf[:0], cur); changed {
 			n.keep(use, out)
 			cur = bytesString(out)
-			use ^= 1
 		}
 	}
 	return cur

@@ -10,6 +10,7 @@ const (
 	ctxAsIs context = iota
 	ctxSingle
 	ctxDouble
+	ctxDollar // inside a $$…$$ body (a function or DO block built from the value)
 	numContexts
 )
 
@@ -159,9 +160,6 @@ func (v *view) isLiteral(i int) bool {
 func (v *view) check(out *verdict) {
 	n := len(v.toks)
 	if n == 0 {
-		if v.endComment && v.brokeOut {
-			out.raise(0.9, "comment truncation")
-		}
 		return
 	}
 	if v.versioned {
@@ -510,16 +508,18 @@ func (v *view) statementAt(i int, weight float64, out *verdict) {
 	if s == 0 {
 		return
 	}
-	if weight < 1 && s == 1 && (reason != "stacked statement: SELECT" || v.endComment) {
+	if weight < 1 && s == 1 {
 		// A statement at the start of a value breaks out of nothing:
-		// strong only when it changes things and is terminated or
-		// commented like a payload.
-		for j := i + 1; j < n; j++ {
-			if v.kind(j) == kSemi {
-				weight = 0.9
+		// strong only when it is terminated or commented like a payload
+		// (and, for a SELECT, commented).
+		if reason != "stacked statement: SELECT" {
+			for j := i + 1; j < n; j++ {
+				if v.kind(j) == kSemi {
+					weight = 0.9
+				}
 			}
 		}
-		if v.endComment {
+		if v.endComment && v.bareComment {
 			weight = 0.9
 		}
 	}
@@ -609,8 +609,11 @@ func (v *view) breakOut(i int, out *verdict) {
 	}
 	if i >= n {
 		switch {
-		case v.endComment && v.brokeOut:
+		case v.endComment && v.brokeOut && v.bareComment:
 			out.raise(0.9, "comment truncation")
+		case v.endComment && v.brokeOut:
+			// The '--' flag…: a comment with words in it.
+			out.raise(0.4, "comment truncation")
 		case v.endComment && (v.inlineComment || v.bareComment):
 			out.raise(0.6, "comment truncation")
 		}
@@ -672,14 +675,14 @@ func (v *view) breakOut(i int, out *verdict) {
 			}
 		}
 	case kComma:
-		if (v.kw(i+1) == kwSelect || v.kind(i+1) == kLParen && v.kw(i+2) == kwSelect || v.call(i+1) && v.kw(i+1).isFunc()) {
+		if v.kw(i+1) == kwSelect || v.kind(i+1) == kLParen && v.kw(i+2) == kwSelect || v.call(i+1) && v.kw(i+1).isFunc() {
 			out.raise(0.85, "value injection")
 		}
 	}
 }
 
 // operand judges the operand after an operator that follows a break-out:
-// '||pg_sleep(5)||', '='', '+(SELECT …)+'.
+// '||pg_sleep(5)||', '=”, '+(SELECT …)+'.
 func (v *view) operand(i int, base float64, reason string, out *verdict) {
 	n := len(v.toks)
 	switch {
@@ -714,6 +717,11 @@ func (v *view) operand(i int, base float64, reason string, out *verdict) {
 // condition judges a boolean condition starting at i (after OR/AND):
 // tautologies, comparisons, calls, subqueries.
 func (v *view) condition(i int, w float64, out *verdict) {
+	v.conditionN(i, w, out, 3)
+}
+
+// conditionN judges up to depth conditions joined by logic words.
+func (v *view) conditionN(i int, w float64, out *verdict, depth int) {
 	n := len(v.toks)
 	if v.kw(i) == kwNot {
 		i++
@@ -740,7 +748,8 @@ func (v *view) condition(i int, w float64, out *verdict) {
 			if cmp < 0 {
 				cmp = end
 			}
-		case v.is(end, "like") || v.is(end, "ilike") || v.is(end, "is") || v.is(end, "between") || v.is(end, "in") || v.is(end, "rlike") || v.is(end, "regexp"):
+		case k == kKeyword && v.kw(end) == kwClause && (v.is(end, "like") || v.is(end, "ilike") || v.is(end, "is") ||
+			v.is(end, "between") || v.is(end, "in") || v.is(end, "rlike") || v.is(end, "regexp")):
 			if cmp < 0 {
 				cmp = end
 			}
@@ -755,7 +764,10 @@ func (v *view) condition(i int, w float64, out *verdict) {
 		}
 		end++
 	}
-	stop := end >= n || v.kind(end) == kSemi || v.kw(end) == kwLogic || v.kw(end) == kwUnion
+	stop := end >= n || v.kind(end) == kSemi || v.kw(end) == kwUnion
+	if end < n && v.kw(end) == kwLogic && depth > 1 {
+		v.conditionN(end+1, w, out, depth-1)
+	}
 	switch {
 	case sub:
 		out.raise(0.95*w, "subquery condition")
@@ -775,7 +787,7 @@ func (v *view) condition(i int, w float64, out *verdict) {
 	case cmp == i+1 && end == i+3 && isWord(v.kind(i)) && isWord(v.kind(i+2)):
 		// 1 or name=token: two columns compared
 		out.raise(0.75*w, "boolean condition")
-	case v.isLiteral(i) && end == i+1 && stop:
+	case v.isLiteral(i) && end == i+1 && stop && depth == 3:
 		// ' or 1--, ' or 'x, 1 or true
 		s := 0.85
 		if !v.brokeOut && !v.parenOut && !v.inlineComment {
@@ -783,6 +795,10 @@ func (v *view) condition(i int, w float64, out *verdict) {
 		}
 		if v.endComment || v.kind(i) == kStringOpen {
 			s += 0.1
+		}
+		if v.kind(i) == kString && strings.IndexByte(v.text(i), ' ') >= 0 {
+			// ' or 'two words' — quoted prose more than a payload
+			s = min(s, 0.45)
 		}
 		out.raise(s*w, "boolean condition")
 	case cmp >= 0 && v.brokeOut && idents+words <= 2:

@@ -70,7 +70,7 @@ func Train(values []string, attack []bool, opt TrainOptions) (*Model, error) {
 	w := make([]float64, modelDim)
 	gsq := make([]float64, modelDim)
 	var bias, gBias float64
-	r := rand.New(rand.NewPCG(opt.Seed, 0x5eed))
+	r := rand.New(rand.NewPCG(opt.Seed, 0x5eed)) //nolint:gosec // reproducible shuffling, not a secret
 	for range opt.Epochs {
 		r.Shuffle(len(data), func(i, j int) { data[i], data[j] = data[j], data[i] })
 		for _, e := range data {
