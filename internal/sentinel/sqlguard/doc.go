@@ -17,7 +17,7 @@
 //     (NBSP, U+3000, zero-width), full-width ASCII. A value with + and no
 //     blank is also read with blanks for its + (1'+or+1=1--).
 //  3. Lexing in contexts. A lexer that follows PostgreSQL's rules
-//     ('…' with ” escapes, E'…' with backslashes, U&'…', $tag$…$tag$,
+//     ('…' with doubled quotes, E'…' with backslashes, U&'…', $tag$…$tag$,
 //     "…", nested /* */, --, numbers including 0x/0o/0b and 1_000,
 //     operators, $1 parameters) reads the value as it would be read where
 //     an application pastes it: as-is (a number or SQL text), as if it
