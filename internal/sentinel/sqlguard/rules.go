@@ -682,7 +682,7 @@ func (v *view) breakOut(i int, out *verdict) {
 }
 
 // operand judges the operand after an operator that follows a break-out:
-// '||pg_sleep(5)||', '=”, '+(SELECT …)+'.
+// '||pg_sleep(5)||', '+(SELECT …)+', '=' then a quote.
 func (v *view) operand(i int, base float64, reason string, out *verdict) {
 	n := len(v.toks)
 	switch {
