@@ -27,6 +27,33 @@ var benignGenerators = []func(*rand.Rand) string{
 	postgrest, postgrest, postgrest, jsonText, jsonText, password, password,
 	prose, prose, prose, prose, prose, chat, chat, codeInProse, markdown,
 	address, product, product, search, search, identifier, misc, misc, phone,
+	quotedWords, quotedWords, sqlTalk,
+}
+
+// quotedWords is prose that quotes words, SQL's among them: the quotes
+// open and close like a payload's, the words are not SQL.
+func quotedWords(r *rand.Rand) string {
+	w := func() string { return oneOf(r, words...) }
+	q := oneOf(r, "'", "'", "\"")
+	t := oneOf(r,
+		"%[1]s%[2]s%[1]s is a word", "%[1]s%[2]s%[1]s vs %[1]s%[3]s%[1]s", "Choose %[1]s%[2]s%[1]s or %[1]s%[3]s%[1]s",
+		"the %[1]s%[2]s%[1]s button", "%[1]s%[2]s%[1]s and %[1]s%[3]s%[1]s are different", "type %[1]s%[2]s%[1]s to confirm",
+		"%[1]s%[2]s%[1]s, she said, %[1]s%[3]s%[1]s", "what does %[1]s%[2]s%[1]s mean?", "%[1]s%[2]s%[1]s or not",
+		"press %[1]s%[2]s%[1]s -- then %[1]s%[3]s%[1]s", "the %[1]s%[2]s%[1]s keyword (see %[1]s%[3]s%[1]s)",
+		"%[1]s%[2]s%[1]s is to %[1]s%[3]s%[1]s as 1 is to 2", "I said %[1]s%[2]s%[1]s; you said %[1]s%[3]s%[1]s",
+		"%[1]s%[2]s %[3]s%[1]s is a phrase", "%[1]s%[2]s%[1]s: yes or no?")
+	return fmt.Sprintf(t, q, w(), w())
+}
+
+// sqlTalk is people writing about SQL: questions, notes, snippets that
+// are not payloads.
+func sqlTalk(r *rand.Rand) string {
+	w := oneOf(r, "SELECT", "UPDATE", "DELETE", "DROP", "UNION", "JOIN", "GRANT", "COPY", "ORDER BY", "GROUP BY")
+	return oneOf(r,
+		"How does "+w+" work in Postgres?", "Is "+w+" slow on big tables?", "Difference between "+w+" and "+oneOf(r, "MERGE", "TRUNCATE", "UNION ALL")+"?",
+		"Use "+w+" carefully -- it can't be undone", "The docs for "+w+" are at https://www.postgresql.org/docs/", w+" vs. "+oneOf(r, "INSERT", "UPSERT", "WHERE")+": which one?",
+		"Why does my "+w+" return nothing?", "I ran "+w+" by mistake; can you restore the backup?", "Tip: "+strings.ToLower(w)+" only what you need",
+		"Error: syntax error at or near \""+w+"\"", "ERROR: relation \"users\" does not exist", "column \"name\" is of type text but expression is of type integer")
 }
 
 var (

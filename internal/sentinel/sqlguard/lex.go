@@ -153,9 +153,10 @@ func (l *lexer) next() {
 	case c == '*' && l.versioned > 0 && i+1 < len(s) && s[i+1] == '/':
 		l.versioned--
 		l.pos += 2
-	case c == '#' && i+1 < len(s) && isIdentStart(s[i+1]):
-		// #hashtag, pass"#word: PostgreSQL's XOR operator more than a
-		// MySQL comment (payloads put a blank or digits after theirs).
+	case c == '#' && i+1 < len(s) && !isSpace(s[i+1]) && strings.IndexByte(s[i:], '\n') < 0:
+		// #hashtag, pass"#{x: PostgreSQL's XOR operator more than a
+		// MySQL comment (payloads end with theirs, or put a blank or a
+		// line break after it).
 		l.pos++
 		l.emit(kOp, i)
 	case c == '#':

@@ -245,7 +245,7 @@ func combine(rules verdict, p float64, threshold float64) (float64, string) {
 		return rules.score, rules.reason
 	case rules.score >= threshold:
 		return rules.score, rules.reason
-	case rules.score >= 0.3 && p >= 0.8:
+	case rules.score >= 0.3 && p >= 0.9:
 		return max(rules.score, threshold, p*0.9), "learned model"
 	}
 	return rules.score, rules.reason

@@ -292,6 +292,10 @@ func (v *view) global(out *verdict) {
 				}
 			}
 		}
+		if (t.kw == kwFuncRisky || t.kw == kwFuncTime) && v.kind(i+1) == kDot && v.call(i+2) {
+			// utl_http.request(…), dbms_pipe.receive_message(…)
+			out.raise(0.9, "dangerous function")
+		}
 		if t.kw == kwCatalog && (v.kind(i+1) == kDot || v.kind(i-1) == kDot || v.is(i-1, "from")) {
 			if sawSelect || sawFrom {
 				out.raise(0.9, "system catalog")
@@ -558,7 +562,9 @@ func (v *view) objectTail(i int, s float64) float64 {
 	case k == kNone, k == kSemi, k == kLParen, k == kComma, k == kString, k == kStringOpen, k == kOp, k == kKeyword:
 		return s
 	case v.is(j, "cascade"), v.is(j, "restrict"), v.is(j, "createdb"), v.is(j, "createrole"), v.is(j, "nologin"),
-		v.is(j, "replication"), v.is(j, "bypassrls"), v.is(j, "none"), v.is(j, "default"):
+		v.is(j, "replication"), v.is(j, "bypassrls"), v.is(j, "none"), v.is(j, "default"),
+		v.is(j, "add"), v.is(j, "enable"), v.is(j, "disable"), v.is(j, "attach"), v.is(j, "detach"),
+		v.is(j, "validate"), v.is(j, "force"), v.is(j, "no"), v.is(j, "nosuperuser"):
 		return s
 	}
 	return 0.45 * s
@@ -692,6 +698,9 @@ func (v *view) operand(i int, base float64, reason string, out *verdict) {
 		}
 	case v.call(i) && v.kw(i).isFunc():
 		out.raise(0.95, reason)
+	case v.kw(i) == kwFuncInfo || v.kw(i) == kwCatalog || v.is(i, "user"):
+		// '||current_user||'
+		out.raise(0.85, reason)
 	case v.call(i):
 		out.raise(base, reason)
 	case v.kind(i) == kLParen && v.kw(i+1) == kwSelect:
@@ -735,6 +744,9 @@ func (v *view) conditionN(i int, w float64, out *verdict, depth int) {
 		}
 		return
 	}
+	if v.prose(i) && i+1 < n {
+		return // and 'a quoted phrase' …: prose
+	}
 	// Scan the condition up to the next logic word, semicolon or end.
 	end := i
 	cmp, calls, sub, idents, words := -1, 0, false, 0, 0
@@ -753,7 +765,7 @@ func (v *view) conditionN(i int, w float64, out *verdict, depth int) {
 			if cmp < 0 {
 				cmp = end
 			}
-		case v.kw(end) == kwSelect || v.is(end, "exists"):
+		case v.kw(end) == kwSelect && v.selectBody(end+1), v.is(end, "exists") && v.kind(end+1) == kLParen:
 			sub = true
 		case v.call(end):
 			calls++
@@ -796,7 +808,7 @@ func (v *view) conditionN(i int, w float64, out *verdict, depth int) {
 		if v.endComment || v.kind(i) == kStringOpen {
 			s += 0.1
 		}
-		if v.kind(i) == kString && strings.IndexByte(v.text(i), ' ') >= 0 {
+		if v.prose(i) {
 			// ' or 'two words' — quoted prose more than a payload
 			s = min(s, 0.45)
 		}
@@ -809,6 +821,13 @@ func (v *view) conditionN(i int, w float64, out *verdict, depth int) {
 	case v.brokeOut && v.endComment && idents+words <= 2:
 		out.raise(0.6, "boolean condition")
 	}
+}
+
+// prose reports whether token i is a string literal with blanks in it:
+// quoted prose ('in' is a word) more than a payload's constant.
+func (v *view) prose(i int) bool {
+	k := v.kind(i)
+	return (k == kString || k == kStringOpen || k == kQIdent) && strings.IndexByte(v.text(i), ' ') >= 0
 }
 
 // tautology reports whether the comparison at cmp, whose left side
@@ -832,9 +851,12 @@ func (v *view) clause(i int, w float64, out *verdict) {
 	switch lowerWord(&lb, v.text(i)) {
 	case "order", "group":
 		if v.is(i+1, "by") {
-			s := 0.7
-			if v.kind(i+2) == kNumber || v.call(i+2) || v.kind(i+2) == kLParen {
+			s := 0.45
+			switch {
+			case v.kind(i+2) == kNumber || v.call(i+2) || v.kind(i+2) == kLParen:
 				s = 0.9
+			case v.endComment:
+				s = 0.7
 			}
 			for j := i + 2; j < n; j++ {
 				if v.is(j, "having") {
@@ -868,7 +890,7 @@ func (v *view) clause(i int, w float64, out *verdict) {
 			out.raise(0.7, "clause injection")
 		}
 	case "like", "ilike", "rlike", "regexp", "between", "in", "is", "collate":
-		if v.brokeOut && (v.isLiteral(i+1) || v.kind(i+1) == kLParen || v.is(i+1, "not") || v.kw(i+1) == kwLiteral) {
+		if v.brokeOut && !v.prose(i+1) && (v.isLiteral(i+1) || v.kind(i+1) == kLParen || v.is(i+1, "not") || v.kw(i+1) == kwLiteral) {
 			out.raise(0.75, "boolean condition")
 		}
 	case "as":
