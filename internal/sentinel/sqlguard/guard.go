@@ -184,7 +184,26 @@ func suspicious(s string) bool {
 			}
 		}
 	}
-	return numericStart(s) || hasStatementWord(s)
+	return numericStart(s) || clauseStart(s) || hasStatementWord(s)
+}
+
+// clauseStart reports whether s starts with AND, OR, XOR, ORDER or GROUP
+// and has more after it: a fragment appended to a query's condition.
+func clauseStart(s string) bool {
+	i := 0
+	for i < len(s) && isIdentStart(s[i]) {
+		i++
+	}
+	if i < 2 || i > 5 || i >= len(s) {
+		return false
+	}
+	switch lookupWord(s[:i]) {
+	case kwLogic:
+		return true
+	case kwClause:
+		return strings.EqualFold(s[:i], "order") || strings.EqualFold(s[:i], "group")
+	}
+	return false
 }
 
 // byteClass sorts bytes for the prefilter: 1 always interesting, 2

@@ -112,7 +112,7 @@ func TestInspectPasses(t *testing.T) {
 		"eq.5", "in.(1,2,3)", "or=(a.eq.1,b.eq.2)", "like.*foo*", "cs.{a,b}", "fts(english).cat",
 		"or=(select.eq.5,status.eq.7)", "and=(age.gte.18,age.lte.65)",
 		`{"name": "O'Brien", "tags": ["union", "select"]}`,
-		"P@ss'w0rd!", "Tr0ub4dor&3", "jane.doe+news@example.com",
+		"P@ss'w0rd!", "P@ss'--w0rd", "Zx\"#{Hc", "Tr0ub4dor&3", "jane.doe+news@example.com",
 		"https://example.com/search?q=select+shoes&page=2", "2024-02-29T13:45:00Z",
 		"550e8400-e29b-41d4-a716-446655440000", "42", "-17", "3.14", "1e10",
 		"Use `SELECT * FROM users` to list them",

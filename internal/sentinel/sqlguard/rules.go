@@ -102,6 +102,9 @@ func bareComment(c string) bool {
 	default:
 		return true // a NUL
 	}
+	if c != "" && (isDigit(c[0]) || isIdentStart(c[0])) {
+		return false // --word: text glued to the dashes (P@ss'--w0rd), not sqlmap's "-- xMnO"
+	}
 	c = strings.TrimSuffix(strings.TrimSpace(c), "*/")
 	return len(c) <= 6 && !strings.ContainsAny(c, " \t")
 }
@@ -197,9 +200,22 @@ func (v *view) check(out *verdict) {
 			v.parenOut = closed > opened
 		} else {
 			v.statementAt(0, 0.45, out)
-			if v.kw(0) == kwLogic && v.kind(1) != kOp {
+			switch {
+			case v.kw(0) == kwLogic && v.kind(1) != kOp:
 				// or 1=1-- : the value is appended to a condition.
 				v.condition(1, 0.95, out)
+				if n == 2 && v.isLiteral(1) && !v.prose(1) {
+					out.raise(0.6, "boolean condition") // AND 1, OR true
+				}
+			case (v.is(0, "order") || v.is(0, "group")) && v.is(1, "by") && v.endComment:
+				// ORDER BY 3-- appended to a query
+				j := 2
+				for v.kind(j) == kNumber || v.kind(j) == kComma {
+					j++
+				}
+				if j == n && j > 2 {
+					out.raise(0.7, "order by probe")
+				}
 			}
 			return
 		}
