@@ -58,7 +58,11 @@
 // ("SELECT * FROM t; -- note") is not reported unless it is dangerous in
 // itself (UNION SELECT, pg_sleep, COPY … PROGRAM, a stacked DROP…):
 // people paste code into prose. Bare numeric conditions without a
-// comparison ("1 or 2") are not reported. Only the first
+// comparison ("1 or 2") are not reported; with one they are, even in
+// arithmetic prose ("5 or 6 > 3" reads as "1 or 2>1"). A semicolon
+// followed by a statement that parses ("…; delete from trash") is a
+// stacked statement. A call of a generic function name followed by prose
+// ("sleep(8) hours") is not reported; pg_sleep(…) always is. Only the first
 // [Config.MaxLength] bytes of a value are inspected, and at most 384
 // tokens of each reading.
 //

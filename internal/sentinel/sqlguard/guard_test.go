@@ -132,6 +132,19 @@ func TestInspectPasses(t *testing.T) {
 	}
 }
 
+// TestTradeOffs records benign-looking values that are reported on
+// purpose: each reads exactly as a payload does ("1 or 1=1" is "5 or 6 >
+// 3"; "'; delete from users" is "; delete from trash").
+func TestTradeOffs(t *testing.T) {
+	t.Parallel()
+	g := newTestGuard(t)
+	for _, v := range []string{"Empty the bin; delete from trash", "5 or 6 > 3", "2 and 2 = 4", "hunter2'--"} {
+		if !g.Inspect(v).Found() {
+			t.Errorf("%q is no longer reported: update the package doc's trade-offs", v)
+		}
+	}
+}
+
 // Trade-off: a password-like value with a quote followed by a bare
 // comment reads as "admin'--" does, and is reported; with anything
 // between the quote and the comment it is not.

@@ -58,7 +58,7 @@ func buildWords() map[string]kwClass {
 		"extension", "lateral", "any", "some", "rlike", "regexp", "sounds", "div", "mod",
 		"using", "inner", "outer", "cross", "natural", "nulls", "over", "partition",
 		"superuser", "password", "login", "user", "database", "schema", "function",
-		"trigger", "language", "returns", "view", "index", "sequence", "owner", "privileges",
+		"trigger", "language", "view", "index", "sequence", "owner", "privileges",
 		"connect", "unnest", "collation", "if", "elseif", "iif", "isnull", "ifnull", "nullif",
 		"coalesce", "greatest", "least", "char_length", "nosuperuser",
 		"encrypted", "valid", "until", "inherit", "noinherit")

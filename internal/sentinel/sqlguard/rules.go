@@ -299,9 +299,9 @@ func (v *view) global(out *verdict) {
 				if v.is(i, "sleep") && v.kind(i+2) != kNumber && v.kind(i+2) != kLParen {
 					break
 				}
-				out.raise(0.95, "time delay function")
+				out.raise(v.callScore(i, 0.95), "time delay function")
 			case kwFuncRisky:
-				out.raise(0.95, "dangerous function")
+				out.raise(v.callScore(i, 0.95), "dangerous function")
 			case kwFuncStr:
 				if v.is(i, "chr") || v.is(i, "char") || v.is(i, "nchar") {
 					chrCalls++
@@ -321,6 +321,32 @@ func (v *view) global(out *verdict) {
 	if chrCalls >= 2 && (concat > 0 || chrCalls >= 3) {
 		out.raise(0.85, "chr concatenation")
 	}
+}
+
+// callScore returns s for the call at i, or a weak score when prose
+// follows its closing parenthesis ("sleep(8) hours a night",
+// "current_setting('timezone') returns the zone"). PostgreSQL's own
+// pg_ functions keep s: prose rarely names them with arguments.
+func (v *view) callScore(i int, s float64) float64 {
+	if hasPrefixFold(v.text(i), "pg_") {
+		return s
+	}
+	depth := 0
+	for j := i + 1; j < len(v.toks); j++ {
+		switch v.kind(j) {
+		case kLParen:
+			depth++
+		case kRParen:
+			depth--
+			if depth == 0 {
+				if v.kind(j+1) == kIdent {
+					return 0.45
+				}
+				return s
+			}
+		}
+	}
+	return s
 }
 
 // selectBody reports whether the tokens from i look like a select list
