@@ -519,7 +519,8 @@ func (v *view) statementAt(i int, weight float64, out *verdict) {
 		}
 	case "set":
 		switch {
-		case next("role") && v.objectTail(i+2, 1) == 1, next("session") && v.is(i+2, "authorization"):
+		case next("role") && v.objectTail(i+2, 1) == 1, next("session") && v.is(i+2, "authorization"),
+			next("session", "local") && (v.is(i+2, "role") || v.is(i+2, "session") && v.is(i+3, "authorization")):
 			s, reason = 1, "stacked statement: SET ROLE"
 		case v.kind(i+1) == kIdent && (v.kind(i+2) == kOp && v.text(i+2) == "=" || v.is(i+2, "to")):
 			s, reason = 0.8, "stacked statement: SET"
@@ -539,14 +540,18 @@ func (v *view) statementAt(i int, weight float64, out *verdict) {
 			s, reason = 0.8, "stacked statement: CALL"
 		}
 	case "begin", "commit", "rollback", "checkpoint", "vacuum":
-		if i+1 >= n || v.kind(i+1) == kSemi {
+		if i+1 >= n || v.kind(i+1) == kSemi || weight == 1 && v.is(i, "vacuum") && (v.is(i+1, "full") || v.is(i+1, "analyze")) {
 			s, reason = 0.7, "stacked statement"
+		}
+	case "reset":
+		if next("role", "all") || next("session") && v.is(i+2, "authorization") {
+			s, reason = 0.9, "stacked statement: SET ROLE"
 		}
 	case "show":
 		if v.kind(i+1) == kIdent && (i+2 >= n || v.kind(i+2) == kSemi) {
 			s, reason = 0.7, "stacked statement: SHOW"
 		}
-	case "listen", "notify", "prepare", "deallocate", "reset", "discard", "lock", "handler", "rename", "replace", "merge":
+	case "listen", "notify", "prepare", "deallocate", "discard", "lock", "handler", "rename", "replace", "merge":
 		if v.kind(i+1) == kIdent && weight == 1 {
 			s, reason = 0.55, "stacked statement"
 		}
