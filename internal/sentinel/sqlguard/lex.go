@@ -214,6 +214,18 @@ func (l *lexer) next() {
 		}
 		l.pos++
 		l.emit(kOther, i)
+	case c == '@' && (i+1 < len(s) && isIdentStart(s[i+1]) || i+2 < len(s) && s[i+1] == '@' && isIdentStart(s[i+2])):
+		// MySQL's @var and @@version, SQL Server's @p (PostgreSQL's @
+		// operators take a blank or a number).
+		j := i + 1
+		if s[j] == '@' {
+			j++
+		}
+		for j < len(s) && isIdentCont(s[j]) {
+			j++
+		}
+		l.pos = j
+		l.emit(kParam, i)
 	case isOpChar(c):
 		l.operator(i)
 	default:

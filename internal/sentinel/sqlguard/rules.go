@@ -245,7 +245,15 @@ func (v *view) global(out *verdict) {
 					j++
 				}
 				if v.kw(j) == kwSelect {
-					out.raise(1, "union select")
+					switch {
+					case v.selectBody(j + 1), v.is(j+1, "all"), v.is(j+1, "distinct"), v.kind(j+1) == kIdent,
+						v.kind(j+1) == kParam, v.kw(j+1) == kwClause && !v.structural(j+1):
+						out.raise(1, "union select")
+					case j+1 >= n:
+						out.raise(0.9, "union select")
+					default:
+						out.raise(0.45, "union select")
+					}
 				}
 			case kwSelect:
 				sawSelect = true
@@ -323,6 +331,17 @@ func (v *view) global(out *verdict) {
 	}
 }
 
+// structural reports whether token i is a keyword that cannot start a
+// select list (union select where …: prose, not SQL).
+func (v *view) structural(i int) bool {
+	for _, w := range [...]string{"where", "from", "by", "order", "group", "having", "limit", "into", "on", "as", "then", "else", "end", "when", "to", "in", "is", "like", "between", "join"} {
+		if v.is(i, w) {
+			return true
+		}
+	}
+	return false
+}
+
 // callScore returns s for the call at i, or a weak score when prose
 // follows its closing parenthesis ("sleep(8) hours a night",
 // "current_setting('timezone') returns the zone"). PostgreSQL's own
@@ -353,19 +372,28 @@ func (v *view) callScore(i int, s float64) float64 {
 // rather than prose ("select one").
 func (v *view) selectBody(i int) bool {
 	switch v.kind(i) {
-	case kNumber, kString, kParam, kLParen, kQIdent:
+	case kNumber, kString, kParam, kQIdent:
 		return true
+	case kLParen:
+		k := v.kind(i + 1)
+		return k == kNumber || k == kString || k == kLParen || v.kw(i+1) == kwSelect || v.is(i+1, "case") || v.call(i+1) && v.kw(i+1).isFunc()
 	case kOp:
 		return v.text(i) == "*"
 	case kKeyword:
-		return v.kw(i) == kwLiteral || v.is(i, "case") || v.is(i, "distinct") && v.kind(i+1) != kRParen
+		if v.kw(i) == kwLiteral || v.is(i, "case") || v.is(i, "distinct") && v.kind(i+1) != kRParen || v.call(i) {
+			return true
+		}
+		if v.kw(i) != kwClause {
+			return false
+		}
+		fallthrough // a column named like a keyword: select password from users
 	case kIdent:
 		if v.call(i) || v.kw(i).isFunc() || v.kw(i) == kwCatalog {
 			return true
 		}
-		// select a from b, select a.b, select a,b
+		// select a from b, select a.b, select a,b, select a
 		k := v.kind(i + 1)
-		return k == kDot || k == kComma || v.is(i+1, "from")
+		return k == kDot || k == kComma || k == kNone || v.is(i+1, "from")
 	}
 	return false
 }
@@ -501,7 +529,7 @@ func (v *view) statementAt(i int, weight float64, out *verdict) {
 		case isWord(k) && (v.is(i+1, "master") || hasPrefixFold(v.text(i+1), "xp_") || hasPrefixFold(v.text(i+1), "sp_")):
 			s, reason = 0.95, "stacked statement: EXEC"
 		case isWord(k) && v.objectTail(i+1, 1) == 1:
-			s, reason = 0.7, "stacked statement: EXEC"
+			s, reason = 0.45, "stacked statement: EXEC"
 		}
 	case "declare":
 		if v.kind(i+1) == kParam || v.kind(i+1) == kIdent {
@@ -540,8 +568,9 @@ func (v *view) statementAt(i int, weight float64, out *verdict) {
 			s, reason = 0.8, "stacked statement: CALL"
 		}
 	case "begin", "commit", "rollback", "checkpoint", "vacuum":
+		// Harmless on their own and common words: evidence, not proof.
 		if i+1 >= n || v.kind(i+1) == kSemi || weight == 1 && v.is(i, "vacuum") && (v.is(i+1, "full") || v.is(i+1, "analyze")) {
-			s, reason = 0.7, "stacked statement"
+			s, reason = 0.45, "stacked statement"
 		}
 	case "reset":
 		if next("role", "all") || next("session") && v.is(i+2, "authorization") {
@@ -549,7 +578,7 @@ func (v *view) statementAt(i int, weight float64, out *verdict) {
 		}
 	case "show":
 		if v.kind(i+1) == kIdent && (i+2 >= n || v.kind(i+2) == kSemi) {
-			s, reason = 0.7, "stacked statement: SHOW"
+			s, reason = 0.45, "stacked statement: SHOW"
 		}
 	case "listen", "notify", "prepare", "deallocate", "discard", "lock", "handler", "rename", "replace", "merge":
 		if v.kind(i+1) == kIdent && weight == 1 {
@@ -606,7 +635,7 @@ func (v *view) objectTail(i int, s float64) float64 {
 		return 0.45 * s
 	}
 	switch k := v.kind(j); {
-	case k == kNone, k == kSemi, k == kLParen, k == kComma, k == kString, k == kStringOpen, k == kOp, k == kKeyword:
+	case k == kNone, k == kSemi, k == kLParen, k == kComma, k == kString, k == kStringOpen, k == kOp, k == kKeyword, k == kQIdent:
 		return s
 	case v.is(j, "cascade"), v.is(j, "restrict"), v.is(j, "createdb"), v.is(j, "createrole"), v.is(j, "nologin"),
 		v.is(j, "replication"), v.is(j, "bypassrls"), v.is(j, "none"), v.is(j, "default"),
@@ -814,8 +843,8 @@ func (v *view) conditionN(i int, w float64, out *verdict, depth int) {
 			}
 		case v.kw(end) == kwSelect && v.selectBody(end+1), v.is(end, "exists") && v.kind(end+1) == kLParen:
 			sub = true
-		case v.call(end):
-			calls++
+		case v.call(end) && (v.kw(end).isFunc() || v.kw(end) == kwClause):
+			calls++ // a known function, or if(…), cast(…), coalesce(…)
 		case k == kIdent:
 			idents++
 		case k == kKeyword:
@@ -834,10 +863,10 @@ func (v *view) conditionN(i int, w float64, out *verdict, depth int) {
 		out.raise(0.95*w, "tautology")
 	case calls > 0 && v.kw(i).isFunc():
 		out.raise(0.9*w, "function in condition")
-	case cmp >= 0 && (v.isLiteral(cmp-1) || v.isLiteral(cmp+1) || v.kind(cmp+1) == kLParen ||
+	case cmp >= 0 && (v.isLiteral(cmp-1) && !v.prose(cmp-1) || v.isLiteral(cmp+1) && !v.prose(cmp+1) || v.kind(cmp+1) == kLParen ||
 		v.is(cmp, "is") && (v.kw(cmp+1) == kwLiteral || v.kw(cmp+1) == kwNot && v.kw(cmp+2) == kwLiteral)):
 		if idents+words > 4 {
-			out.raise(0.5*w, "boolean condition")
+			out.raise(0.4*w, "boolean condition")
 		} else {
 			out.raise(0.9*w, "boolean condition")
 		}
@@ -855,8 +884,9 @@ func (v *view) conditionN(i int, w float64, out *verdict, depth int) {
 		if v.endComment || v.kind(i) == kStringOpen {
 			s += 0.1
 		}
-		if v.prose(i) {
-			// ' or 'two words' — quoted prose more than a payload
+		if v.prose(i) || v.kind(i) == kStringOpen && v.ctx == ctxDouble && v.text(i)[0] == '\'' {
+			// ' or 'two words' — quoted prose more than a payload; or
+			// "… or 'x — a quote the query's " does not close
 			s = min(s, 0.45)
 		}
 		out.raise(s*w, "boolean condition")
@@ -918,7 +948,7 @@ func (v *view) clause(i int, w float64, out *verdict) {
 		}
 	case "having":
 		v.condition(i+1, w, out)
-	case "limit", "offset", "procedure", "where":
+	case "limit", "offset", "procedure":
 		if v.is(i, "procedure") && v.is(i+1, "analyse") {
 			out.raise(0.9, "clause injection")
 		}
@@ -929,9 +959,8 @@ func (v *view) clause(i int, w float64, out *verdict) {
 			}
 			out.raise(s*w, "clause injection")
 		}
-		if v.is(i, "where") {
-			v.condition(i+1, w, out)
-		}
+	case "where":
+		v.condition(i+1, w, out)
 	case "into":
 		if v.brokeOut && (v.kind(i+1) == kParam || v.is(i+1, "outfile") || v.is(i+1, "dumpfile")) {
 			out.raise(0.7, "clause injection")
