@@ -393,7 +393,7 @@ func (v *view) selectBody(i int) bool {
 		}
 		// select a from b, select a.b, select a,b, select a
 		k := v.kind(i + 1)
-		return k == kDot || k == kComma || k == kNone || v.is(i+1, "from")
+		return k == kDot || k == kComma || v.is(i+1, "from")
 	}
 	return false
 }
@@ -524,7 +524,8 @@ func (v *view) statementAt(i int, weight float64, out *verdict) {
 		}
 	case "exec", "execute":
 		switch k := v.kind(i + 1); {
-		case k == kLParen, k == kParam, k == kString, v.call(i + 1):
+		case k == kParam, k == kString, k == kLParen && (v.kind(i+2) == kString || v.kind(i+2) == kParam),
+			v.call(i+1) && v.kw(i+1).isFunc():
 			s, reason = 0.95, "stacked statement: EXEC"
 		case isWord(k) && (v.is(i+1, "master") || hasPrefixFold(v.text(i+1), "xp_") || hasPrefixFold(v.text(i+1), "sp_")):
 			s, reason = 0.95, "stacked statement: EXEC"
@@ -565,7 +566,7 @@ func (v *view) statementAt(i int, weight float64, out *verdict) {
 		}
 	case "call":
 		if v.call(i + 1) {
-			s, reason = 0.8, "stacked statement: CALL"
+			s, reason = 0.45, "stacked statement: CALL"
 		}
 	case "begin", "commit", "rollback", "checkpoint", "vacuum":
 		// Harmless on their own and common words: evidence, not proof.
