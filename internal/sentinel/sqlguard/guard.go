@@ -134,7 +134,7 @@ func (sc *scratch) analyze(value string) {
 func (sc *scratch) read(s string) {
 	sc.used = [numContexts]bool{}
 	for _, c := range contextOrder {
-		if sc.verdict.score >= 0.95 {
+		if sc.verdict.score >= 0.9 {
 			return // sure already: the other readings cannot change the outcome
 		}
 		q := byte(0)

@@ -102,13 +102,21 @@ func bytesString(b []byte) string {
 
 func needsDecoding(s string) bool {
 	for i := range len(s) {
-		switch c := s[i]; {
-		case c == '%', c == '&', c == '+', c >= 0x80:
+		if decodeByte[s[i]] {
 			return true
 		}
 	}
 	return false
 }
+
+// decodeByte marks the bytes that start something normalize undoes.
+var decodeByte = func() (t [256]bool) {
+	t['%'], t['&'] = true, true
+	for b := 0x80; b < 0x100; b++ {
+		t[b] = true
+	}
+	return t
+}()
 
 func hasHighByte(s string) bool {
 	for i := range len(s) {

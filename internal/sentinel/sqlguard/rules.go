@@ -114,7 +114,10 @@ func isWord(k kind) bool { return k == kIdent || k == kKeyword }
 func (v *view) text(i int) string { return v.s[v.toks[i].start:v.toks[i].end] }
 
 func (v *view) is(i int, w string) bool {
-	return i >= 0 && i < len(v.toks) && isWord(v.toks[i].kind) && strings.EqualFold(v.text(i), w)
+	if i < 0 || i >= len(v.toks) || !isWord(v.toks[i].kind) || int(v.toks[i].end-v.toks[i].start) != len(w) {
+		return false
+	}
+	return strings.EqualFold(v.text(i), w)
 }
 
 func (v *view) kind(i int) kind {
