@@ -15,9 +15,10 @@ type Config struct {
 	// Threshold is the score from which a value is reported, in (0, 1];
 	// 0 means 0.5. Raising it trades detections for fewer false alarms.
 	Threshold float64 `toml:"threshold"`
-	// MaxLength is how many bytes of a value are inspected (the rest is
-	// ignored); 0 means 4096. Longer values cost more and rarely carry
-	// an injection past their first kilobytes.
+	// MaxLength bounds the bytes of a value that are inspected; 0 means
+	// 4096. A longer value is inspected in two pieces: its first
+	// MaxLength bytes and its last MaxLength/4 (a payload pushed past the
+	// head by padding lands in the tail); the middle is not read.
 	MaxLength int `toml:"max_length"`
 	// NoModel turns the learned model off: rules only.
 	NoModel bool `toml:"no_model"`

@@ -62,9 +62,9 @@
 // arithmetic prose ("5 or 6 > 3" reads as "1 or 2>1"). A semicolon
 // followed by a statement that parses ("…; delete from trash") is a
 // stacked statement. A call of a generic function name followed by prose
-// ("sleep(8) hours") is not reported; pg_sleep(…) always is. Only the first
-// [Config.MaxLength] bytes of a value are inspected, and at most 384
-// tokens of each reading.
+// ("sleep(8) hours") is not reported; pg_sleep(…) always is. A value
+// longer than [Config.MaxLength] is inspected in its head and its tail,
+// not its middle; each reading looks at 384 tokens at most.
 //
 // # Concurrency and cost
 //

@@ -64,18 +64,35 @@ func (g *Guard) Inspect(value string) event.Finding {
 	if g.cfg.Disabled {
 		return event.Finding{}
 	}
-	if len(value) > g.cfg.MaxLength {
-		value = value[:g.cfg.MaxLength]
-	}
-	if !suspicious(value) {
-		return event.Finding{}
-	}
-	score, reason := g.Score(value)
+	score, reason := g.inspect(value)
 	if score < g.cfg.Threshold {
 		return event.Finding{}
 	}
 	g.hits.Add(1)
 	return event.Finding{Agent: Name, Label: "sqli", Reason: reason, Score: score, Scope: "ip"}
+}
+
+// inspect scores a value through the prefilter. A value longer than
+// MaxLength is inspected in two pieces: its first MaxLength bytes and its
+// last quarter of that (padding a value to push a payload past the
+// inspected part is an old evasion).
+func (g *Guard) inspect(value string) (float64, string) {
+	maxLen := g.cfg.MaxLength
+	if len(value) <= maxLen {
+		if !suspicious(value) {
+			return 0, ""
+		}
+		return g.score(value)
+	}
+	var head, tail verdict
+	if v := value[:maxLen]; suspicious(v) {
+		head.score, head.reason = g.score(v)
+	}
+	if v := value[len(value)-maxLen/4:]; suspicious(v) {
+		tail.score, tail.reason = g.score(v)
+	}
+	head.raise(tail.score, tail.reason)
+	return head.score, head.reason
 }
 
 // Score returns value's score in [0, 1] and the reason of the strongest
@@ -84,6 +101,10 @@ func (g *Guard) Score(value string) (float64, string) {
 	if len(value) > g.cfg.MaxLength {
 		value = value[:g.cfg.MaxLength]
 	}
+	return g.score(value)
+}
+
+func (g *Guard) score(value string) (float64, string) {
 	sc := g.pool.Get().(*scratch)
 	defer g.pool.Put(sc)
 	sc.analyze(value)

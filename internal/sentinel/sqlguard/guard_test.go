@@ -183,12 +183,16 @@ func TestConfig(t *testing.T) {
 	if strict.Inspect("' ORDER BY 3--").Found() {
 		t.Error("threshold 1 reported a 0.9 score")
 	}
-	short, err := New(Config{MaxLength: 8})
+	short, err := New(Config{MaxLength: 64})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if short.Inspect("aaaaaaaa' or 1=1--").Found() {
-		t.Error("MaxLength 8 inspected past 8 bytes")
+	middle := strings.Repeat("a", 60) + "' or 1=1--" + strings.Repeat("b", 60)
+	if short.Inspect(middle).Found() {
+		t.Error("MaxLength 64 inspected the middle of a 130-byte value")
+	}
+	if !short.Inspect(strings.Repeat("a", 200) + "' or 1=1--").Found() {
+		t.Error("MaxLength 64 missed a payload in the tail of a padded value")
 	}
 }
 
@@ -229,7 +233,9 @@ func TestLongValues(t *testing.T) {
 	t.Parallel()
 	g := newTestGuard(t)
 	long := strings.Repeat("a(", 5000) + "' or 1=1--"
-	g.Inspect(long) // bounded: no panic, no quadratic blow-up
+	if !g.Inspect(long).Found() {
+		t.Error("a payload after 10000 bytes of padding was missed")
+	}
 	pad := strings.Repeat("x ", 200) + "' UNION SELECT password FROM users--"
 	if !g.Inspect(pad).Found() {
 		t.Error("an attack after 400 bytes of padding was missed")
