@@ -147,6 +147,12 @@ func (sc *scratch) analyze(value string) {
 			return
 		}
 	}
+	if alt := sc.norm.joinSplitWords(s); alt != "" {
+		sc.read(alt)
+		if sc.verdict.score >= 0.9 {
+			return
+		}
+	}
 	sc.read(s)
 }
 

@@ -387,6 +387,17 @@ func (l *lexer) number(i int) {
 			j = k
 		}
 	}
+	// MySQL reads 1e0union, 0eunion and 1dunion as a number then UNION:
+	// a one-letter suffix glued to a keyword belongs to the number.
+	if j < len(s) && j > i && (lower(s[j]) == 'e' || lower(s[j]) == 'd' || lower(s[j]) == 'f') {
+		k := j + 1
+		for k < len(s) && isIdentCont(s[k]) {
+			k++
+		}
+		if k > j+1 && lookupWord(s[j+1:k]).isKeyword() {
+			j++
+		}
+	}
 	l.pos = j
 	l.emit(kNumber, i)
 }

@@ -59,6 +59,35 @@ func (n *normalizer) normalize(s string) string {
 	return cur
 }
 
+// joinSplitWords returns s without the comments that sit inside a word
+// (S/**/E/**/LECT, UN/*x*/ION), or "" when it has none. Such comments
+// only ever hide keywords from filters. The buffer is normalize's third.
+func (n *normalizer) joinSplitWords(s string) string {
+	if !strings.Contains(s, "/*") {
+		return ""
+	}
+	n.c = n.c[:0]
+	found := false
+	for i := 0; i < len(s); i++ {
+		if s[i] == '/' && i+1 < len(s) && s[i+1] == '*' && i > 0 && isIdentCont(s[i-1]) {
+			end := strings.Index(s[i+2:], "*/")
+			if end >= 0 {
+				j := i + 2 + end + 2
+				if j < len(s) && isIdentCont(s[j]) {
+					found = true
+					i = j - 1
+					continue
+				}
+			}
+		}
+		n.c = append(n.c, s[i])
+	}
+	if !found {
+		return ""
+	}
+	return bytesString(n.c)
+}
+
 // plusAsBlank returns s with + for blanks when s has a + and no blank
 // (1'+or+1=1--), or "" when that reading does not apply. The buffer it
 // uses is separate from normalize's.
@@ -267,6 +296,22 @@ func unicodeFold(dst []byte, s string) ([]byte, bool) {
 			continue
 		}
 		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			switch {
+			case c == 0xA0 || c == 0x85:
+				// Latin-1's NBSP and NEL, sent raw (MySQL blanks)
+				dst = append(dst, ' ')
+				changed = true
+				i++
+				continue
+			case (c == 0xC0 || c == 0xC1) && i+1 < len(s) && s[i+1] >= 0x80 && s[i+1] < 0xC0:
+				// An overlong encoding of ASCII (%C0%A7 for ')
+				dst = append(dst, (c&1)<<6|s[i+1]&0x3F)
+				changed = true
+				i += 2
+				continue
+			}
+		}
 		switch {
 		case r == 0xAD, r >= 0x200B && r <= 0x200D, r == 0x2060, r == 0xFEFF:
 			// Invisible: a soft hyphen or zero-width character splitting
