@@ -27,7 +27,39 @@ var benignGenerators = []func(*rand.Rand) string{
 	postgrest, postgrest, postgrest, jsonText, jsonText, password, password,
 	prose, prose, prose, prose, prose, chat, chat, codeInProse, markdown,
 	address, product, product, search, search, identifier, misc, misc, phone,
-	quotedWords, quotedWords, sqlTalk,
+	quotedWords, quotedWords, sqlTalk, technical, technical,
+}
+
+// technical is what developers paste: log lines, shell commands, CSV rows,
+// spreadsheet formulas, filter expressions, config lines.
+func technical(r *rand.Rand) string {
+	w, n := oneOf(r, words...), r.IntN(1000)
+	name := oneOf(r, lastNames...)
+	switch r.IntN(9) {
+	case 0:
+		return fmt.Sprintf("2024-%02d-%02d %02d:%02d:%02d %s user=%s action=%s status=%d", 1+r.IntN(12), 1+r.IntN(28), r.IntN(24), r.IntN(60), r.IntN(60),
+			oneOf(r, "INFO", "WARN", "ERROR", "DEBUG"), strings.ToLower(oneOf(r, firstNames...)), w, oneOf(r, 200, 201, 404, 500))
+	case 1:
+		return oneOf(r, "grep -r '"+w+"' . | wc -l", "echo '"+w+"' || exit 1", "test -f x && echo 'yes' || echo 'no'", "psql -c 'SELECT "+fmt.Sprint(n)+"'",
+			"git commit -m '"+w+" the docs; fix typo'", "find . -name '*.sql' -exec rm {} \\;", "curl -s 'https://example.com/api?q="+w+"' | jq .", "awk -F';' '{print $2}' data.csv")
+	case 2:
+		return fmt.Sprintf("%d,%q,'%s',%d.%02d", n, name, strings.ToLower(w)+"@example.com", r.IntN(100), r.IntN(100))
+	case 3:
+		return oneOf(r, "=SUM(A1:A"+fmt.Sprint(n)+")", "=IF(B2>"+fmt.Sprint(n)+",\"High\",\"Low\")", "=VLOOKUP(A2,Sheet2!A:B,2,FALSE)", "=COUNTIF(C:C,\"'"+w+"\")", "=A1&\" \"&B1")
+	case 4:
+		return oneOf(r, "status = 'active' and age > "+fmt.Sprint(n%90), "name = '"+name+"'", "color in ('red', 'blue')", "price between 10 and "+fmt.Sprint(n),
+			"title like '%"+w+"%'", "created_at >= '2024-01-01'", "tags @> '{"+w+"}'", "data->>'"+w+"' = 'x'")
+	case 5:
+		return oneOf(r, "GET /api/items?id="+fmt.Sprint(n)+"&sort=name HTTP/1.1", "POST /rest/v1/"+w+" 201 12ms", "HTTP/1.1 404 Not Found",
+			"Error 1064: syntax error near '"+w+"' at line 1", "ERROR:  column \""+w+"\" does not exist", "WARN query took "+fmt.Sprint(n)+"ms: "+strings.ToUpper(w)+" ...")
+	case 6:
+		return oneOf(r, "key1=val1;key2=val2", "host=localhost port=5432 dbname="+w, "max_connections = "+fmt.Sprint(n), "PGOPTIONS='-c search_path="+w+"'",
+			"export "+strings.ToUpper(w)+"_URL='postgres://u@h/db'", "[section] "+w+" = true ; comment", "# "+w+" settings")
+	case 7:
+		return oneOf(r, "f('"+w+"') or g('x')", "x = '"+w+"' if y else 'z'", "print('"+w+"'); print('done')", "if (a == '"+w+"' || b) { return; }",
+			"SELECT "+w+" FROM t -- as in the docs", "-- "+w+" is a comment", "/* "+w+" */", "{\"sql\": \"DROP TABLE x;\"}")
+	}
+	return fmt.Sprintf("%s's order #%d -- %s (ETA %d days); '%s' or '%s'", name, n, oneOf(r, "shipped", "backordered", "cancelled"), r.IntN(9), w, oneOf(r, words...))
 }
 
 // quotedWords is prose that quotes words, SQL's among them: the quotes

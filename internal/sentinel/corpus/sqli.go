@@ -288,6 +288,9 @@ func evade(r *rand.Rand, s string) string {
 	if withProb(r, 0.06) {
 		s = splitKeyword(r, s)
 	}
+	if withProb(r, 0.03) {
+		s = gluedNumber(r, s)
+	}
 	if withProb(r, 0.05) {
 		s = versioned(r, s)
 	}
@@ -303,6 +306,21 @@ func evade(r *rand.Rand, s string) string {
 		s = strings.NewReplacer("'", "&#39;", "\"", "&quot;").Replace(s)
 	case x < 0.18:
 		s = strings.ReplaceAll(s, "'", "%u0027")
+	case x < 0.19:
+		s = strings.ReplaceAll(s, "'", oneOf(r, "%C0%A7", "%EF%BC%87", "%00%27", "%BF%27"))
+	case x < 0.20:
+		s = strings.ReplaceAll(s, " ", "%A0")
+	}
+	return s
+}
+
+// gluedNumber writes a number glued to the keyword after it, as MySQL
+// reads it (1 UNION → 1e0UNION, 0eUNION, 1dUNION).
+func gluedNumber(r *rand.Rand, s string) string {
+	for _, k := range []string{" UNION", " union", " OR", " AND", " or", " and"} {
+		if i := strings.Index(s, k); i > 0 && s[i-1] >= '0' && s[i-1] <= '9' {
+			return s[:i] + oneOf(r, "e0", "d", "e", ".") + s[i+1:]
+		}
 	}
 	return s
 }
@@ -329,10 +347,15 @@ func caseVariant(r *rand.Rand, s string) string {
 
 func splitKeyword(r *rand.Rand, s string) string {
 	for _, k := range keywords {
-		i := strings.Index(strings.ToUpper(s), k)
+		i := strings.Index(strings.ToUpper(s), strings.ToUpper(k))
 		if i >= 0 && len(k) >= 4 {
-			cut := i + 2 + r.IntN(len(k)-3)
-			return s[:cut] + "/**/" + s[cut:]
+			cut := i + 1 + r.IntN(len(k)-1)
+			s = s[:cut] + oneOf(r, "/**/", "/*x*/", "/*!*/") + s[cut:]
+			if withProb(r, 0.3) && cut+1 < i+len(k) {
+				// randomcomments: more than one cut
+				s = s[:i+1] + "/**/" + s[i+1:]
+			}
+			return s
 		}
 	}
 	return s

@@ -214,9 +214,10 @@ func (l *lexer) next() {
 		}
 		l.pos++
 		l.emit(kOther, i)
-	case c == '@' && (i+1 < len(s) && isIdentStart(s[i+1]) || i+2 < len(s) && s[i+1] == '@' && isIdentStart(s[i+2])):
+	case c == '@' && (i == 0 || !isIdentCont(s[i-1])) &&
+		(i+1 < len(s) && isIdentStart(s[i+1]) || i+2 < len(s) && s[i+1] == '@' && isIdentStart(s[i+2])):
 		// MySQL's @var and @@version, SQL Server's @p (PostgreSQL's @
-		// operators take a blank or a number).
+		// operators take a blank or a number; an email's @ follows a word).
 		j := i + 1
 		if s[j] == '@' {
 			j++

@@ -70,14 +70,20 @@ func (n *normalizer) joinSplitWords(s string) string {
 	found := false
 	for i := 0; i < len(s); i++ {
 		if s[i] == '/' && i+1 < len(s) && s[i+1] == '*' && i > 0 && isIdentCont(s[i-1]) {
-			end := strings.Index(s[i+2:], "*/")
-			if end >= 0 {
-				j := i + 2 + end + 2
-				if j < len(s) && isIdentCont(s[j]) {
-					found = true
-					i = j - 1
-					continue
+			// Skip a run of comments (S/**//*x*/ELECT) glued to a word
+			// on both sides.
+			j := i
+			for j+1 < len(s) && s[j] == '/' && s[j+1] == '*' {
+				end := strings.Index(s[j+2:], "*/")
+				if end < 0 {
+					break
 				}
+				j += 2 + end + 2
+			}
+			if j > i && j < len(s) && isIdentCont(s[j]) {
+				found = true
+				i = j - 1
+				continue
 			}
 		}
 		n.c = append(n.c, s[i])

@@ -154,8 +154,12 @@ func (a *verdict) raise(score float64, reason string) {
 // isLiteral reports whether token i is a constant an attacker compares.
 func (v *view) isLiteral(i int) bool {
 	switch v.kind(i) {
-	case kNumber, kString, kStringOpen, kParam:
+	case kNumber, kString, kParam:
 		return true
+	case kStringOpen, kQIdent:
+		// "…" is a string to MySQL, which payloads that break out of
+		// "…" are written for; elsewhere it names a column.
+		return v.text(i)[0] != '"' || v.ctx == ctxDouble
 	case kKeyword:
 		return v.kw(i) == kwLiteral
 	}
@@ -375,8 +379,10 @@ func (v *view) callScore(i int, s float64) float64 {
 // rather than prose ("select one").
 func (v *view) selectBody(i int) bool {
 	switch v.kind(i) {
-	case kNumber, kString, kParam, kQIdent:
+	case kNumber, kParam, kQIdent:
 		return true
+	case kString, kStringOpen:
+		return !v.prose(i)
 	case kLParen:
 		k := v.kind(i + 1)
 		return k == kNumber || k == kString || k == kLParen || v.kw(i+1) == kwSelect || v.is(i+1, "case") || v.call(i+1) && v.kw(i+1).isFunc()
@@ -829,7 +835,7 @@ func (v *view) conditionN(i int, w float64, out *verdict, depth int) {
 	}
 	// Scan the condition up to the next logic word, semicolon or end.
 	end := i
-	cmp, calls, sub, idents, words := -1, 0, false, 0, 0
+	cmp, calls, sub, idents, words, closed := -1, 0, false, 0, 0, 0
 	for end < n {
 		k := v.kind(end)
 		if k == kSemi || v.kw(end) == kwLogic || v.kw(end) == kwUnion {
@@ -853,6 +859,8 @@ func (v *view) conditionN(i int, w float64, out *verdict, depth int) {
 			idents++
 		case k == kKeyword:
 			words++
+		case k == kNumber, k == kString:
+			closed++
 		}
 		end++
 	}
@@ -888,15 +896,16 @@ func (v *view) conditionN(i int, w float64, out *verdict, depth int) {
 		if v.endComment || v.kind(i) == kStringOpen {
 			s += 0.1
 		}
-		if v.prose(i) || v.kind(i) == kStringOpen && v.ctx == ctxDouble && v.text(i)[0] == '\'' {
-			// ' or 'two words' — quoted prose more than a payload; or
-			// "… or 'x — a quote the query's " does not close
+		if v.prose(i) || v.kind(i) == kStringOpen && (v.ctx == ctxDouble && v.text(i)[0] == '\'' || len(v.text(i)) == 1 && v.prose(0)) {
+			// ' or 'two words' — quoted prose more than a payload;
+			// "… or 'x — a quote the query's " does not close; a bare
+			// quote after prose (name = 'Or', unlike admin' or ')
 			s = min(s, 0.45)
 		}
 		out.raise(s*w, "boolean condition")
 	case cmp >= 0 && v.brokeOut && idents+words <= 2:
 		out.raise(0.6, "boolean condition")
-	case v.brokeOut && idents+words == 0 && end > i+1:
+	case v.brokeOut && idents+words == 0 && end > i+1 && closed > 0:
 		// ' or ''-', ' or 2+2
 		out.raise(0.8, "boolean condition")
 	case v.brokeOut && v.endComment && idents+words <= 2:
