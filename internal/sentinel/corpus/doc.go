@@ -9,6 +9,9 @@
 // reproducible from its seed: train on one seed, measure on another.
 // Generators are pure functions of their random source; a *rand.Rand is
 // not safe for concurrent use, so give each goroutine its own.
+//
+// Each kind of value has its file ([Benign] in benign.go, [SQLi] in
+// sqli.go); the helpers oneOf and withProb in this file are shared.
 package corpus
 
 import "math/rand/v2"
