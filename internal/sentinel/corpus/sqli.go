@@ -258,6 +258,9 @@ func wrap(r *rand.Rand, core string) string {
 	if strings.HasSuffix(pre, " ") || stacked || withProb(r, 0.15) {
 		sep = ""
 	}
+	if bare && strings.Contains(pre, "\"") {
+		core = strings.ReplaceAll(core, "'", "\"") // the quote the query closes
+	}
 	s := pre + sep + core
 	if bare {
 		return s

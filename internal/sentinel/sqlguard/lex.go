@@ -255,7 +255,7 @@ func (l *lexer) lineComment(i int) {
 
 func (l *lexer) blockComment(i int) {
 	s := l.s
-	if i+2 < len(s) && s[i+2] == '!' {
+	if i+2 < len(s) && s[i+2] == '!' && strings.Contains(s[i+3:], "*/") {
 		// MySQL's /*!50000 UNION*/: the body is code.
 		j := i + 3
 		for j < len(s) && isDigit(s[j]) {

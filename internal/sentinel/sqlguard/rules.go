@@ -304,7 +304,7 @@ func (v *view) global(out *verdict) {
 				}
 			}
 		case kParam:
-			if strings.HasPrefix(v.text(i), "@@") {
+			if strings.HasPrefix(v.text(i), "@@") && serverVariable(v.text(i)[2:]) {
 				out.raise(0.8, "server variable")
 			}
 		}
@@ -343,6 +343,16 @@ func (v *view) global(out *verdict) {
 func (v *view) structural(i int) bool {
 	for _, w := range [...]string{"where", "from", "by", "order", "group", "having", "limit", "into", "on", "as", "then", "else", "end", "when", "to", "in", "is", "like", "between", "join"} {
 		if v.is(i, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// serverVariable reports whether @@name is one payloads read.
+func serverVariable(name string) bool {
+	for _, w := range [...]string{"version", "datadir", "hostname", "servername", "basedir", "tmpdir", "spid", "identity", "user", "global", "session", "language", "servicename", "rowcount", "error"} {
+		if len(name) >= len(w) && strings.EqualFold(name[:len(w)], w) {
 			return true
 		}
 	}
@@ -741,7 +751,7 @@ func (v *view) breakOut(i int, out *verdict) {
 				v.operand(i+1, 0.75, "boolean condition", out)
 			}
 		case opArith:
-			if v.brokeOut && v.kind(i+1) == kStringOpen && i+2 == n {
+			if v.brokeOut && v.kind(i+1) == kStringOpen && i+2 == n && v.sameQuote(i+1) {
 				// '+' (SQL Server's concatenation), '-', '*', '&', '^'
 				out.raise(0.6, "operator probe")
 			} else if v.brokeOut {
@@ -787,11 +797,12 @@ func (v *view) operand(i int, base float64, reason string, out *verdict) {
 	case v.kw(i) == kwFuncInfo || v.kw(i) == kwCatalog || v.is(i, "user"):
 		// '||current_user||'
 		out.raise(0.85, reason)
-	case v.call(i):
+	case v.call(i) && v.kw(i) == kwClause: // cast(…), if(…), coalesce(…)
 		out.raise(base, reason)
 	case v.kind(i) == kLParen && v.kw(i+1) == kwSelect:
 		out.raise(0.95, "subquery")
-	case v.kind(i) == kStringOpen:
+	case v.kind(i) == kStringOpen && v.sameQuote(i) && len(v.text(i)) <= 4:
+		// '=', x' = 'y: the query's own quote closes it
 		out.raise(base, reason)
 	case v.isLiteral(i) || v.kind(i) == kIdent:
 		// ' = 1 or '1, 'x'||'y
@@ -913,6 +924,19 @@ func (v *view) conditionN(i int, w float64, out *verdict, depth int) {
 	}
 }
 
+// sameQuote reports whether the open literal at i starts with the quote
+// the context's closing quote would close.
+func (v *view) sameQuote(i int) bool {
+	c := v.text(i)[0]
+	switch v.ctx {
+	case ctxSingle:
+		return c == '\'' || c == 'e' || c == 'E'
+	case ctxDouble:
+		return c == '"'
+	}
+	return true
+}
+
 // prose reports whether token i is a string literal with blanks in it:
 // quoted prose ('in' is a word) more than a payload's constant.
 func (v *view) prose(i int) bool {
@@ -979,7 +1003,8 @@ func (v *view) clause(i int, w float64, out *verdict) {
 			out.raise(0.7, "clause injection")
 		}
 	case "like", "ilike", "rlike", "regexp", "between", "in", "is", "collate":
-		if v.brokeOut && !v.prose(i+1) && (v.isLiteral(i+1) || v.kind(i+1) == kLParen || v.is(i+1, "not") || v.kw(i+1) == kwLiteral) {
+		paren := v.kind(i+1) == kLParen && (v.isLiteral(i+2) || v.kw(i+2) == kwSelect)
+		if v.brokeOut && !v.prose(i+1) && (v.isLiteral(i+1) || paren || v.is(i+1, "not") || v.kw(i+1) == kwLiteral) {
 			out.raise(0.75, "boolean condition")
 		}
 	case "as":
