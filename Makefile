@@ -6,7 +6,7 @@ GOBIN ?= $(shell $(GO) env GOPATH)/bin
 TESTDB_DIR := $(CURDIR)/.testdb
 export CGO_ENABLED ?= 1
 
-.PHONY: help run build test test-go test-faults soak test-e2e lint fmt bench bench-bus bench-boot bench-realtime bench-rest bench-metrics bench-auth bench-projects bench-share bench-graphql bench-vs fuzz tools clean
+.PHONY: help run build test test-go test-faults soak test-e2e lint fmt bench bench-bus bench-boot bench-realtime bench-rest bench-metrics bench-auth bench-projects bench-share bench-graphql bench-vs bench-sentinel fuzz tools clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  %-12s %s\n", $$1, $$2}'
@@ -54,7 +54,7 @@ tools: ## install the pinned golangci-lint if missing
 		$(GO) install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_VERSION); \
 	fi
 
-bench: bench-bus bench-boot bench-rest bench-metrics bench-auth bench-realtime bench-projects bench-share bench-graphql ## all benchmarks (figures go in closing notes)
+bench: bench-bus bench-boot bench-rest bench-metrics bench-auth bench-realtime bench-projects bench-share bench-graphql bench-sentinel ## all benchmarks (figures go in closing notes)
 
 bench-bus: ## event bus publish→deliver, against a bare channel baseline
 	$(GO) test -run='^$$' -bench='Bus|Baseline' -benchmem -count=3 ./internal/kernel/
@@ -82,9 +82,10 @@ bench-auth: ## auth: HS256 verification (cached, cold) vs golang-jwt on one core
 	$(GO) test -run='^$$' -bench='VerifyHS256|BaselineJWTParse' -benchmem -cpu 1 -count=3 ./internal/auth/
 	$(GO) test -run='^$$' -bench='RefreshGrant|PasswordSignIn|BaselineBcrypt' -benchmem -count=3 ./internal/auth/
 
-.PHONY: bench-sentinel-values
-bench-sentinel-values: ## the sentinel's value agents: xssguard and pathguard Inspect on plain, hard benign and attack mixes (ns/op, p99-ns, allocs)
-	$(GO) test -run='^$$' -bench='Inspect' -benchmem -count=3 ./internal/sentinel/xssguard/ ./internal/sentinel/pathguard/
+bench-sentinel: ## the sentinel: each value agent's time per value (ns/op, p50, p99 over benign, attack and mixed corpora), its work per request, and REST through the gateway with it on vs off (and off vs off: the noise floor) at 1 and 32 clients
+	$(GO) test -run='^$$' -bench='Inspect|Prefilter' -benchmem -count=3 ./internal/sentinel/sqlguard/ ./internal/sentinel/xssguard/ ./internal/sentinel/pathguard/
+	$(GO) test -run='^$$' -bench='RequestPath' -benchtime=200000x -benchmem -count=3 ./internal/sentinel/
+	set -o pipefail; $(GO) test -run='^$$' -bench='SentinelOnOff' -benchtime=12000x -v ./internal/rest/ | grep -E 'ratio'
 
 bench-graphql: build ## /graphql/v1 against PostGraphile 5 (Node 22, bench/graphql) on the same data: one-row lookup and 20-row list with 5 children each, 32 clients
 	cd bench/graphql && npm ci --no-audit --no-fund --loglevel=error

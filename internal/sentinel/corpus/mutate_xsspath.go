@@ -6,9 +6,6 @@ import (
 	"strings"
 )
 
-// pick returns a random element of xs.
-func pick[T any](r *rand.Rand, xs []T) T { return xs[r.IntN(len(xs))] }
-
 // randomCase flips the case of letters at random (JaVaScRiPt).
 func randomCase(r *rand.Rand, s string) string {
 	b := []byte(s)

@@ -62,32 +62,32 @@ func Traversal(r *rand.Rand, n int) []Sample {
 
 func travOne(r *rand.Rand) string {
 	if r.IntN(5) == 0 {
-		v := pick(r, travAbsolute)
+		v := oneOf(r, travAbsolute...)
 		switch r.IntN(5) {
 		case 0:
 			v = percentSome(v, "/\\:.", r.IntN(2) == 0)
 		case 1:
-			v = pick(r, []string{"file=", "path=", "", "doc="}) + v + pick(r, travSuffixes)
+			v = oneOf(r, []string{"file=", "path=", "", "doc="}...) + v + oneOf(r, travSuffixes...)
 		}
 		return v
 	}
-	dots := pick(r, travDots)
-	sep := pick(r, travSeps)
+	dots := oneOf(r, travDots...)
+	sep := oneOf(r, travSeps...)
 	if dots == "...." && r.IntN(2) == 0 {
-		sep = pick(r, []string{"//", "\\\\", "/\\", "\\/"})
+		sep = oneOf(r, []string{"//", "\\\\", "/\\", "\\/"}...)
 	}
 	depth := 1 + r.IntN(12)
 	var b strings.Builder
-	b.WriteString(pick(r, travPrefixes))
+	b.WriteString(oneOf(r, travPrefixes...))
 	for range depth {
 		d, s := dots, sep
 		if r.IntN(8) == 0 { // mixed forms within one climb
-			d, s = pick(r, travDots), pick(r, travSeps)
+			d, s = oneOf(r, travDots...), oneOf(r, travSeps...)
 		}
 		b.WriteString(d)
 		b.WriteString(s)
 	}
-	target := pick(r, travTargets)
+	target := oneOf(r, travTargets...)
 	if sep == "\\" || sep == "%5c" || strings.Contains(sep, "5c") {
 		target = strings.ReplaceAll(target, "/", "\\")
 	}
@@ -95,7 +95,7 @@ func travOne(r *rand.Rand) string {
 		target = percentSome(target, "/.", r.IntN(2) == 0)
 	}
 	b.WriteString(target)
-	b.WriteString(pick(r, travSuffixes))
+	b.WriteString(oneOf(r, travSuffixes...))
 	v := b.String()
 	if r.IntN(6) == 0 {
 		v = randomCase(r, v)
@@ -140,14 +140,14 @@ func BenignPaths(r *rand.Rand, n int) []Sample {
 		var v string
 		switch r.IntN(3) {
 		case 0:
-			v = pick(r, pathDirs) + "/" + pick(r, pathFiles)
+			v = oneOf(r, pathDirs...) + "/" + oneOf(r, pathFiles...)
 		case 1:
-			v = pick(r, pathFiles)
+			v = oneOf(r, pathFiles...)
 			if r.IntN(3) == 0 {
-				v = pick(r, pathDirs) + "/" + pick(r, pathDirs) + "/" + v
+				v = oneOf(r, pathDirs...) + "/" + oneOf(r, pathDirs...) + "/" + v
 			}
 		default:
-			v = fillPath(r, pick(r, pathProse))
+			v = fillPath(r, oneOf(r, pathProse...))
 		}
 		out = append(out, Sample{Value: v, Label: "benign"})
 	}
@@ -164,11 +164,11 @@ func fillPath(r *rand.Rand, t string) string {
 		i++
 		switch t[i] {
 		case 'v':
-			b.WriteString(pick(r, []string{"1.2.3", "10.4.1-rc.2", "2.0", "0.9.12", "1.2.3+build.5"}))
+			b.WriteString(oneOf(r, []string{"1.2.3", "10.4.1-rc.2", "2.0", "0.9.12", "1.2.3+build.5"}...))
 		case 'd':
-			b.WriteString(pick(r, []string{"1", "12", "2024", "05", "31", "7"}))
+			b.WriteString(oneOf(r, []string{"1", "12", "2024", "05", "31", "7"}...))
 		case 'p':
-			b.WriteString(pick(r, []string{"docs/guide", "a/b/c", "users/42", "files/report.pdf", "img/logo.png"}))
+			b.WriteString(oneOf(r, []string{"docs/guide", "a/b/c", "users/42", "files/report.pdf", "img/logo.png"}...))
 		case '%':
 			b.WriteByte('%')
 		}

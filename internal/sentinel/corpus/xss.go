@@ -140,13 +140,13 @@ func XSS(r *rand.Rand, n int) []Sample {
 }
 
 func xssOne(r *rand.Rand) string {
-	body := pick(r, xssBodies)
-	closer := pick(r, xssClosers)
+	body := oneOf(r, xssBodies...)
+	closer := oneOf(r, xssClosers...)
 	switch k := r.IntN(20); {
 	case k < 8:
-		t := pick(r, xssEventTags)
-		sep := pick(r, xssSeps)
-		ev := pick(r, xssEvents)
+		t := oneOf(r, xssEventTags...)
+		sep := oneOf(r, xssSeps...)
+		ev := oneOf(r, xssEvents...)
 		val := body
 		switch r.IntN(4) {
 		case 0:
@@ -156,7 +156,7 @@ func xssOne(r *rand.Rand) string {
 		}
 		attrs := ""
 		if t.attrs != "" {
-			attrs = t.attrs + pick(r, xssSeps)
+			attrs = t.attrs + oneOf(r, xssSeps...)
 		}
 		eq := "="
 		if r.IntN(6) == 0 {
@@ -174,18 +174,18 @@ func xssOne(r *rand.Rand) string {
 		}
 		return closer + v
 	case k < 11:
-		scheme := pick(r, xssSchemes)
+		scheme := oneOf(r, xssSchemes...)
 		b := body
 		if strings.HasPrefix(scheme, "vbscript") {
 			b = "msgbox(\"XSS\")"
 		}
-		return closer + strings.Replace(strings.Replace(pick(r, xssURLVectors), "%s", scheme, 1), "%s", b, 1)
+		return closer + strings.Replace(strings.Replace(oneOf(r, xssURLVectors...), "%s", scheme, 1), "%s", b, 1)
 	case k < 15:
-		return closer + strings.ReplaceAll(pick(r, xssFixed), "%s", body)
+		return closer + strings.ReplaceAll(oneOf(r, xssFixed...), "%s", body)
 	case k < 19:
-		return strings.ReplaceAll(pick(r, xssBreakouts), "%s", body)
+		return strings.ReplaceAll(oneOf(r, xssBreakouts...), "%s", body)
 	default:
-		return pick(r, xssPolyglots)
+		return oneOf(r, xssPolyglots...)
 	}
 }
 
@@ -212,7 +212,7 @@ func xssMutate(r *rand.Rand, v string) string {
 		return overlong(v, "<>")
 	case 9:
 		// A NUL byte inside a tag name or scheme, raw or encoded.
-		nul := pick(r, []string{"\x00", "%00"})
+		nul := oneOf(r, []string{"\x00", "%00"}...)
 		for _, w := range []string{"script", "javascript", "onerror", "onload"} {
 			if k := strings.Index(v, w); k >= 0 {
 				return v[:k+2] + nul + v[k+2:]
@@ -267,7 +267,7 @@ var benignPasswords = []string{
 func BenignMarkup(r *rand.Rand, n int) []Sample {
 	out := make([]Sample, 0, n)
 	for range n {
-		t := pick(r, benignTemplates)
+		t := oneOf(r, benignTemplates...)
 		var b strings.Builder
 		for i := 0; i < len(t); i++ {
 			if t[i] != '%' || i+1 == len(t) {
@@ -277,21 +277,21 @@ func BenignMarkup(r *rand.Rand, n int) []Sample {
 			i++
 			switch t[i] {
 			case 'w':
-				b.WriteString(pick(r, benignWords))
+				b.WriteString(oneOf(r, benignWords...))
 			case 'W':
-				b.WriteString(pick(r, []string{"String", "Integer", "User", "T", "Node"}))
+				b.WriteString(oneOf(r, []string{"String", "Integer", "User", "T", "Node"}...))
 			case 'n':
-				b.WriteString(pick(r, benignNames))
+				b.WriteString(oneOf(r, benignNames...))
 			case 'e':
-				b.WriteString(pick(r, []string{"alice@example.org", "bob.smith@x.org", "support@magflock.dev", "a+b@mail.co"}))
+				b.WriteString(oneOf(r, []string{"alice@example.org", "bob.smith@x.org", "support@magflock.dev", "a+b@mail.co"}...))
 			case 'p':
-				b.WriteString(pick(r, []string{"docs", "guide/intro", "team", "photo-1", "a/b", "reports/2024"}))
+				b.WriteString(oneOf(r, []string{"docs", "guide/intro", "team", "photo-1", "a/b", "reports/2024"}...))
 			case 'd':
-				b.WriteString(pick(r, []string{"1", "3", "42", "100", "2024", "7"}))
+				b.WriteString(oneOf(r, []string{"1", "3", "42", "100", "2024", "7"}...))
 			case 's':
-				b.WriteString(pick(r, benignPasswords))
+				b.WriteString(oneOf(r, benignPasswords...))
 			case 'v':
-				b.WriteString(pick(r, []string{"name", "user.name", " count ", "item.price | currency", "title"}))
+				b.WriteString(oneOf(r, []string{"name", "user.name", " count ", "item.price | currency", "title"}...))
 			case '%':
 				b.WriteByte('%')
 			default:
