@@ -301,7 +301,11 @@ func sentinelClassifyCmd() *cobra.Command {
 				return err
 			}
 			jsonl, _ := cmd.Flags().GetBool("jsonl")
-			return classifyLines(cmd.InOrStdin(), cmd.OutOrStdout(), sentinel.NewClassifier(cfg.Sentinel), jsonl, jsonFlag(cmd))
+			c, err := sentinel.NewClassifier(cfg.Sentinel)
+			if err != nil {
+				return err
+			}
+			return classifyLines(cmd.InOrStdin(), cmd.OutOrStdout(), c, jsonl, jsonFlag(cmd))
 		},
 	}
 	c.Flags().Bool("jsonl", false, "read one JSON string or {\"value\": …} object per line")

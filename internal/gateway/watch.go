@@ -2,7 +2,6 @@ package gateway
 
 import (
 	"net/http"
-	"net/netip"
 	"strconv"
 	"strings"
 	"time"
@@ -11,18 +10,14 @@ import (
 	"github.com/magflock/mobo/internal/sentinel/event"
 )
 
-// record completes the request's event with what the gateway knows (the
-// answer's status, size and row count, the client) and gives it to the
-// sentinel.
-func (g *Gateway) record(note *event.Note, r *http.Request, rw *statusWriter, ip string, start time.Time) {
+// record completes the request's event with what the gateway knows once
+// it is answered (status, size, row count; the client was noted when it
+// came) and gives it to the sentinel.
+func (g *Gateway) record(note *event.Note, r *http.Request, rw *statusWriter, start time.Time) {
 	e := note.Event()
 	e.Time, e.Kind = start, kindOf(e)
-	e.Project, e.API, e.Method = rw.project, rw.api, r.Method
+	e.Project, e.API = rw.project, rw.api
 	e.Status, e.Bytes = rw.status, rw.bytes
-	e.UserAgent = r.UserAgent()
-	if a, err := netip.ParseAddr(ip); err == nil {
-		e.Actor.IP = a.Unmap()
-	}
 	if e.Rows == 0 {
 		e.Rows = rowsOf(rw.Header().Get("Content-Range"))
 	}

@@ -3,6 +3,7 @@ package sentinel
 import (
 	"github.com/magflock/mobo/internal/sentinel/event"
 	"github.com/magflock/mobo/internal/sentinel/pathguard"
+	"github.com/magflock/mobo/internal/sentinel/sqlguard"
 	"github.com/magflock/mobo/internal/sentinel/xssguard"
 )
 
@@ -14,11 +15,16 @@ type Classifier struct {
 }
 
 // NewClassifier returns a classifier with the agents configured by cfg.
-func NewClassifier(cfg Config) *Classifier {
+func NewClassifier(cfg Config) (*Classifier, error) {
+	sq, err := sqlguard.New(cfg.SQLGuard)
+	if err != nil {
+		return nil, err
+	}
 	return &Classifier{agents: []ValueAgent{
+		{Name: sqlguard.Name, Inspector: sq},
 		{Name: xssguard.Name, Inspector: xssguard.New(cfg.XSSGuard)},
 		{Name: pathguard.Name, Inspector: pathguard.New(cfg.PathGuard)},
-	}}
+	}}, nil
 }
 
 // Benign is the label of a value no agent flags.

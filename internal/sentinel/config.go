@@ -12,6 +12,7 @@ import (
 	"github.com/magflock/mobo/internal/sentinel/dataguard"
 	"github.com/magflock/mobo/internal/sentinel/pathguard"
 	"github.com/magflock/mobo/internal/sentinel/privguard"
+	"github.com/magflock/mobo/internal/sentinel/sqlguard"
 	"github.com/magflock/mobo/internal/sentinel/xssguard"
 )
 
@@ -64,6 +65,7 @@ type Config struct {
 	MaxInspectBytes int `toml:"max_inspect_bytes"`
 
 	// Each agent's own settings.
+	SQLGuard   sqlguard.Config   `toml:"sqlguard"`
 	XSSGuard   xssguard.Config   `toml:"xssguard"`
 	PathGuard  pathguard.Config  `toml:"pathguard"`
 	APIWatch   apiwatch.Config   `toml:"apiwatch"`
@@ -132,8 +134,9 @@ var actions = []string{"block", "revoke_sessions", "revoke_key", "alert"}
 // those whose findings are weak alone need two.
 func DefaultScenarios() []Scenario {
 	return []Scenario{
-		// Three attack values from one address, each refused on the spot.
-		{Name: "injection", Labels: []string{"sqli", "xss", "traversal"}, Threshold: 2.5, Scope: ScopeIP, Actions: []string{"block", "alert"}, Refuse: true},
+		// Two or three attack values from one address (by how sure the agents
+		// are), each refused on the spot.
+		{Name: "injection", Labels: []string{"sqli", "xss", "traversal"}, Threshold: 2, Scope: ScopeIP, Actions: []string{"block", "alert"}, Refuse: true},
 		// The attacked account (whoever tries it) and each source that
 		// tried it often.
 		{Name: "brute_force", Labels: []string{"brute_force"}, Threshold: 0.8, Actions: []string{"block", "alert"}},
@@ -174,7 +177,7 @@ func (c Config) Validate() error {
 	for name, err := range map[string]error{
 		"apiwatch": c.APIWatch.Validate(), "authsentry": c.AuthSentry.Validate(),
 		"dataguard": c.DataGuard.Validate(), "privguard": c.PrivGuard.Validate(),
-		"xssguard": c.XSSGuard.Validate(), "pathguard": c.PathGuard.Validate(),
+		"xssguard": c.XSSGuard.Validate(), "pathguard": c.PathGuard.Validate(), "sqlguard": c.SQLGuard.Validate(),
 	} {
 		if err != nil {
 			return fmt.Errorf("sentinel.%s: %w", name, err)

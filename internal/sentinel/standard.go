@@ -6,6 +6,7 @@ import (
 	"github.com/magflock/mobo/internal/sentinel/dataguard"
 	"github.com/magflock/mobo/internal/sentinel/event"
 	"github.com/magflock/mobo/internal/sentinel/privguard"
+	"github.com/magflock/mobo/internal/sentinel/sqlguard"
 	"github.com/magflock/mobo/internal/sentinel/xssguard"
 )
 
@@ -19,7 +20,11 @@ import (
 // [Classifier].
 func Standard(cfg Config, o Options) (Options, error) {
 	o.Config = cfg
-	o.Values = []ValueAgent{{Name: xssguard.Name, Inspector: xssguard.New(cfg.XSSGuard)}}
+	sq, err := sqlguard.New(cfg.SQLGuard)
+	if err != nil {
+		return o, err
+	}
+	o.Values = []ValueAgent{{Name: sqlguard.Name, Inspector: sq}, {Name: xssguard.Name, Inspector: xssguard.New(cfg.XSSGuard)}}
 	aw, err := apiwatch.New(cfg.APIWatch)
 	if err != nil {
 		return o, err
