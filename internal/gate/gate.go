@@ -35,8 +35,9 @@ type Options struct {
 // Its methods do no I/O and are safe for concurrent use.
 type Watcher interface {
 	// Admit refuses a principal whose key, user or session is blocked
-	// on project ref; its error is an [*httpx.Refusal].
-	Admit(ref, keyID, userID, session string) error
+	// on project ref (a user required to step up to MFA is admitted at
+	// aal2); its error is an [*httpx.Refusal].
+	Admit(ref, keyID, userID, session, aal string) error
 	// Inspect looks at a statement's bound values (the request's actor
 	// is in ctx's [event.Note]); an error refuses the statement.
 	Inspect(ctx context.Context, args []any) error
@@ -93,7 +94,8 @@ func (g *Gate) Authorize(ctx context.Context, ref string, p *Principal, acts ...
 	}
 	note(ctx, p, acts[0])
 	if g.watch != nil {
-		if err := g.watch.Admit(ref, p.KeyID, p.Subject, p.session()); err != nil {
+		aal, _ := p.Claims[ClaimAAL].(string)
+		if err := g.watch.Admit(ref, p.KeyID, p.Subject, p.session(), aal); err != nil {
 			return nil, err
 		}
 	}

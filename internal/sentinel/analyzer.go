@@ -151,6 +151,10 @@ func (s *Sentinel) respond(sc Scenario, inc *Incident, e *event.Event, f event.F
 		switch a {
 		case "block":
 			s.block(Block{Scope: inc.Scope, Subject: inc.Subject, Reason: sc.Name, Incident: inc.ID, Created: inc.Opened}, sc.Block)
+		case "step_up":
+			if sub := subjectOf(ScopeUser, event.Finding{}, e); sub != "" {
+				s.block(Block{Scope: ScopeUser, Subject: sub, Reason: sc.Name, Incident: inc.ID, Created: inc.Opened, StepUp: true}, sc.Block)
+			}
 		case "revoke_sessions":
 			if s.resp != nil && e.Actor.UserID != "" {
 				s.async(func(ctx context.Context) error { return s.resp.RevokeSessions(ctx, e.Project, e.Actor.UserID) }, "revoking sessions")

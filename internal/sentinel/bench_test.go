@@ -43,7 +43,7 @@ func benchRequestPath(b *testing.B, clients int) {
 		if s.AdmitIP(ip) != nil {
 			b.Fatal("refused")
 		}
-		if err := s.Admit("default", "", "", ""); err != nil {
+		if err := s.Admit("default", "", "", "", ""); err != nil {
 			b.Fatal(err)
 		}
 		n.Set(func(e *event.Event) { e.Actor.Role, e.Route, e.Relation = "anon", "rest:public.todos", "public.todos" })

@@ -19,6 +19,8 @@ type Block struct {
 	// each doubles the duration.
 	Offences int       `json:"offences"`
 	Manual   bool      `json:"manual"` // by an operator, not a scenario
+	// StepUp admits the user again once signed in with MFA (aal2).
+	StepUp bool `json:"step_up,omitempty"`
 	Created  time.Time `json:"created_at"`
 }
 

@@ -102,8 +102,10 @@ type Scenario struct {
 	// Scope is the actor acted against: "ip", "net", "key", "user",
 	// "session", "account", or "" for the finding's own scope.
 	Scope string `toml:"scope"`
-	// Actions: "block" (the actor, for Block), "revoke_sessions" (the
-	// user's), "revoke_key", "alert" (the webhook).
+	// Actions: "block" (the actor, for Block), "step_up" (the user, for
+	// Block, until it signs in again with MFA: its aal1 tokens are
+	// refused), "revoke_sessions" (the user's), "revoke_key", "alert"
+	// (the webhook).
 	Actions []string `toml:"actions"`
 	// Block is a first block's duration; each repeat offence doubles it.
 	// Default 15m.
@@ -126,7 +128,7 @@ const (
 	ScopeAccount = "account" // an email or phone signed in with
 )
 
-var actions = []string{"block", "revoke_sessions", "revoke_key", "alert"}
+var actions = []string{"block", "step_up", "revoke_sessions", "revoke_key", "alert"}
 
 // DefaultScenarios are the scenarios without configuration. An agent
 // reports a pattern once when it crosses its own threshold (with a score

@@ -246,15 +246,17 @@ func (s *Sentinel) AdmitIP(ip netip.Addr) *httpx.Refusal {
 }
 
 // Admit refuses a principal whose key, user or session is blocked on
-// project ref. The gate calls it for every decision.
-func (s *Sentinel) Admit(ref, keyID, userID, session string) error {
+// project ref. The gate calls it for every decision. A user under a
+// step-up block is admitted with a token of assurance level aal2 (signed
+// in with MFA since).
+func (s *Sentinel) Admit(ref, keyID, userID, session, aal string) error {
 	bs := s.blocks.Load()
 	if len(bs.other) == 0 {
 		return nil
 	}
 	now := s.now()
 	for _, c := range [...]struct{ scope, id string }{{ScopeKey, keyID}, {ScopeUser, userID}, {ScopeSession, session}} {
-		if b := bs.find(c.scope, ref, c.id, now); b != nil {
+		if b := bs.find(c.scope, ref, c.id, now); b != nil && !(b.StepUp && aal == "aal2") {
 			return s.refuse(b)
 		}
 	}

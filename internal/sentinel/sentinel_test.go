@@ -292,16 +292,16 @@ func TestUnblockAndManualBlock(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := r.s.Admit("default", "", "5b7f", ""); err == nil {
+	if err := r.s.Admit("default", "", "5b7f", "", ""); err == nil {
 		t.Fatal("a blocked user was admitted")
 	}
-	if err := r.s.Admit("other", "", "5b7f", ""); err != nil {
+	if err := r.s.Admit("other", "", "5b7f", "", ""); err != nil {
 		t.Fatalf("the user's block reached another project: %v", err)
 	}
 	if err := r.s.Unblock(t.Context(), b.Scope, b.Subject); err != nil {
 		t.Fatal(err)
 	}
-	if err := r.s.Admit("default", "", "5b7f", ""); err != nil {
+	if err := r.s.Admit("default", "", "5b7f", "", ""); err != nil {
 		t.Fatalf("still refused after unblock: %v", err)
 	}
 	if err := r.s.Unblock(t.Context(), ScopeIP, "192.0.2.99"); !errors.Is(err, ErrNotFound) {
@@ -382,7 +382,7 @@ func TestEveryNodeFollows(t *testing.T) {
 	if _, err := a.BlockManually(ScopeKey, "default/k1", "", time.Hour); err != nil {
 		t.Fatal(err)
 	}
-	eventually("manual block", func() bool { return b.Admit("default", "k1", "", "") != nil })
+	eventually("manual block", func() bool { return b.Admit("default", "k1", "", "", "") != nil })
 	if err := a.SetMode(t.Context(), "sqlguard", ModeShadow); err != nil {
 		t.Fatal(err)
 	}
@@ -418,6 +418,23 @@ func TestAccountScenarioBlocksTheAccount(t *testing.T) {
 	}
 	if err := r.s.AdmitAccount("default", "bob@example.com"); err != nil {
 		t.Errorf("another account refused: %v", err)
+	}
+}
+
+func TestStepUpAdmitsMFATokensOnly(t *testing.T) {
+	t.Parallel()
+	r := newRig(t, Config{Scenarios: []Scenario{{Name: "suspicious", Labels: []string{"brute_force"}, Threshold: 0.5, Scope: ScopeUser, Actions: []string{"step_up"}}}})
+	r.s.Record(&event.Event{Time: r.clock.now(), Project: "default", Route: "auth:token", Actor: event.Actor{UserID: "u7"}})
+	err := r.s.Admit("default", "", "u7", "", "aal1")
+	var ref *httpx.Refusal
+	if !errors.As(err, &ref) || ref.Scope != ScopeUser {
+		t.Fatalf("an aal1 token of the user: %v, want refused", err)
+	}
+	if err := r.s.Admit("default", "", "u7", "", "aal2"); err != nil {
+		t.Errorf("an aal2 token of the user: %v, want admitted", err)
+	}
+	if bs := r.s.Blocks(); len(bs) != 1 || !bs[0].StepUp {
+		t.Errorf("blocks = %+v, want one step-up block", bs)
 	}
 }
 

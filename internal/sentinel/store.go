@@ -164,11 +164,12 @@ func (st *store) saveIncident(inc *Incident) {
 }
 
 func (st *store) saveBlock(b Block) {
-	st.enqueue(`insert into mobo.sentinel_blocks (scope, subject, until, reason, incident, offences, manual, created_at)
-		values ($1, $2, $3, $4, $5, $6, $7, $8)
+	st.enqueue(`insert into mobo.sentinel_blocks (scope, subject, until, reason, incident, offences, manual, created_at, step_up)
+		values ($1, $2, $3, $4, $5, $6, $7, $8, $9)
 		on conflict (scope, subject) do update set until = excluded.until, reason = excluded.reason,
-			incident = excluded.incident, offences = excluded.offences, manual = excluded.manual, created_at = excluded.created_at`,
-		b.Scope, b.Subject, b.Until, b.Reason, b.Incident, b.Offences, b.Manual, b.Created)
+			incident = excluded.incident, offences = excluded.offences, manual = excluded.manual, created_at = excluded.created_at,
+			step_up = excluded.step_up`,
+		b.Scope, b.Subject, b.Until, b.Reason, b.Incident, b.Offences, b.Manual, b.Created, b.StepUp)
 }
 
 // prune deletes events and closed incidents older than before, and blocks
@@ -216,13 +217,13 @@ func (s *Sentinel) loadBlocks(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	rows, err := pool.Query(ctx, `select scope, subject, until, reason, incident, offences, manual, created_at from mobo.sentinel_blocks`)
+	rows, err := pool.Query(ctx, `select scope, subject, until, reason, incident, offences, manual, created_at, step_up from mobo.sentinel_blocks`)
 	if err != nil {
 		return err
 	}
 	blocks, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Block, error) {
 		var b Block
-		err := r.Scan(&b.Scope, &b.Subject, &b.Until, &b.Reason, &b.Incident, &b.Offences, &b.Manual, &b.Created)
+		err := r.Scan(&b.Scope, &b.Subject, &b.Until, &b.Reason, &b.Incident, &b.Offences, &b.Manual, &b.Created, &b.StepUp)
 		return b, err
 	})
 	if err != nil {

@@ -49,6 +49,8 @@ create table mobo.sentinel_blocks (
     offences   int not null,
     manual     boolean not null,
     created_at timestamptz not null,
+    -- the user is admitted again with an MFA (aal2) token
+    step_up    boolean not null default false,
     primary key (scope, subject)
 );
 
