@@ -17,11 +17,11 @@ type Block struct {
 	Incident string    `json:"incident,omitempty"`
 	// Offences counts the blocks this subject has had, this one included:
 	// each doubles the duration.
-	Offences int       `json:"offences"`
-	Manual   bool      `json:"manual"` // by an operator, not a scenario
+	Offences int  `json:"offences"`
+	Manual   bool `json:"manual"` // by an operator, not a scenario
 	// StepUp admits the user again once signed in with MFA (aal2).
-	StepUp bool `json:"step_up,omitempty"`
-	Created  time.Time `json:"created_at"`
+	StepUp  bool      `json:"step_up,omitempty"`
+	Created time.Time `json:"created_at"`
 }
 
 func (b *Block) active(now time.Time) bool { return b != nil && now.Before(b.Until) }
