@@ -29,106 +29,115 @@ func (b *Block) active(now time.Time) bool { return b != nil && now.Before(b.Unt
 // blockSet is an immutable snapshot of the blocks: the request path reads
 // it without a lock; writers copy it ([Sentinel.mu]).
 type blockSet struct {
-	ips   map[netip.Addr]*Block
-	nets  map[netip.Prefix]*Block
-	other map[string]*Block // scope + "\x00" + subject
+	m             map[blockKey]*Block
+	addrs, others int // blocks of addresses and networks; of the rest
 }
 
-func (s *blockSet) len() int { return len(s.ips) + len(s.nets) + len(s.other) }
+// blockKey names a blocked subject: an address, a network, or an id
+// ("<ref>/<id>") at another scope.
+type blockKey struct {
+	scope string
+	addr  netip.Addr
+	net   netip.Prefix
+	id    string
+}
+
+// keyOf reads subject at scope as a key; ok is false for an address or
+// network that does not parse.
+func keyOf(scope, subject string) (k blockKey, ok bool) {
+	switch scope {
+	case ScopeIP:
+		a, err := netip.ParseAddr(subject)
+		return blockKey{scope: scope, addr: a.Unmap()}, err == nil
+	case ScopeNet:
+		p, err := netip.ParsePrefix(subject)
+		return blockKey{scope: scope, net: p.Masked()}, err == nil
+	}
+	return blockKey{scope: scope, id: subject}, true
+}
+
+func newBlockSet() *blockSet { return &blockSet{m: map[blockKey]*Block{}} }
+
+func (s *blockSet) len() int { return len(s.m) }
 
 func (s *blockSet) clone() *blockSet {
-	c := &blockSet{
-		ips:   make(map[netip.Addr]*Block, len(s.ips)),
-		nets:  make(map[netip.Prefix]*Block, len(s.nets)),
-		other: make(map[string]*Block, len(s.other)),
-	}
-	for k, v := range s.ips {
-		c.ips[k] = v
-	}
-	for k, v := range s.nets {
-		c.nets[k] = v
-	}
-	for k, v := range s.other {
-		c.other[k] = v
+	c := &blockSet{m: make(map[blockKey]*Block, len(s.m)), addrs: s.addrs, others: s.others}
+	for k, v := range s.m {
+		c.m[k] = v
 	}
 	return c
+}
+
+// count keeps the kinds' counts as key k comes (+1) or goes (-1).
+func (s *blockSet) count(k blockKey, d int) {
+	if k.scope == ScopeIP || k.scope == ScopeNet {
+		s.addrs += d
+	} else {
+		s.others += d
+	}
 }
 
 // put adds b (replacing the subject's block); remove deletes one. Both on
 // a clone.
 func (s *blockSet) put(b *Block) {
-	switch b.Scope {
-	case ScopeIP:
-		if a, err := netip.ParseAddr(b.Subject); err == nil {
-			s.ips[a.Unmap()] = b
-		}
-	case ScopeNet:
-		if p, err := netip.ParsePrefix(b.Subject); err == nil {
-			s.nets[p.Masked()] = b
-		}
-	default:
-		s.other[b.Scope+"\x00"+b.Subject] = b
+	k, ok := keyOf(b.Scope, b.Subject)
+	if !ok {
+		return
 	}
+	if _, had := s.m[k]; !had {
+		s.count(k, 1)
+	}
+	s.m[k] = b
 }
 
 func (s *blockSet) remove(scope, subject string) bool {
-	switch scope {
-	case ScopeIP:
-		if a, err := netip.ParseAddr(subject); err == nil {
-			_, ok := s.ips[a.Unmap()]
-			delete(s.ips, a.Unmap())
-			return ok
-		}
-	case ScopeNet:
-		if p, err := netip.ParsePrefix(subject); err == nil {
-			_, ok := s.nets[p.Masked()]
-			delete(s.nets, p.Masked())
-			return ok
-		}
-	default:
-		_, ok := s.other[scope+"\x00"+subject]
-		delete(s.other, scope+"\x00"+subject)
-		return ok
+	k, ok := keyOf(scope, subject)
+	if _, had := s.m[k]; !ok || !had {
+		return false
 	}
-	return false
+	delete(s.m, k)
+	s.count(k, -1)
+	return true
 }
 
 // ip returns the active block of address a or its network.
 func (s *blockSet) ip(a netip.Addr, now time.Time) *Block {
-	if !a.IsValid() || len(s.ips)+len(s.nets) == 0 {
+	if !a.IsValid() || s.addrs == 0 {
 		return nil
 	}
-	if b := s.ips[a]; b.active(now) {
+	if b := s.m[blockKey{scope: ScopeIP, addr: a}]; b.active(now) {
 		return b
 	}
-	if len(s.nets) > 0 {
-		if b := s.nets[netOf(a)]; b.active(now) {
-			return b
-		}
+	if b := s.m[blockKey{scope: ScopeNet, net: netOf(a)}]; b.active(now) {
+		return b
 	}
 	return nil
 }
 
-// find returns the active block of subject at scope (not ip or net).
+// find returns the active block of id of project ref at scope (not ip or
+// net).
 func (s *blockSet) find(scope, ref, id string, now time.Time) *Block {
-	if id == "" || len(s.other) == 0 {
+	if id == "" || s.others == 0 {
 		return nil
 	}
-	if b := s.other[scope+"\x00"+ref+"/"+id]; b.active(now) {
+	if b := s.m[blockKey{scope: scope, id: ref + "/" + id}]; b.active(now) {
+		return b
+	}
+	return nil
+}
+
+// lookup returns the active block of subject at scope, as stored.
+func (s *blockSet) lookup(scope, subject string, now time.Time) *Block {
+	k, ok := keyOf(scope, subject)
+	if b := s.m[k]; ok && b.active(now) {
 		return b
 	}
 	return nil
 }
 
 func (s *blockSet) all() []*Block {
-	out := make([]*Block, 0, s.len())
-	for _, b := range s.ips {
-		out = append(out, b)
-	}
-	for _, b := range s.nets {
-		out = append(out, b)
-	}
-	for _, b := range s.other {
+	out := make([]*Block, 0, len(s.m))
+	for _, b := range s.m {
 		out = append(out, b)
 	}
 	return out
@@ -174,25 +183,4 @@ func (a *allowSet) ip(ip netip.Addr) bool {
 		}
 	}
 	return false
-}
-
-// lookup returns the active block of subject at scope, as stored.
-func (s *blockSet) lookup(scope, subject string, now time.Time) *Block {
-	var b *Block
-	switch scope {
-	case ScopeIP:
-		if a, err := netip.ParseAddr(subject); err == nil {
-			b = s.ips[a.Unmap()]
-		}
-	case ScopeNet:
-		if p, err := netip.ParsePrefix(subject); err == nil {
-			b = s.nets[p.Masked()]
-		}
-	default:
-		b = s.other[scope+"\x00"+subject]
-	}
-	if b.active(now) {
-		return b
-	}
-	return nil
 }

@@ -120,7 +120,7 @@ func New(o Options) *Sentinel {
 	}
 	s.store = newStore(o.Store, s.log, &s.stats.dropped)
 	s.alerts = newAlerter(cfg.Webhook, o.Client, s.log)
-	s.blocks.Store(&blockSet{ips: map[netip.Addr]*Block{}, nets: map[netip.Prefix]*Block{}, other: map[string]*Block{}})
+	s.blocks.Store(newBlockSet())
 	s.allow.Store(newAllowSet(cfg.Allow))
 	modes := map[string]Mode{"": cfg.Mode}
 	for a, m := range cfg.Agents {
@@ -251,7 +251,7 @@ func (s *Sentinel) AdmitIP(ip netip.Addr) *httpx.Refusal {
 // in with MFA since).
 func (s *Sentinel) Admit(ref, keyID, userID, session, aal string) error {
 	bs := s.blocks.Load()
-	if len(bs.other) == 0 {
+	if bs.others == 0 {
 		return nil
 	}
 	now := s.now()
@@ -267,7 +267,7 @@ func (s *Sentinel) Admit(ref, keyID, userID, session, aal string) error {
 // or phone) of project ref: auth calls it before checking a password.
 func (s *Sentinel) AdmitAccount(ref, account string) error {
 	bs := s.blocks.Load()
-	if len(bs.other) == 0 || account == "" {
+	if bs.others == 0 || account == "" {
 		return nil
 	}
 	if b := bs.find(ScopeAccount, ref, strings.ToLower(account), s.now()); b != nil {
