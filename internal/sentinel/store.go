@@ -79,25 +79,32 @@ func (st *store) health() error {
 }
 
 // run writes what is queued until ctx ends, then what is left (for up to
-// five seconds).
+// five seconds). A batch in flight when ctx ends is finished, not
+// cancelled: each runs on a context of its own, bounded in time.
 func (st *store) run(ctx context.Context) {
 	for {
 		select {
 		case w := <-st.ch:
-			st.flush(ctx, w)
+			st.flushBounded(ctx, w, 30*time.Second)
 		case <-ctx.Done():
-			fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-			defer cancel()
-			for {
+			deadline := time.Now().Add(5 * time.Second)
+			for time.Now().Before(deadline) {
 				select {
 				case w := <-st.ch:
-					st.flush(fctx, w)
+					st.flushBounded(ctx, w, time.Until(deadline))
 				default:
 					return
 				}
 			}
+			return
 		}
 	}
+}
+
+func (st *store) flushBounded(ctx context.Context, w write, d time.Duration) {
+	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), d)
+	defer cancel()
+	st.flush(fctx, w)
 }
 
 // flush writes first and whatever else is queued, in one batch, and tells
