@@ -192,9 +192,19 @@ func (e *Engine) Start(ctx context.Context) error {
 	return nil
 }
 
-// Stop ends the goroutines once the writer has flushed. Idempotent.
+// Stop ends the goroutines once the writer has flushed (with each
+// objective's latest sample, so that a restart loses none of the budget's
+// counts). Idempotent.
 func (e *Engine) Stop(context.Context) error {
 	if e.cancel != nil {
+		e.mu.Lock()
+		for _, o := range e.objs {
+			l, ok := o.hist.fine.last()
+			if c, _ := o.hist.coarse.last(); ok && c.t != l.t {
+				e.store.saveSample(o.Name, l)
+			}
+		}
+		e.mu.Unlock()
 		e.cancel()
 		e.wg.Wait()
 		e.cancel = nil

@@ -54,12 +54,15 @@ func (st *store) health() error {
 }
 
 // run writes what is queued until ctx ends, then what is left (for up to
-// five seconds).
+// five seconds). A batch in flight when ctx ends is finished, not
+// cancelled: it may hold what Stop saved last.
 func (st *store) run(ctx context.Context) {
 	for {
 		select {
 		case w := <-st.ch:
-			st.flush(ctx, w)
+			fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+			st.flush(fctx, w)
+			cancel()
 		case <-ctx.Done():
 			fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 			defer cancel()
