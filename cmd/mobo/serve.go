@@ -32,6 +32,7 @@ import (
 	"github.com/magflock/mobo/internal/rest"
 	"github.com/magflock/mobo/internal/schemacache"
 	"github.com/magflock/mobo/internal/sentinel"
+	"github.com/magflock/mobo/internal/slo"
 	"github.com/magflock/mobo/internal/tenant"
 )
 
@@ -187,6 +188,9 @@ func assemble(cfg Config, log *slog.Logger) (*platform, error) {
 		metrics.PostgreSQL(srv, kernel.ComponentLogger(log, "metrics"))); err != nil {
 		return nil, err
 	}
+	// The SLO engine reads the HTTP metrics from the registry: no hook in
+	// the gateway.
+	slos := slo.New(slo.Options{Config: cfg.SLO, Gatherer: reg, Store: cp, Bus: bus, Logger: kernel.ComponentLogger(log, "slo")})
 	p.admin = admin.New(admin.Options{
 		Keys:      cp,
 		Info:      admin.Info{Version: versionString(), Mode: p.mode, Database: p.dbDesc},
@@ -196,14 +200,14 @@ func assemble(cfg Config, log *slog.Logger) (*platform, error) {
 		Auth:      authSvc,
 		Details:   map[string]func() any{"connections": func() any { return p.tenants.Connections().Stats() }},
 		Metrics:   reg.Handler(),
-		Sections:  map[string]http.Handler{"sentinel": sent.Handler()},
+		Sections:  map[string]http.Handler{"sentinel": sent.Handler(), "slo": slos.Handler()},
 		Logger:    kernel.ComponentLogger(log, "admin"),
 	})
 	adminHandler := p.admin.Handler()
 	p.gateway.Handle("/admin/v1/", adminHandler)
 	p.gateway.Handle("GET /metrics", adminHandler)
 
-	components := []kernel.Component{db, cp, sent, p.tenants, p.admin, authSvc, cat, restSrv, gqlSrv, rt, p.gateway}
+	components := []kernel.Component{db, cp, sent, slos, p.tenants, p.admin, authSvc, cat, restSrv, gqlSrv, rt, p.gateway}
 	if cfg.PGWire.Enabled() {
 		p.pgwire = pgwire.New(cfg.PGWire, newPoolTenant(p.tenants), kernel.ComponentLogger(log, "pgwire"))
 		p.tenants.AddChangeHook("pgwire", p.pgwire.ProjectChanged) // sessions of a rotated key end

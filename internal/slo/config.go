@@ -69,8 +69,10 @@ type Config struct {
 	// must hold for it to fire, so that two failures out of three
 	// requests on an idle API page nobody. Default 0 (no floor).
 	MinRequests int `toml:"min_requests"`
-	// Receivers are where notifications go ([[slo.receiver]]).
-	Receivers []Receiver `toml:"receiver"`
+	// Receivers are where notifications go ([[slo.receiver]]). They hold
+	// credentials (a webhook's secret, and webhook URLs often carry a
+	// token), so `mobo config` prints them redacted.
+	Receivers []Receiver `toml:"receiver" secret:"true"`
 	// Routes send each severity to a receiver ([[slo.route]]). Without
 	// routes, a lone receiver receives everything.
 	Routes []Route `toml:"route"`
@@ -151,22 +153,10 @@ type Receiver struct {
 	// Webhook receives each notification as JSON ([Notification]),
 	// signed with Secret in [HeaderSignature].
 	Webhook string `toml:"webhook"`
-	Secret  Secret `toml:"secret"`
+	Secret  string `toml:"secret"`
 	// Email lists addresses sent each notification as text, through
 	// [slo.smtp].
 	Email []string `toml:"email"`
-}
-
-// Secret is a configured secret: printed (by `mobo config`, in JSON or
-// TOML) as "<redacted>".
-type Secret string
-
-// MarshalText implements [encoding.TextMarshaler]: never the secret.
-func (s Secret) MarshalText() ([]byte, error) {
-	if s == "" {
-		return nil, nil
-	}
-	return []byte("<redacted>"), nil
 }
 
 // Route sends the alerts of one severity to a receiver and, when an alert

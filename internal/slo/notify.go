@@ -119,7 +119,7 @@ func (nt *notifier) post(ctx context.Context, r Receiver, body []byte) error {
 		return err
 	}
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set(HeaderSignature, Sign(string(r.Secret), time.Now(), body))
+	req.Header.Set(HeaderSignature, Sign(r.Secret, time.Now(), body))
 	resp, err := nt.client.Do(req)
 	if err != nil {
 		return err

@@ -152,14 +152,6 @@ func TestConfigValidate(t *testing.T) {
 	}
 }
 
-func TestSecretNeverPrinted(t *testing.T) {
-	t.Parallel()
-	b, _ := Secret("hunter2").MarshalText()
-	if string(b) != "<redacted>" {
-		t.Errorf("secret printed as %q", b)
-	}
-}
-
 func TestFmtDuration(t *testing.T) {
 	t.Parallel()
 	for d, want := range map[time.Duration]string{
