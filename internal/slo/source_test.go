@@ -1,6 +1,7 @@
 package slo
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -161,4 +162,86 @@ func TestFmtDuration(t *testing.T) {
 			t.Errorf("fmtDuration(%v) = %q, want %q", d, got, want)
 		}
 	}
+}
+
+// FuzzReader drives the HTTP counters through random increases, resets
+// and deletions: whatever happens, an objective's cumulative counts never
+// go down and never count more good requests than requests, and a reading
+// with nothing new adds nothing.
+func FuzzReader(f *testing.F) {
+	f.Add([]byte{0, 5, 1, 3, 2, 0, 7, 3, 4})
+	f.Add([]byte{2, 2, 2, 0, 255, 1, 255})
+	f.Fuzz(func(t *testing.T, ops []byte) {
+		m := newHTTPMetrics(t)
+		r := newReader()
+		objs := []Objective{
+			{Name: "a", API: "*", Project: "*", Kind: KindAvailability},
+			{Name: "b", API: "rest", Project: "p1", Kind: KindAvailability},
+			{Name: "l", API: "*", Project: "*", Kind: KindLatency, Threshold: 100 * time.Millisecond},
+		}
+		acc := make([]Counts, len(objs))
+		codes := []string{"200", "404", "500", "503"}
+		for i := 0; i+1 < len(ops); i += 2 {
+			op, arg := ops[i]%5, ops[i+1]
+			api, project := []string{"rest", "auth", "admin"}[arg%3], []string{"p1", "p2"}[arg/3%2]
+			switch op {
+			case 0:
+				m.requests.WithLabelValues(api, "GET", codes[arg%4], project).Add(float64(arg))
+			case 1:
+				m.duration.WithLabelValues(api, project).Observe(float64(arg) / 1000)
+			case 2:
+				m.requests.Reset()
+			case 3:
+				m.requests.DeletePartialMatch(prometheus.Labels{"project": project})
+				m.duration.DeletePartialMatch(prometheus.Labels{"project": project})
+			case 4:
+				m.duration.Reset()
+			}
+			mfs, err := m.reg.Gather()
+			if err != nil {
+				t.Fatal(err)
+			}
+			deltas := r.read(mfs)
+			for j := range objs {
+				before := acc[j]
+				for k := range deltas {
+					objs[j].count(&deltas[k], &acc[j])
+				}
+				if acc[j].Total < before.Total || acc[j].Good < before.Good || acc[j].Good > acc[j].Total {
+					t.Fatalf("objective %s went from %+v to %+v", objs[j].Name, before, acc[j])
+				}
+			}
+			again, _ := m.reg.Gather()
+			if d := r.read(again); len(d) != 0 {
+				t.Fatalf("a reading with nothing new gave %+v", d)
+			}
+		}
+	})
+}
+
+// TestBucketsAreTheGateways: LatencyBuckets must be the bounds of the
+// gateway's histogram, or latency thresholds would name buckets that do
+// not exist.
+func TestBucketsAreTheGateways(t *testing.T) {
+	t.Parallel()
+	a := startAPI(t)
+	a.traffic(t, "/rest/v1/x", 1, 0)
+	mfs, err := a.reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != metricDuration {
+			continue
+		}
+		var got []float64
+		for _, b := range mf.GetMetric()[0].GetHistogram().GetBucket() {
+			got = append(got, b.GetUpperBound())
+		}
+		if !slices.Equal(got, LatencyBuckets) {
+			t.Fatalf("the gateway's buckets are %v, LatencyBuckets %v", got, LatencyBuckets)
+		}
+		return
+	}
+	t.Fatalf("no %s in the gateway's metrics", metricDuration)
 }
