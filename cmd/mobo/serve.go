@@ -16,6 +16,7 @@ import (
 
 	"github.com/magflock/mobo/internal/secrets"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/cobra"
 
 	"github.com/magflock/mobo/internal/admin"
@@ -181,16 +182,16 @@ func assemble(cfg Config, log *slog.Logger) (*platform, error) {
 	p.gateway.SetProjects(p.tenants.Projects())
 	p.gateway.SetWatcher(sent)
 	reg := metrics.New()
-	if err := p.gateway.SetMetrics(reg); err != nil {
+	httpReg := prometheus.NewRegistry() // the HTTP metrics alone, which the SLO engine reads
+	if err := p.gateway.SetMetrics(teeRegisterer{reg, httpReg}); err != nil {
 		return nil, err
 	}
 	if err := reg.Add(conns.Collector(), authSvc.Collector(), rt.Collector(), sent.Collector(),
 		metrics.PostgreSQL(srv, kernel.ComponentLogger(log, "metrics"))); err != nil {
 		return nil, err
 	}
-	// The SLO engine reads the HTTP metrics from the registry: no hook in
-	// the gateway.
-	slos := slo.New(slo.Options{Config: cfg.SLO, Gatherer: reg, Store: cp, Bus: bus, Logger: kernel.ComponentLogger(log, "slo")})
+	// The SLO engine reads the HTTP metrics: no hook in the gateway.
+	slos := slo.New(slo.Options{Config: cfg.SLO, Gatherer: httpReg, Store: cp, Bus: bus, Logger: kernel.ComponentLogger(log, "slo")})
 	p.admin = admin.New(admin.Options{
 		Keys:      cp,
 		Info:      admin.Info{Version: versionString(), Mode: p.mode, Database: p.dbDesc},

@@ -4,10 +4,12 @@
 //
 // # Pipeline
 //
-// Every [Config.Interval] (10 s) the engine reads the platform's metrics
-// registry ([Options.Gatherer]) — the gateway's mobo_http_requests_total
-// and mobo_http_request_duration_seconds, by name: the gateway knows
-// nothing of it — and turns each series' cumulative value into an
+// Every [Config.Interval] (10 s) the engine reads a metrics registry
+// ([Options.Gatherer]; mobo gives it one the gateway registers its HTTP
+// metrics in besides the platform's, so that a reading runs no other
+// collector) — mobo_http_requests_total and
+// mobo_http_request_duration_seconds, by name: the gateway knows nothing
+// of the engine — and turns each series' cumulative value into an
 // increase since the previous reading (a counter lower than before was
 // reset: its whole value is the increase). Each [Objective] sums the
 // increases of the series of its API and project into cumulative good

@@ -26,8 +26,9 @@ type Publisher interface {
 type Options struct {
 	// Config must be valid ([Config.Validate]).
 	Config Config
-	// Gatherer is the platform's metrics registry, holding the gateway's
-	// HTTP metrics. Required.
+	// Gatherer is a metrics registry holding the gateway's HTTP metrics
+	// (the platform's, or better one of their own: each reading runs
+	// every collector of the registry). Required.
 	Gatherer prometheus.Gatherer
 	// Store keeps the history, silences, alerts' states and samples (the
 	// control plane). Required.
@@ -411,29 +412,39 @@ func (e *Engine) transition(a *Alert, from State, now time.Time, fx *effects) {
 		label = "resolved"
 	}
 	e.log.Info("slo alert", "alert", a.ID, "from", from, "to", label, "reason", a.Reason)
+	detail := map[string]any{"burn_rates": a.BurnRates, "reason": a.Reason}
+	if s := e.silencedBy(a, now); len(s) > 0 {
+		detail["silenced_by"] = s
+	}
 	e.store.record(Entry{
 		At: now, Alert: a.ID, Objective: a.Objective, Severity: a.Severity, Kind: "transition",
-		From: string(from), To: label, Detail: map[string]any{"burn_rates": a.BurnRates, "reason": a.Reason},
+		From: string(from), To: label, Detail: detail,
 	})
 	e.store.saveAlert(a.clone(), now)
 	fx.events = append(fx.events, AlertEvent{Alert: a.clone(), From: from, To: to, At: now})
 }
 
-// silence marks the alerts the silences in force match.
+// silence marks the active alerts the silences in force match.
 func (e *Engine) silence(now time.Time) {
 	for _, id := range e.order {
 		a := e.alerts[id]
-		a.SilencedBy = a.SilencedBy[:0]
-		if !a.active() {
-			continue
+		a.SilencedBy = nil
+		if a.active() {
+			a.SilencedBy = e.silencedBy(a, now)
 		}
-		for _, s := range e.silences {
-			if s.Active(now) && s.matches(a) {
-				a.SilencedBy = append(a.SilencedBy, s.ID)
-			}
-		}
-		slices.Sort(a.SilencedBy)
 	}
+}
+
+// silencedBy are the silences in force over a at now.
+func (e *Engine) silencedBy(a *Alert, now time.Time) []string {
+	var out []string
+	for _, s := range e.silences {
+		if s.Active(now) && s.matches(a) {
+			out = append(out, s.ID)
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 // routeOf is the route of an alert's severity (nil: the lone receiver, or

@@ -286,6 +286,10 @@ func (r *rig) history(t *testing.T, alert string, ok func(Entry) bool) Entry {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+	list, _ := r.e.History(t.Context(), HistoryFilter{Alert: alert, Limit: 1000})
+	for _, e := range list {
+		t.Logf("%+v", e)
+	}
 	t.Fatalf("no such history entry for %q", alert)
 	return Entry{}
 }
@@ -471,7 +475,10 @@ func TestSilence(t *testing.T) {
 		t.Fatalf("silenced alert: %s, silenced by %v", a.State, a.SilencedBy)
 	}
 	r.minutes(t, 5, 20, 10, "/rest/v1/notes")
-	r.history(t, a.ID, func(e Entry) bool { return e.Kind == "transition" && e.To == "firing" })
+	r.history(t, a.ID, func(e Entry) bool {
+		ids, _ := e.Detail["silenced_by"].([]any)
+		return e.Kind == "transition" && e.To == "firing" && len(ids) == 1 && ids[0] == s.ID
+	})
 	if got := r.hook.notifications("/oncall"); len(got) != 0 {
 		t.Fatalf("a silenced alert was notified: %+v", got)
 	}
