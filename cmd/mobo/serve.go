@@ -192,6 +192,9 @@ func assemble(cfg Config, log *slog.Logger) (*platform, error) {
 	}
 	// The SLO engine reads the HTTP metrics: no hook in the gateway.
 	slos := slo.New(slo.Options{Config: cfg.SLO, Gatherer: httpReg, Store: cp, Bus: bus, Logger: kernel.ComponentLogger(log, "slo")})
+	if err := reg.Add(slos.Collector()); err != nil {
+		return nil, err
+	}
 	p.admin = admin.New(admin.Options{
 		Keys:      cp,
 		Info:      admin.Info{Version: versionString(), Mode: p.mode, Database: p.dbDesc},

@@ -116,6 +116,9 @@ wait = "1s"
 		t.Fatalf("notification: %+v", first)
 	}
 
+	if v := value(s.scrape(t, "/metrics"), "mobo_slo_alert_firing", "objective=shop-rest,severity=page"); v != 1 {
+		t.Errorf("mobo_slo_alert_firing of shop-rest:page = %v, want 1", v)
+	}
 	out := mobo("slo", "status")
 	if !strings.Contains(out, "shop-rest") || !strings.Contains(out, "99.9%") || !strings.Contains(out, "0%") {
 		t.Errorf("mobo slo status:\n%s", out)

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -22,6 +23,7 @@ import (
 
 	"github.com/emersion/go-smtp"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	"go.uber.org/goleak"
 
 	"github.com/magflock/mobo/internal/controlplane"
@@ -539,6 +541,29 @@ func TestAdminAPI(t *testing.T) {
 		t.Fatalf("history: %v %v", hist, err)
 	}
 	call("GET", "/admin/v1/slo/history?limit=x", "", 400)
+
+	// the same numbers as metrics
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(r.e.Collector())
+	if n, err := testutil.GatherAndCount(reg, "mobo_slo_alert_firing"); err != nil || n != 4 {
+		t.Errorf("mobo_slo_alert_firing: %d series (%v), want 4", n, err)
+	}
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	budgets := map[string]float64{}
+	for _, mf := range mfs {
+		if mf.GetName() == "mobo_slo_budget_remaining" {
+			for _, m := range mf.GetMetric() {
+				budgets[m.GetLabel()[0].GetValue()] = m.GetGauge().GetValue()
+			}
+		}
+	}
+	// 40 bad of 240 against 1% allowed: 1 - 40/2.4
+	if !near(budgets["graphql-availability"], 1) || math.Abs(budgets["rest-availability"]-(1-40/2.4)) > 1e-9 {
+		t.Errorf("mobo_slo_budget_remaining: %v", budgets)
+	}
 	call("DELETE", "/admin/v1/slo/silences/nope", "", 404)
 }
 
