@@ -243,9 +243,11 @@ type effects struct {
 func (e *Engine) Evaluate(ctx context.Context) error {
 	e.evalMu.Lock()
 	defer e.evalMu.Unlock()
-	mfs, gerr := e.gather.Gather()
-	if gerr != nil && len(mfs) == 0 {
-		return fmt.Errorf("reading the metrics: %w", gerr)
+	mfs, err := e.gather.Gather()
+	if err != nil {
+		// skipped whole: in a partial reading, series would seem to
+		// vanish, and count whole when they come back
+		return fmt.Errorf("reading the metrics: %w", err)
 	}
 	deltas := e.rd.read(mfs)
 	var fx effects
