@@ -704,3 +704,61 @@ func (s *smtpSink) wait(t *testing.T, n int) []sentMail {
 	t.Fatalf("%d mails arrived, want %d", len(s.msgs), n)
 	return nil
 }
+
+// TestPendingRepeatMinRequests: an alert burning on too few requests
+// stays inactive; one with "for" is pending that long before it fires; a
+// group still firing is notified again every repeat_interval, until its
+// alerts are acknowledged.
+func TestPendingRepeatMinRequests(t *testing.T) {
+	t.Parallel()
+	r := newRig(t, Config{
+		Objectives:  []Objective{{Name: "rest-availability", API: "rest", Target: 0.99}},
+		Alerts:      []BurnAlert{{Severity: SeverityPage, LongWindow: time.Hour, ShortWindow: 5 * time.Minute, BurnRate: 14.4, For: 2 * time.Minute}},
+		MinRequests: 50,
+		Receivers:   []Receiver{{Name: "oncall", Webhook: "HOOK/oncall", Secret: hookSecret}},
+		Group:       GroupConfig{Wait: 30 * time.Second, Interval: time.Minute, RepeatInterval: 10 * time.Minute},
+	})
+	id := "rest-availability:page"
+	// half of 2 requests a minute fail: a burn rate of 50, on 10 requests
+	// in 5 minutes
+	r.minutes(t, 10, 2, 1, "/rest/v1/notes")
+	if a := r.alert(t, id); a.State != StateInactive || !near(a.BurnRates["5m"], 50) {
+		t.Fatalf("on too few requests: %s %v", a.State, a.BurnRates)
+	}
+	// 20 a minute, all failing: 28, then 46, then 64 requests in 5m
+	r.minutes(t, 2, 20, 20, "/rest/v1/notes")
+	if a := r.alert(t, id); a.State != StateInactive {
+		t.Fatalf("below min_requests: %s", a.State)
+	}
+	r.minutes(t, 1, 20, 20, "/rest/v1/notes")
+	if a := r.alert(t, id); a.State != StatePending {
+		t.Fatalf("past min_requests: %s, want pending", a.State)
+	}
+	r.minutes(t, 1, 20, 20, "/rest/v1/notes")
+	if a := r.alert(t, id); a.State != StatePending {
+		t.Fatalf("a minute later: %s, want pending", a.State)
+	}
+	r.minutes(t, 1, 20, 20, "/rest/v1/notes")
+	if a := r.alert(t, id); a.State != StateFiring {
+		t.Fatalf("after for (2m): %s, want firing", a.State)
+	}
+	r.step(t, 30*time.Second)
+	r.hook.wait(t, "/oncall", 1)
+	r.minutes(t, 9, 20, 20, "/rest/v1/notes")
+	if n := len(r.hook.notifications("/oncall")); n != 1 {
+		t.Fatalf("%d notifications before repeat_interval, want 1", n)
+	}
+	r.minutes(t, 1, 20, 20, "/rest/v1/notes")
+	got := r.hook.wait(t, "/oncall", 2)
+	if got[1].Status != "firing" || len(got[1].Alerts) != 1 || got[1].Alerts[0].ID != id {
+		t.Fatalf("repeat: %v", ids(got[1]))
+	}
+	if _, err := r.e.Acknowledge(id, "ada", ""); err != nil {
+		t.Fatal(err)
+	}
+	r.minutes(t, 25, 20, 20, "/rest/v1/notes")
+	if n := len(r.hook.notifications("/oncall")); n != 2 {
+		t.Errorf("%d notifications after the acknowledgement, want no more than 2", n)
+	}
+	r.history(t, id, func(e Entry) bool { return e.Kind == "transition" && e.From == "pending" && e.To == "firing" })
+}

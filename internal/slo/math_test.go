@@ -6,7 +6,7 @@ import (
 	"time"
 )
 
-func near(a, b float64) bool { return math.Abs(a-b) < 1e-9 }
+func near(a, b float64) bool { return math.Abs(a-b) < 1e-6 }
 
 func TestCountsMath(t *testing.T) {
 	t.Parallel()
