@@ -190,6 +190,10 @@ func (e *Engine) load(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	// the states of alerts no objective has any more go
+	if _, err := pool.Exec(ctx, `delete from mobo.slo_alerts where not (id = any($1))`, e.order); err != nil {
+		return fmt.Errorf("forgetting old alerts: %w", err)
+	}
 	var alerts []Alert
 	rows, err := pool.Query(ctx, `select state from mobo.slo_alerts`)
 	if err != nil {
