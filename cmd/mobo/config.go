@@ -20,6 +20,7 @@ import (
 	"github.com/magflock/mobo/internal/realtime"
 	"github.com/magflock/mobo/internal/rest"
 	"github.com/magflock/mobo/internal/sentinel"
+	"github.com/magflock/mobo/internal/slo"
 	"github.com/magflock/mobo/internal/tenant"
 )
 
@@ -45,6 +46,7 @@ type Config struct {
 	Projects ProjectsConfig   `toml:"projects"`
 	Secrets  secrets.Config   `toml:"secrets"`
 	Sentinel sentinel.Config  `toml:"sentinel"`
+	SLO      slo.Config       `toml:"slo"`
 }
 
 func defaultConfig() Config {

@@ -61,7 +61,7 @@ func newRootCmd() *cobra.Command {
 	}
 	addConfigFlags(root)
 	root.PersistentFlags().Bool("json", false, "print JSON instead of tables")
-	root.AddCommand(newServeCmd(), newStatusCmd(), newComponentsCmd(), newTopCmd(), newConfigCmd(), newVersionCmd(), newProjectCmd(), newDBCmd(), newKeysCmd(), newSentinelCmd())
+	root.AddCommand(newServeCmd(), newStatusCmd(), newComponentsCmd(), newTopCmd(), newConfigCmd(), newVersionCmd(), newProjectCmd(), newDBCmd(), newKeysCmd(), newSentinelCmd(), newSLOCmd())
 	return root
 }
 

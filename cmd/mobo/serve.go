@@ -16,6 +16,7 @@ import (
 
 	"github.com/magflock/mobo/internal/secrets"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/cobra"
 
 	"github.com/magflock/mobo/internal/admin"
@@ -32,6 +33,7 @@ import (
 	"github.com/magflock/mobo/internal/rest"
 	"github.com/magflock/mobo/internal/schemacache"
 	"github.com/magflock/mobo/internal/sentinel"
+	"github.com/magflock/mobo/internal/slo"
 	"github.com/magflock/mobo/internal/tenant"
 )
 
@@ -180,11 +182,17 @@ func assemble(cfg Config, log *slog.Logger) (*platform, error) {
 	p.gateway.SetProjects(p.tenants.Projects())
 	p.gateway.SetWatcher(sent)
 	reg := metrics.New()
-	if err := p.gateway.SetMetrics(reg); err != nil {
+	httpReg := prometheus.NewRegistry() // the HTTP metrics alone, which the SLO engine reads
+	if err := p.gateway.SetMetrics(teeRegisterer{reg, httpReg}); err != nil {
 		return nil, err
 	}
 	if err := reg.Add(conns.Collector(), authSvc.Collector(), rt.Collector(), sent.Collector(),
 		metrics.PostgreSQL(srv, kernel.ComponentLogger(log, "metrics"))); err != nil {
+		return nil, err
+	}
+	// The SLO engine reads the HTTP metrics: no hook in the gateway.
+	slos := slo.New(slo.Options{Config: cfg.SLO, Gatherer: httpReg, Store: cp, Bus: bus, Logger: kernel.ComponentLogger(log, "slo")})
+	if err := reg.Add(slos.Collector()); err != nil {
 		return nil, err
 	}
 	p.admin = admin.New(admin.Options{
@@ -196,14 +204,14 @@ func assemble(cfg Config, log *slog.Logger) (*platform, error) {
 		Auth:      authSvc,
 		Details:   map[string]func() any{"connections": func() any { return p.tenants.Connections().Stats() }},
 		Metrics:   reg.Handler(),
-		Sections:  map[string]http.Handler{"sentinel": sent.Handler()},
+		Sections:  map[string]http.Handler{"sentinel": sent.Handler(), "slo": slos.Handler()},
 		Logger:    kernel.ComponentLogger(log, "admin"),
 	})
 	adminHandler := p.admin.Handler()
 	p.gateway.Handle("/admin/v1/", adminHandler)
 	p.gateway.Handle("GET /metrics", adminHandler)
 
-	components := []kernel.Component{db, cp, sent, p.tenants, p.admin, authSvc, cat, restSrv, gqlSrv, rt, p.gateway}
+	components := []kernel.Component{db, cp, sent, slos, p.tenants, p.admin, authSvc, cat, restSrv, gqlSrv, rt, p.gateway}
 	if cfg.PGWire.Enabled() {
 		p.pgwire = pgwire.New(cfg.PGWire, newPoolTenant(p.tenants), kernel.ComponentLogger(log, "pgwire"))
 		p.tenants.AddChangeHook("pgwire", p.pgwire.ProjectChanged) // sessions of a rotated key end
