@@ -27,6 +27,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/magflock/mobo/internal/httpx"
 	"github.com/magflock/mobo/internal/kernel"
 	"github.com/magflock/mobo/internal/ratelimit"
@@ -136,6 +138,7 @@ type Gateway struct {
 	rates    sync.Map     // rule text → ratelimit.Rule, parsed once
 	metrics  *httpMetrics // nil unless SetMetrics
 	watch    Watcher      // nil unless SetWatcher
+	tracer   trace.Tracer // nil unless SetTracer
 
 	mu   sync.Mutex
 	srv  *http.Server
@@ -303,6 +306,10 @@ func (g *Gateway) withRequestID(h http.Handler) http.Handler {
 		rw := &statusWriter{ResponseWriter: w, status: http.StatusOK, metrics: g.metrics, method: r.Method}
 		ip := ratelimit.ClientIP(r, g.proxies)
 		ctx := httpx.WithClientIP(httpx.WithRequestID(r.Context(), id), ip)
+		var span trace.Span
+		if g.tracer != nil && traced(r) {
+			ctx, span = g.startSpan(ctx, rw, r, id)
+		}
 		var note *event.Note
 		if g.watch != nil && !platformPath(r.URL.Path) {
 			note = &event.Note{}
@@ -316,7 +323,10 @@ func (g *Gateway) withRequestID(h http.Handler) http.Handler {
 		if note != nil && rw.api != "" {
 			g.record(note, r, rw, ip, start)
 		}
-		g.log.LogAttrs(r.Context(), slog.LevelDebug, "request",
+		if span != nil {
+			endSpan(span, rw)
+		}
+		g.log.LogAttrs(ctx, slog.LevelDebug, "request",
 			slog.String("request_id", id), slog.String("method", r.Method), slog.String("path", r.URL.Path),
 			slog.Int("status", rw.status), slog.Duration("took", took))
 	})
@@ -526,6 +536,10 @@ type statusWriter struct {
 	metrics      *httpMetrics // nil when not measured
 	upgraded     bool         // counted at its 101, as the client sees it
 	bytes        int64        // of the body written
+	// tracer and span are set for a sampled request; resp is the span
+	// of its response, from its first header or byte.
+	tracer     trace.Tracer
+	span, resp trace.Span
 }
 
 // label sets the metrics labels of the request that w answers.
@@ -536,6 +550,9 @@ func label(w http.ResponseWriter, api, project string) {
 }
 
 func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.span != nil && w.resp == nil {
+		w.startResponse(w.status)
+	}
 	n, err := w.ResponseWriter.Write(b)
 	w.bytes += int64(n)
 	return n, err
@@ -543,6 +560,9 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 
 func (w *statusWriter) WriteHeader(code int) {
 	w.status = code
+	if w.span != nil && w.resp == nil {
+		w.startResponse(code)
+	}
 	if code == http.StatusSwitchingProtocols && w.metrics != nil {
 		w.metrics.upgrade(w)
 	}

@@ -1,0 +1,177 @@
+package gateway
+
+import (
+	"context"
+	"net/http"
+	"strings"
+
+	"go.opentelemetry.io/otel/attribute"
+	otelcodes "go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/propagation"
+	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/magflock/mobo/internal/httpx"
+)
+
+// HeaderTraceID carries, on every traced request's answer, its trace id
+// (32 hex digits); the answer's traceparent header has it too, with the
+// server span's id and whether the trace was sampled.
+const HeaderTraceID = "X-Trace-Id"
+
+// Attributes of mobo's own on the server span.
+const (
+	attrProject   = attribute.Key("mobo.project")
+	attrAPI       = attribute.Key("mobo.api")
+	attrRequestID = attribute.Key("mobo.request_id")
+)
+
+// maxPathAttr bounds url.path on a span.
+const maxPathAttr = 256
+
+// SetTracer turns tracing on: every request but health checks, metrics
+// scrapes and websocket upgrades gets a server span (continuing the
+// caller's trace from its traceparent), its ids in the answer's
+// X-Trace-Id and traceparent headers, and, when sampled, a child span of
+// the response's writing. Call it before Start; without it the gateway
+// traces nothing and sets neither header.
+func (g *Gateway) SetTracer(tp trace.TracerProvider) {
+	g.tracer = tp.Tracer("github.com/magflock/mobo/internal/gateway")
+}
+
+// traced reports whether a request gets a span.
+func traced(r *http.Request) bool {
+	switch r.URL.Path {
+	case "/healthz", "/readyz", metricsPath:
+		return false
+	}
+	return !strings.EqualFold(r.Header.Get("Upgrade"), "websocket")
+}
+
+var propagator = propagation.TraceContext{}
+
+// startSpan opens the request's server span and sets its ids in the
+// answer's headers.
+func (g *Gateway) startSpan(ctx context.Context, w *statusWriter, r *http.Request, id string) (context.Context, trace.Span) {
+	ctx = propagator.Extract(ctx, propagation.HeaderCarrier(r.Header))
+	route := routeTemplate(r.URL.Path)
+	method := methodOf(r.Method)
+	ctx, span := g.tracer.Start(ctx, method+" "+route, trace.WithSpanKind(trace.SpanKindServer))
+	sc := span.SpanContext()
+	h := w.Header()
+	h.Set(HeaderTraceID, sc.TraceID().String())
+	propagator.Inject(ctx, propagation.HeaderCarrier(h))
+	if span.IsRecording() {
+		path := r.URL.Path
+		if len(path) > maxPathAttr {
+			path = path[:maxPathAttr]
+		}
+		scheme := "http"
+		if r.TLS != nil {
+			scheme = "https"
+		}
+		span.SetAttributes(
+			semconv.HTTPRequestMethodKey.String(method), semconv.HTTPRoute(route),
+			semconv.URLPath(path), semconv.URLScheme(scheme),
+			semconv.ClientAddress(httpx.ClientIP(ctx)), semconv.UserAgentOriginal(r.UserAgent()),
+			attrRequestID.String(id),
+		)
+		w.tracer, w.span = g.tracer, span
+	}
+	return ctx, span
+}
+
+// endSpan completes the server span with what the answer was; 5xx are
+// errors (a 4xx is the client's, not the server's).
+func endSpan(span trace.Span, w *statusWriter) {
+	if w.resp != nil {
+		w.resp.SetAttributes(semconv.HTTPResponseBodySize(int(w.bytes)))
+		w.resp.End()
+	}
+	if span.IsRecording() {
+		span.SetAttributes(semconv.HTTPResponseStatusCode(w.status), semconv.HTTPResponseBodySize(int(w.bytes)),
+			attrAPI.String(w.api), attrProject.String(w.project))
+		if w.status >= 500 {
+			span.SetAttributes(semconv.ErrorTypeKey.String(codeOf(w.status)))
+			span.SetStatus(otelcodes.Error, "")
+		}
+	}
+	span.End()
+}
+
+// startResponse opens the response's span at its first header or byte.
+func (w *statusWriter) startResponse(code int) {
+	if w.span == nil || w.resp != nil || code < 200 {
+		return
+	}
+	_, w.resp = w.tracer.Start(trace.ContextWithSpan(context.Background(), w.span), "response",
+		trace.WithAttributes(semconv.HTTPResponseStatusCode(code)))
+}
+
+// routeTemplate names a request's route for span names and http.route
+// with a bounded set of names: the API's prefix, REST's {relation} and
+// rpc/{function}, GraphQL's endpoint; in auth, admin and realtime paths,
+// the words of their routes are kept and any other segment is {id}. A
+// /p/{ref}/ prefix stays as such.
+func routeTemplate(path string) string {
+	prefix := ""
+	if after, ok := strings.CutPrefix(path, "/p/"); ok {
+		_, rest, _ := strings.Cut(after, "/")
+		prefix, path = "/p/{ref}", "/"+rest
+	}
+	switch apiOf(path) {
+	case "rest":
+		rest, ok := strings.CutPrefix(path, "/rest/v1/")
+		switch {
+		case !ok || rest == "":
+			return prefix + "/rest/v1/"
+		case strings.HasPrefix(rest, "rpc/"):
+			return prefix + "/rest/v1/rpc/{function}"
+		}
+		return prefix + "/rest/v1/{relation}"
+	case "graphql":
+		return prefix + "/graphql/v1"
+	case "auth", "realtime", "admin":
+		return prefix + wordsOnly(path)
+	}
+	if path == "/" || path == "/healthz" || path == "/readyz" {
+		return prefix + path
+	}
+	return prefix + "/{path}"
+}
+
+// wordsOnly keeps a path's segments that are words of mobo's routes and
+// names the others {id}, up to 8 segments.
+func wordsOnly(path string) string {
+	var b strings.Builder
+	segs := strings.Split(strings.TrimPrefix(path, "/"), "/")
+	for i, s := range segs {
+		if i == 8 {
+			b.WriteString("/…")
+			break
+		}
+		b.WriteByte('/')
+		switch {
+		case s == "" && i == len(segs)-1: // a trailing slash
+		case routeWords[s]:
+			b.WriteString(s)
+		default:
+			b.WriteString("{id}")
+		}
+	}
+	return b.String()
+}
+
+// routeWords are the fixed segments of the auth, admin and realtime routes.
+var routeWords = func() map[string]bool {
+	m := map[string]bool{}
+	for _, w := range strings.Fields(`auth admin realtime v1 health settings .well-known jwks.json signup token user
+		logout recover verify otp magiclink resend reauthenticate invite factors challenge users roles
+		sessions generate_link keys signing_keys rotate sso saml metadata acs identities authorize
+		passkeys callback projects components status metrics migrations up down repair usage
+		connection sentinel debug pprof websocket api broadcast events incidents blocks allow
+		cmdline heap goroutine profile symbol trace`) {
+		m[w] = true
+	}
+	return m
+}()
