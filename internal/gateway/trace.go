@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"context"
+	"encoding/hex"
 	"net/http"
 	"strings"
 
@@ -53,14 +54,13 @@ var propagator = propagation.TraceContext{}
 // startSpan opens the request's server span and sets its ids in the
 // answer's headers.
 func (g *Gateway) startSpan(ctx context.Context, w *statusWriter, r *http.Request, id string) (context.Context, trace.Span) {
-	ctx = propagator.Extract(ctx, propagation.HeaderCarrier(r.Header))
+	if _, ok := r.Header[headerTraceparent]; ok {
+		ctx = propagator.Extract(ctx, propagation.HeaderCarrier(r.Header))
+	}
 	route := routeTemplate(r.URL.Path)
 	method := methodOf(r.Method)
-	ctx, span := g.tracer.Start(ctx, method+" "+route, trace.WithSpanKind(trace.SpanKindServer))
-	sc := span.SpanContext()
-	h := w.Header()
-	h.Set(HeaderTraceID, sc.TraceID().String())
-	propagator.Inject(ctx, propagation.HeaderCarrier(h))
+	ctx, span := g.tracer.Start(ctx, spanName(method, route), trace.WithSpanKind(trace.SpanKindServer))
+	setTraceHeaders(w.Header(), span.SpanContext())
 	if span.IsRecording() {
 		path := r.URL.Path
 		if len(path) > maxPathAttr {
@@ -79,6 +79,52 @@ func (g *Gateway) startSpan(ctx context.Context, w *statusWriter, r *http.Reques
 		w.tracer, w.span = g.tracer, span
 	}
 	return ctx, span
+}
+
+const (
+	headerTraceparent = "Traceparent" // canonical, as http.Header keys are
+	headerTracestate  = "Tracestate"
+)
+
+// setTraceHeaders sets X-Trace-Id and traceparent (and tracestate, when
+// the caller sent one) as propagation.TraceContext.Inject would, in one
+// string: every traced request pays for it.
+func setTraceHeaders(h http.Header, sc trace.SpanContext) {
+	var b [55]byte // 00-{trace id}-{span id}-{flags}
+	tid, sid := sc.TraceID(), sc.SpanID()
+	b[0], b[1], b[2] = '0', '0', '-'
+	hex.Encode(b[3:35], tid[:])
+	b[35] = '-'
+	hex.Encode(b[36:52], sid[:])
+	b[52], b[53], b[54] = '-', '0', '0'
+	if sc.IsSampled() {
+		b[54] = '1'
+	}
+	tp := string(b[:])
+	h[headerTraceparent] = []string{tp}
+	h[HeaderTraceID] = []string{tp[3:35]}
+	if ts := sc.TraceState(); ts.Len() > 0 {
+		h[headerTracestate] = []string{ts.String()}
+	}
+}
+
+// spanNames are the names of the server spans of the routes whose
+// template is a constant, made once.
+var spanNames = func() map[[2]string]string {
+	m := map[[2]string]string{}
+	for _, method := range []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete, http.MethodOptions} {
+		for _, route := range []string{"/rest/v1/", "/rest/v1/{relation}", "/rest/v1/rpc/{function}", "/graphql/v1"} {
+			m[[2]string{method, route}] = method + " " + route
+		}
+	}
+	return m
+}()
+
+func spanName(method, route string) string {
+	if n, ok := spanNames[[2]string{method, route}]; ok {
+		return n
+	}
+	return method + " " + route
 }
 
 // endSpan completes the server span with what the answer was; 5xx are

@@ -36,9 +36,12 @@ type Span struct {
 type Receiver struct {
 	srv *httptest.Server
 
+	discard bool // NewSink's
+
 	mu       sync.Mutex
 	spans    []Span
 	requests int
+	bytes    int64
 }
 
 // New starts a receiver that stops with the test.
@@ -48,6 +51,25 @@ func New(tb testing.TB) *Receiver {
 	r.srv = httptest.NewServer(http.HandlerFunc(r.serve))
 	tb.Cleanup(r.srv.Close)
 	return r
+}
+
+// NewSink starts a receiver for benchmarks: it reads each export and
+// answers it as a collector would, but neither decodes nor keeps the
+// spans (that work is the collector's, not the exporter's); Requests and
+// Bytes count what came.
+func NewSink(tb testing.TB) *Receiver {
+	tb.Helper()
+	r := &Receiver{discard: true}
+	r.srv = httptest.NewServer(http.HandlerFunc(r.serve))
+	tb.Cleanup(r.srv.Close)
+	return r
+}
+
+// Bytes is how many bytes of exports it has received.
+func (r *Receiver) Bytes() int64 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.bytes
 }
 
 // URL is the receiver's base URL (tracing.endpoint).
@@ -94,6 +116,14 @@ func (r *Receiver) serve(w http.ResponseWriter, req *http.Request) {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
+	if r.discard {
+		r.mu.Lock()
+		r.requests++
+		r.bytes += int64(len(b))
+		r.mu.Unlock()
+		w.Header().Set("Content-Type", "application/x-protobuf")
+		return // an empty ExportTraceServiceResponse is zero bytes
+	}
 	var msg coltrace.ExportTraceServiceRequest
 	if err := proto.Unmarshal(b, &msg); err != nil {
 		http.Error(w, "decoding: "+err.Error(), http.StatusBadRequest)
@@ -116,6 +146,7 @@ func (r *Receiver) serve(w http.ResponseWriter, req *http.Request) {
 	r.mu.Lock()
 	r.spans = append(r.spans, got...)
 	r.requests++
+	r.bytes += int64(len(b))
 	r.mu.Unlock()
 	out, _ := proto.Marshal(&coltrace.ExportTraceServiceResponse{})
 	w.Header().Set("Content-Type", "application/x-protobuf")
