@@ -21,6 +21,7 @@ import (
 	"github.com/magflock/mobo/internal/rest"
 	"github.com/magflock/mobo/internal/sentinel"
 	"github.com/magflock/mobo/internal/tenant"
+	"github.com/magflock/mobo/internal/tracing"
 )
 
 // Config is mobo's whole configuration: one section per component. See the
@@ -45,6 +46,7 @@ type Config struct {
 	Projects ProjectsConfig   `toml:"projects"`
 	Secrets  secrets.Config   `toml:"secrets"`
 	Sentinel sentinel.Config  `toml:"sentinel"`
+	Tracing  tracing.Config   `toml:"tracing"`
 }
 
 func defaultConfig() Config {
@@ -62,6 +64,7 @@ func defaultConfig() Config {
 		Auth:     auth.Defaults(),
 		Realtime: realtime.DefaultConfig(),
 		GraphQL:  graphql.DefaultConfig(),
+		Tracing:  tracing.Config{SampleRatio: tracing.DefaultSampleRatio, ServiceName: "mobo"},
 		Projects: ProjectsConfig{
 			PoolMaxConns:        tenant.DefaultPoolMaxConns,
 			ReservedConnections: tenant.DefaultReservedConnections,
