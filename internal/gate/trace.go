@@ -5,7 +5,6 @@ import (
 	"errors"
 	"strings"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
@@ -38,7 +37,7 @@ func endSpan(span trace.Span, err error) {
 
 // startSQL opens the span of a statement's round trip when ctx's span
 // records; else it returns ctx and nil.
-func (d *Decision) startSQL(ctx context.Context, conn *pgx.Conn, p Plan) (context.Context, trace.Span) {
+func (d *Decision) startSQL(ctx context.Context, p Plan) (context.Context, trace.Span) {
 	if d.g.tracer == nil || !trace.SpanFromContext(ctx).IsRecording() {
 		return ctx, nil
 	}
@@ -49,9 +48,6 @@ func (d *Decision) startSQL(ctx context.Context, conn *pgx.Conn, p Plan) (contex
 		target := d.acts[0].Schema + "." + d.acts[0].Relation
 		name += " " + target
 		attrs = append(attrs, semconv.DBCollectionName(target))
-	}
-	if cfg := conn.Config(); cfg != nil {
-		attrs = append(attrs, semconv.DBNamespace(cfg.Database), semconv.ServerAddress(cfg.Host), semconv.ServerPort(int(cfg.Port)))
 	}
 	if d.g.statements {
 		attrs = append(attrs, semconv.DBQueryText(p.SQL))

@@ -154,7 +154,7 @@ func (d *Decision) Run(ctx context.Context, conn *pgx.Conn, p Plan, read func(pg
 			return err
 		}
 	}
-	ctx, span := d.startSQL(ctx, conn, p)
+	ctx, span := d.startSQL(ctx, p)
 	err := d.runOnce(ctx, conn, p, false, read)
 	retried := parsedTooEarly(err)
 	if retried {

@@ -308,7 +308,7 @@ func (g *Gateway) withRequestID(h http.Handler) http.Handler {
 		ctx := httpx.WithClientIP(httpx.WithRequestID(r.Context(), id), ip)
 		var span trace.Span
 		if g.tracer != nil && traced(r) {
-			ctx, span = g.startSpan(ctx, rw, r, id)
+			ctx, span = g.startSpan(ctx, rw, r)
 		}
 		var note *event.Note
 		if g.watch != nil && !platformPath(r.URL.Path) {
@@ -324,7 +324,7 @@ func (g *Gateway) withRequestID(h http.Handler) http.Handler {
 			g.record(note, r, rw, ip, start)
 		}
 		if span != nil {
-			endSpan(span, rw)
+			endSpan(span, rw, r, id, ip)
 		}
 		g.log.LogAttrs(ctx, slog.LevelDebug, "request",
 			slog.String("request_id", id), slog.String("method", r.Method), slog.String("path", r.URL.Path),
@@ -540,6 +540,7 @@ type statusWriter struct {
 	// of its response, from its first header or byte.
 	tracer     trace.Tracer
 	span, resp trace.Span
+	route      string // the span's http.route
 }
 
 // label sets the metrics labels of the request that w answers.

@@ -11,8 +11,6 @@ import (
 	"go.opentelemetry.io/otel/propagation"
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
 	"go.opentelemetry.io/otel/trace"
-
-	"github.com/magflock/mobo/internal/httpx"
 )
 
 // HeaderTraceID carries, on every traced request's answer, its trace id
@@ -53,7 +51,7 @@ var propagator = propagation.TraceContext{}
 
 // startSpan opens the request's server span and sets its ids in the
 // answer's headers.
-func (g *Gateway) startSpan(ctx context.Context, w *statusWriter, r *http.Request, id string) (context.Context, trace.Span) {
+func (g *Gateway) startSpan(ctx context.Context, w *statusWriter, r *http.Request) (context.Context, trace.Span) {
 	if _, ok := r.Header[headerTraceparent]; ok {
 		ctx = propagator.Extract(ctx, propagation.HeaderCarrier(r.Header))
 	}
@@ -62,21 +60,7 @@ func (g *Gateway) startSpan(ctx context.Context, w *statusWriter, r *http.Reques
 	ctx, span := g.tracer.Start(ctx, spanName(method, route), trace.WithSpanKind(trace.SpanKindServer))
 	setTraceHeaders(w.Header(), span.SpanContext())
 	if span.IsRecording() {
-		path := r.URL.Path
-		if len(path) > maxPathAttr {
-			path = path[:maxPathAttr]
-		}
-		scheme := "http"
-		if r.TLS != nil {
-			scheme = "https"
-		}
-		span.SetAttributes(
-			semconv.HTTPRequestMethodKey.String(method), semconv.HTTPRoute(route),
-			semconv.URLPath(path), semconv.URLScheme(scheme),
-			semconv.ClientAddress(httpx.ClientIP(ctx)), semconv.UserAgentOriginal(r.UserAgent()),
-			attrRequestID.String(id),
-		)
-		w.tracer, w.span = g.tracer, span
+		w.tracer, w.span, w.route = g.tracer, span, route
 	}
 	return ctx, span
 }
@@ -108,39 +92,69 @@ func setTraceHeaders(h http.Header, sc trace.SpanContext) {
 	}
 }
 
-// spanNames are the names of the server spans of the routes whose
-// template is a constant, made once.
-var spanNames = func() map[[2]string]string {
-	m := map[[2]string]string{}
-	for _, method := range []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete, http.MethodOptions} {
-		for _, route := range []string{"/rest/v1/", "/rest/v1/{relation}", "/rest/v1/rpc/{function}", "/graphql/v1"} {
-			m[[2]string{method, route}] = method + " " + route
-		}
-	}
-	return m
-}()
-
+// spanName is "{method} {route}", without building the string for the
+// usual REST and GraphQL requests.
 func spanName(method, route string) string {
-	if n, ok := spanNames[[2]string{method, route}]; ok {
-		return n
+	switch route {
+	case "/rest/v1/{relation}":
+		switch method {
+		case http.MethodGet:
+			return "GET /rest/v1/{relation}"
+		case http.MethodHead:
+			return "HEAD /rest/v1/{relation}"
+		case http.MethodPost:
+			return "POST /rest/v1/{relation}"
+		case http.MethodPatch:
+			return "PATCH /rest/v1/{relation}"
+		case http.MethodDelete:
+			return "DELETE /rest/v1/{relation}"
+		}
+	case "/rest/v1/rpc/{function}":
+		switch method {
+		case http.MethodGet:
+			return "GET /rest/v1/rpc/{function}"
+		case http.MethodPost:
+			return "POST /rest/v1/rpc/{function}"
+		}
+	case "/graphql/v1":
+		if method == http.MethodPost {
+			return "POST /graphql/v1"
+		}
 	}
 	return method + " " + route
 }
 
 // endSpan completes the server span with what the answer was; 5xx are
 // errors (a 4xx is the client's, not the server's).
-func endSpan(span trace.Span, w *statusWriter) {
+// The attributes are set here, at once, rather than at the start: the
+// sampler reads none of them, and one call takes the span's lock once.
+func endSpan(span trace.Span, w *statusWriter, r *http.Request, id, ip string) {
 	if w.resp != nil {
 		w.resp.SetAttributes(semconv.HTTPResponseBodySize(int(w.bytes)))
 		w.resp.End()
 	}
 	if span.IsRecording() {
-		span.SetAttributes(semconv.HTTPResponseStatusCode(w.status), semconv.HTTPResponseBodySize(int(w.bytes)),
-			attrAPI.String(w.api), attrProject.String(w.project))
+		path := r.URL.Path
+		if len(path) > maxPathAttr {
+			path = path[:maxPathAttr]
+		}
+		scheme := "http"
+		if r.TLS != nil {
+			scheme = "https"
+		}
+		attrs := []attribute.KeyValue{
+			semconv.HTTPRequestMethodKey.String(methodOf(r.Method)), semconv.HTTPRoute(w.route),
+			semconv.URLPath(path), semconv.URLScheme(scheme),
+			semconv.ClientAddress(ip), semconv.UserAgentOriginal(r.UserAgent()),
+			attrRequestID.String(id),
+			semconv.HTTPResponseStatusCode(w.status), semconv.HTTPResponseBodySize(int(w.bytes)),
+			attrAPI.String(w.api), attrProject.String(w.project),
+		}
 		if w.status >= 500 {
-			span.SetAttributes(semconv.ErrorTypeKey.String(codeOf(w.status)))
+			attrs = append(attrs, semconv.ErrorTypeKey.String(codeOf(w.status)))
 			span.SetStatus(otelcodes.Error, "")
 		}
+		span.SetAttributes(attrs...)
 	}
 	span.End()
 }
