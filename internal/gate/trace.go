@@ -38,7 +38,11 @@ func endSpan(span trace.Span, err error) {
 // startSQL opens the span of a statement's round trip when ctx's span
 // records; else it returns ctx and nil.
 func (d *Decision) startSQL(ctx context.Context, p Plan) (context.Context, trace.Span) {
-	if d.g.tracer == nil || !trace.SpanFromContext(ctx).IsRecording() {
+	if d.g.tracer == nil {
+		return ctx, nil
+	}
+	parent := trace.SpanFromContext(ctx)
+	if !parent.IsRecording() {
 		return ctx, nil
 	}
 	op := operationOf(p.SQL, d.acts)
@@ -52,7 +56,9 @@ func (d *Decision) startSQL(ctx context.Context, p Plan) (context.Context, trace
 	if d.g.statements {
 		attrs = append(attrs, semconv.DBQueryText(p.SQL))
 	}
-	return d.g.tracer.Start(ctx, name, trace.WithSpanKind(trace.SpanKindClient), trace.WithAttributes(attrs...))
+	_, span := d.g.tracer.Start(trace.ContextWithSpan(context.Background(), parent), name, // as tracing.Child
+		trace.WithSpanKind(trace.SpanKindClient), trace.WithAttributes(attrs...))
+	return trace.ContextWithSpan(ctx, span), span
 }
 
 // endSQL ends a statement's span. An error is named by its SQLSTATE only:

@@ -52,12 +52,16 @@ var propagator = propagation.TraceContext{}
 // startSpan opens the request's server span and sets its ids in the
 // answer's headers.
 func (g *Gateway) startSpan(ctx context.Context, w *statusWriter, r *http.Request) (context.Context, trace.Span) {
+	// The span starts from a context that holds its parent alone: the
+	// SDK looks the parent up in it several times, and the request's
+	// context is a long chain to walk for a key it does not hold.
+	parent := context.Background()
 	if _, ok := r.Header[headerTraceparent]; ok {
-		ctx = propagator.Extract(ctx, propagation.HeaderCarrier(r.Header))
+		parent = propagator.Extract(parent, propagation.HeaderCarrier(r.Header))
 	}
 	route := routeTemplate(r.URL.Path)
-	method := methodOf(r.Method)
-	ctx, span := g.tracer.Start(ctx, spanName(method, route), trace.WithSpanKind(trace.SpanKindServer))
+	_, span := g.tracer.Start(parent, spanName(methodOf(r.Method), route), trace.WithSpanKind(trace.SpanKindServer))
+	ctx = trace.ContextWithSpan(ctx, span)
 	setTraceHeaders(w.Header(), span.SpanContext())
 	if span.IsRecording() {
 		w.tracer, w.span, w.route = g.tracer, span, route

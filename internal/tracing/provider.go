@@ -119,10 +119,17 @@ func (e *loggingExporter) ExportSpans(ctx context.Context, spans []sdktrace.Read
 // task, the unsampled majority) neither pays for spans nor makes root
 // spans of its own. A nil t starts nothing either.
 func Child(ctx context.Context, t trace.Tracer, name string, opts ...trace.SpanStartOption) (context.Context, trace.Span) {
-	if t == nil || !trace.SpanFromContext(ctx).IsRecording() {
+	if t == nil {
 		return ctx, noopSpan
 	}
-	return t.Start(ctx, name, opts...)
+	parent := trace.SpanFromContext(ctx)
+	if !parent.IsRecording() {
+		return ctx, noopSpan
+	}
+	// The SDK looks the parent up several times: in a context of its own
+	// rather than along the request's long chain.
+	_, span := t.Start(trace.ContextWithSpan(context.Background(), parent), name, opts...)
+	return trace.ContextWithSpan(ctx, span), span
 }
 
 var noopSpan = trace.SpanFromContext(context.Background())
