@@ -2,6 +2,10 @@
 // an id, serves /healthz and /readyz, and routes to the handlers other
 // components mount on it (REST, auth, realtime, admin, …).
 //
+// With [Gateway.SetTracer] each request gets a server span, continuing
+// the caller's traceparent, and its trace id in the answer's X-Trace-Id
+// and traceparent headers.
+//
 // Handlers are mounted with [Gateway.Handle] before the kernel starts the
 // gateway; the gateway requires the components that mount on it so it starts
 // last and stops first. Start returns once the listener is bound; requests are
