@@ -6,7 +6,7 @@ GOBIN ?= $(shell $(GO) env GOPATH)/bin
 TESTDB_DIR := $(CURDIR)/.testdb
 export CGO_ENABLED ?= 1
 
-.PHONY: help run build test test-go test-faults soak test-e2e lint fmt bench bench-bus bench-boot bench-realtime bench-rest bench-metrics bench-auth bench-projects bench-share bench-graphql bench-vs bench-sentinel fuzz tools clean
+.PHONY: help run build test test-go test-faults soak test-e2e lint fmt bench bench-bus bench-boot bench-realtime bench-rest bench-metrics bench-tracing bench-auth bench-projects bench-share bench-graphql bench-vs bench-sentinel fuzz tools clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  %-12s %s\n", $$1, $$2}'
@@ -54,7 +54,7 @@ tools: ## install the pinned golangci-lint if missing
 		$(GO) install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_VERSION); \
 	fi
 
-bench: bench-bus bench-boot bench-rest bench-metrics bench-auth bench-realtime bench-projects bench-share bench-graphql bench-sentinel ## all benchmarks (figures go in closing notes)
+bench: bench-bus bench-boot bench-rest bench-metrics bench-tracing bench-auth bench-realtime bench-projects bench-share bench-graphql bench-sentinel ## all benchmarks (figures go in closing notes)
 
 bench-bus: ## event bus publish→deliver, against a bare channel baseline
 	$(GO) test -run='^$$' -bench='Bus|Baseline' -benchmem -count=3 ./internal/kernel/
@@ -77,6 +77,9 @@ bench-rest: ## /rest/v1 against a bare pgx handler: GET by pk and list-20 at 1 a
 bench-metrics: ## the HTTP metrics' cost: REST GET by pk through the gateway, metrics on vs off (and off vs off: the noise floor), at 1 and 32 clients; then the cost of one observation
 	set -o pipefail; $(GO) test -run='^$$' -bench='MetricsOnOff' -benchtime=12000x -v ./internal/rest/ | grep -E 'ratio'
 	$(GO) test -run='^$$' -bench='Observe' -benchmem -count=3 ./internal/gateway/
+
+bench-tracing: ## tracing's cost: REST GET by pk through the gateway, tracing on (default sample ratio, exporting to an in-process OTLP receiver) vs off (and off vs off: the noise floor), at 1 and 32 clients
+	set -o pipefail; $(GO) test -run='^$$' -bench='TracingOnOff' -benchtime=12000x -v ./internal/rest/ | grep -E 'ratio|spans exported'
 
 bench-auth: ## auth: HS256 verification (cached, cold) vs golang-jwt on one core; refresh grants; password sign-in vs raw bcrypt
 	$(GO) test -run='^$$' -bench='VerifyHS256|BaselineJWTParse' -benchmem -cpu 1 -count=3 ./internal/auth/

@@ -304,6 +304,7 @@ func startLocal(cmd *cobra.Command, cfg Config) (*target, error) {
 		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), stopTimeout)
 		defer cancel()
 		_ = p.kernel.Stop(sctx) // failures are logged by the kernel
+		p.flushSpans(ctx, log)
 	}
 	return &target{url: p.gateway.URL(), key: p.admin.Key()}, nil
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/magflock/mobo/internal/sentinel"
 	"github.com/magflock/mobo/internal/slo"
 	"github.com/magflock/mobo/internal/tenant"
+	"github.com/magflock/mobo/internal/tracing"
 )
 
 // Config is mobo's whole configuration: one section per component. See the
@@ -47,6 +48,7 @@ type Config struct {
 	Secrets  secrets.Config   `toml:"secrets"`
 	Sentinel sentinel.Config  `toml:"sentinel"`
 	SLO      slo.Config       `toml:"slo"`
+	Tracing  tracing.Config   `toml:"tracing"`
 }
 
 func defaultConfig() Config {
@@ -64,6 +66,7 @@ func defaultConfig() Config {
 		Auth:     auth.Defaults(),
 		Realtime: realtime.DefaultConfig(),
 		GraphQL:  graphql.DefaultConfig(),
+		Tracing:  tracing.Config{SampleRatio: tracing.DefaultSampleRatio, ServiceName: "mobo"},
 		Projects: ProjectsConfig{
 			PoolMaxConns:        tenant.DefaultPoolMaxConns,
 			ReservedConnections: tenant.DefaultReservedConnections,

@@ -35,6 +35,7 @@ import (
 	"github.com/magflock/mobo/internal/sentinel"
 	"github.com/magflock/mobo/internal/slo"
 	"github.com/magflock/mobo/internal/tenant"
+	"github.com/magflock/mobo/internal/tracing"
 )
 
 // stopTimeout bounds the whole shutdown after SIGINT/SIGTERM.
@@ -72,6 +73,7 @@ type platform struct {
 	tenants *tenant.Manager
 	admin   *admin.API
 	pgwire  *pgwire.Server // nil unless --pg-listen is set
+	tracing *tracing.Provider
 	mode    string
 	dbDesc  string
 }
@@ -79,7 +81,13 @@ type platform struct {
 // assemble builds every component and registers them with a kernel. This is
 // the one place where components are listed.
 func assemble(cfg Config, log *slog.Logger) (*platform, error) {
-	p := &platform{}
+	// Every log line of a traced request carries its trace_id.
+	log = slog.New(tracing.LogHandler(log.Handler()))
+	tp, err := tracing.New(cfg.Tracing, tracing.Options{Version: versionString(), Logger: kernel.ComponentLogger(log, "tracing")})
+	if err != nil {
+		return nil, err
+	}
+	p := &platform{tracing: tp}
 	var (
 		db  kernel.Component
 		srv interface {
@@ -133,10 +141,14 @@ func assemble(cfg Config, log *slog.Logger) (*platform, error) {
 	// The one request path: every API authenticates and authorizes
 	// through the gate, whose decisions alone run SQL as a principal.
 	conns := p.tenants.Connections()
-	gt := gate.New(gate.Options{
+	gateOpts := gate.Options{
 		Authenticator: authSvc.Authenticator("anon"), Roles: authSvc.Authorizer(), Quota: p.tenants.Quotas(),
 		Pools: conns, Share: conns, Watch: sent,
-	})
+	}
+	if tp.Enabled() {
+		gateOpts.Tracer, gateOpts.TraceStatements = tp.TracerProvider(), tp.Statements()
+	}
+	gt := gate.New(gateOpts)
 	// One schema catalog per project, read by REST and GraphQL; its
 	// listeners hold slots of the connection budget.
 	cat := schemacache.New(schemacache.Options{
@@ -181,6 +193,9 @@ func assemble(cfg Config, log *slog.Logger) (*platform, error) {
 	p.tenants.AddChangeHook("realtime", rt.ProjectChanged)
 	p.gateway.SetProjects(p.tenants.Projects())
 	p.gateway.SetWatcher(sent)
+	if tp.Enabled() {
+		p.gateway.SetTracer(tp.TracerProvider())
+	}
 	reg := metrics.New()
 	httpReg := prometheus.NewRegistry() // the HTTP metrics alone, which the SLO engine reads
 	if err := p.gateway.SetMetrics(teeRegisterer{reg, httpReg}); err != nil {
@@ -240,6 +255,7 @@ func serve(ctx context.Context, stopSignals func(), cfg Config, log *slog.Logger
 	if err != nil {
 		return err
 	}
+	defer p.flushSpans(ctx, log) // after the kernel stopped: the gateway has drained
 	begin := time.Now()
 	if err := p.kernel.Start(ctx); err != nil {
 		if ctx.Err() != nil { // interrupted while booting: what started has been stopped
@@ -291,6 +307,15 @@ func serve(ctx context.Context, stopSignals func(), cfg Config, log *slog.Logger
 	stopSignals()
 	log.Info("shutting down")
 	return stopAll()
+}
+
+// flushSpans exports the spans still buffered, within 5 s.
+func (p *platform) flushSpans(ctx context.Context, log *slog.Logger) {
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if err := p.tracing.Shutdown(sctx); err != nil {
+		log.Warn("flushing spans", "err", err)
+	}
 }
 
 // isTerminal reports whether w is a terminal (a character device).

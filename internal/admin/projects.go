@@ -221,6 +221,6 @@ func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) {
 		return
 	}
 	id := httpx.RequestID(r.Context())
-	a.log.Error("admin request failed", "request_id", id, "path", r.URL.Path, "err", err)
+	a.log.ErrorContext(r.Context(), "admin request failed", "request_id", id, "path", r.URL.Path, "err", err)
 	httpx.WriteJSON(w, http.StatusInternalServerError, map[string]string{"code": "internal", "message": "internal error", "error_id": id})
 }

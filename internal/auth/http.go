@@ -178,7 +178,7 @@ func (s *Service) writeError(w http.ResponseWriter, r *http.Request, err error) 
 		return
 	}
 	id := errorID()
-	s.log.Error("auth request failed", "error_id", id, "request_id", httpx.RequestID(r.Context()), "path", r.URL.Path, "err", err)
+	s.log.ErrorContext(r.Context(), "auth request failed", "error_id", id, "request_id", httpx.RequestID(r.Context()), "path", r.URL.Path, "err", err)
 	httpx.WriteJSON(w, http.StatusInternalServerError, map[string]any{"code": 500, "error_code": "unexpected_failure", "msg": "Unexpected failure, please check server logs for more information", "error_id": id})
 }
 

@@ -25,8 +25,8 @@ type SMSSender interface {
 
 type logSMS struct{ log *slog.Logger }
 
-func (l logSMS) SendSMS(_ context.Context, phone, _ string) error {
-	l.log.Warn("no SMS sender configured; the message was not sent", "phone", phone)
+func (l logSMS) SendSMS(ctx context.Context, phone, _ string) error {
+	l.log.WarnContext(ctx, "no SMS sender configured; the message was not sent", "phone", phone)
 	return nil
 }
 
@@ -39,7 +39,7 @@ type SMTPMailer struct {
 // Send implements [Mailer].
 func (m *SMTPMailer) Send(ctx context.Context, to, subject, body string) error {
 	if m.cfg.Host == "" {
-		m.log.Warn("auth.smtp.host is not set; mail was not sent", "to", to, "subject", subject)
+		m.log.WarnContext(ctx, "auth.smtp.host is not set; mail was not sent", "to", to, "subject", subject)
 		return nil
 	}
 	if strings.ContainsAny(to, "\r\n") || strings.ContainsAny(subject, "\r\n") {

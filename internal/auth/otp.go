@@ -143,7 +143,7 @@ func (s *Service) sendMail(ctx context.Context, q querier, r *http.Request, u *u
 			"\n\nAlternatively, enter the code: " + code + "\n"
 	}
 	if err := s.mail.Send(ctx, to, kind.subject, body); err != nil {
-		s.log.Error("sending mail", "subject", kind.subject, "err", err)
+		s.log.ErrorContext(ctx, "sending mail", "subject", kind.subject, "err", err)
 		return apiErr(http.StatusInternalServerError, "email_send_failed", "Error sending "+strings.ToLower(kind.subject)+" email")
 	}
 	return nil
@@ -170,7 +170,7 @@ func (s *Service) sendSMS(ctx context.Context, q querier, r *http.Request, u *us
 		return nil
 	}
 	if err := s.sms.SendSMS(ctx, phone, "Your code is "+code); err != nil {
-		s.log.Error("sending sms", "err", err)
+		s.log.ErrorContext(ctx, "sending sms", "err", err)
 		return errSMSSendFailed(typ, "the provider did not take the message")
 	}
 	return nil

@@ -299,7 +299,7 @@ func (s *Service) audit(ctx context.Context, q querier, ip, action string, actor
 	id, _ := newUUID()
 	if _, err := q.Exec(ctx, `insert into auth.audit_log_entries (id, payload, ip_address, created_at) values ($1, $2, $3, $4)`,
 		id, b, ip, s.now()); err != nil && !errors.Is(err, context.Canceled) {
-		s.log.Error("writing the audit log", "action", action, "err", err)
+		s.log.ErrorContext(ctx, "writing the audit log", "action", action, "err", err)
 	}
 }
 

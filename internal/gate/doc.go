@@ -33,6 +33,11 @@
 // statement's bound values inspected before it runs, and the request's
 // [event.Note] learns the actor and the route for the sentinel's agents.
 //
+// With [Options.Tracer], a sampled request's way through the gate is
+// traced under its span: gate.authenticate, gate.authorize, gate.acquire
+// and one client span per SQL round trip ([Decision.Run]), named by its
+// operation and relation, its text only with [Options.TraceStatements].
+//
 // The project ref travels explicitly: [Gate.Authorize] takes it, and the
 // decision carries it ([Decision.Ref]).
 //

@@ -6,7 +6,10 @@ import (
 	"fmt"
 	"strings"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/magflock/mobo/internal/sentinel/event"
+	"github.com/magflock/mobo/internal/tracing"
 )
 
 // Options are the dependencies of a [Gate].
@@ -29,6 +32,14 @@ type Options struct {
 	// every decision and inspects every statement's bound values before it
 	// runs ([Watcher]).
 	Watch Watcher
+	// Tracer, when set, traces a sampled request's way through the gate:
+	// spans of authentication, authorization, the wait for a connection
+	// and each SQL round trip, under the request's span ([tracing.Child]:
+	// none where the request's span does not record).
+	Tracer trace.TracerProvider
+	// TraceStatements puts each statement's text on its span
+	// (db.query.text): compiled SQL, whose values are all parameters.
+	TraceStatements bool
 }
 
 // Watcher is the sentinel on the request path (the sentinel component's).
@@ -61,6 +72,9 @@ type Gate struct {
 	pools Pools
 	share Sharer
 	watch Watcher
+	// tracer is nil unless Options.Tracer is set.
+	tracer     trace.Tracer
+	statements bool
 }
 
 // New returns a gate. It panics without an Authenticator or Pools: the
@@ -69,14 +83,26 @@ func New(opts Options) *Gate {
 	if opts.Authenticator == nil || opts.Pools == nil {
 		panic("gate: New needs an Authenticator and Pools")
 	}
-	return &Gate{authn: opts.Authenticator, roles: opts.Roles, quota: opts.Quota, pools: opts.Pools, share: opts.Share, watch: opts.Watch}
+	g := &Gate{authn: opts.Authenticator, roles: opts.Roles, quota: opts.Quota, pools: opts.Pools, share: opts.Share, watch: opts.Watch}
+	if opts.Tracer != nil {
+		g.tracer, g.statements = opts.Tracer.Tracer("github.com/magflock/mobo/internal/gate"), opts.TraceStatements
+	}
+	return g
 }
 
 // Authenticate turns credentials into project ref's principal. Errors wrap
 // [ErrNoCredentials], [ErrInvalidToken] or [ErrExpiredToken] when the
 // credentials are at fault; others are the authenticator's own failures.
 func (g *Gate) Authenticate(ctx context.Context, ref string, c Credentials) (*Principal, error) {
-	return g.authn.Authenticate(ctx, ref, c)
+	ctx, span := tracing.Child(ctx, g.tracer, "gate.authenticate")
+	p, err := g.authn.Authenticate(ctx, ref, c)
+	if span.IsRecording() {
+		if p != nil {
+			span.SetAttributes(attrRole.String(p.Role))
+		}
+		endSpan(span, err)
+	}
+	return p, err
 }
 
 // Authorize decides whether p may do every one of acts on project ref:
@@ -86,6 +112,21 @@ func (g *Gate) Authenticate(ctx context.Context, ref string, c Credentials) (*Pr
 // returns the decision, or an error wrapping [ErrForbidden] (or the role
 // store's failure).
 func (g *Gate) Authorize(ctx context.Context, ref string, p *Principal, acts ...Action) (*Decision, error) {
+	ctx, span := tracing.Child(ctx, g.tracer, "gate.authorize")
+	d, err := g.decide(ctx, ref, p, acts)
+	if span.IsRecording() {
+		if len(acts) > 0 {
+			span.SetAttributes(attrAction.String(acts[0].String()), attrActions.Int(len(acts)))
+		}
+		if p != nil {
+			span.SetAttributes(attrRole.String(p.Role))
+		}
+		endSpan(span, err)
+	}
+	return d, err
+}
+
+func (g *Gate) decide(ctx context.Context, ref string, p *Principal, acts []Action) (*Decision, error) {
 	if p == nil || p.Role == "" {
 		return nil, fmt.Errorf("%w: no principal", ErrForbidden)
 	}

@@ -6,6 +6,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/magflock/mobo/internal/tracing"
 )
 
 // Pools gives a project's API pool (the tenant's): connections that log in
@@ -36,7 +38,11 @@ type Session struct {
 // Acquire waits for the project's fair share, then for a connection of its
 // pool. Errors wrap ctx's (the wait was too long) or the pool's.
 func (d *Decision) Acquire(ctx context.Context) (*Session, error) {
+	ctx, span := tracing.Child(ctx, d.g.tracer, "gate.acquire")
 	conn, leave, err := d.g.acquire(ctx, d.ref)
+	if span.IsRecording() {
+		endSpan(span, err)
+	}
 	if err != nil {
 		return nil, err
 	}

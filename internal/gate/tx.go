@@ -154,9 +154,14 @@ func (d *Decision) Run(ctx context.Context, conn *pgx.Conn, p Plan, read func(pg
 			return err
 		}
 	}
+	ctx, span := d.startSQL(ctx, p)
 	err := d.runOnce(ctx, conn, p, false, read)
-	if parsedTooEarly(err) {
+	retried := parsedTooEarly(err)
+	if retried {
 		err = d.runOnce(ctx, conn, p, true, read)
+	}
+	if span != nil {
+		endSQL(span, retried, err)
 	}
 	return err
 }

@@ -2,6 +2,10 @@
 // an id, serves /healthz and /readyz, and routes to the handlers other
 // components mount on it (REST, auth, realtime, admin, …).
 //
+// With [Gateway.SetTracer] each request gets a server span, continuing
+// the caller's traceparent, and its trace id in the answer's X-Trace-Id
+// and traceparent headers.
+//
 // Handlers are mounted with [Gateway.Handle] before the kernel starts the
 // gateway; the gateway requires the components that mount on it so it starts
 // last and stops first. Start returns once the listener is bound; requests are
@@ -26,6 +30,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/magflock/mobo/internal/httpx"
 	"github.com/magflock/mobo/internal/kernel"
@@ -136,6 +142,7 @@ type Gateway struct {
 	rates    sync.Map     // rule text → ratelimit.Rule, parsed once
 	metrics  *httpMetrics // nil unless SetMetrics
 	watch    Watcher      // nil unless SetWatcher
+	tracer   trace.Tracer // nil unless SetTracer
 
 	mu   sync.Mutex
 	srv  *http.Server
@@ -303,6 +310,10 @@ func (g *Gateway) withRequestID(h http.Handler) http.Handler {
 		rw := &statusWriter{ResponseWriter: w, status: http.StatusOK, metrics: g.metrics, method: r.Method}
 		ip := ratelimit.ClientIP(r, g.proxies)
 		ctx := httpx.WithClientIP(httpx.WithRequestID(r.Context(), id), ip)
+		var span trace.Span
+		if g.tracer != nil && traced(r) {
+			ctx, span = g.startSpan(ctx, rw, r)
+		}
 		var note *event.Note
 		if g.watch != nil && !platformPath(r.URL.Path) {
 			note = &event.Note{}
@@ -322,7 +333,10 @@ func (g *Gateway) withRequestID(h http.Handler) http.Handler {
 		if note != nil && rw.api != "" {
 			g.record(note, r, rw, start)
 		}
-		g.log.LogAttrs(r.Context(), slog.LevelDebug, "request",
+		if span != nil {
+			endSpan(span, rw, r, id, ip)
+		}
+		g.log.LogAttrs(ctx, slog.LevelDebug, "request",
 			slog.String("request_id", id), slog.String("method", r.Method), slog.String("path", r.URL.Path),
 			slog.Int("status", rw.status), slog.Duration("took", took))
 	})
@@ -533,6 +547,11 @@ type statusWriter struct {
 	metrics      *httpMetrics // nil when not measured
 	upgraded     bool         // counted at its 101, as the client sees it
 	bytes        int64        // of the body written
+	// tracer and span are set for a sampled request; resp is the span
+	// of its response, from its first header or byte.
+	tracer     trace.Tracer
+	span, resp trace.Span
+	route      string // the span's http.route
 }
 
 // label sets the metrics labels of the request that w answers.
@@ -543,6 +562,9 @@ func label(w http.ResponseWriter, api, project string) {
 }
 
 func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.span != nil && w.resp == nil {
+		w.startResponse(w.status)
+	}
 	n, err := w.ResponseWriter.Write(b)
 	w.bytes += int64(n)
 	return n, err
@@ -550,6 +572,9 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 
 func (w *statusWriter) WriteHeader(code int) {
 	w.status = code
+	if w.span != nil && w.resp == nil {
+		w.startResponse(code)
+	}
 	if code == http.StatusSwitchingProtocols && w.metrics != nil {
 		w.metrics.upgrade(w)
 	}

@@ -411,7 +411,7 @@ func (s *Server) internal(w http.ResponseWriter, r *http.Request, err error) {
 		_, _ = rand.Read(b)
 		id = hex.EncodeToString(b)
 	}
-	s.log.Error("request failed", "error_id", id, "path", r.URL.Path, "err", err)
+	s.log.ErrorContext(r.Context(), "request failed", "error_id", id, "path", r.URL.Path, "err", err)
 	writeJSON(w, http.StatusInternalServerError, response{Errors: gqlerror.List{{
 		Message: "Internal server error", Extensions: map[string]any{"error_id": id},
 	}}})

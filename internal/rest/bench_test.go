@@ -27,7 +27,7 @@ import (
 // benchServer is the benchmarks' REST server on a table of 10,000 rows
 // (bench), with the pool it runs on (10 connections, as a project's); both
 // end with b.
-func benchServer(b *testing.B) (*pgxpool.Pool, *Server) {
+func benchServer(b *testing.B, setup ...func(*gate.Options)) (*pgxpool.Pool, *Server) {
 	b.Helper()
 	db := pgtest.NewDB(b, template(b))
 	ctx := context.Background()
@@ -47,6 +47,9 @@ func benchServer(b *testing.B) (*pgxpool.Pool, *Server) {
 	b.Cleanup(pool.Close)
 	g := testGate()
 	g.Pools = poolProjects{pool}
+	for _, f := range setup {
+		f(&g)
+	}
 	srv := New(Options{Gate: gate.New(g), Catalog: newCatalog(b, poolProjects{pool}, nil, Config{}, 0)})
 	if err := srv.Start(ctx); err != nil {
 		b.Fatal(err)

@@ -302,7 +302,7 @@ func (c *call) fail(err error) {
 			_, _ = rand.Read(b)
 			id = hex.EncodeToString(b)
 		}
-		c.s.log.Error("request failed", "error_id", id, "method", c.r.Method, "path", c.r.URL.Path, "err", err)
+		c.s.log.ErrorContext(c.r.Context(), "request failed", "error_id", id, "method", c.r.Method, "path", c.r.URL.Path, "err", err)
 		e = &Error{Status: http.StatusInternalServerError, Code: CodeInternal, Message: "Internal server error", Details: "error id: " + id}
 	}
 	event.NoteFrom(c.r.Context()).Set(func(ev *event.Event) {

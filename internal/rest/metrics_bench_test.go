@@ -73,14 +73,17 @@ func onOff(b *testing.B, what string, gws [3]string, key string, clients int, cp
 }
 
 // benchGateway serves srv's REST API through a gateway, measured into reg
-// unless it is nil, and returns its URL.
-func benchGateway(b *testing.B, srv *Server, reg prometheus.Registerer) string {
+// unless it is nil and set up further by setup, and returns its URL.
+func benchGateway(b *testing.B, srv *Server, reg prometheus.Registerer, setup ...func(*gateway.Gateway)) string {
 	b.Helper()
 	gw := gateway.New(gateway.Config{Listen: "127.0.0.1:0"}, slog.New(slog.DiscardHandler))
 	if reg != nil {
 		if err := gw.SetMetrics(reg); err != nil {
 			b.Fatal(err)
 		}
+	}
+	for _, f := range setup {
+		f(gw)
 	}
 	gw.Handle("/rest/v1/", srv.Handler())
 	if err := gw.Start(context.Background()); err != nil {
