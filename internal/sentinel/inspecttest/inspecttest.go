@@ -1,0 +1,213 @@
+// Package inspecttest measures the sentinel's value agents (each an
+// [event.Inspector]): it reads hand-written held-out files, scores an
+// inspector on attack and benign values against a bar, wraps values in
+// the encodings they travel in, benchmarks Inspect with its p99 and
+// checks that the fast path does not allocate.
+package inspecttest
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"net/url"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/magflock/mobo/internal/sentinel/corpus"
+	"github.com/magflock/mobo/internal/sentinel/event"
+)
+
+// Inspect is what is measured: an inspector's Inspect method.
+type Inspect func(value string) event.Finding
+
+// ReadLines reads a hand-written file: one value per line, blank lines
+// and comment lines skipped. A comment line starts with comment ("# ",
+// "//"), or is comment without its trailing blank ("#").
+func ReadLines(t testing.TB, path, comment string) []string {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bare := strings.TrimRight(comment, " ")
+	var out []string
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	sc.Buffer(make([]byte, 1<<16), 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		if line == "" || strings.HasPrefix(line, comment) || line == bare {
+			continue
+		}
+		out = append(out, line)
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatalf("reading %s: %v", path, err)
+	}
+	return out
+}
+
+// Values returns the values of samples.
+func Values(samples []corpus.Sample) []string {
+	out := make([]string, len(samples))
+	for i, s := range samples {
+		out[i] = s.Value
+	}
+	return out
+}
+
+// Score is how an inspector fared on labelled values.
+type Score struct {
+	Attacks, Missed        int
+	Benign, FalsePositives int
+}
+
+// Detection is the share of attacks found.
+func (s Score) Detection() float64 { return 1 - float64(s.Missed)/float64(max(s.Attacks, 1)) }
+
+// FalsePositiveRate is the share of benign values flagged.
+func (s Score) FalsePositiveRate() float64 {
+	return float64(s.FalsePositives) / float64(max(s.Benign, 1))
+}
+
+func (s Score) String() string {
+	return fmt.Sprintf("detection %.2f%% (%d/%d), false positives %.3f%% (%d/%d)",
+		100*s.Detection(), s.Attacks-s.Missed, s.Attacks, 100*s.FalsePositiveRate(), s.FalsePositives, s.Benign)
+}
+
+// Bar is what a Score must clear: detection at least MinDetection, false
+// positives under MaxFalsePositives.
+type Bar struct {
+	MinDetection, MaxFalsePositives float64
+}
+
+// Check fails t, naming what, when s is below the bar.
+func (b Bar) Check(t testing.TB, what string, s Score) {
+	t.Helper()
+	if s.Detection() < b.MinDetection || s.FalsePositiveRate() >= b.MaxFalsePositives {
+		t.Errorf("%s: below the bar: %s; want detection ≥ %.2f%%, false positives < %.2f%%",
+			what, s, 100*b.MinDetection, 100*b.MaxFalsePositives)
+	}
+}
+
+// Measure inspects every attack and benign value and returns the score,
+// logging through t the first logMax misses and false positives (all
+// when logMax < 0), each prefixed by what.
+func Measure(t testing.TB, what string, inspect Inspect, attacks, benign []string, logMax int) Score {
+	t.Helper()
+	s := Score{Attacks: len(attacks), Benign: len(benign)}
+	for _, v := range attacks {
+		if !inspect(v).Found() {
+			if logMax < 0 || s.Missed < logMax {
+				t.Logf("%s: missed %q", what, v)
+			}
+			s.Missed++
+		}
+	}
+	for _, v := range benign {
+		if f := inspect(v); f.Found() {
+			if logMax < 0 || s.FalsePositives < logMax {
+				t.Logf("%s: false positive (%s) %q", what, f.Reason, v)
+			}
+			s.FalsePositives++
+		}
+	}
+	return s
+}
+
+// Encodings are the forms a value commonly travels in: upper case,
+// query and path escaping, and query escaping twice.
+func Encodings() map[string]func(string) string {
+	return map[string]func(string) string{
+		"upper":  strings.ToUpper,
+		"query":  url.QueryEscape,
+		"path":   url.PathEscape,
+		"double": func(s string) string { return url.QueryEscape(url.QueryEscape(s)) },
+	}
+}
+
+// Encoded measures inspect on attacks and benign values wrapped in each
+// encoding, checking each against bar.
+func Encoded(t testing.TB, inspect Inspect, attacks, benign []string, encodings map[string]func(string) string, bar Bar) {
+	t.Helper()
+	for name, enc := range encodings {
+		bar.Check(t, name, Measure(t, name, inspect, apply(enc, attacks), apply(enc, benign), -1))
+	}
+}
+
+func apply(enc func(string) string, values []string) []string {
+	out := make([]string, len(values))
+	for i, v := range values {
+		out[i] = enc(v)
+	}
+	return out
+}
+
+// Mix is a named set of values a benchmark inspects round robin.
+type Mix struct {
+	Name   string
+	Values []string
+}
+
+// Bench runs a sub-benchmark per mix, inspecting its values round robin
+// with a fresh inspector from newInspector, reporting ns/op, allocations
+// and the p99 of single calls (one call in 16 is timed, cycling through
+// every value, up to 65536 samples).
+func Bench(b *testing.B, newInspector func() event.Inspector, mixes ...Mix) {
+	for _, mix := range mixes {
+		b.Run(mix.Name, func(b *testing.B) {
+			g := newInspector()
+			lat := make([]time.Duration, 0, 1<<16)
+			b.ReportAllocs()
+			i := 0
+			for b.Loop() {
+				v := mix.Values[i%len(mix.Values)]
+				i++
+				if i%16 == 0 && len(lat) < cap(lat) {
+					v = mix.Values[(i/16)%len(mix.Values)]
+					t0 := time.Now()
+					g.Inspect(v)
+					lat = append(lat, time.Since(t0))
+					continue
+				}
+				g.Inspect(v)
+			}
+			if len(lat) > 0 {
+				slices.Sort(lat)
+				b.ReportMetric(float64(lat[len(lat)*99/100].Nanoseconds()), "p99-ns")
+			}
+		})
+	}
+}
+
+// NoAllocs fails t when inspecting any of values allocates. The race
+// detector makes sync.Pool drop buffers at random, so under it nothing
+// is checked.
+func NoAllocs(t *testing.T, inspect Inspect, values ...string) {
+	t.Helper()
+	if RaceEnabled {
+		return
+	}
+	for _, v := range values {
+		if n := testing.AllocsPerRun(100, func() { inspect(v) }); n != 0 {
+			t.Errorf("Inspect(%q) allocated %v times", v, n)
+		}
+	}
+}
+
+// CheckReason fails t unless inspecting value gives reason ("" for
+// nothing found) in a well-formed finding: by agent, labelled label,
+// scoped to the address, scored in (0, 1].
+func CheckReason(t testing.TB, inspect Inspect, agent, label, value, reason string) {
+	t.Helper()
+	f := inspect(value)
+	if f.Reason != reason {
+		t.Errorf("Inspect(%q) reason = %q, want %q", value, f.Reason, reason)
+		return
+	}
+	if f.Found() && (f.Agent != agent || f.Label != label || f.Scope != "ip" || f.Score <= 0 || f.Score > 1) {
+		t.Errorf("Inspect(%q) = %+v: malformed finding", value, f)
+	}
+}
