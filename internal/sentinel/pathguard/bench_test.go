@@ -2,11 +2,11 @@ package pathguard
 
 import (
 	"math/rand/v2"
+	"slices"
 	"testing"
+	"time"
 
 	"github.com/magflock/mobo/internal/sentinel/corpus"
-	"github.com/magflock/mobo/internal/sentinel/event"
-	"github.com/magflock/mobo/internal/sentinel/inspecttest"
 )
 
 // BenchmarkInspect measures Inspect over a benign mix (plain values,
@@ -24,10 +24,39 @@ func BenchmarkInspect(b *testing.B) {
 			benign = append(benign, plain[i%len(plain)])
 		}
 	}
-	benign = append(benign, inspecttest.Values(corpus.BenignPaths(r, 256))...)
-	attacks := inspecttest.Values(corpus.Traversal(r, 512))
-	inspecttest.Bench(b, func() event.Inspector { return new(Guard) },
-		inspecttest.Mix{Name: "plain", Values: plain},
-		inspecttest.Mix{Name: "benign", Values: benign},
-		inspecttest.Mix{Name: "attack", Values: attacks})
+	for _, s := range corpus.BenignPaths(r, 256) {
+		benign = append(benign, s.Value)
+	}
+	var attacks []string
+	for _, s := range corpus.Traversal(r, 512) {
+		attacks = append(attacks, s.Value)
+	}
+	for _, mix := range []struct {
+		name   string
+		values []string
+	}{{"plain", plain}, {"benign", benign}, {"attack", attacks}} {
+		b.Run(mix.name, func(b *testing.B) {
+			var g Guard
+			lat := make([]time.Duration, 0, 1<<16)
+			b.ReportAllocs()
+			i := 0
+			for b.Loop() {
+				v := mix.values[i%len(mix.values)]
+				i++
+				if i%16 == 0 && len(lat) < cap(lat) {
+					// Time one call in 16, cycling through every value.
+					v = mix.values[(i/16)%len(mix.values)]
+					t0 := time.Now()
+					g.Inspect(v)
+					lat = append(lat, time.Since(t0))
+					continue
+				}
+				g.Inspect(v)
+			}
+			if len(lat) > 0 {
+				slices.Sort(lat)
+				b.ReportMetric(float64(lat[len(lat)*99/100].Nanoseconds()), "p99-ns")
+			}
+		})
+	}
 }
