@@ -6,6 +6,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/magflock/mobo/internal/sentinel/decode"
 	"github.com/magflock/mobo/internal/sentinel/event"
 )
 
@@ -163,10 +164,10 @@ func detect(value string, redirect bool, hosts []string) (string, float64) {
 		bufPool.Put(bp)
 		bufPool.Put(bp2)
 	}()
-	a = lowerInto(a, value)
+	a = decode.LowerInto(a, value)
 	var how decoded
 	for range maxPasses {
-		if !needsDecoding(a) {
+		if !special.Any(a) {
 			break
 		}
 		var d decoded

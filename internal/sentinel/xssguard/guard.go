@@ -6,6 +6,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/magflock/mobo/internal/sentinel/decode"
 	"github.com/magflock/mobo/internal/sentinel/event"
 )
 
@@ -137,7 +138,7 @@ func detect(value string) (string, float64) {
 		bufPool.Put(bp)
 		bufPool.Put(bp2)
 	}()
-	a, form := decode(bp, bp2, value, true)
+	a, form := decodeValue(bp, bp2, value, true)
 	if r, sc := scan(a); r != "" {
 		return r, sc
 	}
@@ -145,7 +146,7 @@ func detect(value string) (string, float64) {
 		// The '+' of a form-encoded value may also be a literal plus
 		// ("%22+alert(1)+%22" concatenates): look again for markup
 		// and string break-outs only.
-		a, _ = decode(bp, bp2, value, false)
+		a, _ = decodeValue(bp, bp2, value, false)
 		if r, sc := scanTags(a); r != "" {
 			return r, sc
 		}
@@ -159,15 +160,15 @@ func detect(value string) (string, float64) {
 	return "", 0
 }
 
-// decode lowers value and decodes it in at most maxPasses passes, in
+// decodeValue lowers value and decodes it in at most maxPasses passes, in
 // the buffers of bp and bp2 (which it updates); with plus, a pass over
 // form-encoded text reads '+' as a space, and form reports whether one
 // did.
-func decode(bp, bp2 *[]byte, value string, plus bool) (out []byte, form bool) {
-	a := lowerInto((*bp)[:0], value)
+func decodeValue(bp, bp2 *[]byte, value string, plus bool) (out []byte, form bool) {
+	a := decode.LowerInto((*bp)[:0], value)
 	b := (*bp2)[:0]
 	for range maxPasses {
-		if !needsDecoding(a) {
+		if !special.Any(a) {
 			break
 		}
 		plusSpace := plus && formEncoded(a)
