@@ -17,9 +17,11 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/magflock/mobo/internal/sentinel/corpus"
 	"github.com/magflock/mobo/internal/sentinel/event"
+	"github.com/magflock/mobo/internal/sentinel/valueguard"
 )
 
 // Inspect is what is measured: an inspector's Inspect method.
@@ -174,5 +176,58 @@ func CheckReason(t testing.TB, inspect Inspect, agent, label, value, reason stri
 	}
 	if f.Found() && (f.Agent != agent || f.Label != label || f.Scope != "ip" || f.Score <= 0 || f.Score > 1) {
 		t.Errorf("Inspect(%q) = %+v: malformed finding", value, f)
+	}
+}
+
+// HeldOut reads the hand-written attack and benign files (comment lines
+// start with "# "), measures inspect on them, logs the score and checks
+// it against bar.
+func HeldOut(t testing.TB, inspect Inspect, attackFile, benignFile string, bar Bar) {
+	t.Helper()
+	attacks := ReadLines(t, attackFile, "# ")
+	benign := ReadLines(t, benignFile, "# ")
+	s := Measure(t, "held-out", inspect, attacks, benign, -1)
+	t.Logf("held-out: %s", s)
+	bar.Check(t, "held-out", s)
+}
+
+// CheckLimits checks what a value guard's Config promises, given an
+// attack value: disabled (a guard made with Disabled) finds nothing;
+// limited (one made with MaxLen 64) misses the attack pushed past its
+// first 64 bytes and finds it within them; and stats, limited's
+// counters, then say 3 inspected, 1 flagged, 1 decoded, 1 truncated.
+func CheckLimits(t testing.TB, attack string, disabled, limited Inspect, stats func() valueguard.Stats) {
+	t.Helper()
+	if f := disabled(attack); f.Found() {
+		t.Errorf("a disabled guard found %+v", f)
+	}
+	if f := limited(strings.Repeat("a", 100) + attack); f.Found() {
+		t.Errorf("found %+v past MaxLen", f)
+	}
+	if f := limited(attack); !f.Found() {
+		t.Error("missed an attack within MaxLen")
+	}
+	limited("hello")
+	want := valueguard.Stats{Inspected: 3, Flagged: 1, Decoded: 1, Truncated: 1}
+	if got := stats(); got != want {
+		t.Errorf("Stats() = %+v, want %+v", got, want)
+	}
+}
+
+// Fuzz is the body of a value agent's fuzz target: inspecting v must not
+// panic, a finding must be well formed (by agent, scored in (0, 1], with
+// a reason) and no reason may come without one; a value that is not
+// valid UTF-8 is inspected again as cleaned UTF-8.
+func Fuzz(t *testing.T, inspect Inspect, agent, v string) {
+	t.Helper()
+	fd := inspect(v)
+	if fd.Found() && (fd.Score <= 0 || fd.Score > 1 || fd.Reason == "" || fd.Agent != agent) {
+		t.Fatalf("malformed finding %+v", fd)
+	}
+	if !fd.Found() && fd.Reason != "" {
+		t.Fatalf("reason %q without a label", fd.Reason)
+	}
+	if !utf8.ValidString(v) {
+		inspect(string([]rune(v)))
 	}
 }

@@ -13,20 +13,11 @@ import (
 // < 0.5 %.
 var heldOutBar = inspecttest.Bar{MinDetection: 0.97, MaxFalsePositives: 0.005}
 
-func heldOut(t *testing.T) (attacks, benign []string) {
-	t.Helper()
-	return inspecttest.ReadLines(t, "testdata/heldout_xss.txt", "# "),
-		inspecttest.ReadLines(t, "testdata/heldout_benign.txt", "# ")
-}
-
 // TestHeldOut measures the hand-written files against the bar.
 func TestHeldOut(t *testing.T) {
 	t.Parallel()
 	var g Guard
-	attacks, benign := heldOut(t)
-	s := inspecttest.Measure(t, "held-out", g.Inspect, attacks, benign, -1)
-	t.Logf("held-out: %s", s)
-	heldOutBar.Check(t, "held-out", s)
+	inspecttest.HeldOut(t, g.Inspect, "testdata/heldout_xss.txt", "testdata/heldout_benign.txt", heldOutBar)
 }
 
 // TestHeldOutEncoded wraps every hand-written value in the encodings a
@@ -36,7 +27,8 @@ func TestHeldOut(t *testing.T) {
 func TestHeldOutEncoded(t *testing.T) {
 	t.Parallel()
 	var g Guard
-	attacks, benign := heldOut(t)
+	attacks := inspecttest.ReadLines(t, "testdata/heldout_xss.txt", "# ")
+	benign := inspecttest.ReadLines(t, "testdata/heldout_benign.txt", "# ")
 	encodings := inspecttest.Encodings()
 	encodings["refs"] = func(s string) string {
 		var b strings.Builder
