@@ -59,3 +59,14 @@ func BenchObserve(b *testing.B, agent event.Agent, events []event.Event) {
 		agent.Observe(e)
 	}
 }
+
+// Scenario checks, in a parallel subtest called name, the findings a
+// fresh agent (newAgent(cfg)) makes of the events built by build against
+// want.
+func Scenario[C any, A event.Agent](t *testing.T, name string, newAgent func(C) (A, error), cfg C, build func() []*event.Event, want []Want) {
+	t.Helper()
+	t.Run(name, func(t *testing.T) {
+		t.Parallel()
+		Check(t, name, Run(New(t, newAgent, cfg), build()), want)
+	})
+}

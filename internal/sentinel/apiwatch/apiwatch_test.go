@@ -151,13 +151,11 @@ func TestObserve(t *testing.T) {
 		}, nil},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			a := agenttest.New(t, New, Config{})
+		agenttest.Scenario(t, tt.name, New, Config{}, func() []*event.Event {
 			s := &seq{}
 			tt.build(s)
-			agenttest.Check(t, tt.name, agenttest.Run(a, s.events), tt.want)
-		})
+			return s.events
+		}, tt.want)
 	}
 }
 
