@@ -1,7 +1,6 @@
 package apiwatch
 
 import (
-	"errors"
 	"fmt"
 	"net/netip"
 	"sync/atomic"
@@ -152,26 +151,18 @@ func TestObserve(t *testing.T) {
 		}, nil},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			a, err := New(Config{})
-			if err != nil {
-				t.Fatal(err)
-			}
+		agenttest.Scenario(t, tt.name, New, Config{}, func() []*event.Event {
 			s := &seq{}
 			tt.build(s)
-			agenttest.Check(t, tt.name, agenttest.Run(a, s.events), tt.want)
-		})
+			return s.events
+		}, tt.want)
 	}
 }
 
 // TestInterleaved: 50 steady clients, one enumerating; only it is reported.
 func TestInterleaved(t *testing.T) {
 	t.Parallel()
-	a, err := New(Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	a := agenttest.New(t, New, Config{})
 	s := &seq{}
 	for i := range 3000 {
 		c := event.Actor{IP: agenttest.Addr(i%50, true), KeyID: "anon", Role: "anon"}
@@ -189,10 +180,7 @@ func TestInterleaved(t *testing.T) {
 
 func TestConcurrentObserve(t *testing.T) {
 	t.Parallel()
-	a, err := New(Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	a := agenttest.New(t, New, Config{})
 	var seqs [][]*event.Event
 	for g := range 6 {
 		s := &seq{}
@@ -221,33 +209,18 @@ func TestConcurrentObserve(t *testing.T) {
 
 func TestConfigValidate(t *testing.T) {
 	t.Parallel()
-	for _, tt := range []struct {
-		name string
-		cfg  Config
-		ok   bool
-	}{
-		{"zero", Config{}, true},
-		{"set", Config{FloodFactor: 5, FloodInterval: time.Minute, BadAgents: []string{"evilbot"}}, true},
-		{"factor under 1", Config{FloodFactor: 0.5}, false},
-		{"interval under a second", Config{FloodInterval: time.Millisecond}, false},
-		{"negative", Config{ScanDistinct: -1}, false},
-		{"empty agent", Config{BadAgents: []string{" "}}, false},
-	} {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			err := tt.cfg.Validate()
-			if (err == nil) != tt.ok || err != nil && !errors.Is(err, ErrInvalidConfig) {
-				t.Errorf("Validate = %v, want ok=%v wrapping ErrInvalidConfig", err, tt.ok)
-			}
-		})
-	}
+	agenttest.Validate(t, ErrInvalidConfig, []agenttest.ConfigCase{
+		{Name: "zero", Cfg: Config{}, OK: true},
+		{Name: "set", Cfg: Config{FloodFactor: 5, FloodInterval: time.Minute, BadAgents: []string{"evilbot"}}, OK: true},
+		{Name: "factor under 1", Cfg: Config{FloodFactor: 0.5}, OK: false},
+		{Name: "interval under a second", Cfg: Config{FloodInterval: time.Millisecond}, OK: false},
+		{Name: "negative", Cfg: Config{ScanDistinct: -1}, OK: false},
+		{Name: "empty agent", Cfg: Config{BadAgents: []string{" "}}, OK: false},
+	})
 }
 
 func BenchmarkObserve(b *testing.B) {
-	a, err := New(Config{})
-	if err != nil {
-		b.Fatal(err)
-	}
+	a := agenttest.New(b, New, Config{})
 	events := make([]event.Event, 1024)
 	for i := range events {
 		events[i] = event.Event{
@@ -261,14 +234,7 @@ func BenchmarkObserve(b *testing.B) {
 			events[i].Status = 404
 		}
 	}
-	b.ReportAllocs()
-	i := 0
-	for b.Loop() {
-		e := &events[i&1023]
-		e.Time = agenttest.T0.Add(time.Duration(i) * time.Millisecond)
-		i++
-		a.Observe(e)
-	}
+	agenttest.BenchObserve(b, a, events)
 }
 
 func BenchmarkAgentMatch(b *testing.B) {
@@ -290,10 +256,7 @@ func BenchmarkAgentMatch(b *testing.B) {
 // BenchmarkObserveParallel: every goroutine plays its own clients, as
 // request goroutines do.
 func BenchmarkObserveParallel(b *testing.B) {
-	a, err := New(Config{})
-	if err != nil {
-		b.Fatal(err)
-	}
+	a := agenttest.New(b, New, Config{})
 	var next atomic.Int64
 	b.ReportAllocs()
 	b.RunParallel(func(pb *testing.PB) {
@@ -317,9 +280,6 @@ func BenchmarkObserveParallel(b *testing.B) {
 
 func TestOddEvents(t *testing.T) {
 	t.Parallel()
-	a, err := New(Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	a := agenttest.New(t, New, Config{})
 	agenttest.Odd(t, a)
 }

@@ -1,10 +1,10 @@
 package apiwatch
 
 import (
-	"errors"
-	"fmt"
 	"strings"
 	"time"
+
+	"github.com/magflock/mobo/internal/sentinel/agentconfig"
 )
 
 // DefaultBadAgents are the User-Agent words of attack tools, used when
@@ -67,67 +67,44 @@ type Config struct {
 
 // Validate reports every problem in c, each wrapping [ErrInvalidConfig].
 func (c Config) Validate() error {
-	var errs []error
-	for _, d := range []struct {
-		name string
-		v    time.Duration
-	}{{"scan_window", c.ScanWindow}, {"flood_interval", c.FloodInterval}, {"flood_memory", c.FloodMemory}, {"window", c.Window}} {
-		if d.v < 0 {
-			errs = append(errs, fmt.Errorf("%w: %s is %v, want 0 (the default) or more", ErrInvalidConfig, d.name, d.v))
-		}
-	}
-	for _, f := range []struct {
-		name string
-		v    int
-	}{{"scan_distinct", c.ScanDistinct}, {"scan_not_found", c.ScanNotFound}, {"flood_warmup", c.FloodWarmup}, {"flood_min", c.FloodMin}, {"flood_unlearned", c.FloodUnlearned}, {"odd_methods", c.OddMethods}, {"max_actors", c.MaxActors}} {
-		if f.v < 0 {
-			errs = append(errs, fmt.Errorf("%w: %s is %d, want 0 (the default) or more", ErrInvalidConfig, f.name, f.v))
-		}
-	}
+	p := agentconfig.Check(ErrInvalidConfig)
+	agentconfig.NonNegative(p, "scan_window", c.ScanWindow)
+	agentconfig.NonNegative(p, "flood_interval", c.FloodInterval)
+	agentconfig.NonNegative(p, "flood_memory", c.FloodMemory)
+	agentconfig.NonNegative(p, "window", c.Window)
+	agentconfig.NonNegative(p, "scan_distinct", c.ScanDistinct)
+	agentconfig.NonNegative(p, "scan_not_found", c.ScanNotFound)
+	agentconfig.NonNegative(p, "flood_warmup", c.FloodWarmup)
+	agentconfig.NonNegative(p, "flood_min", c.FloodMin)
+	agentconfig.NonNegative(p, "flood_unlearned", c.FloodUnlearned)
+	agentconfig.NonNegative(p, "odd_methods", c.OddMethods)
+	agentconfig.NonNegative(p, "max_actors", c.MaxActors)
 	if c.ScanDistinct > 1000 || c.ScanNotFound > 10000 {
-		errs = append(errs, fmt.Errorf("%w: scan_distinct over 1000 or scan_not_found over 10000: state is kept per counted value", ErrInvalidConfig))
+		p.Addf("scan_distinct over 1000 or scan_not_found over 10000: state is kept per counted value")
 	}
-	if c.FloodFactor != 0 && c.FloodFactor < 1 {
-		errs = append(errs, fmt.Errorf("%w: flood_factor is %v, want 0 (the default) or at least 1", ErrInvalidConfig, c.FloodFactor))
-	}
-	if c.FloodInterval != 0 && c.FloodInterval < time.Second {
-		errs = append(errs, fmt.Errorf("%w: flood_interval is %v, want at least 1s", ErrInvalidConfig, c.FloodInterval))
-	}
+	agentconfig.FactorAtLeastOne(p, "flood_factor", c.FloodFactor)
+	agentconfig.IntervalAtLeastSecond(p, "flood_interval", c.FloodInterval)
 	for _, a := range c.BadAgents {
 		if strings.TrimSpace(a) == "" {
-			errs = append(errs, fmt.Errorf("%w: bad_agents holds an empty word", ErrInvalidConfig))
+			p.Addf("bad_agents holds an empty word")
 		}
 	}
-	return errors.Join(errs...)
+	return p.Err()
 }
 
 func (c Config) withDefaults() Config {
-	def := func(v *int, d int) {
-		if *v == 0 {
-			*v = d
-		}
-	}
-	dur := func(v *time.Duration, d time.Duration) {
-		if *v == 0 {
-			*v = d
-		}
-	}
-	dur(&c.ScanWindow, 5*time.Minute)
-	def(&c.ScanDistinct, 15)
-	def(&c.ScanNotFound, 150)
-	dur(&c.FloodInterval, 10*time.Second)
-	if c.FloodFactor == 0 {
-		c.FloodFactor = 10
-	}
-	def(&c.FloodWarmup, 6)
-	def(&c.FloodMin, 200)
-	def(&c.FloodUnlearned, 1000)
-	dur(&c.FloodMemory, time.Hour)
-	dur(&c.Window, 10*time.Minute)
-	def(&c.OddMethods, 3)
-	if len(c.BadAgents) == 0 {
-		c.BadAgents = DefaultBadAgents
-	}
-	def(&c.MaxActors, 1<<16)
+	agentconfig.Default(&c.ScanWindow, 5*time.Minute)
+	agentconfig.Default(&c.ScanDistinct, 15)
+	agentconfig.Default(&c.ScanNotFound, 150)
+	agentconfig.Default(&c.FloodInterval, 10*time.Second)
+	agentconfig.Default(&c.FloodFactor, 10)
+	agentconfig.Default(&c.FloodWarmup, 6)
+	agentconfig.Default(&c.FloodMin, 200)
+	agentconfig.Default(&c.FloodUnlearned, 1000)
+	agentconfig.Default(&c.FloodMemory, time.Hour)
+	agentconfig.Default(&c.Window, 10*time.Minute)
+	agentconfig.Default(&c.OddMethods, 3)
+	agentconfig.DefaultList(&c.BadAgents, DefaultBadAgents)
+	agentconfig.Default(&c.MaxActors, 1<<16)
 	return c
 }

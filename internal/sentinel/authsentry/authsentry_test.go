@@ -1,7 +1,6 @@
 package authsentry
 
 import (
-	"errors"
 	"fmt"
 	"net/netip"
 	"testing"
@@ -190,16 +189,11 @@ func TestObserve(t *testing.T) {
 		}, nil},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			a, err := New(Config{})
-			if err != nil {
-				t.Fatal(err)
-			}
+		agenttest.Scenario(t, tt.name, New, Config{}, func() []*event.Event {
 			s := &seq{}
 			tt.build(s)
-			agenttest.Check(t, tt.name, agenttest.Run(a, s.events), tt.want)
-		})
+			return s.events
+		}, tt.want)
 	}
 }
 
@@ -207,10 +201,7 @@ func TestObserve(t *testing.T) {
 // not once per attempt.
 func TestOncePerWindow(t *testing.T) {
 	t.Parallel()
-	a, err := New(Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	a := agenttest.New(t, New, Config{})
 	s := &seq{}
 	for range 240 { // 20 minutes, one failure each 5s
 		s.fail(attacker, "alice@example.com").wait(5 * time.Second)
@@ -245,10 +236,7 @@ func benign(n int, start time.Duration) []*event.Event {
 // attacker is reported.
 func TestInterleaved(t *testing.T) {
 	t.Parallel()
-	a, err := New(Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	a := agenttest.New(t, New, Config{})
 	users := benign(300, 0)
 	atk := &seq{}
 	for i := range 60 {
@@ -274,10 +262,7 @@ func TestInterleaved(t *testing.T) {
 // once (for -race) and checks that each attack is still reported once.
 func TestConcurrentObserve(t *testing.T) {
 	t.Parallel()
-	a, err := New(Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	a := agenttest.New(t, New, Config{})
 	var seqs [][]*event.Event
 	for g := range 4 {
 		s := &seq{}
@@ -307,37 +292,24 @@ func TestConcurrentObserve(t *testing.T) {
 
 func TestConfigValidate(t *testing.T) {
 	t.Parallel()
-	tests := []struct {
-		name string
-		cfg  Config
-		ok   bool
-	}{
-		{"zero is the defaults", Config{}, true},
-		{"set", Config{BruteForceFailures: 5, BruteForceWindow: time.Minute, FailureReasons: []string{"invalid_credentials"}}, true},
-		{"negative count", Config{StuffingAccounts: -1}, false},
-		{"negative window", Config{MFAWindow: -time.Second}, false},
-		{"huge threshold", Config{StuffingNetAccounts: 5000}, false},
-		{"empty reason", Config{FailureReasons: []string{""}}, false},
+	cases := []agenttest.ConfigCase{
+		{Name: "zero is the defaults", Cfg: Config{}, OK: true},
+		{Name: "set", Cfg: Config{BruteForceFailures: 5, BruteForceWindow: time.Minute, FailureReasons: []string{"invalid_credentials"}}, OK: true},
+		{Name: "negative count", Cfg: Config{StuffingAccounts: -1}, OK: false},
+		{Name: "negative window", Cfg: Config{MFAWindow: -time.Second}, OK: false},
+		{Name: "huge threshold", Cfg: Config{StuffingNetAccounts: 5000}, OK: false},
+		{Name: "empty reason", Cfg: Config{FailureReasons: []string{""}}, OK: false},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			err := tt.cfg.Validate()
-			if (err == nil) != tt.ok || err != nil && !errors.Is(err, ErrInvalidConfig) {
-				t.Errorf("Validate = %v, want ok=%v wrapping ErrInvalidConfig", err, tt.ok)
-			}
-			if _, nerr := New(tt.cfg); (nerr == nil) != tt.ok {
-				t.Errorf("New error = %v, want ok=%v", nerr, tt.ok)
-			}
-		})
+	agenttest.Validate(t, ErrInvalidConfig, cases)
+	for _, tt := range cases {
+		if _, err := New(tt.Cfg.(Config)); (err == nil) != tt.OK {
+			t.Errorf("%s: New error = %v, want ok=%v", tt.Name, err, tt.OK)
+		}
 	}
 }
 
 func TestOddEvents(t *testing.T) {
 	t.Parallel()
-	a, err := New(Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	a := agenttest.New(t, New, Config{})
 	agenttest.Odd(t, a)
 }

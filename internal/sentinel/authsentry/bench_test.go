@@ -2,7 +2,6 @@ package authsentry
 
 import (
 	"testing"
-	"time"
 
 	"github.com/magflock/mobo/internal/sentinel/agenttest"
 	"github.com/magflock/mobo/internal/sentinel/event"
@@ -12,10 +11,7 @@ import (
 // accounts from 1024 addresses, in the steady state (every actor's state
 // exists), and requests (not auth, the common case).
 func BenchmarkObserve(b *testing.B) {
-	a, err := New(Config{})
-	if err != nil {
-		b.Fatal(err)
-	}
+	a := agenttest.New(b, New, Config{})
 	events := make([]event.Event, 1024)
 	for i := range events {
 		events[i] = event.Event{
@@ -24,14 +20,7 @@ func BenchmarkObserve(b *testing.B) {
 		}
 	}
 	b.Run("sign-in", func(b *testing.B) {
-		b.ReportAllocs()
-		i := 0
-		for b.Loop() {
-			e := &events[i&1023]
-			e.Time = agenttest.T0.Add(time.Duration(i) * time.Millisecond)
-			i++
-			a.Observe(e)
-		}
+		agenttest.BenchObserve(b, a, events)
 	})
 	b.Run("request", func(b *testing.B) {
 		e := &event.Event{Kind: event.KindRequest, Time: agenttest.T0, Status: 200}

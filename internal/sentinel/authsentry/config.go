@@ -1,9 +1,9 @@
 package authsentry
 
 import (
-	"errors"
-	"fmt"
 	"time"
+
+	"github.com/magflock/mobo/internal/sentinel/agentconfig"
 )
 
 // DefaultFailureReasons are the failure reasons counted as a wrong
@@ -54,73 +54,53 @@ type Config struct {
 
 // Validate reports every problem in c, each wrapping [ErrInvalidConfig].
 func (c Config) Validate() error {
-	var errs []error
-	for name, v := range map[string]int{
-		"brute_force_failures": c.BruteForceFailures, "brute_force_source_failures": c.BruteForceSourceFailures, "stuffing_accounts": c.StuffingAccounts,
-		"stuffing_net_accounts": c.StuffingNetAccounts, "spraying_accounts": c.SprayingAccounts,
-		"spraying_net_accounts": c.SprayingNetAccounts, "mfa_failures": c.MFAFailures,
-		"token_not_found": c.TokenNotFound, "max_actors": c.MaxActors,
-	} {
-		if v < 0 {
-			errs = append(errs, fmt.Errorf("%w: %s is %d, want 0 (the default) or more", ErrInvalidConfig, name, v))
-		}
-	}
+	p := agentconfig.Check(ErrInvalidConfig)
+	agentconfig.NonNegative(p, "brute_force_failures", c.BruteForceFailures)
+	agentconfig.NonNegative(p, "brute_force_source_failures", c.BruteForceSourceFailures)
+	agentconfig.NonNegative(p, "stuffing_accounts", c.StuffingAccounts)
+	agentconfig.NonNegative(p, "stuffing_net_accounts", c.StuffingNetAccounts)
+	agentconfig.NonNegative(p, "spraying_accounts", c.SprayingAccounts)
+	agentconfig.NonNegative(p, "spraying_net_accounts", c.SprayingNetAccounts)
+	agentconfig.NonNegative(p, "mfa_failures", c.MFAFailures)
+	agentconfig.NonNegative(p, "token_not_found", c.TokenNotFound)
+	agentconfig.NonNegative(p, "max_actors", c.MaxActors)
 	for _, n := range []int{c.BruteForceFailures, c.StuffingAccounts, c.StuffingNetAccounts, c.SprayingAccounts, c.SprayingNetAccounts, c.MFAFailures, c.TokenNotFound} {
 		if n > 1000 {
-			errs = append(errs, fmt.Errorf("%w: a threshold of %d is over 1000: state is kept per value up to the threshold", ErrInvalidConfig, n))
+			p.Addf("a threshold of %d is over 1000: state is kept per value up to the threshold", n)
 			break
 		}
 	}
-	for name, d := range map[string]time.Duration{
-		"brute_force_window": c.BruteForceWindow, "stuffing_window": c.StuffingWindow,
-		"spraying_window": c.SprayingWindow, "mfa_window": c.MFAWindow, "token_window": c.TokenWindow,
-	} {
-		if d < 0 {
-			errs = append(errs, fmt.Errorf("%w: %s is %v, want 0 (the default) or more", ErrInvalidConfig, name, d))
-		}
-	}
-	if c.SprayingMaxPerAccount < 0 {
-		errs = append(errs, fmt.Errorf("%w: spraying_max_per_account is %v, want 0 (the default) or more", ErrInvalidConfig, c.SprayingMaxPerAccount))
-	}
+	agentconfig.NonNegative(p, "brute_force_window", c.BruteForceWindow)
+	agentconfig.NonNegative(p, "stuffing_window", c.StuffingWindow)
+	agentconfig.NonNegative(p, "spraying_window", c.SprayingWindow)
+	agentconfig.NonNegative(p, "mfa_window", c.MFAWindow)
+	agentconfig.NonNegative(p, "token_window", c.TokenWindow)
+	agentconfig.NonNegative(p, "spraying_max_per_account", c.SprayingMaxPerAccount)
 	for _, r := range c.FailureReasons {
 		if r == "" {
-			errs = append(errs, fmt.Errorf("%w: failure_reasons holds an empty reason", ErrInvalidConfig))
+			p.Addf("failure_reasons holds an empty reason")
 		}
 	}
-	return errors.Join(errs...)
+	return p.Err()
 }
 
 // withDefaults returns c with its zero fields set to their defaults.
 func (c Config) withDefaults() Config {
-	def := func(v *int, d int) {
-		if *v == 0 {
-			*v = d
-		}
-	}
-	dur := func(v *time.Duration, d time.Duration) {
-		if *v == 0 {
-			*v = d
-		}
-	}
-	def(&c.BruteForceFailures, 10)
-	dur(&c.BruteForceWindow, 5*time.Minute)
-	def(&c.BruteForceSourceFailures, 3)
-	def(&c.StuffingAccounts, 20)
-	def(&c.StuffingNetAccounts, 50)
-	dur(&c.StuffingWindow, 10*time.Minute)
-	def(&c.SprayingAccounts, 30)
-	def(&c.SprayingNetAccounts, 60)
-	dur(&c.SprayingWindow, time.Hour)
-	if c.SprayingMaxPerAccount == 0 {
-		c.SprayingMaxPerAccount = 3
-	}
-	def(&c.MFAFailures, 5)
-	dur(&c.MFAWindow, 10*time.Minute)
-	def(&c.TokenNotFound, 10)
-	dur(&c.TokenWindow, 10*time.Minute)
-	if len(c.FailureReasons) == 0 {
-		c.FailureReasons = DefaultFailureReasons
-	}
-	def(&c.MaxActors, 1<<16)
+	agentconfig.Default(&c.BruteForceFailures, 10)
+	agentconfig.Default(&c.BruteForceWindow, 5*time.Minute)
+	agentconfig.Default(&c.BruteForceSourceFailures, 3)
+	agentconfig.Default(&c.StuffingAccounts, 20)
+	agentconfig.Default(&c.StuffingNetAccounts, 50)
+	agentconfig.Default(&c.StuffingWindow, 10*time.Minute)
+	agentconfig.Default(&c.SprayingAccounts, 30)
+	agentconfig.Default(&c.SprayingNetAccounts, 60)
+	agentconfig.Default(&c.SprayingWindow, time.Hour)
+	agentconfig.Default(&c.SprayingMaxPerAccount, 3)
+	agentconfig.Default(&c.MFAFailures, 5)
+	agentconfig.Default(&c.MFAWindow, 10*time.Minute)
+	agentconfig.Default(&c.TokenNotFound, 10)
+	agentconfig.Default(&c.TokenWindow, 10*time.Minute)
+	agentconfig.DefaultList(&c.FailureReasons, DefaultFailureReasons)
+	agentconfig.Default(&c.MaxActors, 1<<16)
 	return c
 }

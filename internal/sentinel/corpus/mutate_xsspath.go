@@ -19,36 +19,9 @@ func randomCase(r *rand.Rand, s string) string {
 	return string(b)
 }
 
-// percentSome percent-encodes the bytes of s that are in set.
-func percentSome(s, set string, upper bool) string {
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if strings.IndexByte(set, s[i]) >= 0 {
-			if upper {
-				fmt.Fprintf(&b, "%%%02X", s[i])
-			} else {
-				fmt.Fprintf(&b, "%%%02x", s[i])
-			}
-			continue
-		}
-		b.WriteByte(s[i])
-	}
-	return b.String()
-}
-
-// percentAll percent-encodes every byte of s.
-func percentAll(s string) string {
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		fmt.Fprintf(&b, "%%%02x", s[i])
-	}
-	return b.String()
-}
-
-// entityEncode writes the bytes of s in set as numeric character
-// references, in one of the forms browsers accept.
-func entityEncode(r *rand.Rand, s, set string) string {
-	form := r.IntN(4)
+// encodeBytes returns s with each byte in set (every byte when set is
+// empty) written by enc instead.
+func encodeBytes(s, set string, enc func(b *strings.Builder, c byte)) string {
 	var b strings.Builder
 	for i := 0; i < len(s); i++ {
 		c := s[i]
@@ -56,18 +29,31 @@ func entityEncode(r *rand.Rand, s, set string) string {
 			b.WriteByte(c)
 			continue
 		}
-		switch form {
-		case 0:
-			fmt.Fprintf(&b, "&#%d;", c)
-		case 1:
-			fmt.Fprintf(&b, "&#x%x;", c)
-		case 2:
-			fmt.Fprintf(&b, "&#%07d", c)
-		default:
-			fmt.Fprintf(&b, "&#X%02X;", c)
-		}
+		enc(&b, c)
 	}
 	return b.String()
+}
+
+// percentSome percent-encodes the bytes of s that are in set.
+func percentSome(s, set string, upper bool) string {
+	format := "%%%02x"
+	if upper {
+		format = "%%%02X"
+	}
+	return encodeBytes(s, set, func(b *strings.Builder, c byte) { fmt.Fprintf(b, format, c) })
+}
+
+// percentAll percent-encodes every byte of s.
+func percentAll(s string) string {
+	return encodeBytes(s, "", func(b *strings.Builder, c byte) { fmt.Fprintf(b, "%%%02x", c) })
+}
+
+// entityEncode writes the bytes of s in set (every byte when set is
+// empty) as numeric character references, in one of the forms browsers
+// accept.
+func entityEncode(r *rand.Rand, s, set string) string {
+	format := [...]string{"&#%d;", "&#x%x;", "&#%07d", "&#X%02X;"}[r.IntN(4)]
+	return encodeBytes(s, set, func(b *strings.Builder, c byte) { fmt.Fprintf(b, format, c) })
 }
 
 // named replaces markup characters by named references.
@@ -77,36 +63,17 @@ func named(s string) string {
 
 // jsEscape writes the bytes of s in set as \xXX or \uXXXX escapes.
 func jsEscape(r *rand.Rand, s, set string) string {
-	u := r.IntN(2) == 0
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if strings.IndexByte(set, c) < 0 {
-			b.WriteByte(c)
-			continue
-		}
-		if u {
-			fmt.Fprintf(&b, "\\u%04x", c)
-		} else {
-			fmt.Fprintf(&b, "\\x%02x", c)
-		}
+	format := "\\x%02x"
+	if r.IntN(2) == 0 {
+		format = "\\u%04x"
 	}
-	return b.String()
+	return encodeBytes(s, set, func(b *strings.Builder, c byte) { fmt.Fprintf(b, format, c) })
 }
 
 // overlong writes the bytes of s in set as overlong two-byte UTF-8,
 // percent-encoded (%c0%bc for '<').
 func overlong(s, set string) string {
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if strings.IndexByte(set, c) < 0 {
-			b.WriteByte(c)
-			continue
-		}
-		fmt.Fprintf(&b, "%%c%d%%%02x", c>>6, 0x80|c&0x3f)
-	}
-	return b.String()
+	return encodeBytes(s, set, func(b *strings.Builder, c byte) { fmt.Fprintf(b, "%%c%d%%%02x", c>>6, 0x80|c&0x3f) })
 }
 
 // fullWidth writes the bytes of s in set as their full-width forms.
@@ -118,6 +85,31 @@ func fullWidth(s, set string) string {
 			continue
 		}
 		b.WriteRune(c)
+	}
+	return b.String()
+}
+
+// expand returns template t with each %c replaced by fill(c), "%%" by
+// "%", and any other %c, or a '%' at the end, as written. fill makes its
+// random choices as expand meets the verbs, left to right.
+func expand(t string, fill func(verb byte) (string, bool)) string {
+	var b strings.Builder
+	for i := 0; i < len(t); i++ {
+		if t[i] != '%' || i+1 == len(t) {
+			b.WriteByte(t[i])
+			continue
+		}
+		i++
+		if t[i] == '%' {
+			b.WriteByte('%')
+			continue
+		}
+		if s, ok := fill(t[i]); ok {
+			b.WriteString(s)
+			continue
+		}
+		b.WriteByte('%')
+		b.WriteByte(t[i])
 	}
 	return b.String()
 }

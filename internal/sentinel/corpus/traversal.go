@@ -155,23 +155,15 @@ func BenignPaths(r *rand.Rand, n int) []Sample {
 }
 
 func fillPath(r *rand.Rand, t string) string {
-	var b strings.Builder
-	for i := 0; i < len(t); i++ {
-		if t[i] != '%' || i+1 == len(t) {
-			b.WriteByte(t[i])
-			continue
-		}
-		i++
-		switch t[i] {
+	return expand(t, func(verb byte) (string, bool) {
+		switch verb {
 		case 'v':
-			b.WriteString(oneOf(r, []string{"1.2.3", "10.4.1-rc.2", "2.0", "0.9.12", "1.2.3+build.5"}...))
+			return oneOf(r, "1.2.3", "10.4.1-rc.2", "2.0", "0.9.12", "1.2.3+build.5"), true
 		case 'd':
-			b.WriteString(oneOf(r, []string{"1", "12", "2024", "05", "31", "7"}...))
+			return oneOf(r, "1", "12", "2024", "05", "31", "7"), true
 		case 'p':
-			b.WriteString(oneOf(r, []string{"docs/guide", "a/b/c", "users/42", "files/report.pdf", "img/logo.png"}...))
-		case '%':
-			b.WriteByte('%')
+			return oneOf(r, "docs/guide", "a/b/c", "users/42", "files/report.pdf", "img/logo.png"), true
 		}
-	}
-	return b.String()
+		return "", false
+	})
 }

@@ -267,39 +267,28 @@ var benignPasswords = []string{
 func BenignMarkup(r *rand.Rand, n int) []Sample {
 	out := make([]Sample, 0, n)
 	for range n {
-		t := oneOf(r, benignTemplates...)
-		var b strings.Builder
-		for i := 0; i < len(t); i++ {
-			if t[i] != '%' || i+1 == len(t) {
-				b.WriteByte(t[i])
-				continue
-			}
-			i++
-			switch t[i] {
+		v := expand(oneOf(r, benignTemplates...), func(verb byte) (string, bool) {
+			switch verb {
 			case 'w':
-				b.WriteString(oneOf(r, benignWords...))
+				return oneOf(r, benignWords...), true
 			case 'W':
-				b.WriteString(oneOf(r, []string{"String", "Integer", "User", "T", "Node"}...))
+				return oneOf(r, "String", "Integer", "User", "T", "Node"), true
 			case 'n':
-				b.WriteString(oneOf(r, benignNames...))
+				return oneOf(r, benignNames...), true
 			case 'e':
-				b.WriteString(oneOf(r, []string{"alice@example.org", "bob.smith@x.org", "support@magflock.dev", "a+b@mail.co"}...))
+				return oneOf(r, "alice@example.org", "bob.smith@x.org", "support@magflock.dev", "a+b@mail.co"), true
 			case 'p':
-				b.WriteString(oneOf(r, []string{"docs", "guide/intro", "team", "photo-1", "a/b", "reports/2024"}...))
+				return oneOf(r, "docs", "guide/intro", "team", "photo-1", "a/b", "reports/2024"), true
 			case 'd':
-				b.WriteString(oneOf(r, []string{"1", "3", "42", "100", "2024", "7"}...))
+				return oneOf(r, "1", "3", "42", "100", "2024", "7"), true
 			case 's':
-				b.WriteString(oneOf(r, benignPasswords...))
+				return oneOf(r, benignPasswords...), true
 			case 'v':
-				b.WriteString(oneOf(r, []string{"name", "user.name", " count ", "item.price | currency", "title"}...))
-			case '%':
-				b.WriteByte('%')
-			default:
-				b.WriteByte('%')
-				b.WriteByte(t[i])
+				return oneOf(r, "name", "user.name", " count ", "item.price | currency", "title"), true
 			}
-		}
-		out = append(out, Sample{Value: b.String(), Label: "benign"})
+			return "", false
+		})
+		out = append(out, Sample{Value: v, Label: "benign"})
 	}
 	return out
 }

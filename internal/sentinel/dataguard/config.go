@@ -1,9 +1,9 @@
 package dataguard
 
 import (
-	"errors"
-	"fmt"
 	"time"
+
+	"github.com/magflock/mobo/internal/sentinel/agentconfig"
 )
 
 // DefaultAPIs are the APIs whose reads are judged when [Config.APIs] is
@@ -55,79 +55,43 @@ type Config struct {
 
 // Validate reports every problem in c, each wrapping [ErrInvalidConfig].
 func (c Config) Validate() error {
-	var errs []error
-	for _, f := range []struct {
-		name string
-		v    int64
-	}{
-		{"warmup", int64(c.Warmup)},
-		{"min_rows", c.MinRows},
-		{"min_bytes", c.MinBytes},
-		{"total_warmup", int64(c.TotalWarmup)},
-		{"total_min_rows", c.TotalMinRows},
-		{"total_min_bytes", c.TotalMinBytes},
-		{"cap_rows", c.CapRows},
-		{"cap_bytes", c.CapBytes},
-		{"max_actors", int64(c.MaxActors)},
-		{"total_window", int64(c.TotalWindow)},
-		{"memory", int64(c.Memory)},
-	} {
-		if f.v < 0 {
-			errs = append(errs, fmt.Errorf("%w: %s is negative, want 0 (the default) or more", ErrInvalidConfig, f.name))
-		}
-	}
-	if c.Factor != 0 && c.Factor < 1 {
-		errs = append(errs, fmt.Errorf("%w: factor is %v, want 0 (the default) or at least 1", ErrInvalidConfig, c.Factor))
-	}
-	if c.Deviations < 0 {
-		errs = append(errs, fmt.Errorf("%w: deviations is %v, want 0 (the default) or more", ErrInvalidConfig, c.Deviations))
-	}
-	if c.TotalWindow != 0 && c.TotalWindow < time.Second {
-		errs = append(errs, fmt.Errorf("%w: total_window is %v, want at least 1s", ErrInvalidConfig, c.TotalWindow))
-	}
+	p := agentconfig.Check(ErrInvalidConfig)
+	agentconfig.NonNegative(p, "warmup", c.Warmup)
+	agentconfig.NonNegative(p, "min_rows", c.MinRows)
+	agentconfig.NonNegative(p, "min_bytes", c.MinBytes)
+	agentconfig.NonNegative(p, "total_warmup", c.TotalWarmup)
+	agentconfig.NonNegative(p, "total_min_rows", c.TotalMinRows)
+	agentconfig.NonNegative(p, "total_min_bytes", c.TotalMinBytes)
+	agentconfig.NonNegative(p, "cap_rows", c.CapRows)
+	agentconfig.NonNegative(p, "cap_bytes", c.CapBytes)
+	agentconfig.NonNegative(p, "max_actors", c.MaxActors)
+	agentconfig.NonNegative(p, "total_window", c.TotalWindow)
+	agentconfig.NonNegative(p, "memory", c.Memory)
+	agentconfig.FactorAtLeastOne(p, "factor", c.Factor)
+	agentconfig.NonNegative(p, "deviations", c.Deviations)
+	agentconfig.IntervalAtLeastSecond(p, "total_window", c.TotalWindow)
 	for _, a := range c.APIs {
 		if a == "" {
-			errs = append(errs, fmt.Errorf("%w: apis holds an empty name", ErrInvalidConfig))
+			p.Addf("apis holds an empty name")
 		}
 	}
-	return errors.Join(errs...)
+	return p.Err()
 }
 
 func (c Config) withDefaults() Config {
-	set := func(v *int64, d int64) {
-		if *v == 0 {
-			*v = d
-		}
-	}
-	if c.Warmup == 0 {
-		c.Warmup = 20
-	}
-	if c.Factor == 0 {
-		c.Factor = 10
-	}
-	if c.Deviations == 0 {
-		c.Deviations = 4
-	}
-	set(&c.MinRows, 1000)
-	set(&c.MinBytes, 1<<20)
-	if c.TotalWindow == 0 {
-		c.TotalWindow = 10 * time.Minute
-	}
-	if c.TotalWarmup == 0 {
-		c.TotalWarmup = 3
-	}
-	set(&c.TotalMinRows, 2000)
-	set(&c.TotalMinBytes, 8<<20)
-	set(&c.CapRows, 100_000)
-	set(&c.CapBytes, 256<<20)
-	if len(c.APIs) == 0 {
-		c.APIs = DefaultAPIs
-	}
-	if c.Memory == 0 {
-		c.Memory = 24 * time.Hour
-	}
-	if c.MaxActors == 0 {
-		c.MaxActors = 1 << 16
-	}
+	agentconfig.Default(&c.Warmup, 20)
+	agentconfig.Default(&c.Factor, 10)
+	agentconfig.Default(&c.Deviations, 4)
+	agentconfig.Default(&c.MinRows, 1000)
+	agentconfig.Default(&c.MinBytes, 1<<20)
+	agentconfig.Default(&c.TotalWindow, 10*time.Minute)
+	agentconfig.Default(&c.TotalWarmup, 3)
+	agentconfig.Default(&c.TotalMinRows, 2000)
+	agentconfig.Default(&c.TotalMinBytes, 8<<20)
+	agentconfig.Default(&c.CapRows, 100_000)
+	agentconfig.Default(&c.CapBytes, 256<<20)
+	agentconfig.DefaultList(&c.APIs, DefaultAPIs)
+	agentconfig.Default(&c.Memory, 24*time.Hour)
+	agentconfig.Default(&c.MaxActors, 1<<16)
 	return c
 }

@@ -1,7 +1,6 @@
 package dataguard
 
 import (
-	"errors"
 	"fmt"
 	"net/netip"
 	"testing"
@@ -101,16 +100,11 @@ func TestObserve(t *testing.T) {
 		}, nil},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			a, err := New(Config{})
-			if err != nil {
-				t.Fatal(err)
-			}
+		agenttest.Scenario(t, tt.name, New, Config{}, func() []*event.Event {
 			s := &seq{}
 			tt.build(s)
-			agenttest.Check(t, tt.name, agenttest.Run(a, s.events), tt.want)
-		})
+			return s.events
+		}, tt.want)
 	}
 }
 
@@ -118,10 +112,7 @@ func TestObserve(t *testing.T) {
 // starts dumping a table; only that one is reported.
 func TestInterleaved(t *testing.T) {
 	t.Parallel()
-	a, err := New(Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	a := agenttest.New(t, New, Config{})
 	s := &seq{}
 	for i := range 6000 {
 		u := event.Actor{IP: agenttest.Addr(i%100, true), KeyID: "anon", UserID: fmt.Sprint("u", i%100), Role: "authenticated"}
@@ -137,10 +128,7 @@ func TestInterleaved(t *testing.T) {
 
 func TestConcurrentObserve(t *testing.T) {
 	t.Parallel()
-	a, err := New(Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	a := agenttest.New(t, New, Config{})
 	var seqs [][]*event.Event
 	for g := range 6 {
 		s := &seq{}
@@ -168,33 +156,18 @@ func TestConcurrentObserve(t *testing.T) {
 
 func TestConfigValidate(t *testing.T) {
 	t.Parallel()
-	for _, tt := range []struct {
-		name string
-		cfg  Config
-		ok   bool
-	}{
-		{"zero", Config{}, true},
-		{"set", Config{Warmup: 5, Factor: 3, CapRows: 10, APIs: []string{"rest"}}, true},
-		{"factor under 1", Config{Factor: 0.9}, false},
-		{"negative", Config{MinRows: -1}, false},
-		{"short window", Config{TotalWindow: time.Millisecond}, false},
-		{"empty api", Config{APIs: []string{""}}, false},
-	} {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			err := tt.cfg.Validate()
-			if (err == nil) != tt.ok || err != nil && !errors.Is(err, ErrInvalidConfig) {
-				t.Errorf("Validate = %v, want ok=%v wrapping ErrInvalidConfig", err, tt.ok)
-			}
-		})
-	}
+	agenttest.Validate(t, ErrInvalidConfig, []agenttest.ConfigCase{
+		{Name: "zero", Cfg: Config{}, OK: true},
+		{Name: "set", Cfg: Config{Warmup: 5, Factor: 3, CapRows: 10, APIs: []string{"rest"}}, OK: true},
+		{Name: "factor under 1", Cfg: Config{Factor: 0.9}, OK: false},
+		{Name: "negative", Cfg: Config{MinRows: -1}, OK: false},
+		{Name: "short window", Cfg: Config{TotalWindow: time.Millisecond}, OK: false},
+		{Name: "empty api", Cfg: Config{APIs: []string{""}}, OK: false},
+	})
 }
 
 func BenchmarkObserve(b *testing.B) {
-	a, err := New(Config{})
-	if err != nil {
-		b.Fatal(err)
-	}
+	a := agenttest.New(b, New, Config{})
 	events := make([]event.Event, 1024)
 	for i := range events {
 		events[i] = event.Event{
@@ -202,21 +175,11 @@ func BenchmarkObserve(b *testing.B) {
 			Rows: int64(10 + i%20), Bytes: int64(2000 + i), Actor: event.Actor{IP: agenttest.Addr(i, true), KeyID: "anon", UserID: fmt.Sprint("u", i%256), Role: "authenticated"},
 		}
 	}
-	b.ReportAllocs()
-	i := 0
-	for b.Loop() {
-		e := &events[i&1023]
-		e.Time = agenttest.T0.Add(time.Duration(i) * time.Millisecond)
-		i++
-		a.Observe(e)
-	}
+	agenttest.BenchObserve(b, a, events)
 }
 
 func TestOddEvents(t *testing.T) {
 	t.Parallel()
-	a, err := New(Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	a := agenttest.New(t, New, Config{})
 	agenttest.Odd(t, a)
 }

@@ -1,6 +1,10 @@
 package pathguard
 
-import "unicode/utf8"
+import (
+	"unicode/utf8"
+
+	"github.com/magflock/mobo/internal/sentinel/decode"
+)
 
 // maxPasses bounds the decoding: a value encoded more deeply than this
 // is scanned as it is after maxPasses rounds (six covers quintuple
@@ -15,45 +19,6 @@ const (
 	decPercent  decoded = 1 << iota // %XX, %uXXXX, \xXX, \uXXXX, &#N;
 	decOverlong                     // overlong UTF-8 (%c0%ae) or full-width and look-alike dots and slashes
 )
-
-// lowerInto appends s to dst with ASCII letters lowered.
-func lowerInto(dst []byte, s string) []byte {
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		dst = append(dst, c)
-	}
-	return dst
-}
-
-func unhex(c byte) (byte, bool) {
-	switch {
-	case '0' <= c && c <= '9':
-		return c - '0', true
-	case 'a' <= c && c <= 'f':
-		return c - 'a' + 10, true
-	case 'A' <= c && c <= 'F':
-		return c - 'A' + 10, true
-	}
-	return 0, false
-}
-
-func hexN(s []byte, i, n int) (rune, bool) {
-	if i+n > len(s) {
-		return 0, false
-	}
-	var v rune
-	for k := range n {
-		d, ok := unhex(s[i+k])
-		if !ok {
-			return 0, false
-		}
-		v = v<<4 | rune(d)
-	}
-	return v, true
-}
 
 // lookAlikes maps code points that some decoders fold to '.', '/' or
 // '\\' (full-width forms, division and fraction slashes, set minus).
@@ -73,7 +38,7 @@ func lookAlike(r rune) byte {
 // character, anything else as UTF-8.
 func appendRune(dst []byte, r rune) ([]byte, decoded) {
 	if r >= 0 && r < 0x80 {
-		return append(dst, lowerASCII[r]), decPercent
+		return append(dst, decode.LowerASCII[r]), decPercent
 	}
 	if c := lookAlike(r); c != 0 {
 		return append(dst, c), decOverlong
@@ -84,34 +49,9 @@ func appendRune(dst []byte, r rune) ([]byte, decoded) {
 	return utf8.AppendRune(dst, r), decPercent
 }
 
-// lowerASCII maps an ASCII code to its lowercase byte.
-var lowerASCII = func() (t [0x80]byte) {
-	for i := range t {
-		t[i] = byte(i)
-		if 'A' <= i && i <= 'Z' {
-			t[i] += 'a' - 'A'
-		}
-	}
-	return t
-}()
-
-// special marks the bytes where a decoding may start.
-var special = func() (t [256]bool) {
-	for _, c := range []byte("0%&\\\xc0\xc1\xe0\xe2\xef\xf0") {
-		t[c] = true
-	}
-	return t
-}()
-
-// needsDecoding reports whether a pass could change s.
-func needsDecoding(s []byte) bool {
-	for _, c := range s {
-		if special[c] {
-			return true
-		}
-	}
-	return false
-}
+// special marks the bytes where a decoding may start: a pass could
+// change only a value with one of them.
+var special = decode.NewSet("0%&\\\xc0\xc1\xe0\xe2\xef\xf0")
 
 // decodePass appends one round of decoding of s (already lowered) to
 // dst: percent escapes (%XX, %uXXXX), the \xXX and \uXXXX escapes,
@@ -133,20 +73,17 @@ func decodePass(dst, s []byte) ([]byte, decoded) {
 		switch c {
 		case '%':
 			if i+2 < len(s) {
-				if h, ok := unhex(s[i+1]); ok {
-					if l, ok := unhex(s[i+2]); ok {
-						v := h<<4 | l
-						if 'A' <= v && v <= 'Z' {
-							v += 'a' - 'A'
-						}
-						dst = append(dst, v)
-						how |= decPercent
-						i += 3
-						continue
+				if v, ok := decode.HexByte(s, i); ok {
+					if 'A' <= v && v <= 'Z' {
+						v += 'a' - 'A'
 					}
+					dst = append(dst, v)
+					how |= decPercent
+					i += 3
+					continue
 				}
 				if s[i+1] == 'u' {
-					if r, ok := hexN(s, i+2, 4); ok {
+					if r, k := decode.HexRun(s, i+2, 4); k == 4 {
 						var d decoded
 						dst, d = appendRune(dst, r)
 						how |= d
@@ -161,11 +98,11 @@ func decodePass(dst, s []byte) ([]byte, decoded) {
 				n := 0
 				switch s[i+1] {
 				case 'x':
-					if v, ok := hexN(s, i+2, 2); ok && (v == '.' || v == '/' || v == '\\' || v == 0) {
+					if v, k := decode.HexRun(s, i+2, 2); k == 2 && (v == '.' || v == '/' || v == '\\' || v == 0) {
 						r, n = v, 4
 					}
 				case 'u':
-					if v, ok := hexN(s, i+2, 4); ok && (v == '.' || v == '/' || v == '\\' || v == 0 || lookAlike(v) != 0) {
+					if v, k := decode.HexRun(s, i+2, 4); k == 4 && (v == '.' || v == '/' || v == '\\' || v == 0 || lookAlike(v) != 0) {
 						r, n = v, 6
 					}
 				}
@@ -180,7 +117,7 @@ func decodePass(dst, s []byte) ([]byte, decoded) {
 		case '0':
 			// 0x2e0x2e0x2f: hex written out, as some traversal lists do.
 			if i+3 < len(s) && s[i+1] == 'x' {
-				if v, ok := hexN(s, i+2, 2); ok && (v == '.' || v == '/' || v == '\\') {
+				if v, k := decode.HexRun(s, i+2, 2); k == 2 && (v == '.' || v == '/' || v == '\\') {
 					dst = append(dst, byte(v))
 					how |= decPercent
 					i += 4
@@ -257,7 +194,7 @@ func numericRef(s []byte) (rune, int) {
 	if s[0] == 'x' {
 		n = 1
 		for n < len(s) && n < 10 {
-			d, ok := unhex(s[n])
+			d, ok := decode.Unhex(s[n])
 			if !ok {
 				break
 			}

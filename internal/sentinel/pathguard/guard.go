@@ -4,9 +4,10 @@ import (
 	"fmt"
 	"strings"
 	"sync"
-	"sync/atomic"
 
+	"github.com/magflock/mobo/internal/sentinel/decode"
 	"github.com/magflock/mobo/internal/sentinel/event"
+	"github.com/magflock/mobo/internal/sentinel/valueguard"
 )
 
 // Name is the agent name every [event.Finding] of this package carries.
@@ -16,7 +17,7 @@ const Name = "pathguard"
 const Label = "traversal"
 
 // DefaultMaxLen is the number of bytes inspected when [Config.MaxLen] is 0.
-const DefaultMaxLen = 16 << 10
+const DefaultMaxLen = valueguard.DefaultMaxLen
 
 // Config tunes a [Guard]. The zero value is the documented default: the
 // guard is enabled and inspects the first [DefaultMaxLen] bytes of each
@@ -36,8 +37,8 @@ type Config struct {
 
 // Validate reports a configuration that cannot work.
 func (c Config) Validate() error {
-	if c.MaxLen < 0 {
-		return fmt.Errorf("pathguard: max_len %d is negative", c.MaxLen)
+	if err := valueguard.CheckMaxLen(Name, c.MaxLen); err != nil {
+		return err
 	}
 	for i, h := range c.AllowedHosts {
 		if h == "" || strings.ContainsAny(h, "/\\@: ") {
@@ -48,21 +49,13 @@ func (c Config) Validate() error {
 }
 
 // Stats are a Guard's counters since it was made.
-type Stats struct {
-	Inspected uint64 // values given to Inspect while enabled
-	Flagged   uint64 // values found to be an attack
-	Decoded   uint64 // values that took the slow path (an encoding or markup character was seen)
-	Truncated uint64 // values longer than MaxLen, of which only the head was inspected
-}
+type Stats = valueguard.Stats
 
 // Guard finds path traversal in values. The zero Guard is ready to use
 // with the zero [Config]; its methods are safe for concurrent use.
 type Guard struct {
-	cfg       Config
-	inspected atomic.Uint64
-	flagged   atomic.Uint64
-	decoded   atomic.Uint64
-	truncated atomic.Uint64
+	cfg    Config
+	counts valueguard.Counters
 }
 
 var _ event.Inspector = (*Guard)(nil)
@@ -77,14 +70,7 @@ func New(cfg Config) *Guard {
 func (g *Guard) Name() string { return Name }
 
 // Stats returns a snapshot of the counters.
-func (g *Guard) Stats() Stats {
-	return Stats{
-		Inspected: g.inspected.Load(),
-		Flagged:   g.flagged.Load(),
-		Decoded:   g.decoded.Load(),
-		Truncated: g.truncated.Load(),
-	}
-}
+func (g *Guard) Stats() Stats { return g.counts.Stats() }
 
 // Inspect reports whether value, meant for a file path or a storage
 // key, climbs out of its directory or names a sensitive file. It never
@@ -106,24 +92,16 @@ func (g *Guard) inspect(value string, redirect bool) event.Finding {
 	if g.cfg.Disabled {
 		return event.Finding{}
 	}
-	g.inspected.Add(1)
-	limit := g.cfg.MaxLen
-	if limit <= 0 {
-		limit = DefaultMaxLen
-	}
-	if len(value) > limit {
-		g.truncated.Add(1)
-		value = value[:limit]
-	}
+	value = g.counts.Head(value, g.cfg.MaxLen)
 	if !suspicious(value) && !redirect {
 		return event.Finding{}
 	}
-	g.decoded.Add(1)
+	g.counts.Decoded()
 	reason, score := detect(value, redirect, g.cfg.AllowedHosts)
 	if reason == "" {
 		return event.Finding{}
 	}
-	g.flagged.Add(1)
+	g.counts.Flagged()
 	return event.Finding{Agent: Name, Label: Label, Reason: reason, Score: score, Scope: "ip"}
 }
 
@@ -163,10 +141,10 @@ func detect(value string, redirect bool, hosts []string) (string, float64) {
 		bufPool.Put(bp)
 		bufPool.Put(bp2)
 	}()
-	a = lowerInto(a, value)
+	a = decode.LowerInto(a, value)
 	var how decoded
 	for range maxPasses {
-		if !needsDecoding(a) {
+		if !special.Any(a) {
 			break
 		}
 		var d decoded

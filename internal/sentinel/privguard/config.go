@@ -1,9 +1,9 @@
 package privguard
 
 import (
-	"errors"
-	"fmt"
 	"time"
+
+	"github.com/magflock/mobo/internal/sentinel/agentconfig"
 )
 
 // DefaultProtectedSchemas are the schemas no API client should name, used
@@ -56,55 +56,34 @@ type Config struct {
 
 // Validate reports every problem in c, each wrapping [ErrInvalidConfig].
 func (c Config) Validate() error {
-	var errs []error
-	if c.Window < 0 {
-		errs = append(errs, fmt.Errorf("%w: window is %v, want 0 (the default) or more", ErrInvalidConfig, c.Window))
-	}
+	p := agentconfig.Check(ErrInvalidConfig)
+	agentconfig.NonNegative(p, "window", c.Window)
 	for _, f := range []struct {
 		name string
 		v    int
-	}{{"denials", c.Denials}, {"denied_relations", c.DeniedRelations}, {"protected_relations", c.ProtectedRelations}, {"max_actors", c.MaxActors}} {
-		if f.v < 0 {
-			errs = append(errs, fmt.Errorf("%w: %s is %d, want 0 (the default) or more", ErrInvalidConfig, f.name, f.v))
-		}
-		if f.name != "max_actors" && f.v > 1000 {
-			errs = append(errs, fmt.Errorf("%w: %s is %d, want at most 1000", ErrInvalidConfig, f.name, f.v))
-		}
+	}{{"denials", c.Denials}, {"denied_relations", c.DeniedRelations}, {"protected_relations", c.ProtectedRelations}} {
+		agentconfig.NonNegative(p, f.name, f.v)
+		agentconfig.AtMost(p, f.name, f.v, 1000)
 	}
+	agentconfig.NonNegative(p, "max_actors", c.MaxActors)
 	for _, list := range [][]string{c.ProtectedSchemas, c.PrivilegedRoles, c.ProtectedAPIs} {
 		for _, s := range list {
 			if s == "" {
-				errs = append(errs, fmt.Errorf("%w: an empty name in a list", ErrInvalidConfig))
+				p.Addf("an empty name in a list")
 			}
 		}
 	}
-	return errors.Join(errs...)
+	return p.Err()
 }
 
 func (c Config) withDefaults() Config {
-	if c.Window == 0 {
-		c.Window = 5 * time.Minute
-	}
-	if c.Denials == 0 {
-		c.Denials = 30
-	}
-	if c.DeniedRelations == 0 {
-		c.DeniedRelations = 8
-	}
-	if c.ProtectedRelations == 0 {
-		c.ProtectedRelations = 3
-	}
-	if len(c.ProtectedSchemas) == 0 {
-		c.ProtectedSchemas = DefaultProtectedSchemas
-	}
-	if len(c.PrivilegedRoles) == 0 {
-		c.PrivilegedRoles = DefaultPrivilegedRoles
-	}
-	if len(c.ProtectedAPIs) == 0 {
-		c.ProtectedAPIs = DefaultProtectedAPIs
-	}
-	if c.MaxActors == 0 {
-		c.MaxActors = 1 << 16
-	}
+	agentconfig.Default(&c.Window, 5*time.Minute)
+	agentconfig.Default(&c.Denials, 30)
+	agentconfig.Default(&c.DeniedRelations, 8)
+	agentconfig.Default(&c.ProtectedRelations, 3)
+	agentconfig.DefaultList(&c.ProtectedSchemas, DefaultProtectedSchemas)
+	agentconfig.DefaultList(&c.PrivilegedRoles, DefaultPrivilegedRoles)
+	agentconfig.DefaultList(&c.ProtectedAPIs, DefaultProtectedAPIs)
+	agentconfig.Default(&c.MaxActors, 1<<16)
 	return c
 }

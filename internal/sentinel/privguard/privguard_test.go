@@ -1,7 +1,6 @@
 package privguard
 
 import (
-	"errors"
 	"fmt"
 	"net/netip"
 	"strings"
@@ -112,25 +111,17 @@ func TestObserve(t *testing.T) {
 		}, nil},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			a, err := New(Config{})
-			if err != nil {
-				t.Fatal(err)
-			}
+		agenttest.Scenario(t, tt.name, New, Config{}, func() []*event.Event {
 			s := &seq{}
 			tt.build(s)
-			agenttest.Check(t, tt.name, agenttest.Run(a, s.events), tt.want)
-		})
+			return s.events
+		}, tt.want)
 	}
 }
 
 func TestClaimedRoleScores(t *testing.T) {
 	t.Parallel()
-	a, err := New(Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	a := agenttest.New(t, New, Config{})
 	for i, tt := range []struct {
 		role  string
 		score float64
@@ -162,10 +153,7 @@ func TestSchemaOf(t *testing.T) {
 // is reported.
 func TestInterleaved(t *testing.T) {
 	t.Parallel()
-	a, err := New(Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	a := agenttest.New(t, New, Config{})
 	var events []*event.Event
 	for i := range 2000 {
 		at := agenttest.T0.Add(time.Duration(i) * 100 * time.Millisecond)
@@ -184,10 +172,7 @@ func TestInterleaved(t *testing.T) {
 
 func TestConcurrentObserve(t *testing.T) {
 	t.Parallel()
-	a, err := New(Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	a := agenttest.New(t, New, Config{})
 	var seqs [][]*event.Event
 	for g := range 6 {
 		s := &seq{}
@@ -215,32 +200,17 @@ func TestConcurrentObserve(t *testing.T) {
 
 func TestConfigValidate(t *testing.T) {
 	t.Parallel()
-	for _, tt := range []struct {
-		name string
-		cfg  Config
-		ok   bool
-	}{
-		{"zero", Config{}, true},
-		{"set", Config{Window: time.Minute, Denials: 5, ProtectedSchemas: []string{"internal"}}, true},
-		{"negative window", Config{Window: -1}, false},
-		{"negative count", Config{DeniedRelations: -2}, false},
-		{"empty schema", Config{ProtectedSchemas: []string{""}}, false},
-	} {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			err := tt.cfg.Validate()
-			if (err == nil) != tt.ok || err != nil && !errors.Is(err, ErrInvalidConfig) {
-				t.Errorf("Validate = %v, want ok=%v wrapping ErrInvalidConfig", err, tt.ok)
-			}
-		})
-	}
+	agenttest.Validate(t, ErrInvalidConfig, []agenttest.ConfigCase{
+		{Name: "zero", Cfg: Config{}, OK: true},
+		{Name: "set", Cfg: Config{Window: time.Minute, Denials: 5, ProtectedSchemas: []string{"internal"}}, OK: true},
+		{Name: "negative window", Cfg: Config{Window: -1}, OK: false},
+		{Name: "negative count", Cfg: Config{DeniedRelations: -2}, OK: false},
+		{Name: "empty schema", Cfg: Config{ProtectedSchemas: []string{""}}, OK: false},
+	})
 }
 
 func BenchmarkObserve(b *testing.B) {
-	a, err := New(Config{})
-	if err != nil {
-		b.Fatal(err)
-	}
+	a := agenttest.New(b, New, Config{})
 	events := make([]event.Event, 1024)
 	for i := range events {
 		events[i] = event.Event{
@@ -251,14 +221,7 @@ func BenchmarkObserve(b *testing.B) {
 			events[i].Status, events[i].SQLState = 403, "42501"
 		}
 	}
-	b.ReportAllocs()
-	i := 0
-	for b.Loop() {
-		e := &events[i&1023]
-		e.Time = agenttest.T0.Add(time.Duration(i) * time.Millisecond)
-		i++
-		a.Observe(e)
-	}
+	agenttest.BenchObserve(b, a, events)
 }
 
 func FuzzSchemaOf(f *testing.F) {
@@ -278,9 +241,6 @@ func FuzzSchemaOf(f *testing.F) {
 
 func TestOddEvents(t *testing.T) {
 	t.Parallel()
-	a, err := New(Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	a := agenttest.New(t, New, Config{})
 	agenttest.Odd(t, a)
 }

@@ -1,13 +1,12 @@
 package sqlguard
 
 import (
-	"bufio"
 	"math/rand/v2"
-	"os"
 	"strings"
 	"testing"
 
 	"github.com/magflock/mobo/internal/sentinel/corpus"
+	"github.com/magflock/mobo/internal/sentinel/inspecttest"
 )
 
 // The bar a held-out corpus must clear.
@@ -119,18 +118,8 @@ func TestAccuracyHeldOut(t *testing.T) {
 // labelled, else one benign value per line; // lines are comments.
 func readHeldOut(t testing.TB, path string, labelled bool) []corpus.Sample {
 	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
 	var out []corpus.Sample
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		line := sc.Text()
-		if line == "" || strings.HasPrefix(line, "//") {
-			continue
-		}
+	for _, line := range inspecttest.ReadLines(t, path, "//") {
 		if !labelled {
 			out = append(out, corpus.Sample{Value: line, Label: corpus.LabelBenign})
 			continue
@@ -140,9 +129,6 @@ func readHeldOut(t testing.TB, path string, labelled bool) []corpus.Sample {
 			t.Fatalf("%s: no tab in %q", path, line)
 		}
 		out = append(out, corpus.Sample{Value: value, Label: label})
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
 	}
 	return out
 }

@@ -4,6 +4,8 @@ import (
 	"strings"
 	"unicode/utf8"
 	"unsafe"
+
+	"github.com/magflock/mobo/internal/sentinel/decode"
 )
 
 // maxDecodeRounds bounds URL decoding: a value encoded three times over
@@ -171,18 +173,6 @@ func hasBlank(s string) bool {
 	return false
 }
 
-func unhex(c byte) (byte, bool) {
-	switch {
-	case c >= '0' && c <= '9':
-		return c - '0', true
-	case c >= 'a' && c <= 'f':
-		return c - 'a' + 10, true
-	case c >= 'A' && c <= 'F':
-		return c - 'A' + 10, true
-	}
-	return 0, false
-}
-
 func percentDecode(dst []byte, s string) ([]byte, bool) {
 	changed := false
 	for i := 0; i < len(s); i++ {
@@ -196,8 +186,8 @@ func percentDecode(dst []byte, s string) ([]byte, bool) {
 			continue
 		}
 		if i+2 < len(s) {
-			h, ok1 := unhex(s[i+1])
-			l, ok2 := unhex(s[i+2])
+			h, ok1 := decode.Unhex(s[i+1])
+			l, ok2 := decode.Unhex(s[i+2])
 			if ok1 && ok2 {
 				dst = append(dst, h<<4|l)
 				i += 2
@@ -209,7 +199,7 @@ func percentDecode(dst []byte, s string) ([]byte, bool) {
 			var r rune
 			ok := true
 			for k := 2; k < 6; k++ {
-				v, okk := unhex(s[i+k])
+				v, okk := decode.Unhex(s[i+k])
 				ok = ok && okk
 				r = r<<4 | rune(v)
 			}
@@ -254,7 +244,7 @@ func entityDecode(dst []byte, s string) ([]byte, bool) {
 			var r rune
 			k := j
 			for k < len(s) && k-j < 7 {
-				v, ok := unhex(s[k])
+				v, ok := decode.Unhex(s[k])
 				if !ok || base == 10 && v > 9 {
 					break
 				}

@@ -3,6 +3,8 @@ package xssguard
 import (
 	"bytes"
 	"unicode/utf8"
+
+	"github.com/magflock/mobo/internal/sentinel/decode"
 )
 
 // maxPasses bounds the decoding: a value encoded more deeply than this
@@ -10,46 +12,6 @@ import (
 // encoding of an entity of a JavaScript escape, twice over; each pass is
 // linear and runs only while the previous one changed something).
 const maxPasses = 6
-
-// lowerInto appends s to dst with ASCII letters lowered.
-func lowerInto(dst []byte, s string) []byte {
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		dst = append(dst, c)
-	}
-	return dst
-}
-
-func unhex(c byte) (byte, bool) {
-	switch {
-	case '0' <= c && c <= '9':
-		return c - '0', true
-	case 'a' <= c && c <= 'f':
-		return c - 'a' + 10, true
-	case 'A' <= c && c <= 'F':
-		return c - 'A' + 10, true
-	}
-	return 0, false
-}
-
-// hexRun reads up to max hex digits of s from i; it returns the value
-// and the number of digits read.
-func hexRun(s []byte, i, maxDigits int) (rune, int) {
-	var v rune
-	n := 0
-	for i+n < len(s) && n < maxDigits {
-		d, ok := unhex(s[i+n])
-		if !ok {
-			break
-		}
-		v = v<<4 | rune(d)
-		n++
-	}
-	return v, n
-}
 
 // appendRune appends r lowered, as ASCII when it is ASCII (NUL is
 // dropped: browsers and many back ends ignore it inside markup) and as
@@ -59,23 +21,12 @@ func appendRune(dst []byte, r rune) []byte {
 	case r == 0:
 		return dst
 	case r > 0 && r < 0x80:
-		return append(dst, lowerASCII[r])
+		return append(dst, decode.LowerASCII[r])
 	case r <= utf8.MaxRune:
 		return utf8.AppendRune(dst, r)
 	}
 	return append(dst, '?')
 }
-
-// lowerASCII maps an ASCII code to its lowercase byte.
-var lowerASCII = func() (t [0x80]byte) {
-	for i := range t {
-		t[i] = byte(i)
-		if 'A' <= i && i <= 'Z' {
-			t[i] += 'a' - 'A'
-		}
-	}
-	return t
-}()
 
 // entities are the named character references attackers use to hide
 // markup and script URLs; semi says whether the name needs its ';'.
@@ -99,23 +50,9 @@ var utf7 = [...]struct {
 	c   byte
 }{{"+adw-", '<'}, {"+ad4-", '>'}, {"+aci-", '"'}, {"+acc-", '\''}, {"+adw", '<'}, {"+ad4", '>'}}
 
-// special marks the bytes where a decoding may start.
-var special = func() (t [256]bool) {
-	for _, c := range []byte("%&\\+/\x00\xc0\xc1\xc2\xe0\xef") {
-		t[c] = true
-	}
-	return t
-}()
-
-// needsDecoding reports whether a pass could change s.
-func needsDecoding(s []byte) bool {
-	for _, c := range s {
-		if special[c] {
-			return true
-		}
-	}
-	return false
-}
+// special marks the bytes where a decoding may start: a pass could
+// change only a value with one of them.
+var special = decode.NewSet("%&\\+/\x00\xc0\xc1\xc2\xe0\xef")
 
 // decodePass appends one round of decoding of s (already lowered) to
 // dst ('+' as a space when plusSpace): percent escapes (%XX and %uXXXX), HTML character references,
@@ -143,20 +80,18 @@ func decodePass(dst, s []byte, plusSpace bool) ([]byte, bool) {
 			continue
 		case '%':
 			if i+2 < len(s) {
-				if h, ok := unhex(s[i+1]); ok {
-					if l, ok := unhex(s[i+2]); ok {
-						if v := h<<4 | l; v < 0x80 {
-							dst = appendRune(dst, rune(v))
-						} else {
-							dst = append(dst, v) // a raw byte: overlong forms are handled next pass
-						}
-						i += 3
-						changed = true
-						continue
+				if v, ok := decode.HexByte(s, i); ok {
+					if v < 0x80 {
+						dst = appendRune(dst, rune(v))
+					} else {
+						dst = append(dst, v) // a raw byte: overlong forms are handled next pass
 					}
+					i += 3
+					changed = true
+					continue
 				}
 				if s[i+1] == 'u' {
-					if r, n := hexRun(s, i+2, 4); n == 4 {
+					if r, n := decode.HexRun(s, i+2, 4); n == 4 {
 						dst = appendRune(dst, r)
 						i += 6
 						changed = true
@@ -181,7 +116,7 @@ func decodePass(dst, s []byte, plusSpace bool) ([]byte, bool) {
 						continue
 					}
 				case 'x':
-					if r, n := hexRun(s, i+2, 2); n == 2 {
+					if r, n := decode.HexRun(s, i+2, 2); n == 2 {
 						dst = appendRune(dst, r)
 						i += 4
 						changed = true
@@ -189,14 +124,14 @@ func decodePass(dst, s []byte, plusSpace bool) ([]byte, bool) {
 					}
 				case 'u':
 					if i+2 < len(s) && s[i+2] == '{' {
-						if r, n := hexRun(s, i+3, 6); n > 0 && i+3+n < len(s) && s[i+3+n] == '}' {
+						if r, n := decode.HexRun(s, i+3, 6); n > 0 && i+3+n < len(s) && s[i+3+n] == '}' {
 							dst = appendRune(dst, r)
 							i += 4 + n
 							changed = true
 							continue
 						}
 					}
-					if r, n := hexRun(s, i+2, 4); n == 4 {
+					if r, n := decode.HexRun(s, i+2, 4); n == 4 {
 						dst = appendRune(dst, r)
 						i += 6
 						changed = true
@@ -281,10 +216,8 @@ func formEncoded(s []byte) bool {
 	}
 	for i := 0; i+2 < len(s); i++ {
 		if s[i] == '%' {
-			if _, ok := unhex(s[i+1]); ok {
-				if _, ok := unhex(s[i+2]); ok {
-					return true
-				}
+			if _, ok := decode.HexByte(s, i); ok {
+				return true
 			}
 		}
 	}
@@ -320,7 +253,7 @@ func entity(s []byte) (rune, int) {
 		var r rune
 		var n int
 		if len(s) > 1 && s[1] == 'x' {
-			r, n = hexRun(s, 2, 8)
+			r, n = decode.HexRun(s, 2, 8)
 			if n == 0 {
 				return 0, 0
 			}

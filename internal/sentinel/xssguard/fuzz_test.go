@@ -2,7 +2,8 @@ package xssguard
 
 import (
 	"testing"
-	"unicode/utf8"
+
+	"github.com/magflock/mobo/internal/sentinel/inspecttest"
 )
 
 // FuzzInspect checks that Inspect never panics, that a finding is well
@@ -18,16 +19,6 @@ func FuzzInspect(f *testing.F) {
 	}
 	var g Guard
 	f.Fuzz(func(t *testing.T, v string) {
-		fd := g.Inspect(v)
-		if fd.Found() && (fd.Score <= 0 || fd.Score > 1 || fd.Reason == "" || fd.Agent != Name) {
-			t.Fatalf("malformed finding %+v", fd)
-		}
-		if !fd.Found() && fd.Reason != "" {
-			t.Fatalf("reason %q without a label", fd.Reason)
-		}
-		// A value and its UTF-8-cleaned form must both be inspectable.
-		if !utf8.ValidString(v) {
-			g.Inspect(string([]rune(v)))
-		}
+		inspecttest.Fuzz(t, g.Inspect, Name, v)
 	})
 }

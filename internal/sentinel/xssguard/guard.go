@@ -2,11 +2,11 @@ package xssguard
 
 import (
 	"bytes"
-	"fmt"
 	"sync"
-	"sync/atomic"
 
+	"github.com/magflock/mobo/internal/sentinel/decode"
 	"github.com/magflock/mobo/internal/sentinel/event"
+	"github.com/magflock/mobo/internal/sentinel/valueguard"
 )
 
 // Name is the agent name every [event.Finding] of this package carries.
@@ -16,7 +16,7 @@ const Name = "xssguard"
 const Label = "xss"
 
 // DefaultMaxLen is the number of bytes inspected when [Config.MaxLen] is 0.
-const DefaultMaxLen = 16 << 10
+const DefaultMaxLen = valueguard.DefaultMaxLen
 
 // Config tunes a [Guard]. The zero value is the documented default: the
 // guard is enabled and inspects the first [DefaultMaxLen] bytes of each
@@ -32,28 +32,17 @@ type Config struct {
 
 // Validate reports a configuration that cannot work.
 func (c Config) Validate() error {
-	if c.MaxLen < 0 {
-		return fmt.Errorf("xssguard: max_len %d is negative", c.MaxLen)
-	}
-	return nil
+	return valueguard.CheckMaxLen(Name, c.MaxLen)
 }
 
 // Stats are a Guard's counters since it was made.
-type Stats struct {
-	Inspected uint64 // values given to Inspect while enabled
-	Flagged   uint64 // values found to be an attack
-	Decoded   uint64 // values that took the slow path (an encoding or markup character was seen)
-	Truncated uint64 // values longer than MaxLen, of which only the head was inspected
-}
+type Stats = valueguard.Stats
 
 // Guard finds script injection in values. The zero Guard is ready to use
 // with the zero [Config]; its methods are safe for concurrent use.
 type Guard struct {
-	cfg       Config
-	inspected atomic.Uint64
-	flagged   atomic.Uint64
-	decoded   atomic.Uint64
-	truncated atomic.Uint64
+	cfg    Config
+	counts valueguard.Counters
 }
 
 var _ event.Inspector = (*Guard)(nil)
@@ -68,14 +57,7 @@ func New(cfg Config) *Guard {
 func (g *Guard) Name() string { return Name }
 
 // Stats returns a snapshot of the counters.
-func (g *Guard) Stats() Stats {
-	return Stats{
-		Inspected: g.inspected.Load(),
-		Flagged:   g.flagged.Load(),
-		Decoded:   g.decoded.Load(),
-		Truncated: g.truncated.Load(),
-	}
-}
+func (g *Guard) Stats() Stats { return g.counts.Stats() }
 
 // Inspect reports whether value carries script injection. It never
 // panics and does not allocate for values without markup or encoding
@@ -84,24 +66,16 @@ func (g *Guard) Inspect(value string) event.Finding {
 	if g.cfg.Disabled {
 		return event.Finding{}
 	}
-	g.inspected.Add(1)
-	limit := g.cfg.MaxLen
-	if limit <= 0 {
-		limit = DefaultMaxLen
-	}
-	if len(value) > limit {
-		g.truncated.Add(1)
-		value = value[:limit]
-	}
+	value = g.counts.Head(value, g.cfg.MaxLen)
 	if !suspicious(value) {
 		return event.Finding{}
 	}
-	g.decoded.Add(1)
+	g.counts.Decoded()
 	reason, score := detect(value)
 	if reason == "" {
 		return event.Finding{}
 	}
-	g.flagged.Add(1)
+	g.counts.Flagged()
 	return event.Finding{Agent: Name, Label: Label, Reason: reason, Score: score, Scope: "ip"}
 }
 
@@ -137,7 +111,7 @@ func detect(value string) (string, float64) {
 		bufPool.Put(bp)
 		bufPool.Put(bp2)
 	}()
-	a, form := decode(bp, bp2, value, true)
+	a, form := decodeValue(bp, bp2, value, true)
 	if r, sc := scan(a); r != "" {
 		return r, sc
 	}
@@ -145,7 +119,7 @@ func detect(value string) (string, float64) {
 		// The '+' of a form-encoded value may also be a literal plus
 		// ("%22+alert(1)+%22" concatenates): look again for markup
 		// and string break-outs only.
-		a, _ = decode(bp, bp2, value, false)
+		a, _ = decodeValue(bp, bp2, value, false)
 		if r, sc := scanTags(a); r != "" {
 			return r, sc
 		}
@@ -159,15 +133,15 @@ func detect(value string) (string, float64) {
 	return "", 0
 }
 
-// decode lowers value and decodes it in at most maxPasses passes, in
+// decodeValue lowers value and decodes it in at most maxPasses passes, in
 // the buffers of bp and bp2 (which it updates); with plus, a pass over
 // form-encoded text reads '+' as a space, and form reports whether one
 // did.
-func decode(bp, bp2 *[]byte, value string, plus bool) (out []byte, form bool) {
-	a := lowerInto((*bp)[:0], value)
+func decodeValue(bp, bp2 *[]byte, value string, plus bool) (out []byte, form bool) {
+	a := decode.LowerInto((*bp)[:0], value)
 	b := (*bp2)[:0]
 	for range maxPasses {
-		if !needsDecoding(a) {
+		if !special.Any(a) {
 			break
 		}
 		plusSpace := plus && formEncoded(a)

@@ -2,11 +2,11 @@ package xssguard
 
 import (
 	"math/rand/v2"
-	"strings"
 	"testing"
 
 	"github.com/magflock/mobo/internal/sentinel/corpus"
 	"github.com/magflock/mobo/internal/sentinel/event"
+	"github.com/magflock/mobo/internal/sentinel/inspecttest"
 )
 
 func TestInspect(t *testing.T) {
@@ -94,35 +94,15 @@ func TestInspect(t *testing.T) {
 	}
 	var g Guard
 	for _, tt := range tests {
-		f := g.Inspect(tt.value)
-		if f.Reason != tt.reason {
-			t.Errorf("Inspect(%q) reason = %q, want %q", tt.value, f.Reason, tt.reason)
-			continue
-		}
-		if f.Found() && (f.Agent != Name || f.Label != Label || f.Scope != "ip" || f.Score <= 0 || f.Score > 1) {
-			t.Errorf("Inspect(%q) = %+v: malformed finding", tt.value, f)
-		}
+		inspecttest.CheckReason(t, g.Inspect, Name, Label, tt.value, tt.reason)
 	}
 }
 
 func TestConfig(t *testing.T) {
 	t.Parallel()
 	attack := "<script>alert(1)</script>"
-	if f := New(Config{Disabled: true}).Inspect(attack); f.Found() {
-		t.Errorf("a disabled guard found %+v", f)
-	}
 	g := New(Config{MaxLen: 64})
-	if f := g.Inspect(strings.Repeat("a", 100) + attack); f.Found() {
-		t.Errorf("found %+v past MaxLen", f)
-	}
-	if f := g.Inspect(attack); !f.Found() {
-		t.Error("missed an attack within MaxLen")
-	}
-	g.Inspect("hello")
-	want := Stats{Inspected: 3, Flagged: 1, Decoded: 1, Truncated: 1}
-	if got := g.Stats(); got != want {
-		t.Errorf("Stats() = %+v, want %+v", got, want)
-	}
+	inspecttest.CheckLimits(t, attack, New(Config{Disabled: true}).Inspect, g.Inspect, g.Stats)
 	if err := (Config{MaxLen: -1}).Validate(); err == nil {
 		t.Error("Validate accepted a negative max_len")
 	}
@@ -139,50 +119,17 @@ const corpusSeed = 20261208
 func TestCorpusAccuracy(t *testing.T) {
 	t.Parallel()
 	r := rand.New(rand.NewPCG(corpusSeed, corpusSeed>>1))
-	attacks := corpus.XSS(r, 20000)
-	benign := corpus.BenignMarkup(r, 20000)
+	attacks := inspecttest.Values(corpus.XSS(r, 20000))
+	benign := inspecttest.Values(corpus.BenignMarkup(r, 20000))
 	var g Guard
-	missed, fps := 0, 0
-	for _, s := range attacks {
-		if !g.Inspect(s.Value).Found() {
-			if missed < 10 {
-				t.Logf("missed: %q", s.Value)
-			}
-			missed++
-		}
-	}
-	for _, s := range benign {
-		if f := g.Inspect(s.Value); f.Found() {
-			if fps < 10 {
-				t.Logf("false positive (%s): %q", f.Reason, s.Value)
-			}
-			fps++
-		}
-	}
-	det := 1 - float64(missed)/float64(len(attacks))
-	fp := float64(fps) / float64(len(benign))
-	t.Logf("corpus seed %d: detection %.2f%% (%d missed of %d), false positives %.3f%% (%d of %d)",
-		corpusSeed, 100*det, missed, len(attacks), 100*fp, fps, len(benign))
-	if det < 0.97 || fp >= 0.005 {
-		t.Errorf("below the bar: detection %.2f%% (≥ 97%%), false positives %.3f%% (< 0.5%%)", 100*det, 100*fp)
-	}
+	s := inspecttest.Measure(t, "corpus", g.Inspect, attacks, benign, 10)
+	t.Logf("corpus seed %d: %s", corpusSeed, s)
+	inspecttest.Bar{MinDetection: 0.97, MaxFalsePositives: 0.005}.Check(t, "corpus", s)
 }
 
+// TestBenignFastPathAllocs: neither the prefilter's fast path nor the
+// slow path (which reuses pooled buffers) allocates.
 func TestBenignFastPathAllocs(t *testing.T) {
 	var g Guard
-	for _, v := range []string{"hello world", "Alice Smith", "a regular sentence, with commas."} {
-		if raceEnabled {
-			return
-		}
-		if n := testing.AllocsPerRun(100, func() { g.Inspect(v) }); n != 0 {
-			t.Errorf("Inspect(%q) allocated %v times", v, n)
-		}
-	}
-	// The slow path reuses pooled buffers too.
-	if raceEnabled {
-		return
-	}
-	if n := testing.AllocsPerRun(100, func() { g.Inspect("x < y & z") }); n != 0 {
-		t.Errorf("slow path allocated %v times", n)
-	}
+	inspecttest.NoAllocs(t, g.Inspect, "hello world", "Alice Smith", "a regular sentence, with commas.", "x < y & z")
 }

@@ -1,71 +1,23 @@
 package xssguard
 
 import (
-	"bufio"
 	"fmt"
-	"net/url"
-	"os"
 	"strings"
 	"testing"
+
+	"github.com/magflock/mobo/internal/sentinel/inspecttest"
 )
 
-// readSamples reads a hand-written held-out file: one value per line,
-// blank lines and lines starting with "# " skipped.
-func readSamples(t *testing.T, name string) []string {
-	t.Helper()
-	f, err := os.Open(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { f.Close() })
-	var out []string
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<16), 1<<20)
-	for sc.Scan() {
-		line := sc.Text()
-		if line == "" || strings.HasPrefix(line, "# ") || line == "#" {
-			continue
-		}
-		out = append(out, line)
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
+// heldOutBar is the bar the hand-written files, which the rules were not
+// fitted to one by one, must clear: detection ≥ 97 %, false positives
+// < 0.5 %.
+var heldOutBar = inspecttest.Bar{MinDetection: 0.97, MaxFalsePositives: 0.005}
 
-// TestHeldOut measures the hand-written files, which the rules were not
-// fitted to one by one, against the bars: detection ≥ 97 %, false
-// positives < 0.5 %.
+// TestHeldOut measures the hand-written files against the bar.
 func TestHeldOut(t *testing.T) {
 	t.Parallel()
 	var g Guard
-	attacks := readSamples(t, "testdata/heldout_xss.txt")
-	benign := readSamples(t, "testdata/heldout_benign.txt")
-	missed := 0
-	for _, v := range attacks {
-		if !g.Inspect(v).Found() {
-			missed++
-			t.Logf("missed: %q", v)
-		}
-	}
-	fps := 0
-	for _, v := range benign {
-		if f := g.Inspect(v); f.Found() {
-			fps++
-			t.Logf("false positive (%s): %q", f.Reason, v)
-		}
-	}
-	det := 1 - float64(missed)/float64(len(attacks))
-	fp := float64(fps) / float64(len(benign))
-	t.Logf("held-out: detection %.2f%% (%d/%d), false positives %.2f%% (%d/%d)",
-		100*det, len(attacks)-missed, len(attacks), 100*fp, fps, len(benign))
-	if det < 0.97 {
-		t.Errorf("detection %.2f%% is under 97%%", 100*det)
-	}
-	if fp >= 0.005 {
-		t.Errorf("false positives %.2f%% are not under 0.5%%", 100*fp)
-	}
+	inspecttest.HeldOut(t, g.Inspect, "testdata/heldout_xss.txt", "testdata/heldout_benign.txt", heldOutBar)
 }
 
 // TestHeldOutEncoded wraps every hand-written value in the encodings a
@@ -75,43 +27,20 @@ func TestHeldOut(t *testing.T) {
 func TestHeldOutEncoded(t *testing.T) {
 	t.Parallel()
 	var g Guard
-	attacks := readSamples(t, "testdata/heldout_xss.txt")
-	benign := readSamples(t, "testdata/heldout_benign.txt")
-	for name, enc := range map[string]func(string) string{
-		"upper":  strings.ToUpper,
-		"query":  url.QueryEscape,
-		"path":   url.PathEscape,
-		"double": func(s string) string { return url.QueryEscape(url.QueryEscape(s)) },
-		"refs": func(s string) string {
-			var b strings.Builder
-			for _, c := range s {
-				if strings.ContainsRune("<>\"'", c) {
-					fmt.Fprintf(&b, "&#x%x;", c)
-				} else {
-					b.WriteRune(c)
-				}
-			}
-			return b.String()
-		},
-		"json": strings.NewReplacer("<", "\\u003c", ">", "\\u003e", "\"", "\\\"", "&", "\\u0026").Replace,
-	} {
-		missed, fps := 0, 0
-		for _, v := range attacks {
-			if !g.Inspect(enc(v)).Found() {
-				missed++
-				t.Logf("%s: missed %q", name, enc(v))
+	attacks := inspecttest.ReadLines(t, "testdata/heldout_xss.txt", "# ")
+	benign := inspecttest.ReadLines(t, "testdata/heldout_benign.txt", "# ")
+	encodings := inspecttest.Encodings()
+	encodings["refs"] = func(s string) string {
+		var b strings.Builder
+		for _, c := range s {
+			if strings.ContainsRune("<>\"'", c) {
+				fmt.Fprintf(&b, "&#x%x;", c)
+			} else {
+				b.WriteRune(c)
 			}
 		}
-		for _, v := range benign {
-			if f := g.Inspect(enc(v)); f.Found() {
-				fps++
-				t.Logf("%s: false positive (%s) %q", name, f.Reason, enc(v))
-			}
-		}
-		det := 1 - float64(missed)/float64(len(attacks))
-		fp := float64(fps) / float64(len(benign))
-		if det < 0.97 || fp >= 0.005 {
-			t.Errorf("%s: detection %.2f%%, false positives %.2f%%", name, 100*det, 100*fp)
-		}
+		return b.String()
 	}
+	encodings["json"] = strings.NewReplacer("<", "\\u003c", ">", "\\u003e", "\"", "\\\"", "&", "\\u0026").Replace
+	inspecttest.Encoded(t, g.Inspect, attacks, benign, encodings, heldOutBar)
 }

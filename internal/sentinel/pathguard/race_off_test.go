@@ -1,5 +1,0 @@
-//go:build !race
-
-package pathguard
-
-const raceEnabled = false

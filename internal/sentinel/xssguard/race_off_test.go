@@ -1,5 +1,0 @@
-//go:build !race
-
-package xssguard
-
-const raceEnabled = false
