@@ -165,9 +165,11 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{"sentinel and slo admin", "nnnnnnnnn", func(t *testing.T, c cred) bool {
 			ok := false
 			for _, p := range [][2]string{
-				{"GET", "/admin/v1/sentinel/incidents"}, {"GET", "/admin/v1/sentinel/blocks"},
+				{"GET", "/admin/v1/sentinel/incidents"},
+				{"GET", "/admin/v1/sentinel/blocks"},
 				{"DELETE", "/admin/v1/sentinel/blocks?scope=ip&subject=192.0.2.1"},
-				{"GET", "/admin/v1/slo/objectives"}, {"GET", "/admin/v1/slo/silences"},
+				{"GET", "/admin/v1/slo/objectives"},
+				{"GET", "/admin/v1/slo/silences"},
 			} {
 				st, _ := s.call(t, p[0], p[1], c.apikey, c.bearer, "")
 				ok = ok || st < 300 || st == 404
@@ -175,8 +177,10 @@ func TestAuthorizationMatrix(t *testing.T) {
 			return ok
 		}},
 	}
-	for _, path := range []string{"/metrics", "/admin/v1/metrics", "/admin/v1/debug/pprof/heap?debug=1", "/admin/v1/status",
-		"/admin/v1/sentinel/incidents", "/admin/v1/sentinel/blocks", "/admin/v1/slo/objectives"} {
+	for _, path := range []string{
+		"/metrics", "/admin/v1/metrics", "/admin/v1/debug/pprof/heap?debug=1", "/admin/v1/status",
+		"/admin/v1/sentinel/incidents", "/admin/v1/sentinel/blocks", "/admin/v1/slo/objectives",
+	} {
 		if st := s.adminCall(t, http.MethodGet, path, nil, nil); st != http.StatusOK {
 			t.Errorf("GET %s with the admin key: %d, want 200", path, st)
 		}
